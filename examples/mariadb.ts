@@ -1,0 +1,48 @@
+// Scenario 4: a MariaDB server whose passwords come from a Secret, never from YAML.
+//
+//   kubectl -n mariadb create secret generic mariadb-credentials \
+//     --from-literal=root-password="$(openssl rand -base64 24)" \
+//     --from-literal=username=app --from-literal=password="$(openssl rand -base64 24)"
+import { App, Chart, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { DatabaseEngine, HealthProbe, StatefulDatabase } from '../lib';
+import { restrictedNamespace } from './namespace';
+
+export class MariaDb extends Chart {
+  constructor(scope: Construct, id = 'mariadb') {
+    super(scope, id, { namespace: 'mariadb', disableResourceNameHashes: true });
+    restrictedNamespace(this);
+
+    const secret = kplus.Secret.fromSecretName(this, 'Credentials', 'mariadb-credentials');
+    const fromSecret = (key: string) => kplus.EnvValue.fromSecretValue({ secret, key });
+
+    new StatefulDatabase(this, 'mariadb', {
+      engine: DatabaseEngine.custom({
+        name: 'mariadb',
+        image: 'mariadb:11.4.4',
+        ports: [{ name: 'mysql', port: 3306 }],
+        dataPath: '/var/lib/mysql',
+        runAsUser: 999,
+        readinessProbe: HealthProbe.command(['healthcheck.sh', '--connect', '--innodb_initialized']),
+        livenessProbe: HealthProbe.command(['healthcheck.sh', '--connect']),
+      }),
+      env: {
+        MARIADB_DATABASE: kplus.EnvValue.fromValue('app'),
+        MARIADB_ROOT_PASSWORD: fromSecret('root-password'),
+        MARIADB_USER: fromSecret('username'),
+        MARIADB_PASSWORD: fromSecret('password'),
+      },
+      storage: { size: Size.gibibytes(20) },
+      // the server's socket and pid file: the root filesystem stays read-only
+      scratchVolumes: [{ name: 'run' }],
+      mounts: [{ volume: 'run', path: '/run/mysqld' }],
+    });
+  }
+}
+
+if (require.main === module) {
+  const app = new App();
+  new MariaDb(app);
+  app.synth();
+}

@@ -1,0 +1,43 @@
+// Scenario 6: the same database on SSD, with its archive on HDD.
+import { App, Chart, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { DatabaseEngine, HealthProbe, StatefulDatabase, StorageClassFast, StorageClassSlow, StorageProvider } from '../lib';
+import { restrictedNamespace } from './namespace';
+
+export class StorageTiers extends Chart {
+  constructor(scope: Construct, id = 'storage-tiers') {
+    super(scope, id, { namespace: 'tiers', disableResourceNameHashes: true });
+    restrictedNamespace(this);
+
+    const provider = StorageProvider.gce();
+    const fast = new StorageClassFast(this, 'fast', { provider });
+    const slow = new StorageClassSlow(this, 'slow', { provider });
+    const secret = kplus.Secret.fromSecretName(this, 'Credentials', 'orders-credentials');
+
+    new StatefulDatabase(this, 'orders', {
+      engine: DatabaseEngine.custom({
+        name: 'postgresql',
+        image: 'postgres:16.6',
+        ports: [{ name: 'postgresql', port: 5432 }],
+        dataPath: '/var/lib/postgresql/data',
+        runAsUser: 999,
+        readinessProbe: HealthProbe.command(['pg_isready', '-U', 'postgres']),
+      }),
+      env: {
+        PGDATA: kplus.EnvValue.fromValue('/var/lib/postgresql/data/pgdata'),
+        POSTGRES_PASSWORD: kplus.EnvValue.fromSecretValue({ secret, key: 'password' }),
+      },
+      scratchVolumes: [{ name: 'run' }],
+      mounts: [{ volume: 'run', path: '/var/run/postgresql' }],
+      storage: { storageClass: fast, size: Size.gibibytes(50) },
+      extraVolumeClaims: [{ name: 'archive', mountPath: '/archive', storageClass: slow, size: Size.gibibytes(500) }],
+    });
+  }
+}
+
+if (require.main === module) {
+  const app = new App();
+  new StorageTiers(app);
+  app.synth();
+}

@@ -1,0 +1,256 @@
+import * as kplus from 'cdk8s-plus-27';
+import { HealthProbe } from './probe';
+
+/** A port of the database container. */
+export interface DatabasePort {
+  /** The port's name (at most 15 characters), e.g. `mysql`, `sst`. */
+  readonly name: string;
+  /** The container port. */
+  readonly port: number;
+  /**
+   * The port on the Services.
+   * @default - same as `port`
+   */
+  readonly servicePort?: number;
+  /**
+   * A peer-to-peer port (replication, group communication, election): exposed on the headless
+   * Service only, not on the client Service.
+   * @default false
+   */
+  readonly peer?: boolean;
+}
+
+/** A volume mount of a container, by volume name. */
+export interface VolumeMount {
+  /** The volume: a claim template, a scratch volume, or `tmp`. */
+  readonly volume: string;
+  /** Where to mount it. */
+  readonly path: string;
+  /**
+   * @default false
+   */
+  readonly readOnly?: boolean;
+  /**
+   * Mount only this sub-path of the volume.
+   * @default - the whole volume
+   */
+  readonly subPath?: string;
+}
+
+/** An init container: runs to completion, in order, before the database starts. */
+export interface InitContainer {
+  /** The container name, e.g. `install`, `bootstrap`. */
+  readonly name: string;
+  /** A pinned image. */
+  readonly image: string;
+  /**
+   * @default - the image's entrypoint
+   */
+  readonly command?: string[];
+  /**
+   * @default - the image's cmd
+   */
+  readonly args?: string[];
+  /**
+   * Environment variables. Credentials must come from a Secret (`EnvValue.fromSecretValue`).
+   * @default - none
+   */
+  readonly env?: { [name: string]: kplus.EnvValue };
+  /**
+   * Volumes it mounts, by name; they must exist on the database.
+   * @default - none (only `/tmp`)
+   */
+  readonly mounts?: VolumeMount[];
+}
+
+/** Options of {@link DatabaseEngine.custom}. */
+export interface CustomEngineOptions {
+  /** A pinned image, e.g. `nginxinc/nginx-unprivileged:1.27.3`. */
+  readonly image: string;
+  /** The container's ports; the first non-peer port is the client port. */
+  readonly ports: DatabasePort[];
+  /**
+   * A short name for the `app.kubernetes.io/name` label.
+   * @default 'custom'
+   */
+  readonly name?: string;
+  /**
+   * Where the data claim is mounted by default.
+   * @default '/data'
+   */
+  readonly dataPath?: string;
+  /**
+   * @default - the image's entrypoint
+   */
+  readonly command?: string[];
+  /**
+   * @default - the image's cmd
+   */
+  readonly args?: string[];
+  /**
+   * The non-root user the containers run as (and the group and fsGroup).
+   * @default 10001
+   */
+  readonly runAsUser?: number;
+  /**
+   * Whether the image runs with a read-only root filesystem; every writable path must then be
+   * a volume (`/tmp` always is).
+   * @default true
+   */
+  readonly readOnlyRootFilesystem?: boolean;
+  /**
+   * @default - a TCP probe of the client port
+   */
+  readonly readinessProbe?: HealthProbe;
+  /**
+   * @default - a TCP probe of the client port, starting after 30 s
+   */
+  readonly livenessProbe?: HealthProbe;
+  /**
+   * The replica count when the database does not say.
+   * @default 1
+   */
+  readonly defaultReplicas?: number;
+}
+
+/** What an engine knows about the database it is bound to. */
+export interface EngineContext {
+  /** The StatefulSet's name. */
+  readonly name: string;
+  /** Replica count. */
+  readonly replicas: number;
+  /** The first ordinal. */
+  readonly startOrdinal: number;
+  /** Every member's DNS name, in ordinal order. */
+  readonly peerAddresses: string[];
+  /** The headless Service's name. */
+  readonly headlessServiceName: string;
+  /** The data claim's mount path. */
+  readonly dataPath: string;
+  /** The credentials, if the database has any. */
+  readonly credentials?: DatabaseCredentials;
+}
+
+/** What an engine adds to the pod it is bound to. */
+export interface EngineBinding {
+  /** Environment of the database container. */
+  readonly env?: { [name: string]: kplus.EnvValue };
+  /** Init containers, run before the user's. */
+  readonly initContainers?: InitContainer[];
+  /** `emptyDir` volumes the engine's containers share. */
+  readonly scratchVolumes?: string[];
+  /** Mounts of the database container beside the data claim. */
+  readonly mounts?: VolumeMount[];
+  /** Files of a ConfigMap mounted at `/opt/cdk8s-stateful` in every container (scripts). */
+  readonly files?: { [name: string]: string };
+  /** Overrides the engine's command. */
+  readonly command?: string[];
+  /** Overrides the engine's args. */
+  readonly args?: string[];
+}
+
+/** Credentials from an existing Secret; the library never writes a password into YAML. */
+export interface DatabaseCredentials {
+  /** The Secret, e.g. `Secret.fromSecretName(chart, 'creds', 'mariadb-credentials')`. */
+  readonly secret: kplus.ISecret;
+  /**
+   * Key of the admin (root) password.
+   * @default 'root-password'
+   */
+  readonly rootPasswordKey?: string;
+  /**
+   * Key of the application user's name.
+   * @default 'username'
+   */
+  readonly usernameKey?: string;
+  /**
+   * Key of the application user's password.
+   * @default 'password'
+   */
+  readonly passwordKey?: string;
+  /**
+   * Key of the replication password.
+   * @default 'replication-password'
+   */
+  readonly replicationPasswordKey?: string;
+}
+
+/** The definition behind a {@link DatabaseEngine}. */
+export interface EngineDefinition extends CustomEngineOptions {
+  /** Whether members form a quorum (Galera, ZooKeeper): the PDB then keeps a majority up. */
+  readonly quorum?: boolean;
+  /** Contributes env, init containers and files once the database's shape is known. */
+  readonly bind?: (context: EngineContext) => EngineBinding;
+}
+
+/**
+ * The software a {@link StatefulDatabase} runs: image, ports, data path, probes and how members
+ * find each other. An enum-like class: use a preset, or `custom()` for any image.
+ */
+export class DatabaseEngine {
+  /** Any image: you give the ports, the data path and the probes. */
+  public static custom(options: CustomEngineOptions): DatabaseEngine {
+    return new DatabaseEngine({ ...options });
+  }
+
+  /** A preset or extension built from a full definition. */
+  public static of(definition: EngineDefinition): DatabaseEngine {
+    return new DatabaseEngine(definition);
+  }
+
+  private constructor(private readonly definition: EngineDefinition) {}
+
+  /** The `app.kubernetes.io/name` of the pods. */
+  public get name(): string {
+    return this.definition.name ?? 'custom';
+  }
+  /** The image. */
+  public get image(): string {
+    return this.definition.image;
+  }
+  /** The container ports. */
+  public get ports(): DatabasePort[] {
+    return this.definition.ports;
+  }
+  /** Default mount path of the data claim. */
+  public get dataPath(): string {
+    return this.definition.dataPath ?? '/data';
+  }
+  /** The user the containers run as. */
+  public get runAsUser(): number {
+    return this.definition.runAsUser ?? 10001;
+  }
+  /** Whether the root filesystem is read-only. */
+  public get readOnlyRootFilesystem(): boolean {
+    return this.definition.readOnlyRootFilesystem ?? true;
+  }
+  /** Whether members form a quorum. */
+  public get quorum(): boolean {
+    return this.definition.quorum ?? false;
+  }
+  /** The replica count when the database does not say. */
+  public get defaultReplicas(): number {
+    return this.definition.defaultReplicas ?? 1;
+  }
+  /** The command, if the engine sets one. */
+  public get command(): string[] | undefined {
+    return this.definition.command;
+  }
+  /** The args, if the engine sets them. */
+  public get args(): string[] | undefined {
+    return this.definition.args;
+  }
+  /** The readiness probe, if the engine sets one. */
+  public get readinessProbe(): HealthProbe | undefined {
+    return this.definition.readinessProbe;
+  }
+  /** The liveness probe, if the engine sets one. */
+  public get livenessProbe(): HealthProbe | undefined {
+    return this.definition.livenessProbe;
+  }
+
+  /** What the engine adds to a database of this shape. */
+  public bind(context: EngineContext): EngineBinding {
+    return this.definition.bind?.(context) ?? {};
+  }
+}

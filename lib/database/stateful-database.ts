@@ -1,0 +1,589 @@
+import { ApiObject, Chart, Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import * as k8s from '../../imports/k8s';
+import { HeadlessService, Protocol, renderServicePorts } from '../network/headless-service';
+import { AccessMode } from '../storage/common';
+import { IPersistentVolumePool, nonEmptyModes, sizeInKib } from '../storage/nfs-pool';
+import { IStorageClass } from '../storage/storage-class';
+import { Check } from '../validate';
+import { DatabaseCredentials, DatabaseEngine, EngineBinding, InitContainer, VolumeMount } from './engine';
+import { HealthProbe } from './probe';
+
+/** A per-replica claim template (`volumeClaimTemplates`). */
+export interface VolumeClaimOptions {
+  /**
+   * The template name; each pod's claim is `<name>-<set>-<ordinal>`.
+   * @default 'data' (required for extra claims)
+   */
+  readonly name?: string;
+  /**
+   * Where the claim is mounted in the database container.
+   * @default - the engine's data path (required for extra claims)
+   */
+  readonly mountPath?: string;
+  /**
+   * The storage each replica requests.
+   * @default Size.gibibytes(10)
+   */
+  readonly size?: Size;
+  /**
+   * Dynamic provisioning from this class. Give `storageClass` or `pool`, not both.
+   * @default - the cluster's default class, unless `pool` is given
+   */
+  readonly storageClass?: IStorageClass;
+  /**
+   * Bind to the volumes of a statically provisioned pool (its class and labels are selected,
+   * and the pool proves at synth time that every ordinal finds a volume).
+   * @default - dynamic provisioning
+   */
+  readonly pool?: IPersistentVolumePool;
+  /**
+   * @default [AccessMode.READ_WRITE_ONCE]
+   */
+  readonly accessModes?: AccessMode[];
+}
+
+/** An `emptyDir` volume the pod's containers share. */
+export interface ScratchVolume {
+  /** The volume name. */
+  readonly name: string;
+  /**
+   * The most it may hold.
+   * @default - no limit but the node's
+   */
+  readonly sizeLimit?: Size;
+}
+
+/** How pods are created and deleted. */
+export enum PodManagementPolicy {
+  /** Pod n+1 starts only when pod n is Running and Ready; scale-down goes from the top. */
+  ORDERED_READY = 'OrderedReady',
+  /** All pods start and stop at once. Updates still go one at a time. */
+  PARALLEL = 'Parallel',
+}
+
+/** What happens to the claims when the set is deleted or scaled down. */
+export enum ClaimRetention {
+  /** The claims and their data stay. */
+  RETAIN = 'Retain',
+  /** DATA LOSS: the claims are deleted, and with them the volumes whose reclaim policy is Delete. */
+  DELETE = 'Delete',
+}
+
+/** How pod anti-affinity spreads replicas over nodes. */
+export enum AntiAffinity {
+  /** Prefer distinct nodes, but schedule anyway when there are too few. */
+  PREFERRED = 'preferred',
+  /** Never two replicas on one node: pods stay Pending when nodes run out. */
+  REQUIRED = 'required',
+  /** No anti-affinity. */
+  NONE = 'none',
+}
+
+/** Options of a rolling update. */
+export interface RollingUpdateOptions {
+  /**
+   * Only ordinals ≥ partition are updated: a canary of the highest ordinals.
+   * @default 0
+   */
+  readonly partition?: number;
+}
+
+/**
+ * How template changes reach the pods.
+ * @see https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#update-strategies
+ */
+export class UpdateStrategy {
+  /** Replace pods from the highest ordinal down, one at a time, each waiting for the last to be Ready. */
+  public static rollingUpdate(options: RollingUpdateOptions = {}): UpdateStrategy {
+    return new UpdateStrategy({ type: 'RollingUpdate', rollingUpdate: { partition: options.partition ?? 0 } });
+  }
+
+  /** Pods change only when you delete them. */
+  public static onDelete(): UpdateStrategy {
+    return new UpdateStrategy({ type: 'OnDelete' });
+  }
+
+  private constructor(private readonly spec: k8s.StatefulSetUpdateStrategy) {}
+
+  /** The partition, for a rolling update. */
+  public get partition(): number | undefined {
+    return this.spec.rollingUpdate?.partition;
+  }
+
+  /** Renders the strategy. */
+  public toKube(): k8s.StatefulSetUpdateStrategy {
+    return this.spec;
+  }
+}
+
+/** Props for {@link StatefulDatabase}. */
+export interface StatefulDatabaseProps {
+  /** What runs: `DatabaseEngine.custom({...})` or a preset. */
+  readonly engine: DatabaseEngine;
+  /**
+   * The StatefulSet's name; pods are `<name>-0 …`, the client Service is `<name>`.
+   * @default - the construct id
+   */
+  readonly name?: string;
+  /**
+   * @default - the engine's default (1 for custom engines)
+   */
+  readonly replicas?: number;
+  /**
+   * The first ordinal (`spec.ordinals.start`).
+   * @default 0
+   */
+  readonly startOrdinal?: number;
+  /**
+   * The data claim template.
+   * @default - `data`, 10Gi ReadWriteOnce on the default class, at the engine's data path
+   */
+  readonly storage?: VolumeClaimOptions;
+  /**
+   * More claim templates, e.g. an archive on a slow class. Each needs a name and a mount path.
+   * @default - none
+   */
+  readonly extraVolumeClaims?: VolumeClaimOptions[];
+  /**
+   * `emptyDir` volumes shared by the init containers and the database container.
+   * @default - none (besides `tmp` at /tmp)
+   */
+  readonly scratchVolumes?: ScratchVolume[];
+  /**
+   * Mounts of scratch volumes in the database container.
+   * @default - none
+   */
+  readonly mounts?: VolumeMount[];
+  /**
+   * Init containers, run in order after the engine's, before the database starts.
+   * @default - none
+   */
+  readonly initContainers?: InitContainer[];
+  /**
+   * Environment of the database container. Credentials must come from a Secret.
+   * @default - none
+   */
+  readonly env?: { [name: string]: kplus.EnvValue };
+  /**
+   * Credentials from an existing Secret.
+   * @default - none
+   */
+  readonly credentials?: DatabaseCredentials;
+  /**
+   * Requests and limits of the database container.
+   * @default - cpu 250m/1, memory 512Mi/1Gi, ephemeral storage 64Mi/1Gi
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * @default - the engine's probe
+   */
+  readonly readinessProbe?: HealthProbe;
+  /**
+   * @default - the engine's probe
+   */
+  readonly livenessProbe?: HealthProbe;
+  /**
+   * @default PodManagementPolicy.ORDERED_READY
+   */
+  readonly podManagementPolicy?: PodManagementPolicy;
+  /**
+   * @default UpdateStrategy.rollingUpdate()
+   */
+  readonly updateStrategy?: UpdateStrategy;
+  /**
+   * What happens to the claims when the set is deleted.
+   * @default ClaimRetention.RETAIN - the claims and their data outlive the set
+   */
+  readonly claimRetentionWhenDeleted?: ClaimRetention;
+  /**
+   * What happens to the claims of removed ordinals on scale-down.
+   * @default ClaimRetention.RETAIN - scaling back up reattaches the same data
+   */
+  readonly claimRetentionWhenScaled?: ClaimRetention;
+  /**
+   * Pods a voluntary disruption (a drain) may take down at once.
+   * @default - 1, or for quorum engines floor((replicas-1)/2), at least 1
+   */
+  readonly maxUnavailable?: number;
+  /**
+   * @default AntiAffinity.PREFERRED
+   */
+  readonly antiAffinity?: AntiAffinity;
+  /**
+   * The headless Service's name.
+   * @default `<name>-headless`
+   */
+  readonly headlessServiceName?: string;
+  /**
+   * Create the ordinary client Service `<name>` beside the headless one.
+   * @default true
+   */
+  readonly clientService?: boolean;
+  /**
+   * The cluster's DNS domain.
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
+  /**
+   * How long a pod gets to shut down cleanly.
+   * @default Duration.seconds(30)
+   */
+  readonly terminationGracePeriod?: Duration;
+}
+
+const SCRIPTS_PATH = '/opt/cdk8s-stateful';
+const SECRET_LIKE = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
+
+/**
+ * A StatefulSet with everything a stateful service needs: per-replica claims, a headless Service
+ * for stable pod DNS names, a client Service, ordered init containers, probes, resources,
+ * credentials from a Secret, a PodDisruptionBudget, anti-affinity and a restricted security
+ * context. Nothing it emits deletes data unless you ask in so many words.
+ *
+ * ```ts
+ * const db = new StatefulDatabase(chart, 'web', {
+ *   engine: DatabaseEngine.custom({ image: 'nginxinc/nginx-unprivileged:1.27.3', ports: [{ name: 'web', port: 8080 }] }),
+ *   replicas: 2,
+ *   storage: { name: 'www', pool, mountPath: '/usr/share/nginx/html', size: Size.gibibytes(1) },
+ * });
+ * db.podDnsName(0); // web-0.web-headless.default.svc.cluster.local
+ * ```
+ */
+export class StatefulDatabase extends Construct {
+  /** The StatefulSet's name. */
+  public readonly name: string;
+  /** Replica count. */
+  public readonly replicas: number;
+  /** The first ordinal. */
+  public readonly startOrdinal: number;
+  /** The headless Service peers use. */
+  public readonly headlessService: HeadlessService;
+  /** The client Service, unless disabled. */
+  public readonly clientService?: ApiObject;
+  /** The PodDisruptionBudget. */
+  public readonly podDisruptionBudget: ApiObject;
+  /** The ConfigMap of engine scripts, if the engine has any. */
+  public readonly scripts?: ApiObject;
+  /** The L1 StatefulSet; also reachable as `ApiObject.of(this)`. */
+  public readonly resource: ApiObject;
+  /** The labels that select the pods. */
+  public readonly selectorLabels: { [key: string]: string };
+  /** Names of the claim templates, data first. */
+  public readonly claimTemplateNames: string[];
+  /** The namespace (the chart's, or `default`). */
+  public readonly namespace: string;
+
+  constructor(scope: Construct, id: string, props: StatefulDatabaseProps) {
+    super(scope, id);
+    const check = new Check(this, 'StatefulDatabase');
+    const engine = props.engine;
+    if (!(engine instanceof DatabaseEngine)) {
+      check.fail(`engine must be a DatabaseEngine, got ${typeof engine}. Fix: e.g. engine: DatabaseEngine.custom({ image, ports }).`);
+    }
+    // pod names `<name>-<ordinal>` are hostnames and get the controller-revision-hash label: 52 leaves room
+    this.name = check.dnsLabel('name', props.name ?? id, 52);
+    this.replicas = check.integer('replicas', props.replicas ?? engine.defaultReplicas, 0, 1000, 'use 1 or more replicas (0 only to pause the set)');
+    this.startOrdinal = check.integer('startOrdinal', props.startOrdinal ?? 0, 0, 1_000_000, 'use 0 unless you migrate ordinals');
+    this.namespace = Chart.of(this).namespace ?? 'default';
+    check.pinnedImage('engine image', engine.image);
+    this.selectorLabels = { 'app.kubernetes.io/instance': this.name };
+    const podLabels = { ...this.selectorLabels, 'app.kubernetes.io/name': engine.name, 'app.kubernetes.io/managed-by': 'cdk8s-stateful' };
+
+    // ports: client ones on both Services, peer ones on the headless Service only
+    if (engine.ports.length === 0) check.fail('the engine has no ports. Fix: give the engine at least one port.');
+    const servicePorts = engine.ports.map((p) => ({ name: p.name, port: p.servicePort ?? p.port, targetPort: p.port, protocol: Protocol.TCP }));
+    const clientPorts = servicePorts.filter((_, i) => !engine.ports[i].peer);
+
+    this.headlessService = new HeadlessService(this, 'Headless', {
+      name: props.headlessServiceName ?? `${this.name}-headless`,
+      selector: this.selectorLabels,
+      ports: servicePorts,
+      statefulSetName: this.name,
+      clusterDomain: props.clusterDomain,
+    });
+
+    // claim templates
+    const dataClaim = { name: 'data', mountPath: engine.dataPath, ...props.storage };
+    const claims = [dataClaim, ...(props.extraVolumeClaims ?? [])].map((c, i) => this.claimTemplate(check, c, i));
+    this.claimTemplateNames = claims.map((c) => c.metadata!.name!);
+
+    const binding: EngineBinding = engine.bind({
+      name: this.name,
+      replicas: this.replicas,
+      startOrdinal: this.startOrdinal,
+      peerAddresses: this.peerAddresses,
+      headlessServiceName: this.headlessService.serviceName,
+      dataPath: dataClaim.mountPath,
+      credentials: props.credentials,
+    });
+
+    // volumes: claims, scratch volumes, /tmp, scripts
+    const scratch: ScratchVolume[] = [
+      ...(props.scratchVolumes ?? []),
+      ...(binding.scratchVolumes ?? []).map((name) => ({ name })),
+      { name: 'tmp' },
+    ];
+    const volumes: k8s.Volume[] = scratch.map((v) => ({
+      name: check.dnsLabel('scratch volume name', v.name),
+      emptyDir: { sizeLimit: v.sizeLimit ? k8s.Quantity.fromString(v.sizeLimit.asString()) : undefined },
+    }));
+    if (binding.files && Object.keys(binding.files).length > 0) {
+      this.scripts = new k8s.KubeConfigMap(this, 'Scripts', {
+        metadata: { name: `${this.name}-scripts` },
+        data: binding.files,
+      });
+      volumes.push({ name: 'scripts', configMap: { name: `${this.name}-scripts`, defaultMode: 0o555 } });
+    }
+    const volumeNames = [...volumes.map((v) => v.name), ...this.claimTemplateNames];
+    const duplicateVolume = volumeNames.find((n, i) => volumeNames.indexOf(n) !== i);
+    if (duplicateVolume) check.fail(`volume name '${duplicateVolume}' is used twice. Fix: give every claim template and scratch volume its own name.`);
+
+    const withDefaults = (mounts: VolumeMount[]): VolumeMount[] => [
+      ...mounts,
+      { volume: 'tmp', path: '/tmp' },
+      ...(this.scripts ? [{ volume: 'scripts', path: SCRIPTS_PATH, readOnly: true }] : []),
+    ];
+    const renderMounts = (container: string, mounts: VolumeMount[]): k8s.VolumeMount[] => {
+      const paths = new Set<string>();
+      return mounts.map((m) => {
+        if (!volumeNames.includes(m.volume)) {
+          check.fail(`container '${container}' mounts volume '${m.volume}', which does not exist (volumes: ${volumeNames.join(', ')}). Fix: declare it in scratchVolumes or extraVolumeClaims, or mount an existing one.`);
+        }
+        check.absolutePath(`mount path of '${m.volume}' in container '${container}'`, m.path);
+        if (paths.has(m.path)) check.fail(`container '${container}' mounts two volumes at '${m.path}'. Fix: give each mount its own path.`);
+        paths.add(m.path);
+        return { name: m.volume, mountPath: m.path, readOnly: m.readOnly, subPath: m.subPath };
+      });
+    };
+
+    const security: k8s.SecurityContext = {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: engine.readOnlyRootFilesystem,
+      runAsNonRoot: true,
+      runAsUser: engine.runAsUser,
+      runAsGroup: engine.runAsUser,
+      capabilities: { drop: ['ALL'] },
+    };
+    const resources = renderResources(props.resources);
+
+    const initContainers = [...(binding.initContainers ?? []), ...(props.initContainers ?? [])].map((c): k8s.Container => ({
+      name: c.name,
+      image: check.pinnedImage(`image of init container '${c.name}'`, c.image),
+      imagePullPolicy: 'IfNotPresent',
+      command: c.command,
+      args: c.args,
+      env: renderEnv(check, `init container '${c.name}'`, c.env),
+      volumeMounts: renderMounts(c.name, withDefaults(c.mounts ?? [])),
+      securityContext: security,
+      resources,
+    }));
+    const containerNames = ['main', ...initContainers.map((c) => c.name)];
+    containerNames.forEach((n) => check.dnsLabel('container name', n));
+    const dupContainer = containerNames.find((n, i) => containerNames.indexOf(n) !== i);
+    if (dupContainer) check.fail(`container name '${dupContainer}' is used twice. Fix: give each init container a distinct name other than 'main'.`);
+
+    const mainMounts = [
+      ...claims.map((c, i) => ({ volume: c.metadata!.name!, path: i === 0 ? dataClaim.mountPath : props.extraVolumeClaims![i - 1].mountPath! })),
+      ...(binding.mounts ?? []),
+      ...(props.mounts ?? []),
+    ];
+    const clientPort = clientPorts[0]?.targetPort ?? servicePorts[0].targetPort;
+    const readiness = props.readinessProbe ?? engine.readinessProbe ?? HealthProbe.tcp(clientPort);
+    const liveness = props.livenessProbe ?? engine.livenessProbe ?? HealthProbe.tcp(clientPort, { initialDelay: Duration.seconds(30) });
+    for (const [kind, probe] of [['readinessProbe', readiness], ['livenessProbe', liveness]] as const) {
+      if (probe.port !== undefined && !engine.ports.some((p) => p.port === probe.port)) {
+        check.fail(`${kind} targets port ${probe.port}, which the container does not expose (ports: ${engine.ports.map((p) => p.port).join(', ')}). Fix: probe one of the engine's ports.`);
+      }
+    }
+
+    const main: k8s.Container = {
+      name: 'main',
+      image: engine.image,
+      imagePullPolicy: 'IfNotPresent',
+      command: binding.command ?? engine.command,
+      args: binding.args ?? engine.args,
+      ports: engine.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: 'TCP' })),
+      env: renderEnv(check, 'the database container', { ...binding.env, ...props.env }),
+      volumeMounts: renderMounts('main', withDefaults(mainMounts)),
+      readinessProbe: readiness.toKube(),
+      livenessProbe: liveness.toKube(),
+      securityContext: security,
+      resources,
+    };
+
+    const retention = (what: string, value: ClaimRetention | undefined): ClaimRetention => {
+      const v = value ?? ClaimRetention.RETAIN;
+      if (!Object.values(ClaimRetention).includes(v)) check.fail(`${what} must be Retain or Delete, got '${v}'. Fix: use ClaimRetention.RETAIN.`);
+      return v;
+    };
+    const podManagementPolicy = props.podManagementPolicy ?? PodManagementPolicy.ORDERED_READY;
+    if (!Object.values(PodManagementPolicy).includes(podManagementPolicy)) {
+      check.fail(`podManagementPolicy must be OrderedReady or Parallel, got '${podManagementPolicy}'. Fix: use PodManagementPolicy.ORDERED_READY.`);
+    }
+    const updateStrategy = props.updateStrategy ?? UpdateStrategy.rollingUpdate();
+    if (updateStrategy.partition !== undefined) {
+      check.integer('updateStrategy partition', updateStrategy.partition, 0, 1_000_000, 'use a partition from 0 (update all) up to the highest ordinal');
+    }
+
+    this.resource = new k8s.KubeStatefulSet(this, 'Resource', {
+      metadata: { name: this.name, labels: podLabels },
+      spec: {
+        serviceName: this.headlessService.serviceName,
+        replicas: this.replicas,
+        ordinals: this.startOrdinal !== 0 ? { start: this.startOrdinal } : undefined,
+        selector: { matchLabels: this.selectorLabels },
+        podManagementPolicy,
+        updateStrategy: updateStrategy.toKube(),
+        persistentVolumeClaimRetentionPolicy: {
+          whenDeleted: retention('claimRetentionWhenDeleted', props.claimRetentionWhenDeleted),
+          whenScaled: retention('claimRetentionWhenScaled', props.claimRetentionWhenScaled),
+        },
+        template: {
+          metadata: { labels: podLabels },
+          spec: {
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            terminationGracePeriodSeconds: (props.terminationGracePeriod ?? Duration.seconds(30)).toSeconds(),
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: engine.runAsUser,
+              runAsGroup: engine.runAsUser,
+              fsGroup: engine.runAsUser,
+              fsGroupChangePolicy: 'OnRootMismatch',
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            affinity: renderAntiAffinity(check, props.antiAffinity ?? AntiAffinity.PREFERRED, this.selectorLabels),
+            initContainers: initContainers.length > 0 ? initContainers : undefined,
+            containers: [main],
+            volumes,
+          },
+        },
+        volumeClaimTemplates: claims,
+      },
+    });
+
+    if (props.clientService ?? true) {
+      if (clientPorts.length === 0) check.fail('clientService is on but every port is a peer port. Fix: mark a client port peer: false, or set clientService: false.');
+      this.clientService = new k8s.KubeService(this, 'Client', {
+        metadata: { name: this.name },
+        spec: { type: 'ClusterIP', selector: this.selectorLabels, ports: renderServicePorts(check, clientPorts) },
+      });
+    }
+
+    const quorumSafe = engine.quorum ? Math.max(1, Math.floor((this.replicas - 1) / 2)) : 1;
+    const maxUnavailable = check.integer('maxUnavailable', props.maxUnavailable ?? quorumSafe, 1, Math.max(1, this.replicas),
+      'allow at least 1 disruption (0 blocks every node drain) and at most the replica count');
+    if (engine.quorum && this.replicas >= 3 && maxUnavailable > quorumSafe) {
+      check.fail(`maxUnavailable ${maxUnavailable} would let a drain break the quorum of ${this.replicas} members (at most ${quorumSafe} may be down). Fix: omit maxUnavailable, or set it to ${quorumSafe} or less.`);
+    }
+    this.podDisruptionBudget = new k8s.KubePodDisruptionBudget(this, 'Budget', {
+      metadata: { name: this.name },
+      spec: {
+        maxUnavailable: k8s.IntOrString.fromNumber(maxUnavailable),
+        selector: { matchLabels: this.selectorLabels },
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
+      },
+    });
+  }
+
+  /** The DNS name of the pod with this ordinal: `<set>-<n>.<headless>.<namespace>.svc.<clusterDomain>`. */
+  public podDnsName(ordinal: number): string {
+    return this.headlessService.podDnsName(ordinal);
+  }
+
+  /** Every member's DNS name, in ordinal order: the one source for peer lists. */
+  public get peerAddresses(): string[] {
+    return Array.from({ length: this.replicas }, (_, i) => this.podDnsName(this.startOrdinal + i));
+  }
+
+  /** The claim names of a template for every ordinal: `<template>-<set>-<n>`. */
+  public claimNames(template: string = 'data'): string[] {
+    return Array.from({ length: this.replicas }, (_, i) => `${template}-${this.name}-${this.startOrdinal + i}`);
+  }
+
+  private claimTemplate(check: Check, c: VolumeClaimOptions, index: number): k8s.KubePersistentVolumeClaimProps {
+    const where = index === 0 ? 'storage' : `extraVolumeClaims[${index - 1}]`;
+    if (index > 0 && (!c.name || !c.mountPath)) {
+      check.fail(`${where} needs a name and a mountPath, got ${JSON.stringify({ name: c.name, mountPath: c.mountPath })}. Fix: e.g. { name: 'archive', mountPath: '/archive', storageClass: slow }.`);
+    }
+    const name = check.dnsLabel(`${where} name`, c.name!);
+    check.absolutePath(`${where} mountPath`, c.mountPath!);
+    // claim names `<template>-<set>-<ordinal>` must stay DNS subdomains
+    check.dnsSubdomain(`${where} claim name`, `${name}-${this.name}-${this.startOrdinal + Math.max(0, this.replicas - 1)}`);
+    if (c.pool && c.storageClass) {
+      check.fail(`${where} gives both pool and storageClass. Fix: keep one: a pool for static volumes, a class for dynamic provisioning.`);
+    }
+    const size = c.size ?? Size.gibibytes(10);
+    sizeInKib(check, `${where} size`, size);
+    const accessModes = nonEmptyModes(check, c.accessModes ?? [AccessMode.READ_WRITE_ONCE]);
+    const storageClassName = c.pool?.storageClassName ?? c.storageClass?.storageClassName;
+    if (c.pool) {
+      c.pool.addClaims({
+        owner: this,
+        claimTemplateName: name,
+        statefulSetName: this.name,
+        namespace: this.namespace,
+        startOrdinal: this.startOrdinal,
+        replicas: this.replicas,
+        request: size,
+        accessModes,
+        storageClassName: c.pool.storageClassName,
+        selector: c.pool.selectorLabels,
+      });
+    }
+    return {
+      metadata: { name },
+      spec: {
+        accessModes,
+        storageClassName,
+        selector: c.pool ? { matchLabels: c.pool.selectorLabels } : undefined,
+        resources: { requests: { storage: k8s.Quantity.fromString(size.asString()) } },
+      },
+    };
+  }
+}
+
+function renderEnv(check: Check, where: string, env: { [name: string]: kplus.EnvValue } | undefined): k8s.EnvVar[] | undefined {
+  if (!env || Object.keys(env).length === 0) return undefined;
+  return Object.keys(env).sort().map((name) => {
+    const value = env[name];
+    if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) {
+      check.fail(`${where} has an invalid environment variable name '${name}'. Fix: use letters, digits, '_', '-' and '.', not starting with a digit.`);
+    }
+    if (value.value !== undefined && SECRET_LIKE.test(name)) {
+      check.fail(
+        `${where} sets '${name}' to a literal value: a credential would be written into the YAML in plain text. ` +
+          "Fix: reference a Secret with EnvValue.fromSecretValue({ secret, key }) (create it with 'kubectl create secret generic', " +
+          'a SealedSecret or an ExternalSecret), or pass credentials: { secret }.',
+      );
+    }
+    return { name, value: value.value, valueFrom: value.valueFrom };
+  });
+}
+
+function renderResources(r: kplus.ContainerResources | undefined): k8s.ResourceRequirements {
+  const q = (v: { amount: string } | Size | undefined) => (v === undefined ? undefined : k8s.Quantity.fromString(v instanceof Size ? v.asString() : v.amount));
+  const cpu = r?.cpu ?? { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) };
+  const memory = r?.memory ?? { request: Size.mebibytes(512), limit: Size.gibibytes(1) };
+  const eph = r?.ephemeralStorage ?? { request: Size.mebibytes(64), limit: Size.gibibytes(1) };
+  return {
+    requests: { 'cpu': q(cpu.request)!, 'memory': q(memory.request)!, 'ephemeral-storage': q(eph.request)! },
+    limits: { 'cpu': q(cpu.limit)!, 'memory': q(memory.limit)!, 'ephemeral-storage': q(eph.limit)! },
+  };
+}
+
+function renderAntiAffinity(check: Check, mode: AntiAffinity, labels: { [key: string]: string }): k8s.Affinity | undefined {
+  const term = { labelSelector: { matchLabels: labels }, topologyKey: 'kubernetes.io/hostname' };
+  switch (mode) {
+    case AntiAffinity.NONE:
+      return undefined;
+    case AntiAffinity.REQUIRED:
+      return { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } };
+    case AntiAffinity.PREFERRED:
+      return { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] } };
+    default:
+      return check.fail(`antiAffinity must be preferred, required or none, got '${mode}'. Fix: use AntiAffinity.PREFERRED.`);
+  }
+}

@@ -1,0 +1,98 @@
+import { IConstruct } from 'constructs';
+import { StatefulConfigError, show } from './errors';
+
+/**
+ * Small pure checks shared by the constructs. Each throws a {@link StatefulConfigError} naming
+ * the construct, the value received and the fix; none of them are called from render code.
+ */
+export class Check {
+  constructor(private readonly scope: IConstruct, private readonly kind: string) {}
+
+  /** Throws the library's error for this construct. */
+  public fail(message: string): never {
+    throw new StatefulConfigError(this.scope, this.kind, message);
+  }
+
+  /**
+   * A DNS-1123 label: lower-case alphanumerics and '-', starting and ending alphanumeric.
+   * Services, StatefulSets (whose pod names become hostnames) and ports' names use it.
+   * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-label-names
+   */
+  public dnsLabel(what: string, value: string, maxLength = 63): string {
+    if (typeof value !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > maxLength) {
+      this.fail(
+        `${what} must be a DNS-1123 label of at most ${maxLength} characters (lower-case letters, digits and '-', ` +
+          `starting and ending with a letter or digit), got ${show(value)}. Fix: use a name such as 'orders-db'.`,
+      );
+    }
+    return value;
+  }
+
+  /**
+   * A DNS-1123 subdomain: what most object names (PersistentVolume, StorageClass, Secret) allow.
+   * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names
+   */
+  public dnsSubdomain(what: string, value: string): string {
+    const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+    if (typeof value !== 'string' || value.length > 253 || !value.split('.').every((part) => label.test(part))) {
+      this.fail(
+        `${what} must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), ` +
+          `got ${show(value)}. Fix: use a name such as 'fast' or 'nfs-web-0'.`,
+      );
+    }
+    return value;
+  }
+
+  /** A whole number within [min, max]. */
+  public integer(what: string, value: number, min: number, max: number, fix: string): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.fail(`${what} must be a whole number from ${min} to ${max}, got ${show(value)}. Fix: ${fix}.`);
+    }
+    return value;
+  }
+
+  /** A TCP/UDP port number. */
+  public port(what: string, value: number): number {
+    return this.integer(what, value, 1, 65535, 'use a port number from 1 to 65535');
+  }
+
+  /** An absolute, normalised path (no '..' segments), as mount paths and NFS paths must be. */
+  public absolutePath(what: string, value: string): string {
+    if (typeof value !== 'string' || !value.startsWith('/') || value.split('/').includes('..') || /[\s:]/.test(value)) {
+      this.fail(
+        `${what} must be an absolute path without '..', spaces or ':', got ${show(value)}. Fix: use a path such as '/var/lib/data'.`,
+      );
+    }
+    return value;
+  }
+
+  /** A container image reference with an explicit tag or digest other than 'latest'. */
+  public pinnedImage(what: string, value: string): string {
+    const lastSegment = typeof value === 'string' ? value.split('/').pop() ?? '' : '';
+    const tagged = lastSegment.includes(':') || value.includes('@sha256:');
+    if (typeof value !== 'string' || value.trim() !== value || value === '' || !tagged || /:latest$/.test(value)) {
+      this.fail(
+        `${what} must name a pinned tag or digest (not 'latest'), got ${show(value)}. ` +
+          "Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:…', so every replica runs the same build.",
+      );
+    }
+    return value;
+  }
+
+  /** Label keys and values per the Kubernetes syntax. */
+  public labels(what: string, labels: { [key: string]: string }): { [key: string]: string } {
+    const name = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
+    for (const [key, value] of Object.entries(labels)) {
+      const [prefix, local] = key.includes('/') ? key.split('/', 2) : [undefined, key];
+      const keyOk = name.test(local) && local.length <= 63 && (prefix === undefined || (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(prefix)));
+      const valueOk = typeof value === 'string' && value.length <= 63 && (value === '' || name.test(value));
+      if (!keyOk || !valueOk) {
+        this.fail(
+          `${what} has an invalid label ${show(key)}: ${show(value)} (keys are [prefix/]name, values at most 63 ` +
+            "alphanumerics, '-', '_' or '.'). Fix: e.g. { 'storage': 'pv' }.",
+        );
+      }
+    }
+    return labels;
+  }
+}

@@ -1,0 +1,64 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv, { ValidateFunction } from 'ajv';
+import { ApiObject, Chart, Testing } from 'cdk8s';
+import { IConstruct } from 'constructs';
+
+/** A fresh chart in `namespace` (or none). */
+export function chart(namespace?: string): Chart {
+  return new Chart(Testing.app(), 'test', { namespace, disableResourceNameHashes: true });
+}
+
+/** The manifests of a chart, after validation. */
+export function synth(c: Chart): any[] {
+  return Testing.synth(c);
+}
+
+/** The one manifest of `kind` (and `name`, if given). */
+export function find(manifests: any[], kind: string, name?: string): any {
+  const found = manifests.filter((m) => m.kind === kind && (name === undefined || m.metadata.name === name));
+  if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` '${name}'` : ''}, found ${found.length}`);
+  return found[0];
+}
+
+/** The validation errors of the app the construct is in, as cdk8s reports them at synth. */
+export function validationErrors(scope: IConstruct): string[] {
+  return scope.node.root.node.findAll().flatMap((c) => c.node.validate());
+}
+
+/** The rendered JSON of an API object. */
+export function json(obj: ApiObject): any {
+  return obj.toJson();
+}
+
+const SCHEMA = path.join(__dirname, '..', '..', 'shared', 'k8s-schemas', 'v1.27.0', '_definitions.json');
+
+let validators: Map<string, ValidateFunction> | undefined;
+
+/**
+ * Validates a manifest against the official Kubernetes 1.27 OpenAPI definitions with Ajv, strictly:
+ * unknown fields are errors (as `kubectl --validate=strict` makes them), and int-or-string is
+ * what the API server accepts. Returns the errors, empty when valid.
+ */
+export function schemaErrors(manifest: any): string[] {
+  if (!validators) {
+    const { definitions } = JSON.parse(fs.readFileSync(SCHEMA, 'utf-8'));
+    for (const def of Object.values<any>(definitions)) {
+      if (def.properties && def.additionalProperties === undefined) def.additionalProperties = false;
+    }
+    definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString'] = { oneOf: [{ type: 'string' }, { type: 'integer' }] };
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    ajv.addSchema({ $id: 'k8s', definitions });
+    validators = new Map();
+    for (const [name, def] of Object.entries<any>(definitions)) {
+      for (const gvk of def['x-kubernetes-group-version-kind'] ?? []) {
+        const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
+        validators.set(`${apiVersion}/${gvk.kind}`, ajv.compile({ $ref: `k8s#/definitions/${name}` }));
+      }
+    }
+  }
+  const validate = validators.get(`${manifest.apiVersion}/${manifest.kind}`);
+  if (!validate) return [`no schema for ${manifest.apiVersion} ${manifest.kind}`];
+  if (validate(manifest)) return [];
+  return (validate.errors ?? []).map((e) => `${manifest.kind}/${manifest.metadata?.name}${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+}
