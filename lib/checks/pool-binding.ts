@@ -47,7 +47,7 @@ export function mismatch(volume: BindableVolume, claim: BindableClaim): string |
     return `volume ${volume.name} does not offer access mode ${missingModes.join(', ')} (it offers ${volume.accessModes.join(', ')})`;
   }
   if (volume.capacityKib < claim.requestKib) {
-    return `volume ${volume.name} holds ${volume.capacityKib}Ki, the claim requests ${claim.requestKib}Ki`;
+    return `volume ${volume.name} holds ${kib(volume.capacityKib)}, the claim requests ${kib(claim.requestKib)}`;
   }
   const wrongLabel = Object.entries(claim.selector).find(([k, v]) => volume.labels[k] !== v);
   if (wrongLabel) {
@@ -89,9 +89,11 @@ export function unboundClaims(volumes: BindableVolume[], claims: BindableClaim[]
       else hi = mid;
     }
     if (lo >= free.length) {
-      const reason = cursor >= free.length
-        ? `all ${free.length} unreserved volumes of the pool are taken`
-        : `no free volume holds the ${claim.requestKib}Ki requested`;
+      const reason = free.length === 0
+        ? 'every volume of the pool is reserved for another claim'
+        : cursor >= free.length
+          ? `all ${free.length} unreserved volumes of the pool are taken`
+          : `no free volume holds the ${kib(claim.requestKib)} requested`;
       result.push({ claim, reason });
       continue;
     }
@@ -103,4 +105,12 @@ export function unboundClaims(volumes: BindableVolume[], claims: BindableClaim[]
     cursor = lo + 1;
   }
   return result;
+}
+
+/** A KiB count in the largest binary unit that divides it: 1048576 -> '1Gi'. */
+function kib(n: number): string {
+  for (const [unit, factor] of [['Ti', 1024 ** 3], ['Gi', 1024 ** 2], ['Mi', 1024]] as const) {
+    if (n % factor === 0) return `${n / factor}${unit}`;
+  }
+  return `${n}Ki`;
 }
