@@ -6,4 +6,3 @@ export * from './network/headless-service';
 export * from './database/probe';
 export * from './database/engine';
 export * from './database/stateful-database';
-export * from './checks/pool-binding';

@@ -52,8 +52,8 @@ export class HealthProbe {
     return (this.action.tcpSocket?.port ?? this.action.httpGet?.port)?.value as number | undefined;
   }
 
-  /** Renders the Kubernetes probe. */
-  public toKube(): k8s.Probe {
+  /** @internal */
+  public _toKube(): k8s.Probe {
     return {
       ...this.action,
       initialDelaySeconds: this.options.initialDelay?.toSeconds(),

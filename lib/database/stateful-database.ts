@@ -112,8 +112,8 @@ export class UpdateStrategy {
     return this.spec.rollingUpdate?.partition;
   }
 
-  /** Renders the strategy. */
-  public toKube(): k8s.StatefulSetUpdateStrategy {
+  /** @internal */
+  public _toKube(): k8s.StatefulSetUpdateStrategy {
     return this.spec;
   }
 }
@@ -407,8 +407,8 @@ export class StatefulDatabase extends Construct {
       ports: engine.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: 'TCP' })),
       env: renderEnv(check, 'the database container', { ...binding.env, ...props.env }),
       volumeMounts: renderMounts('main', withDefaults(mainMounts)),
-      readinessProbe: readiness.toKube(),
-      livenessProbe: liveness.toKube(),
+      readinessProbe: readiness._toKube(),
+      livenessProbe: liveness._toKube(),
       securityContext: security,
       resources,
     };
@@ -435,7 +435,7 @@ export class StatefulDatabase extends Construct {
         ordinals: this.startOrdinal !== 0 ? { start: this.startOrdinal } : undefined,
         selector: { matchLabels: this.selectorLabels },
         podManagementPolicy,
-        updateStrategy: updateStrategy.toKube(),
+        updateStrategy: updateStrategy._toKube(),
         persistentVolumeClaimRetentionPolicy: {
           whenDeleted: retention('claimRetentionWhenDeleted', props.claimRetentionWhenDeleted),
           whenScaled: retention('claimRetentionWhenScaled', props.claimRetentionWhenScaled),

@@ -5,8 +5,11 @@ import { Check } from '../validate';
 
 /** Transport protocol of a port. */
 export enum Protocol {
+  /** TCP, the default. */
   TCP = 'TCP',
+  /** UDP, e.g. DNS. */
   UDP = 'UDP',
+  /** SCTP. */
   SCTP = 'SCTP',
 }
 
@@ -104,7 +107,10 @@ export class HeadlessService extends Construct implements IHeadlessService {
   }
 }
 
-/** Validates and renders Service ports: at least one, unique names and numbers. */
+/**
+ * Validates and renders Service ports: at least one, unique names and numbers.
+ * @internal
+ */
 export function renderServicePorts(check: Check, ports: ServicePort[]): k8s.ServicePort[] {
   if (ports.length === 0) check.fail('ports is empty: a Service needs at least one port. Fix: e.g. [{ name: \'web\', port: 80 }].');
   const seen = new Set<string>();

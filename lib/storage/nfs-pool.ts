@@ -287,7 +287,10 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
   }
 }
 
-/** A size in whole KiB, or the construct's error. */
+/**
+ * A size in whole KiB, or the construct's error.
+ * @internal
+ */
 export function sizeInKib(check: Check, what: string, size: Size): number {
   let kib: number;
   try {
@@ -299,7 +302,10 @@ export function sizeInKib(check: Check, what: string, size: Size): number {
   return kib;
 }
 
-/** Access modes, non-empty and known. */
+/**
+ * Access modes, non-empty and known.
+ * @internal
+ */
 export function nonEmptyModes(check: Check, modes: AccessMode[]): AccessMode[] {
   const known = Object.values(AccessMode) as string[];
   if (modes.length === 0) check.fail('accessModes is empty. Fix: e.g. [AccessMode.READ_WRITE_ONCE].');
