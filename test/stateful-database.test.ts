@@ -20,7 +20,7 @@ describe('StatefulDatabase', () => {
     const { out } = build();
     const m = out();
     expect(m.map((x) => `${x.kind}/${x.metadata.name}`)).toEqual([
-      'Service/orders-headless', 'StatefulSet/orders', 'Service/orders', 'PodDisruptionBudget/orders',
+      'Service/orders-headless', 'StatefulSet/orders', 'Service/orders', 'NetworkPolicy/orders', 'PodDisruptionBudget/orders',
     ]);
     const sts = find(m, 'StatefulSet');
     expect(sts.spec).toMatchObject({

@@ -2,6 +2,7 @@ import { ApiObject, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
+import { Connections } from '../network/connections';
 import { HeadlessService, Protocol, renderServicePorts } from '../network/headless-service';
 import { AccessMode } from '../storage/common';
 import { IPersistentVolumePool, nonEmptyModes, sizeInKib } from '../storage/nfs-pool';
@@ -227,6 +228,12 @@ export interface StatefulDatabaseProps {
    */
   readonly clusterDomain?: string;
   /**
+   * Isolate the members with a NetworkPolicy: peers talk on every port, clients only on the
+   * client ports once allowed (`db.connections.allowFrom(...)`).
+   * @default true
+   */
+  readonly networkPolicy?: boolean;
+  /**
    * How long a pod gets to shut down cleanly.
    * @default Duration.seconds(30)
    */
@@ -274,6 +281,8 @@ export class StatefulDatabase extends Construct {
   public readonly claimTemplateNames: string[];
   /** The namespace (the chart's, or `default`). */
   public readonly namespace: string;
+  /** Who may connect: `db.connections.allowFrom(workload)`. Undefined with `networkPolicy: false`. */
+  public readonly connections?: Connections;
 
   constructor(scope: Construct, id: string, props: StatefulDatabaseProps) {
     super(scope, id);
@@ -469,6 +478,16 @@ export class StatefulDatabase extends Construct {
       this.clientService = new k8s.KubeService(this, 'Client', {
         metadata: { name: this.name },
         spec: { type: 'ClusterIP', selector: this.selectorLabels, ports: renderServicePorts(check, clientPorts) },
+      });
+    }
+
+    if (props.networkPolicy ?? true) {
+      const tcp = (ports: { targetPort: number }[]) => ports.map((p) => ({ port: p.targetPort }));
+      this.connections = new Connections(this, 'Connections', {
+        name: this.name,
+        selector: this.selectorLabels,
+        clientPorts: tcp(clientPorts),
+        peerPorts: tcp(servicePorts),
       });
     }
 

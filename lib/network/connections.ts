@@ -1,0 +1,111 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import * as k8s from '../../imports/k8s';
+import { Check } from '../validate';
+
+/** A port the policy opens, by number. */
+export interface PolicyPort {
+  /** The container port. */
+  readonly port: number;
+  /**
+   * @default 'TCP'
+   */
+  readonly protocol?: string;
+}
+
+/** Props for {@link Connections}. */
+export interface ConnectionsProps {
+  /** The NetworkPolicy's name. */
+  readonly name: string;
+  /** The labels of the members (one label, as Polaris expects of a policy's pod selector). */
+  readonly selector: { [key: string]: string };
+  /** Ports clients may reach. */
+  readonly clientPorts: PolicyPort[];
+  /** Every port members use among themselves (client and replication ports). */
+  readonly peerPorts: PolicyPort[];
+}
+
+/**
+ * The network isolation of a stateful service: a NetworkPolicy under which members talk to each
+ * other on every port, clients reach only the client ports, and nothing else gets in. Members may
+ * reach each other and the cluster DNS, nothing else. Open it to clients with `allowFrom`.
+ *
+ * A NetworkPolicy only takes effect with a network plugin that enforces it (Calico, Cilium, ...).
+ * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
+ */
+export class Connections extends Construct {
+  /** The NetworkPolicy; also reachable as `ApiObject.of(this)`. */
+  public readonly resource: ApiObject;
+  private readonly clients: k8s.NetworkPolicyPeer[] = [];
+  private readonly check: Check;
+
+  constructor(scope: Construct, id: string, private readonly props: ConnectionsProps) {
+    super(scope, id);
+    this.check = new Check(this, 'Connections');
+    const members = { podSelector: { matchLabels: props.selector } };
+    const ports = (list: PolicyPort[]) => list.map((p) => ({ port: k8s.IntOrString.fromNumber(p.port), protocol: p.protocol ?? 'TCP' }));
+    this.resource = new k8s.KubeNetworkPolicy(this, 'Resource', {
+      metadata: { name: props.name },
+      spec: {
+        podSelector: { matchLabels: props.selector },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: Lazy.any({
+          produce: () => [
+            { from: [members], ports: ports(props.peerPorts) },
+            ...(this.clients.length > 0 ? [{ from: [...this.clients], ports: ports(props.clientPorts) }] : []),
+          ],
+        }),
+        egress: [
+          { to: [members], ports: ports(props.peerPorts) },
+          {
+            // name resolution: the cluster DNS, in kube-system
+            to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+            ports: [{ port: k8s.IntOrString.fromNumber(53), protocol: 'UDP' }, { port: k8s.IntOrString.fromNumber(53), protocol: 'TCP' }],
+          },
+        ],
+      },
+    });
+  }
+
+  /**
+   * Lets a cdk8s-plus workload (a Deployment, a Pod, ...) reach the client ports.
+   *
+   * ```ts
+   * db.connections.allowFrom(new kplus.Deployment(chart, 'api', { ... }));
+   * ```
+   */
+  public allowFrom(workload: kplus.IPodSelector): void {
+    const config = workload.toPodSelectorConfig();
+    const podSelector = config.labelSelector._toKube();
+    const names = config.namespaces?.names ?? [];
+    const namespaceSelector = config.namespaces?.labelSelector?._toKube();
+    if (names.length === 0) {
+      this.clients.push({ podSelector, namespaceSelector });
+    }
+    for (const name of names) {
+      this.clients.push({ podSelector, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } });
+    }
+  }
+
+  /**
+   * Lets pods with these labels reach the client ports: in the same namespace, or in the
+   * namespaces with `namespaceLabels` (e.g. `{ 'kubernetes.io/metadata.name': 'shop' }`).
+   */
+  public allowFromLabels(podLabels: { [key: string]: string }, namespaceLabels?: { [key: string]: string }): void {
+    if (Object.keys(podLabels).length === 0 && namespaceLabels === undefined) {
+      this.check.fail('allowFromLabels got no pod labels: that would open the client ports to every pod of the namespace. Fix: give the labels of the client pods.');
+    }
+    this.check.labels('podLabels', podLabels);
+    if (namespaceLabels) this.check.labels('namespaceLabels', namespaceLabels);
+    this.clients.push({
+      podSelector: { matchLabels: podLabels },
+      namespaceSelector: namespaceLabels ? { matchLabels: namespaceLabels } : undefined,
+    });
+  }
+
+  /** The NetworkPolicy's name. */
+  public get policyName(): string {
+    return this.props.name;
+  }
+}
