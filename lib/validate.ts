@@ -1,3 +1,4 @@
+import { Size } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { StatefulConfigError, show } from './errors';
 
@@ -43,6 +44,35 @@ export class Check {
     return value;
   }
 
+  /** A list (an absent one is empty), or the construct's error. */
+  public list<T>(what: string, value: T[] | undefined): T[] {
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) this.fail(`${what} must be a list, got ${show(value)}. Fix: pass an array, e.g. [].`);
+    value.forEach((item, i) => this.record(`${what}[${i}]`, item));
+    return value;
+  }
+
+  /** A plain object (a struct or a map), or the construct's error. */
+  public record<T>(what: string, value: T): T {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.fail(`${what} must be an object, got ${show(value)}. Fix: pass an object literal, e.g. { name: 'data' }.`);
+    }
+    return value;
+  }
+
+  /** A positive size in whole KiB (what a quantity needs), or the construct's error. */
+  public sizeKib(what: string, size: Size): number {
+    if (!(size instanceof Size)) this.fail(`${what} must be a Size, got ${show(size)}. Fix: e.g. Size.gibibytes(1).`);
+    let kib: number;
+    try {
+      kib = size.toKibibytes();
+    } catch {
+      return this.fail(`${what} must be a whole number of KiB, got ${size.asString()}. Fix: e.g. Size.gibibytes(1).`);
+    }
+    if (!(kib > 0)) this.fail(`${what} must be positive, got ${size.asString()}. Fix: e.g. Size.gibibytes(1).`);
+    return kib;
+  }
+
   /** A whole number within [min, max]. */
   public integer(what: string, value: number, min: number, max: number, fix: string): number {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -68,8 +98,8 @@ export class Check {
 
   /** A container image reference with an explicit tag or digest other than 'latest'. */
   public pinnedImage(what: string, value: string): string {
-    const lastSegment = typeof value === 'string' ? value.split('/').pop() ?? '' : '';
-    const tagged = lastSegment.includes(':') || value.includes('@sha256:');
+    const text = typeof value === 'string' ? value : '';
+    const tagged = (text.split('/').pop() ?? '').includes(':') || text.includes('@sha256:');
     if (typeof value !== 'string' || value.trim() !== value || value === '' || !tagged || /:latest$/.test(value)) {
       this.fail(
         `${what} must name a pinned tag or digest (not 'latest'), got ${show(value)}. ` +
@@ -82,7 +112,8 @@ export class Check {
   /** Label keys and values per the Kubernetes syntax. */
   public labels(what: string, labels: { [key: string]: string }): { [key: string]: string } {
     const name = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
-    for (const [key, value] of Object.entries(labels)) {
+    const copy: { [key: string]: string } = {};
+    for (const [key, value] of Object.entries(this.record(what, labels))) {
       const [prefix, local] = key.includes('/') ? key.split('/', 2) : [undefined, key];
       const keyOk = name.test(local) && local.length <= 63 && (prefix === undefined || (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(prefix)));
       const valueOk = typeof value === 'string' && value.length <= 63 && (value === '' || name.test(value));
@@ -92,7 +123,8 @@ export class Check {
             "alphanumerics, '-', '_' or '.'). Fix: e.g. { 'storage': 'pv' }.",
         );
       }
+      copy[key] = value;
     }
-    return labels;
+    return copy;
   }
 }

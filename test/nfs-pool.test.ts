@@ -115,7 +115,7 @@ describe('NfsPersistentVolumePool', () => {
   });
 
   test('fails on a relative path, a missing basePath and a bad server', () => {
-    expect(() => poolOf(chart(), { basePath: 'data' })).toThrow("paths[0] must be an absolute path without '..', spaces or ':', got 'data/pool-0'");
+    expect(() => poolOf(chart(), { basePath: 'data' })).toThrow("basePath must be an absolute path without '..', spaces or ':', got 'data'");
     expect(() => poolOf(chart(), { basePath: undefined })).toThrow("basePath is required when paths is not given. Fix: e.g. basePath: '/data/k8s'.");
     expect(() => poolOf(chart(), { server: 'nfs server' })).toThrow("server must be a host name or IP address, got 'nfs server'.");
   });

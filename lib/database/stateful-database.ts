@@ -5,8 +5,9 @@ import * as k8s from '../../imports/k8s';
 import { Connections } from '../network/connections';
 import { HeadlessService, Protocol, renderServicePorts } from '../network/headless-service';
 import { AccessMode } from '../storage/common';
-import { IPersistentVolumePool, nonEmptyModes, sizeInKib } from '../storage/nfs-pool';
+import { IPersistentVolumePool, nonEmptyModes } from '../storage/nfs-pool';
 import { IStorageClass } from '../storage/storage-class';
+import { show } from '../errors';
 import { Check } from '../validate';
 import { DatabaseCredentials, DatabaseEngine, EngineBinding, InitContainer, VolumeMount } from './engine';
 import { HealthProbe } from './probe';
@@ -287,6 +288,7 @@ export class StatefulDatabase extends Construct {
   constructor(scope: Construct, id: string, props: StatefulDatabaseProps) {
     super(scope, id);
     const check = new Check(this, 'StatefulDatabase');
+    check.record('props', props);
     const engine = props.engine;
     if (!(engine instanceof DatabaseEngine)) {
       check.fail(`engine must be a DatabaseEngine, got ${typeof engine}. Fix: e.g. engine: DatabaseEngine.custom({ image, ports }).`);
@@ -301,7 +303,7 @@ export class StatefulDatabase extends Construct {
     const podLabels = { ...this.selectorLabels, 'app.kubernetes.io/name': engine.name, 'app.kubernetes.io/managed-by': 'cdk8s-stateful' };
 
     // ports: client ones on both Services, peer ones on the headless Service only
-    if (engine.ports.length === 0) check.fail('the engine has no ports. Fix: give the engine at least one port.');
+    if (check.list('engine ports', engine.ports).length === 0) check.fail('the engine has no ports. Fix: give the engine at least one port.');
     const servicePorts = engine.ports.map((p) => ({ name: p.name, port: p.servicePort ?? p.port, targetPort: p.port, protocol: Protocol.TCP }));
     const clientPorts = servicePorts.filter((_, i) => !engine.ports[i].peer);
 
@@ -314,8 +316,8 @@ export class StatefulDatabase extends Construct {
     });
 
     // claim templates
-    const dataClaim = { name: 'data', mountPath: engine.dataPath, ...props.storage };
-    const claims = [dataClaim, ...(props.extraVolumeClaims ?? [])].map((c, i) => this.claimTemplate(check, c, i));
+    const dataClaim = { name: 'data', mountPath: engine.dataPath, ...check.record('storage', props.storage ?? {}) };
+    const claims = [dataClaim, ...check.list('extraVolumeClaims', props.extraVolumeClaims)].map((c, i) => this.claimTemplate(check, c, i));
     this.claimTemplateNames = claims.map((c) => c.metadata!.name!);
 
     const binding: EngineBinding = engine.bind({
@@ -330,13 +332,13 @@ export class StatefulDatabase extends Construct {
 
     // volumes: claims, scratch volumes, /tmp, scripts
     const scratch: ScratchVolume[] = [
-      ...(props.scratchVolumes ?? []),
+      ...check.list('scratchVolumes', props.scratchVolumes),
       ...(binding.scratchVolumes ?? []).map((name) => ({ name })),
       { name: 'tmp' },
     ];
     const volumes: k8s.Volume[] = scratch.map((v) => ({
       name: check.dnsLabel('scratch volume name', v.name),
-      emptyDir: { sizeLimit: v.sizeLimit ? k8s.Quantity.fromString(v.sizeLimit.asString()) : undefined },
+      emptyDir: { sizeLimit: v.sizeLimit !== undefined && check.sizeKib(`sizeLimit of '${v.name}'`, v.sizeLimit) ? k8s.Quantity.fromString(v.sizeLimit.asString()) : undefined },
     }));
     if (binding.files && Object.keys(binding.files).length > 0) {
       this.scripts = new k8s.KubeConfigMap(this, 'Scripts', {
@@ -356,7 +358,7 @@ export class StatefulDatabase extends Construct {
     ];
     const renderMounts = (container: string, mounts: VolumeMount[]): k8s.VolumeMount[] => {
       const paths = new Set<string>();
-      return mounts.map((m) => {
+      return check.list(`mounts of container '${container}'`, mounts).map((m) => {
         if (!volumeNames.includes(m.volume)) {
           check.fail(`container '${container}' mounts volume '${m.volume}', which does not exist (volumes: ${volumeNames.join(', ')}). Fix: declare it in scratchVolumes or extraVolumeClaims, or mount an existing one.`);
         }
@@ -375,16 +377,16 @@ export class StatefulDatabase extends Construct {
       runAsGroup: engine.runAsUser,
       capabilities: { drop: ['ALL'] },
     };
-    const resources = renderResources(props.resources);
+    const resources = renderResources(check.record('resources', props.resources ?? {}));
 
-    const initContainers = [...(binding.initContainers ?? []), ...(props.initContainers ?? [])].map((c): k8s.Container => ({
+    const initContainers = [...(binding.initContainers ?? []), ...check.list('initContainers', props.initContainers)].map((c): k8s.Container => ({
       name: c.name,
       image: check.pinnedImage(`image of init container '${c.name}'`, c.image),
       imagePullPolicy: 'IfNotPresent',
       command: c.command,
       args: c.args,
       env: renderEnv(check, `init container '${c.name}'`, c.env),
-      volumeMounts: renderMounts(c.name, withDefaults(c.mounts ?? [])),
+      volumeMounts: renderMounts(c.name, withDefaults(check.list(`mounts of init container '${c.name}'`, c.mounts))),
       securityContext: security,
       resources,
     }));
@@ -396,12 +398,13 @@ export class StatefulDatabase extends Construct {
     const mainMounts = [
       ...claims.map((c, i) => ({ volume: c.metadata!.name!, path: i === 0 ? dataClaim.mountPath : props.extraVolumeClaims![i - 1].mountPath! })),
       ...(binding.mounts ?? []),
-      ...(props.mounts ?? []),
+      ...check.list('mounts', props.mounts),
     ];
     const clientPort = clientPorts[0]?.targetPort ?? servicePorts[0].targetPort;
     const readiness = props.readinessProbe ?? engine.readinessProbe ?? HealthProbe.tcp(clientPort);
     const liveness = props.livenessProbe ?? engine.livenessProbe ?? HealthProbe.tcp(clientPort, { initialDelay: Duration.seconds(30) });
     for (const [kind, probe] of [['readinessProbe', readiness], ['livenessProbe', liveness]] as const) {
+      if (!(probe instanceof HealthProbe)) check.fail(`${kind} must be a HealthProbe, got ${JSON.stringify(probe)}. Fix: e.g. HealthProbe.tcp(5432).`);
       if (probe.port !== undefined && !engine.ports.some((p) => p.port === probe.port)) {
         check.fail(`${kind} targets port ${probe.port}, which the container does not expose (ports: ${engine.ports.map((p) => p.port).join(', ')}). Fix: probe one of the engine's ports.`);
       }
@@ -424,12 +427,12 @@ export class StatefulDatabase extends Construct {
 
     const retention = (what: string, value: ClaimRetention | undefined): ClaimRetention => {
       const v = value ?? ClaimRetention.RETAIN;
-      if (!Object.values(ClaimRetention).includes(v)) check.fail(`${what} must be Retain or Delete, got '${v}'. Fix: use ClaimRetention.RETAIN.`);
+      if (!Object.values(ClaimRetention).includes(v)) check.fail(`${what} must be Retain or Delete, got ${show(v)}. Fix: use ClaimRetention.RETAIN.`);
       return v;
     };
     const podManagementPolicy = props.podManagementPolicy ?? PodManagementPolicy.ORDERED_READY;
     if (!Object.values(PodManagementPolicy).includes(podManagementPolicy)) {
-      check.fail(`podManagementPolicy must be OrderedReady or Parallel, got '${podManagementPolicy}'. Fix: use PodManagementPolicy.ORDERED_READY.`);
+      check.fail(`podManagementPolicy must be OrderedReady or Parallel, got ${show(podManagementPolicy)}. Fix: use PodManagementPolicy.ORDERED_READY.`);
     }
     const updateStrategy = props.updateStrategy ?? UpdateStrategy.rollingUpdate();
     if (updateStrategy.partition !== undefined) {
@@ -535,7 +538,7 @@ export class StatefulDatabase extends Construct {
       check.fail(`${where} gives both pool and storageClass. Fix: keep one: a pool for static volumes, a class for dynamic provisioning.`);
     }
     const size = c.size ?? Size.gibibytes(10);
-    sizeInKib(check, `${where} size`, size);
+    check.sizeKib(`${where} size`, size);
     const accessModes = nonEmptyModes(check, c.accessModes ?? [AccessMode.READ_WRITE_ONCE]);
     const storageClassName = c.pool?.storageClassName ?? c.storageClass?.storageClassName;
     if (c.pool) {
@@ -565,9 +568,12 @@ export class StatefulDatabase extends Construct {
 }
 
 function renderEnv(check: Check, where: string, env: { [name: string]: kplus.EnvValue } | undefined): k8s.EnvVar[] | undefined {
-  if (!env || Object.keys(env).length === 0) return undefined;
+  if (env === undefined || Object.keys(check.record(`env of ${where}`, env)).length === 0) return undefined;
   return Object.keys(env).sort().map((name) => {
     const value = env[name];
+    if (!(value instanceof kplus.EnvValue)) {
+      check.fail(`${where} sets '${name}' to ${JSON.stringify(value)}, which is not an EnvValue. Fix: use EnvValue.fromValue('…') or EnvValue.fromSecretValue({ secret, key }).`);
+    }
     if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) {
       check.fail(`${where} has an invalid environment variable name '${name}'. Fix: use letters, digits, '_', '-' and '.', not starting with a digit.`);
     }
@@ -603,6 +609,6 @@ function renderAntiAffinity(check: Check, mode: AntiAffinity, labels: { [key: st
     case AntiAffinity.PREFERRED:
       return { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] } };
     default:
-      return check.fail(`antiAffinity must be preferred, required or none, got '${mode}'. Fix: use AntiAffinity.PREFERRED.`);
+      return check.fail(`antiAffinity must be preferred, required or none, got ${show(mode)}. Fix: use AntiAffinity.PREFERRED.`);
   }
 }

@@ -2,6 +2,7 @@ import { ApiObject, Lazy, Size } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { BindableClaim, BindableVolume, unboundClaims } from '../checks/pool-binding';
+import { show } from '../errors';
 import { Check } from '../validate';
 import { AccessMode, ReclaimPolicy, makeClusterScoped } from './common';
 
@@ -155,7 +156,7 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
     super(scope, id);
     const check = (this.check = new Check(this, 'NfsPersistentVolumePool'));
     const name = check.dnsSubdomain('name', props.name ?? id);
-    const policy: string = props.reclaimPolicy ?? ReclaimPolicy.RETAIN;
+    const policy: unknown = props.reclaimPolicy ?? ReclaimPolicy.RETAIN;
     if (policy === 'Recycle') {
       check.fail("reclaimPolicy 'Recycle' is refused: it runs 'rm -rf' on the volume when its claim is deleted (and is deprecated). Fix: use ReclaimPolicy.RETAIN and clean up released volumes yourself.");
     }
@@ -163,23 +164,28 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
       check.fail("reclaimPolicy 'Delete' is refused: a static NFS volume has no deleter, so the volume ends up 'Failed' when its claim is deleted. Fix: use ReclaimPolicy.RETAIN.");
     }
     if (policy !== ReclaimPolicy.RETAIN) {
-      check.fail(`reclaimPolicy must be 'Retain', got '${policy}'. Fix: use ReclaimPolicy.RETAIN.`);
+      check.fail(`reclaimPolicy must be 'Retain', got ${show(policy)}. Fix: use ReclaimPolicy.RETAIN.`);
     }
-    if (!props.server || !/^[A-Za-z0-9]([-A-Za-z0-9.:]*[A-Za-z0-9])?$/.test(props.server)) {
-      check.fail(`server must be a host name or IP address, got '${props.server ?? ''}'. Fix: e.g. server: 'nfs.example.com'.`);
+    check.record('props', props);
+    if (typeof props.server !== 'string' || !/^[A-Za-z0-9]([-A-Za-z0-9.:]*[A-Za-z0-9])?$/.test(props.server)) {
+      check.fail(`server must be a host name or IP address, got ${show(props.server)}. Fix: e.g. server: 'nfs.example.com'.`);
     }
     this.capacity = props.capacity ?? Size.gibibytes(10);
-    sizeInKib(check, 'capacity', this.capacity);
+    check.sizeKib('capacity', this.capacity);
     this.accessModes = nonEmptyModes(check, props.accessModes ?? [AccessMode.READ_WRITE_ONCE]);
     if (this.accessModes.includes(AccessMode.READ_WRITE_ONCE_POD)) {
       check.fail("accessModes includes 'ReadWriteOncePod', which only CSI volumes support, not NFS. Fix: use ReadWriteOnce or ReadWriteMany.");
     }
     this.storageClassName = check.dnsSubdomain('storageClassName', props.storageClassName ?? name);
     this.selectorLabels = check.labels('labels', props.labels ?? { 'stateful.cdk8s.io/pool': name });
+    if (Object.keys(this.selectorLabels).length === 0) {
+      check.fail("labels is empty: the pool's claims would select any volume of the class. Fix: give the volumes a label of their own, e.g. { storage: 'pv' }.");
+    }
     this.reserve = props.reserveVolumes ?? true;
 
     let paths: string[];
     if (props.paths !== undefined) {
+      if (!Array.isArray(props.paths)) check.fail(`paths must be a list of export paths, got ${JSON.stringify(props.paths)}. Fix: e.g. paths: ['/exports/a'].`);
       if (props.volumes !== undefined || props.basePath !== undefined) {
         check.fail('give either paths, or basePath with volumes, not both. Fix: drop paths, or drop basePath and volumes.');
       }
@@ -190,7 +196,7 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
         check.fail("basePath is required when paths is not given. Fix: e.g. basePath: '/data/k8s'.");
       }
       const count = check.integer('volumes', props.volumes ?? 3, 1, 10000, 'give the number of volumes, e.g. volumes: 3');
-      const base = props.basePath!.replace(/\/+$/, '');
+      const base = check.absolutePath('basePath', props.basePath!).replace(/\/+$/, '');
       paths = Array.from({ length: count }, (_, i) => `${base}/${name}-${i}`);
     }
     paths.forEach((p, i) => check.absolutePath(`paths[${i}]`, p));
@@ -246,9 +252,9 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
   }
 
   private validateClaims(): string[] {
-    const requested = (c: PoolClaims) => sizeInKib(this.check, 'claim size', c.request);
+    const requested = (c: PoolClaims) => this.check.sizeKib('claim size', c.request);
     const reservedFor = this.reservations();
-    const capacityKib = sizeInKib(this.check, 'capacity', this.capacity);
+    const capacityKib = this.check.sizeKib('capacity', this.capacity);
     const volumes: BindableVolume[] = this.volumes.map((v, i) => ({
       name: v.name,
       capacityKib,
@@ -288,26 +294,12 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
 }
 
 /**
- * A size in whole KiB, or the construct's error.
- * @internal
- */
-export function sizeInKib(check: Check, what: string, size: Size): number {
-  let kib: number;
-  try {
-    kib = size.toKibibytes();
-  } catch {
-    return check.fail(`${what} must be a whole number of KiB, got ${size.asString()}. Fix: e.g. Size.gibibytes(1).`);
-  }
-  if (!(kib > 0)) check.fail(`${what} must be positive, got ${size.asString()}. Fix: e.g. Size.gibibytes(1).`);
-  return kib;
-}
-
-/**
  * Access modes, non-empty and known.
  * @internal
  */
 export function nonEmptyModes(check: Check, modes: AccessMode[]): AccessMode[] {
   const known = Object.values(AccessMode) as string[];
+  if (!Array.isArray(modes)) check.fail(`accessModes must be a list, got ${JSON.stringify(modes)}. Fix: e.g. [AccessMode.READ_WRITE_ONCE].`);
   if (modes.length === 0) check.fail('accessModes is empty. Fix: e.g. [AccessMode.READ_WRITE_ONCE].');
   const unknown = modes.find((m) => !known.includes(m));
   if (unknown) check.fail(`accessModes has an unknown mode '${unknown}'. Fix: use one of ${known.join(', ')}.`);

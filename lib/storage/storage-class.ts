@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
+import { show } from '../errors';
 import { Check } from '../validate';
 import { ReclaimPolicy, VolumeBindingMode, makeClusterScoped } from './common';
 
@@ -155,7 +156,7 @@ export class StorageClass extends Construct implements IStorageClass {
     this.storageClassName = check.dnsSubdomain('name', props.name ?? id);
     this.reclaimPolicy = props.reclaimPolicy ?? ReclaimPolicy.RETAIN;
     if (!Object.values(ReclaimPolicy).includes(this.reclaimPolicy)) {
-      check.fail(`reclaimPolicy must be Retain or Delete, got '${this.reclaimPolicy}'. Fix: use ReclaimPolicy.RETAIN.`);
+      check.fail(`reclaimPolicy must be Retain or Delete, got ${show(this.reclaimPolicy)}. Fix: use ReclaimPolicy.RETAIN.`);
     }
     if (!props.provisioner) {
       check.fail("provisioner must be set, got ''. Fix: name the CSI driver, e.g. 'ebs.csi.aws.com'.");
