@@ -1,4 +1,4 @@
-import { Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { StatefulConfigError, show } from './errors';
 
@@ -70,7 +70,20 @@ export class Check {
       return this.fail(`${what} must be a whole number of KiB, got ${size.asString()}. Fix: e.g. Size.gibibytes(1).`);
     }
     if (!(kib > 0)) this.fail(`${what} must be positive, got ${size.asString()}. Fix: e.g. Size.gibibytes(1).`);
+    if (!Number.isInteger(kib)) this.fail(`${what} must be a whole number of KiB, got ${size.asString()}. Fix: e.g. Size.mebibytes(512).`);
     return kib;
+  }
+
+  /** A duration in whole seconds within [0, max], as probes and grace periods take. */
+  public seconds(what: string, duration: Duration, max: number): number {
+    if (!(duration instanceof Duration)) this.fail(`${what} must be a Duration, got ${show(duration)}. Fix: e.g. Duration.seconds(30).`);
+    let seconds: number;
+    try {
+      seconds = duration.toSeconds();
+    } catch {
+      return this.fail(`${what} must be whole seconds, got ${duration.toMilliseconds()}ms. Fix: e.g. Duration.seconds(5).`);
+    }
+    return this.integer(what, seconds, 0, max, `use a duration from 0 to ${max} seconds`);
   }
 
   /** A whole number within [min, max]. */

@@ -82,7 +82,7 @@ describe('NfsPersistentVolumePool', () => {
     expect(validationErrors(c)).toEqual([
       "NfsPersistentVolumePool 'test/pool': ordinals 2, 3 of StatefulSet 'web' (claim template 'www', requested 1Gi, ReadWriteOnce) " +
         'would be left without a volume: every volume of the pool is reserved for another claim. ' +
-        'Fix: give the pool at least 4 matching volumes (it has 2), or lower the replicas or the request.',
+        'Fix: give the pool at least 4 volumes (it has 2), or lower the replicas.',
     ]);
     expect(() => synth(c)).toThrow(/ordinals 2, 3 of StatefulSet 'web'/);
   });

@@ -47,6 +47,16 @@ export class HealthProbe {
 
   private constructor(private readonly action: k8s.Probe, private readonly options: HealthProbeOptions) {}
 
+  /** The probe's timings, in seconds. */
+  public get timings(): { initialDelay?: Duration; period?: Duration; timeout?: Duration } {
+    return { initialDelay: this.options.initialDelay, period: this.options.period, timeout: this.options.timeout };
+  }
+
+  /** Consecutive failures before the probe counts as failed. */
+  public get failureThreshold(): number {
+    return this.options.failureThreshold ?? 3;
+  }
+
   /** The port the probe connects to, if any. */
   public get port(): number | undefined {
     return (this.action.tcpSocket?.port ?? this.action.httpGet?.port)?.value as number | undefined;

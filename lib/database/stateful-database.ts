@@ -405,6 +405,10 @@ export class StatefulDatabase extends Construct {
     const liveness = props.livenessProbe ?? engine.livenessProbe ?? HealthProbe.tcp(clientPort, { initialDelay: Duration.seconds(30) });
     for (const [kind, probe] of [['readinessProbe', readiness], ['livenessProbe', liveness]] as const) {
       if (!(probe instanceof HealthProbe)) check.fail(`${kind} must be a HealthProbe, got ${JSON.stringify(probe)}. Fix: e.g. HealthProbe.tcp(5432).`);
+      for (const [option, value] of Object.entries(probe.timings)) {
+        if (value !== undefined) check.seconds(`${kind} ${option}`, value, 3600);
+      }
+      check.integer(`${kind} failureThreshold`, probe.failureThreshold, 1, 100, 'use 1 or more consecutive failures');
       if (probe.port !== undefined && !engine.ports.some((p) => p.port === probe.port)) {
         check.fail(`${kind} targets port ${probe.port}, which the container does not expose (ports: ${engine.ports.map((p) => p.port).join(', ')}). Fix: probe one of the engine's ports.`);
       }
@@ -457,7 +461,7 @@ export class StatefulDatabase extends Construct {
           spec: {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
-            terminationGracePeriodSeconds: (props.terminationGracePeriod ?? Duration.seconds(30)).toSeconds(),
+            terminationGracePeriodSeconds: check.seconds('terminationGracePeriod', props.terminationGracePeriod ?? Duration.seconds(30), 86400),
             securityContext: {
               runAsNonRoot: true,
               runAsUser: engine.runAsUser,

@@ -284,11 +284,14 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
       byTemplate.set(c, entry);
     }
     const total = claims.length;
+    const fix = total > this.volumes.length
+      ? `give the pool at least ${total} volumes (it has ${this.volumes.length}), or lower the replicas`
+      : `make the claims fit the pool (at most ${this.capacity.asString()}, access modes ${this.accessModes.join(', ')}, ` +
+        `class '${this.storageClassName}'), or change the pool`;
     return [...byTemplate.entries()].map(([c, { ordinals, reasons }]) =>
       `NfsPersistentVolumePool '${this.node.path}': ordinal${ordinals.length > 1 ? 's' : ''} ${ordinals.sort((a, b) => a - b).join(', ')} ` +
       `of StatefulSet '${c.statefulSetName}' (claim template '${c.claimTemplateName}', requested ${c.request.asString()}, ` +
-      `${c.accessModes.join(', ')}) would be left without a volume: ${[...reasons].join('; ')}. ` +
-      `Fix: give the pool at least ${total} matching volumes (it has ${this.volumes.length}), or lower the replicas or the request.`,
+      `${c.accessModes.join(', ')}) would be left without a volume: ${[...reasons].join('; ')}. Fix: ${fix}.`,
     );
   }
 }

@@ -1,0 +1,139 @@
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import {
+  AccessMode, AntiAffinity, ClaimRetention, DatabaseEngine, HeadlessService, HealthProbe, NfsPersistentVolumePool,
+  PodManagementPolicy, ReclaimPolicy, StatefulDatabase, StorageClass, StorageClassFast, StorageProvider, UpdateStrategy,
+} from '../lib';
+import { chart } from './util';
+
+/** One invalid configuration: it builds an app that must fail with `error`. */
+export interface BadInput {
+  readonly what: string;
+  readonly build: () => void;
+}
+
+const engine = DatabaseEngine.custom({ image: 'postgres:16.6', ports: [{ name: 'pg', port: 5432 }], runAsUser: 999 });
+const quorum = DatabaseEngine.of({ name: 'zk', image: 'zookeeper:3.9.3', quorum: true, ports: [{ name: 'client', port: 2181 }, { name: 'peer', port: 2888, peer: true }] });
+const db = (props: any = {}, namespace?: string) => new StatefulDatabase(chart(namespace), 'db', { engine, ...props });
+const pool = (props: any = {}) => new NfsPersistentVolumePool(chart(), 'pool', { server: 'nfs.local', basePath: '/exports', ...props });
+const dbOnPool = (poolProps: any, dbProps: any) => {
+  const c = chart('ns');
+  const p = new NfsPersistentVolumePool(c, 'pool', { server: 'nfs.local', basePath: '/exports', capacity: Size.gibibytes(1), ...poolProps });
+  new StatefulDatabase(c, 'db', { engine, ...dbProps, storage: { pool: p, size: Size.gibibytes(1), ...dbProps.storage } });
+  c.node.findAll().forEach((x) => {
+    const errors = x.node.validate();
+    if (errors.length > 0) throw new Error(errors.join('\n'));
+  });
+};
+const svc = (props: any = {}) => new HeadlessService(chart(), 'h', { selector: { app: 'db' }, ports: [{ name: 'pg', port: 5432 }], statefulSetName: 'db', ...props });
+const custom = (options: any) => db({ engine: DatabaseEngine.custom({ image: 'postgres:16.6', ports: [{ name: 'pg', port: 5432 }], ...options }) });
+
+export const BAD_INPUTS: BadInput[] = [
+  // names
+  { what: 'a set name with capitals', build: () => db({ name: 'Orders' }) },
+  { what: 'a set name with an underscore', build: () => db({ name: 'orders_db' }) },
+  { what: 'a set name longer than 52 characters', build: () => db({ name: 'a'.repeat(53) }) },
+  { what: 'a set name ending in a dash', build: () => db({ name: 'orders-' }) },
+  { what: 'an empty set name', build: () => db({ name: '' }) },
+  { what: 'a headless Service name with a dot', build: () => db({ headlessServiceName: 'db.peers' }) },
+  { what: 'a claim template name with capitals', build: () => db({ storage: { name: 'Data' } }) },
+  { what: 'a claim template name longer than 63 characters', build: () => db({ storage: { name: 'b'.repeat(64) } }) },
+  { what: 'a port name longer than 15 characters', build: () => custom({ ports: [{ name: 'postgres-primary', port: 5432 }] }) },
+  { what: 'an init container name with capitals', build: () => db({ initContainers: [{ name: 'Init', image: 'busybox:1.36.1' }] }) },
+  { what: 'an init container named main', build: () => db({ initContainers: [{ name: 'main', image: 'busybox:1.36.1' }] }) },
+  { what: 'two init containers with one name', build: () => db({ initContainers: [{ name: 'a', image: 'busybox:1.36.1' }, { name: 'a', image: 'busybox:1.36.1' }] }) },
+  { what: 'a StorageClass name with capitals', build: () => new StorageClassFast(chart(), 'Fast', { provider: StorageProvider.gce() }) },
+  { what: 'a pool name with an underscore', build: () => pool({ name: 'nfs_pool' }) },
+  { what: 'an environment variable name with a space', build: () => db({ env: { 'MY VAR': kplus.EnvValue.fromValue('x') } }) },
+  { what: 'a cluster domain with an underscore', build: () => db({ clusterDomain: 'cluster_local' }) },
+  { what: 'a label key with a space', build: () => pool({ labels: { 'my label': 'x' } }) },
+  // sizes
+  { what: 'a claim size of zero', build: () => db({ storage: { size: Size.gibibytes(0) } }) },
+  { what: 'a claim size of half a KiB', build: () => db({ storage: { size: Size.kibibytes(0.5) } }) },
+  { what: 'a claim size that is not a Size', build: () => db({ storage: { size: '10Gi' } }) },
+  { what: 'a pool capacity of zero', build: () => pool({ capacity: Size.mebibytes(0) }) },
+  { what: 'a scratch volume limit of zero', build: () => db({ scratchVolumes: [{ name: 'cache', sizeLimit: Size.mebibytes(0) }] }) },
+  // replicas and ordinals
+  { what: 'negative replicas', build: () => db({ replicas: -1 }) },
+  { what: 'fractional replicas', build: () => db({ replicas: 2.5 }) },
+  { what: 'replicas as a string', build: () => db({ replicas: '3' }) },
+  { what: 'more than 1000 replicas', build: () => db({ replicas: 1001 }) },
+  { what: 'a negative start ordinal', build: () => db({ startOrdinal: -1 }) },
+  { what: 'a negative partition', build: () => db({ updateStrategy: UpdateStrategy.rollingUpdate({ partition: -1 }) }) },
+  // ports
+  { what: 'port 0', build: () => custom({ ports: [{ name: 'pg', port: 0 }] }) },
+  { what: 'port 65536', build: () => custom({ ports: [{ name: 'pg', port: 65536 }] }) },
+  { what: 'a fractional port', build: () => custom({ ports: [{ name: 'pg', port: 5432.5 }] }) },
+  { what: 'two ports with one number', build: () => custom({ ports: [{ name: 'a', port: 5432 }, { name: 'b', port: 5432 }] }) },
+  { what: 'two ports with one name', build: () => custom({ ports: [{ name: 'pg', port: 5432 }, { name: 'pg', port: 5433 }] }) },
+  { what: 'an engine without ports', build: () => custom({ ports: [] }) },
+  { what: 'only peer ports with a client Service', build: () => custom({ ports: [{ name: 'peer', port: 2888, peer: true }] }) },
+  { what: 'a headless Service without ports', build: () => svc({ ports: [] }) },
+  { what: 'a probe on a port the container does not expose', build: () => db({ livenessProbe: HealthProbe.tcp(3306) }) },
+  // pools too small or mismatched
+  { what: 'a pool with fewer volumes than replicas', build: () => dbOnPool({ volumes: 2 }, { replicas: 3 }) },
+  { what: 'a claim larger than the pool volumes', build: () => dbOnPool({ volumes: 1 }, { replicas: 1, storage: { size: Size.gibibytes(5) } }) },
+  { what: 'a claim asking ReadWriteMany of a ReadWriteOnce pool', build: () => dbOnPool({ volumes: 1, reserveVolumes: false }, { replicas: 1, storage: { accessModes: [AccessMode.READ_WRITE_MANY] } }) },
+  { what: 'a pool shared by two sets with too few volumes', build: () => {
+    const c = chart('ns');
+    const p = new NfsPersistentVolumePool(c, 'pool', { server: 'nfs.local', basePath: '/exports', volumes: 3, capacity: Size.gibibytes(1) });
+    new StatefulDatabase(c, 'a', { engine, replicas: 2, storage: { pool: p, size: Size.gibibytes(1) } });
+    new StatefulDatabase(c, 'b', { engine, replicas: 2, storage: { pool: p, size: Size.gibibytes(1) } });
+    const errors = p.node.validate();
+    if (errors.length > 0) throw new Error(errors.join('\n'));
+  } },
+  { what: 'a pool of zero volumes', build: () => pool({ volumes: 0 }) },
+  { what: 'storage on a pool and a class at once', build: () => {
+    const c = chart();
+    const p = new NfsPersistentVolumePool(c, 'pool', { server: 'nfs.local', basePath: '/exports' });
+    new StatefulDatabase(c, 'db', { engine, storage: { pool: p, storageClass: StorageClass.fromStorageClassName('fast') } });
+  } },
+  // access modes
+  { what: 'an empty access mode list', build: () => db({ storage: { accessModes: [] } }) },
+  { what: 'an unknown access mode', build: () => db({ storage: { accessModes: ['ReadWriteAll'] } }) },
+  { what: 'ReadWriteOncePod on NFS', build: () => pool({ accessModes: [AccessMode.READ_WRITE_ONCE_POD] }) },
+  // deprecated or unsafe policies
+  { what: 'a Recycle pool', build: () => pool({ reclaimPolicy: 'Recycle' }) },
+  { what: 'a Delete pool', build: () => pool({ reclaimPolicy: ReclaimPolicy.DELETE }) },
+  { what: 'an unknown reclaim policy on a StorageClass', build: () => new StorageClass(chart(), 'x', { provisioner: 'p', reclaimPolicy: 'Archive' as any }) },
+  { what: 'an unknown claim retention', build: () => db({ claimRetentionWhenScaled: 'Keep' as ClaimRetention }) },
+  { what: 'an unknown pod management policy', build: () => db({ podManagementPolicy: 'Sequential' as PodManagementPolicy }) },
+  { what: 'an unknown anti-affinity', build: () => db({ antiAffinity: 'soft' as AntiAffinity }) },
+  { what: 'maxUnavailable 0, which blocks every drain', build: () => db({ replicas: 3, maxUnavailable: 0 }) },
+  { what: 'maxUnavailable above the replica count', build: () => db({ replicas: 3, maxUnavailable: 4 }) },
+  { what: 'maxUnavailable that breaks quorum', build: () => db({ engine: quorum, replicas: 5, maxUnavailable: 3 }) },
+  { what: 'two volumes at one path in the NFS export', build: () => pool({ basePath: undefined, paths: ['/exports/a', '/exports/a'] }) },
+  { what: 'paths and basePath together', build: () => pool({ paths: ['/exports/a'] }) },
+  // volumes not declared, mounts
+  { what: 'an init container mounting an undeclared volume', build: () => db({ initContainers: [{ name: 'init', image: 'busybox:1.36.1', mounts: [{ volume: 'config', path: '/config' }] }] }) },
+  { what: 'the database mounting an undeclared volume', build: () => db({ mounts: [{ volume: 'cache', path: '/cache' }] }) },
+  { what: 'two mounts at one path', build: () => db({ scratchVolumes: [{ name: 'a' }, { name: 'b' }], mounts: [{ volume: 'a', path: '/x' }, { volume: 'b', path: '/x' }] }) },
+  { what: 'a relative mount path', build: () => db({ storage: { mountPath: 'data' } }) },
+  { what: 'a mount path with ..', build: () => db({ scratchVolumes: [{ name: 'a' }], mounts: [{ volume: 'a', path: '/var/../etc' }] }) },
+  { what: 'a scratch volume named like the data claim', build: () => db({ scratchVolumes: [{ name: 'data' }] }) },
+  { what: 'an extra claim without a mount path', build: () => db({ extraVolumeClaims: [{ name: 'archive' }] }) },
+  { what: 'an extra claim named like the data claim', build: () => db({ extraVolumeClaims: [{ name: 'data', mountPath: '/archive' }] }) },
+  // images
+  { what: 'an image without a tag', build: () => custom({ image: 'postgres' }) },
+  { what: 'an image tagged latest', build: () => custom({ image: 'postgres:latest' }) },
+  { what: 'an image with a registry port but no tag', build: () => custom({ image: 'registry.local:5000/postgres' }) },
+  { what: 'an init container image without a tag', build: () => db({ initContainers: [{ name: 'init', image: 'busybox' }] }) },
+  { what: 'an empty image', build: () => custom({ image: '' }) },
+  // credentials
+  { what: 'a literal password', build: () => db({ env: { POSTGRES_PASSWORD: kplus.EnvValue.fromValue('hunter2') } }) },
+  { what: 'a literal API token in an init container', build: () => db({ initContainers: [{ name: 'init', image: 'busybox:1.36.1', env: { API_TOKEN: kplus.EnvValue.fromValue('t0k3n') } }] }) },
+  { what: 'an env value that is not an EnvValue', build: () => db({ env: { MODE: 'primary' } }) },
+  // NFS server and paths
+  { what: 'an NFS server with a space', build: () => pool({ server: 'nfs server' }) },
+  { what: 'a missing NFS server', build: () => pool({ server: undefined }) },
+  { what: 'a relative NFS base path', build: () => pool({ basePath: 'exports' }) },
+  { what: 'a missing NFS base path', build: () => pool({ basePath: undefined }) },
+  // misc
+  { what: 'a probe that is not a HealthProbe', build: () => db({ readinessProbe: { tcpSocket: { port: 5432 } } }) },
+  { what: 'an empty headless Service selector', build: () => svc({ selector: {} }) },
+  { what: 'an empty StorageClass provisioner', build: () => new StorageClass(chart(), 'x', { provisioner: '' }) },
+  { what: 'an engine that is not a DatabaseEngine', build: () => db({ engine: { image: 'postgres:16.6' } }) },
+  { what: 'a grace period that is not whole seconds', build: () => db({ terminationGracePeriod: Duration.millis(1500) }) },
+  { what: 'a probe timeout that is not whole seconds', build: () => db({ readinessProbe: HealthProbe.tcp(5432, { timeout: Duration.millis(500) }) }) },
+  { what: 'a probe failure threshold of 0', build: () => db({ livenessProbe: HealthProbe.tcp(5432, { failureThreshold: 0 }) }) },
+];

@@ -1,0 +1,171 @@
+/** The exact error of each bad input, by its description. */
+export const EXPECTED_ERRORS: { [what: string]: string } = {
+  "a set name with capitals":
+    "StatefulDatabase 'test/db': name must be a DNS-1123 label of at most 52 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'Orders'. Fix: use a name such as 'orders-db'.",
+  "a set name with an underscore":
+    "StatefulDatabase 'test/db': name must be a DNS-1123 label of at most 52 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'orders_db'. Fix: use a name such as 'orders-db'.",
+  "a set name longer than 52 characters":
+    "StatefulDatabase 'test/db': name must be a DNS-1123 label of at most 52 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'. Fix: use a name such as 'orders-db'.",
+  "a set name ending in a dash":
+    "StatefulDatabase 'test/db': name must be a DNS-1123 label of at most 52 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'orders-'. Fix: use a name such as 'orders-db'.",
+  "an empty set name":
+    "StatefulDatabase 'test/db': name must be a DNS-1123 label of at most 52 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got ''. Fix: use a name such as 'orders-db'.",
+  "a headless Service name with a dot":
+    "HeadlessService 'test/db/Headless': name must be a DNS-1123 label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'db.peers'. Fix: use a name such as 'orders-db'.",
+  "a claim template name with capitals":
+    "StatefulDatabase 'test/db': storage name must be a DNS-1123 label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'Data'. Fix: use a name such as 'orders-db'.",
+  "a claim template name longer than 63 characters":
+    "StatefulDatabase 'test/db': storage name must be a DNS-1123 label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'. Fix: use a name such as 'orders-db'.",
+  "a port name longer than 15 characters":
+    "HeadlessService 'test/db/Headless': port name must be a DNS-1123 label of at most 15 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'postgres-primary'. Fix: use a name such as 'orders-db'.",
+  "an init container name with capitals":
+    "StatefulDatabase 'test/db': container name must be a DNS-1123 label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'Init'. Fix: use a name such as 'orders-db'.",
+  "an init container named main":
+    "StatefulDatabase 'test/db': container name 'main' is used twice. Fix: give each init container a distinct name other than 'main'.",
+  "two init containers with one name":
+    "StatefulDatabase 'test/db': container name 'a' is used twice. Fix: give each init container a distinct name other than 'main'.",
+  "a StorageClass name with capitals":
+    "StorageClassFast 'test/Fast': name must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'Fast'. Fix: use a name such as 'fast' or 'nfs-web-0'.",
+  "a pool name with an underscore":
+    "NfsPersistentVolumePool 'test/pool': name must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'nfs_pool'. Fix: use a name such as 'fast' or 'nfs-web-0'.",
+  "an environment variable name with a space":
+    "StatefulDatabase 'test/db': the database container has an invalid environment variable name 'MY VAR'. Fix: use letters, digits, '_', '-' and '.', not starting with a digit.",
+  "a cluster domain with an underscore":
+    "HeadlessService 'test/db/Headless': clusterDomain must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'cluster_local'. Fix: use a name such as 'fast' or 'nfs-web-0'.",
+  "a label key with a space":
+    "NfsPersistentVolumePool 'test/pool': labels has an invalid label 'my label': 'x' (keys are [prefix/]name, values at most 63 alphanumerics, '-', '_' or '.'). Fix: e.g. { 'storage': 'pv' }.",
+  "a claim size of zero":
+    "StatefulDatabase 'test/db': storage size must be positive, got 0Gi. Fix: e.g. Size.gibibytes(1).",
+  "a claim size of half a KiB":
+    "StatefulDatabase 'test/db': storage size must be a whole number of KiB, got 0.5Ki. Fix: e.g. Size.mebibytes(512).",
+  "a claim size that is not a Size":
+    "StatefulDatabase 'test/db': storage size must be a Size, got '10Gi'. Fix: e.g. Size.gibibytes(1).",
+  "a pool capacity of zero":
+    "NfsPersistentVolumePool 'test/pool': capacity must be positive, got 0Mi. Fix: e.g. Size.gibibytes(1).",
+  "a scratch volume limit of zero":
+    "StatefulDatabase 'test/db': sizeLimit of 'cache' must be positive, got 0Mi. Fix: e.g. Size.gibibytes(1).",
+  "negative replicas":
+    "StatefulDatabase 'test/db': replicas must be a whole number from 0 to 1000, got -1. Fix: use 1 or more replicas (0 only to pause the set).",
+  "fractional replicas":
+    "StatefulDatabase 'test/db': replicas must be a whole number from 0 to 1000, got 2.5. Fix: use 1 or more replicas (0 only to pause the set).",
+  "replicas as a string":
+    "StatefulDatabase 'test/db': replicas must be a whole number from 0 to 1000, got '3'. Fix: use 1 or more replicas (0 only to pause the set).",
+  "more than 1000 replicas":
+    "StatefulDatabase 'test/db': replicas must be a whole number from 0 to 1000, got 1001. Fix: use 1 or more replicas (0 only to pause the set).",
+  "a negative start ordinal":
+    "StatefulDatabase 'test/db': startOrdinal must be a whole number from 0 to 1000000, got -1. Fix: use 0 unless you migrate ordinals.",
+  "a negative partition":
+    "StatefulDatabase 'test/db': updateStrategy partition must be a whole number from 0 to 1000000, got -1. Fix: use a partition from 0 (update all) up to the highest ordinal.",
+  "port 0":
+    "HeadlessService 'test/db/Headless': port 'pg' must be a whole number from 1 to 65535, got 0. Fix: use a port number from 1 to 65535.",
+  "port 65536":
+    "HeadlessService 'test/db/Headless': port 'pg' must be a whole number from 1 to 65535, got 65536. Fix: use a port number from 1 to 65535.",
+  "a fractional port":
+    "HeadlessService 'test/db/Headless': port 'pg' must be a whole number from 1 to 65535, got 5432.5. Fix: use a port number from 1 to 65535.",
+  "two ports with one number":
+    "HeadlessService 'test/db/Headless': ports has port 5432/TCP twice. Fix: give each port a distinct name and number.",
+  "two ports with one name":
+    "HeadlessService 'test/db/Headless': ports has name pg twice. Fix: give each port a distinct name and number.",
+  "an engine without ports":
+    "StatefulDatabase 'test/db': the engine has no ports. Fix: give the engine at least one port.",
+  "only peer ports with a client Service":
+    "StatefulDatabase 'test/db': clientService is on but every port is a peer port. Fix: mark a client port peer: false, or set clientService: false.",
+  "a headless Service without ports":
+    "HeadlessService 'test/h': ports is empty: a Service needs at least one port. Fix: e.g. [{ name: 'web', port: 80 }].",
+  "a probe on a port the container does not expose":
+    "StatefulDatabase 'test/db': livenessProbe targets port 3306, which the container does not expose (ports: 5432). Fix: probe one of the engine's ports.",
+  "a pool with fewer volumes than replicas":
+    "NfsPersistentVolumePool 'test/pool': ordinal 2 of StatefulSet 'db' (claim template 'data', requested 1Gi, ReadWriteOnce) would be left without a volume: every volume of the pool is reserved for another claim. Fix: give the pool at least 3 volumes (it has 2), or lower the replicas.",
+  "a claim larger than the pool volumes":
+    "NfsPersistentVolumePool 'test/pool': ordinal 0 of StatefulSet 'db' (claim template 'data', requested 5Gi, ReadWriteOnce) would be left without a volume: it is reserved to pool-0, but volume pool-0 holds 1Gi, the claim requests 5Gi. Fix: make the claims fit the pool (at most 1Gi, access modes ReadWriteOnce, class 'pool'), or change the pool.",
+  "a claim asking ReadWriteMany of a ReadWriteOnce pool":
+    "NfsPersistentVolumePool 'test/pool': ordinal 0 of StatefulSet 'db' (claim template 'data', requested 1Gi, ReadWriteMany) would be left without a volume: volume pool-0 does not offer access mode ReadWriteMany (it offers ReadWriteOnce). Fix: make the claims fit the pool (at most 1Gi, access modes ReadWriteOnce, class 'pool'), or change the pool.",
+  "a pool shared by two sets with too few volumes":
+    "NfsPersistentVolumePool 'test/pool': ordinal 1 of StatefulSet 'b' (claim template 'data', requested 1Gi, ReadWriteOnce) would be left without a volume: every volume of the pool is reserved for another claim. Fix: give the pool at least 4 volumes (it has 3), or lower the replicas.",
+  "a pool of zero volumes":
+    "NfsPersistentVolumePool 'test/pool': volumes must be a whole number from 1 to 10000, got 0. Fix: give the number of volumes, e.g. volumes: 3.",
+  "storage on a pool and a class at once":
+    "StatefulDatabase 'test/db': storage gives both pool and storageClass. Fix: keep one: a pool for static volumes, a class for dynamic provisioning.",
+  "an empty access mode list":
+    "StatefulDatabase 'test/db': accessModes is empty. Fix: e.g. [AccessMode.READ_WRITE_ONCE].",
+  "an unknown access mode":
+    "StatefulDatabase 'test/db': accessModes has an unknown mode 'ReadWriteAll'. Fix: use one of ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod.",
+  "ReadWriteOncePod on NFS":
+    "NfsPersistentVolumePool 'test/pool': accessModes includes 'ReadWriteOncePod', which only CSI volumes support, not NFS. Fix: use ReadWriteOnce or ReadWriteMany.",
+  "a Recycle pool":
+    "NfsPersistentVolumePool 'test/pool': reclaimPolicy 'Recycle' is refused: it runs 'rm -rf' on the volume when its claim is deleted (and is deprecated). Fix: use ReclaimPolicy.RETAIN and clean up released volumes yourself.",
+  "a Delete pool":
+    "NfsPersistentVolumePool 'test/pool': reclaimPolicy 'Delete' is refused: a static NFS volume has no deleter, so the volume ends up 'Failed' when its claim is deleted. Fix: use ReclaimPolicy.RETAIN.",
+  "an unknown reclaim policy on a StorageClass":
+    "StorageClass 'test/x': reclaimPolicy must be Retain or Delete, got 'Archive'. Fix: use ReclaimPolicy.RETAIN.",
+  "an unknown claim retention":
+    "StatefulDatabase 'test/db': claimRetentionWhenScaled must be Retain or Delete, got 'Keep'. Fix: use ClaimRetention.RETAIN.",
+  "an unknown pod management policy":
+    "StatefulDatabase 'test/db': podManagementPolicy must be OrderedReady or Parallel, got 'Sequential'. Fix: use PodManagementPolicy.ORDERED_READY.",
+  "an unknown anti-affinity":
+    "StatefulDatabase 'test/db': antiAffinity must be preferred, required or none, got 'soft'. Fix: use AntiAffinity.PREFERRED.",
+  "maxUnavailable 0, which blocks every drain":
+    "StatefulDatabase 'test/db': maxUnavailable must be a whole number from 1 to 3, got 0. Fix: allow at least 1 disruption (0 blocks every node drain) and at most the replica count.",
+  "maxUnavailable above the replica count":
+    "StatefulDatabase 'test/db': maxUnavailable must be a whole number from 1 to 3, got 4. Fix: allow at least 1 disruption (0 blocks every node drain) and at most the replica count.",
+  "maxUnavailable that breaks quorum":
+    "StatefulDatabase 'test/db': maxUnavailable 3 would let a drain break the quorum of 5 members (at most 2 may be down). Fix: omit maxUnavailable, or set it to 2 or less.",
+  "two volumes at one path in the NFS export":
+    "NfsPersistentVolumePool 'test/pool': path '/exports/a' appears twice: two volumes would share (and corrupt) one data directory. Fix: give each volume its own path.",
+  "paths and basePath together":
+    "NfsPersistentVolumePool 'test/pool': give either paths, or basePath with volumes, not both. Fix: drop paths, or drop basePath and volumes.",
+  "an init container mounting an undeclared volume":
+    "StatefulDatabase 'test/db': container 'init' mounts volume 'config', which does not exist (volumes: tmp, data). Fix: declare it in scratchVolumes or extraVolumeClaims, or mount an existing one.",
+  "the database mounting an undeclared volume":
+    "StatefulDatabase 'test/db': container 'main' mounts volume 'cache', which does not exist (volumes: tmp, data). Fix: declare it in scratchVolumes or extraVolumeClaims, or mount an existing one.",
+  "two mounts at one path":
+    "StatefulDatabase 'test/db': container 'main' mounts two volumes at '/x'. Fix: give each mount its own path.",
+  "a relative mount path":
+    "StatefulDatabase 'test/db': storage mountPath must be an absolute path without '..', spaces or ':', got 'data'. Fix: use a path such as '/var/lib/data'.",
+  "a mount path with ..":
+    "StatefulDatabase 'test/db': mount path of 'a' in container 'main' must be an absolute path without '..', spaces or ':', got '/var/../etc'. Fix: use a path such as '/var/lib/data'.",
+  "a scratch volume named like the data claim":
+    "StatefulDatabase 'test/db': volume name 'data' is used twice. Fix: give every claim template and scratch volume its own name.",
+  "an extra claim without a mount path":
+    "StatefulDatabase 'test/db': extraVolumeClaims[0] needs a name and a mountPath, got {\"name\":\"archive\"}. Fix: e.g. { name: 'archive', mountPath: '/archive', storageClass: slow }.",
+  "an extra claim named like the data claim":
+    "StatefulDatabase 'test/db': volume name 'data' is used twice. Fix: give every claim template and scratch volume its own name.",
+  "an image without a tag":
+    "StatefulDatabase 'test/db': engine image must name a pinned tag or digest (not 'latest'), got 'postgres'. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:\u2026', so every replica runs the same build.",
+  "an image tagged latest":
+    "StatefulDatabase 'test/db': engine image must name a pinned tag or digest (not 'latest'), got 'postgres:latest'. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:\u2026', so every replica runs the same build.",
+  "an image with a registry port but no tag":
+    "StatefulDatabase 'test/db': engine image must name a pinned tag or digest (not 'latest'), got 'registry.local:5000/postgres'. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:\u2026', so every replica runs the same build.",
+  "an init container image without a tag":
+    "StatefulDatabase 'test/db': image of init container 'init' must name a pinned tag or digest (not 'latest'), got 'busybox'. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:\u2026', so every replica runs the same build.",
+  "an empty image":
+    "StatefulDatabase 'test/db': engine image must name a pinned tag or digest (not 'latest'), got ''. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:\u2026', so every replica runs the same build.",
+  "a literal password":
+    "StatefulDatabase 'test/db': the database container sets 'POSTGRES_PASSWORD' to a literal value: a credential would be written into the YAML in plain text. Fix: reference a Secret with EnvValue.fromSecretValue({ secret, key }) (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), or pass credentials: { secret }.",
+  "a literal API token in an init container":
+    "StatefulDatabase 'test/db': init container 'init' sets 'API_TOKEN' to a literal value: a credential would be written into the YAML in plain text. Fix: reference a Secret with EnvValue.fromSecretValue({ secret, key }) (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), or pass credentials: { secret }.",
+  "an env value that is not an EnvValue":
+    "StatefulDatabase 'test/db': the database container sets 'MODE' to \"primary\", which is not an EnvValue. Fix: use EnvValue.fromValue('\u2026') or EnvValue.fromSecretValue({ secret, key }).",
+  "an NFS server with a space":
+    "NfsPersistentVolumePool 'test/pool': server must be a host name or IP address, got 'nfs server'. Fix: e.g. server: 'nfs.example.com'.",
+  "a missing NFS server":
+    "NfsPersistentVolumePool 'test/pool': server must be a host name or IP address, got undefined. Fix: e.g. server: 'nfs.example.com'.",
+  "a relative NFS base path":
+    "NfsPersistentVolumePool 'test/pool': basePath must be an absolute path without '..', spaces or ':', got 'exports'. Fix: use a path such as '/var/lib/data'.",
+  "a missing NFS base path":
+    "NfsPersistentVolumePool 'test/pool': basePath is required when paths is not given. Fix: e.g. basePath: '/data/k8s'.",
+  "a probe that is not a HealthProbe":
+    "StatefulDatabase 'test/db': readinessProbe must be a HealthProbe, got {\"tcpSocket\":{\"port\":5432}}. Fix: e.g. HealthProbe.tcp(5432).",
+  "an empty headless Service selector":
+    "HeadlessService 'test/h': selector is empty: the Service would select every pod of the namespace. Fix: give the labels of the StatefulSet's pods.",
+  "an empty StorageClass provisioner":
+    "StorageClass 'test/x': provisioner must be set, got ''. Fix: name the CSI driver, e.g. 'ebs.csi.aws.com'.",
+  "an engine that is not a DatabaseEngine":
+    "StatefulDatabase 'test/db': engine must be a DatabaseEngine, got object. Fix: e.g. engine: DatabaseEngine.custom({ image, ports }).",
+  "a grace period that is not whole seconds":
+    "StatefulDatabase 'test/db': terminationGracePeriod must be whole seconds, got 1500ms. Fix: e.g. Duration.seconds(5).",
+  "a probe timeout that is not whole seconds":
+    "StatefulDatabase 'test/db': readinessProbe timeout must be whole seconds, got 500ms. Fix: e.g. Duration.seconds(5).",
+  "a probe failure threshold of 0":
+    "StatefulDatabase 'test/db': livenessProbe failureThreshold must be a whole number from 1 to 100, got 0. Fix: use 1 or more consecutive failures.",
+};
