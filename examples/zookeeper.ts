@@ -1,8 +1,7 @@
 // Scenario 5: a ZooKeeper ensemble whose members know their peers and ids from their ordinals.
 import { App, Chart, Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { DatabaseEngine, StatefulDatabase } from '../lib';
+import { DatabaseEngine, StatefulDatabase, ZooKeeperVersion } from '../lib';
 import { restrictedNamespace } from './namespace';
 
 export class ZooKeeperEnsemble extends Chart {
@@ -10,33 +9,10 @@ export class ZooKeeperEnsemble extends Chart {
     super(scope, id, { namespace: 'zookeeper', disableResourceNameHashes: true });
     restrictedNamespace(this);
 
+    // myid = ordinal + 1, a server.N line for every member, client port 2181 on the client Service
     new StatefulDatabase(this, 'zk', {
-      engine: DatabaseEngine.of({
-        name: 'zookeeper',
-        image: 'zookeeper:3.9.3',
-        dataPath: '/data',
-        runAsUser: 1000,
-        quorum: true,
-        defaultReplicas: 3,
-        ports: [
-          { name: 'client', port: 2181 },
-          { name: 'peer', port: 2888, peer: true },
-          { name: 'election', port: 3888, peer: true },
-        ],
-        bind: (ctx) => ({
-          env: {
-            ZOO_SERVERS: kplus.EnvValue.fromValue(
-              ctx.peerAddresses.map((host, i) => `server.${ctx.startOrdinal + i + 1}=${host}:2888:3888;2181`).join(' '),
-            ),
-          },
-          initContainers: [{
-            name: 'myid',
-            image: 'busybox:1.36.1',
-            command: ['sh', '-c', 'echo $(( ${HOSTNAME##*-} + 1 )) > /data/myid'],
-            mounts: [{ volume: 'data', path: '/data' }],
-          }],
-        }),
-      }),
+      engine: DatabaseEngine.zookeeper({ version: ZooKeeperVersion.VER_3_9_3 }),
+      replicas: 3,
       storage: { size: Size.gibibytes(5) },
     });
   }

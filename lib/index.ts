@@ -6,4 +6,5 @@ export * from './network/headless-service';
 export * from './network/connections';
 export * from './database/probe';
 export * from './database/engine';
+export * from './database/engines';
 export * from './database/stateful-database';

@@ -1,4 +1,10 @@
 import * as kplus from 'cdk8s-plus-27';
+import { IConstruct } from 'constructs';
+import { MariaDbGaleraOptions, mariadbGaleraDefinition } from './engines/mariadb-galera';
+import { MysqlOptions, mysqlDefinition } from './engines/mysql';
+import { PostgresqlOptions, postgresqlDefinition } from './engines/postgresql';
+import { RedisOptions, redisDefinition } from './engines/redis';
+import { ZooKeeperOptions, zookeeperDefinition } from './engines/zookeeper';
 import { HealthProbe } from './probe';
 
 /** A port of the database container. */
@@ -127,8 +133,18 @@ export interface EngineContext {
   readonly headlessServiceName: string;
   /** The data claim's mount path. */
   readonly dataPath: string;
+  /**
+   * The data claim template's name, for init containers that mount it.
+   * @default 'data'
+   */
+  readonly dataVolume?: string;
   /** The credentials, if the database has any. */
   readonly credentials?: DatabaseCredentials;
+  /**
+   * The database being bound, so that an engine's errors name it.
+   * @default - errors name the engine only
+   */
+  readonly scope?: IConstruct;
 }
 
 /** What an engine adds to the pod it is bound to. */
@@ -147,6 +163,18 @@ export interface EngineBinding {
   readonly command?: string[];
   /** Overrides the engine's args. */
   readonly args?: string[];
+  /**
+   * A single writer: the ordinal of the primary. The client Service `<name>` then selects only
+   * that pod (by its `statefulset.kubernetes.io/pod-name` label), and a read Service
+   * `<name>-read` selects every member.
+   * @default - every member takes writes; the client Service selects them all
+   */
+  readonly primaryOrdinal?: number;
+  /**
+   * Synth-time warnings about this shape of database (see `StatefulDatabase.warnings`).
+   * @default - none
+   */
+  readonly warnings?: string[];
 }
 
 /** Credentials from an existing Secret; the library never writes a password into YAML. */
@@ -179,6 +207,12 @@ export interface DatabaseCredentials {
 export interface EngineDefinition extends CustomEngineOptions {
   /** Whether members form a quorum (Galera, ZooKeeper): the PDB then keeps a majority up. */
   readonly quorum?: boolean;
+  /**
+   * Whether members must start together (no member is Ready before a quorum is): the default
+   * pod management policy becomes Parallel instead of OrderedReady.
+   * @default false
+   */
+  readonly parallelStart?: boolean;
   /** Contributes env, init containers and files once the database's shape is known. */
   readonly bind?: (context: EngineContext) => EngineBinding;
 }
@@ -196,6 +230,63 @@ export class DatabaseEngine {
   /** A preset or extension built from a full definition. */
   public static of(definition: EngineDefinition): DatabaseEngine {
     return new DatabaseEngine(definition);
+  }
+
+  /**
+   * MySQL (official `mysql` image), one primary and read-only replicas, the shape of the
+   * Kubernetes "Run a Replicated Stateful Application" tutorial: ordinal 0 (the first) is the
+   * primary, every other member a `super_read_only` replica with `server-id` 100 + ordinal and
+   * GTID auto-positioning. A new replica clones its data from the previous member with the clone
+   * plugin before it starts. Writes go to the client Service `<name>` (the primary only), reads to
+   * `<name>-read` (every member). Needs `credentials` (root and replication passwords).
+   * No automatic failover: see docs/engines.md.
+   * @see https://kubernetes.io/docs/tasks/run-application/run-replicated-stateful-application/
+   */
+  public static mysql(options: MysqlOptions = {}): DatabaseEngine {
+    return new DatabaseEngine(mysqlDefinition(options));
+  }
+
+  /**
+   * A MariaDB Galera cluster (official `mariadb` image): every member takes reads and writes,
+   * replication is synchronous. Ports 3306, and 4444 (SST), 4567 (group communication) and 4568
+   * (IST) on the headless Service only. Init containers `install` and `bootstrap` write the
+   * config with every member in `wsrep_cluster_address`; the first ordinal starts a new cluster
+   * only when it has no cluster state or was the last to leave. Quorum PDB, 3 members by
+   * default. Needs `credentials` (root password).
+   */
+  public static mariadbGalera(options: MariaDbGaleraOptions = {}): DatabaseEngine {
+    return new DatabaseEngine(mariadbGaleraDefinition(options));
+  }
+
+  /**
+   * PostgreSQL (official `postgres` image): the first ordinal is the primary, every other member
+   * a hot standby that streams from it; a standby with an empty data directory takes a
+   * `pg_basebackup` of the primary in an init container. Writes go to `<name>`, reads to
+   * `<name>-read`. Needs `credentials` (superuser and replication passwords).
+   * No automatic failover: see docs/engines.md.
+   */
+  public static postgresql(options: PostgresqlOptions = {}): DatabaseEngine {
+    return new DatabaseEngine(postgresqlDefinition(options));
+  }
+
+  /**
+   * Redis (official `redis` image): the first ordinal is the primary, every other member a
+   * read-only `replicaof` it; `requirepass`/`masterauth` come from the Secret, written only into a
+   * pod-private emptyDir at start. Writes go to `<name>`, reads to `<name>-read`. Needs
+   * `credentials` (password). No Sentinel, no failover: see docs/engines.md.
+   */
+  public static redis(options: RedisOptions = {}): DatabaseEngine {
+    return new DatabaseEngine(redisDefinition(options));
+  }
+
+  /**
+   * A ZooKeeper ensemble (official `zookeeper` image): `myid` is the ordinal + 1, and every
+   * member's zoo.cfg lists every member (`server.N=<pod>:2888:3888;2181`). The client port 2181 is
+   * on the client Service, 2888/3888 on the headless one. Quorum PDB, 3 members by default,
+   * started in parallel (a member is Ready only inside a quorum).
+   */
+  public static zookeeper(options: ZooKeeperOptions = {}): DatabaseEngine {
+    return new DatabaseEngine(zookeeperDefinition(options));
   }
 
   private constructor(private readonly definition: EngineDefinition) {}
@@ -227,6 +318,10 @@ export class DatabaseEngine {
   /** Whether members form a quorum. */
   public get quorum(): boolean {
     return this.definition.quorum ?? false;
+  }
+  /** Whether members must start together (default pod management Parallel). */
+  public get parallelStart(): boolean {
+    return this.definition.parallelStart ?? false;
   }
   /** The replica count when the database does not say. */
   public get defaultReplicas(): number {

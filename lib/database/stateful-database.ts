@@ -268,8 +268,12 @@ export class StatefulDatabase extends Construct {
   public readonly startOrdinal: number;
   /** The headless Service peers use. */
   public readonly headlessService: HeadlessService;
-  /** The client Service, unless disabled. */
+  /** The client Service, unless disabled; with a single-writer engine it selects the primary only. */
   public readonly clientService?: ApiObject;
+  /** The read Service `<name>-read` over every member, for single-writer engines (MySQL, PostgreSQL, Redis). */
+  public readonly readService?: ApiObject;
+  /** Synth-time warnings (also node metadata of type `warning`), e.g. an even-sized quorum. */
+  public readonly warnings: string[] = [];
   /** The PodDisruptionBudget. */
   public readonly podDisruptionBudget: ApiObject;
   /** The ConfigMap of engine scripts, if the engine has any. */
@@ -327,8 +331,15 @@ export class StatefulDatabase extends Construct {
       peerAddresses: this.peerAddresses,
       headlessServiceName: this.headlessService.serviceName,
       dataPath: dataClaim.mountPath,
+      dataVolume: this.claimTemplateNames[0],
       credentials: props.credentials,
+      scope: this,
     });
+    if (engine.quorum && this.replicas > 0 && this.replicas % 2 === 0) {
+      this.warn(`${this.replicas} members form a quorum of ${this.replicas / 2 + 1}: they survive no more failures than ${this.replicas - 1} would, ` +
+        `and a network split in half stops both sides. Fix: use an odd replica count, e.g. ${this.replicas + 1}.`);
+    }
+    (binding.warnings ?? []).forEach((w) => this.warn(w));
 
     // volumes: claims, scratch volumes, /tmp, scripts
     const scratch: ScratchVolume[] = [
@@ -434,7 +445,7 @@ export class StatefulDatabase extends Construct {
       if (!Object.values(ClaimRetention).includes(v)) check.fail(`${what} must be Retain or Delete, got ${show(v)}. Fix: use ClaimRetention.RETAIN.`);
       return v;
     };
-    const podManagementPolicy = props.podManagementPolicy ?? PodManagementPolicy.ORDERED_READY;
+    const podManagementPolicy = props.podManagementPolicy ?? (engine.parallelStart ? PodManagementPolicy.PARALLEL : PodManagementPolicy.ORDERED_READY);
     if (!Object.values(PodManagementPolicy).includes(podManagementPolicy)) {
       check.fail(`podManagementPolicy must be OrderedReady or Parallel, got ${show(podManagementPolicy)}. Fix: use PodManagementPolicy.ORDERED_READY.`);
     }
@@ -482,10 +493,22 @@ export class StatefulDatabase extends Construct {
 
     if (props.clientService ?? true) {
       if (clientPorts.length === 0) check.fail('clientService is on but every port is a peer port. Fix: mark a client port peer: false, or set clientService: false.');
+      const primary = binding.primaryOrdinal;
       this.clientService = new k8s.KubeService(this, 'Client', {
         metadata: { name: this.name },
-        spec: { type: 'ClusterIP', selector: this.selectorLabels, ports: renderServicePorts(check, clientPorts) },
+        spec: {
+          type: 'ClusterIP',
+          // the StatefulSet controller labels every pod with its name: a single writer is selectable
+          selector: primary === undefined ? this.selectorLabels : { ...this.selectorLabels, 'statefulset.kubernetes.io/pod-name': `${this.name}-${primary}` },
+          ports: renderServicePorts(check, clientPorts),
+        },
       });
+      if (primary !== undefined) {
+        this.readService = new k8s.KubeService(this, 'Read', {
+          metadata: { name: `${this.name}-read` },
+          spec: { type: 'ClusterIP', selector: this.selectorLabels, ports: renderServicePorts(check, clientPorts) },
+        });
+      }
     }
 
     if (props.networkPolicy ?? true) {
@@ -512,6 +535,13 @@ export class StatefulDatabase extends Construct {
         unhealthyPodEvictionPolicy: 'AlwaysAllow',
       },
     });
+  }
+
+  /** Records a synth-time warning: in `warnings` and as node metadata of type `warning`. */
+  private warn(message: string): void {
+    const text = `StatefulDatabase '${this.node.path}': ${message}`;
+    this.warnings.push(text);
+    this.node.addMetadata('warning', text);
   }
 
   /** The DNS name of the pod with this ordinal: `<set>-<n>.<headless>.<namespace>.svc.<clusterDomain>`. */

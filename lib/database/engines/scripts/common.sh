@@ -63,6 +63,7 @@ peer_address() {
 
 # tcp_open HOST PORT: whether something accepts TCP connections there (PROBE_TIMEOUT seconds, 2 by default).
 tcp_open() {
+  # shellcheck disable=SC2016 # expanded by the inner bash
   timeout "${PROBE_TIMEOUT:-2}" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null
 }
 

@@ -1,0 +1,10 @@
+export { MysqlVersion } from './mysql';
+export type { MysqlOptions } from './mysql';
+export { MariaDbVersion } from './mariadb-galera';
+export type { MariaDbGaleraOptions } from './mariadb-galera';
+export { PostgresVersion } from './postgresql';
+export type { PostgresqlOptions } from './postgresql';
+export { RedisVersion } from './redis';
+export type { RedisOptions } from './redis';
+export { ZooKeeperVersion } from './zookeeper';
+export type { ZooKeeperOptions } from './zookeeper';

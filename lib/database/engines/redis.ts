@@ -1,0 +1,86 @@
+import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
+import { HealthProbe } from '../probe';
+import { checkVersion, fromSecret, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+
+/**
+ * A version of the official `redis` image (Docker Hub library image, Debian based).
+ * An enum-like class: a constant, or `of()` for any other tag from 7.0 on.
+ */
+export class RedisVersion {
+  /** Redis 7.2.6. */
+  public static readonly VER_7_2_6 = new RedisVersion('7.2.6');
+  /** Redis 7.4.1. */
+  public static readonly VER_7_4_1 = new RedisVersion('7.4.1');
+
+  /** Any tag of the official image, e.g. `7.4.2`; pin a patch release. Alpine variants lack bash: use the Debian ones. */
+  public static of(version: string): RedisVersion {
+    return new RedisVersion(version);
+  }
+
+  private constructor(
+    /** The image tag. */
+    public readonly version: string,
+  ) {}
+
+  /** The image, `redis:<version>`. */
+  public get image(): string {
+    return `redis:${this.version}`;
+  }
+}
+
+/** Options of {@link DatabaseEngine.redis}. */
+export interface RedisOptions {
+  /**
+   * The server version.
+   * @default RedisVersion.VER_7_4_1
+   */
+  readonly version?: RedisVersion;
+}
+
+const PORT = 6379;
+const CONFIG_PATH = '/etc/redis';
+
+/** The Redis primary/replicas preset; see {@link DatabaseEngine.redis}. */
+export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
+  const version = options.version ?? RedisVersion.VER_7_4_1;
+  const image = version.image;
+  return {
+    name: 'redis',
+    image,
+    ports: [{ name: 'redis', port: PORT }],
+    dataPath: '/data',
+    runAsUser: 999,
+    readOnlyRootFilesystem: true,
+    defaultReplicas: 3,
+    args: ['redis-server', `${CONFIG_PATH}/redis.conf`],
+    readinessProbe: HealthProbe.command(runScript('redis-probe.sh'), { initialDelay: Duration.seconds(5) }),
+    livenessProbe: HealthProbe.command(runScript('redis-probe.sh'), { initialDelay: Duration.seconds(30), failureThreshold: 6 }),
+    bind: (ctx: EngineContext): EngineBinding => {
+      checkVersion(ctx, 'redis', version.version, { major: 7, minor: 0 }, "the 'bind * -::*' syntax and replicaof a host name");
+      const credentials = requireCredentials(ctx, 'redis', 'without requirepass any pod that reaches the Service can read and write every key');
+      const password = fromSecret(credentials, credentials.passwordKey ?? 'password');
+      return {
+        primaryOrdinal: ctx.startOrdinal,
+        // redis-cli (the probes) reads the password from REDISCLI_AUTH
+        env: { REDISCLI_AUTH: password },
+        scratchVolumes: ['config'],
+        mounts: [{ volume: 'config', path: CONFIG_PATH, readOnly: true }],
+        initContainers: [{
+          name: 'config',
+          image,
+          command: runScript('redis-config.sh'),
+          env: {
+            ...identityEnv(ctx),
+            DATA_DIR: kplus.EnvValue.fromValue(ctx.dataPath),
+            CONFIG_DIR: kplus.EnvValue.fromValue(CONFIG_PATH),
+            REDIS_PASSWORD: password,
+          },
+          mounts: [{ volume: 'config', path: CONFIG_PATH }, { volume: ctx.dataVolume ?? 'data', path: ctx.dataPath, readOnly: true }],
+        }],
+        files: scriptFiles('redis-config.sh', 'redis-probe.sh'),
+      };
+    },
+  };
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# MariaDB Galera, init container `bootstrap`: writes this member's MariaDB/Galera config into
+# CONFIG_DIR (an emptyDir the database container mounts at /etc/mysql/conf.d), with every member
+# of the set in wsrep_cluster_address. Whether this member starts a new cluster is decided each
+# time the server starts, by galera-start.sh, not here.
+set -euo pipefail
+# shellcheck source=common.sh
+. "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
+
+CONFIG_DIR="${CONFIG_DIR:-/etc/mysql/conf.d}"
+DATA_DIR="${DATA_DIR:-/var/lib/mysql/data}"
+CLUSTER_NAME="${CLUSTER_NAME:?the cluster name is missing}"
+WSREP_PROVIDER="${WSREP_PROVIDER:-/usr/lib/galera/libgalera_smm.so}"
+
+ordinal="$(pod_ordinal)"
+[ "$(peer_count)" -gt 0 ] || die "galera: PEERS is empty"
+self="$(peer_address "$ordinal")" || log "galera: ordinal $ordinal is not among the $(peer_count) synthesized members; it joins through them"
+read -r -a peers <<<"$PEERS"
+members="$(IFS=,; echo "${peers[*]}")"
+
+mkdir -p "$CONFIG_DIR"
+tmp="$CONFIG_DIR/.galera.cnf.tmp"
+{
+  echo "# Written by cdk8s-stateful galera-bootstrap.sh for ordinal $ordinal."
+  echo "[mariadb]"
+  echo "datadir=$DATA_DIR"
+  echo "bind-address=0.0.0.0"
+  echo "binlog_format=ROW"
+  echo "default_storage_engine=InnoDB"
+  echo "innodb_autoinc_lock_mode=2"
+  echo "wsrep_on=ON"
+  echo "wsrep_provider=$WSREP_PROVIDER"
+  echo "wsrep_cluster_name=$CLUSTER_NAME"
+  echo "wsrep_cluster_address=gcomm://$members"
+  echo "wsrep_node_name=${self:-${HOSTNAME:-ordinal-$ordinal}}"
+  # state snapshot transfer with mariabackup, authenticated as mysql@localhost through the unix
+  # socket (the entrypoint creates that account): no SST password in any file
+  echo "wsrep_sst_method=mariabackup"
+  echo "wsrep_sst_auth=mysql:"
+} >"$tmp"
+mv "$tmp" "$CONFIG_DIR/galera.cnf"
+log "galera: wrote $CONFIG_DIR/galera.cnf (ordinal $ordinal, members $members)"

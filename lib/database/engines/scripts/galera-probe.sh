@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# MariaDB Galera probes, as mysql@localhost through the unix socket (no password).
+# `ready`: the member is Synced (wsrep_local_state 4) and takes queries.
+# `live`: the server answers a ping, or a state transfer is running (a joiner receiving a
+# snapshot does not answer until it is done, and must not be killed for that).
+set -euo pipefail
+# shellcheck source=common.sh
+. "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
+
+DATA_DIR="${DATA_DIR:-/var/lib/mysql/data}"
+
+case "${1:-ready}" in
+  ready)
+    state="$(mariadb --protocol=socket -umysql --connect-timeout=3 -N -B -e "SHOW GLOBAL STATUS LIKE 'wsrep_local_state'" | awk '{ print $2 }')"
+    [ "$state" = 4 ] || die "galera: wsrep_local_state is '${state}', not 4 (Synced)"
+    ;;
+  live)
+    if [ -e "$DATA_DIR/sst_in_progress" ]; then
+      exit 0
+    fi
+    mariadb-admin --protocol=socket -umysql --connect-timeout=3 ping >/dev/null
+    ;;
+  *) die "usage: $0 ready|live" ;;
+esac

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# MySQL, init container `clone`: gives a new replica its data before the server starts.
+#
+# A replica whose data directory is empty clones the previous member (ordinal - 1, as in the
+# Kubernetes "Run a Replicated Stateful Application" tutorial) with the clone plugin: a throwaway
+# server on a scratch data directory runs CLONE INSTANCE ... DATA DIRECTORY into a sibling
+# directory of the claim, a second throwaway server on the clone points replication at the
+# primary (GTID auto-positioning), and only then is the clone renamed into place. An interrupted
+# clone leaves nothing the next attempt would mistake for data.
+#
+# The primary (first ordinal) never clones: with no data the image's entrypoint initializes it;
+# but when another member already serves data, an empty primary would start a new, divergent
+# history, so this script refuses and says how to recover.
+set -euo pipefail
+# shellcheck source=common.sh
+. "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
+
+DATA_DIR="${DATA_DIR:-/var/lib/mysql/data}"
+RUN_DIR="${RUN_DIR:-/var/run/mysqld}"
+PORT="${MYSQL_PORT:-3306}"
+REPLICATION_USER="${MYSQL_REPLICATION_USER:-replicator}"
+
+ordinal="$(pod_ordinal)"
+start="$(start_ordinal)"
+
+if [ -d "$DATA_DIR/mysql" ]; then
+  log "mysql: $DATA_DIR holds data; nothing to clone"
+  exit 0
+fi
+
+if [ -d "$DATA_DIR" ] && [ -n "$(ls -A "$DATA_DIR")" ]; then
+  die "mysql: $DATA_DIR holds files but no database (no mysql/ directory). Inspect the volume; this script only fills an empty data directory."
+fi
+
+if [ "$ordinal" -eq "$start" ]; then
+  if peer="$(reachable_peer "$PORT" "$ordinal")"; then
+    die "mysql: the primary's data directory $DATA_DIR is empty, but $peer serves data. Initializing a new primary would fork the replicas' history. Recover the primary's volume, or rebuild it from a replica (see docs/engines.md, MySQL)."
+  fi
+  log "mysql: new primary; the image's entrypoint initializes $DATA_DIR"
+  exit 0
+fi
+
+: "${MYSQL_REPLICATION_PASSWORD:?the replication password (from the Secret) is missing}"
+: "${MYSQL_ROOT_PASSWORD:?the root password (from the Secret) is missing}"
+donor="$(peer_address $((ordinal - 1)))" || die "mysql: ordinal $((ordinal - 1)) is not a member (PEERS='${PEERS:-}')"
+primary="$(peer_address "$start")" || die "mysql: the primary (ordinal $start) is not a member (PEERS='${PEERS:-}')"
+
+recipient="$DATA_DIR.recipient"
+target="$DATA_DIR.clone"
+socket="$RUN_DIR/clone.sock"
+server_pid=""
+
+start_server() {
+  local datadir="$1"
+  shift
+  mysqld --no-defaults --datadir="$datadir" --socket="$socket" --pid-file="$RUN_DIR/clone.pid" \
+    --skip-networking --mysqlx=OFF "$@" &
+  server_pid=$!
+  local _
+  for _ in $(seq 1 "${SERVER_WAIT_SECONDS:-120}"); do
+    if mysqladmin --no-defaults --socket="$socket" --connect-timeout=2 ping >/dev/null 2>&1; then
+      return 0
+    fi
+    kill -0 "$server_pid" 2>/dev/null || die "mysql: the temporary server on $datadir exited (see the log above)"
+    sleep 1
+  done
+  die "mysql: the temporary server on $datadir did not start within ${SERVER_WAIT_SECONDS:-120}s"
+}
+
+stop_server() {
+  mysqladmin "$@" --socket="$socket" shutdown
+  wait "$server_pid" || true
+  server_pid=""
+}
+
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
+  rm -f "${password_file:-}"
+}
+trap cleanup EXIT
+
+rm -rf "$recipient" "$target"
+mkdir -p "$RUN_DIR"
+
+log "mysql: replica $ordinal has no data: cloning $donor"
+mysqld --no-defaults --initialize-insecure --datadir="$recipient"
+start_server "$recipient" --plugin-load-add=mysql_clone.so
+mysql --no-defaults --socket="$socket" -uroot <<SQL
+SET GLOBAL clone_valid_donor_list = '$donor:$PORT';
+CLONE INSTANCE FROM '$REPLICATION_USER'@'$donor':$PORT IDENTIFIED BY '$(sql_quote "$MYSQL_REPLICATION_PASSWORD")'
+  DATA DIRECTORY = '$target';
+SQL
+stop_server --no-defaults -uroot
+rm -rf "$recipient"
+# the donor's server UUID must not be reused: the server makes a new one without auto.cnf
+rm -f "$target/auto.cnf"
+
+log "mysql: pointing replication at the primary $primary"
+password_file="$(mysql_password_file "$MYSQL_ROOT_PASSWORD")"
+# the same binary and relay log names as the server's config (mysql-config.sh): the replication
+# repository records the relay log's name
+start_server "$target" --skip-replica-start --gtid-mode=ON --enforce-gtid-consistency=ON --server-id=$((100 + ordinal)) \
+  --log-bin=binlog --relay-log=relay-bin
+mysql --defaults-extra-file="$password_file" --socket="$socket" <<SQL
+CHANGE REPLICATION SOURCE TO SOURCE_HOST = '$primary', SOURCE_PORT = $PORT,
+  SOURCE_USER = '$REPLICATION_USER', SOURCE_PASSWORD = '$(sql_quote "$MYSQL_REPLICATION_PASSWORD")',
+  SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 1, GET_SOURCE_PUBLIC_KEY = 1, SOURCE_CONNECT_RETRY = 10;
+SQL
+stop_server --defaults-extra-file="$password_file"
+
+rmdir "$DATA_DIR" 2>/dev/null || true
+mv "$target" "$DATA_DIR"
+log "mysql: replica $ordinal cloned from $donor; it replicates from $primary once the server starts"

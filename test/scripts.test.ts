@@ -1,0 +1,515 @@
+// The engine scripts, executed: each runs with bash in a temporary root with the environment its
+// container gets in the synthesized manifest (paths moved under the root, the pod index or the
+// hostname faked per ordinal, Secret references replaced by test values), and the files it writes
+// are asserted. Database binaries are stubs on PATH that record how they were called.
+import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import * as kplus from 'cdk8s-plus-27';
+import { DatabaseEngine, StatefulDatabase, StatefulDatabaseProps } from '../lib';
+import { chart, find, synth } from './util';
+
+const SECRETS: { [key: string]: string } = {
+  'root-password': 'r00t "pw" \\ $HOME `x`',
+  'replication-password': "re'pl\\ic:a$tion \"pw\"",
+  'password': 'red "is"\\ pass $word',
+};
+
+interface Pod {
+  readonly db: StatefulDatabase;
+  readonly spec: any;
+  readonly files: { [name: string]: string };
+}
+
+function pod(engine: DatabaseEngine, props: Partial<StatefulDatabaseProps> = {}, name = 'db'): Pod {
+  const c = chart('data');
+  const secret = kplus.Secret.fromSecretName(c, 'creds', 'creds');
+  const db = new StatefulDatabase(c, name, { engine, credentials: { secret }, ...props });
+  const m = synth(c);
+  return { db, spec: find(m, 'StatefulSet').spec.template.spec, files: find(m, 'ConfigMap').data };
+}
+
+let roots: string[] = [];
+afterEach(() => {
+  roots.forEach((r) => fs.rmSync(r, { recursive: true, force: true }));
+  roots = [];
+});
+
+/** A temporary root holding the pod's scripts at /opt/cdk8s-stateful and stub binaries in /stubs. */
+function root(p: Pod, stubs: { [name: string]: string } = {}): string {
+  const r = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-scripts-'));
+  roots.push(r);
+  const scripts = path.join(r, 'opt', 'cdk8s-stateful');
+  fs.mkdirSync(scripts, { recursive: true });
+  for (const [file, text] of Object.entries(p.files)) fs.writeFileSync(path.join(scripts, file), text, { mode: 0o555 });
+  fs.mkdirSync(path.join(r, 'stubs'));
+  fs.mkdirSync(path.join(r, 'tmp'));
+  for (const [bin, body] of Object.entries(stubs)) {
+    fs.writeFileSync(path.join(r, 'stubs', bin), `#!/usr/bin/env bash\nLOG="${r}/calls.log"\n${body}\n`, { mode: 0o755 });
+  }
+  return r;
+}
+
+interface RunOptions {
+  /** The pod's ordinal. */
+  readonly ordinal: number;
+  /** Give the ordinal through POD_INDEX (the downward API) or only through the hostname. @default true */
+  readonly podIndex?: boolean;
+  /** More environment, e.g. overrides. */
+  readonly env?: { [name: string]: string };
+  /** The main container's args appended to its command. */
+  readonly args?: string[];
+}
+
+/** The container's environment as the kubelet would give it, with paths under `r`. */
+function containerEnv(p: Pod, container: any, r: string, o: RunOptions): { [name: string]: string } {
+  const env: { [name: string]: string } = {
+    PATH: `${r}/stubs:${process.env.PATH}`,
+    HOME: r,
+    TMPDIR: `${r}/tmp`,
+    HOSTNAME: `${p.db.name}-${o.ordinal}`,
+    SCRIPTS_DIR: `${r}/opt/cdk8s-stateful`,
+  };
+  for (const e of container.env ?? []) {
+    if (e.value !== undefined) env[e.name] = e.value.startsWith('/') ? r + e.value : e.value;
+    else if (e.valueFrom?.secretKeyRef) env[e.name] = SECRETS[e.valueFrom.secretKeyRef.key];
+    else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.labels['apps.kubernetes.io/pod-index']") {
+      if (o.podIndex ?? true) env[e.name] = String(o.ordinal);
+      else env.HOSTNAME = `${p.db.name}-${o.ordinal}`;
+    } else throw new Error(`unexpected env ${JSON.stringify(e)}`);
+  }
+  if (!(o.podIndex ?? true)) delete env.POD_INDEX;
+  return { ...env, ...o.env };
+}
+
+/** Runs a container's command (init container by name, or `main`) in the root. */
+function run(p: Pod, r: string, containerName: string, o: RunOptions) {
+  const container = [...(p.spec.initContainers ?? []), ...p.spec.containers].find((c: any) => c.name === containerName);
+  if (!container) throw new Error(`no container ${containerName}`);
+  const command = [...container.command, ...(o.args ?? [])].map((a: string) => (a.startsWith('/') ? r + a : a));
+  // scripts find common.sh beside themselves; the main container of Galera runs them from the work dir
+  const env = containerEnv(p, container, r, o);
+  if (containerName === 'main') delete env.SCRIPTS_DIR;
+  const result = spawnSync(command[0], command.slice(1), { env, encoding: 'utf-8', timeout: 20_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const read = (r: string, file: string) => fs.readFileSync(path.join(r, file), 'utf-8');
+const calls = (r: string) => (fs.existsSync(path.join(r, 'calls.log')) ? read(r, 'calls.log') : '');
+
+/** Decodes a double-quoted redis.conf argument as Redis' sdssplitargs does. */
+function redisUnquote(arg: string): string {
+  expect(arg.startsWith('"') && arg.endsWith('"')).toBe(true);
+  return arg.slice(1, -1).replace(/\\(.)/g, '$1');
+}
+
+describe('common.sh', () => {
+  const p = pod(DatabaseEngine.zookeeper(), { replicas: 3, startOrdinal: 2 });
+  const helper = (r: string, fn: string, env: { [name: string]: string }) => spawnSync('bash', ['-c', `. "${r}/opt/cdk8s-stateful/common.sh"; ${fn}`], {
+    env: { PATH: process.env.PATH, ...env }, encoding: 'utf-8',
+  });
+
+  test('the ordinal comes from POD_INDEX, else from the hostname suffix', () => {
+    const r = root(p);
+    expect(helper(r, 'pod_ordinal', { POD_INDEX: '4', HOSTNAME: 'zk-9' }).stdout).toBe('4\n');
+    expect(helper(r, 'pod_ordinal', { POD_INDEX: '', HOSTNAME: 'my-db-12' }).stdout).toBe('12\n');
+    expect(helper(r, 'pod_ordinal', { HOSTNAME: 'my-db-3.my-db-headless' }).stdout).toBe('3\n');
+    const bad = helper(r, 'pod_ordinal', { HOSTNAME: 'nohyphen' });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/cannot tell this pod's ordinal/);
+  });
+
+  test('peer_address maps ordinals onto PEERS from the start ordinal', () => {
+    const r = root(p);
+    const env = { PEERS: 'a-2.h b-3.h c-4.h', START_ORDINAL: '2' };
+    expect(helper(r, 'peer_address 2; peer_address 4; peer_count', env).stdout).toBe('a-2.h\nc-4.h\n3\n');
+    expect(helper(r, 'peer_address 5', env).status).toBe(1);
+    expect(helper(r, 'peer_address 1', env).status).toBe(1);
+  });
+
+  test('sql_quote escapes backslashes and single quotes', () => {
+    const r = root(p);
+    expect(helper(r, 'sql_quote "$V"', { V: "a'b\\c" }).stdout).toBe("a''b\\\\c");
+  });
+});
+
+describe('mysql', () => {
+  const mysqlStubs = {
+    // the server: --initialize-insecure creates a data dir; a server start just records its options
+    mysqld: `echo "mysqld $*" >>"$LOG"
+for a in "$@"; do case "$a" in --datadir=*) d="\${a#--datadir=}";; esac; done
+if [[ " $* " == *" --initialize-insecure "* ]]; then mkdir -p "$d/mysql"; fi`,
+    mysqladmin: 'echo "mysqladmin $*" >>"$LOG"',
+    // the client: records the SQL; CLONE INSTANCE creates the clone directory with the donor's auto.cnf
+    mysql: `sql="$(cat)"
+for a in "$@"; do case "$a" in --defaults-extra-file=*) echo "option file: $(cat "\${a#--defaults-extra-file=}")" >>"$LOG";; esac; done
+echo "mysql $* <<< $sql" >>"$LOG"
+target="$(sed -n "s/.*DATA DIRECTORY = '\\(.*\\)'.*/\\1/p" <<<"$sql")"
+if [ -n "$target" ]; then mkdir -p "$target/mysql"; echo donor-uuid >"$target/auto.cnf"; fi`,
+  };
+
+  test.each([
+    [0, 'primary', 100], [1, 'replica', 101], [2, 'replica', 102],
+  ])('config: ordinal %i is a %s with server-id %i', (ordinal, role, serverId) => {
+    const p = pod(DatabaseEngine.mysql());
+    const r = root(p);
+    const res = run(p, r, 'config', { ordinal });
+    expect(res.stderr).toMatch(/wrote/);
+    expect(res.status).toBe(0);
+    const cnf = read(r, 'etc/mysql/conf.d/cdk8s.cnf');
+    expect(cnf).toContain(`server-id=${serverId}\n`);
+    expect(cnf).toContain(`datadir=${r}/var/lib/mysql/data\n`);
+    expect(cnf).toContain(`report_host=db-${ordinal}.db-headless.data.svc.cluster.local\n`);
+    expect(cnf).toContain('gtid_mode=ON\n');
+    expect(cnf).toContain('plugin-load-add=mysql_clone.so\n');
+    expect(cnf).toContain('relay_log_recovery=ON\n');
+    if (role === 'primary') {
+      expect(cnf).toContain('read_only=OFF\n');
+      expect(cnf).not.toContain('super_read_only');
+    } else {
+      expect(cnf).toContain('super_read_only=ON\n');
+    }
+  });
+
+  test('config: the ordinal falls back to the hostname; a start ordinal of 5 makes 5 the primary', () => {
+    const p = pod(DatabaseEngine.mysql(), { startOrdinal: 5 });
+    const r = root(p);
+    expect(run(p, r, 'config', { ordinal: 5, podIndex: false }).status).toBe(0);
+    let cnf = read(r, 'etc/mysql/conf.d/cdk8s.cnf');
+    expect(cnf).toContain('server-id=105\n');
+    expect(cnf).not.toContain('super_read_only');
+    expect(run(p, r, 'config', { ordinal: 7, podIndex: false }).status).toBe(0);
+    cnf = read(r, 'etc/mysql/conf.d/cdk8s.cnf');
+    expect(cnf).toContain('server-id=107\n');
+    expect(cnf).toContain('super_read_only=ON\n');
+    expect(cnf).toContain('report_host=db-7.db-headless.data.svc.cluster.local\n');
+  });
+
+  test('clone: the primary with no data leaves initialization to the entrypoint', () => {
+    const p = pod(DatabaseEngine.mysql());
+    const r = root(p, mysqlStubs);
+    const res = run(p, r, 'clone', { ordinal: 0 });
+    expect(res.status).toBe(0);
+    expect(res.stderr).toMatch(/new primary/);
+    expect(calls(r)).toBe('');
+  });
+
+  test.each([[1, 0], [2, 1]])('clone: replica %i clones member %i, then replicates from the primary', (ordinal, donor) => {
+    const p = pod(DatabaseEngine.mysql());
+    const r = root(p, mysqlStubs);
+    const res = run(p, r, 'clone', { ordinal });
+    expect(res.stderr).toMatch(/cloned from/);
+    expect(res.status).toBe(0);
+    const log = calls(r);
+    const donorHost = `db-${donor}.db-headless.data.svc.cluster.local`;
+    const dataDir = `${r}/var/lib/mysql/data`;
+    expect(log).toContain(`mysqld --no-defaults --initialize-insecure --datadir=${dataDir}.recipient`);
+    expect(log).toContain(`SET GLOBAL clone_valid_donor_list = '${donorHost}:3306';`);
+    // the password is escaped for a SQL literal
+    expect(log).toContain(`CLONE INSTANCE FROM 'replicator'@'${donorHost}':3306 IDENTIFIED BY 're''pl\\\\ic:a$tion "pw"'`);
+    expect(log).toContain(`DATA DIRECTORY = '${dataDir}.clone'`);
+    expect(log).toContain(`--server-id=${100 + ordinal} --log-bin=binlog --relay-log=relay-bin`);
+    expect(log).toContain("CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db-0.db-headless.data.svc.cluster.local', SOURCE_PORT = 3306");
+    expect(log).toContain('SOURCE_AUTO_POSITION = 1');
+    // the root password reaches the client through a private option file, escaped
+    expect(log).toContain('password="r00t \\"pw\\" \\\\ $HOME `x`"');
+    // the clone is in place, with a fresh server UUID to come; the scratch directories are gone
+    expect(fs.existsSync(`${dataDir}/mysql`)).toBe(true);
+    expect(fs.existsSync(`${dataDir}/auto.cnf`)).toBe(false);
+    expect(fs.existsSync(`${dataDir}.recipient`)).toBe(false);
+    expect(fs.existsSync(`${dataDir}.clone`)).toBe(false);
+    expect(fs.readdirSync(`${r}/tmp`)).toEqual([]);
+  });
+
+  test('clone: a member with data is left alone; a data dir with stray files is refused', () => {
+    const p = pod(DatabaseEngine.mysql());
+    const r = root(p, mysqlStubs);
+    fs.mkdirSync(`${r}/var/lib/mysql/data/mysql`, { recursive: true });
+    expect(run(p, r, 'clone', { ordinal: 2 }).status).toBe(0);
+    expect(calls(r)).toBe('');
+    fs.rmSync(`${r}/var/lib/mysql/data/mysql`, { recursive: true });
+    fs.writeFileSync(`${r}/var/lib/mysql/data/stray`, '');
+    const res = run(p, r, 'clone', { ordinal: 2 });
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toMatch(/holds files but no database/);
+  });
+
+  test('clone: an empty primary refuses to start when a replica serves data', async () => {
+    const server = net.createServer((s) => s.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const p = pod(DatabaseEngine.mysql());
+      const r = root(p, mysqlStubs);
+      const port = (server.address() as net.AddressInfo).port;
+      const res = run(p, r, 'clone', { ordinal: 0, env: { PEERS: 'self 127.0.0.1', MYSQL_PORT: String(port) } });
+      expect(res.status).not.toBe(0);
+      expect(res.stderr).toMatch(/primary's data directory .* is empty, but 127.0.0.1 serves data/);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('initdb: creates the replication account with the escaped password', () => {
+    const p = pod(DatabaseEngine.mysql());
+    const r = root(p, mysqlStubs);
+    const main = p.spec.containers[0];
+    const mount = main.volumeMounts.find((m: any) => m.mountPath.startsWith('/docker-entrypoint-initdb.d/'));
+    expect(mount).toEqual({ name: 'scripts', subPath: 'mysql-initdb.sh', mountPath: '/docker-entrypoint-initdb.d/10-replication-account.sh', readOnly: true });
+    const res = spawnSync('bash', [`${r}/opt/cdk8s-stateful/mysql-initdb.sh`], { env: containerEnv(p, main, r, { ordinal: 0 }), encoding: 'utf-8' });
+    expect(res.status).toBe(0);
+    expect(calls(r)).toContain("CREATE USER IF NOT EXISTS 'replicator'@'%' IDENTIFIED BY 're''pl\\\\ic:a$tion \"pw\"';");
+    expect(calls(r)).toContain("GRANT REPLICATION SLAVE, BACKUP_ADMIN ON *.* TO 'replicator'@'%';");
+    expect(fs.readdirSync(`${r}/tmp`)).toEqual([]);
+  });
+});
+
+describe('mariadb galera', () => {
+  const entrypoint = { 'docker-entrypoint.sh': 'echo "entrypoint $*" >>"$LOG"' };
+
+  test.each([1, 3, 5])('bootstrap: gcomm:// lists all %i members from the headless Service', (replicas) => {
+    const p = pod(DatabaseEngine.mariadbGalera(), { replicas });
+    const r = root(p);
+    const res = run(p, r, 'bootstrap', { ordinal: replicas - 1 });
+    expect(res.status).toBe(0);
+    const cnf = read(r, 'etc/mysql/conf.d/galera.cnf');
+    expect(cnf).toContain(`wsrep_cluster_address=gcomm://${p.db.peerAddresses.join(',')}\n`);
+    expect(cnf).toContain(`wsrep_node_name=db-${replicas - 1}.db-headless.data.svc.cluster.local\n`);
+    expect(cnf).toContain('wsrep_cluster_name=db\n');
+    expect(cnf).toContain('wsrep_provider=/usr/lib/galera/libgalera_smm.so\n');
+    expect(cnf).toContain('wsrep_sst_method=mariabackup\n');
+    expect(cnf).toContain(`datadir=${r}/var/lib/mysql/data\n`);
+    expect(cnf).toContain('binlog_format=ROW\n');
+    expect(cnf).not.toContain(SECRETS['root-password']);
+  });
+
+  test('bootstrap: a start ordinal of 10 and the hostname fallback', () => {
+    const p = pod(DatabaseEngine.mariadbGalera(), { startOrdinal: 10 });
+    const r = root(p);
+    expect(run(p, r, 'bootstrap', { ordinal: 11, podIndex: false }).status).toBe(0);
+    const cnf = read(r, 'etc/mysql/conf.d/galera.cnf');
+    expect(cnf).toContain('wsrep_cluster_address=gcomm://db-10.db-headless.data.svc.cluster.local,db-11.db-headless.data.svc.cluster.local,db-12.db-headless.data.svc.cluster.local\n');
+    expect(cnf).toContain('wsrep_node_name=db-11.db-headless.data.svc.cluster.local\n');
+  });
+
+  /** Runs install, then the database container's start wrapper; returns the entrypoint's arguments. */
+  function start(ordinal: number, prepare: (r: string) => void = () => undefined, env: { [name: string]: string } = {}, engine = DatabaseEngine.mariadbGalera()) {
+    const p = pod(engine);
+    const r = root(p, entrypoint);
+    expect(run(p, r, 'install', { ordinal }).status).toBe(0);
+    expect(fs.readdirSync(`${r}/work-dir`).sort()).toEqual(['common.sh', 'galera-probe.sh', 'galera-start.sh']);
+    prepare(r);
+    const res = run(p, r, 'main', { ordinal, env: { ENTRYPOINT: 'docker-entrypoint.sh', ...env } });
+    expect(res.status).toBe(0);
+    return { r, res, args: calls(r).trim() };
+  }
+  const grastate = (safe: number) => (r: string) => {
+    fs.mkdirSync(`${r}/var/lib/mysql/data`, { recursive: true });
+    fs.writeFileSync(`${r}/var/lib/mysql/data/grastate.dat`, `# GALERA saved state\nversion: 2.1\nuuid: 6b2f\nseqno: -1\nsafe_to_bootstrap: ${safe}\n`);
+  };
+
+  test('start: the first member with no cluster state bootstraps a new cluster', () => {
+    const { args, res } = start(0);
+    expect(args).toBe('entrypoint mariadbd --wsrep-new-cluster');
+    expect(res.stderr).toMatch(/no cluster state/);
+  });
+
+  test('start: the other members always join', () => {
+    expect(start(1).args).toBe('entrypoint mariadbd');
+    expect(start(2, grastate(1)).args).toBe('entrypoint mariadbd');
+  });
+
+  test('start: the first member bootstraps from its data only if it left last (safe_to_bootstrap: 1)', () => {
+    expect(start(0, grastate(1)).args).toBe('entrypoint mariadbd --wsrep-new-cluster');
+    const { args, res } = start(0, grastate(0));
+    expect(args).toBe('entrypoint mariadbd');
+    expect(res.stderr).toMatch(/was not the last to leave/);
+  });
+
+  test('start: forceBootstrap marks grastate.dat safe and bootstraps', () => {
+    const { r, args } = start(0, grastate(0), {}, DatabaseEngine.mariadbGalera({ forceBootstrap: true }));
+    expect(args).toBe('entrypoint mariadbd --wsrep-new-cluster');
+    expect(read(r, 'var/lib/mysql/data/grastate.dat')).toContain('safe_to_bootstrap: 1\n');
+  });
+
+  test('start: the first member joins when another member is up, whatever its state', async () => {
+    const server = net.createServer((s) => s.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((server.address() as net.AddressInfo).port);
+      const { args, res } = start(0, () => undefined, { PEERS: 'self.invalid 127.0.0.1', GCOMM_PORT: port });
+      expect(args).toBe('entrypoint mariadbd');
+      expect(res.stderr).toMatch(/127.0.0.1 is up: joining/);
+      expect(start(0, grastate(1), { PEERS: 'self.invalid 127.0.0.1', GCOMM_PORT: port }).args).toBe('entrypoint mariadbd');
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('postgresql', () => {
+  const pgStubs = {
+    pg_basebackup: `echo "pg_basebackup $* PGPASSFILE=$PGPASSFILE" >>"$LOG"
+for a in "$@"; do case "$a" in --pgdata=*) d="\${a#--pgdata=}";; esac; done
+mkdir -p "$d"; echo 17 >"$d/PG_VERSION"; echo "# Do not edit" >"$d/postgresql.auto.conf"`,
+    psql: 'echo "psql $* <<< $(cat)" >>"$LOG"',
+  };
+
+  test('clone: the primary neither clones nor writes a password file', () => {
+    const p = pod(DatabaseEngine.postgresql());
+    const r = root(p, pgStubs);
+    const res = run(p, r, 'clone', { ordinal: 0 });
+    expect(res.status).toBe(0);
+    expect(calls(r)).toBe('');
+    expect(fs.existsSync(`${r}/var/run/postgresql/.pgpass`)).toBe(false);
+  });
+
+  test.each([1, 2])('clone: replica %i takes a pg_basebackup of the primary and becomes its standby', (ordinal) => {
+    const p = pod(DatabaseEngine.postgresql());
+    const r = root(p, pgStubs);
+    const res = run(p, r, 'clone', { ordinal });
+    expect(res.stderr).toMatch(/cloned/);
+    expect(res.status).toBe(0);
+    const primary = 'db-0.db-headless.data.svc.cluster.local';
+    const pgdata = `${r}/var/lib/postgresql/data/pgdata`;
+    const passfile = `${r}/var/run/postgresql/.pgpass`;
+    expect(calls(r)).toBe(`pg_basebackup --host=${primary} --port=5432 --username=replicator --pgdata=${pgdata}.clone --wal-method=stream --checkpoint=fast --no-password PGPASSFILE=${passfile}\n`);
+    // ':' and '\' are escaped in the password file, which only the owner may read
+    expect(read(r, 'var/run/postgresql/.pgpass')).toBe(`${primary}:5432:*:replicator:re'pl\\\\ic\\:a$tion "pw"\n`);
+    expect(fs.statSync(passfile).mode & 0o777).toBe(0o600);
+    expect(fs.existsSync(`${pgdata}/standby.signal`)).toBe(true);
+    expect(read(r, 'var/lib/postgresql/data/pgdata/postgresql.auto.conf')).toContain(
+      `primary_conninfo = 'host=${primary} port=5432 user=replicator passfile=${passfile} application_name=db-${ordinal}'\n`);
+    expect(fs.statSync(pgdata).mode & 0o777).toBe(0o700);
+    expect(fs.existsSync(`${pgdata}.clone`)).toBe(false);
+  });
+
+  test('clone: a replica with data only refreshes its password file', () => {
+    const p = pod(DatabaseEngine.postgresql());
+    const r = root(p, pgStubs);
+    fs.mkdirSync(`${r}/var/lib/postgresql/data/pgdata`, { recursive: true });
+    fs.writeFileSync(`${r}/var/lib/postgresql/data/pgdata/PG_VERSION`, '17\n');
+    expect(run(p, r, 'clone', { ordinal: 1 }).status).toBe(0);
+    expect(calls(r)).toBe('');
+    expect(read(r, 'var/run/postgresql/.pgpass')).toContain(':replicator:');
+  });
+
+  test('initdb: creates the replication role through stdin and allows it in pg_hba.conf', () => {
+    const p = pod(DatabaseEngine.postgresql());
+    const r = root(p, pgStubs);
+    const main = p.spec.containers[0];
+    fs.mkdirSync(`${r}/var/lib/postgresql/data/pgdata`, { recursive: true });
+    const res = spawnSync('bash', [`${r}/opt/cdk8s-stateful/postgres-initdb.sh`], { env: containerEnv(p, main, r, { ordinal: 0 }), encoding: 'utf-8' });
+    expect(res.status).toBe(0);
+    const log = calls(r);
+    expect(log).toContain(`CREATE ROLE "replicator" WITH REPLICATION LOGIN PASSWORD 're''pl\\ic:a$tion "pw"';`);
+    expect(log.split('<<<')[0]).not.toContain('pw');
+    expect(read(r, 'var/lib/postgresql/data/pgdata/pg_hba.conf')).toBe('host replication replicator all scram-sha-256\n');
+  });
+});
+
+describe('redis', () => {
+  test('config: the primary gets requirepass and masterauth from the environment, no replicaof', () => {
+    const p = pod(DatabaseEngine.redis());
+    const r = root(p);
+    const res = run(p, r, 'config', { ordinal: 0 });
+    expect(res.status).toBe(0);
+    const conf = read(r, 'etc/redis/redis.conf');
+    const lines = conf.split('\n');
+    const arg = (key: string) => lines.find((l) => l.startsWith(`${key} `))!.slice(key.length + 1);
+    expect(redisUnquote(arg('requirepass'))).toBe(SECRETS.password);
+    expect(redisUnquote(arg('masterauth'))).toBe(SECRETS.password);
+    expect(arg('dir')).toBe(`${r}/data`);
+    expect(conf).toContain('appendonly yes\n');
+    expect(conf).not.toContain('replicaof');
+    expect(fs.statSync(`${r}/etc/redis/redis.conf`).mode & 0o777).toBe(0o600);
+    // the password never reaches the ConfigMap
+    expect(JSON.stringify(p.files)).not.toContain('pass $word');
+  });
+
+  test.each([1, 2])('config: ordinal %i is a read-only replica of ordinal 0', (ordinal) => {
+    const p = pod(DatabaseEngine.redis());
+    const r = root(p);
+    expect(run(p, r, 'config', { ordinal, podIndex: false }).status).toBe(0);
+    const conf = read(r, 'etc/redis/redis.conf');
+    expect(conf).toContain('replicaof db-0.db-headless.data.svc.cluster.local 6379\n');
+    expect(conf).toContain('replica-read-only yes\n');
+    expect(conf).toContain('masterauth "red \\"is\\"\\\\ pass $word"\n');
+  });
+
+  test('config: a password with a line break is refused', () => {
+    const p = pod(DatabaseEngine.redis());
+    const r = root(p);
+    const res = run(p, r, 'config', { ordinal: 1, env: { REDIS_PASSWORD: 'two\nlines' } });
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toMatch(/line break/);
+  });
+
+  test('probe: ready on PONG, not while loading', () => {
+    const p = pod(DatabaseEngine.redis());
+    const r = root(p, { 'redis-cli': 'echo "redis-cli $* auth=$REDISCLI_AUTH" >>"$LOG"; echo "$REPLY"' });
+    const main = p.spec.containers[0];
+    expect(main.readinessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/redis-probe.sh']);
+    const probe = (reply: string) => spawnSync('bash', [`${r}/opt/cdk8s-stateful/redis-probe.sh`], { env: { ...containerEnv(p, main, r, { ordinal: 0 }), REPLY: reply }, encoding: 'utf-8' });
+    expect(probe('PONG').status).toBe(0);
+    expect(calls(r)).toContain(`redis-cli --no-auth-warning -h 127.0.0.1 -p 6379 ping auth=${SECRETS.password}`);
+    expect(probe('LOADING Redis is loading the dataset in memory').status).not.toBe(0);
+  });
+});
+
+describe('zookeeper', () => {
+  test.each([
+    [1, 0, 0], [3, 0, 2], [5, 0, 3], [3, 4, 5],
+  ])('config: %i members from ordinal %i, member %i', (replicas, startOrdinal, ordinal) => {
+    const p = pod(DatabaseEngine.zookeeper(), { replicas, startOrdinal }, 'zk');
+    const r = root(p);
+    fs.mkdirSync(`${r}/conf`);
+    fs.writeFileSync(`${r}/conf/logback.xml`, '<configuration/>');
+    fs.writeFileSync(`${r}/conf/zoo_sample.cfg`, 'sample');
+    fs.writeFileSync(`${r}/conf/zoo.cfg`, 'from the image');
+    const res = run(p, r, 'config', { ordinal });
+    expect(res.status).toBe(0);
+    expect(read(r, 'data/myid')).toBe(`${ordinal + 1}\n`);
+    const cfg = read(r, 'cdk8s-conf/zoo.cfg');
+    const servers = cfg.split('\n').filter((l) => l.startsWith('server.'));
+    expect(servers).toEqual(p.db.peerAddresses.map((host, i) => `server.${startOrdinal + i + 1}=${host}:2888:3888;2181`));
+    expect(cfg).toContain(`dataDir=${r}/data\n`);
+    expect(cfg).toContain(`dataLogDir=${r}/data/log\n`);
+    expect(cfg).toContain('clientPort=2181\n');
+    expect(cfg).toContain(`standaloneEnabled=${replicas === 1}\n`);
+    expect(cfg).toContain('4lw.commands.whitelist=ruok,srvr,mntr\n');
+    expect(fs.readdirSync(`${r}/cdk8s-conf`).sort()).toEqual(['logback.xml', 'zoo.cfg', 'zoo_sample.cfg']);
+    expect(fs.existsSync(`${r}/data/log`)).toBe(true);
+  });
+
+  test('config: a member outside the synthesized ensemble fails with the fix', () => {
+    const p = pod(DatabaseEngine.zookeeper(), {}, 'zk');
+    const r = root(p);
+    const res = run(p, r, 'config', { ordinal: 3 });
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toMatch(/ordinal 3 is not among the 3 members .* not with kubectl scale/);
+  });
+
+  /** Runs the probe (asynchronously: the fake server must answer) against a server replying `reply`. */
+  async function probe(kind: string, reply: string): Promise<number | null> {
+    const server = net.createServer((s) => s.once('data', () => s.end(reply)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const p = pod(DatabaseEngine.zookeeper(), {}, 'zk');
+      const r = root(p);
+      const env = { ...containerEnv(p, p.spec.containers[0], r, { ordinal: 0 }), CLIENT_PORT: String((server.address() as net.AddressInfo).port) };
+      const child = spawn('bash', [`${r}/opt/cdk8s-stateful/zookeeper-probe.sh`, kind], { env, stdio: 'ignore' });
+      return await new Promise((resolve) => child.on('exit', resolve));
+    } finally {
+      server.close();
+    }
+  }
+
+  test('probe: ready only when serving (srvr reports a Mode), live on imok', async () => {
+    expect(await probe('ready', 'Zookeeper version: 3.9.3\nLatency min/avg/max: 0/0/0\nMode: follower\nNode count: 5\n')).toBe(0);
+    expect(await probe('ready', 'This ZooKeeper instance is not currently serving requests\n')).not.toBe(0);
+    expect(await probe('live', 'imok')).toBe(0);
+    expect(await probe('live', '')).not.toBe(0);
+  });
+});
