@@ -6,7 +6,7 @@
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { DatabaseEngine, HealthProbe, StatefulDatabase } from '../lib';
+import { CREDENTIALS_PATH, DatabaseEngine, HealthProbe, StatefulDatabase } from '../lib';
 import { restrictedNamespace } from './namespace';
 
 export class MariaDb extends Chart {
@@ -14,8 +14,9 @@ export class MariaDb extends Chart {
     super(scope, id, { namespace: 'mariadb', disableResourceNameHashes: true });
     restrictedNamespace(this);
 
+    // mounted read-only at /run/secrets/db/<key>; the image reads each *_FILE at start
     const secret = kplus.Secret.fromSecretName(this, 'Credentials', 'mariadb-credentials');
-    const fromSecret = (key: string) => kplus.EnvValue.fromSecretValue({ secret, key });
+    const file = (key: string) => kplus.EnvValue.fromValue(`${CREDENTIALS_PATH}/${key}`);
 
     new StatefulDatabase(this, 'mariadb', {
       engine: DatabaseEngine.custom({
@@ -27,11 +28,12 @@ export class MariaDb extends Chart {
         readinessProbe: HealthProbe.command(['healthcheck.sh', '--connect', '--innodb_initialized']),
         livenessProbe: HealthProbe.command(['healthcheck.sh', '--connect']),
       }),
+      credentials: { secret },
       env: {
         MARIADB_DATABASE: kplus.EnvValue.fromValue('app'),
-        MARIADB_ROOT_PASSWORD: fromSecret('root-password'),
-        MARIADB_USER: fromSecret('username'),
-        MARIADB_PASSWORD: fromSecret('password'),
+        MARIADB_ROOT_PASSWORD_FILE: file('root-password'),
+        MARIADB_USER_FILE: file('username'),
+        MARIADB_PASSWORD_FILE: file('password'),
       },
       storage: { size: Size.gibibytes(20) },
       // the server's socket and pid file: the root filesystem stays read-only

@@ -2,7 +2,7 @@
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { DatabaseEngine, HealthProbe, StatefulDatabase, StorageClassFast, StorageClassSlow, StorageProvider } from '../lib';
+import { CREDENTIALS_PATH, DatabaseEngine, HealthProbe, StatefulDatabase, StorageClassFast, StorageClassSlow, StorageProvider } from '../lib';
 import { restrictedNamespace } from './namespace';
 
 export class StorageTiers extends Chart {
@@ -26,8 +26,9 @@ export class StorageTiers extends Chart {
       }),
       env: {
         PGDATA: kplus.EnvValue.fromValue('/var/lib/postgresql/data/pgdata'),
-        POSTGRES_PASSWORD: kplus.EnvValue.fromSecretValue({ secret, key: 'password' }),
+        POSTGRES_PASSWORD_FILE: kplus.EnvValue.fromValue(`${CREDENTIALS_PATH}/password`),
       },
+      credentials: { secret },
       scratchVolumes: [{ name: 'run' }],
       mounts: [{ volume: 'run', path: '/var/run/postgresql' }],
       storage: { storageClass: fast, size: Size.gibibytes(50) },

@@ -1,7 +1,7 @@
 // Scenario 1: nginx web servers whose document roots live on a statically provisioned NFS pool.
 import { App, Chart, Size } from 'cdk8s';
 import { Construct } from 'constructs';
-import { AccessMode, DatabaseEngine, NfsPersistentVolumePool, StatefulDatabase } from '../lib';
+import { AccessMode, DatabaseEngine, HealthProbe, NfsPersistentVolumePool, StatefulDatabase } from '../lib';
 import { restrictedNamespace } from './namespace';
 
 export class WebOnNfsPool extends Chart {
@@ -27,6 +27,8 @@ export class WebOnNfsPool extends Chart {
         image: 'nginxinc/nginx-unprivileged:1.27.3',
         ports: [{ name: 'web', port: 8080, servicePort: 80 }],
         runAsUser: 101,
+        readinessProbe: HealthProbe.http('/', 8080),
+        livenessProbe: HealthProbe.tcp(8080),
       }),
       replicas: 2,
       headlessServiceName: 'nginx',

@@ -2,7 +2,7 @@ import { ApiObject, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  AccessMode, AntiAffinity, ClaimRetention, DatabaseEngine, HealthProbe, PodManagementPolicy, StatefulDatabase,
+  AccessMode, AntiAffinity, ClaimRetention, CREDENTIALS_PATH, DatabaseEngine, HealthProbe, PodManagementPolicy, StatefulDatabase,
   StatefulConfigError, StorageClass, StorageClassFast, StorageProvider, UpdateStrategy,
 } from '../lib';
 import { chart, find, synth } from './util';
@@ -137,6 +137,33 @@ describe('StatefulDatabase', () => {
       { name: 'PGDATA', value: '/x' },
       { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'orders-credentials', key: 'password' } } },
     ]);
+  });
+
+  test('credentials: the Secret is mounted read-only in every container, and *_FILE paths are not literals', () => {
+    const c = chart('prod');
+    const secret = kplus.Secret.fromSecretName(c, 's', 'orders-credentials');
+    new StatefulDatabase(c, 'orders', {
+      engine,
+      credentials: { secret },
+      env: { POSTGRES_PASSWORD_FILE: kplus.EnvValue.fromValue(`${CREDENTIALS_PATH}/root-password`) },
+      initContainers: [{ name: 'init', image: 'busybox:1.36.1' }],
+    });
+    const pod = find(synth(c), 'StatefulSet').spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'credentials', secret: { secretName: 'orders-credentials', defaultMode: 0o440 } });
+    for (const container of [...pod.initContainers, ...pod.containers]) {
+      expect(container.volumeMounts).toContainEqual({ name: 'credentials', mountPath: '/run/secrets/db', readOnly: true });
+    }
+    expect(pod.containers[0].env).toEqual([{ name: 'POSTGRES_PASSWORD_FILE', value: '/run/secrets/db/root-password' }]);
+  });
+
+  test('scheduling defaults: restartPolicy Always, zone spread that never blocks, no liveness probe unless asked', () => {
+    const pod = find(build().out(), 'StatefulSet').spec.template.spec;
+    expect(pod.restartPolicy).toBe('Always');
+    expect(pod.topologySpreadConstraints).toEqual([{
+      maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels: { 'app.kubernetes.io/instance': 'orders' } },
+    }]);
+    expect(pod.containers[0].livenessProbe).toBeUndefined();
   });
 
   test('props: resources and probes', () => {

@@ -109,7 +109,7 @@ export interface CustomEngineOptions {
    */
   readonly readinessProbe?: HealthProbe;
   /**
-   * @default - a TCP probe of the client port, starting after 30 s
+   * @default - none: a liveness probe that repeats the readiness check restarts a busy database
    */
   readonly livenessProbe?: HealthProbe;
   /**
@@ -140,6 +140,12 @@ export interface EngineContext {
   readonly dataVolume?: string;
   /** The credentials, if the database has any. */
   readonly credentials?: DatabaseCredentials;
+  /**
+   * Where the credentials Secret is mounted in every container (`<path>/<key>`), if there is one.
+   * Read passwords from there (e.g. `MARIADB_ROOT_PASSWORD_FILE`), not from the environment.
+   * @default - no credentials
+   */
+  readonly credentialsPath?: string;
   /**
    * The database being bound, so that an engine's errors name it.
    * @default - errors name the engine only

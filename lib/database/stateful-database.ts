@@ -242,6 +242,14 @@ export interface StatefulDatabaseProps {
 }
 
 const SCRIPTS_PATH = '/opt/cdk8s-stateful';
+
+/**
+ * Where the credentials Secret is mounted, read-only, in every container: `<path>/<key>`.
+ * The official images read their passwords from such files (`MARIADB_ROOT_PASSWORD_FILE`,
+ * `POSTGRES_PASSWORD_FILE`, ...), which keeps them out of the environment, where they would leak
+ * into process listings and crash reports.
+ */
+export const CREDENTIALS_PATH = '/run/secrets/db';
 const SECRET_LIKE = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
 
 /**
@@ -333,6 +341,7 @@ export class StatefulDatabase extends Construct {
       dataPath: dataClaim.mountPath,
       dataVolume: this.claimTemplateNames[0],
       credentials: props.credentials,
+      credentialsPath: props.credentials ? CREDENTIALS_PATH : undefined,
       scope: this,
     });
     if (engine.quorum && this.replicas > 0 && this.replicas % 2 === 0) {
@@ -358,6 +367,11 @@ export class StatefulDatabase extends Construct {
       });
       volumes.push({ name: 'scripts', configMap: { name: `${this.name}-scripts`, defaultMode: 0o555 } });
     }
+    if (props.credentials) {
+      check.record('credentials', props.credentials);
+      // 0440: readable by the pod's group (fsGroup), never world-readable
+      volumes.push({ name: 'credentials', secret: { secretName: props.credentials.secret.name, defaultMode: 0o440 } });
+    }
     const volumeNames = [...volumes.map((v) => v.name), ...this.claimTemplateNames];
     const duplicateVolume = volumeNames.find((n, i) => volumeNames.indexOf(n) !== i);
     if (duplicateVolume) check.fail(`volume name '${duplicateVolume}' is used twice. Fix: give every claim template and scratch volume its own name.`);
@@ -366,6 +380,7 @@ export class StatefulDatabase extends Construct {
       ...mounts,
       { volume: 'tmp', path: '/tmp' },
       ...(this.scripts ? [{ volume: 'scripts', path: SCRIPTS_PATH, readOnly: true }] : []),
+      ...(props.credentials ? [{ volume: 'credentials', path: CREDENTIALS_PATH, readOnly: true }] : []),
     ];
     const renderMounts = (container: string, mounts: VolumeMount[]): k8s.VolumeMount[] => {
       const paths = new Set<string>();
@@ -413,8 +428,11 @@ export class StatefulDatabase extends Construct {
     ];
     const clientPort = clientPorts[0]?.targetPort ?? servicePorts[0].targetPort;
     const readiness = props.readinessProbe ?? engine.readinessProbe ?? HealthProbe.tcp(clientPort);
-    const liveness = props.livenessProbe ?? engine.livenessProbe ?? HealthProbe.tcp(clientPort, { initialDelay: Duration.seconds(30) });
-    for (const [kind, probe] of [['readinessProbe', readiness], ['livenessProbe', liveness]] as const) {
+    // No default liveness probe: one that repeats the readiness check restarts a database that is
+    // merely busy, and cascades under load (kube-score: pod-probes-identical).
+    const liveness = props.livenessProbe ?? engine.livenessProbe;
+    const probes = [['readinessProbe', readiness], ...(liveness ? [['livenessProbe', liveness]] : [])] as [string, HealthProbe][];
+    for (const [kind, probe] of probes) {
       if (!(probe instanceof HealthProbe)) check.fail(`${kind} must be a HealthProbe, got ${JSON.stringify(probe)}. Fix: e.g. HealthProbe.tcp(5432).`);
       for (const [option, value] of Object.entries(probe.timings)) {
         if (value !== undefined) check.seconds(`${kind} ${option}`, value, 3600);
@@ -435,7 +453,7 @@ export class StatefulDatabase extends Construct {
       env: renderEnv(check, 'the database container', { ...binding.env, ...props.env }),
       volumeMounts: renderMounts('main', withDefaults(mainMounts)),
       readinessProbe: readiness._toKube(),
-      livenessProbe: liveness._toKube(),
+      livenessProbe: liveness?._toKube(),
       securityContext: security,
       resources,
     };
@@ -470,6 +488,7 @@ export class StatefulDatabase extends Construct {
         template: {
           metadata: { labels: podLabels },
           spec: {
+            restartPolicy: 'Always',
             automountServiceAccountToken: false,
             enableServiceLinks: false,
             terminationGracePeriodSeconds: check.seconds('terminationGracePeriod', props.terminationGracePeriod ?? Duration.seconds(30), 86400),
@@ -482,6 +501,13 @@ export class StatefulDatabase extends Construct {
               seccompProfile: { type: 'RuntimeDefault' },
             },
             affinity: renderAntiAffinity(check, props.antiAffinity ?? AntiAffinity.PREFERRED, this.selectorLabels),
+            // spread over zones when the cluster has them, without ever blocking scheduling
+            topologySpreadConstraints: [{
+              maxSkew: 1,
+              topologyKey: 'topology.kubernetes.io/zone',
+              whenUnsatisfiable: 'ScheduleAnyway',
+              labelSelector: { matchLabels: this.selectorLabels },
+            }],
             initContainers: initContainers.length > 0 ? initContainers : undefined,
             containers: [main],
             volumes,
@@ -611,7 +637,9 @@ function renderEnv(check: Check, where: string, env: { [name: string]: kplus.Env
     if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) {
       check.fail(`${where} has an invalid environment variable name '${name}'. Fix: use letters, digits, '_', '-' and '.', not starting with a digit.`);
     }
-    if (value.value !== undefined && SECRET_LIKE.test(name)) {
+    // `X_FILE=/path` names a file, as the official images read secrets: not a credential itself
+    const isFileReference = /_FILE$/.test(name) && typeof value.value === 'string' && value.value.startsWith('/');
+    if (value.value !== undefined && SECRET_LIKE.test(name) && !isFileReference) {
       check.fail(
         `${where} sets '${name}' to a literal value: a credential would be written into the YAML in plain text. ` +
           "Fix: reference a Secret with EnvValue.fromSecretValue({ secret, key }) (create it with 'kubectl create secret generic', " +
