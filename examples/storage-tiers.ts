@@ -1,5 +1,5 @@
 // Scenario 6: the same database on SSD, with its archive on HDD.
-import { App, Chart, Size } from 'cdk8s';
+import { App, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { CREDENTIALS_PATH, DatabaseEngine, HealthProbe, StatefulDatabase, StorageClassFast, StorageClassSlow, StorageProvider } from '../lib';
@@ -22,7 +22,9 @@ export class StorageTiers extends Chart {
         ports: [{ name: 'postgresql', port: 5432 }],
         dataPath: '/var/lib/postgresql/data',
         runAsUser: 999,
-        readinessProbe: HealthProbe.command(['pg_isready', '-U', 'postgres']),
+        // ready: accepting connections over TCP; alive: the server answers on its socket at all
+        readinessProbe: HealthProbe.command(['pg_isready', '-h', '127.0.0.1', '-U', 'postgres']),
+        livenessProbe: HealthProbe.command(['pg_isready', '-h', '/var/run/postgresql'], { initialDelay: Duration.seconds(30), failureThreshold: 6 }),
       }),
       env: {
         PGDATA: kplus.EnvValue.fromValue('/var/lib/postgresql/data/pgdata'),

@@ -141,11 +141,11 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
   "an empty image":
     "StatefulDatabase 'test/db': engine image must name a pinned tag or digest (not 'latest'), got ''. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:\u2026', so every replica runs the same build.",
   "a literal password":
-    "StatefulDatabase 'test/db': the database container sets 'POSTGRES_PASSWORD' to a literal value: a credential would be written into the YAML in plain text. Fix: reference a Secret with EnvValue.fromSecretValue({ secret, key }) (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), or pass credentials: { secret }.",
+    "StatefulDatabase 'test/db': the database container sets 'POSTGRES_PASSWORD' to a literal value: a credential would be written into the YAML in plain text. Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), pass credentials: { secret } and read the file: e.g. POSTGRES_PASSWORD_FILE=/run/secrets/db/<key>.",
   "a literal API token in an init container":
-    "StatefulDatabase 'test/db': init container 'init' sets 'API_TOKEN' to a literal value: a credential would be written into the YAML in plain text. Fix: reference a Secret with EnvValue.fromSecretValue({ secret, key }) (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), or pass credentials: { secret }.",
+    "StatefulDatabase 'test/db': init container 'init' sets 'API_TOKEN' to a literal value: a credential would be written into the YAML in plain text. Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), pass credentials: { secret } and read the file: e.g. API_TOKEN_FILE=/run/secrets/db/<key>.",
   "an env value that is not an EnvValue":
-    "StatefulDatabase 'test/db': the database container sets 'MODE' to \"primary\", which is not an EnvValue. Fix: use EnvValue.fromValue('\u2026') or EnvValue.fromSecretValue({ secret, key }).",
+    "StatefulDatabase 'test/db': the database container sets 'MODE' to \"primary\", which is not an EnvValue. Fix: use EnvValue.fromValue('\u2026'), or for a credential a *_FILE variable under CREDENTIALS_PATH.",
   "an NFS server with a space":
     "NfsPersistentVolumePool 'test/pool': server must be a host name or IP address, got 'nfs server'. Fix: e.g. server: 'nfs.example.com'.",
   "a missing NFS server":

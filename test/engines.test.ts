@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  DatabaseEngine, MariaDbVersion, MysqlVersion, PodManagementPolicy, PostgresVersion, RedisVersion, StatefulConfigError,
+  CREDENTIALS_PATH, DatabaseEngine, MariaDbVersion, MysqlVersion, PodManagementPolicy, PostgresVersion, RedisVersion, StatefulConfigError,
   StatefulDatabase, StatefulDatabaseProps, ZooKeeperVersion,
 } from '../lib';
 import { chart, find, schemaErrors, synth } from './util';
@@ -20,7 +20,9 @@ function build(engine: DatabaseEngine, props: Partial<StatefulDatabaseProps> = {
 }
 
 const env = (container: any, name: string) => container.env?.find((e: any) => e.name === name);
-const secretRef = (key: string) => ({ valueFrom: { secretKeyRef: { name: 'db-credentials', key } } });
+/** An `X_FILE` variable naming the file of a key of the mounted credentials Secret. */
+const secretFile = (name: string, key: string) => ({ name, value: `/run/secrets/db/${key}` });
+const containers = (pod: any): any[] => [...(pod.initContainers ?? []), ...pod.containers];
 
 const presets: [string, () => DatabaseEngine, string, number][] = [
   ['mysql', () => DatabaseEngine.mysql(), 'mysql:8.4.3', 999],
@@ -29,6 +31,27 @@ const presets: [string, () => DatabaseEngine, string, number][] = [
   ['redis', () => DatabaseEngine.redis(), 'redis:7.4.1', 999],
   ['zookeeper', () => DatabaseEngine.zookeeper(), 'zookeeper:3.9.3', 1000],
 ];
+
+/** The Secret keys each preset reads, by default (the table in docs/engines.md). */
+const secretKeys: { [preset: string]: string[] } = {
+  mysql: ['replication-password', 'root-password'],
+  mariadbGalera: ['root-password'],
+  postgresql: ['replication-password', 'root-password'],
+  redis: ['password'],
+  zookeeper: [],
+};
+
+/** The Secret keys the pod's `*_FILE` variables name. */
+function keysRead(pod: any): string[] {
+  const keys = new Set<string>();
+  for (const c of containers(pod)) {
+    for (const e of c.env ?? []) if (/_FILE$/.test(e.name)) keys.add(e.value.slice(`${CREDENTIALS_PATH}/`.length));
+  }
+  return [...keys].sort();
+}
+
+/** The handler of a probe (what it runs), without its timings. */
+const handler = (probe: any) => JSON.stringify({ exec: probe.exec, tcpSocket: probe.tcpSocket, httpGet: probe.httpGet, grpc: probe.grpc });
 
 describe('engine presets', () => {
   test.each(presets)('%s: pinned official image, non-root user, restricted pod, valid 1.27 objects', (_, engine, image, uid) => {
@@ -68,6 +91,65 @@ describe('engine presets', () => {
     }
   });
 
+  test.each(presets)('%s: passwords only as files of the mounted Secret: no secretKeyRef, *_FILE variables under /run/secrets/db', (preset, engine) => {
+    const { m, pod } = build(engine());
+    expect(CREDENTIALS_PATH).toBe('/run/secrets/db');
+    expect(JSON.stringify(m)).not.toContain('secretKeyRef');
+    for (const c of containers(pod)) {
+      for (const e of c.env ?? []) {
+        // a literal, or the pod index through the downward API: nothing from a Secret
+        expect({ container: c.name, env: e.name, from: Object.keys(e.valueFrom ?? {}) }).toEqual({ container: c.name, env: e.name, from: e.valueFrom ? ['fieldRef'] : [] });
+        // a variable about a password is a path to its file, never the password
+        if (/PASSWORD|PASSWD|SECRET|TOKEN|AUTH|CREDENTIAL/i.test(e.name)) expect({ container: c.name, env: e.name }).toEqual({ container: c.name, env: expect.stringMatching(/_FILE$/) });
+        if (/_FILE$/.test(e.name)) expect(e.value).toMatch(/^\/run\/secrets\/db\/[-._a-zA-Z0-9]+$/);
+      }
+    }
+    expect(keysRead(pod)).toEqual(secretKeys[preset]);
+  });
+
+  test.each(presets)('%s: the credentials Secret is mounted read-only at /run/secrets/db in every container, init containers too', (_, engine) => {
+    const { pod } = build(engine());
+    expect(pod.volumes).toContainEqual({ name: 'credentials', secret: { secretName: 'db-credentials', defaultMode: 0o440 } });
+    for (const c of containers(pod)) {
+      expect({ container: c.name, mounts: c.volumeMounts }).toEqual({
+        container: c.name, mounts: expect.arrayContaining([{ name: 'credentials', mountPath: '/run/secrets/db', readOnly: true }]),
+      });
+    }
+  });
+
+  test.each(presets)('%s: renamed Secret keys are the files read; a key that is no Secret key fails at synth time', (preset, engine) => {
+    const c = chart('data');
+    const secret = kplus.Secret.fromSecretName(c, 'creds', 'db-credentials');
+    const renamed = { rootPasswordKey: 'admin.pw', usernameKey: 'user', passwordKey: 'app_pw', replicationPasswordKey: 'repl-pw' };
+    new StatefulDatabase(c, 'db', { engine: engine(), credentials: { secret, ...renamed } });
+    const pod = find(synth(c), 'StatefulSet').spec.template.spec;
+    const byDefault: { [key: string]: string } = { 'root-password': 'admin.pw', 'username': 'user', 'password': 'app_pw', 'replication-password': 'repl-pw' };
+    expect(keysRead(pod)).toEqual(secretKeys[preset].map((k) => byDefault[k]).sort());
+    if (secretKeys[preset].includes('root-password')) {
+      expect(() => build(engine(), { credentials: { secret: kplus.Secret.fromSecretName(chart('x'), 's', 'x'), rootPasswordKey: '../../etc/shadow' } })).toThrow(
+        /credentials.rootPasswordKey must be a key of the Secret \(letters, digits, '-', '_' and '.'\), got "..\/..\/etc\/shadow": the preset reads the file \/run\/secrets\/db\/<key>. Fix: use the key as it is in the Secret, e.g. 'root-password'./);
+    }
+  });
+
+  test.each(presets)('%s: readiness and liveness probes run different checks (kube-score pod-probes-identical)', (_, engine) => {
+    const main = build(engine()).pod.containers[0];
+    expect(main.readinessProbe).toBeDefined();
+    expect(main.livenessProbe).toBeDefined();
+    expect(handler(main.livenessProbe)).not.toBe(handler(main.readinessProbe));
+    // liveness is the more patient of the two: it restarts the server, readiness only takes it out of the Services
+    expect(main.livenessProbe.initialDelaySeconds).toBeGreaterThan(main.readinessProbe.initialDelaySeconds);
+    expect(main.livenessProbe.failureThreshold).toBeGreaterThan(main.readinessProbe.failureThreshold);
+  });
+
+  test('an engine bound without a mounted Secret (no credentialsPath) fails instead of pointing at nothing', () => {
+    const c = chart('data');
+    const secret = kplus.Secret.fromSecretName(c, 'creds', 'db-credentials');
+    const ctx = { name: 'db', replicas: 1, startOrdinal: 0, peerAddresses: ['db-0'], headlessServiceName: 'db-headless', dataPath: '/data', credentials: { secret } };
+    expect(() => DatabaseEngine.redis().bind(ctx)).toThrow(
+      /^DatabaseEngine.redis: the credentials Secret is not mounted \(the engine context has no absolute credentialsPath, got undefined\); the preset reads its passwords from files there./);
+    expect(DatabaseEngine.redis().bind({ ...ctx, credentialsPath: '/run/secrets/db' }).env).toEqual({ REDIS_PASSWORD_FILE: kplus.EnvValue.fromValue('/run/secrets/db/password') });
+  });
+
   test('every shipped script is valid bash (and clean under shellcheck when it is installed)', () => {
     const scripts = fs.readdirSync(SCRIPTS).filter((f) => f.endsWith('.sh')).map((f) => path.join(SCRIPTS, f));
     for (const s of scripts) expect({ s, status: spawnSync('bash', ['-n', s]).status }).toEqual({ s, status: 0 });
@@ -93,8 +175,18 @@ describe('DatabaseEngine.mysql', () => {
     expect(db.replicas).toBe(3);
     expect(pod.initContainers.map((c: any) => c.name)).toEqual(['config', 'clone']);
     const main = pod.containers[0];
-    expect(env(main, 'MYSQL_ROOT_PASSWORD')).toEqual({ name: 'MYSQL_ROOT_PASSWORD', ...secretRef('root-password') });
-    expect(env(main, 'MYSQL_REPLICATION_PASSWORD')).toEqual({ name: 'MYSQL_REPLICATION_PASSWORD', ...secretRef('replication-password') });
+    // the image's entrypoint reads MYSQL_ROOT_PASSWORD_FILE and unsets it before it runs the initdb
+    // script, which reads the same file through ROOT_PASSWORD_FILE
+    expect(env(main, 'MYSQL_ROOT_PASSWORD_FILE')).toEqual(secretFile('MYSQL_ROOT_PASSWORD_FILE', 'root-password'));
+    expect(env(main, 'ROOT_PASSWORD_FILE')).toEqual(secretFile('ROOT_PASSWORD_FILE', 'root-password'));
+    expect(env(main, 'MYSQL_REPLICATION_PASSWORD_FILE')).toEqual(secretFile('MYSQL_REPLICATION_PASSWORD_FILE', 'replication-password'));
+    expect(env(main, 'MYSQL_ROOT_PASSWORD')).toBeUndefined();
+    const clone = pod.initContainers[1];
+    expect(env(clone, 'ROOT_PASSWORD_FILE')).toEqual(secretFile('ROOT_PASSWORD_FILE', 'root-password'));
+    expect(env(clone, 'MYSQL_REPLICATION_PASSWORD_FILE')).toEqual(secretFile('MYSQL_REPLICATION_PASSWORD_FILE', 'replication-password'));
+    expect(env(pod.initContainers[0], 'ROOT_PASSWORD_FILE')).toBeUndefined();
+    expect(main.readinessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/mysql-probe.sh', 'ready']);
+    expect(main.livenessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/mysql-probe.sh', 'live']);
     expect(main.volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/mysql/conf.d', readOnly: true });
     expect(main.volumeMounts).toContainEqual({ name: 'run', mountPath: '/var/run/mysqld' });
     expect(pod.initContainers[1].volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/mysql' });
@@ -140,9 +232,12 @@ describe('DatabaseEngine.mariadbGalera', () => {
     expect(pod.initContainers[0].volumeMounts[0]).toEqual({ name: 'workdir', mountPath: '/work-dir' });
     expect(pod.initContainers[1].volumeMounts[0]).toEqual({ name: 'config', mountPath: '/etc/mysql/conf.d' });
     expect(pod.containers[0].command).toEqual(['bash', '/work-dir/galera-start.sh']);
-    expect(env(pod.containers[0], 'MARIADB_ROOT_PASSWORD')).toEqual({ name: 'MARIADB_ROOT_PASSWORD', ...secretRef('root-password') });
+    expect(env(pod.containers[0], 'MARIADB_ROOT_PASSWORD_FILE')).toEqual(secretFile('MARIADB_ROOT_PASSWORD_FILE', 'root-password'));
+    expect(env(pod.containers[0], 'MARIADB_ROOT_PASSWORD')).toBeUndefined();
     expect(env(pod.containers[0], 'GALERA_FORCE_BOOTSTRAP')).toBeUndefined();
-    expect(pod.volumes.map((v: any) => v.name)).toEqual(['config', 'workdir', 'run', 'tmp', 'scripts']);
+    // the init containers need no password: state transfers and probes use mysql@localhost over the socket
+    for (const c of pod.initContainers) expect(c.env?.filter((e: any) => /PASSWORD/.test(e.name)) ?? []).toEqual([]);
+    expect(pod.volumes.map((v: any) => v.name)).toEqual(['config', 'workdir', 'run', 'tmp', 'scripts', 'credentials']);
   });
 
   test('forceBootstrap and a version', () => {
@@ -154,16 +249,19 @@ describe('DatabaseEngine.mariadbGalera', () => {
 });
 
 describe('DatabaseEngine.postgresql', () => {
-  test('primary/standbys: pg_basebackup init container, replication password from the Secret', () => {
+  test('primary/standbys: pg_basebackup init container, passwords from the Secret\'s files', () => {
     const { m, pod } = build(DatabaseEngine.postgresql({ version: PostgresVersion.VER_16_6 }));
     expect(pod.containers[0].image).toBe('postgres:16.6');
     expect(find(m, 'Service', 'db').spec.selector['statefulset.kubernetes.io/pod-name']).toBe('db-0');
     expect(find(m, 'Service', 'db-read').spec.ports[0].port).toBe(5432);
     expect(pod.initContainers.map((c: any) => c.name)).toEqual(['clone']);
-    expect(env(pod.initContainers[0], 'POSTGRES_REPLICATION_PASSWORD')).toEqual({ name: 'POSTGRES_REPLICATION_PASSWORD', ...secretRef('replication-password') });
-    expect(env(pod.containers[0], 'POSTGRES_PASSWORD')).toEqual({ name: 'POSTGRES_PASSWORD', ...secretRef('root-password') });
+    expect(env(pod.initContainers[0], 'POSTGRES_REPLICATION_PASSWORD_FILE')).toEqual(secretFile('POSTGRES_REPLICATION_PASSWORD_FILE', 'replication-password'));
+    expect(env(pod.containers[0], 'POSTGRES_PASSWORD_FILE')).toEqual(secretFile('POSTGRES_PASSWORD_FILE', 'root-password'));
+    // for postgres-initdb.sh, which the entrypoint runs on the primary
+    expect(env(pod.containers[0], 'POSTGRES_REPLICATION_PASSWORD_FILE')).toEqual(secretFile('POSTGRES_REPLICATION_PASSWORD_FILE', 'replication-password'));
     expect(env(pod.containers[0], 'PGDATA').value).toBe('/var/lib/postgresql/data/pgdata');
-    expect(pod.containers[0].readinessProbe.exec.command[0]).toBe('pg_isready');
+    expect(pod.containers[0].readinessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/postgres-probe.sh', 'ready']);
+    expect(pod.containers[0].livenessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/postgres-probe.sh', 'live']);
   });
 
   test('custom Secret keys are honoured', () => {
@@ -171,19 +269,23 @@ describe('DatabaseEngine.postgresql', () => {
     const secret = kplus.Secret.fromSecretName(c, 'creds', 'pg');
     new StatefulDatabase(c, 'db', { engine: DatabaseEngine.postgresql(), credentials: { secret, rootPasswordKey: 'su', replicationPasswordKey: 'repl' } });
     const pod = find(synth(c), 'StatefulSet').spec.template.spec;
-    expect(env(pod.containers[0], 'POSTGRES_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'pg', key: 'su' });
-    expect(env(pod.initContainers[0], 'POSTGRES_REPLICATION_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'pg', key: 'repl' });
+    expect(env(pod.containers[0], 'POSTGRES_PASSWORD_FILE').value).toBe('/run/secrets/db/su');
+    expect(env(pod.initContainers[0], 'POSTGRES_REPLICATION_PASSWORD_FILE').value).toBe('/run/secrets/db/repl');
+    expect(pod.volumes).toContainEqual({ name: 'credentials', secret: { secretName: 'pg', defaultMode: 0o440 } });
   });
 });
 
 describe('DatabaseEngine.redis', () => {
-  test('config generated at runtime into an emptyDir; the password only as Secret references', () => {
+  test('config generated at runtime into an emptyDir; the password only as the Secret\'s file', () => {
     const { m, pod } = build(DatabaseEngine.redis({ version: RedisVersion.VER_7_2_6 }));
     expect(pod.containers[0].args).toEqual(['redis-server', '/etc/redis/redis.conf']);
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/redis', readOnly: true });
     expect(pod.volumes.find((v: any) => v.name === 'config')).toEqual({ name: 'config', emptyDir: {} });
-    expect(env(pod.initContainers[0], 'REDIS_PASSWORD')).toEqual({ name: 'REDIS_PASSWORD', ...secretRef('password') });
-    expect(env(pod.containers[0], 'REDISCLI_AUTH')).toEqual({ name: 'REDISCLI_AUTH', ...secretRef('password') });
+    expect(env(pod.initContainers[0], 'REDIS_PASSWORD_FILE')).toEqual(secretFile('REDIS_PASSWORD_FILE', 'password'));
+    expect(env(pod.containers[0], 'REDIS_PASSWORD_FILE')).toEqual(secretFile('REDIS_PASSWORD_FILE', 'password'));
+    expect(env(pod.containers[0], 'REDISCLI_AUTH')).toBeUndefined();
+    expect(pod.containers[0].readinessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/redis-probe.sh', 'ready']);
+    expect(pod.containers[0].livenessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/redis-probe.sh', 'live']);
     expect(find(m, 'ConfigMap').data['redis-config.sh']).not.toMatch(/requirepass [^"\\]/);
     expect(find(m, 'Service', 'db').spec.selector['statefulset.kubernetes.io/pod-name']).toBe('db-0');
   });
@@ -202,6 +304,8 @@ describe('DatabaseEngine.zookeeper', () => {
     expect(sts.spec.podManagementPolicy).toBe('Parallel');
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'conf', mountPath: '/conf', readOnly: true });
     expect(pod.initContainers[0].volumeMounts.slice(0, 2)).toEqual([{ name: 'conf', mountPath: '/cdk8s-conf' }, { name: 'data', mountPath: '/data' }]);
+    expect(pod.volumes.map((v: any) => v.name)).not.toContain('credentials');
+    expect(keysRead(pod)).toEqual([]);
   });
 
   test('podManagementPolicy given by the user wins over the engine default', () => {

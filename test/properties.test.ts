@@ -1,7 +1,7 @@
 import { Size, Testing, Chart } from 'cdk8s';
 import * as fc from 'fast-check';
 import { AccessMode, DatabaseEngine, NfsPersistentVolumePool, StatefulConfigError, StatefulDatabase, StorageClassFast, StorageProvider } from '../lib';
-import { schemaErrors } from './util';
+import { app, schemaErrors } from './util';
 
 const dnsLabel = fc.stringMatching(/^[a-z]([-a-z0-9]{0,10}[a-z0-9])?$/);
 
@@ -20,7 +20,7 @@ const validApp = fc.record({
 });
 
 function build(p: any): Chart {
-  const chart = new Chart(Testing.app(), 'c', { namespace: p.namespace, disableResourceNameHashes: true });
+  const chart = new Chart(app(), 'c', { namespace: p.namespace, disableResourceNameHashes: true });
   const accessModes = [p.rwx ? AccessMode.READ_WRITE_MANY : AccessMode.READ_WRITE_ONCE];
   const storage = p.onPool
     ? {
@@ -59,7 +59,7 @@ describe('properties', () => {
       'portName', 'maxUnavailable', 'mounts', 'initContainers', 'env', 'scratchVolumes', 'server', 'basePath', 'volumes',
       'capacity', 'labels', 'headlessServiceName', 'extraVolumeClaims', 'reclaimPolicy', 'paths', 'clusterDomain');
     fc.assert(fc.property(field, junk, (key, value: any) => {
-      const chart = new Chart(Testing.app(), 'c', { namespace: 'ns', disableResourceNameHashes: true });
+      const chart = new Chart(app(), 'c', { namespace: 'ns', disableResourceNameHashes: true });
       const v = (k: string, fallback: any) => (key === k ? value : fallback);
       try {
         const pool = new NfsPersistentVolumePool(chart, 'pool', {

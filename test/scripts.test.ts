@@ -1,14 +1,16 @@
 // The engine scripts, executed: each runs with bash in a temporary root with the environment its
 // container gets in the synthesized manifest (paths moved under the root, the pod index or the
-// hostname faked per ordinal, Secret references replaced by test values), and the files it writes
-// are asserted. Database binaries are stubs on PATH that record how they were called.
+// hostname faked per ordinal) and the credentials Secret as the kubelet mounts it (one file per key
+// at the credentials mount, under the root too), and the files it writes are asserted. The
+// environment holds no password: a Secret reference in it fails the test. Database binaries are
+// stubs on PATH that record how they were called.
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-27';
-import { DatabaseEngine, StatefulDatabase, StatefulDatabaseProps } from '../lib';
+import { CREDENTIALS_PATH, DatabaseCredentials, DatabaseEngine, StatefulDatabase, StatefulDatabaseProps } from '../lib';
 import { chart, find, synth } from './util';
 
 const SECRETS: { [key: string]: string } = {
@@ -23,10 +25,10 @@ interface Pod {
   readonly files: { [name: string]: string };
 }
 
-function pod(engine: DatabaseEngine, props: Partial<StatefulDatabaseProps> = {}, name = 'db'): Pod {
+function pod(engine: DatabaseEngine, props: Partial<StatefulDatabaseProps> = {}, name = 'db', keys: Partial<DatabaseCredentials> = {}): Pod {
   const c = chart('data');
   const secret = kplus.Secret.fromSecretName(c, 'creds', 'creds');
-  const db = new StatefulDatabase(c, name, { engine, credentials: { secret }, ...props });
+  const db = new StatefulDatabase(c, name, { engine, credentials: { secret, ...keys }, ...props });
   const m = synth(c);
   return { db, spec: find(m, 'StatefulSet').spec.template.spec, files: find(m, 'ConfigMap').data };
 }
@@ -37,13 +39,17 @@ afterEach(() => {
   roots = [];
 });
 
-/** A temporary root holding the pod's scripts at /opt/cdk8s-stateful and stub binaries in /stubs. */
-function root(p: Pod, stubs: { [name: string]: string } = {}): string {
+/**
+ * A temporary root holding the pod's scripts at /opt/cdk8s-stateful, the credentials Secret's keys
+ * at its mount (/run/secrets/db) and stub binaries in /stubs.
+ */
+function root(p: Pod, stubs: { [name: string]: string } = {}, secrets: { [key: string]: string } = SECRETS): string {
   const r = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-scripts-'));
   roots.push(r);
   const scripts = path.join(r, 'opt', 'cdk8s-stateful');
   fs.mkdirSync(scripts, { recursive: true });
   for (const [file, text] of Object.entries(p.files)) fs.writeFileSync(path.join(scripts, file), text, { mode: 0o555 });
+  writeSecret(r, p, secrets);
   fs.mkdirSync(path.join(r, 'stubs'));
   fs.mkdirSync(path.join(r, 'tmp'));
   for (const [bin, body] of Object.entries(stubs)) {
@@ -51,6 +57,27 @@ function root(p: Pod, stubs: { [name: string]: string } = {}): string {
   }
   return r;
 }
+
+/**
+ * Writes the Secret's keys where the pod mounts the credentials volume, laid out as the kubelet's
+ * atomic writer does: the files live in a timestamped directory, `..data` links to it, and each key
+ * is a symlink through `..data` (mode 0440, readable by the pod's fsGroup).
+ */
+function writeSecret(r: string, p: Pod, secrets: { [key: string]: string }) {
+  const mount = p.spec.containers[0].volumeMounts.find((m: any) => m.name === 'credentials');
+  expect(mount).toEqual({ name: 'credentials', mountPath: CREDENTIALS_PATH, readOnly: true });
+  const dir = path.join(r, mount.mountPath);
+  const version = path.join(dir, '..2025_01_01_00_00_00.000000001');
+  fs.mkdirSync(version, { recursive: true });
+  for (const [key, value] of Object.entries(secrets)) {
+    fs.writeFileSync(path.join(version, key), value, { mode: 0o440 });
+    fs.symlinkSync(path.join('..data', key), path.join(dir, key));
+  }
+  fs.symlinkSync(path.basename(version), path.join(dir, '..data'));
+}
+
+/** Removes a key from the mounted Secret, as a Secret without that key is mounted. */
+const removeSecret = (r: string, key: string) => fs.rmSync(path.join(r, CREDENTIALS_PATH, key));
 
 interface RunOptions {
   /** The pod's ordinal. */
@@ -73,15 +100,41 @@ function containerEnv(p: Pod, container: any, r: string, o: RunOptions): { [name
     SCRIPTS_DIR: `${r}/opt/cdk8s-stateful`,
   };
   for (const e of container.env ?? []) {
+    // no Secret references: passwords are files (*_FILE=/run/secrets/db/<key>, moved under the root)
     if (e.value !== undefined) env[e.name] = e.value.startsWith('/') ? r + e.value : e.value;
-    else if (e.valueFrom?.secretKeyRef) env[e.name] = SECRETS[e.valueFrom.secretKeyRef.key];
     else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.labels['apps.kubernetes.io/pod-index']") {
       if (o.podIndex ?? true) env[e.name] = String(o.ordinal);
       else env.HOSTNAME = `${p.db.name}-${o.ordinal}`;
     } else throw new Error(`unexpected env ${JSON.stringify(e)}`);
   }
   if (!(o.podIndex ?? true)) delete env.POD_INDEX;
+  for (const [name, value] of Object.entries(env)) {
+    for (const secret of Object.values(SECRETS)) expect({ name, value }).not.toEqual({ name, value: expect.stringContaining(secret) });
+  }
   return { ...env, ...o.env };
+}
+
+/**
+ * The environment the official images' entrypoints give the /docker-entrypoint-initdb.d scripts:
+ * each of their `VAR_FILE` variables read into `VAR`, exported, and `VAR_FILE` unset (file_env).
+ */
+function underEntrypoint(env: { [name: string]: string }, vars: string[]): { [name: string]: string } {
+  const out = { ...env };
+  for (const v of vars) {
+    const file = out[`${v}_FILE`];
+    if (file === undefined) continue;
+    out[v] = fs.readFileSync(file, 'utf-8').replace(/\n+$/, '');
+    delete out[`${v}_FILE`];
+  }
+  return out;
+}
+
+/** Runs the main container's readiness or liveness probe command in the root. */
+function runProbe(p: Pod, r: string, kind: 'readinessProbe' | 'livenessProbe', env: { [name: string]: string } = {}) {
+  const main = p.spec.containers[0];
+  const command = main[kind].exec.command.map((a: string) => (a.startsWith('/') ? r + a : a));
+  const result = spawnSync(command[0], command.slice(1), { env: { ...containerEnv(p, main, r, { ordinal: 0 }), ...env }, encoding: 'utf-8', timeout: 20_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Runs a container's command (init container by name, or `main`) in the root. */
@@ -104,6 +157,49 @@ function redisUnquote(arg: string): string {
   expect(arg.startsWith('"') && arg.endsWith('"')).toBe(true);
   return arg.slice(1, -1).replace(/\\(.)/g, '$1');
 }
+
+describe('a missing key of the credentials Secret', () => {
+  const mysqlStubs = { mysqld: 'echo "mysqld $*" >>"$LOG"', mysql: 'echo "mysql $*" >>"$LOG"', mysqladmin: 'echo "mysqladmin $*" >>"$LOG"' };
+  const cases: [string, () => DatabaseEngine, string, number, string, string][] = [
+    ['mysql clone (replication)', () => DatabaseEngine.mysql(), 'clone', 1, 'replication-password', 'MYSQL_REPLICATION_PASSWORD_FILE'],
+    ['mysql clone (root)', () => DatabaseEngine.mysql(), 'clone', 1, 'root-password', 'ROOT_PASSWORD_FILE'],
+    ['postgresql clone', () => DatabaseEngine.postgresql(), 'clone', 1, 'replication-password', 'POSTGRES_REPLICATION_PASSWORD_FILE'],
+    ['redis config', () => DatabaseEngine.redis(), 'config', 0, 'password', 'REDIS_PASSWORD_FILE'],
+  ];
+
+  test.each(cases)('%s: fails naming the variable, the file and the key, and changes nothing', (_, engine, container, ordinal, key, fileVar) => {
+    const p = pod(engine());
+    const r = root(p, { ...mysqlStubs, pg_basebackup: 'echo "pg_basebackup $*" >>"$LOG"' });
+    removeSecret(r, key);
+    const res = run(p, r, container, { ordinal });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(`ERROR: ${fileVar} names ${r}${CREDENTIALS_PATH}/${key}, which does not exist: the credentials Secret has no key '${key}'. Fix: add the key to the Secret`);
+    expect(calls(r)).toBe('');
+    for (const written of ['etc/redis/redis.conf', 'var/run/postgresql/.pgpass', 'var/lib/mysql/data.recipient']) expect(fs.existsSync(path.join(r, written))).toBe(false);
+  });
+
+  test.each([
+    ['mysql-initdb.sh', 'replication-password', () => DatabaseEngine.mysql(), 'MYSQL_REPLICATION_PASSWORD_FILE'],
+    ['mysql-initdb.sh', 'root-password', () => DatabaseEngine.mysql(), 'ROOT_PASSWORD_FILE'],
+    ['postgres-initdb.sh', 'replication-password', () => DatabaseEngine.postgresql(), 'POSTGRES_REPLICATION_PASSWORD_FILE'],
+  ])('%s without %s: fails before it touches the server', (script, key, engine, fileVar) => {
+    const p = pod(engine());
+    const r = root(p, { ...mysqlStubs, psql: 'echo "psql $*" >>"$LOG"' });
+    removeSecret(r, key);
+    const res = spawnSync('bash', [`${r}/opt/cdk8s-stateful/${script}`], { env: containerEnv(p, p.spec.containers[0], r, { ordinal: 0 }), encoding: 'utf-8' });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(`ERROR: ${fileVar} names ${r}${CREDENTIALS_PATH}/${key}, which does not exist`);
+    expect(calls(r)).toBe('');
+  });
+
+  test('the primary\'s clone containers do not need the replication password', () => {
+    for (const engine of [DatabaseEngine.mysql(), DatabaseEngine.postgresql()]) {
+      const p = pod(engine);
+      const r = root(p, {}, {});
+      expect(run(p, r, 'clone', { ordinal: 0 }).status).toBe(0);
+    }
+  });
+});
 
 describe('common.sh', () => {
   const p = pod(DatabaseEngine.zookeeper(), { replicas: 3, startOrdinal: 2 });
@@ -132,6 +228,44 @@ describe('common.sh', () => {
   test('sql_quote escapes backslashes and single quotes', () => {
     const r = root(p);
     expect(helper(r, 'sql_quote "$V"', { V: "a'b\\c" }).stdout).toBe("a''b\\\\c");
+  });
+
+  describe('read_secret', () => {
+    const secretPath = (r: string, key: string) => path.join(r, CREDENTIALS_PATH, key);
+
+    test('sets NAME from the file NAME_FILE names, through the kubelet\'s symlinks, without exporting it', () => {
+      const r = root(p, {}, { 'pw': 'a "b" $c `d` \\e\n', 'two-lines': 'one\ntwo\n\n' });
+      const env = { PW_FILE: secretPath(r, 'pw'), TWO_FILE: secretPath(r, 'two-lines') };
+      expect(fs.lstatSync(secretPath(r, 'pw')).isSymbolicLink()).toBe(true);
+      // trailing newlines go, as the images' entrypoints drop them; everything else stays
+      const res = helper(r, 'read_secret PW; read_secret TWO; printf "%s|%s|" "$PW" "$TWO"; printenv PW || printf "not exported"', env);
+      expect(res.stderr).not.toMatch(/ERROR/);
+      expect(res.stdout).toBe('a "b" $c `d` \\e|one\ntwo|not exported');
+    });
+
+    test('fails clearly when NAME_FILE is unset, the key is missing from the Secret, or its file is empty', () => {
+      const r = root(p, {}, { empty: '' });
+      const unset = helper(r, 'read_secret REDIS_PASSWORD; echo reached', {});
+      expect(unset.status).toBe(1);
+      expect(unset.stdout).toBe('');
+      expect(unset.stderr).toMatch(/ERROR: REDIS_PASSWORD_FILE is not set: cannot read REDIS_PASSWORD, which comes from a file of the credentials Secret. Fix: give the StatefulDatabase credentials: \{ secret \}./);
+      const missing = helper(r, 'read_secret REDIS_PASSWORD; echo reached', { REDIS_PASSWORD_FILE: secretPath(r, 'password') });
+      expect(missing.status).toBe(1);
+      expect(missing.stdout).toBe('');
+      expect(missing.stderr).toContain(`ERROR: REDIS_PASSWORD_FILE names ${secretPath(r, 'password')}, which does not exist: the credentials Secret has no key 'password'. ` +
+        "Fix: add the key to the Secret (kubectl create secret generic ... --from-literal=password=...), or name the key it has in DatabaseCredentials.");
+      const empty = helper(r, 'read_secret REDIS_PASSWORD; echo reached', { REDIS_PASSWORD_FILE: secretPath(r, 'empty') });
+      expect(empty.status).toBe(1);
+      expect(empty.stderr).toMatch(/empty: the key 'empty' of the credentials Secret holds no password/);
+    });
+
+    (process.getuid?.() === 0 ? test.skip : test)('fails clearly when the file is not readable (not as root)', () => {
+      const r = root(p, {}, { pw: 'x' });
+      fs.chmodSync(path.join(r, CREDENTIALS_PATH, fs.readlinkSync(path.join(r, CREDENTIALS_PATH, '..data')), 'pw'), 0o000);
+      const res = helper(r, 'read_secret PW', { PW_FILE: secretPath(r, 'pw') });
+      expect(res.status).toBe(1);
+      expect(res.stderr).toMatch(/cannot read as a file. Fix: keep the pod's fsGroup/);
+    });
   });
 });
 
@@ -257,11 +391,36 @@ if [ -n "$target" ]; then mkdir -p "$target/mysql"; echo donor-uuid >"$target/au
     const main = p.spec.containers[0];
     const mount = main.volumeMounts.find((m: any) => m.mountPath.startsWith('/docker-entrypoint-initdb.d/'));
     expect(mount).toEqual({ name: 'scripts', subPath: 'mysql-initdb.sh', mountPath: '/docker-entrypoint-initdb.d/10-replication-account.sh', readOnly: true });
-    const res = spawnSync('bash', [`${r}/opt/cdk8s-stateful/mysql-initdb.sh`], { env: containerEnv(p, main, r, { ordinal: 0 }), encoding: 'utf-8' });
+    // as the entrypoint runs it: MYSQL_ROOT_PASSWORD_FILE read and unset; the script reads the same
+    // file through ROOT_PASSWORD_FILE
+    const env = underEntrypoint(containerEnv(p, main, r, { ordinal: 0 }), ['MYSQL_ROOT_HOST', 'MYSQL_DATABASE', 'MYSQL_USER', 'MYSQL_PASSWORD', 'MYSQL_ROOT_PASSWORD']);
+    expect(env.MYSQL_ROOT_PASSWORD_FILE).toBeUndefined();
+    expect(env.MYSQL_ROOT_PASSWORD).toBe(SECRETS['root-password']);
+    delete env.MYSQL_ROOT_PASSWORD;
+    const res = spawnSync('bash', [`${r}/opt/cdk8s-stateful/mysql-initdb.sh`], { env, encoding: 'utf-8' });
     expect(res.status).toBe(0);
     expect(calls(r)).toContain("CREATE USER IF NOT EXISTS 'replicator'@'%' IDENTIFIED BY 're''pl\\\\ic:a$tion \"pw\"';");
+    expect(calls(r)).toContain('option file: [client]\nuser=root\npassword="r00t \\"pw\\" \\\\ $HOME `x`"\n');
     expect(calls(r)).toContain("GRANT REPLICATION SLAVE, BACKUP_ADMIN ON *.* TO 'replicator'@'%';");
     expect(fs.readdirSync(`${r}/tmp`)).toEqual([]);
+  });
+
+  test('probes: ready queries over TCP as root with the password from the Secret\'s file; live pings the socket with no password', () => {
+    const p = pod(DatabaseEngine.mysql());
+    const r = root(p, mysqlStubs);
+    expect(runProbe(p, r, 'readinessProbe').status).toBe(0);
+    const ready = calls(r);
+    expect(ready).toContain('option file: [client]\nuser=root\npassword="r00t \\"pw\\" \\\\ $HOME `x`"\n');
+    expect(ready).toMatch(/mysql --defaults-extra-file=\S+ --protocol=tcp -h127.0.0.1 -P3306 --connect-timeout=3 -e SELECT 1 <<< \n/);
+    expect(fs.readdirSync(`${r}/tmp`)).toEqual([]);
+    fs.rmSync(`${r}/calls.log`);
+    // the root password is not needed to tell the server is alive
+    removeSecret(r, 'root-password');
+    expect(runProbe(p, r, 'livenessProbe').status).toBe(0);
+    expect(calls(r)).toBe('mysqladmin --protocol=socket --connect-timeout=3 ping\n');
+    const res = runProbe(p, r, 'readinessProbe');
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/ROOT_PASSWORD_FILE names \S+\/run\/secrets\/db\/root-password, which does not exist: the credentials Secret has no key 'root-password'/);
   });
 });
 
@@ -400,17 +559,56 @@ mkdir -p "$d"; echo 17 >"$d/PG_VERSION"; echo "# Do not edit" >"$d/postgresql.au
     const r = root(p, pgStubs);
     const main = p.spec.containers[0];
     fs.mkdirSync(`${r}/var/lib/postgresql/data/pgdata`, { recursive: true });
-    const res = spawnSync('bash', [`${r}/opt/cdk8s-stateful/postgres-initdb.sh`], { env: containerEnv(p, main, r, { ordinal: 0 }), encoding: 'utf-8' });
+    const env = underEntrypoint(containerEnv(p, main, r, { ordinal: 0 }), ['POSTGRES_PASSWORD', 'POSTGRES_USER', 'POSTGRES_DB', 'POSTGRES_INITDB_ARGS']);
+    expect(env.POSTGRES_PASSWORD_FILE).toBeUndefined();
+    expect(env.POSTGRES_REPLICATION_PASSWORD_FILE).toBe(`${r}/run/secrets/db/replication-password`);
+    const res = spawnSync('bash', [`${r}/opt/cdk8s-stateful/postgres-initdb.sh`], { env, encoding: 'utf-8' });
     expect(res.status).toBe(0);
     const log = calls(r);
     expect(log).toContain(`CREATE ROLE "replicator" WITH REPLICATION LOGIN PASSWORD 're''pl\\ic:a$tion "pw"';`);
     expect(log.split('<<<')[0]).not.toContain('pw');
     expect(read(r, 'var/lib/postgresql/data/pgdata/pg_hba.conf')).toBe('host replication replicator all scram-sha-256\n');
   });
+
+  test('clone: a renamed replication key is the file read into .pgpass', () => {
+    const p = pod(DatabaseEngine.postgresql(), {}, 'db', { replicationPasswordKey: 'repl' });
+    const r = root(p, pgStubs, { repl: 'other:pw\n' });
+    expect(run(p, r, 'clone', { ordinal: 1 }).status).toBe(0);
+    expect(read(r, 'var/run/postgresql/.pgpass')).toBe('db-0.db-headless.data.svc.cluster.local:5432:*:replicator:other\\:pw\n');
+  });
+
+  describe('probes', () => {
+    // pg_isready's status: 0 accepting, 1 rejecting (starting, recovering), 2 no response
+    const stubs = { pg_isready: 'echo "pg_isready $*" >>"$LOG"; case "$*" in *--host=/*) exit "${SOCKET_STATUS:-0}" ;; *) exit "${TCP_STATUS:-0}" ;; esac' };
+    const probe = (kind: 'readinessProbe' | 'livenessProbe', socket: number, tcp: number) => {
+      const p = pod(DatabaseEngine.postgresql());
+      const r = root(p, stubs);
+      return { ...runProbe(p, r, kind, { SOCKET_STATUS: String(socket), TCP_STATUS: String(tcp) }), calls: calls(r) };
+    };
+
+    test('ready: accepting connections over TCP, no password', () => {
+      const ok = probe('readinessProbe', 2, 0);
+      expect(ok.status).toBe(0);
+      expect(ok.calls).toBe('pg_isready --host=127.0.0.1 --port=5432 --timeout=3\n');
+      expect(probe('readinessProbe', 0, 1).status).toBe(1);
+      expect(probe('readinessProbe', 0, 2).stderr).toMatch(/not accepting connections over TCP \(pg_isready exit 2/);
+    });
+
+    test('live: the postmaster answers on its socket or over TCP, even to reject connections while it recovers', () => {
+      expect(probe('livenessProbe', 0, 2).status).toBe(0);
+      expect(probe('livenessProbe', 1, 2).status).toBe(0);
+      const tcp = probe('livenessProbe', 2, 1);
+      expect(tcp.status).toBe(0);
+      expect(tcp.calls).toBe('pg_isready --host=/var/run/postgresql --port=5432 --timeout=3\npg_isready --host=127.0.0.1 --port=5432 --timeout=3\n');
+      const dead = probe('livenessProbe', 2, 2);
+      expect(dead.status).toBe(1);
+      expect(dead.stderr).toMatch(/does not answer on \/var\/run\/postgresql or 127.0.0.1:5432/);
+    });
+  });
 });
 
 describe('redis', () => {
-  test('config: the primary gets requirepass and masterauth from the environment, no replicaof', () => {
+  test('config: the primary gets requirepass and masterauth from the Secret\'s file, no replicaof', () => {
     const p = pod(DatabaseEngine.redis());
     const r = root(p);
     const res = run(p, r, 'config', { ordinal: 0 });
@@ -438,23 +636,69 @@ describe('redis', () => {
     expect(conf).toContain('masterauth "red \\"is\\"\\\\ pass $word"\n');
   });
 
-  test('config: a password with a line break is refused', () => {
+  test('config: a password with a line break is refused; a trailing newline (kubectl --from-file) is not part of it', () => {
     const p = pod(DatabaseEngine.redis());
-    const r = root(p);
-    const res = run(p, r, 'config', { ordinal: 1, env: { REDIS_PASSWORD: 'two\nlines' } });
+    let r = root(p, {}, { password: 'two\nlines' });
+    const res = run(p, r, 'config', { ordinal: 1 });
     expect(res.status).not.toBe(0);
     expect(res.stderr).toMatch(/line break/);
+    expect(fs.existsSync(`${r}/etc/redis/redis.conf`)).toBe(false);
+    r = root(p, {}, { password: 'pw\n' });
+    expect(run(p, r, 'config', { ordinal: 1 }).status).toBe(0);
+    expect(read(r, 'etc/redis/redis.conf')).toContain('masterauth "pw"\n');
   });
 
-  test('probe: ready on PONG, not while loading', () => {
-    const p = pod(DatabaseEngine.redis());
-    const r = root(p, { 'redis-cli': 'echo "redis-cli $* auth=$REDISCLI_AUTH" >>"$LOG"; echo "$REPLY"' });
-    const main = p.spec.containers[0];
-    expect(main.readinessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/redis-probe.sh']);
-    const probe = (reply: string) => spawnSync('bash', [`${r}/opt/cdk8s-stateful/redis-probe.sh`], { env: { ...containerEnv(p, main, r, { ordinal: 0 }), REPLY: reply }, encoding: 'utf-8' });
-    expect(probe('PONG').status).toBe(0);
-    expect(calls(r)).toContain(`redis-cli --no-auth-warning -h 127.0.0.1 -p 6379 ping auth=${SECRETS.password}`);
-    expect(probe('LOADING Redis is loading the dataset in memory').status).not.toBe(0);
+  test('config: a renamed password key is the file read', () => {
+    const p = pod(DatabaseEngine.redis(), {}, 'db', { passwordKey: 'redis-pw' });
+    const r = root(p, {}, { 'redis-pw': 'renamed' });
+    expect(run(p, r, 'config', { ordinal: 0 }).status).toBe(0);
+    expect(read(r, 'etc/redis/redis.conf')).toContain('requirepass "renamed"\n');
+  });
+
+  describe('probes', () => {
+    // a server that answers $REPLY to an authenticated PING, NOAUTH (or $UNAUTH) to any other, and
+    // nothing when $DOWN is set
+    const stubs = {
+      'redis-cli': `echo "redis-cli $* auth=\${REDISCLI_AUTH-unset}" >>"$LOG"
+if [ -n "\${DOWN:-}" ]; then echo "Could not connect to Redis at 127.0.0.1:6379: Connection refused" >&2; exit 1; fi
+if [ -n "\${REDISCLI_AUTH:-}" ]; then echo "$REPLY"; else echo "\${UNAUTH:-NOAUTH Authentication required.}"; fi`,
+    };
+    const probe = (kind: 'readinessProbe' | 'livenessProbe', env: { [name: string]: string }) => {
+      const p = pod(DatabaseEngine.redis());
+      const r = root(p, stubs);
+      return { ...runProbe(p, r, kind, env), calls: calls(r), r };
+    };
+
+    test('ready: an authenticated PING answers PONG; the password reaches redis-cli in its environment only', () => {
+      const ok = probe('readinessProbe', { REPLY: 'PONG' });
+      expect(ok.status).toBe(0);
+      expect(ok.calls).toBe(`redis-cli --no-auth-warning -h 127.0.0.1 -p 6379 ping auth=${SECRETS.password}\n`);
+      expect(probe('readinessProbe', { REPLY: 'LOADING Redis is loading the dataset in memory' }).stderr).toMatch(/PING answered 'LOADING/);
+      expect(probe('readinessProbe', { REPLY: 'WRONGPASS invalid username-password pair' }).status).toBe(1);
+      expect(probe('readinessProbe', { DOWN: '1' }).status).toBe(1);
+    });
+
+    test('ready: fails clearly without the password file', () => {
+      const p = pod(DatabaseEngine.redis());
+      const r = root(p, stubs);
+      removeSecret(r, 'password');
+      const res = runProbe(p, r, 'readinessProbe', { REPLY: 'PONG' });
+      expect(res.status).toBe(1);
+      expect(res.stderr).toMatch(/REDIS_PASSWORD_FILE names \S+, which does not exist: the credentials Secret has no key 'password'/);
+      expect(calls(r)).toBe('');
+    });
+
+    test('live: the server answers a PING at all, without the password (a rotated Secret must not get it killed)', () => {
+      const noauth = probe('livenessProbe', { REDISCLI_AUTH: 'leaked', REPLY: 'PONG' });
+      expect(noauth.status).toBe(0);
+      expect(noauth.calls).toBe('redis-cli -h 127.0.0.1 -p 6379 ping auth=unset\n');
+      expect(probe('livenessProbe', { UNAUTH: 'LOADING Redis is loading the dataset in memory' }).status).toBe(0);
+      expect(probe('livenessProbe', { UNAUTH: '(error) BUSY Redis is busy running a script.' }).status).toBe(0);
+      expect(probe('livenessProbe', { UNAUTH: 'PONG' }).status).toBe(0);
+      const down = probe('livenessProbe', { DOWN: '1' });
+      expect(down.status).toBe(1);
+      expect(down.stderr).toMatch(/no answer to PING: 'Could not connect to Redis/);
+    });
   });
 });
 

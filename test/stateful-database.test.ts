@@ -210,7 +210,7 @@ describe('StatefulDatabase', () => {
     test('a password is a literal', () => {
       expect(err({ env: { POSTGRES_PASSWORD: kplus.EnvValue.fromValue('hunter2') } })).toBe(
         "StatefulDatabase 'test/orders': the database container sets 'POSTGRES_PASSWORD' to a literal value: a credential would be written into the YAML in plain text. " +
-          "Fix: reference a Secret with EnvValue.fromSecretValue({ secret, key }) (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), or pass credentials: { secret }.",
+          "Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), pass credentials: { secret } and read the file: e.g. POSTGRES_PASSWORD_FILE=/run/secrets/db/<key>.",
       );
     });
 

@@ -1,12 +1,18 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import Ajv, { ValidateFunction } from 'ajv';
-import { ApiObject, Chart, Testing } from 'cdk8s';
+import * as os from 'os';
+import { ApiObject, App, Chart, Testing } from 'cdk8s';
 import { IConstruct } from 'constructs';
 
 /** A fresh chart in `namespace` (or none). */
 export function chart(namespace?: string): Chart {
-  return new Chart(Testing.app(), 'test', { namespace, disableResourceNameHashes: true });
+  return new Chart(app(), 'test', { namespace, disableResourceNameHashes: true });
+}
+
+/** An app for tests; unlike Testing.app() it makes no temporary directory (nothing here writes files). */
+export function app(): App {
+  return new App({ outdir: path.join(os.tmpdir(), 'cdk8s-stateful-tests-never-written') });
 }
 
 /** The manifests of a chart, after validation. */

@@ -58,7 +58,8 @@ export interface InitContainer {
    */
   readonly args?: string[];
   /**
-   * Environment variables. Credentials must come from a Secret (`EnvValue.fromSecretValue`).
+   * Environment variables. Never a password: pass `credentials` on the database and point a
+   * `*_FILE` variable at `CREDENTIALS_PATH/<key>`.
    * @default - none
    */
   readonly env?: { [name: string]: kplus.EnvValue };

@@ -632,7 +632,7 @@ function renderEnv(check: Check, where: string, env: { [name: string]: kplus.Env
   return Object.keys(env).sort().map((name) => {
     const value = env[name];
     if (!(value instanceof kplus.EnvValue)) {
-      check.fail(`${where} sets '${name}' to ${JSON.stringify(value)}, which is not an EnvValue. Fix: use EnvValue.fromValue('…') or EnvValue.fromSecretValue({ secret, key }).`);
+      check.fail(`${where} sets '${name}' to ${JSON.stringify(value)}, which is not an EnvValue. Fix: use EnvValue.fromValue('…'), or for a credential a *_FILE variable under CREDENTIALS_PATH.`);
     }
     if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) {
       check.fail(`${where} has an invalid environment variable name '${name}'. Fix: use letters, digits, '_', '-' and '.', not starting with a digit.`);
@@ -642,8 +642,8 @@ function renderEnv(check: Check, where: string, env: { [name: string]: kplus.Env
     if (value.value !== undefined && SECRET_LIKE.test(name) && !isFileReference) {
       check.fail(
         `${where} sets '${name}' to a literal value: a credential would be written into the YAML in plain text. ` +
-          "Fix: reference a Secret with EnvValue.fromSecretValue({ secret, key }) (create it with 'kubectl create secret generic', " +
-          'a SealedSecret or an ExternalSecret), or pass credentials: { secret }.',
+          "Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), " +
+          `pass credentials: { secret } and read the file: e.g. ${name}_FILE=${CREDENTIALS_PATH}/<key>.`,
       );
     }
     return { name, value: value.value, valueFrom: value.valueFrom };

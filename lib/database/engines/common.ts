@@ -68,19 +68,62 @@ export function engineFail(ctx: EngineContext, engine: string, message: string):
   throw new Error(`DatabaseEngine.${engine}: ${message}`);
 }
 
-/** The credentials, or a synth-time error saying why the engine needs them. */
-export function requireCredentials(ctx: EngineContext, engine: string, why: string): DatabaseCredentials {
-  if (!ctx.credentials) {
+/**
+ * Where the passwords of the credentials Secret are, as values for `X_FILE` variables: every key is
+ * a file `<credentialsPath>/<key>` in every container (StatefulDatabase mounts the Secret there).
+ * The keys are the {@link DatabaseCredentials} ones, or their defaults.
+ */
+export interface CredentialFiles {
+  /** The Secret and its keys, as the database was given them. */
+  readonly credentials: DatabaseCredentials;
+  /** The admin (root, superuser) password: `rootPasswordKey`, default `root-password`. */
+  readonly rootPassword: kplus.EnvValue;
+  /** The application user's name: `usernameKey`, default `username`. */
+  readonly username: kplus.EnvValue;
+  /** The application user's password: `passwordKey`, default `password`. */
+  readonly password: kplus.EnvValue;
+  /** The replication password: `replicationPasswordKey`, default `replication-password`. */
+  readonly replicationPassword: kplus.EnvValue;
+}
+
+/** What Kubernetes accepts as a Secret key, which here is also a file name. */
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+/**
+ * The credentials' files, or a synth-time error saying why the engine needs them. Engines pass
+ * passwords to the images and to their scripts as paths (`MYSQL_ROOT_PASSWORD_FILE`,
+ * `REDIS_PASSWORD_FILE`, ...), never as values: an environment variable holding a password, even
+ * from a Secret reference, shows in process listings and crash reports (kube-linter:
+ * read-secret-from-env-var).
+ */
+export function requireCredentials(ctx: EngineContext, engine: string, why: string): CredentialFiles {
+  const credentials = ctx.credentials;
+  if (!credentials) {
     engineFail(ctx, engine, `the database has no credentials: ${why}. ` +
       "Fix: pass credentials: { secret: Secret.fromSecretName(chart, 'creds', 'my-credentials') } " +
       "(create it with 'kubectl create secret generic my-credentials --from-literal=root-password=…').");
   }
-  return ctx.credentials;
-}
-
-/** An environment value from a key of the credentials' Secret. */
-export function fromSecret(credentials: DatabaseCredentials, key: string): kplus.EnvValue {
-  return kplus.EnvValue.fromSecretValue({ secret: credentials.secret, key });
+  const dir = ctx.credentialsPath;
+  if (typeof dir !== 'string' || !dir.startsWith('/')) {
+    engineFail(ctx, engine, `the credentials Secret is not mounted (the engine context has no absolute credentialsPath, got ${JSON.stringify(dir)}); ` +
+      'the preset reads its passwords from files there. Fix: bind the engine through StatefulDatabase, which mounts the Secret at /run/secrets/db.');
+  }
+  const file = (option: 'rootPasswordKey' | 'usernameKey' | 'passwordKey' | 'replicationPasswordKey', fallback: string): kplus.EnvValue => {
+    const key = credentials[option] ?? fallback;
+    if (typeof key !== 'string' || !SECRET_KEY.test(key) || key === '.' || key.startsWith('..')) {
+      engineFail(ctx, engine, `credentials.${option} must be a key of the Secret (letters, digits, '-', '_' and '.'), got ${JSON.stringify(key)}: ` +
+        `the preset reads the file ${dir}/<key>. Fix: use the key as it is in the Secret, e.g. '${fallback}'.`);
+    }
+    return kplus.EnvValue.fromValue(`${dir.replace(/\/+$/, '')}/${key}`);
+  };
+  // getters: only the keys an engine reads are checked
+  return {
+    credentials,
+    get rootPassword() { return file('rootPasswordKey', 'root-password'); },
+    get username() { return file('usernameKey', 'username'); },
+    get password() { return file('passwordKey', 'password'); },
+    get replicationPassword() { return file('replicationPasswordKey', 'replication-password'); },
+  };
 }
 
 /** A version parsed from an image tag, to check a minimum. */

@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
 import { HealthProbe } from '../probe';
-import { checkVersion, fromSecret, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+import { checkVersion, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
 
 /**
  * A version of the official `mariadb` image (Docker Hub library image, with Galera 4 and
@@ -76,7 +76,7 @@ export function mariadbGaleraDefinition(options: MariaDbGaleraOptions = {}): Eng
     bind: (ctx: EngineContext): EngineBinding => {
       checkVersion(ctx, 'mariadbGalera', version.version, { major: 10, minor: 6 },
         'Galera 4, the BINLOG MONITOR privilege and the entrypoint\'s MARIADB_MYSQL_LOCALHOST_USER');
-      const credentials = requireCredentials(ctx, 'mariadbGalera', 'the image needs a root password to initialize the first member');
+      const secrets = requireCredentials(ctx, 'mariadbGalera', 'the image needs a root password to initialize the first member');
       // a subdirectory of the claim: a state transfer empties the data directory, and a fresh ext4
       // volume's root holds a lost+found that the database user cannot remove
       const dataDir = kplus.EnvValue.fromValue(`${ctx.dataPath}/data`);
@@ -84,7 +84,9 @@ export function mariadbGaleraDefinition(options: MariaDbGaleraOptions = {}): Eng
         env: {
           ...identityEnv(ctx),
           DATA_DIR: dataDir,
-          MARIADB_ROOT_PASSWORD: fromSecret(credentials, credentials.rootPasswordKey ?? 'root-password'),
+          // the entrypoint reads the root password from the Secret's file to initialize a member;
+          // nothing else needs it: state transfers and probes authenticate through the socket
+          MARIADB_ROOT_PASSWORD_FILE: secrets.rootPassword,
           // mysql@localhost, authenticated by the unix socket: the SST (mariabackup) and probe account
           MARIADB_MYSQL_LOCALHOST_USER: kplus.EnvValue.fromValue('1'),
           MARIADB_MYSQL_LOCALHOST_GRANTS: kplus.EnvValue.fromValue('RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR'),

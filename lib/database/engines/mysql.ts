@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
 import { HealthProbe } from '../probe';
-import { checkVersion, fromSecret, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+import { checkVersion, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
 
 /**
  * A version of the official `mysql` image (Docker Hub library image, Oracle Linux based).
@@ -60,18 +60,25 @@ export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
     bind: (ctx: EngineContext): EngineBinding => {
       checkVersion(ctx, 'mysql', version.version, { major: 8, minor: 0, patch: 26 },
         'the clone plugin, CHANGE REPLICATION SOURCE and skip_replica_start');
-      const credentials = requireCredentials(ctx, 'mysql', 'the image needs a root password and the replicas a replication password');
+      const secrets = requireCredentials(ctx, 'mysql', 'the image needs a root password and the replicas a replication password');
       const dataVolume = ctx.dataVolume ?? 'data';
       // a subdirectory: `mysqld --initialize` refuses a directory with anything in it, and a
       // fresh ext4 volume holds lost+found
       const dataDir = `${ctx.dataPath}/data`;
-      const passwords = {
-        MYSQL_ROOT_PASSWORD: fromSecret(credentials, credentials.rootPasswordKey ?? 'root-password'),
-        MYSQL_REPLICATION_PASSWORD: fromSecret(credentials, credentials.replicationPasswordKey ?? 'replication-password'),
+      // the preset's scripts read the passwords from the Secret's files (read_secret in common.sh).
+      // Not through MYSQL_ROOT_PASSWORD_FILE: the image's entrypoint unsets it (and exports the
+      // password instead) before it runs mysql-initdb.sh
+      const passwordFiles = {
+        ROOT_PASSWORD_FILE: secrets.rootPassword,
+        MYSQL_REPLICATION_PASSWORD_FILE: secrets.replicationPassword,
       };
       return {
         primaryOrdinal: ctx.startOrdinal,
-        env: passwords,
+        env: {
+          // the image's entrypoint reads the root password from this file to initialize the primary
+          MYSQL_ROOT_PASSWORD_FILE: secrets.rootPassword,
+          ...passwordFiles,
+        },
         scratchVolumes: ['config', 'run'],
         mounts: [
           { volume: 'config', path: CONFIG_PATH, readOnly: true },
@@ -91,7 +98,7 @@ export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
             name: 'clone',
             image,
             command: runScript('mysql-clone.sh'),
-            env: { ...identityEnv(ctx), ...passwords, DATA_DIR: kplus.EnvValue.fromValue(dataDir), RUN_DIR: kplus.EnvValue.fromValue(RUN_PATH) },
+            env: { ...identityEnv(ctx), ...passwordFiles, DATA_DIR: kplus.EnvValue.fromValue(dataDir), RUN_DIR: kplus.EnvValue.fromValue(RUN_PATH) },
             mounts: [{ volume: dataVolume, path: ctx.dataPath }, { volume: 'run', path: RUN_PATH }],
           },
         ],

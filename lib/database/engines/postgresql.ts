@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
 import { HealthProbe } from '../probe';
-import { checkVersion, fromSecret, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+import { checkVersion, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
 
 /**
  * A version of the official `postgres` image (Docker Hub library image, Debian based).
@@ -46,7 +46,6 @@ const RUN_PATH = '/var/run/postgresql';
 export function postgresqlDefinition(options: PostgresqlOptions = {}): EngineDefinition {
   const version = options.version ?? PostgresVersion.VER_17_2;
   const image = version.image;
-  const isReady = ['pg_isready', '--host=127.0.0.1', `--port=${PORT}`, '--timeout=3'];
   return {
     name: 'postgresql',
     image,
@@ -58,20 +57,23 @@ export function postgresqlDefinition(options: PostgresqlOptions = {}): EngineDef
     // WAL the primary keeps for replicas that fall behind (no replication slots: a slot of a
     // removed replica would keep WAL forever); the image's entrypoint prepends `postgres`
     args: ['-c', 'wal_keep_size=1GB', '-c', 'hot_standby=on'],
-    readinessProbe: HealthProbe.command(isReady, { initialDelay: Duration.seconds(5) }),
-    livenessProbe: HealthProbe.command(isReady, { initialDelay: Duration.seconds(30), failureThreshold: 6 }),
+    // ready: accepts connections over TCP; live: the postmaster answers at all, also while it
+    // rejects connections to replay WAL after a crash (see postgres-probe.sh)
+    readinessProbe: HealthProbe.command(runScript('postgres-probe.sh', 'ready'), { initialDelay: Duration.seconds(5) }),
+    livenessProbe: HealthProbe.command(runScript('postgres-probe.sh', 'live'), { initialDelay: Duration.seconds(30), failureThreshold: 6 }),
     bind: (ctx: EngineContext): EngineBinding => {
       checkVersion(ctx, 'postgresql', version.version, { major: 13, minor: 0 }, 'wal_keep_size and standby.signal');
-      const credentials = requireCredentials(ctx, 'postgresql', 'the image needs a superuser password and the replicas a replication password');
+      const secrets = requireCredentials(ctx, 'postgresql', 'the image needs a superuser password and the replicas a replication password');
       // a subdirectory: initdb refuses a mount point that holds lost+found
       const pgdata = kplus.EnvValue.fromValue(`${ctx.dataPath}/pgdata`);
-      const replicationPassword = fromSecret(credentials, credentials.replicationPasswordKey ?? 'replication-password');
       return {
         primaryOrdinal: ctx.startOrdinal,
         env: {
           PGDATA: pgdata,
-          POSTGRES_PASSWORD: fromSecret(credentials, credentials.rootPasswordKey ?? 'root-password'),
-          POSTGRES_REPLICATION_PASSWORD: replicationPassword,
+          // the image's entrypoint reads the superuser password from the Secret's file
+          POSTGRES_PASSWORD_FILE: secrets.rootPassword,
+          // postgres-initdb.sh (run by the entrypoint on the primary) reads this one
+          POSTGRES_REPLICATION_PASSWORD_FILE: secrets.replicationPassword,
         },
         scratchVolumes: ['run'],
         mounts: [
@@ -87,11 +89,11 @@ export function postgresqlDefinition(options: PostgresqlOptions = {}): EngineDef
             ...identityEnv(ctx),
             PGDATA: pgdata,
             RUN_DIR: kplus.EnvValue.fromValue(RUN_PATH),
-            POSTGRES_REPLICATION_PASSWORD: replicationPassword,
+            POSTGRES_REPLICATION_PASSWORD_FILE: secrets.replicationPassword,
           },
           mounts: [{ volume: ctx.dataVolume ?? 'data', path: ctx.dataPath }, { volume: 'run', path: RUN_PATH }],
         }],
-        files: scriptFiles('postgres-replica.sh', 'postgres-initdb.sh'),
+        files: scriptFiles('postgres-replica.sh', 'postgres-initdb.sh', 'postgres-probe.sh'),
       };
     },
   };

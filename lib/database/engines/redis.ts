@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
 import { HealthProbe } from '../probe';
-import { checkVersion, fromSecret, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+import { checkVersion, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
 
 /**
  * A version of the official `redis` image (Docker Hub library image, Debian based).
@@ -55,16 +55,17 @@ export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
     readOnlyRootFilesystem: true,
     defaultReplicas: 3,
     args: ['redis-server', `${CONFIG_PATH}/redis.conf`],
-    readinessProbe: HealthProbe.command(runScript('redis-probe.sh'), { initialDelay: Duration.seconds(5) }),
-    livenessProbe: HealthProbe.command(runScript('redis-probe.sh'), { initialDelay: Duration.seconds(30), failureThreshold: 6 }),
+    // ready: an authenticated PING answers PONG (not LOADING); live: the server answers a PING at
+    // all, without the password, so that a rotated Secret never gets a running server killed
+    readinessProbe: HealthProbe.command(runScript('redis-probe.sh', 'ready'), { initialDelay: Duration.seconds(5) }),
+    livenessProbe: HealthProbe.command(runScript('redis-probe.sh', 'live'), { initialDelay: Duration.seconds(30), failureThreshold: 6 }),
     bind: (ctx: EngineContext): EngineBinding => {
       checkVersion(ctx, 'redis', version.version, { major: 7, minor: 0 }, "the 'bind * -::*' syntax and replicaof a host name");
-      const credentials = requireCredentials(ctx, 'redis', 'without requirepass any pod that reaches the Service can read and write every key');
-      const password = fromSecret(credentials, credentials.passwordKey ?? 'password');
+      const secrets = requireCredentials(ctx, 'redis', 'without requirepass any pod that reaches the Service can read and write every key');
       return {
         primaryOrdinal: ctx.startOrdinal,
-        // redis-cli (the probes) reads the password from REDISCLI_AUTH
-        env: { REDISCLI_AUTH: password },
+        // the readiness probe authenticates with the password from the Secret's file
+        env: { REDIS_PASSWORD_FILE: secrets.password },
         scratchVolumes: ['config'],
         mounts: [{ volume: 'config', path: CONFIG_PATH, readOnly: true }],
         initContainers: [{
@@ -75,7 +76,7 @@ export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
             ...identityEnv(ctx),
             DATA_DIR: kplus.EnvValue.fromValue(ctx.dataPath),
             CONFIG_DIR: kplus.EnvValue.fromValue(CONFIG_PATH),
-            REDIS_PASSWORD: password,
+            REDIS_PASSWORD_FILE: secrets.password,
           },
           mounts: [{ volume: 'config', path: CONFIG_PATH }, { volume: ctx.dataVolume ?? 'data', path: ctx.dataPath, readOnly: true }],
         }],

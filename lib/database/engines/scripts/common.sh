@@ -10,6 +10,10 @@
 #                  the headless Service: the only source of peer addresses.
 # Paths (DATA_DIR, CONFIG_DIR, ...) default to where the pod mounts them and can be overridden,
 # which is how the tests run these scripts in a temporary directory.
+#
+# Passwords are never in the environment. StatefulDatabase mounts the credentials Secret read-only
+# at /run/secrets/db (one file per key) in every container, and a script that needs a password
+# gets `<NAME>_FILE=/run/secrets/db/<key>` and reads it with `read_secret NAME`.
 
 log() {
   printf '%s [cdk8s-stateful] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
@@ -80,6 +84,32 @@ reachable_peer() {
     ordinal=$((ordinal + 1))
   done
   return 1
+}
+
+# read_secret NAME: sets the shell variable NAME to the content of the file that NAME_FILE names (a
+# key of the mounted credentials Secret). NAME is not exported: the scripts' child processes do not
+# see it unless a script hands it over on purpose. Trailing newlines are dropped, as the official
+# images' entrypoints drop them from their own *_FILE variables, so both read the same password.
+# Dies, naming the variable, the file and the fix, when NAME_FILE is unset or the file is missing,
+# unreadable or empty.
+read_secret() {
+  local __name="$1" __file_var="$1_FILE" __file __value __key
+  __file="${!__file_var:-}"
+  if [ -z "$__file" ]; then
+    die "$__file_var is not set: cannot read $__name, which comes from a file of the credentials Secret. Fix: give the StatefulDatabase credentials: { secret }."
+  fi
+  __key="$(basename "$__file")"
+  if [ ! -e "$__file" ]; then
+    die "$__file_var names $__file, which does not exist: the credentials Secret has no key '$__key'. Fix: add the key to the Secret (kubectl create secret generic ... --from-literal=$__key=...), or name the key it has in DatabaseCredentials."
+  fi
+  if [ ! -f "$__file" ] || [ ! -r "$__file" ]; then
+    die "$__file_var names $__file, which uid $(id -u) (groups $(id -G | tr ' ' ,)) cannot read as a file. Fix: keep the pod's fsGroup, the group the Secret volume's files belong to."
+  fi
+  __value="$(<"$__file")" || die "cannot read $__file ($__file_var)"
+  if [ -z "$__value" ]; then
+    die "$__file ($__file_var) is empty: the key '$__key' of the credentials Secret holds no password. Fix: put the password in the Secret."
+  fi
+  printf -v "$__name" '%s' "$__value"
 }
 
 # sql_quote VALUE: VALUE escaped for a single-quoted MySQL/MariaDB string literal.

@@ -11,6 +11,10 @@
 # The primary (first ordinal) never clones: with no data the image's entrypoint initializes it;
 # but when another member already serves data, an empty primary would start a new, divergent
 # history, so this script refuses and says how to recover.
+#
+# Passwords come from the credentials Secret's files (read_secret): the replication password
+# (MYSQL_REPLICATION_PASSWORD_FILE) to clone and replicate, the root password (ROOT_PASSWORD_FILE),
+# which the clone carries over from the donor, to configure replication on the clone.
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
@@ -40,8 +44,8 @@ if [ "$ordinal" -eq "$start" ]; then
   exit 0
 fi
 
-: "${MYSQL_REPLICATION_PASSWORD:?the replication password (from the Secret) is missing}"
-: "${MYSQL_ROOT_PASSWORD:?the root password (from the Secret) is missing}"
+read_secret MYSQL_REPLICATION_PASSWORD
+read_secret ROOT_PASSWORD
 donor="$(peer_address $((ordinal - 1)))" || die "mysql: ordinal $((ordinal - 1)) is not a member (PEERS='${PEERS:-}')"
 primary="$(peer_address "$start")" || die "mysql: the primary (ordinal $start) is not a member (PEERS='${PEERS:-}')"
 
@@ -96,7 +100,7 @@ rm -rf "$recipient"
 rm -f "$target/auto.cnf"
 
 log "mysql: pointing replication at the primary $primary"
-password_file="$(mysql_password_file "$MYSQL_ROOT_PASSWORD")"
+password_file="$(mysql_password_file "$ROOT_PASSWORD")"
 # the same binary and relay log names as the server's config (mysql-config.sh): the replication
 # repository records the relay log's name
 start_server "$target" --skip-replica-start --gtid-mode=ON --enforce-gtid-consistency=ON --server-id=$((100 + ordinal)) \

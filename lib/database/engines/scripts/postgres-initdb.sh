@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # PostgreSQL, primary only: run by the image's entrypoint (from /docker-entrypoint-initdb.d) once,
 # when it initializes an empty data directory. Creates the role replicas stream with and lets it
-# connect for replication from other pods.
+# connect for replication from other pods. The password comes from the credentials Secret's file
+# (POSTGRES_REPLICATION_PASSWORD_FILE).
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-/opt/cdk8s-stateful}/common.sh"
 
-: "${POSTGRES_REPLICATION_PASSWORD:?the replication password (from the Secret) is missing}"
+read_secret POSTGRES_REPLICATION_PASSWORD
 : "${PGDATA:?PGDATA is not set}"
 REPLICATION_USER="${POSTGRES_REPLICATION_USER:-replicator}"
 

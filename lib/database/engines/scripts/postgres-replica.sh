@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # PostgreSQL, init container `clone`. On a replica (every ordinal but the first):
 #   - writes the password file walreceiver and pg_basebackup read (an emptyDir, rewritten at every
-#     pod start from the Secret, so rotating the password needs no edit of the data directory);
+#     pod start from the credentials Secret's file POSTGRES_REPLICATION_PASSWORD_FILE, so rotating
+#     the password needs no edit of the data directory);
 #   - when the data directory is empty, takes a pg_basebackup of the primary into a sibling
 #     directory, marks it a standby that streams from the primary, and renames it into place.
 # On the primary it only refuses to start empty when a replica already serves data (an empty
@@ -31,7 +32,7 @@ if [ "$ordinal" -eq "$start" ]; then
   exit 0
 fi
 
-: "${POSTGRES_REPLICATION_PASSWORD:?the replication password (from the Secret) is missing}"
+read_secret POSTGRES_REPLICATION_PASSWORD
 require_single_line "the replication password" "$POSTGRES_REPLICATION_PASSWORD"
 mkdir -p "$RUN_DIR"
 passfile="$RUN_DIR/.pgpass"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Redis, init container `config`: writes redis.conf into CONFIG_DIR (an emptyDir, private to the
-# pod) at every pod start. The password comes from the environment (a Secret reference) and is
-# written only there, never into the ConfigMap. Every ordinal but the first is a read-only replica
-# of the first.
+# pod) at every pod start. The password comes from the credentials Secret's file
+# (REDIS_PASSWORD_FILE) and is written only there, never into the ConfigMap or the environment.
+# Every ordinal but the first is a read-only replica of the first.
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
@@ -11,7 +11,7 @@ CONFIG_DIR="${CONFIG_DIR:-/etc/redis}"
 DATA_DIR="${DATA_DIR:-/data}"
 PORT="${REDIS_PORT:-6379}"
 
-: "${REDIS_PASSWORD:?the password (from the Secret) is missing}"
+read_secret REDIS_PASSWORD
 require_single_line "the Redis password" "$REDIS_PASSWORD"
 
 ordinal="$(pod_ordinal)"

@@ -1,9 +1,28 @@
 #!/usr/bin/env bash
-# Redis probe: PING answers PONG (a replica still loading its first sync answers LOADING).
-# redis-cli reads the password from REDISCLI_AUTH, a Secret reference.
+# Redis probes, with redis-cli on the local port.
+# `ready`: an authenticated PING answers PONG: the server takes queries (a replica still loading its
+#          first sync answers LOADING). The password comes from the credentials Secret's file
+#          (REDIS_PASSWORD_FILE) and reaches redis-cli through REDISCLI_AUTH in its environment only,
+#          never on a command line.
+# `live`:  the server answers a PING at all, without the password: PONG, or an error that only a
+#          running server gives (LOADING, BUSY with a long script, NOAUTH, MASTERDOWN). A rotated
+#          Secret, which the running server does not know until the pod restarts, must not get it
+#          killed.
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
 
-reply="$(redis-cli --no-auth-warning -h 127.0.0.1 -p "${REDIS_PORT:-6379}" ping 2>&1 || true)"
-[ "$reply" = PONG ] || die "redis: PING answered '$reply'"
+PORT="${REDIS_PORT:-6379}"
+
+case "${1:-ready}" in
+  ready)
+    read_secret REDIS_PASSWORD
+    reply="$(REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --no-auth-warning -h 127.0.0.1 -p "$PORT" ping 2>&1 || true)"
+    [ "$reply" = PONG ] || die "redis: PING answered '$reply'"
+    ;;
+  live)
+    reply="$(env -u REDISCLI_AUTH redis-cli -h 127.0.0.1 -p "$PORT" ping 2>&1 || true)"
+    grep -Eq '^(\(error\) )?(PONG|LOADING|BUSY|NOAUTH|MASTERDOWN)' <<<"$reply" || die "redis: no answer to PING: '$reply'"
+    ;;
+  *) die "usage: $0 ready|live" ;;
+esac

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Stop the cluster started by cluster/up.sh: SIGTERM each recorded PID (reverse start order),
+# wait for it to exit, SIGKILL after STOP_TIMEOUT seconds. Never kills by name.
+# Logs stay in $CLUSTER_DIR; pass --clean (or CLUSTER_CLEAN=1) to delete the directory too.
+set -euo pipefail
+# shellcheck source=cluster/lib.sh
+. "$(dirname "$0")/lib.sh"
+STOP_TIMEOUT="${STOP_TIMEOUT:-15}"
+
+for c in $COMPONENTS; do
+  pid="$(pid_of "$c")" || { rm -f "$CLUSTER_DIR/$c.pid"; continue; }
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + STOP_TIMEOUT))
+  while pid_of "$c" >/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+  if pid_of "$c" >/dev/null; then
+    echo "down: $c ($pid) ignored SIGTERM, sending SIGKILL" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    while [ -d "/proc/$pid" ] && pid_of "$c" >/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$CLUSTER_DIR/$c.pid"
+done
+
+if ! safe_to_wipe; then
+  echo "down: $CLUSTER_DIR was not made by up.sh; not deleting anything" >&2
+elif [ "${1:-}" = "--clean" ] || [ "${CLUSTER_CLEAN:-0}" = 1 ]; then
+  rm -rf "$CLUSTER_DIR"
+else
+  rm -rf "$CLUSTER_DIR/etcd"   # keep logs, drop the database
+fi
+echo "down: stopped ($CLUSTER_DIR)" >&2
