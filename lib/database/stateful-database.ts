@@ -2,6 +2,7 @@ import { ApiObject, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
+import { kube } from '../render';
 import { Connections } from '../network/connections';
 import { HeadlessService, Protocol, renderServicePorts } from '../network/headless-service';
 import { AccessMode } from '../storage/common';
@@ -361,7 +362,7 @@ export class StatefulDatabase extends Construct {
       emptyDir: { sizeLimit: v.sizeLimit !== undefined && check.sizeKib(`sizeLimit of '${v.name}'`, v.sizeLimit) ? k8s.Quantity.fromString(v.sizeLimit.asString()) : undefined },
     }));
     if (binding.files && Object.keys(binding.files).length > 0) {
-      this.scripts = new k8s.KubeConfigMap(this, 'Scripts', {
+      this.scripts = kube(k8s.KubeConfigMap, this, 'Scripts', {
         metadata: { name: `${this.name}-scripts` },
         data: binding.files,
       });
@@ -472,7 +473,7 @@ export class StatefulDatabase extends Construct {
       check.integer('updateStrategy partition', updateStrategy.partition, 0, 1_000_000, 'use a partition from 0 (update all) up to the highest ordinal');
     }
 
-    this.resource = new k8s.KubeStatefulSet(this, 'Resource', {
+    this.resource = kube(k8s.KubeStatefulSet, this, 'Resource', {
       metadata: { name: this.name, labels: podLabels },
       spec: {
         serviceName: this.headlessService.serviceName,
@@ -520,7 +521,7 @@ export class StatefulDatabase extends Construct {
     if (props.clientService ?? true) {
       if (clientPorts.length === 0) check.fail('clientService is on but every port is a peer port. Fix: mark a client port peer: false, or set clientService: false.');
       const primary = binding.primaryOrdinal;
-      this.clientService = new k8s.KubeService(this, 'Client', {
+      this.clientService = kube(k8s.KubeService, this, 'Client', {
         metadata: { name: this.name },
         spec: {
           type: 'ClusterIP',
@@ -530,7 +531,7 @@ export class StatefulDatabase extends Construct {
         },
       });
       if (primary !== undefined) {
-        this.readService = new k8s.KubeService(this, 'Read', {
+        this.readService = kube(k8s.KubeService, this, 'Read', {
           metadata: { name: `${this.name}-read` },
           spec: { type: 'ClusterIP', selector: this.selectorLabels, ports: renderServicePorts(check, clientPorts) },
         });
@@ -553,7 +554,7 @@ export class StatefulDatabase extends Construct {
     if (engine.quorum && this.replicas >= 3 && maxUnavailable > quorumSafe) {
       check.fail(`maxUnavailable ${maxUnavailable} would let a drain break the quorum of ${this.replicas} members (at most ${quorumSafe} may be down). Fix: omit maxUnavailable, or set it to ${quorumSafe} or less.`);
     }
-    this.podDisruptionBudget = new k8s.KubePodDisruptionBudget(this, 'Budget', {
+    this.podDisruptionBudget = kube(k8s.KubePodDisruptionBudget, this, 'Budget', {
       metadata: { name: this.name },
       spec: {
         maxUnavailable: k8s.IntOrString.fromNumber(maxUnavailable),

@@ -2,6 +2,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
+import { kube, plain } from '../render';
 import { Check } from '../validate';
 
 /** A port the policy opens, by number. */
@@ -45,16 +46,16 @@ export class Connections extends Construct {
     this.check = new Check(this, 'Connections');
     const members = { podSelector: { matchLabels: props.selector } };
     const ports = (list: PolicyPort[]) => list.map((p) => ({ port: k8s.IntOrString.fromNumber(p.port), protocol: p.protocol ?? 'TCP' }));
-    this.resource = new k8s.KubeNetworkPolicy(this, 'Resource', {
+    this.resource = kube(k8s.KubeNetworkPolicy, this, 'Resource', {
       metadata: { name: props.name },
       spec: {
         podSelector: { matchLabels: props.selector },
         policyTypes: ['Ingress', 'Egress'],
         ingress: Lazy.any({
-          produce: () => [
+          produce: () => plain([
             { from: [members], ports: ports(props.peerPorts) },
             ...(this.clients.length > 0 ? [{ from: [...this.clients], ports: ports(props.clientPorts) }] : []),
-          ],
+          ]),
         }),
         egress: [
           { to: [members], ports: ports(props.peerPorts) },

@@ -1,6 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
+import { kube } from '../render';
 import { Check } from '../validate';
 
 /** Transport protocol of a port. */
@@ -91,7 +92,7 @@ export class HeadlessService extends Construct implements IHeadlessService {
       check.fail('selector is empty: the Service would select every pod of the namespace. Fix: give the labels of the StatefulSet\'s pods.');
     }
     check.labels('selector', props.selector);
-    this.resource = new k8s.KubeService(this, 'Resource', {
+    this.resource = kube(k8s.KubeService, this, 'Resource', {
       metadata: { name: this.serviceName },
       spec: {
         clusterIp: 'None',

@@ -1,6 +1,7 @@
 import { ApiObject, Lazy, Size } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import * as k8s from '../../imports/k8s';
+import { kube } from '../render';
 import { BindableClaim, BindableVolume, unboundClaims } from '../checks/pool-binding';
 import { show } from '../errors';
 import { Check } from '../validate';
@@ -200,14 +201,15 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
       paths = Array.from({ length: count }, (_, i) => `${base}/${name}-${i}`);
     }
     paths.forEach((p, i) => check.absolutePath(`paths[${i}]`, p));
-    const duplicate = paths.find((p, i) => paths.indexOf(p) !== i);
+    const seen = new Set<string>();
+    const duplicate = paths.find((p) => seen.size === seen.add(p).size);
     if (duplicate) {
       check.fail(`path '${duplicate}' appears twice: two volumes would share (and corrupt) one data directory. Fix: give each volume its own path.`);
     }
 
     this.volumes = paths.map((path, i) => {
       const volumeName = `${name}-${i}`;
-      const resource = new k8s.KubePersistentVolume(this, volumeName, {
+      const resource = kube(k8s.KubePersistentVolume, this, volumeName, {
         metadata: { name: volumeName, labels: this.selectorLabels },
         spec: {
           capacity: { storage: k8s.Quantity.fromString(this.capacity.asString()) },

@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
+import { kube } from '../render';
 import { show } from '../errors';
 import { Check } from '../validate';
 import { ReclaimPolicy, VolumeBindingMode, makeClusterScoped } from './common';
@@ -161,7 +162,7 @@ export class StorageClass extends Construct implements IStorageClass {
     if (!props.provisioner) {
       check.fail("provisioner must be set, got ''. Fix: name the CSI driver, e.g. 'ebs.csi.aws.com'.");
     }
-    this.resource = new k8s.KubeStorageClass(this, 'Resource', {
+    this.resource = kube(k8s.KubeStorageClass, this, 'Resource', {
       metadata: {
         name: this.storageClassName,
         annotations: props.isDefault ? { 'storageclass.kubernetes.io/is-default-class': 'true' } : undefined,
