@@ -119,6 +119,7 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'an image with a registry port but no tag', build: () => custom({ image: 'registry.local:5000/postgres' }) },
   { what: 'an init container image without a tag', build: () => db({ initContainers: [{ name: 'init', image: 'busybox' }] }) },
   { what: 'an empty image', build: () => custom({ image: '' }) },
+  { what: 'an engine that runs as root', build: () => custom({ runAsUser: 0 }) },
   // credentials
   { what: 'a literal password', build: () => db({ env: { POSTGRES_PASSWORD: kplus.EnvValue.fromValue('hunter2') } }) },
   { what: 'a literal API token in an init container', build: () => db({ initContainers: [{ name: 'init', image: 'busybox:1.36.1', env: { API_TOKEN: kplus.EnvValue.fromValue('t0k3n') } }] }) },

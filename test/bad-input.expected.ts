@@ -140,6 +140,8 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "StatefulDatabase 'test/db': image of init container 'init' must name a pinned tag or digest (not 'latest'), got 'busybox'. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:\u2026', so every replica runs the same build.",
   "an empty image":
     "StatefulDatabase 'test/db': engine image must name a pinned tag or digest (not 'latest'), got ''. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:\u2026', so every replica runs the same build.",
+  "an engine that runs as root":
+    "StatefulDatabase 'test/db': engine runAsUser must be a whole number from 1 to 2147483647, got 0. Fix: run as a non-root user: the restricted Pod Security profile refuses UID 0 (for an image that needs root, build a non-root variant).",
   "a literal password":
     "StatefulDatabase 'test/db': the database container sets 'POSTGRES_PASSWORD' to a literal value: a credential would be written into the YAML in plain text. Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), pass credentials: { secret } and read the file: e.g. POSTGRES_PASSWORD_FILE=/run/secrets/db/<key>.",
   "a literal API token in an init container":

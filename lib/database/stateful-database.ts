@@ -312,6 +312,8 @@ export class StatefulDatabase extends Construct {
     this.startOrdinal = check.integer('startOrdinal', props.startOrdinal ?? 0, 0, 1_000_000, 'use 0 unless you migrate ordinals');
     this.namespace = Chart.of(this).namespace ?? 'default';
     check.pinnedImage('engine image', engine.image);
+    check.integer('engine runAsUser', engine.runAsUser, 1, 2147483647,
+      "run as a non-root user: the restricted Pod Security profile refuses UID 0 (for an image that needs root, build a non-root variant)");
     this.selectorLabels = { 'app.kubernetes.io/instance': this.name };
     const podLabels = { ...this.selectorLabels, 'app.kubernetes.io/name': engine.name, 'app.kubernetes.io/managed-by': 'cdk8s-stateful' };
 
