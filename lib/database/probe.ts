@@ -47,8 +47,8 @@ export class HealthProbe {
 
   private constructor(private readonly action: k8s.Probe, private readonly options: HealthProbeOptions) {}
 
-  /** The probe's timings, in seconds. */
-  public get timings(): { initialDelay?: Duration; period?: Duration; timeout?: Duration } {
+  /** The probe's timing options, as given. */
+  public get timings(): HealthProbeOptions {
     return { initialDelay: this.options.initialDelay, period: this.options.period, timeout: this.options.timeout };
   }
 
