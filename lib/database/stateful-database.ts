@@ -10,7 +10,7 @@ import { IPersistentVolumePool, nonEmptyModes } from '../storage/nfs-pool';
 import { IStorageClass } from '../storage/storage-class';
 import { show } from '../errors';
 import { Check } from '../validate';
-import { DatabaseCredentials, DatabaseEngine, EngineBinding, InitContainer, VolumeMount } from './engine';
+import { DatabaseCredentials, DatabaseEngine, DatabasePort, EngineBinding, InitContainer, VolumeMount } from './engine';
 import { HealthProbe } from './probe';
 
 /** A per-replica claim template (`volumeClaimTemplates`). */
@@ -434,17 +434,8 @@ export class StatefulDatabase extends Construct {
     // No default liveness probe: one that repeats the readiness check restarts a database that is
     // merely busy, and cascades under load (kube-score: pod-probes-identical).
     const liveness = props.livenessProbe ?? engine.livenessProbe;
-    const probes = [['readinessProbe', readiness], ...(liveness ? [['livenessProbe', liveness]] : [])] as [string, HealthProbe][];
-    for (const [kind, probe] of probes) {
-      if (!(probe instanceof HealthProbe)) check.fail(`${kind} must be a HealthProbe, got ${JSON.stringify(probe)}. Fix: e.g. HealthProbe.tcp(5432).`);
-      for (const [option, value] of Object.entries(probe.timings)) {
-        if (value !== undefined) check.seconds(`${kind} ${option}`, value, 3600);
-      }
-      check.integer(`${kind} failureThreshold`, probe.failureThreshold, 1, 100, 'use 1 or more consecutive failures');
-      if (probe.port !== undefined && !engine.ports.some((p) => p.port === probe.port)) {
-        check.fail(`${kind} targets port ${probe.port}, which the container does not expose (ports: ${engine.ports.map((p) => p.port).join(', ')}). Fix: probe one of the engine's ports.`);
-      }
-    }
+    validateProbe(check, 'readinessProbe', readiness, engine.ports);
+    if (liveness) validateProbe(check, 'livenessProbe', liveness, engine.ports);
 
     const main: k8s.Container = {
       name: 'main',
@@ -651,6 +642,17 @@ function renderEnv(check: Check, where: string, env: { [name: string]: kplus.Env
     }
     return { name, value: value.value, valueFrom: value.valueFrom };
   });
+}
+
+function validateProbe(check: Check, kind: string, probe: HealthProbe, ports: DatabasePort[]): void {
+  if (!(probe instanceof HealthProbe)) check.fail(`${kind} must be a HealthProbe, got ${JSON.stringify(probe)}. Fix: e.g. HealthProbe.tcp(5432).`);
+  for (const [option, value] of Object.entries(probe.timings)) {
+    if (value !== undefined) check.seconds(`${kind} ${option}`, value, 3600);
+  }
+  check.integer(`${kind} failureThreshold`, probe.failureThreshold, 1, 100, 'use 1 or more consecutive failures');
+  if (probe.port !== undefined && !ports.some((p) => p.port === probe.port)) {
+    check.fail(`${kind} targets port ${probe.port}, which the container does not expose (ports: ${ports.map((p) => p.port).join(', ')}). Fix: probe one of the engine's ports.`);
+  }
 }
 
 function renderResources(r: kplus.ContainerResources | undefined): k8s.ResourceRequirements {
