@@ -100,9 +100,16 @@ YAML
 # --- helpers ---------------------------------------------------------------------------------
 # start NAME ARGS...: run $BIN/NAME in its own session, log to $D/NAME.log, PID in $D/NAME.pid.
 start() {
-  local name=$1; shift
+  local name=$1 pid i; shift
   setsid "$BIN/$name" "$@" </dev/null >"$D/$name.log" 2>&1 &
-  echo $! >"$D/$name.pid"
+  pid=$!
+  echo "$pid" >"$D/$name.pid"
+  # Until the child has exec'd the binary its command line is the shell's, and pid_of would take
+  # it for dead: wait (briefly) for the exec, so that wait_for only ever sees the real process.
+  for i in $(seq 50); do
+    pid_of "$name" >/dev/null || [ ! -d "/proc/$pid" ] && break
+    sleep 0.1
+  done
 }
 # wait_for NAME DESCRIPTION CMD...: poll CMD until it succeeds; fail if NAME dies or on timeout.
 wait_for() {
@@ -184,8 +191,8 @@ metadata:
 spec:
   providerID: kwok://$name
 status:
-  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
-  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110", ephemeral-storage: 100Gi}
+  capacity: {cpu: "32", memory: 256Gi, pods: "110", ephemeral-storage: 100Gi}
 YAML
   done
 }
