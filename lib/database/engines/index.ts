@@ -1,3 +1,4 @@
+export { ImageVersion } from './image-version';
 export { MysqlVersion } from './mysql';
 export type { MysqlOptions } from './mysql';
 export { MariaDbVersion } from './mariadb-galera';

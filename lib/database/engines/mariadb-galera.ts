@@ -3,12 +3,13 @@ import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
 import { HealthProbe } from '../probe';
 import { checkVersion, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+import { ImageVersion } from './image-version';
 
 /**
  * A version of the official `mariadb` image (Docker Hub library image, with Galera 4 and
  * mariadb-backup). An enum-like class: a constant, or `of()` for any other tag from 10.6 on.
  */
-export class MariaDbVersion {
+export class MariaDbVersion extends ImageVersion {
   /** MariaDB 10.11.10, a long-term-support release. */
   public static readonly VER_10_11_10 = new MariaDbVersion('10.11.10');
   /** MariaDB 11.4.4, a long-term-support release. */
@@ -19,14 +20,8 @@ export class MariaDbVersion {
     return new MariaDbVersion(version);
   }
 
-  private constructor(
-    /** The image tag. */
-    public readonly version: string,
-  ) {}
-
-  /** The image, `mariadb:<version>`. */
-  public get image(): string {
-    return `mariadb:${this.version}`;
+  private constructor(version: string) {
+    super('mariadb', version);
   }
 }
 

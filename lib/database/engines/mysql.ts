@@ -3,12 +3,13 @@ import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
 import { HealthProbe } from '../probe';
 import { checkVersion, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+import { ImageVersion } from './image-version';
 
 /**
  * A version of the official `mysql` image (Docker Hub library image, Oracle Linux based).
  * An enum-like class: a constant, or `of()` for any other tag from 8.0.26 on.
  */
-export class MysqlVersion {
+export class MysqlVersion extends ImageVersion {
   /** MySQL 8.0.40 (the 8.0 line ends in April 2026). */
   public static readonly VER_8_0_40 = new MysqlVersion('8.0.40');
   /** MySQL 8.4.3, a long-term-support release. */
@@ -19,14 +20,8 @@ export class MysqlVersion {
     return new MysqlVersion(version);
   }
 
-  private constructor(
-    /** The image tag. */
-    public readonly version: string,
-  ) {}
-
-  /** The image, `mysql:<version>`. */
-  public get image(): string {
-    return `mysql:${this.version}`;
+  private constructor(version: string) {
+    super('mysql', version);
   }
 }
 

@@ -3,12 +3,13 @@ import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
 import { HealthProbe } from '../probe';
 import { checkVersion, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+import { ImageVersion } from './image-version';
 
 /**
  * A version of the official `postgres` image (Docker Hub library image, Debian based).
  * An enum-like class: a constant, or `of()` for any other tag from 13 on.
  */
-export class PostgresVersion {
+export class PostgresVersion extends ImageVersion {
   /** PostgreSQL 16.6. */
   public static readonly VER_16_6 = new PostgresVersion('16.6');
   /** PostgreSQL 17.2. */
@@ -19,14 +20,8 @@ export class PostgresVersion {
     return new PostgresVersion(version);
   }
 
-  private constructor(
-    /** The image tag. */
-    public readonly version: string,
-  ) {}
-
-  /** The image, `postgres:<version>`. */
-  public get image(): string {
-    return `postgres:${this.version}`;
+  private constructor(version: string) {
+    super('postgres', version);
   }
 }
 

@@ -3,12 +3,13 @@ import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
 import { HealthProbe } from '../probe';
 import { checkVersion, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+import { ImageVersion } from './image-version';
 
 /**
  * A version of the official `redis` image (Docker Hub library image, Debian based).
  * An enum-like class: a constant, or `of()` for any other tag from 7.0 on.
  */
-export class RedisVersion {
+export class RedisVersion extends ImageVersion {
   /** Redis 7.2.6. */
   public static readonly VER_7_2_6 = new RedisVersion('7.2.6');
   /** Redis 7.4.1. */
@@ -19,14 +20,8 @@ export class RedisVersion {
     return new RedisVersion(version);
   }
 
-  private constructor(
-    /** The image tag. */
-    public readonly version: string,
-  ) {}
-
-  /** The image, `redis:<version>`. */
-  public get image(): string {
-    return `redis:${this.version}`;
+  private constructor(version: string) {
+    super('redis', version);
   }
 }
 

@@ -3,12 +3,13 @@ import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
 import { HealthProbe } from '../probe';
 import { checkVersion, identityEnv, runScript, scriptFiles } from './common';
+import { ImageVersion } from './image-version';
 
 /**
  * A version of the official `zookeeper` image (Docker Hub library image).
  * An enum-like class: a constant, or `of()` for any other tag from 3.5 on.
  */
-export class ZooKeeperVersion {
+export class ZooKeeperVersion extends ImageVersion {
   /** ZooKeeper 3.8.4. */
   public static readonly VER_3_8_4 = new ZooKeeperVersion('3.8.4');
   /** ZooKeeper 3.9.3. */
@@ -19,14 +20,8 @@ export class ZooKeeperVersion {
     return new ZooKeeperVersion(version);
   }
 
-  private constructor(
-    /** The image tag. */
-    public readonly version: string,
-  ) {}
-
-  /** The image, `zookeeper:<version>`. */
-  public get image(): string {
-    return `zookeeper:${this.version}`;
+  private constructor(version: string) {
+    super('zookeeper', version);
   }
 }
 
