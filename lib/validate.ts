@@ -1,6 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { StatefulConfigError, show } from './errors';
+import { AccessMode } from './storage/common';
 
 /**
  * Small pure checks shared by the constructs. Each throws a {@link StatefulConfigError} naming
@@ -84,6 +85,16 @@ export class Check {
       return this.fail(`${what} must be whole seconds, got ${duration.toMilliseconds()}ms. Fix: e.g. Duration.seconds(5).`);
     }
     return this.integer(what, seconds, 0, max, `use a duration from 0 to ${max} seconds`);
+  }
+
+  /** Access modes: a non-empty list of known modes, without repeats. */
+  public accessModes(modes: AccessMode[]): AccessMode[] {
+    const known = Object.values(AccessMode) as string[];
+    if (!Array.isArray(modes)) this.fail(`accessModes must be a list, got ${JSON.stringify(modes)}. Fix: e.g. [AccessMode.READ_WRITE_ONCE].`);
+    if (modes.length === 0) this.fail('accessModes is empty. Fix: e.g. [AccessMode.READ_WRITE_ONCE].');
+    const unknown = modes.find((m) => !known.includes(m));
+    if (unknown) this.fail(`accessModes has an unknown mode '${unknown}'. Fix: use one of ${known.join(', ')}.`);
+    return [...new Set(modes)];
   }
 
   /** A whole number within [min, max]. */

@@ -6,7 +6,7 @@ import { kube } from '../render';
 import { Connections } from '../network/connections';
 import { HeadlessService, Protocol, renderServicePorts } from '../network/headless-service';
 import { AccessMode } from '../storage/common';
-import { IPersistentVolumePool, nonEmptyModes } from '../storage/nfs-pool';
+import { IPersistentVolumePool } from '../storage/nfs-pool';
 import { IStorageClass } from '../storage/storage-class';
 import { show } from '../errors';
 import { Check } from '../validate';
@@ -513,6 +513,7 @@ export class StatefulDatabase extends Construct {
 
     if (props.clientService ?? true) {
       if (clientPorts.length === 0) check.fail('clientService is on but every port is a peer port. Fix: mark a client port peer: false, or set clientService: false.');
+      const ports = renderServicePorts(check, clientPorts);
       const primary = binding.primaryOrdinal;
       this.clientService = kube(k8s.KubeService, this, 'Client', {
         metadata: { name: this.name },
@@ -520,13 +521,13 @@ export class StatefulDatabase extends Construct {
           type: 'ClusterIP',
           // the StatefulSet controller labels every pod with its name: a single writer is selectable
           selector: primary === undefined ? this.selectorLabels : { ...this.selectorLabels, 'statefulset.kubernetes.io/pod-name': `${this.name}-${primary}` },
-          ports: renderServicePorts(check, clientPorts),
+          ports,
         },
       });
       if (primary !== undefined) {
         this.readService = kube(k8s.KubeService, this, 'Read', {
           metadata: { name: `${this.name}-read` },
-          spec: { type: 'ClusterIP', selector: this.selectorLabels, ports: renderServicePorts(check, clientPorts) },
+          spec: { type: 'ClusterIP', selector: this.selectorLabels, ports },
         });
       }
     }
@@ -593,7 +594,7 @@ export class StatefulDatabase extends Construct {
     }
     const size = c.size ?? Size.gibibytes(10);
     check.sizeKib(`${where} size`, size);
-    const accessModes = nonEmptyModes(check, c.accessModes ?? [AccessMode.READ_WRITE_ONCE]);
+    const accessModes = check.accessModes(c.accessModes ?? [AccessMode.READ_WRITE_ONCE]);
     const storageClassName = c.pool?.storageClassName ?? c.storageClass?.storageClassName;
     if (c.pool) {
       c.pool.addClaims({

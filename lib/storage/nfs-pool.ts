@@ -48,6 +48,16 @@ export interface PoolClaims {
   readonly selector: { [key: string]: string };
 }
 
+/** One claim of one ordinal, as the pool sees it. */
+interface PoolClaim {
+  readonly template: PoolClaims;
+  readonly ordinal: number;
+  readonly namespace: string;
+  readonly name: string;
+  /** `namespace/name`. */
+  readonly key: string;
+}
+
 /** Props for {@link NfsPersistentVolumePool}. */
 export interface NfsPersistentVolumePoolProps {
   /** The NFS server's host name or IP address, e.g. `192.168.205.128`. */
@@ -150,7 +160,7 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
 
   private readonly claims: PoolClaims[] = [];
   private readonly reserve: boolean;
-  private reserved?: ({ namespace: string; name: string } | undefined)[];
+  private listed?: PoolClaim[];
   private readonly check: Check;
 
   constructor(scope: Construct, id: string, props: NfsPersistentVolumePoolProps) {
@@ -173,7 +183,7 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
     }
     this.capacity = props.capacity ?? Size.gibibytes(10);
     check.sizeKib('capacity', this.capacity);
-    this.accessModes = nonEmptyModes(check, props.accessModes ?? [AccessMode.READ_WRITE_ONCE]);
+    this.accessModes = check.accessModes(props.accessModes ?? [AccessMode.READ_WRITE_ONCE]);
     if (this.accessModes.includes(AccessMode.READ_WRITE_ONCE_POD)) {
       check.fail("accessModes includes 'ReadWriteOncePod', which only CSI volumes support, not NFS. Fix: use ReadWriteOnce or ReadWriteMany.");
     }
@@ -219,7 +229,10 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
           mountOptions: props.mountOptions,
           nfs: { server: props.server, path },
           // rendered lazily: the claims are registered after the pool is built
-          claimRef: Lazy.any({ produce: () => this.claimRefFor(i) }),
+          claimRef: Lazy.any({ produce: (): k8s.ObjectReference | undefined => {
+            const claim = this.reservation(i);
+            return claim && { namespace: claim.namespace, name: claim.name };
+          } }),
         },
       });
       makeClusterScoped(resource);
@@ -230,32 +243,31 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
 
   public addClaims(claims: PoolClaims): void {
     this.claims.push(claims);
-    this.reserved = undefined;
+    this.listed = undefined;
   }
 
   /**
-   * The claim each volume is reserved for, in volume order: the pool's claim templates in the
-   * order they were added, each from its first ordinal up.
+   * Every claim made on the pool: its claim templates in the order they were added, each from its
+   * first ordinal up. Volume i is reserved for claim i.
    */
-  private reservations(): ({ namespace: string; name: string } | undefined)[] {
-    if (this.reserved) return this.reserved;
-    const claims: { namespace: string; name: string }[] = [];
-    for (const c of this.claims) {
-      for (let n = c.startOrdinal; n < c.startOrdinal + c.replicas; n++) {
-        claims.push({ namespace: c.namespace, name: `${c.claimTemplateName}-${c.statefulSetName}-${n}` });
+  private claimList(): PoolClaim[] {
+    if (this.listed) return this.listed;
+    this.listed = [];
+    for (const template of this.claims) {
+      for (let ordinal = template.startOrdinal; ordinal < template.startOrdinal + template.replicas; ordinal++) {
+        const name = `${template.claimTemplateName}-${template.statefulSetName}-${ordinal}`;
+        this.listed.push({ template, ordinal, namespace: template.namespace, name, key: `${template.namespace}/${name}` });
       }
     }
-    this.reserved = this.volumes.map((_, i) => (this.reserve ? claims[i] : undefined));
-    return this.reserved;
+    return this.listed;
   }
 
-  private claimRefFor(volume: number): k8s.ObjectReference | undefined {
-    return this.reservations()[volume];
+  /** The claim volume i is reserved for, if the pool reserves. */
+  private reservation(volume: number): PoolClaim | undefined {
+    return this.reserve ? this.claimList()[volume] : undefined;
   }
 
   private validateClaims(): string[] {
-    const requested = (c: PoolClaims) => this.check.sizeKib('claim size', c.request);
-    const reservedFor = this.reservations();
     const capacityKib = this.check.sizeKib('capacity', this.capacity);
     const volumes: BindableVolume[] = this.volumes.map((v, i) => ({
       name: v.name,
@@ -263,23 +275,18 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
       accessModes: this.accessModes,
       storageClassName: this.storageClassName,
       labels: this.selectorLabels,
-      reservedFor: reservedFor[i] && `${reservedFor[i]!.namespace}/${reservedFor[i]!.name}`,
+      reservedFor: this.reservation(i)?.key,
     }));
-    const owners = new Map<string, { claims: PoolClaims; ordinal: number }>();
-    const claims: BindableClaim[] = [];
-    for (const c of this.claims) {
-      for (let n = c.startOrdinal; n < c.startOrdinal + c.replicas; n++) {
-        const key = `${c.namespace}/${c.claimTemplateName}-${c.statefulSetName}-${n}`;
-        owners.set(key, { claims: c, ordinal: n });
-        claims.push({ key, requestKib: requested(c), accessModes: c.accessModes, storageClassName: c.storageClassName, selector: c.selector });
-      }
-    }
+    const requestKib = new Map(this.claims.map((t) => [t, this.check.sizeKib('claim size', t.request)]));
+    const owners = new Map(this.claimList().map((c) => [c.key, c]));
+    const claims: BindableClaim[] = this.claimList().map(({ key, template: t }) => (
+      { key, requestKib: requestKib.get(t)!, accessModes: t.accessModes, storageClassName: t.storageClassName, selector: t.selector }));
     const unbound = unboundClaims(volumes, claims);
     if (unbound.length === 0) return [];
     // one message per claim template: which ordinals are left without a volume, and why
     const byTemplate = new Map<PoolClaims, { ordinals: number[]; reasons: Set<string> }>();
     for (const u of unbound) {
-      const { claims: c, ordinal } = owners.get(u.claim.key)!;
+      const { template: c, ordinal } = owners.get(u.claim.key)!;
       const entry = byTemplate.get(c) ?? { ordinals: [], reasons: new Set<string>() };
       entry.ordinals.push(ordinal);
       entry.reasons.add(u.reason);
@@ -296,17 +303,4 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
       `${c.accessModes.join(', ')}) would be left without a volume: ${[...reasons].join('; ')}. Fix: ${fix}.`,
     );
   }
-}
-
-/**
- * Access modes, non-empty and known.
- * @internal
- */
-export function nonEmptyModes(check: Check, modes: AccessMode[]): AccessMode[] {
-  const known = Object.values(AccessMode) as string[];
-  if (!Array.isArray(modes)) check.fail(`accessModes must be a list, got ${JSON.stringify(modes)}. Fix: e.g. [AccessMode.READ_WRITE_ONCE].`);
-  if (modes.length === 0) check.fail('accessModes is empty. Fix: e.g. [AccessMode.READ_WRITE_ONCE].');
-  const unknown = modes.find((m) => !known.includes(m));
-  if (unknown) check.fail(`accessModes has an unknown mode '${unknown}'. Fix: use one of ${known.join(', ')}.`);
-  return [...new Set(modes)];
 }
