@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build the integration-test control plane (etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubectl, kwok) from the Go module proxy into a cache outside the repo.
+# Build the integration-test cluster (etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler, kubectl, kwok, and for the real node kubelet, kube-proxy and CoreDNS) from the
+# Go module proxy into a cache outside the repo.
 # Usage: cluster/build.sh [--print-bin]   (last line of output = bin dir)
 # See docs/cluster.md.
 set -euo pipefail
@@ -8,12 +9,13 @@ set -euo pipefail
 K8S_VERSION="${K8S_VERSION:-1.34.10}"    # newest 1.34 patch the proxied sumdb knows (see docs)
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${KWOK_VERSION:-v0.7.0}"
+COREDNS_VERSION="${COREDNS_VERSION:-v1.12.4}"
 
 CACHE="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}"
 ROOT="$CACHE/cluster/k8s-v${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}"
 BIN="$ROOT/bin"
 SRC="$ROOT/src"
-BINARIES="etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok"
+BINARIES="etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kubelet kube-proxy coredns"
 
 if [ "${1:-}" = "--print-bin" ]; then echo "$BIN"; exit 0; fi
 
@@ -51,8 +53,17 @@ if [ ! -x "$BIN/kwok" ]; then
   mv "$SRC/kwok-gobin/kwok" "$BIN/kwok"
 fi
 
+# 2b. CoreDNS: the cluster DNS of the real node (serves cluster.local from the API server).
+if [ ! -x "$BIN/coredns" ]; then
+  log "coredns $COREDNS_VERSION"
+  mkdir -p "$SRC/coredns-gobin"
+  GOBIN="$SRC/coredns-gobin" GOFLAGS="-buildvcs=false" go install -trimpath -ldflags '-s -w' \
+    "github.com/coredns/coredns@$COREDNS_VERSION"
+  mv "$SRC/coredns-gobin/coredns" "$BIN/coredns"
+fi
+
 # 3. Kubernetes: wrapper module requiring k8s.io/kubernetes with generated staging replaces.
-K8S_BINS="kube-apiserver kube-controller-manager kube-scheduler kubectl"
+K8S_BINS="kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy"
 need_k8s=""
 for b in $K8S_BINS; do [ -x "$BIN/$b" ] || need_k8s=1; done
 if [ -n "$need_k8s" ]; then
