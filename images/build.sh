@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Builds the test images (see docs/images.md) into OCI image archives that
+# `ctr -n k8s.io images import` takes: $CDK8S_STATEFUL_CACHE/images/<name>.tar (default cache
+# ~/.cache/cdk8s-stateful), each naming its full reference (docker.io/library/mariadb:10.11.19, ...).
+#
+#   images/build.sh [name ...]   build every image, or the named ones
+#   images/build.sh --tags       print images/versions.json (the references the e2e suite uses)
+#   images/build.sh --list       print the image names
+#
+# An image is rebuilt only when its recipe changes: its directory images/<name>/, its entry of
+# versions.json, this script and oci.py. The recipe's hash is kept beside the archive
+# (<name>.recipe). Debian images are made with mmdebstrap from the Debian 12 mirror; the
+# downloaded packages are kept in <cache>/images/debs. Progress goes to stderr; the output
+# directory is the last line of stdout. Any failure stops the build with the reason.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CACHE="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}"
+OUT="$CACHE/images"
+DEBS="$OUT/debs"
+VERSIONS="$HERE/versions.json"
+SUITE="${DEBIAN_SUITE:-bookworm}"
+MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
+# every file of an image gets this time: the archives are byte-identical from one build to the next
+export SOURCE_DATE_EPOCH=0
+
+log() { printf '[images] %s\n' "$*" >&2; }
+die() { printf '[images] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# version NAME FIELD: a field of the image's entry in versions.json ('' when absent)
+field() {
+  python3 - "$VERSIONS" "$1" "$2" <<'PY'
+import json, sys
+entry = json.load(open(sys.argv[1])).get(sys.argv[2])
+if entry is None:
+    sys.exit(f"images/versions.json has no entry '{sys.argv[2]}'")
+value = entry.get(sys.argv[3], '')
+print(json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value)
+PY
+}
+
+# pins NAME: the image's pinned Debian packages as apt arguments, pkg=version
+pins() {
+  python3 - "$VERSIONS" "$1" <<'PY'
+import json, sys
+for pkg, ver in sorted(json.load(open(sys.argv[1]))[sys.argv[2]].get('debian', {}).items()):
+    print(f'{pkg}={ver}')
+PY
+}
+
+names() {
+  local dir
+  for dir in "$HERE"/*/; do
+    [ -f "$dir/recipe.sh" ] && basename "$dir"
+  done
+}
+
+# recipe_hash NAME: what the image is made from; a change of any of it rebuilds the image
+recipe_hash() {
+  local name="$1"
+  {
+    sha256sum "$HERE/build.sh" "$HERE/oci.py" | awk '{ print $1 }'
+    field "$name" image
+    pins "$name"
+    (cd "$HERE/$name" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    if [ -d "$HERE/lib" ]; then (cd "$HERE/lib" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); fi
+  } | sha256sum | awk '{ print $1 }'
+}
+
+# deterministic_tar DIR OUT: a layer tar of DIR's content, owned by root, zero times, sorted
+deterministic_tar() {
+  tar --create --file="$2" --directory="$1" --sort=name --mtime=@0 --owner=0 --group=0 \
+    --numeric-owner --format=posix --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime .
+}
+
+# debian_layer OUT PACKAGE...: a Debian 12 root filesystem (the Essential packages and the named
+# ones, without docs, man pages and translations) as a layer tar. The recipe's `customize ROOT`
+# runs last, outside the chroot, with the root directory as its argument.
+debian_layer() {
+  local out="$1" include
+  shift
+  include="$(IFS=,; echo "$*")"
+  mkdir -p "$DEBS"
+  log "$NAME: mmdebstrap $SUITE with $include"
+  mmdebstrap --mode=root --variant=essential --format=tar --quiet \
+    --include="$include" \
+    --dpkgopt='path-exclude=/usr/share/man/*' \
+    --dpkgopt='path-exclude=/usr/share/info/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' \
+    --dpkgopt='path-exclude=/usr/share/doc/*' \
+    --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+    --skip=essential/unlink \
+    --setup-hook="mkdir -p \"\$1/var/cache/apt/archives\"" \
+    --setup-hook="sync-in '$DEBS' /var/cache/apt/archives" \
+    --essential-hook="'$HERE/build.sh' --hook essential '$NAME' \"\$1\"" \
+    --customize-hook="sync-out /var/cache/apt/archives '$DEBS'" \
+    --customize-hook="rm -f \"\$1\"/var/cache/apt/archives/*.deb \"\$1\"/var/cache/apt/archives/partial/*.deb" \
+    --customize-hook="'$HERE/build.sh' --hook customize '$NAME' \"\$1\"" \
+    "$SUITE" "$out" "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" "deb $SECURITY_MIRROR $SUITE-security main" >&2
+}
+
+# system_user ROOT NAME UID [HOME]: a system user and its group with a fixed id, created before the
+# packages whose scripts would otherwise give it the next free one
+system_user() {
+  local root="$1" name="$2" id="$3" home="${4:-/nonexistent}"
+  grep -q "^$name:" "$root/etc/group" || echo "$name:x:$id:" >>"$root/etc/group"
+  grep -q "^$name:" "$root/etc/passwd" || echo "$name:x:$id:$id:$name:$home:/usr/sbin/nologin" >>"$root/etc/passwd"
+  if [ -f "$root/etc/shadow" ]; then grep -q "^$name:" "$root/etc/shadow" || echo "$name:*:0:0:99999:7:::" >>"$root/etc/shadow"; fi
+  if [ -f "$root/etc/gshadow" ]; then grep -q "^$name:" "$root/etc/gshadow" || echo "$name:!::" >>"$root/etc/gshadow"; fi
+}
+
+# install_files ROOT: the image's own files (images/<name>/rootfs/ and images/lib/), executable
+# where they are scripts
+install_files() {
+  local root="$1"
+  if [ -d "$HERE/$NAME/rootfs" ]; then cp -a --no-preserve=ownership "$HERE/$NAME/rootfs/." "$root/"; fi
+  if [ -d "$HERE/lib" ]; then
+    mkdir -p "$root/usr/local/lib/cdk8s-stateful"
+    cp --no-preserve=ownership "$HERE/lib/"* "$root/usr/local/lib/cdk8s-stateful/"
+  fi
+}
+
+# the recipe's defaults; images/<name>/recipe.sh sets CONFIG (the image's runtime config as JSON)
+# and either PACKAGES (a Debian image) or a `layer OUT` function (anything else)
+load_recipe() {
+  NAME="$1"
+  CONFIG=''
+  PACKAGES=()
+  unset -f layer essential customize
+  [ -f "$HERE/$NAME/recipe.sh" ] || die "no image '$NAME' (images/$NAME/recipe.sh is missing); images: $(names | tr '\n' ' ')"
+  # shellcheck source=/dev/null
+  . "$HERE/$NAME/recipe.sh"
+  [ -n "$CONFIG" ] || die "images/$NAME/recipe.sh sets no CONFIG"
+  REFERENCE="$(field "$NAME" image)"
+  [ -n "$REFERENCE" ] || die "images/versions.json gives '$NAME' no image reference"
+}
+
+build_one() {
+  load_recipe "$1"
+  local hash stamp="$OUT/$NAME.recipe" archive="$OUT/$NAME.tar" work start
+  hash="$(recipe_hash "$NAME")"
+  if [ -f "$archive" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
+    log "$NAME: $REFERENCE is up to date ($archive)"
+    return 0
+  fi
+  start=$SECONDS
+  log "$NAME: building $REFERENCE"
+  work="$(mktemp -d "$OUT/.build-$NAME.XXXXXX")"
+  # shellcheck disable=SC2064 # expand now: the trap outlives this function's locals
+  trap "rm -rf '$work'" EXIT
+  if declare -F layer >/dev/null; then
+    layer "$work/layer.tar"
+  else
+    [ "${#PACKAGES[@]}" -gt 0 ] || die "images/$NAME/recipe.sh sets neither PACKAGES nor a layer function"
+    local -a include=("${PACKAGES[@]}")
+    local pin
+    while read -r pin; do [ -n "$pin" ] && include+=("$pin"); done < <(pins "$NAME")
+    debian_layer "$work/layer.tar" "${include[@]}"
+  fi
+  python3 "$HERE/oci.py" "$work/layer.tar" "$REFERENCE" "$CONFIG" "$archive" >/dev/null
+  echo "$hash" >"$stamp"
+  rm -rf "$work"
+  trap - EXIT
+  log "$NAME: built $REFERENCE in $((SECONDS - start))s ($(du -h "$archive" | cut -f1))"
+}
+
+case "${1:-}" in
+  --tags) cat "$VERSIONS"; exit 0 ;;
+  --list) names; exit 0 ;;
+  --hook)
+    # called back by mmdebstrap: --hook essential|customize NAME ROOT
+    load_recipe "$3"
+    if [ "$2" = customize ]; then install_files "$4"; fi
+    if declare -F "$2" >/dev/null; then "$2" "$4"; fi
+    exit 0
+    ;;
+  -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -*) die "unknown option $1 (see images/build.sh --help)" ;;
+esac
+
+for tool in python3 sha256sum tar; do
+  command -v "$tool" >/dev/null || die "$tool is missing (apt-get install python3 coreutils tar)"
+done
+mkdir -p "$OUT"
+exec 9>"$OUT/.lock"
+flock 9 || die "cannot lock $OUT/.lock"
+if [ "$#" -eq 0 ]; then
+  mapfile -t selected < <(names)
+else
+  selected=("$@")
+fi
+for name in "${selected[@]}"; do
+  build_one "$name"
+done
+echo "$OUT"

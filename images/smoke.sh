@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Runs the test images for real, before any cluster: builds them (images/build.sh), imports them
+# into a private containerd (images/ctr.sh, under CTR_DIR=/tmp/ctr-images) and runs each as a
+# restricted pod would run it (non-root uid, read-only root filesystem, no capabilities, seccomp,
+# only the preset's volumes writable), checking that the server starts and serves.
+#
+#   images/smoke.sh [name ...]     every image, or the named ones
+#
+# Each image's check is images/smoke/<name>.sh. Fails with the reason when containers cannot run
+# here (no containerd, no runc, no overlayfs, ...): never a silent skip.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+RUN_ID="smoke-$$"
+WORK="${SMOKE_DIR:-/tmp/ctr-images/work}/$RUN_ID"
+
+say() { printf '[smoke] %s\n' "$*" >&2; }
+fail() { printf '[smoke] FAIL: %s\n' "$*" >&2; exit 1; }
+
+# shellcheck source=ctr.sh
+. "$HERE/ctr.sh"
+
+[ "$(id -u)" = 0 ] || fail "run as root: the smoke test starts its own containerd"
+if [ "$#" -eq 0 ]; then mapfile -t NAMES < <("$HERE/build.sh" --list); else NAMES=("$@"); fi
+IMAGES_OUT="$("$HERE/build.sh" "${NAMES[@]}" | tail -n 1)"
+
+cleanup() {
+  local id
+  if [ -f "$WORK/containers" ]; then
+    while read -r id; do ctr_rm "$id"; done <"$WORK/containers"
+  fi
+  ctr_down
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+ctr_up
+mkdir -p "$WORK"
+
+
+# run ID UID GID NAME [ctr_run options] -- [args]: a restricted container, removed at exit
+run() {
+  local id="$RUN_ID-$1"
+  echo "$id" >>"$WORK/containers"
+  shift
+  ctr_run "$id" "$@"
+}
+
+# logs ID: the container's output so far
+logs() { cat "$CTR_DIR/$RUN_ID-$1.log" 2>/dev/null || true; }
+
+# status ID: RUNNING, STOPPED, ...
+status() { c tasks ls 2>/dev/null | awk -v id="$RUN_ID-$1" '$1 == id { print $3 }'; }
+
+# is_status ID STATUS
+is_status() { [ "$(status "$1")" = "$2" ]; }
+
+# inside ID CMD...: runs CMD in the running container (as its user), prints its output
+inside() {
+  local id="$RUN_ID-$1"
+  shift
+  c tasks exec --exec-id "x$RANDOM$RANDOM" "$id" "$@"
+}
+
+# wait_for SECONDS CMD...: retries CMD (a command or a function) once a second until it succeeds
+wait_for() {
+  local seconds="$1" i
+  shift
+  for ((i = 0; i < seconds; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 1
+  done
+  return 1
+}
+
+# data_dir NAME UID GID: a fresh host directory for a volume, owned as fsGroup would make it
+data_dir() {
+  local dir="$WORK/$1"
+  mkdir -p "$dir"
+  chown "$2:$3" "$dir"
+  chmod 2770 "$dir"
+  echo "$dir"
+}
+
+
+failed=()
+for name in "${NAMES[@]}"; do
+  [ -f "$HERE/smoke/$name.sh" ] || fail "no smoke test for '$name' (images/smoke/$name.sh)"
+  ctr_import "$name"
+  say "$name: $(archive_ref "$IMAGES_OUT/$name.tar")"
+  start=$SECONDS
+  if ( set -euo pipefail; . "$HERE/smoke/$name.sh" ); then
+    say "$name: ok ($((SECONDS - start))s)"
+  else
+    say "$name: FAILED"
+    failed+=("$name")
+  fi
+done
+[ "${#failed[@]}" -eq 0 ] || fail "images that did not work: ${failed[*]} (see the output above)"
+say "all passed: ${NAMES[*]}"
