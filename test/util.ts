@@ -37,7 +37,17 @@ export function json(obj: ApiObject): any {
   return obj.toJson();
 }
 
-const SCHEMA = path.join(__dirname, '..', '..', 'shared', 'k8s-schemas', 'v1.27.0', '_definitions.json');
+/** The official 1.27 definitions, kept in the repository (`schemas/`); works from `test/` and from `out/test/`. */
+const SCHEMA = schemaPath('v1.27.0', '_definitions.json');
+
+/** A file under the repository's `schemas/` directory, found by walking up from here. */
+export function schemaPath(...parts: string[]): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'schemas', ...parts);
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`schemas/${parts.join('/')} not found above ${__dirname}: it is part of the repository`);
+  }
+}
 
 let validators: Map<string, ValidateFunction> | undefined;
 
