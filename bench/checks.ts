@@ -120,7 +120,7 @@ function pool(v: number): NfsPersistentVolumePool {
   const p = new NfsPersistentVolumePool(chart, 'big', { server: '10.0.0.10', basePath: '/exports', volumes: v, capacity: Size.gibibytes(10) });
   for (let start = 0, set = 0; start < v; start += 1000, set++) {
     p.addClaims({
-      owner: p, claimTemplateName: 'data', statefulSetName: `db-${set}`, namespace: 'bench', startOrdinal: 0,
+      owner: p, claimTemplateName: 'data', statefulSetName: `db-${set}`, namespaceName: 'bench', startOrdinal: 0,
       replicas: Math.min(1000, v - start), request: Size.gibibytes(10), accessModes: [AccessMode.READ_WRITE_ONCE],
       storageClassName: p.storageClassName, selector: p.selectorLabels,
     });

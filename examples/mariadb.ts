@@ -6,7 +6,7 @@
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { CREDENTIALS_PATH, DatabaseEngine, HealthProbe, StatefulDatabase } from '../lib';
+import { DatabaseEngine, HealthProbe, StatefulDatabase } from '../lib';
 import { restrictedNamespace } from './namespace';
 
 export class MariaDb extends Chart {
@@ -16,7 +16,7 @@ export class MariaDb extends Chart {
 
     // mounted read-only at /run/secrets/db/<key>; the image reads each *_FILE at start
     const secret = kplus.Secret.fromSecretName(this, 'Credentials', 'mariadb-credentials');
-    const file = (key: string) => kplus.EnvValue.fromValue(`${CREDENTIALS_PATH}/${key}`);
+    const file = (key: string) => kplus.EnvValue.fromValue(`${StatefulDatabase.CREDENTIALS_PATH}/${key}`);
 
     new StatefulDatabase(this, 'mariadb', {
       engine: DatabaseEngine.custom({

@@ -1,6 +1,5 @@
-import { Chart } from 'cdk8s';
+import { Chart, JsonPatch } from 'cdk8s';
 import * as k8s from '../imports/k8s';
-import { makeClusterScoped } from '../lib';
 
 /**
  * The example's namespace, enforcing the Pod Security "restricted" profile, so that
@@ -16,5 +15,6 @@ export function restrictedNamespace(chart: Chart): void {
       },
     },
   });
-  makeClusterScoped(ns);
+  // a Namespace is cluster-scoped: drop the namespace cdk8s gives every object of a namespaced chart
+  ns.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
 }

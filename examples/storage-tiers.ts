@@ -2,7 +2,7 @@
 import { App, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { CREDENTIALS_PATH, DatabaseEngine, HealthProbe, StatefulDatabase, StorageClassFast, StorageClassSlow, StorageProvider } from '../lib';
+import { DatabaseEngine, HealthProbe, StatefulDatabase, StorageClassFast, StorageClassSlow, StorageProvider } from '../lib';
 import { restrictedNamespace } from './namespace';
 
 export class StorageTiers extends Chart {
@@ -28,7 +28,7 @@ export class StorageTiers extends Chart {
       }),
       env: {
         PGDATA: kplus.EnvValue.fromValue('/var/lib/postgresql/data/pgdata'),
-        POSTGRES_PASSWORD_FILE: kplus.EnvValue.fromValue(`${CREDENTIALS_PATH}/password`),
+        POSTGRES_PASSWORD_FILE: kplus.EnvValue.fromValue(`${StatefulDatabase.CREDENTIALS_PATH}/password`),
       },
       credentials: { secret },
       scratchVolumes: [{ name: 'run' }],

@@ -5,6 +5,14 @@ import { IConstruct } from 'constructs';
  *
  * Every message names the construct (its kind and construct path), says what is wrong, the value
  * received, and how to fix it, so a failed `cdk8s synth` points straight at the line to change.
+ *
+ * TypeScript and JavaScript catch it by type (`err instanceof StatefulConfigError`). jsii cannot
+ * model a subclass of `Error`, so the class is left out of the other languages' bindings: there
+ * the error arrives as the runtime's own error type (Python: `RuntimeError`, Java:
+ * `JsiiError`, Go: a panic) carrying the same full message, which starts with the construct kind
+ * and path.
+ *
+ * @jsii ignore
  */
 export class StatefulConfigError extends Error {
   /** The construct path of the construct whose input is wrong. */
@@ -17,7 +25,10 @@ export class StatefulConfigError extends Error {
   }
 }
 
-/** Formats a received value for an error message: strings quoted, objects as JSON. */
+/**
+ * Formats a received value for an error message: strings quoted, objects as JSON.
+ * Internal: not exported from the package.
+ */
 export function show(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (value === undefined) return 'undefined';

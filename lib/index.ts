@@ -1,8 +1,9 @@
-export * from './errors';
-export * from './storage/common';
+export { StatefulConfigError } from './errors';
+export { AccessMode, ReclaimPolicy, VolumeBindingMode } from './storage/common';
 export * from './storage/storage-class';
 export * from './storage/nfs-pool';
-export * from './network/headless-service';
+export { HeadlessService } from './network/headless-service';
+export type { HeadlessServiceProps, IHeadlessService, NamedServicePort } from './network/headless-service';
 export * from './network/connections';
 export * from './database/probe';
 export * from './database/engine';

@@ -63,7 +63,8 @@ export class Check {
 
   /** A positive size in whole KiB (what a quantity needs), or the construct's error. */
   public sizeKib(what: string, size: Size): number {
-    if (!(size instanceof Size)) this.fail(`${what} must be a Size, got ${show(size)}. Fix: e.g. Size.gibibytes(1).`);
+    // what Size promises, not its class: a Size of another copy of cdk8s is welcome
+    if (typeof (size as any)?.toKibibytes !== 'function' || typeof (size as any)?.asString !== 'function') this.fail(`${what} must be a Size, got ${show(size)}. Fix: e.g. Size.gibibytes(1).`);
     let kib: number;
     try {
       kib = size.toKibibytes();
@@ -77,7 +78,7 @@ export class Check {
 
   /** A duration in whole seconds within [0, max], as probes and grace periods take. */
   public seconds(what: string, duration: Duration, max: number): number {
-    if (!(duration instanceof Duration)) this.fail(`${what} must be a Duration, got ${show(duration)}. Fix: e.g. Duration.seconds(30).`);
+    if (typeof (duration as any)?.toSeconds !== 'function' || typeof (duration as any)?.toMilliseconds !== 'function') this.fail(`${what} must be a Duration, got ${show(duration)}. Fix: e.g. Duration.seconds(30).`);
     let seconds: number;
     try {
       seconds = duration.toSeconds();

@@ -1,8 +1,9 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  AccessMode, AntiAffinity, ClaimRetention, DatabaseEngine, HeadlessService, HealthProbe, NfsPersistentVolumePool,
-  PodManagementPolicy, ReclaimPolicy, StatefulDatabase, StorageClass, StorageClassFast, StorageProvider, UpdateStrategy,
+  AccessMode, AntiAffinity, ClaimRetention, DatabaseEngine, HeadlessService, HealthProbe,
+  NfsPersistentVolumePool, ReclaimPolicy, StatefulDatabase, StorageClass, StorageClassFast,
+  StorageProvider, UpdateStrategy,
 } from '../lib';
 import { chart } from './util';
 
@@ -97,7 +98,7 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'a Delete pool', build: () => pool({ reclaimPolicy: ReclaimPolicy.DELETE }) },
   { what: 'an unknown reclaim policy on a StorageClass', build: () => new StorageClass(chart(), 'x', { provisioner: 'p', reclaimPolicy: 'Archive' as any }) },
   { what: 'an unknown claim retention', build: () => db({ claimRetentionWhenScaled: 'Keep' as ClaimRetention }) },
-  { what: 'an unknown pod management policy', build: () => db({ podManagementPolicy: 'Sequential' as PodManagementPolicy }) },
+  { what: 'an unknown pod management policy', build: () => db({ podManagementPolicy: 'Sequential' as kplus.PodManagementPolicy }) },
   { what: 'an unknown anti-affinity', build: () => db({ antiAffinity: 'soft' as AntiAffinity }) },
   { what: 'maxUnavailable 0, which blocks every drain', build: () => db({ replicas: 3, maxUnavailable: 0 }) },
   { what: 'maxUnavailable above the replica count', build: () => db({ replicas: 3, maxUnavailable: 4 }) },

@@ -147,7 +147,7 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
   "a literal API token in an init container":
     "StatefulDatabase 'test/db': init container 'init' sets 'API_TOKEN' to a literal value: a credential would be written into the YAML in plain text. Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), pass credentials: { secret } and read the file: e.g. API_TOKEN_FILE=/run/secrets/db/<key>.",
   "an env value that is not an EnvValue":
-    "StatefulDatabase 'test/db': the database container sets 'MODE' to \"primary\", which is not an EnvValue. Fix: use EnvValue.fromValue('\u2026'), or for a credential a *_FILE variable under CREDENTIALS_PATH.",
+    "StatefulDatabase 'test/db': the database container sets 'MODE' to \"primary\", which is not an EnvValue. Fix: use EnvValue.fromValue('\u2026'), or for a credential a *_FILE variable under StatefulDatabase.CREDENTIALS_PATH.",
   "an NFS server with a space":
     "NfsPersistentVolumePool 'test/pool': server must be a host name or IP address, got 'nfs server'. Fix: e.g. server: 'nfs.example.com'.",
   "a missing NFS server":

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  CREDENTIALS_PATH, DatabaseEngine, MariaDbVersion, MysqlVersion, PodManagementPolicy, PostgresVersion, RedisVersion, StatefulConfigError,
+  DatabaseEngine, MariaDbVersion, MysqlVersion, PostgresVersion, RedisVersion, StatefulConfigError,
   StatefulDatabase, StatefulDatabaseProps, ZooKeeperVersion,
 } from '../lib';
 import { chart, find, schemaErrors, synth } from './util';
@@ -45,7 +45,7 @@ const secretKeys: { [preset: string]: string[] } = {
 function keysRead(pod: any): string[] {
   const keys = new Set<string>();
   for (const c of containers(pod)) {
-    for (const e of c.env ?? []) if (/_FILE$/.test(e.name)) keys.add(e.value.slice(`${CREDENTIALS_PATH}/`.length));
+    for (const e of c.env ?? []) if (/_FILE$/.test(e.name)) keys.add(e.value.slice(`${StatefulDatabase.CREDENTIALS_PATH}/`.length));
   }
   return [...keys].sort();
 }
@@ -93,7 +93,7 @@ describe('engine presets', () => {
 
   test.each(presets)('%s: passwords only as files of the mounted Secret: no secretKeyRef, *_FILE variables under /run/secrets/db', (preset, engine) => {
     const { m, pod } = build(engine());
-    expect(CREDENTIALS_PATH).toBe('/run/secrets/db');
+    expect(StatefulDatabase.CREDENTIALS_PATH).toBe('/run/secrets/db');
     expect(JSON.stringify(m)).not.toContain('secretKeyRef');
     for (const c of containers(pod)) {
       for (const e of c.env ?? []) {
@@ -309,7 +309,7 @@ describe('DatabaseEngine.zookeeper', () => {
   });
 
   test('podManagementPolicy given by the user wins over the engine default', () => {
-    const { sts } = build(DatabaseEngine.zookeeper(), { podManagementPolicy: PodManagementPolicy.ORDERED_READY });
+    const { sts } = build(DatabaseEngine.zookeeper(), { podManagementPolicy: kplus.PodManagementPolicy.ORDERED_READY });
     expect(sts.spec.podManagementPolicy).toBe('OrderedReady');
   });
 });

@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
-import { HeadlessService, Protocol } from '../lib';
+import * as kplus from 'cdk8s-plus-27';
+import { HeadlessService } from '../lib';
 import { chart, find, synth } from './util';
 
 const props = { selector: { 'app.kubernetes.io/instance': 'db' }, ports: [{ name: 'mysql', port: 3306 }], statefulSetName: 'db' };
@@ -32,7 +33,7 @@ describe('HeadlessService', () => {
 
   test('props: publishNotReadyAddresses off, target port and protocol', () => {
     const c = chart();
-    new HeadlessService(c, 'h', { ...props, publishNotReadyAddresses: false, ports: [{ name: 'dns', port: 53, targetPort: 5353, protocol: Protocol.UDP }] });
+    new HeadlessService(c, 'h', { ...props, publishNotReadyAddresses: false, ports: [{ name: 'dns', port: 53, targetPort: 5353, protocol: kplus.Protocol.UDP }] });
     expect(find(synth(c), 'Service').spec).toMatchObject({ publishNotReadyAddresses: false, ports: [{ name: 'dns', port: 53, targetPort: 5353, protocol: 'UDP' }] });
   });
 

@@ -10,7 +10,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-27';
-import { CREDENTIALS_PATH, DatabaseCredentials, DatabaseEngine, StatefulDatabase, StatefulDatabaseProps } from '../lib';
+import { DatabaseCredentials, DatabaseEngine, StatefulDatabase, StatefulDatabaseProps } from '../lib';
 import { chart, find, synth } from './util';
 
 const SECRETS: { [key: string]: string } = {
@@ -65,7 +65,7 @@ function root(p: Pod, stubs: { [name: string]: string } = {}, secrets: { [key: s
  */
 function writeSecret(r: string, p: Pod, secrets: { [key: string]: string }) {
   const mount = p.spec.containers[0].volumeMounts.find((m: any) => m.name === 'credentials');
-  expect(mount).toEqual({ name: 'credentials', mountPath: CREDENTIALS_PATH, readOnly: true });
+  expect(mount).toEqual({ name: 'credentials', mountPath: StatefulDatabase.CREDENTIALS_PATH, readOnly: true });
   const dir = path.join(r, mount.mountPath);
   const version = path.join(dir, '..2025_01_01_00_00_00.000000001');
   fs.mkdirSync(version, { recursive: true });
@@ -77,7 +77,7 @@ function writeSecret(r: string, p: Pod, secrets: { [key: string]: string }) {
 }
 
 /** Removes a key from the mounted Secret, as a Secret without that key is mounted. */
-const removeSecret = (r: string, key: string) => fs.rmSync(path.join(r, CREDENTIALS_PATH, key));
+const removeSecret = (r: string, key: string) => fs.rmSync(path.join(r, StatefulDatabase.CREDENTIALS_PATH, key));
 
 interface RunOptions {
   /** The pod's ordinal. */
@@ -173,7 +173,7 @@ describe('a missing key of the credentials Secret', () => {
     removeSecret(r, key);
     const res = run(p, r, container, { ordinal });
     expect(res.status).toBe(1);
-    expect(res.stderr).toContain(`ERROR: ${fileVar} names ${r}${CREDENTIALS_PATH}/${key}, which does not exist: the credentials Secret has no key '${key}'. Fix: add the key to the Secret`);
+    expect(res.stderr).toContain(`ERROR: ${fileVar} names ${r}${StatefulDatabase.CREDENTIALS_PATH}/${key}, which does not exist: the credentials Secret has no key '${key}'. Fix: add the key to the Secret`);
     expect(calls(r)).toBe('');
     for (const written of ['etc/redis/redis.conf', 'var/run/postgresql/.pgpass', 'var/lib/mysql/data.recipient']) expect(fs.existsSync(path.join(r, written))).toBe(false);
   });
@@ -188,7 +188,7 @@ describe('a missing key of the credentials Secret', () => {
     removeSecret(r, key);
     const res = spawnSync('bash', [`${r}/opt/cdk8s-stateful/${script}`], { env: containerEnv(p, p.spec.containers[0], r, { ordinal: 0 }), encoding: 'utf-8' });
     expect(res.status).toBe(1);
-    expect(res.stderr).toContain(`ERROR: ${fileVar} names ${r}${CREDENTIALS_PATH}/${key}, which does not exist`);
+    expect(res.stderr).toContain(`ERROR: ${fileVar} names ${r}${StatefulDatabase.CREDENTIALS_PATH}/${key}, which does not exist`);
     expect(calls(r)).toBe('');
   });
 
@@ -231,7 +231,7 @@ describe('common.sh', () => {
   });
 
   describe('read_secret', () => {
-    const secretPath = (r: string, key: string) => path.join(r, CREDENTIALS_PATH, key);
+    const secretPath = (r: string, key: string) => path.join(r, StatefulDatabase.CREDENTIALS_PATH, key);
 
     test('sets NAME from the file NAME_FILE names, through the kubelet\'s symlinks, without exporting it', () => {
       const r = root(p, {}, { 'pw': 'a "b" $c `d` \\e\n', 'two-lines': 'one\ntwo\n\n' });
@@ -261,7 +261,7 @@ describe('common.sh', () => {
 
     (process.getuid?.() === 0 ? test.skip : test)('fails clearly when the file is not readable (not as root)', () => {
       const r = root(p, {}, { pw: 'x' });
-      fs.chmodSync(path.join(r, CREDENTIALS_PATH, fs.readlinkSync(path.join(r, CREDENTIALS_PATH, '..data')), 'pw'), 0o000);
+      fs.chmodSync(path.join(r, StatefulDatabase.CREDENTIALS_PATH, fs.readlinkSync(path.join(r, StatefulDatabase.CREDENTIALS_PATH, '..data')), 'pw'), 0o000);
       const res = helper(r, 'read_secret PW', { PW_FILE: secretPath(r, 'pw') });
       expect(res.status).toBe(1);
       expect(res.stderr).toMatch(/cannot read as a file. Fix: keep the pod's fsGroup/);

@@ -2,7 +2,7 @@ import { ApiObject, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  AccessMode, AntiAffinity, ClaimRetention, CREDENTIALS_PATH, DatabaseEngine, HealthProbe, PodManagementPolicy, StatefulDatabase,
+  AccessMode, AntiAffinity, ClaimRetention, DatabaseEngine, HealthProbe, StatefulDatabase,
   StatefulConfigError, StorageClass, StorageClassFast, StorageProvider, UpdateStrategy,
 } from '../lib';
 import { chart, find, synth } from './util';
@@ -81,7 +81,7 @@ describe('StatefulDatabase', () => {
 
   test('props: replicas, start ordinal, policies, partition, retention by explicit opt-in, anti-affinity', () => {
     const sts = find(build({
-      replicas: 3, startOrdinal: 1, podManagementPolicy: PodManagementPolicy.PARALLEL,
+      replicas: 3, startOrdinal: 1, podManagementPolicy: kplus.PodManagementPolicy.PARALLEL,
       updateStrategy: UpdateStrategy.rollingUpdate({ partition: 2 }),
       claimRetentionWhenDeleted: ClaimRetention.DELETE, claimRetentionWhenScaled: ClaimRetention.RETAIN,
       antiAffinity: AntiAffinity.REQUIRED, terminationGracePeriod: Duration.seconds(120),
@@ -145,7 +145,7 @@ describe('StatefulDatabase', () => {
     new StatefulDatabase(c, 'orders', {
       engine,
       credentials: { secret },
-      env: { POSTGRES_PASSWORD_FILE: kplus.EnvValue.fromValue(`${CREDENTIALS_PATH}/root-password`) },
+      env: { POSTGRES_PASSWORD_FILE: kplus.EnvValue.fromValue(`${StatefulDatabase.CREDENTIALS_PATH}/root-password`) },
       initContainers: [{ name: 'init', image: 'busybox:1.36.1' }],
     });
     const pod = find(synth(c), 'StatefulSet').spec.template.spec;

@@ -26,8 +26,11 @@ export interface DatabasePort {
   readonly peer?: boolean;
 }
 
-/** A volume mount of a container, by volume name. */
-export interface VolumeMount {
+/**
+ * A volume mount of a container, by volume name (cdk8s-plus's `VolumeMount` takes a `Volume`
+ * object instead: here volumes are the database's claim templates and scratch volumes, known by name).
+ */
+export interface NamedVolumeMount {
   /** The volume: a claim template, a scratch volume, or `tmp`. */
   readonly volume: string;
   /** Where to mount it. */
@@ -59,7 +62,7 @@ export interface InitContainer {
   readonly args?: string[];
   /**
    * Environment variables. Never a password: pass `credentials` on the database and point a
-   * `*_FILE` variable at `CREDENTIALS_PATH/<key>`.
+   * `*_FILE` variable at `StatefulDatabase.CREDENTIALS_PATH/<key>`.
    * @default - none
    */
   readonly env?: { [name: string]: kplus.EnvValue };
@@ -67,7 +70,7 @@ export interface InitContainer {
    * Volumes it mounts, by name; they must exist on the database.
    * @default - none (only `/tmp`)
    */
-  readonly mounts?: VolumeMount[];
+  readonly mounts?: NamedVolumeMount[];
 }
 
 /** Options of {@link DatabaseEngine.custom}. */
@@ -163,7 +166,7 @@ export interface EngineBinding {
   /** `emptyDir` volumes the engine's containers share. */
   readonly scratchVolumes?: string[];
   /** Mounts of the database container beside the data claim. */
-  readonly mounts?: VolumeMount[];
+  readonly mounts?: NamedVolumeMount[];
   /** Files of a ConfigMap mounted at `/opt/cdk8s-stateful` in every container (scripts). */
   readonly files?: { [name: string]: string };
   /** Overrides the engine's command. */
@@ -220,8 +223,20 @@ export interface EngineDefinition extends CustomEngineOptions {
    * @default false
    */
   readonly parallelStart?: boolean;
-  /** Contributes env, init containers and files once the database's shape is known. */
-  readonly bind?: (context: EngineContext) => EngineBinding;
+  /**
+   * Contributes env, init containers and files once the database's shape is known.
+   * @default - nothing beyond the definition
+   */
+  readonly binder?: IEngineBinder;
+}
+
+/**
+ * What an engine adds to the pod once the database's shape (name, replicas, peers, credentials)
+ * is known. Implement it for an engine of your own and pass it as `EngineDefinition.binder`.
+ */
+export interface IEngineBinder {
+  /** Returns what the engine adds to a database of this shape; throws on a shape it cannot run. */
+  bind(context: EngineContext): EngineBinding;
 }
 
 /**
@@ -353,6 +368,6 @@ export class DatabaseEngine {
 
   /** What the engine adds to a database of this shape. */
   public bind(context: EngineContext): EngineBinding {
-    return this.definition.bind?.(context) ?? {};
+    return this.definition.binder?.bind(context) ?? {};
   }
 }

@@ -4,13 +4,13 @@ import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { kube } from '../render';
 import { Connections } from '../network/connections';
-import { HeadlessService, Protocol, renderServicePorts } from '../network/headless-service';
+import { HeadlessService, renderServicePorts } from '../network/headless-service';
 import { AccessMode } from '../storage/common';
 import { IPersistentVolumePool } from '../storage/nfs-pool';
 import { IStorageClass } from '../storage/storage-class';
 import { show } from '../errors';
 import { Check } from '../validate';
-import { DatabaseCredentials, DatabaseEngine, DatabasePort, EngineBinding, InitContainer, VolumeMount } from './engine';
+import { DatabaseCredentials, DatabaseEngine, DatabasePort, EngineBinding, InitContainer, NamedVolumeMount } from './engine';
 import { HealthProbe } from './probe';
 
 /** A per-replica claim template (`volumeClaimTemplates`). */
@@ -56,14 +56,6 @@ export interface ScratchVolume {
    * @default - no limit but the node's
    */
   readonly sizeLimit?: Size;
-}
-
-/** How pods are created and deleted. */
-export enum PodManagementPolicy {
-  /** Pod n+1 starts only when pod n is Running and Ready; scale-down goes from the top. */
-  ORDERED_READY = 'OrderedReady',
-  /** All pods start and stop at once. Updates still go one at a time. */
-  PARALLEL = 'Parallel',
 }
 
 /** What happens to the claims when the set is deleted or scaled down. */
@@ -158,7 +150,7 @@ export interface StatefulDatabaseProps {
    * Mounts of scratch volumes in the database container.
    * @default - none
    */
-  readonly mounts?: VolumeMount[];
+  readonly mounts?: NamedVolumeMount[];
   /**
    * Init containers, run in order after the engine's, before the database starts.
    * @default - none
@@ -188,9 +180,12 @@ export interface StatefulDatabaseProps {
    */
   readonly livenessProbe?: HealthProbe;
   /**
-   * @default PodManagementPolicy.ORDERED_READY
+   * How pods are created and deleted (cdk8s-plus's enum): `ORDERED_READY` starts pod n+1 only
+   * when pod n is Running and Ready and scales down from the top; `PARALLEL` starts and stops
+   * them all at once (updates still go one at a time).
+   * @default - kplus.PodManagementPolicy.ORDERED_READY, or PARALLEL for engines whose members must start together
    */
-  readonly podManagementPolicy?: PodManagementPolicy;
+  readonly podManagementPolicy?: kplus.PodManagementPolicy;
   /**
    * @default UpdateStrategy.rollingUpdate()
    */
@@ -244,13 +239,8 @@ export interface StatefulDatabaseProps {
 
 const SCRIPTS_PATH = '/opt/cdk8s-stateful';
 
-/**
- * Where the credentials Secret is mounted, read-only, in every container: `<path>/<key>`.
- * The official images read their passwords from such files (`MARIADB_ROOT_PASSWORD_FILE`,
- * `POSTGRES_PASSWORD_FILE`, ...), which keeps them out of the environment, where they would leak
- * into process listings and crash reports.
- */
-export const CREDENTIALS_PATH = '/run/secrets/db';
+/** See {@link StatefulDatabase.CREDENTIALS_PATH}. */
+const CREDENTIALS_PATH = '/run/secrets/db';
 const SECRET_LIKE = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
 
 /**
@@ -267,8 +257,19 @@ const SECRET_LIKE = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?
  * });
  * db.podDnsName(0); // web-0.web-headless.default.svc.cluster.local
  * ```
+ *
+ * It is a cdk8s-plus pod selector and network-policy peer (its members, in its namespace):
+ * `deployment.connections.allowTo(db)`, `new kplus.NetworkPolicy(chart, 'np', { selector: db })`.
  */
-export class StatefulDatabase extends Construct {
+export class StatefulDatabase extends Construct implements kplus.IPodSelector, kplus.INetworkPolicyPeer {
+  /**
+   * Where the credentials Secret is mounted, read-only, in every container: `<path>/<key>`.
+   * The official images read their passwords from such files (`MARIADB_ROOT_PASSWORD_FILE`,
+   * `POSTGRES_PASSWORD_FILE`, ...), which keeps them out of the environment, where they would leak
+   * into process listings and crash reports.
+   */
+  public static readonly CREDENTIALS_PATH: string = CREDENTIALS_PATH;
+
   /** The StatefulSet's name. */
   public readonly name: string;
   /** Replica count. */
@@ -294,7 +295,7 @@ export class StatefulDatabase extends Construct {
   /** Names of the claim templates, data first. */
   public readonly claimTemplateNames: string[];
   /** The namespace (the chart's, or `default`). */
-  public readonly namespace: string;
+  public readonly namespaceName: string;
   /** Who may connect: `db.connections.allowFrom(workload)`. Undefined with `networkPolicy: false`. */
   public readonly connections?: Connections;
 
@@ -310,7 +311,7 @@ export class StatefulDatabase extends Construct {
     this.name = check.dnsLabel('name', props.name ?? id, 52);
     this.replicas = check.integer('replicas', props.replicas ?? engine.defaultReplicas, 0, 1000, 'use 1 or more replicas (0 only to pause the set)');
     this.startOrdinal = check.integer('startOrdinal', props.startOrdinal ?? 0, 0, 1_000_000, 'use 0 unless you migrate ordinals');
-    this.namespace = Chart.of(this).namespace ?? 'default';
+    this.namespaceName = Chart.of(this).namespace ?? 'default';
     check.pinnedImage('engine image', engine.image);
     check.integer('engine runAsUser', engine.runAsUser, 1, 2147483647,
       "run as a non-root user: the restricted Pod Security profile refuses UID 0 (for an image that needs root, build a non-root variant)");
@@ -319,7 +320,7 @@ export class StatefulDatabase extends Construct {
 
     // ports: client ones on both Services, peer ones on the headless Service only
     if (check.list('engine ports', engine.ports).length === 0) check.fail('the engine has no ports. Fix: give the engine at least one port.');
-    const servicePorts = engine.ports.map((p) => ({ name: p.name, port: p.servicePort ?? p.port, targetPort: p.port, protocol: Protocol.TCP }));
+    const servicePorts = engine.ports.map((p) => ({ name: p.name, port: p.servicePort ?? p.port, targetPort: p.port, protocol: kplus.Protocol.TCP }));
     const clientPorts = servicePorts.filter((_, i) => !engine.ports[i].peer);
 
     this.headlessService = new HeadlessService(this, 'Headless', {
@@ -379,13 +380,13 @@ export class StatefulDatabase extends Construct {
     const duplicateVolume = volumeNames.find((n, i) => volumeNames.indexOf(n) !== i);
     if (duplicateVolume) check.fail(`volume name '${duplicateVolume}' is used twice. Fix: give every claim template and scratch volume its own name.`);
 
-    const withDefaults = (mounts: VolumeMount[]): VolumeMount[] => [
+    const withDefaults = (mounts: NamedVolumeMount[]): NamedVolumeMount[] => [
       ...mounts,
       { volume: 'tmp', path: '/tmp' },
       ...(this.scripts ? [{ volume: 'scripts', path: SCRIPTS_PATH, readOnly: true }] : []),
       ...(props.credentials ? [{ volume: 'credentials', path: CREDENTIALS_PATH, readOnly: true }] : []),
     ];
-    const renderMounts = (container: string, mounts: VolumeMount[]): k8s.VolumeMount[] => {
+    const renderMounts = (container: string, mounts: NamedVolumeMount[]): k8s.VolumeMount[] => {
       const paths = new Set<string>();
       return check.list(`mounts of container '${container}'`, mounts).map((m) => {
         if (!volumeNames.includes(m.volume)) {
@@ -457,8 +458,8 @@ export class StatefulDatabase extends Construct {
       if (!Object.values(ClaimRetention).includes(v)) check.fail(`${what} must be Retain or Delete, got ${show(v)}. Fix: use ClaimRetention.RETAIN.`);
       return v;
     };
-    const podManagementPolicy = props.podManagementPolicy ?? (engine.parallelStart ? PodManagementPolicy.PARALLEL : PodManagementPolicy.ORDERED_READY);
-    if (!Object.values(PodManagementPolicy).includes(podManagementPolicy)) {
+    const podManagementPolicy = props.podManagementPolicy ?? (engine.parallelStart ? kplus.PodManagementPolicy.PARALLEL : kplus.PodManagementPolicy.ORDERED_READY);
+    if (!Object.values(kplus.PodManagementPolicy).includes(podManagementPolicy)) {
       check.fail(`podManagementPolicy must be OrderedReady or Parallel, got ${show(podManagementPolicy)}. Fix: use PodManagementPolicy.ORDERED_READY.`);
     }
     const updateStrategy = props.updateStrategy ?? UpdateStrategy.rollingUpdate();
@@ -558,6 +559,25 @@ export class StatefulDatabase extends Construct {
     });
   }
 
+  /** The members for cdk8s-plus: their selector labels, in the database's namespace when the chart has one. */
+  public toPodSelectorConfig(): kplus.PodSelectorConfig {
+    const namespace = Chart.of(this).namespace;
+    return {
+      labelSelector: kplus.LabelSelector.of({ labels: this.selectorLabels }),
+      namespaces: namespace !== undefined ? { names: [namespace] } : undefined,
+    };
+  }
+
+  /** The members as a cdk8s-plus network-policy peer. */
+  public toNetworkPolicyPeerConfig(): kplus.NetworkPolicyPeerConfig {
+    return { podSelector: this.toPodSelectorConfig() };
+  }
+
+  /** The database itself: it selects its members. */
+  public toPodSelector(): kplus.IPodSelector | undefined {
+    return this;
+  }
+
   /** Records a synth-time warning: in `warnings` and as node metadata of type `warning`. */
   private warn(message: string): void {
     const text = `StatefulDatabase '${this.node.path}': ${message}`;
@@ -601,7 +621,7 @@ export class StatefulDatabase extends Construct {
         owner: this,
         claimTemplateName: name,
         statefulSetName: this.name,
-        namespace: this.namespace,
+        namespaceName: this.namespaceName,
         startOrdinal: this.startOrdinal,
         replicas: this.replicas,
         request: size,
@@ -626,8 +646,9 @@ function renderEnv(check: Check, where: string, env: { [name: string]: kplus.Env
   if (env === undefined || Object.keys(check.record(`env of ${where}`, env)).length === 0) return undefined;
   return Object.keys(env).sort().map((name) => {
     const value = env[name];
-    if (!(value instanceof kplus.EnvValue)) {
-      check.fail(`${where} sets '${name}' to ${JSON.stringify(value)}, which is not an EnvValue. Fix: use EnvValue.fromValue('…'), or for a credential a *_FILE variable under CREDENTIALS_PATH.`);
+    // what EnvValue promises, not its class: an EnvValue of another cdk8s-plus (e.g. -33) is welcome
+    if (value === null || typeof value !== 'object' || (value.value === undefined && value.valueFrom === undefined)) {
+      check.fail(`${where} sets '${name}' to ${JSON.stringify(value)}, which is not an EnvValue. Fix: use EnvValue.fromValue('…'), or for a credential a *_FILE variable under StatefulDatabase.CREDENTIALS_PATH.`);
     }
     if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) {
       check.fail(`${where} has an invalid environment variable name '${name}'. Fix: use letters, digits, '_', '-' and '.', not starting with a digit.`);
@@ -657,7 +678,7 @@ function validateProbe(check: Check, kind: string, probe: HealthProbe, ports: Da
 }
 
 function renderResources(r: kplus.ContainerResources | undefined): k8s.ResourceRequirements {
-  const q = (v: { amount: string } | Size | undefined) => (v === undefined ? undefined : k8s.Quantity.fromString(v instanceof Size ? v.asString() : v.amount));
+  const q = (v: { amount: string } | Size | undefined) => (v === undefined ? undefined : k8s.Quantity.fromString('asString' in v ? v.asString() : v.amount));
   const cpu = r?.cpu ?? { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) };
   const memory = r?.memory ?? { request: Size.mebibytes(512), limit: Size.gibibytes(1) };
   const eph = r?.ephemeralStorage ?? { request: Size.mebibytes(64), limit: Size.gibibytes(1) };

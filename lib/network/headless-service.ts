@@ -1,21 +1,15 @@
 import { ApiObject, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { kube } from '../render';
 import { Check } from '../validate';
 
-/** Transport protocol of a port. */
-export enum Protocol {
-  /** TCP, the default. */
-  TCP = 'TCP',
-  /** UDP, e.g. DNS. */
-  UDP = 'UDP',
-  /** SCTP. */
-  SCTP = 'SCTP',
-}
-
-/** A named port of a Service. */
-export interface ServicePort {
+/**
+ * A port of a Service, by name. Unlike cdk8s-plus's `ServicePort` the name is required (peers and
+ * SRV records find ports by name) and there is no `nodePort` (a headless Service has none).
+ */
+export interface NamedServicePort {
   /** The port's name (a DNS-1123 label of at most 15 characters), e.g. `mysql`. */
   readonly name: string;
   /** The port the Service exposes. */
@@ -26,9 +20,10 @@ export interface ServicePort {
    */
   readonly targetPort?: number;
   /**
-   * @default Protocol.TCP
+   * The protocol, cdk8s-plus's enum.
+   * @default kplus.Protocol.TCP
    */
-  readonly protocol?: Protocol;
+  readonly protocol?: kplus.Protocol;
 }
 
 /** A headless Service that gives each pod of a StatefulSet a stable DNS name. */
@@ -44,7 +39,7 @@ export interface HeadlessServiceProps {
   /** Labels of the pods the Service selects. */
   readonly selector: { [key: string]: string };
   /** The ports peers use. */
-  readonly ports: ServicePort[];
+  readonly ports: NamedServicePort[];
   /** The StatefulSet whose pods get DNS names; pod names are `<statefulSetName>-<ordinal>`. */
   readonly statefulSetName: string;
   /**
@@ -73,8 +68,8 @@ export interface HeadlessServiceProps {
  */
 export class HeadlessService extends Construct implements IHeadlessService {
   public readonly serviceName: string;
-  /** The namespace the DNS names are in. */
-  public readonly namespace: string;
+  /** The namespace the DNS names are in (the chart's, or `default`). */
+  public readonly namespaceName: string;
   /** The cluster DNS domain the names end in. */
   public readonly clusterDomain: string;
   /** The L1 Service; also reachable as `ApiObject.of(this)`. */
@@ -87,7 +82,7 @@ export class HeadlessService extends Construct implements IHeadlessService {
     this.serviceName = check.dnsLabel('name', props.name ?? id);
     this.statefulSetName = check.dnsLabel('statefulSetName', props.statefulSetName);
     this.clusterDomain = check.dnsSubdomain('clusterDomain', props.clusterDomain ?? 'cluster.local');
-    this.namespace = Chart.of(this).namespace ?? 'default';
+    this.namespaceName = Chart.of(this).namespace ?? 'default';
     if (Object.keys(props.selector).length === 0) {
       check.fail('selector is empty: the Service would select every pod of the namespace. Fix: give the labels of the StatefulSet\'s pods.');
     }
@@ -104,22 +99,22 @@ export class HeadlessService extends Construct implements IHeadlessService {
   }
 
   public podDnsName(ordinal: number): string {
-    return `${this.statefulSetName}-${ordinal}.${this.serviceName}.${this.namespace}.svc.${this.clusterDomain}`;
+    return `${this.statefulSetName}-${ordinal}.${this.serviceName}.${this.namespaceName}.svc.${this.clusterDomain}`;
   }
 }
 
 /**
  * Validates and renders Service ports: at least one, unique names and numbers.
- * @internal
+ * Internal: not exported from the package.
  */
-export function renderServicePorts(check: Check, ports: ServicePort[]): k8s.ServicePort[] {
+export function renderServicePorts(check: Check, ports: NamedServicePort[]): k8s.ServicePort[] {
   if (ports.length === 0) check.fail('ports is empty: a Service needs at least one port. Fix: e.g. [{ name: \'web\', port: 80 }].');
   const seen = new Set<string>();
   return ports.map((p) => {
     check.dnsLabel(`port name`, p.name, 15);
     check.port(`port '${p.name}'`, p.port);
     if (p.targetPort !== undefined) check.port(`targetPort of port '${p.name}'`, p.targetPort);
-    for (const key of [`name:${p.name}`, `port:${p.port}/${p.protocol ?? Protocol.TCP}`]) {
+    for (const key of [`name:${p.name}`, `port:${p.port}/${p.protocol ?? kplus.Protocol.TCP}`]) {
       if (seen.has(key)) check.fail(`ports has ${key.replace(':', ' ')} twice. Fix: give each port a distinct name and number.`);
       seen.add(key);
     }
@@ -127,7 +122,7 @@ export function renderServicePorts(check: Check, ports: ServicePort[]): k8s.Serv
       name: p.name,
       port: p.port,
       targetPort: k8s.IntOrString.fromNumber(p.targetPort ?? p.port),
-      protocol: p.protocol ?? Protocol.TCP,
+      protocol: p.protocol ?? kplus.Protocol.TCP,
     };
   });
 }

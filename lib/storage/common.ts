@@ -40,6 +40,7 @@ export enum VolumeBindingMode {
 /**
  * Cluster-scoped objects (StorageClass, PersistentVolume) must not carry a namespace, but every
  * cdk8s ApiObject takes its chart's. Remove it with the documented escape hatch.
+ * Internal: not exported from the package.
  */
 export function makeClusterScoped(obj: ApiObject): void {
   if (Chart.of(obj).namespace !== undefined) {

@@ -33,7 +33,7 @@ export interface PoolClaims {
   /** The StatefulSet's name. */
   readonly statefulSetName: string;
   /** The namespace the claims are created in. */
-  readonly namespace: string;
+  readonly namespaceName: string;
   /** The first ordinal. */
   readonly startOrdinal: number;
   /** How many ordinals (replicas). */
@@ -256,7 +256,7 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
     for (const template of this.claims) {
       for (let ordinal = template.startOrdinal; ordinal < template.startOrdinal + template.replicas; ordinal++) {
         const name = `${template.claimTemplateName}-${template.statefulSetName}-${ordinal}`;
-        this.listed.push({ template, ordinal, namespace: template.namespace, name, key: `${template.namespace}/${name}` });
+        this.listed.push({ template, ordinal, namespace: template.namespaceName, name, key: `${template.namespaceName}/${name}` });
       }
     }
     return this.listed;

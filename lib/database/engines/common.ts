@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-27';
 import { StatefulConfigError } from '../../errors';
-import type { DatabaseCredentials, EngineContext } from '../engine';
+import type { DatabaseCredentials, EngineBinding, EngineContext, IEngineBinder } from '../engine';
 
 /** Where {@link StatefulDatabase} mounts the engine's files (`EngineBinding.files`) in every container. */
 export const SCRIPTS_PATH = '/opt/cdk8s-stateful';
@@ -42,6 +42,11 @@ export function scriptFiles(...names: string[]): { [name: string]: string } {
   const files: { [name: string]: string } = {};
   for (const name of ['common.sh', ...names].sort()) files[name] = script(name);
   return files;
+}
+
+/** An engine binder from a function (the presets' shape). */
+export function engineBinder(bind: (ctx: EngineContext) => EngineBinding): IEngineBinder {
+  return { bind };
 }
 
 /** The command that runs a shipped script. */

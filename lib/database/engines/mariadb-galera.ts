@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
 import { HealthProbe } from '../probe';
-import { checkVersion, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+import { checkVersion, engineBinder, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
 import { ImageVersion } from './image-version';
 
 /**
@@ -68,7 +68,7 @@ export function mariadbGaleraDefinition(options: MariaDbGaleraOptions = {}): Eng
     command: ['bash', `${WORK_PATH}/galera-start.sh`],
     readinessProbe: HealthProbe.command(['bash', `${WORK_PATH}/galera-probe.sh`, 'ready'], { initialDelay: Duration.seconds(10) }),
     livenessProbe: HealthProbe.command(['bash', `${WORK_PATH}/galera-probe.sh`, 'live'], { initialDelay: Duration.seconds(30), failureThreshold: 6 }),
-    bind: (ctx: EngineContext): EngineBinding => {
+    binder: engineBinder((ctx: EngineContext): EngineBinding => {
       checkVersion(ctx, 'mariadbGalera', version.version, { major: 10, minor: 6 },
         'Galera 4, the BINLOG MONITOR privilege and the entrypoint\'s MARIADB_MYSQL_LOCALHOST_USER');
       const secrets = requireCredentials(ctx, 'mariadbGalera', 'the image needs a root password to initialize the first member');
@@ -116,6 +116,6 @@ export function mariadbGaleraDefinition(options: MariaDbGaleraOptions = {}): Eng
         ],
         files: scriptFiles('galera-install.sh', 'galera-bootstrap.sh', 'galera-start.sh', 'galera-probe.sh'),
       };
-    },
+    }),
   };
 }

@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
 import { HealthProbe } from '../probe';
-import { checkVersion, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+import { checkVersion, engineBinder, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
 import { ImageVersion } from './image-version';
 
 /**
@@ -52,7 +52,7 @@ export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
     defaultReplicas: 3,
     readinessProbe: HealthProbe.command(runScript('mysql-probe.sh', 'ready'), { initialDelay: Duration.seconds(5) }),
     livenessProbe: HealthProbe.command(runScript('mysql-probe.sh', 'live'), { initialDelay: Duration.seconds(30), failureThreshold: 6 }),
-    bind: (ctx: EngineContext): EngineBinding => {
+    binder: engineBinder((ctx: EngineContext): EngineBinding => {
       checkVersion(ctx, 'mysql', version.version, { major: 8, minor: 0, patch: 26 },
         'the clone plugin, CHANGE REPLICATION SOURCE and skip_replica_start');
       const secrets = requireCredentials(ctx, 'mysql', 'the image needs a root password and the replicas a replication password');
@@ -99,6 +99,6 @@ export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
         ],
         files: scriptFiles('mysql-config.sh', 'mysql-clone.sh', 'mysql-initdb.sh', 'mysql-probe.sh'),
       };
-    },
+    }),
   };
 }

@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
 import { HealthProbe } from '../probe';
-import { checkVersion, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+import { checkVersion, engineBinder, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
 import { ImageVersion } from './image-version';
 
 /**
@@ -56,7 +56,7 @@ export function postgresqlDefinition(options: PostgresqlOptions = {}): EngineDef
     // rejects connections to replay WAL after a crash (see postgres-probe.sh)
     readinessProbe: HealthProbe.command(runScript('postgres-probe.sh', 'ready'), { initialDelay: Duration.seconds(5) }),
     livenessProbe: HealthProbe.command(runScript('postgres-probe.sh', 'live'), { initialDelay: Duration.seconds(30), failureThreshold: 6 }),
-    bind: (ctx: EngineContext): EngineBinding => {
+    binder: engineBinder((ctx: EngineContext): EngineBinding => {
       checkVersion(ctx, 'postgresql', version.version, { major: 13, minor: 0 }, 'wal_keep_size and standby.signal');
       const secrets = requireCredentials(ctx, 'postgresql', 'the image needs a superuser password and the replicas a replication password');
       // a subdirectory: initdb refuses a mount point that holds lost+found
@@ -90,6 +90,6 @@ export function postgresqlDefinition(options: PostgresqlOptions = {}): EngineDef
         }],
         files: scriptFiles('postgres-replica.sh', 'postgres-initdb.sh', 'postgres-probe.sh'),
       };
-    },
+    }),
   };
 }

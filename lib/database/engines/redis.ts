@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
 import { HealthProbe } from '../probe';
-import { checkVersion, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+import { checkVersion, engineBinder, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
 import { ImageVersion } from './image-version';
 
 /**
@@ -54,7 +54,7 @@ export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
     // all, without the password, so that a rotated Secret never gets a running server killed
     readinessProbe: HealthProbe.command(runScript('redis-probe.sh', 'ready'), { initialDelay: Duration.seconds(5) }),
     livenessProbe: HealthProbe.command(runScript('redis-probe.sh', 'live'), { initialDelay: Duration.seconds(30), failureThreshold: 6 }),
-    bind: (ctx: EngineContext): EngineBinding => {
+    binder: engineBinder((ctx: EngineContext): EngineBinding => {
       checkVersion(ctx, 'redis', version.version, { major: 7, minor: 0 }, "the 'bind * -::*' syntax and replicaof a host name");
       const secrets = requireCredentials(ctx, 'redis', 'without requirepass any pod that reaches the Service can read and write every key');
       return {
@@ -77,6 +77,6 @@ export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
         }],
         files: scriptFiles('redis-config.sh', 'redis-probe.sh'),
       };
-    },
+    }),
   };
 }

@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
 import { HealthProbe } from '../probe';
-import { checkVersion, identityEnv, runScript, scriptFiles } from './common';
+import { checkVersion, engineBinder, identityEnv, runScript, scriptFiles } from './common';
 import { ImageVersion } from './image-version';
 
 /**
@@ -58,7 +58,7 @@ export function zookeeperDefinition(options: ZooKeeperOptions = {}): EngineDefin
     defaultReplicas: 3,
     readinessProbe: HealthProbe.command(runScript('zookeeper-probe.sh', 'ready'), { initialDelay: Duration.seconds(10) }),
     livenessProbe: HealthProbe.command(runScript('zookeeper-probe.sh', 'live'), { initialDelay: Duration.seconds(30), failureThreshold: 6 }),
-    bind: (ctx: EngineContext): EngineBinding => {
+    binder: engineBinder((ctx: EngineContext): EngineBinding => {
       checkVersion(ctx, 'zookeeper', version.version, { major: 3, minor: 5 }, "client ports in 'server.N' lines and the 4lw whitelist");
       return {
         env: {
@@ -84,6 +84,6 @@ export function zookeeperDefinition(options: ZooKeeperOptions = {}): EngineDefin
         }],
         files: scriptFiles('zookeeper-config.sh', 'zookeeper-probe.sh'),
       };
-    },
+    }),
   };
 }

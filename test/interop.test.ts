@@ -1,0 +1,64 @@
+// cdk8s-plus interop: the library accepts what cdk8s-plus's public interfaces promise (no
+// `instanceof` on another package's classes), so values from cdk8s-plus-33, which `cdk8s init`
+// scaffolds today, work beside the -27 the library is built on; and a StatefulDatabase is a
+// cdk8s-plus pod selector and network-policy peer.
+import * as kplus from 'cdk8s-plus-27';
+import * as kplus33 from 'cdk8s-plus-33';
+import { DatabaseEngine, StatefulDatabase } from '../lib';
+import { chart, find, schemaErrors, synth } from './util';
+
+const engine = DatabaseEngine.custom({ image: 'postgres:17.2', ports: [{ name: 'pg', port: 5432 }], runAsUser: 999 });
+
+describe('values from cdk8s-plus-33', () => {
+  test('EnvValue and Secret from -33 synthesize like -27 ones', () => {
+    const render = (plus: typeof kplus | typeof kplus33) => {
+      const c = chart('shop');
+      new StatefulDatabase(c, 'db', {
+        engine,
+        credentials: { secret: plus.Secret.fromSecretName(c, 'creds', 'db-credentials') },
+        env: {
+          MODE: plus.EnvValue.fromValue('primary'),
+          POD: plus.EnvValue.fromFieldRef(plus.EnvFieldPaths.POD_NAME),
+          POSTGRES_PASSWORD_FILE: plus.EnvValue.fromValue(`${StatefulDatabase.CREDENTIALS_PATH}/password`),
+        },
+      });
+      return synth(c);
+    };
+    const with33 = render(kplus33);
+    expect(with33).toEqual(render(kplus));
+    const sts = find(with33, 'StatefulSet', 'db');
+    expect(sts.spec.template.spec.containers[0].env).toEqual([
+      { name: 'MODE', value: 'primary' },
+      { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POSTGRES_PASSWORD_FILE', value: '/run/secrets/db/password' },
+    ]);
+    expect(sts.spec.template.spec.volumes).toContainEqual({ name: 'credentials', secret: { secretName: 'db-credentials', defaultMode: 0o440 } });
+  });
+});
+
+describe('a StatefulDatabase in cdk8s-plus network policies', () => {
+  test('deployment.connections.allowTo(db): egress from the deployment, ingress to the members', () => {
+    const c = chart('shop');
+    const db = new StatefulDatabase(c, 'orders', { engine });
+    const api = new kplus.Deployment(c, 'api', { containers: [{ image: 'nginxinc/nginx-unprivileged:1.27.3', portNumber: 8080 }] });
+    api.connections.allowTo(db, { ports: [kplus.NetworkPolicyPort.tcp(5432)] });
+    const manifests = synth(c);
+    const policies = manifests.filter((m) => m.kind === 'NetworkPolicy' && m.metadata.name !== 'orders');
+    const members = { matchLabels: { 'app.kubernetes.io/instance': 'orders' } };
+    const inShop = { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } };
+    expect(policies.map((p) => p.spec)).toEqual(expect.arrayContaining([
+      expect.objectContaining({ egress: [{ to: [{ podSelector: members, namespaceSelector: inShop }], ports: [{ port: 5432, protocol: 'TCP' }] }] }),
+      expect.objectContaining({ podSelector: members, ingress: [expect.objectContaining({ ports: [{ port: 5432, protocol: 'TCP' }] })] }),
+    ]));
+    for (const p of policies) expect(schemaErrors(p)).toEqual([]);
+  });
+
+  test('new kplus.NetworkPolicy(chart, np, { selector: db }) selects the members', () => {
+    const c = chart('shop');
+    const db = new StatefulDatabase(c, 'orders', { engine });
+    new kplus.NetworkPolicy(c, 'np', { selector: db });
+    const np = synth(c).find((m) => m.kind === 'NetworkPolicy' && m.metadata.name !== 'orders');
+    expect(np.spec.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/instance': 'orders' } });
+    expect(schemaErrors(np)).toEqual([]);
+  });
+});
