@@ -11,8 +11,9 @@ export class StorageTiers extends Chart {
     restrictedNamespace(this);
 
     const provider = StorageProvider.gce();
-    const fast = new StorageClassFast(this, 'fast', { provider });
-    const slow = new StorageClassSlow(this, 'slow', { provider });
+    // named by their disks: the galera example already defines the cluster-wide class 'fast'
+    const fast = new StorageClassFast(this, 'fast', { provider, name: 'ssd' });
+    const slow = new StorageClassSlow(this, 'slow', { provider, name: 'hdd' });
     const secret = kplus.Secret.fromSecretName(this, 'Credentials', 'orders-credentials');
 
     new StatefulDatabase(this, 'orders', {

@@ -32,6 +32,7 @@ export class StatefulConfigError extends Error {
 export function show(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (value === undefined) return 'undefined';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value); // NaN, Infinity: JSON says null
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {

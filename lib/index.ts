@@ -1,4 +1,5 @@
 export { StatefulConfigError } from './errors';
+export { SynthChecks } from './checks/app';
 export { AccessMode, ReclaimPolicy, VolumeBindingMode } from './storage/common';
 export * from './storage/storage-class';
 export * from './storage/nfs-pool';

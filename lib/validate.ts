@@ -1,14 +1,27 @@
 import { Duration, Size } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { StatefulConfigError, show } from './errors';
+import { useAppChecks } from './checks/app';
 import { AccessMode } from './storage/common';
+
+const FROM_ID = ' (taken from the construct id, as no name was given)';
+
+/** The fix for an invalid name: a valid spelling of it, and where it came from. */
+function nameFix(value: unknown, maxLength: number, fromId: boolean, example: string): string {
+  const suggestion = typeof value === 'string'
+    ? value.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, maxLength).replace(/^-+|-+$/g, '')
+    : '';
+  return fromId ? `pass name: '${suggestion || 'db'}', or use a lower-case construct id` : `use a name such as ${example}`;
+}
 
 /**
  * Small pure checks shared by the constructs. Each throws a {@link StatefulConfigError} naming
  * the construct, the value received and the fix; none of them are called from render code.
  */
 export class Check {
-  constructor(private readonly scope: IConstruct, private readonly kind: string) {}
+  constructor(private readonly scope: IConstruct, private readonly kind: string) {
+    useAppChecks(scope); // every construct of the library takes part in the App's checks
+  }
 
   /** Throws the library's error for this construct. */
   public fail(message: string): never {
@@ -20,11 +33,11 @@ export class Check {
    * Services, StatefulSets (whose pod names become hostnames) and ports' names use it.
    * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-label-names
    */
-  public dnsLabel(what: string, value: string, maxLength = 63): string {
+  public dnsLabel(what: string, value: string, maxLength = 63, fromId = false): string {
     if (typeof value !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > maxLength) {
       this.fail(
-        `${what} must be a DNS-1123 label of at most ${maxLength} characters (lower-case letters, digits and '-', ` +
-          `starting and ending with a letter or digit), got ${show(value)}. Fix: use a name such as 'orders-db'.`,
+        `${what}${fromId ? FROM_ID : ''} must be a DNS-1123 label of at most ${maxLength} characters (lower-case letters, digits and '-', ` +
+          `starting and ending with a letter or digit), got ${show(value)}. Fix: ${nameFix(value, maxLength, fromId, "'orders-db'")}.`,
       );
     }
     return value;
@@ -34,12 +47,12 @@ export class Check {
    * A DNS-1123 subdomain: what most object names (PersistentVolume, StorageClass, Secret) allow.
    * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names
    */
-  public dnsSubdomain(what: string, value: string): string {
+  public dnsSubdomain(what: string, value: string, fromId = false): string {
     const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
     if (typeof value !== 'string' || value.length > 253 || !value.split('.').every((part) => label.test(part))) {
       this.fail(
-        `${what} must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), ` +
-          `got ${show(value)}. Fix: use a name such as 'fast' or 'nfs-web-0'.`,
+        `${what}${fromId ? FROM_ID : ''} must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), ` +
+          `got ${show(value)}. Fix: ${nameFix(value, 253, fromId, "'fast' or 'nfs-web-0'")}.`,
       );
     }
     return value;

@@ -1,11 +1,11 @@
-import { Duration, Size } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
   AccessMode, AntiAffinity, ClaimRetention, DatabaseEngine, HeadlessService, HealthProbe,
   NfsPersistentVolumePool, ReclaimPolicy, StatefulDatabase, StorageClass, StorageClassFast,
-  StorageProvider, UpdateStrategy,
+  StorageClassSlow, StorageProvider, SynthChecks, UpdateStrategy,
 } from '../lib';
-import { chart } from './util';
+import { app, chart } from './util';
 
 /** One invalid configuration: it builds an app that must fail with `error`. */
 export interface BadInput {
@@ -17,14 +17,21 @@ const engine = DatabaseEngine.custom({ image: 'postgres:16.6', ports: [{ name: '
 const quorum = DatabaseEngine.of({ name: 'zk', image: 'zookeeper:3.9.3', quorum: true, ports: [{ name: 'client', port: 2181 }, { name: 'peer', port: 2888, peer: true }] });
 const db = (props: any = {}, namespace?: string) => new StatefulDatabase(chart(namespace), 'db', { engine, ...props });
 const pool = (props: any = {}) => new NfsPersistentVolumePool(chart(), 'pool', { server: 'nfs.local', basePath: '/exports', ...props });
+/** Synthesizes the chart as `cdk8s synth` does (validating the whole App): app-wide errors surface here. */
+const synthOf = (c: Chart) => Testing.synth(c);
 const dbOnPool = (poolProps: any, dbProps: any) => {
   const c = chart('ns');
   const p = new NfsPersistentVolumePool(c, 'pool', { server: 'nfs.local', basePath: '/exports', capacity: Size.gibibytes(1), ...poolProps });
   new StatefulDatabase(c, 'db', { engine, ...dbProps, storage: { pool: p, size: Size.gibibytes(1), ...dbProps.storage } });
-  c.node.findAll().forEach((x) => {
-    const errors = x.node.validate();
-    if (errors.length > 0) throw new Error(errors.join('\n'));
-  });
+  synthOf(c);
+};
+/** Two charts of one App, `a` and `b`, in namespaces `ns-a` and `ns-b` (or both in `ns`). */
+const twoCharts = (sameNamespace = false): [Chart, Chart] => {
+  const a = app();
+  return [
+    new Chart(a, 'a', { namespace: sameNamespace ? 'ns' : 'ns-a', disableResourceNameHashes: true }),
+    new Chart(a, 'b', { namespace: sameNamespace ? 'ns' : 'ns-b', disableResourceNameHashes: true }),
+  ];
 };
 const svc = (props: any = {}) => new HeadlessService(chart(), 'h', { selector: { app: 'db' }, ports: [{ name: 'pg', port: 5432 }], statefulSetName: 'db', ...props });
 const custom = (options: any) => db({ engine: DatabaseEngine.custom({ image: 'postgres:16.6', ports: [{ name: 'pg', port: 5432 }], ...options }) });
@@ -80,8 +87,7 @@ export const BAD_INPUTS: BadInput[] = [
     const p = new NfsPersistentVolumePool(c, 'pool', { server: 'nfs.local', basePath: '/exports', volumes: 3, capacity: Size.gibibytes(1) });
     new StatefulDatabase(c, 'a', { engine, replicas: 2, storage: { pool: p, size: Size.gibibytes(1) } });
     new StatefulDatabase(c, 'b', { engine, replicas: 2, storage: { pool: p, size: Size.gibibytes(1) } });
-    const errors = p.node.validate();
-    if (errors.length > 0) throw new Error(errors.join('\n'));
+    synthOf(c);
   } },
   { what: 'a pool of zero volumes', build: () => pool({ volumes: 0 }) },
   { what: 'storage on a pool and a class at once', build: () => {
@@ -138,4 +144,73 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'a grace period that is not whole seconds', build: () => db({ terminationGracePeriod: Duration.millis(1500) }) },
   { what: 'a probe timeout that is not whole seconds', build: () => db({ readinessProbe: HealthProbe.tcp(5432, { timeout: Duration.millis(500) }) }) },
   { what: 'a probe failure threshold of 0', build: () => db({ livenessProbe: HealthProbe.tcp(5432, { failureThreshold: 0 }) }) },
+  // duplicates across the App
+  { what: 'a headless Service named like the database', build: () => synthOf(db({ headlessServiceName: 'db' }).node.scope as Chart) },
+  { what: 'two databases with one name in one namespace', build: () => {
+    const c = chart('shop');
+    new StatefulDatabase(c, 'orders', { engine });
+    new StatefulDatabase(c, 'orders-2', { engine, name: 'orders' });
+    synthOf(c);
+  } },
+  { what: 'two databases with one name in two charts of one namespace', build: () => {
+    const [a, b] = twoCharts(true);
+    new StatefulDatabase(a, 'orders', { engine });
+    new StatefulDatabase(b, 'orders', { engine });
+    synthOf(a);
+  } },
+  { what: 'one pool id in two charts', build: () => {
+    const [a, b] = twoCharts();
+    for (const c of [a, b]) new NfsPersistentVolumePool(c, 'nfs', { server: 'nfs.local', basePath: `/exports/${c.node.id}`, volumes: 2 });
+    synthOf(b);
+  } },
+  { what: 'a fast class for AWS in one chart and for GCE in another', build: () => {
+    const [a, b] = twoCharts();
+    new StorageClassFast(a, 'fast', { provider: StorageProvider.aws() });
+    new StorageClassFast(b, 'fast', { provider: StorageProvider.gce() });
+    synthOf(a);
+  } },
+  // resources
+  { what: 'a CPU request above its limit', build: () => db({ resources: { cpu: { request: kplus.Cpu.units(2), limit: kplus.Cpu.millis(500) } } }) },
+  { what: 'a memory request above the default limit', build: () => db({ resources: { memory: { request: Size.gibibytes(2) } } }) },
+  { what: 'an init container memory request above its limit', build: () => db({ initContainers: [{ name: 'init', image: 'busybox:1.36.1',
+    resources: { memory: { request: Size.mebibytes(256), limit: Size.mebibytes(128) } } }] }) },
+  { what: 'a CPU request as a string', build: () => db({ resources: { cpu: { request: '500m' } } }) },
+  // literal credentials outside env names
+  { what: 'a password flag in the engine args', build: () => custom({ args: ['--requirepass', 'hunter2'] }) },
+  { what: 'a password flag with = in the engine command', build: () => custom({ command: ['postgres', '--password=hunter2'] }) },
+  { what: 'a URL with a password in an env value', build: () => db({ env: { DATABASE_URL: kplus.EnvValue.fromValue('postgres://app:hunter2@db:5432/app') } }) },
+  { what: 'redis-cli -a in a probe', build: () => custom({ ports: [{ name: 'redis', port: 6379 }], readinessProbe: HealthProbe.command(['redis-cli', '-a', 'hunter2', 'ping']) }) },
+  { what: 'mysql -p<password> in a shell probe', build: () => db({ readinessProbe: HealthProbe.command(['sh', '-c', 'mysqladmin -uroot -phunter2 ping']) }) },
+  { what: 'a password assignment in an init container script', build: () => db({ initContainers: [{ name: 'init', image: 'postgres:16.6',
+    command: ['sh', '-c', 'PGPASSWORD=hunter2 psql -h db -c "select 1"'] }] }) },
+  // storage classes
+  { what: 'a referenced class name that is not a DNS subdomain', build: () => db({ storage: { storageClass: StorageClass.fromStorageClassName('Premium_SSD') } }) },
+  { what: 'a claim under 125 GiB on an AWS st1 class', build: () => {
+    const c = chart();
+    new StatefulDatabase(c, 'db', { engine, storage: { storageClass: new StorageClassSlow(c, 'slow', { provider: StorageProvider.aws() }), size: Size.gibibytes(100) } });
+  } },
+  { what: 'a claim under 125 GiB on an EBS sc1 class', build: () => {
+    const c = chart();
+    const cold = new StorageClass(c, 'cold', { provisioner: 'ebs.csi.aws.com', parameters: { type: 'sc1' } });
+    new StatefulDatabase(c, 'db', { engine, extraVolumeClaims: [{ name: 'archive', mountPath: '/archive', storageClass: cold, size: Size.gibibytes(10) }] });
+  } },
+  // ordinals and templates asked for
+  { what: 'podDnsName of an ordinal below startOrdinal', build: () => db({ startOrdinal: 1, replicas: 3 }).podDnsName(0) },
+  { what: 'podDnsName of a negative ordinal', build: () => db({ replicas: 3 }).podDnsName(-3) },
+  { what: 'podDnsName of an ordinal past the last replica', build: () => db({ replicas: 3 }).podDnsName(3) },
+  { what: 'podDnsName of a set with 0 replicas', build: () => db({ replicas: 0 }).podDnsName(0) },
+  { what: 'claimNames of an unknown template', build: () => db({ replicas: 2 }).claimNames('logs') },
+  { what: 'a headless Service pod name of a negative ordinal', build: () => svc().podDnsName(-1) },
+  { what: 'a partition beyond the highest ordinal', build: () => db({ replicas: 3, updateStrategy: UpdateStrategy.rollingUpdate({ partition: 3 }) }) },
+  // names from construct ids, NaN
+  { what: 'a database named by a mixed-case construct id', build: () => new StatefulDatabase(chart(), 'OrdersDB', { engine }) },
+  { what: 'a pool named by a capitalised construct id with an underscore', build: () => new NfsPersistentVolumePool(chart(), 'Web_Pool', { server: 'nfs.local', basePath: '/exports' }) },
+  { what: 'NaN replicas', build: () => db({ replicas: NaN }) },
+  // strict mode
+  { what: 'an even quorum in strict mode', build: () => {
+    const c = chart();
+    SynthChecks.strict(c);
+    new StatefulDatabase(c, 'zk', { engine: quorum, replicas: 4 });
+    synthOf(c);
+  } },
 ];

@@ -25,7 +25,7 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
   "two init containers with one name":
     "StatefulDatabase 'test/db': container name 'a' is used twice. Fix: give each init container a distinct name other than 'main'.",
   "a StorageClass name with capitals":
-    "StorageClassFast 'test/Fast': name must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'Fast'. Fix: use a name such as 'fast' or 'nfs-web-0'.",
+    "StorageClassFast 'test/Fast': name (taken from the construct id, as no name was given) must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'Fast'. Fix: pass name: 'fast', or use a lower-case construct id.",
   "a pool name with an underscore":
     "NfsPersistentVolumePool 'test/pool': name must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'nfs_pool'. Fix: use a name such as 'fast' or 'nfs-web-0'.",
   "an environment variable name with a space":
@@ -55,7 +55,7 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
   "a negative start ordinal":
     "StatefulDatabase 'test/db': startOrdinal must be a whole number from 0 to 1000000, got -1. Fix: use 0 unless you migrate ordinals.",
   "a negative partition":
-    "StatefulDatabase 'test/db': updateStrategy partition must be a whole number from 0 to 1000000, got -1. Fix: use a partition from 0 (update all) up to the highest ordinal.",
+    "StatefulDatabase 'test/db': updateStrategy partition must be a whole number from 0 to 0, got -1. Fix: use a partition from 0 (update all) up to the highest ordinal, 0.",
   "port 0":
     "HeadlessService 'test/db/Headless': port 'pg' must be a whole number from 1 to 65535, got 0. Fix: use a port number from 1 to 65535.",
   "port 65536":
@@ -170,4 +170,62 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "StatefulDatabase 'test/db': readinessProbe timeout must be whole seconds, got 500ms. Fix: e.g. Duration.seconds(5).",
   "a probe failure threshold of 0":
     "StatefulDatabase 'test/db': livenessProbe failureThreshold must be a whole number from 1 to 100, got 0. Fix: use 1 or more consecutive failures.",
+  "a headless Service named like the database":
+    "Service 'test/db/Client': Service 'db' in namespace 'default' is also written by 'test/db/Headless/Resource': two objects of one kind, namespace and name overwrite each other when applied. Fix: give one of them another name (the construct's 'name' prop), or move it to another namespace.",
+  "two databases with one name in one namespace":
+    "Service 'test/orders-2/Headless/Resource': Service 'orders-headless' in namespace 'shop' is also written by 'test/orders/Headless/Resource': two objects of one kind, namespace and name overwrite each other when applied (and 4 more: StatefulSet 'orders' in namespace 'shop' by 'test/orders/Resource' and 'test/orders-2/Resource'; Service 'orders' in namespace 'shop' by 'test/orders/Client' and 'test/orders-2/Client'; NetworkPolicy 'orders' in namespace 'shop' by 'test/orders/Connections/Resource' and 'test/orders-2/Connections/Resource'; PodDisruptionBudget 'orders' in namespace 'shop' by 'test/orders/Budget' and 'test/orders-2/Budget'). Fix: give one of them another name (the construct's 'name' prop), or move it to another namespace.",
+  "two databases with one name in two charts of one namespace":
+    "Service 'b/orders/Headless/Resource': Service 'orders-headless' in namespace 'ns' is also written by 'a/orders/Headless/Resource': two objects of one kind, namespace and name overwrite each other when applied (and 4 more: StatefulSet 'orders' in namespace 'ns' by 'a/orders/Resource' and 'b/orders/Resource'; Service 'orders' in namespace 'ns' by 'a/orders/Client' and 'b/orders/Client'; NetworkPolicy 'orders' in namespace 'ns' by 'a/orders/Connections/Resource' and 'b/orders/Connections/Resource'; PodDisruptionBudget 'orders' in namespace 'ns' by 'a/orders/Budget' and 'b/orders/Budget'). Fix: give one of them another name (the construct's 'name' prop), or move it to another namespace.",
+  "one pool id in two charts":
+    "PersistentVolume 'b/nfs/nfs-0': PersistentVolume 'nfs-0' is also written by 'a/nfs/nfs-0': two objects of one kind and name overwrite each other when applied (and 1 more: PersistentVolume 'nfs-1' by 'a/nfs/nfs-1' and 'b/nfs/nfs-1'). Fix: give one of them another name (the construct's 'name' prop), or define it once and share it.",
+  "a fast class for AWS in one chart and for GCE in another":
+    "StorageClass 'b/fast/Resource': StorageClass 'fast' is also written by 'a/fast/Resource': two objects of one kind and name overwrite each other when applied. Fix: give one of them another name (the construct's 'name' prop), or define it once and share it.",
+  "a CPU request above its limit":
+    "StatefulDatabase 'test/db': resources: cpu request 2 is above its limit 500m: the API server refuses such a pod. Fix: lower the request, or give cpu.limit of at least 2.",
+  "a memory request above the default limit":
+    "StatefulDatabase 'test/db': resources: memory request 2Gi is above its limit 1Gi (the default limit, as only the request was given): the API server refuses such a pod. Fix: lower the request, or give memory.limit of at least 2Gi.",
+  "an init container memory request above its limit":
+    "StatefulDatabase 'test/db': resources of init container 'init': memory request 256Mi is above its limit 128Mi: the API server refuses such a pod. Fix: lower the request, or give memory.limit of at least 256Mi.",
+  "a CPU request as a string":
+    "StatefulDatabase 'test/db': resources cpu.request must be a Cpu, got '500m'. Fix: e.g. Cpu.millis(500).",
+  "a password flag in the engine args":
+    "StatefulDatabase 'test/db': the args of the database container has the password flag '--requirepass' with a literal value: a credential would be written into the YAML in plain text. Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), pass credentials: { secret } and read the file at run time: e.g. \"$(cat /run/secrets/db/<key>)\" in a shell command.",
+  "a password flag with = in the engine command":
+    "StatefulDatabase 'test/db': the command of the database container has the password flag '--password' with a literal value: a credential would be written into the YAML in plain text. Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), pass credentials: { secret } and read the file at run time: e.g. \"$(cat /run/secrets/db/<key>)\" in a shell command.",
+  "a URL with a password in an env value":
+    "StatefulDatabase 'test/db': the database container sets 'DATABASE_URL' to a URL with a password (scheme://user:password@host): a credential would be written into the YAML in plain text. Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), pass credentials: { secret } and read the file at run time: e.g. \"$(cat /run/secrets/db/<key>)\" in a shell command.",
+  "redis-cli -a in a probe":
+    "StatefulDatabase 'test/db': the command of readinessProbe has redis-cli's password flag '-a' with a literal value: a credential would be written into the YAML in plain text. Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), pass credentials: { secret } and read the file at run time: e.g. \"$(cat /run/secrets/db/<key>)\" in a shell command.",
+  "mysql -p<password> in a shell probe":
+    "StatefulDatabase 'test/db': the command of readinessProbe has the MySQL password flag '-p<password>' with a literal value: a credential would be written into the YAML in plain text. Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), pass credentials: { secret } and read the file at run time: e.g. \"$(cat /run/secrets/db/<key>)\" in a shell command.",
+  "a password assignment in an init container script":
+    "StatefulDatabase 'test/db': the command of init container 'init' has the assignment 'PGPASSWORD=' with a literal value: a credential would be written into the YAML in plain text. Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), pass credentials: { secret } and read the file at run time: e.g. \"$(cat /run/secrets/db/<key>)\" in a shell command.",
+  "a referenced class name that is not a DNS subdomain":
+    "StatefulDatabase 'test/db': storage storageClassName must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'Premium_SSD'. Fix: use a name such as 'fast' or 'nfs-web-0'.",
+  "a claim under 125 GiB on an AWS st1 class":
+    "StatefulDatabase 'test/db': storage size 100Gi is below the 125Gi that class 'slow' provisions at least (AWS st1/sc1 volumes start at 125 GiB): the claim would stay Pending. Fix: request at least 125Gi, or use another class.",
+  "a claim under 125 GiB on an EBS sc1 class":
+    "StatefulDatabase 'test/db': extraVolumeClaims[0] size 10Gi is below the 125Gi that class 'cold' provisions at least (AWS st1/sc1 volumes start at 125 GiB): the claim would stay Pending. Fix: request at least 125Gi, or use another class.",
+  "podDnsName of an ordinal below startOrdinal":
+    "StatefulDatabase 'test/db': podDnsName got ordinal 0, but the set's ordinals are 1 to 3. Fix: ask for an ordinal of the set, e.g. podDnsName(1).",
+  "podDnsName of a negative ordinal":
+    "StatefulDatabase 'test/db': podDnsName got ordinal -3, but the set's ordinals are 0 to 2. Fix: ask for an ordinal of the set, e.g. podDnsName(0).",
+  "podDnsName of an ordinal past the last replica":
+    "StatefulDatabase 'test/db': podDnsName got ordinal 3, but the set's ordinals are 0 to 2. Fix: ask for an ordinal of the set, e.g. podDnsName(0).",
+  "podDnsName of a set with 0 replicas":
+    "StatefulDatabase 'test/db': podDnsName got ordinal 0, but the set's ordinals are none: it has 0 replicas. Fix: give the set replicas first.",
+  "claimNames of an unknown template":
+    "StatefulDatabase 'test/db': claimNames got template 'logs', which the set does not have (its claim templates: data). Fix: use one of them.",
+  "a headless Service pod name of a negative ordinal":
+    "HeadlessService 'test/h': ordinal must be a whole number from 0 to 2147483647, got -1. Fix: use a pod ordinal: a whole number from 0.",
+  "a partition beyond the highest ordinal":
+    "StatefulDatabase 'test/db': updateStrategy partition must be a whole number from 0 to 2, got 3. Fix: use a partition from 0 (update all) up to the highest ordinal, 2.",
+  "a database named by a mixed-case construct id":
+    "StatefulDatabase 'test/OrdersDB': name (taken from the construct id, as no name was given) must be a DNS-1123 label of at most 52 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'OrdersDB'. Fix: pass name: 'ordersdb', or use a lower-case construct id.",
+  "a pool named by a capitalised construct id with an underscore":
+    "NfsPersistentVolumePool 'test/Web_Pool': name (taken from the construct id, as no name was given) must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'Web_Pool'. Fix: pass name: 'web-pool', or use a lower-case construct id.",
+  "NaN replicas":
+    "StatefulDatabase 'test/db': replicas must be a whole number from 0 to 1000, got NaN. Fix: use 1 or more replicas (0 only to pause the set).",
+  "an even quorum in strict mode":
+    "StatefulDatabase 'test/zk': 4 members form a quorum of 3: they survive no more failures than 3 would, and a network split in half stops both sides. Fix: use an odd replica count, e.g. 5. (a warning, refused in strict mode: SynthChecks.strict(app) or CDK8S_STATEFUL_STRICT=true)",
 };

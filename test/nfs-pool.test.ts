@@ -1,5 +1,5 @@
 import { ApiObject, Size } from 'cdk8s';
-import { AccessMode, DatabaseEngine, NfsPersistentVolumePool, ReclaimPolicy, StatefulDatabase } from '../lib';
+import { AccessMode, DatabaseEngine, NfsPersistentVolumePool, ReclaimPolicy, StatefulConfigError, StatefulDatabase } from '../lib';
 import { unboundClaims } from '../lib/checks/pool-binding';
 import { chart, find, synth, validationErrors } from './util';
 
@@ -85,6 +85,7 @@ describe('NfsPersistentVolumePool', () => {
         'Fix: give the pool at least 4 volumes (it has 2), or lower the replicas.',
     ]);
     expect(() => synth(c)).toThrow(/ordinals 2, 3 of StatefulSet 'web'/);
+    expect(() => synth(c)).toThrow(StatefulConfigError); // the library's own error, not a wrapped string
   });
 
   test('fails at synth when a claim asks for more than a volume holds', () => {

@@ -1,5 +1,5 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
-import { ReclaimPolicy, StorageClass, StorageClassFast, StorageClassSlow, StorageProvider, VolumeBindingMode } from '../lib';
+import { ApiObject, JsonPatch, Size } from 'cdk8s';
+import { DatabaseEngine, ReclaimPolicy, StatefulDatabase, StorageClass, StorageClassFast, StorageClassSlow, StorageProvider, VolumeBindingMode } from '../lib';
 import { chart, find, synth } from './util';
 
 describe('StorageClassFast / StorageClassSlow', () => {
@@ -20,7 +20,7 @@ describe('StorageClassFast / StorageClassSlow', () => {
 
   test.each([
     ['gce', StorageProvider.gce(), 'pd.csi.storage.gke.io', { type: 'pd-ssd' }, { type: 'pd-standard' }],
-    ['aws', StorageProvider.aws(), 'ebs.csi.aws.com', { type: 'gp3' }, { type: 'st1' }],
+    ['aws', StorageProvider.aws(), 'ebs.csi.aws.com', { type: 'gp3', encrypted: 'true' }, { type: 'st1', encrypted: 'true' }],
     ['azure', StorageProvider.azure(), 'disk.csi.azure.com', { skuName: 'Premium_LRS' }, { skuName: 'Standard_LRS' }],
     ['custom', StorageProvider.custom({ provisioner: 'rbd.csi.ceph.com', fastParameters: { pool: 'ssd' }, slowParameters: { pool: 'hdd' } }),
       'rbd.csi.ceph.com', { pool: 'ssd' }, { pool: 'hdd' }],
@@ -31,6 +31,22 @@ describe('StorageClassFast / StorageClassSlow', () => {
     const out = synth(c);
     expect(find(out, 'StorageClass', 'fast')).toMatchObject({ provisioner, parameters: fastParams });
     expect(find(out, 'StorageClass', 'slow')).toMatchObject({ provisioner, parameters: slowParams });
+    expect(find(out, 'StorageClass', 'fast').parameters).toEqual(fastParams);
+  });
+
+  test('EBS classes are encrypted unless their parameters say otherwise; st1/sc1 know their 125 GiB minimum', () => {
+    const c = chart();
+    const plain = new StorageClass(c, 'plain', { provisioner: 'ebs.csi.aws.com', parameters: { type: 'gp3', encrypted: 'false' } });
+    const cold = new StorageClass(c, 'cold', { provisioner: 'ebs.csi.aws.com', parameters: { type: 'sc1' } });
+    const slow = new StorageClassSlow(c, 'slow', { provider: StorageProvider.aws() });
+    const fast = new StorageClassFast(c, 'fast', { provider: StorageProvider.aws() });
+    const out = synth(c);
+    expect(find(out, 'StorageClass', 'plain').parameters).toEqual({ type: 'gp3', encrypted: 'false' });
+    expect(find(out, 'StorageClass', 'cold').parameters).toEqual({ type: 'sc1', encrypted: 'true' });
+    expect([plain, cold, slow, fast].map((x) => x.minimumVolumeSize?.toGibibytes())).toEqual([undefined, 125, 125, undefined]);
+    // a claim of exactly 125 GiB on st1 is fine
+    expect(() => new StatefulDatabase(c, 'db', { engine: DatabaseEngine.custom({ image: 'postgres:16.6', ports: [{ name: 'pg', port: 5432 }] }),
+      storage: { storageClass: slow, size: Size.gibibytes(125) } })).not.toThrow();
   });
 
   test('props: name, default class, binding mode, expansion, mount options, Delete by explicit choice', () => {
@@ -60,8 +76,14 @@ describe('StorageClassFast / StorageClassSlow', () => {
   });
 
   test('fails when the name is not a DNS subdomain', () => {
+    expect(() => new StorageClassFast(chart(), 'fast', { provider: StorageProvider.gce(), name: 'Fast_SSD' })).toThrow(
+      "StorageClassFast 'test/fast': name must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'Fast_SSD'. Fix: use a name such as 'fast' or 'nfs-web-0'.",
+    );
+  });
+
+  test('a name taken from the construct id says so, and suggests name:', () => {
     expect(() => new StorageClassFast(chart(), 'Fast_SSD', { provider: StorageProvider.gce() })).toThrow(
-      "StorageClassFast 'test/Fast_SSD': name must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'Fast_SSD'. Fix: use a name such as 'fast' or 'nfs-web-0'.",
+      "StorageClassFast 'test/Fast_SSD': name (taken from the construct id, as no name was given) must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'Fast_SSD'. Fix: pass name: 'fast-ssd', or use a lower-case construct id.",
     );
   });
 

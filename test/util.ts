@@ -4,6 +4,7 @@ import Ajv, { ValidateFunction } from 'ajv';
 import * as os from 'os';
 import { ApiObject, App, Chart, Testing } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { StatefulConfigError } from '../lib';
 
 /** A fresh chart in `namespace` (or none). */
 export function chart(namespace?: string): Chart {
@@ -27,9 +28,19 @@ export function find(manifests: any[], kind: string, name?: string): any {
   return found[0];
 }
 
-/** The validation errors of the app the construct is in, as cdk8s reports them at synth. */
+/**
+ * The validation errors of the app the construct is in, as cdk8s reports them at synth: the
+ * messages validations return, and the message of the library's error a validation throws.
+ */
 export function validationErrors(scope: IConstruct): string[] {
-  return scope.node.root.node.findAll().flatMap((c) => c.node.validate());
+  return scope.node.root.node.findAll().flatMap((c) => {
+    try {
+      return c.node.validate();
+    } catch (e) {
+      if (!(e instanceof StatefulConfigError)) throw e;
+      return [e.message];
+    }
+  });
 }
 
 /** The rendered JSON of an API object. */

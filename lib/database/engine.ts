@@ -71,6 +71,12 @@ export interface InitContainer {
    * @default - none (only `/tmp`)
    */
   readonly mounts?: NamedVolumeMount[];
+  /**
+   * Requests and limits of this init container, field by field over the defaults (not the
+   * database container's).
+   * @default - cpu 250m/1, memory 512Mi/1Gi, ephemeral storage 64Mi/1Gi
+   */
+  readonly resources?: kplus.ContainerResources;
 }
 
 /** Options of {@link DatabaseEngine.custom}. */

@@ -62,6 +62,11 @@ export class HealthProbe {
     return (this.action.tcpSocket?.port ?? this.action.httpGet?.port)?.value as number | undefined;
   }
 
+  /** The command an exec probe runs, if it is one. */
+  public get command(): string[] | undefined {
+    return this.action.exec?.command;
+  }
+
   /** @internal */
   public _toKube(): k8s.Probe {
     return {

@@ -9,9 +9,12 @@ import { AccessMode } from '../storage/common';
 import { IPersistentVolumePool } from '../storage/nfs-pool';
 import { IStorageClass } from '../storage/storage-class';
 import { show } from '../errors';
+import { addWarning } from '../checks/app';
+import { SECRET_NAME, findLiteralCredential } from '../checks/credentials';
 import { Check } from '../validate';
 import { DatabaseCredentials, DatabaseEngine, DatabasePort, EngineBinding, InitContainer, NamedVolumeMount } from './engine';
 import { HealthProbe } from './probe';
+import { renderResources, resolveResources } from './resources';
 
 /** A per-replica claim template (`volumeClaimTemplates`). */
 export interface VolumeClaimOptions {
@@ -241,7 +244,6 @@ const SCRIPTS_PATH = '/opt/cdk8s-stateful';
 
 /** See {@link StatefulDatabase.CREDENTIALS_PATH}. */
 const CREDENTIALS_PATH = '/run/secrets/db';
-const SECRET_LIKE = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
 
 /**
  * A StatefulSet with everything a stateful service needs: per-replica claims, a headless Service
@@ -308,7 +310,7 @@ export class StatefulDatabase extends Construct implements kplus.IPodSelector, k
       check.fail(`engine must be a DatabaseEngine, got ${typeof engine}. Fix: e.g. engine: DatabaseEngine.custom({ image, ports }).`);
     }
     // pod names `<name>-<ordinal>` are hostnames and get the controller-revision-hash label: 52 leaves room
-    this.name = check.dnsLabel('name', props.name ?? id, 52);
+    this.name = check.dnsLabel('name', props.name ?? id, 52, props.name === undefined);
     this.replicas = check.integer('replicas', props.replicas ?? engine.defaultReplicas, 0, 1000, 'use 1 or more replicas (0 only to pause the set)');
     this.startOrdinal = check.integer('startOrdinal', props.startOrdinal ?? 0, 0, 1_000_000, 'use 0 unless you migrate ordinals');
     this.namespaceName = Chart.of(this).namespace ?? 'default';
@@ -407,7 +409,7 @@ export class StatefulDatabase extends Construct implements kplus.IPodSelector, k
       runAsGroup: engine.runAsUser,
       capabilities: { drop: ['ALL'] },
     };
-    const resources = renderResources(check.record('resources', props.resources ?? {}));
+    const resources = renderResources(resolveResources(check, 'resources', props.resources));
 
     const initContainers = [...(binding.initContainers ?? []), ...check.list('initContainers', props.initContainers)].map((c): k8s.Container => ({
       name: c.name,
@@ -418,8 +420,12 @@ export class StatefulDatabase extends Construct implements kplus.IPodSelector, k
       env: renderEnv(check, `init container '${c.name}'`, c.env),
       volumeMounts: renderMounts(c.name, withDefaults(check.list(`mounts of init container '${c.name}'`, c.mounts))),
       securityContext: security,
-      resources,
+      resources: renderResources(resolveResources(check, `resources of init container '${c.name}'`, c.resources)),
     }));
+    initContainers.forEach((c) => {
+      scanCommand(check, `the command of init container '${c.name}'`, c.command);
+      scanCommand(check, `the args of init container '${c.name}'`, c.args);
+    });
     const containerNames = ['main', ...initContainers.map((c) => c.name)];
     containerNames.forEach((n) => check.dnsLabel('container name', n));
     const dupContainer = containerNames.find((n, i) => containerNames.indexOf(n) !== i);
@@ -437,6 +443,8 @@ export class StatefulDatabase extends Construct implements kplus.IPodSelector, k
     const liveness = props.livenessProbe ?? engine.livenessProbe;
     validateProbe(check, 'readinessProbe', readiness, engine.ports);
     if (liveness) validateProbe(check, 'livenessProbe', liveness, engine.ports);
+    scanCommand(check, 'the command of the database container', binding.command ?? engine.command);
+    scanCommand(check, 'the args of the database container', binding.args ?? engine.args);
 
     const main: k8s.Container = {
       name: 'main',
@@ -464,7 +472,9 @@ export class StatefulDatabase extends Construct implements kplus.IPodSelector, k
     }
     const updateStrategy = props.updateStrategy ?? UpdateStrategy.rollingUpdate();
     if (updateStrategy.partition !== undefined) {
-      check.integer('updateStrategy partition', updateStrategy.partition, 0, 1_000_000, 'use a partition from 0 (update all) up to the highest ordinal');
+      // a partition above the highest ordinal updates nobody, silently
+      const highest = Math.max(0, this.startOrdinal + this.replicas - 1);
+      check.integer('updateStrategy partition', updateStrategy.partition, 0, highest, `use a partition from 0 (update all) up to the highest ordinal, ${highest}`);
     }
 
     this.resource = kube(k8s.KubeStatefulSet, this, 'Resource', {
@@ -578,25 +588,41 @@ export class StatefulDatabase extends Construct implements kplus.IPodSelector, k
     return this;
   }
 
-  /** Records a synth-time warning: in `warnings` and as node metadata of type `warning`. */
+  /**
+   * Records a synth-time warning: in `warnings`, as node metadata of type `warning`, printed once
+   * on stderr at synth, and an error in strict mode (`SynthChecks.strict(app)`).
+   */
   private warn(message: string): void {
-    const text = `StatefulDatabase '${this.node.path}': ${message}`;
-    this.warnings.push(text);
-    this.node.addMetadata('warning', text);
+    this.warnings.push(addWarning(this, 'StatefulDatabase', message));
   }
 
-  /** The DNS name of the pod with this ordinal: `<set>-<n>.<headless>.<namespace>.svc.<clusterDomain>`. */
+  /**
+   * The DNS name of the pod with this ordinal: `<set>-<n>.<headless>.<namespace>.svc.<clusterDomain>`.
+   * An ordinal outside `startOrdinal … startOrdinal + replicas - 1` names a pod that never exists
+   * and fails.
+   */
   public podDnsName(ordinal: number): string {
+    const last = this.startOrdinal + this.replicas - 1;
+    if (typeof ordinal !== 'number' || !Number.isInteger(ordinal) || ordinal < this.startOrdinal || ordinal > last) {
+      const range = this.replicas === 0 ? 'none: it has 0 replicas' : `${this.startOrdinal} to ${last}`;
+      const fix = this.replicas === 0 ? 'give the set replicas first' : `ask for an ordinal of the set, e.g. podDnsName(${this.startOrdinal})`;
+      new Check(this, 'StatefulDatabase').fail(`podDnsName got ordinal ${show(ordinal)}, but the set's ordinals are ${range}. Fix: ${fix}.`);
+    }
     return this.headlessService.podDnsName(ordinal);
   }
 
   /** Every member's DNS name, in ordinal order: the one source for peer lists. */
   public get peerAddresses(): string[] {
-    return Array.from({ length: this.replicas }, (_, i) => this.podDnsName(this.startOrdinal + i));
+    return Array.from({ length: this.replicas }, (_, i) => this.headlessService.podDnsName(this.startOrdinal + i));
   }
 
-  /** The claim names of a template for every ordinal: `<template>-<set>-<n>`. */
-  public claimNames(template: string = 'data'): string[] {
+  /** The claim names of a template (one of `claimTemplateNames`) for every ordinal: `<template>-<set>-<n>`. */
+  public claimNames(template?: string): string[] {
+    template ??= this.claimTemplateNames[0];
+    if (!this.claimTemplateNames.includes(template)) {
+      new Check(this, 'StatefulDatabase').fail(
+        `claimNames got template ${show(template)}, which the set does not have (its claim templates: ${this.claimTemplateNames.join(', ')}). Fix: use one of them.`);
+    }
     return Array.from({ length: this.replicas }, (_, i) => `${template}-${this.name}-${this.startOrdinal + i}`);
   }
 
@@ -616,6 +642,12 @@ export class StatefulDatabase extends Construct implements kplus.IPodSelector, k
     check.sizeKib(`${where} size`, size);
     const accessModes = check.accessModes(c.accessModes ?? [AccessMode.READ_WRITE_ONCE]);
     const storageClassName = c.pool?.storageClassName ?? c.storageClass?.storageClassName;
+    if (storageClassName !== undefined) check.dnsSubdomain(`${where} storageClassName`, storageClassName);
+    const minimum = c.storageClass?.minimumVolumeSize;
+    if (minimum && check.sizeKib(`${where} size`, size) < minimum.toKibibytes()) {
+      check.fail(`${where} size ${size.asString()} is below the ${minimum.asString()} that class '${storageClassName}' provisions at least ` +
+        `(AWS st1/sc1 volumes start at 125 GiB): the claim would stay Pending. Fix: request at least ${minimum.asString()}, or use another class.`);
+    }
     if (c.pool) {
       c.pool.addClaims({
         owner: this,
@@ -655,15 +687,32 @@ function renderEnv(check: Check, where: string, env: { [name: string]: kplus.Env
     }
     // `X_FILE=/path` names a file, as the official images read secrets: not a credential itself
     const isFileReference = /_FILE$/.test(name) && typeof value.value === 'string' && value.value.startsWith('/');
-    if (value.value !== undefined && SECRET_LIKE.test(name) && !isFileReference) {
+    if (value.value !== undefined && SECRET_NAME.test(name) && !isFileReference) {
       check.fail(
         `${where} sets '${name}' to a literal value: a credential would be written into the YAML in plain text. ` +
           "Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), " +
           `pass credentials: { secret } and read the file: e.g. ${name}_FILE=${CREDENTIALS_PATH}/<key>.`,
       );
     }
+    const found = value.value === undefined ? undefined : findLiteralCredential([value.value]);
+    if (found) literalCredential(check, `${where} sets '${name}' to`, found);
     return { name, value: value.value, valueFrom: value.valueFrom };
   });
+}
+
+/** Refuses a literal credential found in a command line or a value. */
+function literalCredential(check: Check, where: string, found: string): never {
+  return check.fail(
+    `${where} ${found}: a credential would be written into the YAML in plain text. ` +
+      "Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), " +
+      `pass credentials: { secret } and read the file at run time: e.g. "$(cat ${CREDENTIALS_PATH}/<key>)" in a shell command.`,
+  );
+}
+
+/** Refuses literal credentials in a container's command and args, or a probe's command. */
+function scanCommand(check: Check, where: string, words: string[] | undefined): void {
+  const found = words === undefined ? undefined : findLiteralCredential(words);
+  if (found) literalCredential(check, `${where} has`, found);
 }
 
 function validateProbe(check: Check, kind: string, probe: HealthProbe, ports: DatabasePort[]): void {
@@ -671,21 +720,11 @@ function validateProbe(check: Check, kind: string, probe: HealthProbe, ports: Da
   for (const [option, value] of Object.entries(probe.timings)) {
     if (value !== undefined) check.seconds(`${kind} ${option}`, value, 3600);
   }
+  scanCommand(check, `the command of ${kind}`, probe.command);
   check.integer(`${kind} failureThreshold`, probe.failureThreshold, 1, 100, 'use 1 or more consecutive failures');
   if (probe.port !== undefined && !ports.some((p) => p.port === probe.port)) {
     check.fail(`${kind} targets port ${probe.port}, which the container does not expose (ports: ${ports.map((p) => p.port).join(', ')}). Fix: probe one of the engine's ports.`);
   }
-}
-
-function renderResources(r: kplus.ContainerResources | undefined): k8s.ResourceRequirements {
-  const q = (v: { amount: string } | Size | undefined) => (v === undefined ? undefined : k8s.Quantity.fromString('asString' in v ? v.asString() : v.amount));
-  const cpu = r?.cpu ?? { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) };
-  const memory = r?.memory ?? { request: Size.mebibytes(512), limit: Size.gibibytes(1) };
-  const eph = r?.ephemeralStorage ?? { request: Size.mebibytes(64), limit: Size.gibibytes(1) };
-  return {
-    requests: { 'cpu': q(cpu.request)!, 'memory': q(memory.request)!, 'ephemeral-storage': q(eph.request)! },
-    limits: { 'cpu': q(cpu.limit)!, 'memory': q(memory.limit)!, 'ephemeral-storage': q(eph.limit)! },
-  };
 }
 
 function renderAntiAffinity(check: Check, mode: AntiAffinity, labels: { [key: string]: string }): k8s.Affinity | undefined {

@@ -75,11 +75,12 @@ export class HeadlessService extends Construct implements IHeadlessService {
   /** The L1 Service; also reachable as `ApiObject.of(this)`. */
   public readonly resource: ApiObject;
   private readonly statefulSetName: string;
+  private readonly check: Check;
 
   constructor(scope: Construct, id: string, props: HeadlessServiceProps) {
     super(scope, id);
-    const check = new Check(this, 'HeadlessService');
-    this.serviceName = check.dnsLabel('name', props.name ?? id);
+    const check = (this.check = new Check(this, 'HeadlessService'));
+    this.serviceName = check.dnsLabel('name', props.name ?? id, 63, props.name === undefined);
     this.statefulSetName = check.dnsLabel('statefulSetName', props.statefulSetName);
     this.clusterDomain = check.dnsSubdomain('clusterDomain', props.clusterDomain ?? 'cluster.local');
     this.namespaceName = Chart.of(this).namespace ?? 'default';
@@ -98,7 +99,12 @@ export class HeadlessService extends Construct implements IHeadlessService {
     });
   }
 
+  /**
+   * The DNS name of the pod with this ordinal. The Service does not know the set's replica count:
+   * `StatefulDatabase.podDnsName` also refuses ordinals outside the set.
+   */
   public podDnsName(ordinal: number): string {
+    this.check.integer('ordinal', ordinal, 0, 2147483647, 'use a pod ordinal: a whole number from 0');
     return `${this.statefulSetName}-${ordinal}.${this.serviceName}.${this.namespaceName}.svc.${this.clusterDomain}`;
   }
 }

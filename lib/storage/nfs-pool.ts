@@ -166,7 +166,7 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
   constructor(scope: Construct, id: string, props: NfsPersistentVolumePoolProps) {
     super(scope, id);
     const check = (this.check = new Check(this, 'NfsPersistentVolumePool'));
-    const name = check.dnsSubdomain('name', props.name ?? id);
+    const name = check.dnsSubdomain('name', props.name ?? id, props.name === undefined);
     const policy: unknown = props.reclaimPolicy ?? ReclaimPolicy.RETAIN;
     if (policy === 'Recycle') {
       check.fail("reclaimPolicy 'Recycle' is refused: it runs 'rm -rf' on the volume when its claim is deleted (and is deprecated). Fix: use ReclaimPolicy.RETAIN and clean up released volumes yourself.");
@@ -267,6 +267,7 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
     return this.reserve ? this.claimList()[volume] : undefined;
   }
 
+  /** The synth-time proof: throws a StatefulConfigError when a claim would be left without a volume. */
   private validateClaims(): string[] {
     const capacityKib = this.check.sizeKib('capacity', this.capacity);
     const volumes: BindableVolume[] = this.volumes.map((v, i) => ({
@@ -297,10 +298,12 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
       ? `give the pool at least ${total} volumes (it has ${this.volumes.length}), or lower the replicas`
       : `make the claims fit the pool (at most ${this.capacity.asString()}, access modes ${this.accessModes.join(', ')}, ` +
         `class '${this.storageClassName}'), or change the pool`;
-    return [...byTemplate.entries()].map(([c, { ordinals, reasons }]) =>
-      `NfsPersistentVolumePool '${this.node.path}': ordinal${ordinals.length > 1 ? 's' : ''} ${ordinals.sort((a, b) => a - b).join(', ')} ` +
+    const messages = [...byTemplate.entries()].map(([c, { ordinals, reasons }]) =>
+      `ordinal${ordinals.length > 1 ? 's' : ''} ${ordinals.sort((a, b) => a - b).join(', ')} ` +
       `of StatefulSet '${c.statefulSetName}' (claim template '${c.claimTemplateName}', requested ${c.request.asString()}, ` +
       `${c.accessModes.join(', ')}) would be left without a volume: ${[...reasons].join('; ')}. Fix: ${fix}.`,
     );
+    // the library's own error, one line per claim template, each naming the pool
+    return this.check.fail(messages.join(`\nNfsPersistentVolumePool '${this.node.path}': `));
   }
 }

@@ -1,4 +1,4 @@
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Size } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { kube } from '../render';
@@ -10,7 +10,19 @@ import { ReclaimPolicy, VolumeBindingMode, makeClusterScoped } from './common';
 export interface IStorageClass {
   /** The StorageClass's `metadata.name`, which claims put in `storageClassName`. */
   readonly storageClassName: string;
+  /**
+   * The smallest volume the provisioner creates for this class (AWS `st1`/`sc1`: 125 GiB); claims
+   * on the class that request less fail synth.
+   * @default - no minimum known
+   */
+  readonly minimumVolumeSize?: Size;
 }
+
+/** The EBS CSI driver, and the in-tree plugin it replaced. */
+const EBS_PROVISIONERS = ['ebs.csi.aws.com', 'kubernetes.io/aws-ebs'];
+
+/** EBS HDD volume types, which AWS creates from 125 GiB only. */
+const EBS_HDD_TYPES = ['st1', 'sc1'];
 
 /** The performance tier of a storage class. */
 export enum StorageTier {
@@ -53,7 +65,9 @@ export class StorageProvider {
   }
 
   /**
-   * AWS EBS through the EBS CSI driver: `gp3` / `st1`. st1 volumes are at least 125 GiB.
+   * AWS EBS through the EBS CSI driver: `gp3` / `st1`, encrypted (every EBS class is, unless its
+   * parameters say `encrypted: 'false'`). st1 volumes are at least 125 GiB: smaller claims on the
+   * slow class fail synth.
    * @see https://github.com/kubernetes-sigs/aws-ebs-csi-driver/blob/master/docs/parameters.md
    */
   public static aws(): StorageProvider {
@@ -140,12 +154,16 @@ export interface StorageClassProps extends StorageClassOptions {
  * @see https://kubernetes.io/docs/concepts/storage/storage-classes/
  */
 export class StorageClass extends Construct implements IStorageClass {
-  /** Refers to a StorageClass that this app does not own. */
+  /**
+   * Refers to a StorageClass that this app does not own. The name is checked (a DNS-1123
+   * subdomain) by the construct whose claims use it.
+   */
   public static fromStorageClassName(storageClassName: string): IStorageClass {
     return { storageClassName };
   }
 
   public readonly storageClassName: string;
+  public readonly minimumVolumeSize?: Size;
   /** The reclaim policy written into the class. */
   public readonly reclaimPolicy: ReclaimPolicy;
   /** The L1 object; also reachable as `ApiObject.of(this)`. */
@@ -154,7 +172,7 @@ export class StorageClass extends Construct implements IStorageClass {
   constructor(scope: Construct, id: string, props: StorageClassProps) {
     super(scope, id);
     const check = new Check(this, this.kind);
-    this.storageClassName = check.dnsSubdomain('name', props.name ?? id);
+    this.storageClassName = check.dnsSubdomain('name', props.name ?? id, props.name === undefined);
     this.reclaimPolicy = props.reclaimPolicy ?? ReclaimPolicy.RETAIN;
     if (!Object.values(ReclaimPolicy).includes(this.reclaimPolicy)) {
       check.fail(`reclaimPolicy must be Retain or Delete, got ${show(this.reclaimPolicy)}. Fix: use ReclaimPolicy.RETAIN.`);
@@ -162,13 +180,19 @@ export class StorageClass extends Construct implements IStorageClass {
     if (!props.provisioner) {
       check.fail("provisioner must be set, got ''. Fix: name the CSI driver, e.g. 'ebs.csi.aws.com'.");
     }
+    const parameters = { ...(props.parameters ?? {}) };
+    if (EBS_PROVISIONERS.includes(props.provisioner)) {
+      // encrypted at rest by default, as the data on these disks deserves
+      parameters.encrypted ??= 'true';
+      if (EBS_HDD_TYPES.includes(parameters.type)) this.minimumVolumeSize = Size.gibibytes(125);
+    }
     this.resource = kube(k8s.KubeStorageClass, this, 'Resource', {
       metadata: {
         name: this.storageClassName,
         annotations: props.isDefault ? { 'storageclass.kubernetes.io/is-default-class': 'true' } : undefined,
       },
       provisioner: props.provisioner,
-      parameters: props.parameters,
+      parameters: Object.keys(parameters).length > 0 ? parameters : undefined,
       reclaimPolicy: this.reclaimPolicy,
       volumeBindingMode: props.volumeBindingMode ?? VolumeBindingMode.WAIT_FOR_FIRST_CONSUMER,
       allowVolumeExpansion: props.allowVolumeExpansion ?? true,

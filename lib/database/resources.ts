@@ -1,0 +1,86 @@
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import * as k8s from '../../imports/k8s';
+import { show } from '../errors';
+import { Check } from '../validate';
+
+/** One resource's request and limit, as quantity strings. */
+interface Pair {
+  readonly request: string;
+  readonly limit: string;
+}
+
+/** Requests and limits of a container, every field set. */
+export interface ResolvedResources {
+  readonly cpu: Pair;
+  readonly memory: Pair;
+  readonly ephemeralStorage: Pair;
+}
+
+/** The defaults of the database container and of every init container, field by field. */
+export const DEFAULT_RESOURCES: ResolvedResources = {
+  cpu: { request: '250m', limit: '1' },
+  memory: { request: '512Mi', limit: '1Gi' },
+  ephemeralStorage: { request: '64Mi', limit: '1Gi' },
+};
+
+const SUFFIX: { [suffix: string]: number } = {
+  'm': 1e-3, '': 1, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
+  'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
+};
+
+/** A quantity's value (`250m` -> 0.25, `1Gi` -> 1073741824), NaN when it is not one. */
+export function quantityValue(quantity: string): number {
+  const m = /^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)([a-zA-Z]*)$/.exec(quantity);
+  if (!m || SUFFIX[m[2]] === undefined) return NaN;
+  return Number(m[1]) * SUFFIX[m[2]];
+}
+
+/**
+ * The given requests and limits over the defaults, field by field (`cpu: { request }` keeps the
+ * default CPU limit and the memory defaults), checked: each a quantity, no request above its
+ * limit (the API server refuses that pod).
+ */
+export function resolveResources(check: Check, what: string, given: kplus.ContainerResources | undefined,
+  defaults: ResolvedResources = DEFAULT_RESOURCES): ResolvedResources {
+  const r = check.record(what, given ?? {});
+  const amount = (field: string, v: unknown): string | undefined => {
+    if (v === undefined) return undefined;
+    // by what they promise, not by class: a Size or Cpu of another cdk8s(-plus) copy works too
+    if (field.startsWith('cpu') && typeof (v as kplus.Cpu).amount === 'string') return (v as kplus.Cpu).amount;
+    if (!field.startsWith('cpu') && typeof (v as Size).asString === 'function') return (v as Size).asString();
+    return check.fail(`${what} ${field} must be a ${field.startsWith('cpu') ? 'Cpu' : 'Size'}, got ${show(v)}. ` +
+      `Fix: e.g. ${field.startsWith('cpu') ? 'Cpu.millis(500)' : 'Size.mebibytes(512)'}.`);
+  };
+  const pair = (name: string, value: { request?: unknown; limit?: unknown } | undefined, dflt: Pair): Pair => {
+    if (value !== undefined) check.record(`${what} ${name}`, value);
+    const request = amount(`${name}.request`, value?.request) ?? dflt.request;
+    const limit = amount(`${name}.limit`, value?.limit) ?? dflt.limit;
+    for (const [field, q] of [['request', request], ['limit', limit]]) {
+      const n = quantityValue(q);
+      if (!(n > 0) || !Number.isFinite(n)) {
+        check.fail(`${what} ${name}.${field} must be a positive quantity, got ${show(q)}. Fix: e.g. ${name === 'cpu' ? 'Cpu.millis(500)' : 'Size.mebibytes(512)'}.`);
+      }
+    }
+    if (quantityValue(request) > quantityValue(limit)) {
+      const which = value?.limit === undefined ? ` (the default limit${value?.request === undefined ? '' : ', as only the request was given'})` : '';
+      check.fail(`${what}: ${name} request ${request} is above its limit ${limit}${which}: the API server refuses such a pod. ` +
+        `Fix: lower the request, or give ${name}.limit of at least ${request}.`);
+    }
+    return { request, limit };
+  };
+  return {
+    cpu: pair('cpu', r.cpu, defaults.cpu),
+    memory: pair('memory', r.memory, defaults.memory),
+    ephemeralStorage: pair('ephemeralStorage', r.ephemeralStorage, defaults.ephemeralStorage),
+  };
+}
+
+/** The container's `resources`. */
+export function renderResources(r: ResolvedResources): k8s.ResourceRequirements {
+  const q = (v: string) => k8s.Quantity.fromString(v);
+  return {
+    requests: { 'cpu': q(r.cpu.request), 'memory': q(r.memory.request), 'ephemeral-storage': q(r.ephemeralStorage.request) },
+    limits: { 'cpu': q(r.cpu.limit), 'memory': q(r.memory.limit), 'ephemeral-storage': q(r.ephemeralStorage.limit) },
+  };
+}
