@@ -28,7 +28,8 @@ const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*:([^\s@/?#]+)@/i;
 
 /** A value resolved at run time rather than written into the manifest. */
 function isReference(value: string): boolean {
-  return value.startsWith('$') || value.startsWith('`');
+  const v = value.replace(/^['"]+/, '');
+  return v.startsWith('$') || v.startsWith('`');
 }
 
 function unquote(word: string): string {
