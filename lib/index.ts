@@ -10,3 +10,4 @@ export * from './database/probe';
 export * from './database/engine';
 export * from './database/engines';
 export * from './database/stateful-database';
+export * from './plan';

@@ -12,6 +12,7 @@ import { show } from '../errors';
 import { addWarning } from '../checks/app';
 import { SECRET_NAME, findLiteralCredential } from '../checks/credentials';
 import { Check } from '../validate';
+import { ChangeApprovals, ChangeGuard } from '../plan';
 import { DatabaseCredentials, DatabaseEngine, DatabasePort, EngineBinding, InitContainer, NamedVolumeMount } from './engine';
 import { HealthProbe } from './probe';
 import { renderResources, resolveResources } from './resources';
@@ -238,6 +239,11 @@ export interface StatefulDatabaseProps {
    * @default Duration.seconds(30)
    */
   readonly terminationGracePeriod?: Duration;
+  /**
+   * Changes to the deployed set that synth otherwise refuses (docs/plan.md).
+   * @default - none: immutable fields, major versions and a switch to Delete are refused
+   */
+  readonly changeApprovals?: ChangeApprovals;
 }
 
 const SCRIPTS_PATH = '/opt/cdk8s-stateful';
@@ -521,6 +527,7 @@ export class StatefulDatabase extends Construct implements kplus.IPodSelector, k
         volumeClaimTemplates: claims,
       },
     });
+    ChangeGuard.of(this)._watchDatabase(this, this.resource, engine, props.changeApprovals);
 
     if (props.clientService ?? true) {
       if (clientPorts.length === 0) check.fail('clientService is on but every port is a peer port. Fix: mark a client port peer: false, or set clientService: false.');

@@ -1,0 +1,69 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseDocument, splitDocuments } from './yaml-reader';
+
+/** The kinds whose changes the guard checks; every other document of the baseline is skipped unparsed. @internal */
+export const GUARDED_KINDS = ['StatefulSet', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass'];
+const KIND_LINE = /^kind:[ \t]*["']?(StatefulSet|PersistentVolumeClaim|PersistentVolume|StorageClass)["']?[ \t]*$/m;
+const CLUSTER_SCOPED = new Set(['PersistentVolume', 'StorageClass', 'Namespace']);
+
+/** `Kind/namespace/name` (namespace empty for cluster-scoped kinds, `default` when a namespaced object has none). @internal */
+export function objectKey(obj: any): string {
+  const kind = obj?.kind;
+  const namespace = CLUSTER_SCOPED.has(kind) ? '' : (obj?.metadata?.namespace ?? 'default');
+  return `${kind}/${namespace}/${obj?.metadata?.name}`;
+}
+
+/** How an object is named in messages: `StatefulSet shop/orders`, `StorageClass fast`. @internal */
+export function objectLabel(key: string): string {
+  const [kind, namespace, name] = key.split('/');
+  return namespace ? `${kind} ${namespace}/${name}` : `${kind} ${name}`;
+}
+
+/** The manifest files of a directory (and its sub-directories, as cdk8s writes a folder per chart), sorted. @internal */
+export function manifestFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (/\.(ya?ml|json)$/.test(entry.name)) out.push(p);
+    }
+  };
+  if (fs.existsSync(dir) && fs.statSync(dir).isDirectory()) walk(dir);
+  return out;
+}
+
+/**
+ * The guarded objects (`GUARDED_KINDS`) of the manifests in a directory, by `objectKey`.
+ * Other documents are recognised by their `kind:` line and never parsed.
+ * @internal
+ */
+export function loadBaseline(dir: string, kinds: 'guarded' | 'all' = 'guarded'): Map<string, any> {
+  const objects = new Map<string, any>();
+  for (const file of manifestFiles(dir)) {
+    const text = fs.readFileSync(file, 'utf-8');
+    const docs = file.endsWith('.json') ? [].concat(JSON.parse(text)) : splitDocuments(text);
+    for (const doc of docs) {
+      if (typeof doc === 'string' && kinds === 'guarded' && !KIND_LINE.test(doc)) continue;
+      const obj = typeof doc === 'string' ? parseDocument(doc) : doc;
+      if (obj === null || typeof obj !== 'object' || typeof obj.kind !== 'string') continue;
+      objects.set(objectKey(obj), obj);
+    }
+  }
+  return objects;
+}
+
+const UNITS: { [suffix: string]: number } = {
+  '': 1, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18, 'm': 1e-3,
+  'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
+};
+
+/** A Kubernetes quantity (`10Gi`, `500M`, `1e9`) in bytes, or undefined if it is not one. @internal */
+export function quantityBytes(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  const m = typeof value === 'string' ? /^([0-9.]+)(?:([eE][-+]?[0-9]+)|([kMGTPEm]|[KMGTPE]i)?)$/.exec(value) : null;
+  if (!m) return undefined;
+  const n = Number(m[1] + (m[2] ?? ''));
+  return Number.isFinite(n) ? n * UNITS[m[3] ?? ''] : undefined;
+}

@@ -1,0 +1,212 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ApiObject, App, JsonPatch } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+import { StatefulConfigError } from '../errors';
+import { GUARDED_KINDS, loadBaseline, manifestFiles, objectKey } from './baseline';
+import { ChangeApprovals, DatabaseContext, Finding, GuardContext, compareObject, describeFinding } from './rules';
+
+/** The environment variable that names the baseline directory, or turns the comparison off (`off`). */
+export const BASELINE_ENV = 'CDK8S_STATEFUL_BASELINE';
+/** The environment variable that names a file the guard writes its findings to (JSON), for `cdk8s-stateful plan`. */
+export const PLAN_ENV = 'CDK8S_STATEFUL_PLAN';
+const ID = 'cdk8s-stateful.ChangeGuard';
+const GUARDED = new Set(GUARDED_KINDS);
+
+/** Options of the {@link ChangeGuard}. */
+export interface ChangeGuardOptions {
+  /**
+   * The directory of the manifests deployed now. `CDK8S_STATEFUL_BASELINE` overrides it.
+   * @default - the app's output directory (what the last synth wrote, in a GitOps repository the committed manifests)
+   */
+  readonly baselineDir?: string;
+  /**
+   * Compare at all. `CDK8S_STATEFUL_BASELINE=off` turns it off too.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Objects you delete right before the apply, so that their immutable fields may change:
+   * `StorageClass/fast`, `PersistentVolume/www-0`, `PersistentVolumeClaim/<namespace>/<name>`.
+   * @default - none
+   */
+  readonly recreate?: string[];
+  /**
+   * Objects whose switch to a `Delete` reclaim policy you accept, knowing the data goes with the
+   * claim: `PersistentVolume/<name>`.
+   * @default - none
+   */
+  readonly dataLossAcknowledged?: string[];
+  /**
+   * StorageClasses outside this app that allow volume expansion, so claims on them may grow.
+   * @default - none: growth is allowed on classes of this app that say allowVolumeExpansion
+   */
+  readonly expandableClasses?: string[];
+}
+
+/** A database the guard knows the engine and approvals of. @internal */
+interface Watched {
+  readonly scope: IConstruct;
+  readonly resource: ApiObject;
+  readonly context: DatabaseContext;
+}
+
+/**
+ * Compares what synth is about to write with the manifests deployed now, before anything is
+ * overwritten, and refuses changes the API server would reject or that would lose data, each with
+ * the steps that do it safely (docs/plan.md). A storage increase on an expandable class is carried
+ * out: the output then holds the claims themselves with the new request.
+ *
+ * One guard per app, created by the library's constructs; `ChangeGuard.of(app).configure(...)`
+ * sets its options. The baseline is the app's output directory unless `baselineDir` or
+ * `CDK8S_STATEFUL_BASELINE` names another; with no manifests there (a first synth) nothing is
+ * compared. Note that `cdk8s synth` (the CLI) empties its output directory before it runs the app:
+ * use `npx cdk8s-stateful plan`, `node <app>.js`, or point `CDK8S_STATEFUL_BASELINE` at a copy.
+ */
+export class ChangeGuard extends Construct {
+  /** The app's guard, created on first use. */
+  public static of(scope: IConstruct): ChangeGuard {
+    const root = scope.node.root;
+    return (root.node.tryFindChild(ID) as ChangeGuard | undefined) ?? new ChangeGuard(root);
+  }
+
+  private options: ChangeGuardOptions = {};
+  private readonly watched = new Map<ApiObject, Watched>();
+  private result?: Finding[];
+
+  private constructor(root: IConstruct) {
+    super(root as Construct, ID);
+    this.node.addValidation({ validate: () => this.check() });
+  }
+
+  /** Sets the guard's options (they replace earlier ones). */
+  public configure(options: ChangeGuardOptions): void {
+    this.options = { ...options };
+  }
+
+  /** What the comparison found, once synth has validated the app (empty without a baseline). */
+  public get findings(): string[] {
+    return (this.result ?? []).map((f) => `${f.owner}: ${describeFinding(f)}`);
+  }
+
+  /** @internal */
+  public _watchDatabase(scope: IConstruct, resource: ApiObject, engine: { quorum: boolean; name: string }, approvals: ChangeApprovals | undefined): void {
+    this.watched.set(resource, {
+      scope, resource,
+      context: { owner: `StatefulDatabase '${scope.node.path}'`, quorum: engine.quorum, engine: engine.name, approvals: { ...approvals } },
+    });
+  }
+
+  /** The baseline directory, or undefined when the comparison is off. */
+  private baselineDir(): string | undefined {
+    const env = process.env[BASELINE_ENV];
+    if (env !== undefined && env !== '') return /^(off|none|false|0)$/i.test(env) ? undefined : env;
+    if (this.options.enabled === false) return undefined;
+    if (this.options.baselineDir) return this.options.baselineDir;
+    const root = this.node.root;
+    return root instanceof App ? root.outdir : undefined;
+  }
+
+  private check(): string[] {
+    if (this.result) return []; // cdk8s validates the app again for every chart
+    const dir = this.baselineDir();
+    const baseline = dir !== undefined && manifestFiles(dir).length > 0 ? loadBaseline(dir) : undefined;
+    this.result = baseline ? this.compare(baseline) : [];
+    const planFile = process.env[PLAN_ENV];
+    if (planFile) {
+      fs.mkdirSync(path.dirname(planFile), { recursive: true });
+      fs.writeFileSync(planFile, JSON.stringify({ baseline: baseline ? dir : null, findings: this.result }, null, 2) + '\n');
+    }
+    const refused = this.result.filter((f) => f.verdict === 'refused');
+    if (refused.length > 0) {
+      const first = refused[0];
+      const more = refused.length > 1 ? ` (${refused.length - 1} more refused: ${refused.slice(1).map((f) => `${f.field} of ${f.owner}`).join('; ')})` : '';
+      const [kind, ...rest] = first.owner.split(' ');
+      const scope = [...this.watched.values()].find((w) => w.context.owner === first.owner)?.scope;
+      const message = describeFinding(first) + more;
+      if (scope) throw new StatefulConfigError(scope, kind, message);
+      const error = new Error(`${kind} ${rest.join(' ')}: ${message}`);
+      error.name = 'StatefulConfigError';
+      throw error;
+    }
+    return [];
+  }
+
+  private compare(baseline: Map<string, any>): Finding[] {
+    const objects = new Map<string, { obj: ApiObject; json: any }>();
+    for (const c of this.node.root.node.findAll()) {
+      if (c instanceof ApiObject && GUARDED.has(c.kind)) {
+        const json = c.toJson();
+        objects.set(objectKey(json), { obj: c, json });
+      }
+    }
+    const classes = new Map<string, any>();
+    for (const [key, o] of [...baseline.entries(), ...[...objects.entries()].map(([k, v]) => [k, v.json] as [string, any])]) {
+      if (key.startsWith('StorageClass/')) classes.set(o.metadata.name, o);
+    }
+    const guard: GuardContext = {
+      recreate: new Set(this.options.recreate ?? []),
+      dataLossAcknowledged: new Set(this.options.dataLossAcknowledged ?? []),
+      expandableClasses: new Set(this.options.expandableClasses ?? []),
+      classes,
+    };
+    const findings: Finding[] = [];
+    for (const [key, { obj, json }] of objects) {
+      const before = baseline.get(key);
+      if (!before) continue;
+      const watched = this.watched.get(obj);
+      const found = compareObject(key, before, json, guard, watched?.context);
+      findings.push(...found);
+      if (watched) findings.push(...this.carryClaims(watched, json, baseline, found, objects, guard));
+    }
+    return findings;
+  }
+
+  /**
+   * Storage growth through GitOps: the claim templates keep the size the cluster has (they are
+   * immutable), and the output carries each claim `<template>-<set>-<ordinal>` with the new
+   * request. Once carried, claims stay in the output, so that a pruning GitOps tool never deletes them.
+   */
+  private carryClaims(watched: Watched, sts: any, baseline: Map<string, any>, found: Finding[], objects: Map<string, unknown>, guard: GuardContext): Finding[] {
+    const out: Finding[] = [];
+    const namespace = sts.metadata.namespace ?? 'default';
+    const name = sts.metadata.name;
+    const start = sts.spec.ordinals?.start ?? 0;
+    const replicas = sts.spec.replicas ?? 1;
+    const templates: any[] = sts.spec.volumeClaimTemplates ?? [];
+    templates.forEach((t, i) => {
+      const growth = found.find((f) => f.expand?.template === i && f.verdict === 'automatic');
+      const prefix = `PersistentVolumeClaim/${namespace}/${t.metadata.name}-${name}-`;
+      const carried = [...baseline.keys()].filter((k) => k.startsWith(prefix) && /^[0-9]+$/.test(k.slice(prefix.length)));
+      if (!growth && carried.length === 0) return;
+      if (growth) {
+        watched.resource.addJsonPatch(JsonPatch.replace(`/spec/volumeClaimTemplates/${i}/spec/resources/requests/storage`, growth.expand!.pinned));
+      }
+      const ordinals = new Set<number>(Array.from({ length: replicas }, (_, n) => start + n));
+      carried.forEach((k) => ordinals.add(Number(k.slice(prefix.length))));
+      for (const ordinal of [...ordinals].sort((x, y) => x - y)) {
+        const claimName = `${t.metadata.name}-${name}-${ordinal}`;
+        if (objects.has(`PersistentVolumeClaim/${namespace}/${claimName}`)) continue;
+        const size = growth ? growth.expand!.size : t.spec.resources.requests.storage;
+        const claim = new ApiObject(watched.scope as Construct, `Claim-${claimName}`, {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          metadata: {
+            name: claimName,
+            labels: { ...sts.spec.selector?.matchLabels, ...t.metadata.labels },
+            annotations: {
+              // a claim holds the data: a GitOps tool must never prune it
+              'argocd.argoproj.io/sync-options': 'Prune=false',
+              'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+            },
+          },
+          spec: { ...t.spec, resources: { ...t.spec.resources, requests: { ...t.spec.resources?.requests, storage: size } } },
+        }).toJson();
+        const key = objectKey({ ...claim, metadata: { ...claim.metadata, namespace } });
+        const before = baseline.get(key);
+        if (before) out.push(...compareObject(key, before, claim, guard).map((f) => ({ ...f, owner: watched.context.owner })));
+      }
+    });
+    return out;
+  }
+}

@@ -1,0 +1,358 @@
+import { isDeepStrictEqual } from 'util';
+import { show } from '../errors';
+import { objectLabel, quantityBytes } from './baseline';
+
+/**
+ * Changes to a deployed database that synth refuses unless the props say they are intended.
+ * Each approval is for one change: remove it once the change is applied.
+ */
+export interface ChangeApprovals {
+  /**
+   * A field of the StatefulSet that the API server never lets change (claim templates, selector,
+   * `serviceName`, `podManagementPolicy`) changes, and you will replace the set without touching
+   * its pods: `kubectl -n <namespace> delete statefulset <name> --cascade=orphan` right before the
+   * apply. Pods and claims keep running and the new set adopts them; claims that exist keep their
+   * old class and access modes (only new ordinals get the new template).
+   * @default false
+   */
+  readonly orphanDelete?: boolean;
+  /**
+   * The engine's release series changes (PostgreSQL 16 to 17, MariaDB 10.11 to 11.4), and you
+   * have made the data directory fit the new server (PostgreSQL: `pg_upgrade` or a dump and
+   * restore; MariaDB and MySQL: a backup first, the server upgrades the tables on start).
+   * Without it, PostgreSQL refuses to start on the old data and others upgrade it irreversibly.
+   * @default false
+   */
+  readonly majorVersionUpgrade?: boolean;
+  /**
+   * DATA LOSS acknowledged: switching `claimRetentionWhenDeleted` or `claimRetentionWhenScaled`
+   * to `Delete` on a running set makes the StatefulSet controller delete claims (and, with a
+   * `Delete` reclaim policy, the volumes and their data) on deletion or scale-down.
+   * @default false
+   */
+  readonly claimDeletion?: boolean;
+}
+
+/** What the guard knows about a database beyond its manifests. @internal */
+export interface DatabaseContext {
+  /** `StatefulDatabase 'app/chart/db'`. */
+  readonly owner: string;
+  readonly quorum: boolean;
+  /** The engine's `app.kubernetes.io/name`, e.g. `zookeeper`. */
+  readonly engine: string;
+  readonly approvals: ChangeApprovals;
+}
+
+/** Options of the guard that name objects (`Kind/name` or `Kind/namespace/name`). @internal */
+export interface GuardContext {
+  /** Objects the user deletes before the apply (immutable fields of classes, volumes, claims). */
+  readonly recreate: Set<string>;
+  /** Objects whose switch to a reclaim policy of `Delete` is acknowledged. */
+  readonly dataLossAcknowledged: Set<string>;
+  /** Classes outside the app known to allow expansion. */
+  readonly expandableClasses: Set<string>;
+  /** The StorageClasses of the new output and the baseline, by name (new first). */
+  readonly classes: Map<string, any>;
+}
+
+/** One change the guard found, refused or with the steps it takes. @internal */
+export interface Finding {
+  /** `objectKey` of the object. */
+  readonly object: string;
+  /** Who owns it, as errors name it: `StatefulDatabase 'app/chart/db'`. */
+  readonly owner: string;
+  /** The field, e.g. `spec.serviceName`. */
+  readonly field: string;
+  readonly from: unknown;
+  readonly to: unknown;
+  /** refused: synth fails; manual: allowed, with steps before the apply; automatic: the output does it. */
+  readonly verdict: 'refused' | 'manual' | 'automatic';
+  /** Why the API server or the data would not survive it (refused), or what happens. */
+  readonly why: string;
+  /** What to do instead (refused), or the manual steps in order. */
+  readonly steps: string[];
+  /** Claims the output emits to expand them, for `automatic` storage growth. */
+  readonly expand?: { readonly template: number; readonly size: string; readonly pinned: string };
+}
+
+/** The message of a finding: object, field, old and new values, why, and the fix (or the steps). @internal */
+export function describeFinding(f: Finding): string {
+  const change = `${objectLabel(f.object)} ${f.field} from ${show(f.from)} to ${show(f.to)}`;
+  if (f.verdict === 'refused') return `refuses to change ${change}: ${f.why} Fix: ${f.steps.join(' ')}`;
+  return `changes ${change}: ${f.why}${f.steps.length > 0 ? ` Before the apply: ${f.steps.join(' ')}` : ''}`;
+}
+
+const STS_MUTABLE = new Set(['replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds', 'revisionHistoryLimit']);
+const PV_NOT_SOURCE = new Set(['accessModes', 'capacity', 'claimRef', 'mountOptions', 'nodeAffinity', 'persistentVolumeReclaimPolicy', 'storageClassName', 'volumeMode', 'volumeAttributesClassName']);
+const SC_IMMUTABLE = ['provisioner', 'parameters', 'reclaimPolicy', 'volumeBindingMode'];
+const PVC_IMMUTABLE = ['accessModes', 'storageClassName', 'selector', 'volumeName', 'volumeMode', 'dataSource', 'dataSourceRef'];
+
+/** The findings of one object that exists in both the baseline and the new output. @internal */
+export function compareObject(key: string, before: any, after: any, guard: GuardContext, db?: DatabaseContext): Finding[] {
+  switch (after.kind) {
+    case 'StatefulSet': return compareStatefulSet(key, before, after, guard, db);
+    case 'PersistentVolumeClaim': return compareClaim(key, before, after, guard);
+    case 'PersistentVolume': return comparePersistentVolume(key, before, after, guard);
+    case 'StorageClass': return compareStorageClass(key, before, after, guard);
+    default: return [];
+  }
+}
+
+function ownerOf(key: string): string {
+  return objectLabel(key);
+}
+
+function nameParts(key: string): { kind: string; namespace: string; name: string } {
+  const [kind, namespace, name] = key.split('/');
+  return { kind, namespace, name };
+}
+
+function compareStatefulSet(key: string, before: any, after: any, guard: GuardContext, db?: DatabaseContext): Finding[] {
+  const out: Finding[] = [];
+  const owner = db?.owner ?? ownerOf(key);
+  const { namespace, name } = nameParts(key);
+  const a = before.spec ?? {};
+  const b = after.spec ?? {};
+  const orphan = db?.approvals.orphanDelete === true;
+  const orphanSteps = [
+    `run \`kubectl -n ${namespace} delete statefulset ${name} --cascade=orphan\` right before the apply (pods and claims keep running, the new set adopts them),`,
+    'then apply.',
+  ];
+  const immutable = (field: string, from: unknown, to: unknown, extra = '') => out.push({
+    object: key, owner, field, from, to,
+    verdict: orphan ? 'manual' : 'refused',
+    why: `the API server refuses it (422 Unprocessable Entity: a StatefulSet's spec may change only in replicas, ordinals, template, updateStrategy, persistentVolumeClaimRetentionPolicy and minReadySeconds).${extra}`,
+    steps: orphan ? orphanSteps : [
+      `keep ${show(from)}, or replace the set without touching its pods: set changeApprovals: { orphanDelete: true } on the database,`,
+      ...orphanSteps,
+    ],
+  });
+
+  for (const field of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    if (STS_MUTABLE.has(field) || field === 'volumeClaimTemplates') continue;
+    if (!isDeepStrictEqual(a[field], b[field])) immutable(`spec.${field}`, a[field], b[field]);
+  }
+
+  // claim templates: everything but the size is immutable; the size follows the storage rules
+  const oldTemplates: any[] = a.volumeClaimTemplates ?? [];
+  const newTemplates: any[] = b.volumeClaimTemplates ?? [];
+  const names = (ts: any[]) => ts.map((t) => t?.metadata?.name);
+  if (!isDeepStrictEqual(names(oldTemplates), names(newTemplates))) {
+    immutable('spec.volumeClaimTemplates', names(oldTemplates), names(newTemplates),
+      ' Claims of a removed template stay; an added template gives new claims only to pods created after the set is replaced.');
+  } else {
+    newTemplates.forEach((t, i) => {
+      const o = oldTemplates[i];
+      const withoutSize = (x: any) => ({ ...x, spec: { ...x.spec, resources: { ...x.spec?.resources, requests: { ...x.spec?.resources?.requests, storage: undefined } } } });
+      const ow = withoutSize(o);
+      const nw = withoutSize(t);
+      for (const part of [...new Set([...Object.keys(ow.spec), ...Object.keys(nw.spec)])].sort()) {
+        if (!isDeepStrictEqual(ow.spec[part], nw.spec[part])) {
+          immutable(`spec.volumeClaimTemplates[${t.metadata.name}].spec.${part}`, ow.spec[part], nw.spec[part],
+            ' Existing claims keep their old value even after the set is replaced: only claims created afterwards follow the new template.');
+        }
+      }
+      if (!isDeepStrictEqual(ow.metadata, nw.metadata)) immutable(`spec.volumeClaimTemplates[${t.metadata.name}].metadata`, ow.metadata, nw.metadata);
+      const size = storageChange(key, owner, `spec.volumeClaimTemplates[${t.metadata.name}].spec.resources.requests.storage`,
+        o, t, guard, `claims ${t.metadata.name}-${name}-<ordinal>`);
+      // the template keeps the deployed size (immutable); the output carries the claims instead
+      if (size) out.push(size.expand ? { ...size, expand: { ...size.expand, template: i } } : size);
+    });
+  }
+
+  if (db) {
+    out.push(...quorumChange(key, db, a.replicas ?? 1, b.replicas ?? 1));
+    out.push(...versionChange(key, db, mainImage(before), mainImage(after)));
+    for (const when of ['whenDeleted', 'whenScaled']) {
+      const from = a.persistentVolumeClaimRetentionPolicy?.[when] ?? 'Retain';
+      const to = b.persistentVolumeClaimRetentionPolicy?.[when] ?? 'Retain';
+      if (from !== 'Delete' && to === 'Delete') {
+        const ack = db.approvals.claimDeletion === true;
+        out.push({
+          object: key, owner, field: `spec.persistentVolumeClaimRetentionPolicy.${when}`, from, to,
+          verdict: ack ? 'manual' : 'refused',
+          why: `the StatefulSet controller will then delete the claims ${when === 'whenDeleted' ? 'when the set is deleted' : 'of removed ordinals on scale-down'}, and with a Delete reclaim policy the volumes and their data.`,
+          steps: ack ? ['data loss acknowledged (changeApprovals.claimDeletion): back up first.'] :
+            ['keep Retain, or, if losing those claims is intended, say so: set changeApprovals: { claimDeletion: true } on the database.'],
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** A storage request change of a claim or claim template. */
+function storageChange(key: string, owner: string, field: string, before: any, after: any, guard: GuardContext, claims: string): Finding | undefined {
+  const from = before?.spec?.resources?.requests?.storage;
+  const to = after?.spec?.resources?.requests?.storage;
+  const fromBytes = quantityBytes(from);
+  const toBytes = quantityBytes(to);
+  if (fromBytes === undefined || toBytes === undefined || fromBytes === toBytes) return undefined;
+  const base = { object: key, owner, field, from, to };
+  if (toBytes < fromBytes) {
+    return {
+      ...base, verdict: 'refused',
+      why: 'a claim never shrinks (the API server refuses it with 422: the request may not be less than the previous value, and a claim template may not change at all).',
+      steps: [`keep ${show(from)}. To really use less, move the data to a claim template of a new name (a new set, or orphanDelete) and copy it over.`],
+    };
+  }
+  const className: string | undefined = after?.spec?.storageClassName;
+  const refuse = (why: string, fix: string): Finding => ({ ...base, verdict: 'refused', why, steps: [fix] });
+  if (after?.spec?.selector || after?.spec?.volumeName) {
+    return refuse('the claims bind statically provisioned volumes (a pool), which no resizer expands: the API server refuses the larger request (403 Forbidden: only dynamically provisioned claims can be resized).',
+      `keep ${show(from)}; give the volumes more room on the server instead (NFS does not enforce the request).`);
+  }
+  const sc = className === undefined ? undefined : guard.classes.get(className);
+  if (sc && sc.allowVolumeExpansion !== true) {
+    return refuse(`StorageClass '${className}' does not set allowVolumeExpansion: the API server refuses the larger request (403 Forbidden).`,
+      `keep ${show(from)}, or allow expansion on the class first (allowVolumeExpansion: true can be changed on an existing class; apply that, then this).`);
+  }
+  if (!sc && !(className !== undefined && guard.expandableClasses.has(className))) {
+    return refuse(`${className === undefined ? 'the cluster\'s default class' : `StorageClass '${className}'`} is not part of this app, so synth cannot tell whether it allows expansion; the API server refuses the larger request (403 Forbidden) if it does not.`,
+      className === undefined ? `keep ${show(from)}, or name the class of the claims.` :
+        `keep ${show(from)}, or, if the class allows expansion, say so: ChangeGuard.of(app).configure({ expandableClasses: ['${className}'] }).`);
+  }
+  return {
+    ...base, verdict: 'automatic',
+    why: `StorageClass '${className}' allows expansion: the output carries the ${claims} with the new request, so applying it expands every existing claim (the CSI resizer grows the volume, the file system grows online or at the next pod start).`,
+    steps: [],
+    expand: { template: -1, size: String(to), pinned: String(from) },
+  };
+}
+
+/** The largest membership change one apply may make, for a quorum engine, from `from` members. */
+function membershipStep(db: DatabaseContext, from: number, to: number): number {
+  if (db.engine === 'zookeeper') return 1; // static membership: every member rolls onto a new ensemble
+  // Galera and other majority-quorum engines: what stays must be a majority of the old members
+  if (to < from) return Math.max(1, from - (Math.floor(from / 2) + 1));
+  return Infinity; // joiners come one at a time (OrderedReady) and state-transfer from a member
+}
+
+function quorumChange(key: string, db: DatabaseContext, from: number, to: number): Finding[] {
+  if (!db.quorum || from === to || from === 0 || to === 0) return [];
+  const path: number[] = [from];
+  while (path[path.length - 1] !== to) {
+    const at = path[path.length - 1];
+    const step = membershipStep(db, at, to);
+    path.push(to > at ? Math.min(to, at + step) : Math.max(to, at - step));
+  }
+  if (path.length === 2) return [];
+  const { namespace, name } = nameParts(key);
+  return [{
+    object: key, owner: db.owner, field: 'spec.replicas', from, to, verdict: 'refused',
+    why: db.engine === 'zookeeper'
+      ? 'a ZooKeeper ensemble with static membership must change one member per apply: old and new members briefly hold different server lists, and two majorities that do not overlap can both elect a leader (split brain, divergent data).'
+      : `the members that stay (${to} of ${from}) are not a majority of the cluster they leave: a member that fails mid-change takes the quorum with it, and the rest stop as non-primary.`,
+    steps: [
+      `change replicas in steps: ${path.join(' → ')}; after each apply wait until every member is Ready ` +
+        `(\`kubectl -n ${namespace} rollout status statefulset ${name}\`) before the next.`,
+    ],
+  }];
+}
+
+/** The release series of an image tag that a data directory is tied to: PostgreSQL's major, X.Y for the others. */
+function series(image: string): { repository: string; series: string } | undefined {
+  const m = /^(.*?):([0-9]+)(?:\.([0-9]+))?/.exec(image.split('@')[0]);
+  if (!m) return undefined;
+  const repository = m[1];
+  const postgresLike = /(^|\/)postgres(ql)?$/.test(repository) && Number(m[2]) >= 10;
+  return { repository, series: postgresLike || m[3] === undefined ? m[2] : `${m[2]}.${m[3]}` };
+}
+
+function versionChange(key: string, db: DatabaseContext, from: string | undefined, to: string | undefined): Finding[] {
+  if (!from || !to || from === to) return [];
+  const a = series(from);
+  const b = series(to);
+  if (!a || !b || a.repository !== b.repository || a.series === b.series) return [];
+  const ack = db.approvals.majorVersionUpgrade === true;
+  const postgres = /postgres/.test(a.repository);
+  return [{
+    object: key, owner: db.owner, field: 'spec.template.spec.containers[main].image', from, to,
+    verdict: ack ? 'manual' : 'refused',
+    why: postgres
+      ? `PostgreSQL ${b.series} does not start on a data directory of PostgreSQL ${a.series} ("database files are incompatible with server"): every member would crash-loop on its old data.`
+      : `the ${a.repository} ${b.series} server upgrades the data directory of ${a.series} in place on its first start, which the old version cannot read again: a failed rollout cannot be rolled back.`,
+    steps: ack
+      ? [postgres ? 'the data directory must already be upgraded (pg_upgrade, or dump and restore into new claims).' : 'take a backup before the apply; the rollout upgrades one member at a time.']
+      : [`keep ${show(from)}, or, once ${postgres ? 'the data is migrated (pg_upgrade, or dump and restore)' : 'a backup exists'}, set changeApprovals: { majorVersionUpgrade: true } on the database.`],
+  }];
+}
+
+/** The image of the container named `main` (or the first container) of a StatefulSet. @internal */
+export function mainImage(sts: any): string | undefined {
+  const containers: any[] = sts?.spec?.template?.spec?.containers ?? [];
+  return (containers.find((c) => c?.name === 'main') ?? containers[0])?.image;
+}
+
+function isListed(set: Set<string>, key: string): boolean {
+  const { kind, namespace, name } = nameParts(key);
+  return set.has(namespace ? `${kind}/${namespace}/${name}` : `${kind}/${name}`);
+}
+
+function recreateSteps(key: string, from: unknown): string[] {
+  const { kind, namespace, name } = nameParts(key);
+  const ns = namespace ? `-n ${namespace} ` : '';
+  const listed = namespace ? `${kind}/${namespace}/${name}` : `${kind}/${name}`;
+  return [`keep ${show(from)}, or replace the object: list it in ChangeGuard.of(app).configure({ recreate: ['${listed}'] }),`,
+    `run \`kubectl ${ns}delete ${kind.toLowerCase()} ${name}\` right before the apply, then apply.`];
+}
+
+function compareStorageClass(key: string, before: any, after: any, guard: GuardContext): Finding[] {
+  const recreate = isListed(guard.recreate, key);
+  return SC_IMMUTABLE.filter((f) => !isDeepStrictEqual(before[f], after[f])).map((f): Finding => ({
+    object: key, owner: ownerOf(key), field: f, from: before[f], to: after[f],
+    verdict: recreate ? 'manual' : 'refused',
+    why: 'the API server refuses it (422: a StorageClass\'s provisioner, parameters, reclaimPolicy and volumeBindingMode are immutable). Deleting the class does not touch the volumes it provisioned; they keep their own reclaim policy.' +
+      (f === 'reclaimPolicy' && after[f] === 'Delete' ? ' DATA LOSS: volumes provisioned from then on are destroyed with their claims.' : ''),
+    steps: recreate ? recreateSteps(key, before[f]).slice(1) : recreateSteps(key, before[f]),
+  }));
+}
+
+function comparePersistentVolume(key: string, before: any, after: any, guard: GuardContext): Finding[] {
+  const out: Finding[] = [];
+  const a = before.spec ?? {};
+  const b = after.spec ?? {};
+  const recreate = isListed(guard.recreate, key);
+  for (const f of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    if ((PV_NOT_SOURCE.has(f) && f !== 'volumeMode') || isDeepStrictEqual(a[f], b[f])) continue;
+    out.push({
+      object: key, owner: ownerOf(key), field: `spec.${f}`, from: a[f], to: b[f],
+      verdict: recreate ? 'manual' : 'refused',
+      why: `the API server refuses it (422: a PersistentVolume's volume source is immutable). A bound volume points at the data of its claim: an NFS server or path change would also hand that claim another directory.`,
+      steps: recreate ? recreateSteps(key, a[f]).slice(1) : recreateSteps(key, a[f]),
+    });
+  }
+  const from = a.persistentVolumeReclaimPolicy ?? 'Retain';
+  const to = b.persistentVolumeReclaimPolicy ?? 'Retain';
+  if (from !== 'Delete' && to === 'Delete') {
+    const ack = isListed(guard.dataLossAcknowledged, key);
+    const { kind, name } = nameParts(key);
+    out.push({
+      object: key, owner: ownerOf(key), field: 'spec.persistentVolumeReclaimPolicy', from, to,
+      verdict: ack ? 'manual' : 'refused',
+      why: 'the volume and its data are then destroyed when its claim is deleted.',
+      steps: ack ? ['data loss acknowledged: back up first.'] :
+        [`keep ${show(from)}, or, if that is intended, say so: ChangeGuard.of(app).configure({ dataLossAcknowledged: ['${kind}/${name}'] }).`],
+    });
+  }
+  return out;
+}
+
+function compareClaim(key: string, before: any, after: any, guard: GuardContext): Finding[] {
+  const out: Finding[] = [];
+  const a = before.spec ?? {};
+  const b = after.spec ?? {};
+  const recreate = isListed(guard.recreate, key);
+  for (const f of PVC_IMMUTABLE) {
+    if (isDeepStrictEqual(a[f], b[f])) continue;
+    out.push({
+      object: key, owner: ownerOf(key), field: `spec.${f}`, from: a[f], to: b[f],
+      verdict: recreate ? 'manual' : 'refused',
+      why: 'the API server refuses it (422: a claim\'s spec is immutable after creation but for its storage request). DATA LOSS if the claim is deleted to recreate it and its volume\'s reclaim policy is Delete.',
+      steps: recreate ? recreateSteps(key, a[f]).slice(1) : recreateSteps(key, a[f]),
+    });
+  }
+  const size = storageChange(key, ownerOf(key), 'spec.resources.requests.storage', before, after, guard, 'claim');
+  if (size) out.push(size.verdict === 'automatic' ? { ...size, why: `the claim's request grows; StorageClass '${b.storageClassName}' allows expansion.`, expand: undefined } : size);
+  return out;
+}
