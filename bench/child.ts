@@ -8,7 +8,7 @@ import { performance } from 'perf_hooks';
 import { dbName } from './names';
 
 /** What is measured. */
-export type Variant = 'library' | 'library-chart-per-db' | 'raw-cdk8s' | 'yaml-floor';
+export type Variant = 'library' | 'library-chart-per-db' | 'library-baseline' | 'raw-cdk8s' | 'yaml-floor';
 
 /** What a child reports. */
 export interface Measurement {
@@ -44,10 +44,13 @@ function main(): void {
 
   // load everything the variant needs before any timing
   let build: (count: number, dir: string) => { synth(): void };
-  if (variant === 'library' || variant === 'library-chart-per-db') {
+  // library-baseline: the output directory already holds this app's manifests (written untimed,
+  // with the comparison off), so synth compares every guarded object with them (lib/plan)
+  const withBaseline = variant === 'library-baseline';
+  if (variant === 'library' || variant === 'library-chart-per-db' || withBaseline) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { libraryApp } = require('./fixture') as typeof import('./fixture');
-    const layout = variant === 'library' ? 'one-chart' : 'chart-per-db';
+    const layout = variant === 'library-chart-per-db' ? 'chart-per-db' : 'one-chart';
     build = (count, dir) => {
       const app = libraryApp(count, dir, layout);
       return { synth: () => app.synth() };
@@ -71,8 +74,15 @@ function main(): void {
 
   // warm-up: the same code paths on a small app, then a clean heap
   const warmDir = `${outdir}-warmup`;
+  const baseline = (count: number, dir: string) => {
+    process.env.CDK8S_STATEFUL_BASELINE = 'off';
+    build(count, dir).synth();
+    delete process.env.CDK8S_STATEFUL_BASELINE;
+  };
+  if (withBaseline) baseline(Math.min(WARMUP_N, Math.max(n, 1)), warmDir);
   build(Math.min(WARMUP_N, Math.max(n, 1)), warmDir).synth();
   fs.rmSync(warmDir, { recursive: true, force: true });
+  if (withBaseline) baseline(n, outdir);
   (globalThis as any).gc?.();
 
   const cpu0 = process.cpuUsage();

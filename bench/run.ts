@@ -32,6 +32,7 @@ const CHECKS = path.join(__dirname, 'checks.js');
 const TARGET_RATIO_TO_RAW = 1.3; // library ≤ 1.3× raw cdk8s at N = 1000
 const TARGET_SCALING = 1.3; // µs per database at N = 5000 ≤ 1.3× that at N = 500
 const TARGET_CLI_MS = 1000; // `npx cdk8s synth` of the examples, median
+const TARGET_BASELINE = 1.1; // issue 13: synth with the deployed manifests present ≤ 1.1× synth without, N = 1000
 /** Slack over the n·log n exponent allowed to the measured one (timing noise on a shared machine). */
 const EXPONENT_SLACK = 0.2;
 
@@ -43,14 +44,16 @@ interface Plan {
   readonly trap: [number, number][];
   readonly cliRuns: number;
   readonly verifyN: number;
+  /** N and runs for synth with a baseline present (the comparison with the deployed manifests). */
+  readonly baseline: [number, number];
 }
 
 const BASE_VARIANTS: Variant[] = ['library', 'raw-cdk8s', 'yaml-floor'];
 
 function plan(smoke: boolean): Plan {
   return smoke
-    ? { smoke, ns: [10], runs: () => 1, trap: [[10, 1]], cliRuns: 1, verifyN: 10 }
-    : { smoke, ns: [1, 10, 100, 500, 1000, 5000], runs: (n) => (n >= 5000 ? 3 : 5), trap: [[100, 3], [500, 2]], cliRuns: 5, verifyN: 10 };
+    ? { smoke, ns: [10], runs: () => 1, trap: [[10, 1]], cliRuns: 1, verifyN: 10, baseline: [10, 1] }
+    : { smoke, ns: [1, 10, 100, 500, 1000, 5000], runs: (n) => (n >= 5000 ? 3 : 5), trap: [[100, 3], [500, 2]], cliRuns: 5, verifyN: 10, baseline: [1000, 5] };
 }
 
 function median(xs: number[]): number {
@@ -344,6 +347,25 @@ function main(): void {
       log(`N=${n} library-chart-per-db run ${run + 1}/${runs}: ${fmt(m.ms)} ms`);
     }
   }
+  // synth with the deployed manifests in the output directory against synth without, interleaved
+  const pairs: { [v: string]: ChildMeasurement[] } = { 'library': [], 'library-baseline': [] };
+  for (let run = 0; run < p.baseline[1]; run++) {
+    const order: Variant[] = run % 2 === 0 ? ['library-baseline', 'library'] : ['library', 'library-baseline'];
+    for (const v of order) {
+      const m = measure(v, p.baseline[0], `pair-${run}`);
+      pairs[v].push(m);
+      log(`N=${p.baseline[0]} ${v} (pair) run ${run + 1}/${p.baseline[1]}: ${fmt(m.ms)} ms, CPU ${fmt(m.cpuMs)} ms`);
+    }
+  }
+  const [withBaseline, withoutBaseline] = [summarize(pairs['library-baseline']), summarize(pairs.library)];
+  if (withBaseline.bytes !== withoutBaseline.bytes) throw new Error(`synth with a baseline wrote ${withBaseline.bytes} bytes, without ${withoutBaseline.bytes}`);
+  const baselineRecord = {
+    n: p.baseline[0], runs: p.baseline[1],
+    with_baseline_ms: +fmt(withBaseline.ms, 2), without_baseline_ms: +fmt(withoutBaseline.ms, 2), ratio: +fmt(withBaseline.ms / withoutBaseline.ms, 3),
+    with_baseline_cpu_ms: +fmt(withBaseline.cpuMs, 2), without_baseline_cpu_ms: +fmt(withoutBaseline.cpuMs, 2), cpu_ratio: +fmt(withBaseline.cpuMs / withoutBaseline.cpuMs, 3),
+    with_baseline_runs_ms: withBaseline.msRuns, without_baseline_runs_ms: withoutBaseline.msRuns,
+    with_baseline_rss_mb: +fmt(withBaseline.peakRssMb, 1), without_baseline_rss_mb: +fmt(withoutBaseline.peakRssMb, 1),
+  };
   const summary = (v: Variant, n: number) => (results.has(`${v}:${n}`) ? summarize(results.get(`${v}:${n}`)!) : undefined);
 
   // 3. checks; 4. CLI
@@ -425,6 +447,8 @@ function main(): void {
   t('µs per database, N=5000 / N=500 (wall)', at(5000) && at(500) ? at(5000).library_us_per_db / at(500).library_us_per_db : undefined, TARGET_SCALING, '×',
     at(5000) && at(500) && `CPU time ${fmt(at(5000).library_cpu_us_per_db / at(500).library_cpu_us_per_db, 2)}×`);
   t('npx cdk8s synth of the examples, median', cli.medianMs, TARGET_CLI_MS, 'ms');
+  t(`synth with the deployed manifests present / without, N=${baselineRecord.n} (wall)`, smoke ? undefined : baselineRecord.ratio, TARGET_BASELINE, '×',
+    `CPU time ${fmt(baselineRecord.cpu_ratio, 2)}×, ${fmt(baselineRecord.with_baseline_ms)} ms against ${fmt(baselineRecord.without_baseline_ms)} ms`);
   // the smoke run's sizes are too small (and too few) for a meaningful exponent
   for (const s of checks.series.filter((x) => x.name.startsWith('unboundClaims'))) t(`growth exponent of ${s.name}`, smoke ? undefined : s.exponent, allowed, '');
   console.log('\nTargets\n');
@@ -454,6 +478,7 @@ function main(): void {
     verification,
     records,
     trap: trapRows,
+    baseline: baselineRecord,
     checks,
     cli,
     targets,

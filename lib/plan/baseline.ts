@@ -46,7 +46,7 @@ export function loadBaseline(dir: string, kinds: 'guarded' | 'all' = 'guarded'):
     const docs = file.endsWith('.json') ? [].concat(JSON.parse(text)) : splitDocuments(text);
     for (const doc of docs) {
       if (typeof doc === 'string' && kinds === 'guarded' && !KIND_LINE.test(doc)) continue;
-      const obj = typeof doc === 'string' ? parseDocument(doc) : doc;
+      const obj = typeof doc !== 'string' ? doc : kinds === 'guarded' ? parseGuarded(doc) : parseDocument(doc);
       if (obj === null || typeof obj !== 'object' || typeof obj.kind !== 'string') continue;
       objects.set(objectKey(obj), obj);
     }
@@ -66,4 +66,33 @@ export function quantityBytes(value: unknown): number | undefined {
   if (!m) return undefined;
   const n = Number(m[1] + (m[2] ?? ''));
   return Number.isFinite(n) ? n * UNITS[m[3] ?? ''] : undefined;
+}
+
+/**
+ * A guarded document; of a StatefulSet's pod template only the containers' names and images,
+ * which is all the rules read (the template may change freely), found by their lines in the
+ * layout cdk8s writes; any other layout is parsed in full.
+ */
+function parseGuarded(doc: string): any {
+  const start = doc.indexOf('\n  template:\n');
+  if (start < 0 || !/^kind: StatefulSet$/m.test(doc)) return parseDocument(doc);
+  const next = /\n {0,2}[^ \n]/g;
+  next.lastIndex = start + 1;
+  const end = next.exec(doc)?.index ?? doc.length;
+  const block = doc.slice(start, end);
+  const containers: { [key: string]: unknown }[] = [];
+  const marker = '\n      containers:\n';
+  const at = block.indexOf(marker);
+  if (at < 0) return parseDocument(doc);
+  for (const line of block.slice(at + marker.length).split('\n')) {
+    if (!line.startsWith('        ')) break;
+    const m = /^ {8}(- | {2})(image|name): (.+)$/.exec(line);
+    if (m?.[1] === '- ') containers.push({});
+    else if (line.startsWith('        - ')) containers.push({});
+    if (m && containers.length > 0) containers[containers.length - 1][m[2]] = parseDocument(`v: ${m[3]}`).v;
+  }
+  if (containers.length === 0 || containers.some((c) => typeof c.image !== 'string')) return parseDocument(doc);
+  const obj = parseDocument(doc.slice(0, start + 1) + doc.slice(end + 1));
+  obj.spec.template = { spec: { containers } };
+  return obj;
 }

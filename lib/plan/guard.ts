@@ -137,6 +137,7 @@ export class ChangeGuard extends Construct {
     for (const c of this.node.root.node.findAll()) {
       if (c instanceof ApiObject && GUARDED.has(c.kind)) {
         const json = c.toJson();
+        reuseOnce(c, json);
         objects.set(objectKey(json), { obj: c, json });
       }
     }
@@ -180,6 +181,7 @@ export class ChangeGuard extends Construct {
       const carried = [...baseline.keys()].filter((k) => k.startsWith(prefix) && /^[0-9]+$/.test(k.slice(prefix.length)));
       if (!growth && carried.length === 0) return;
       if (growth) {
+        delete (watched.resource as any).toJson; // rendered again with the patch
         watched.resource.addJsonPatch(JsonPatch.replace(`/spec/volumeClaimTemplates/${i}/spec/resources/requests/storage`, growth.expand!.pinned));
       }
       const ordinals = new Set<number>(Array.from({ length: replicas }, (_, n) => start + n));
@@ -209,4 +211,20 @@ export class ChangeGuard extends Construct {
     });
     return out;
   }
+}
+
+/**
+ * cdk8s renders every object again when it writes the files, right after validation: the guard's
+ * rendering is handed over once instead, so the comparison costs no second rendering (the next
+ * call renders afresh). Nothing changes the objects between the two: validation comes last.
+ */
+function reuseOnce(obj: ApiObject, json: any): void {
+  Object.defineProperty(obj, 'toJson', {
+    configurable: true,
+    writable: true,
+    value: () => {
+      delete (obj as any).toJson;
+      return json;
+    },
+  });
 }
