@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, App, JsonPatch } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
+import { addAppCheck } from '../checks/app';
 import { StatefulConfigError } from '../errors';
 import { GUARDED_KINDS, loadBaseline, manifestFiles, objectKey } from './baseline';
 import { ChangeApprovals, DatabaseContext, Finding, GuardContext, compareObject, describeFinding } from './rules';
@@ -10,8 +11,8 @@ import { ChangeApprovals, DatabaseContext, Finding, GuardContext, compareObject,
 export const BASELINE_ENV = 'CDK8S_STATEFUL_BASELINE';
 /** The environment variable that names a file the guard writes its findings to (JSON), for `cdk8s-stateful plan`. */
 export const PLAN_ENV = 'CDK8S_STATEFUL_PLAN';
-const ID = 'cdk8s-stateful.ChangeGuard';
 const GUARDED = new Set(GUARDED_KINDS);
+const GUARDS = new WeakMap<IConstruct, ChangeGuard>();
 
 /** Options of the {@link ChangeGuard}. */
 export interface ChangeGuardOptions {
@@ -57,26 +58,30 @@ interface Watched {
  * the steps that do it safely (docs/plan.md). A storage increase on an expandable class is carried
  * out: the output then holds the claims themselves with the new request.
  *
- * One guard per app, created by the library's constructs; `ChangeGuard.of(app).configure(...)`
- * sets its options. The baseline is the app's output directory unless `baselineDir` or
+ * One guard per app, created by the library's constructs and run with the app-wide checks;
+ * `ChangeGuard.of(app).configure(...)` sets its options. The baseline is the app's output directory unless `baselineDir` or
  * `CDK8S_STATEFUL_BASELINE` names another; with no manifests there (a first synth) nothing is
  * compared. Note that `cdk8s synth` (the CLI) empties its output directory before it runs the app:
  * use `npx cdk8s-stateful plan`, `node <app>.js`, or point `CDK8S_STATEFUL_BASELINE` at a copy.
  */
-export class ChangeGuard extends Construct {
-  /** The app's guard, created on first use. */
+export class ChangeGuard {
+  /** The guard of the app `scope` is in, created on first use. */
   public static of(scope: IConstruct): ChangeGuard {
     const root = scope.node.root;
-    return (root.node.tryFindChild(ID) as ChangeGuard | undefined) ?? new ChangeGuard(root);
+    let guard = GUARDS.get(root);
+    if (!guard) {
+      guard = new ChangeGuard(root);
+      GUARDS.set(root, guard);
+    }
+    return guard;
   }
 
   private options: ChangeGuardOptions = {};
   private readonly watched = new Map<ApiObject, Watched>();
   private result?: Finding[];
 
-  private constructor(root: IConstruct) {
-    super(root as Construct, ID);
-    this.node.addValidation({ validate: () => this.check() });
+  private constructor(private readonly root: IConstruct) {
+    addAppCheck(root, () => this.check());
   }
 
   /** Sets the guard's options (they replace earlier ones). */
@@ -103,12 +108,11 @@ export class ChangeGuard extends Construct {
     if (env !== undefined && env !== '') return /^(off|none|false|0)$/i.test(env) ? undefined : env;
     if (this.options.enabled === false) return undefined;
     if (this.options.baselineDir) return this.options.baselineDir;
-    const root = this.node.root;
-    return root instanceof App ? root.outdir : undefined;
+    return this.root instanceof App ? this.root.outdir : undefined;
   }
 
-  private check(): string[] {
-    if (this.result) return []; // cdk8s validates the app again for every chart
+  private check(): void {
+    if (this.result) return; // cdk8s validates the app again for every chart
     const dir = this.baselineDir();
     const baseline = dir !== undefined && manifestFiles(dir).length > 0 ? loadBaseline(dir) : undefined;
     this.result = baseline ? this.compare(baseline) : [];
@@ -129,12 +133,11 @@ export class ChangeGuard extends Construct {
       error.name = 'StatefulConfigError';
       throw error;
     }
-    return [];
   }
 
   private compare(baseline: Map<string, any>): Finding[] {
     const objects = new Map<string, { obj: ApiObject; json: any }>();
-    for (const c of this.node.root.node.findAll()) {
+    for (const c of this.root.node.findAll()) {
       if (c instanceof ApiObject && GUARDED.has(c.kind)) {
         const json = c.toJson();
         reuseOnce(c, json);
