@@ -206,6 +206,24 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'a database named by a mixed-case construct id', build: () => new StatefulDatabase(chart(), 'OrdersDB', { engine }) },
   { what: 'a pool named by a capitalised construct id with an underscore', build: () => new NfsPersistentVolumePool(chart(), 'Web_Pool', { server: 'nfs.local', basePath: '/exports' }) },
   { what: 'NaN replicas', build: () => db({ replicas: NaN }) },
+  // pod placement, identity, Services, budget, DNS
+  { what: 'a pod label that would change the selector', build: () => db({ podLabels: { 'app.kubernetes.io/instance': 'other' } }) },
+  { what: 'a pod annotation with a space in its key', build: () => db({ podAnnotations: { 'my note': 'x' } }) },
+  { what: 'a nodeSelector value with a space', build: () => db({ nodeSelector: { disk: 'fast ssd' } }) },
+  { what: 'a toleration value without a key', build: () => db({ tolerations: [{ value: 'db' }] }) },
+  { what: 'a toleration evictAfter without NoExecute', build: () => db({ tolerations: [{ key: 'dedicated', effect: kplus.TaintEffect.NO_SCHEDULE, evictAfter: Duration.minutes(1) }] }) },
+  { what: 'an unknown toleration effect', build: () => db({ tolerations: [{ key: 'dedicated', effect: 'Never' }] }) },
+  { what: 'a priority class name with capitals', build: () => db({ priorityClassName: 'HighPriority' }) },
+  { what: 'a service account given and created', build: () => db({ serviceAccountName: 'sa', createServiceAccount: true }) },
+  { what: 'an image registry with a scheme', build: () => db({ imageRegistry: 'https://mirror.example.com' }) },
+  { what: 'an ExternalName client Service', build: () => db({ clientServiceType: kplus.ServiceType.EXTERNAL_NAME }) },
+  { what: 'a client Service type without a client Service', build: () => db({ clientService: false, clientServiceType: kplus.ServiceType.LOAD_BALANCER }) },
+  { what: 'maxUnavailable with the budget off', build: () => db({ podDisruptionBudget: false, maxUnavailable: 1 }) },
+  { what: 'a startup probe on a port the container does not expose', build: () => db({ startupProbe: HealthProbe.tcp(8080) }) },
+  { what: 'a DNS egress cidr and labels together', build: () => db({ dnsEgress: { cidr: '169.254.20.10/32', podLabels: { 'k8s-app': 'node-local-dns' } } }) },
+  { what: 'a DNS egress cidr that is not one', build: () => db({ dnsEgress: { cidr: '169.254.20.10' } }) },
+  { what: 'a DNS egress port of 0', build: () => db({ dnsEgress: { port: 0 } }) },
+  { what: 'clients from an address range that is not a CIDR', build: () => db().connections!.allowFromCidr('10.0.0.0/33') },
   // strict mode
   { what: 'an even quorum in strict mode', build: () => {
     const c = chart();

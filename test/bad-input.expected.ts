@@ -11,13 +11,13 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
   "an empty set name":
     "StatefulDatabase 'test/db': name must be a DNS-1123 label of at most 52 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got ''. Fix: use a name such as 'orders-db'.",
   "a headless Service name with a dot":
-    "HeadlessService 'test/db/Headless': name must be a DNS-1123 label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'db.peers'. Fix: use a name such as 'orders-db'.",
+    "StatefulDatabase 'test/db': headlessServiceName must be a DNS-1123 label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'db.peers'. Fix: use a name such as 'orders-db'.",
   "a claim template name with capitals":
     "StatefulDatabase 'test/db': storage name must be a DNS-1123 label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'Data'. Fix: use a name such as 'orders-db'.",
   "a claim template name longer than 63 characters":
     "StatefulDatabase 'test/db': storage name must be a DNS-1123 label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'. Fix: use a name such as 'orders-db'.",
   "a port name longer than 15 characters":
-    "HeadlessService 'test/db/Headless': port name must be a DNS-1123 label of at most 15 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'postgres-primary'. Fix: use a name such as 'orders-db'.",
+    "StatefulDatabase 'test/db': port name must be a DNS-1123 label of at most 15 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'postgres-primary'. Fix: use a name such as 'orders-db'.",
   "an init container name with capitals":
     "StatefulDatabase 'test/db': container name must be a DNS-1123 label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'Init'. Fix: use a name such as 'orders-db'.",
   "an init container named main":
@@ -31,7 +31,7 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
   "an environment variable name with a space":
     "StatefulDatabase 'test/db': the database container has an invalid environment variable name 'MY VAR'. Fix: use letters, digits, '_', '-' and '.', not starting with a digit.",
   "a cluster domain with an underscore":
-    "HeadlessService 'test/db/Headless': clusterDomain must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'cluster_local'. Fix: use a name such as 'fast' or 'nfs-web-0'.",
+    "StatefulDatabase 'test/db': clusterDomain must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'cluster_local'. Fix: use a name such as 'fast' or 'nfs-web-0'.",
   "a label key with a space":
     "NfsPersistentVolumePool 'test/pool': labels has an invalid label 'my label': 'x' (keys are [prefix/]name, values at most 63 alphanumerics, '-', '_' or '.'). Fix: e.g. { 'storage': 'pv' }.",
   "a claim size of zero":
@@ -57,15 +57,15 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
   "a negative partition":
     "StatefulDatabase 'test/db': updateStrategy partition must be a whole number from 0 to 0, got -1. Fix: use a partition from 0 (update all) up to the highest ordinal, 0.",
   "port 0":
-    "HeadlessService 'test/db/Headless': port 'pg' must be a whole number from 1 to 65535, got 0. Fix: use a port number from 1 to 65535.",
+    "StatefulDatabase 'test/db': port 'pg' must be a whole number from 1 to 65535, got 0. Fix: use a port number from 1 to 65535.",
   "port 65536":
-    "HeadlessService 'test/db/Headless': port 'pg' must be a whole number from 1 to 65535, got 65536. Fix: use a port number from 1 to 65535.",
+    "StatefulDatabase 'test/db': port 'pg' must be a whole number from 1 to 65535, got 65536. Fix: use a port number from 1 to 65535.",
   "a fractional port":
-    "HeadlessService 'test/db/Headless': port 'pg' must be a whole number from 1 to 65535, got 5432.5. Fix: use a port number from 1 to 65535.",
+    "StatefulDatabase 'test/db': port 'pg' must be a whole number from 1 to 65535, got 5432.5. Fix: use a port number from 1 to 65535.",
   "two ports with one number":
-    "HeadlessService 'test/db/Headless': ports has port 5432/TCP twice. Fix: give each port a distinct name and number.",
+    "StatefulDatabase 'test/db': ports has port 5432/TCP twice. Fix: give each port a distinct name and number.",
   "two ports with one name":
-    "HeadlessService 'test/db/Headless': ports has name pg twice. Fix: give each port a distinct name and number.",
+    "StatefulDatabase 'test/db': ports has name pg twice. Fix: give each port a distinct name and number.",
   "an engine without ports":
     "StatefulDatabase 'test/db': the engine has no ports. Fix: give the engine at least one port.",
   "only peer ports with a client Service":
@@ -228,4 +228,38 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "StatefulDatabase 'test/db': replicas must be a whole number from 0 to 1000, got NaN. Fix: use 1 or more replicas (0 only to pause the set).",
   "an even quorum in strict mode":
     "StatefulDatabase 'test/zk': 4 members form a quorum of 3: they survive no more failures than 3 would, and a network split in half stops both sides. Fix: use an odd replica count, e.g. 5. (a warning, refused in strict mode: SynthChecks.strict(app) or CDK8S_STATEFUL_STRICT=true)",
+  "a pod label that would change the selector":
+    "StatefulDatabase 'test/db': podLabels sets 'app.kubernetes.io/instance', which the library sets itself (it selects the pods). Fix: use a label key of your own.",
+  "a pod annotation with a space in its key":
+    "StatefulDatabase 'test/db': podAnnotations has an invalid key 'my note' (keys are [prefix/]name: a DNS subdomain, '/', then at most 63 alphanumerics, '-', '_' or '.'). Fix: e.g. 'prometheus.io/scrape'.",
+  "a nodeSelector value with a space":
+    "StatefulDatabase 'test/db': nodeSelector has an invalid label 'disk': 'fast ssd' (keys are [prefix/]name, values at most 63 alphanumerics, '-', '_' or '.'). Fix: e.g. { 'storage': 'pv' }.",
+  "a toleration value without a key":
+    "StatefulDatabase 'test/db': tolerations[0] gives a value without a key. Fix: give the taint's key too, or neither to tolerate every taint.",
+  "a toleration evictAfter without NoExecute":
+    "StatefulDatabase 'test/db': tolerations[0] gives evictAfter with effect 'NoSchedule': only NoExecute taints evict. Fix: set effect: TaintEffect.NO_EXECUTE, or drop evictAfter.",
+  "an unknown toleration effect":
+    "StatefulDatabase 'test/db': tolerations[0] effect must be one of NoSchedule, PreferNoSchedule, NoExecute, got 'Never'. Fix: e.g. TaintEffect.NO_SCHEDULE.",
+  "a priority class name with capitals":
+    "StatefulDatabase 'test/db': priorityClassName must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'HighPriority'. Fix: use a name such as 'fast' or 'nfs-web-0'.",
+  "a service account given and created":
+    "StatefulDatabase 'test/db': serviceAccountName 'sa' and createServiceAccount are both given. Fix: keep one: an existing account, or the one the database creates.",
+  "an image registry with a scheme":
+    "StatefulDatabase 'test/db': imageRegistry must be a registry host with an optional port and path, without scheme or tag, got 'https://mirror.example.com'. Fix: e.g. 'mirror.example.com' or 'harbor.example.com/dockerhub'.",
+  "an ExternalName client Service":
+    "StatefulDatabase 'test/db': clientServiceType must be ClusterIP, NodePort or LoadBalancer, got 'ExternalName'. Fix: e.g. ServiceType.LOAD_BALANCER for clients outside the cluster.",
+  "a client Service type without a client Service":
+    "StatefulDatabase 'test/db': clientServiceType or clientServiceAnnotations is given, but clientService is false. Fix: drop them, or turn the client Service on.",
+  "maxUnavailable with the budget off":
+    "StatefulDatabase 'test/db': maxUnavailable is given, but podDisruptionBudget is false. Fix: drop maxUnavailable, or keep the budget.",
+  "a startup probe on a port the container does not expose":
+    "StatefulDatabase 'test/db': startupProbe targets port 8080, which the container does not expose (ports: 5432). Fix: probe one of the engine's ports.",
+  "a DNS egress cidr and labels together":
+    "StatefulDatabase 'test/db': dnsEgress gives a cidr and labels. Fix: keep one: the cidr of a node-local DNS cache, or the labels of the DNS pods.",
+  "a DNS egress cidr that is not one":
+    "StatefulDatabase 'test/db': dnsEgress cidr must be an IPv4 CIDR, got '169.254.20.10'. Fix: e.g. '169.254.20.10/32'.",
+  "a DNS egress port of 0":
+    "StatefulDatabase 'test/db': dnsEgress port must be a whole number from 1 to 65535, got 0. Fix: use a port number from 1 to 65535.",
+  "clients from an address range that is not a CIDR":
+    "Connections 'test/db/Connections': allowFromCidr got \"10.0.0.0/33\", which is not an IPv4 CIDR. Fix: e.g. '203.0.113.0/24', or '0.0.0.0/0' for anyone.",
 };

@@ -189,7 +189,7 @@ describe('StatefulDatabase', () => {
     const { c, db } = build();
     expect(ApiObject.of(db)).toBe(db.resource);
     ApiObject.of(db).metadata.addAnnotation('owner', 'team-a');
-    db.podDisruptionBudget.metadata.addLabel('tier', 'db');
+    db.podDisruptionBudget!.metadata.addLabel('tier', 'db');
     const m = synth(c);
     expect(find(m, 'StatefulSet').metadata.annotations).toEqual({ owner: 'team-a' });
     expect(find(m, 'PodDisruptionBudget').metadata.labels).toEqual({ tier: 'db' });

@@ -2,20 +2,19 @@ import { ApiObject, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { kube } from '../render';
+import { addWarning } from '../checks/app';
+import { show } from '../errors';
 import { Connections } from '../network/connections';
-import { HeadlessService, renderServicePorts } from '../network/headless-service';
+import { HeadlessService } from '../network/headless-service';
 import { AccessMode } from '../storage/common';
 import { IPersistentVolumePool } from '../storage/nfs-pool';
 import { IStorageClass } from '../storage/storage-class';
-import { show } from '../errors';
-import { addWarning } from '../checks/app';
-import { SECRET_NAME, findLiteralCredential } from '../checks/credentials';
-import { Check } from '../validate';
 import { ChangeApprovals, ChangeGuard } from '../plan';
-import { DatabaseCredentials, DatabaseEngine, DatabasePort, EngineBinding, InitContainer, NamedVolumeMount } from './engine';
+import { Check } from '../validate';
+import { DatabaseCredentials, DatabaseEngine, InitContainer, NamedVolumeMount } from './engine';
+import { clientServices, disruptionBudget, scriptsConfigMap, serviceAccount, statefulSet } from './parts';
 import { HealthProbe } from './probe';
-import { renderResources, resolveResources } from './resources';
+import { CREDENTIALS_PATH, resolveSpec } from './spec';
 
 /** A per-replica claim template (`volumeClaimTemplates`). */
 export interface VolumeClaimOptions {
@@ -171,7 +170,8 @@ export interface StatefulDatabaseProps {
    */
   readonly credentials?: DatabaseCredentials;
   /**
-   * Requests and limits of the database container.
+   * Requests and limits of the database container, field by field over the defaults
+   * (`cpu: { request }` keeps the default CPU limit and memory); a request above its limit fails.
    * @default - cpu 250m/1, memory 512Mi/1Gi, ephemeral storage 64Mi/1Gi
    */
   readonly resources?: kplus.ContainerResources;
@@ -240,16 +240,139 @@ export interface StatefulDatabaseProps {
    */
   readonly terminationGracePeriod?: Duration;
   /**
+   * A startup probe: liveness and readiness wait until it succeeds once, so a slow first start
+   * (crash recovery, a large SST) is not killed by the liveness probe.
+   * @default - none
+   */
+  readonly startupProbe?: HealthProbe;
+  /**
+   * Only nodes with these labels run the pods, e.g. `{ 'node-role/db': 'true' }`.
+   * @default - any node
+   */
+  readonly nodeSelector?: { [key: string]: string };
+  /**
+   * Taints the pods tolerate, e.g. nodes tainted for databases only.
+   * @default - none
+   */
+  readonly tolerations?: PodToleration[];
+  /**
+   * The PriorityClass of the pods, so a database is not the first to be preempted.
+   * @default - the cluster's default priority
+   */
+  readonly priorityClassName?: string;
+  /**
+   * An existing ServiceAccount for the pods (e.g. one bound to a cloud identity). The API token is
+   * still not mounted (`automountServiceAccountToken: false`).
+   * @default - the namespace's `default` account, unless `createServiceAccount`
+   */
+  readonly serviceAccountName?: string;
+  /**
+   * Create a ServiceAccount `<name>` for the pods, with no token mounted.
+   * @default false
+   */
+  readonly createServiceAccount?: boolean;
+  /**
+   * Secrets of type `kubernetes.io/dockerconfigjson` to pull the images with.
+   * @default - none
+   */
+  readonly imagePullSecrets?: kplus.ISecret[];
+  /**
+   * Pull the engine's images (the database and the engine's init containers) from this registry
+   * instead, keeping the repository and tag: `postgres:17.2` becomes
+   * `<registry>/library/postgres:17.2`. For mirrors and air-gapped clusters; the images of your
+   * own init containers are used as you wrote them.
+   * @default - the images' own registries (Docker Hub for the presets)
+   */
+  readonly imageRegistry?: string;
+  /**
+   * Extra labels on the pods and the StatefulSet. The library's own keys
+   * (`app.kubernetes.io/instance`, `/name`, `/managed-by`) cannot be changed.
+   * @default - none
+   */
+  readonly podLabels?: { [key: string]: string };
+  /**
+   * Annotations on the pods, e.g. for a metrics scraper or a backup tool.
+   * @default - none
+   */
+  readonly podAnnotations?: { [key: string]: string };
+  /**
+   * The client Service's type: `LOAD_BALANCER` or `NODE_PORT` for clients outside the cluster.
+   * With the NetworkPolicy on, let them in with `db.connections.allowFromCidr(...)`. The read
+   * Service of a single-writer engine stays `ClusterIP`.
+   * @default kplus.ServiceType.CLUSTER_IP
+   */
+  readonly clientServiceType?: kplus.ServiceType;
+  /**
+   * Annotations on the client Service, e.g. a cloud load balancer's.
+   * @default - none
+   */
+  readonly clientServiceAnnotations?: { [key: string]: string };
+  /**
+   * Create the PodDisruptionBudget. Turn it off only when the cluster manages disruptions
+   * otherwise: without it a node drain may take every member down at once.
+   * @default true
+   */
+  readonly podDisruptionBudget?: boolean;
+  /**
+   * Where the NetworkPolicy lets the members resolve names.
+   * @default - pods `k8s-app: kube-dns` in namespace `kube-system`, port 53
+   */
+  readonly dnsEgress?: DnsEgressOptions;
+  /**
    * Changes to the deployed set that synth otherwise refuses (docs/plan.md).
    * @default - none: immutable fields, major versions and a switch to Delete are refused
    */
   readonly changeApprovals?: ChangeApprovals;
 }
 
-const SCRIPTS_PATH = '/opt/cdk8s-stateful';
+/** A taint the pods tolerate. */
+export interface PodToleration {
+  /**
+   * The taint's key.
+   * @default - every key (with no value: tolerate every taint)
+   */
+  readonly key?: string;
+  /**
+   * The taint's value; without one, any value of the key is tolerated.
+   * @default - any value
+   */
+  readonly value?: string;
+  /**
+   * The taint's effect.
+   * @default - every effect
+   */
+  readonly effect?: kplus.TaintEffect;
+  /**
+   * For a `NO_EXECUTE` taint: how long the pod stays on the node once it is tainted.
+   * @default - forever
+   */
+  readonly evictAfter?: Duration;
+}
 
-/** See {@link StatefulDatabase.CREDENTIALS_PATH}. */
-const CREDENTIALS_PATH = '/run/secrets/db';
+/** Where the members resolve names: the DNS pods, or a node-local cache's address. */
+export interface DnsEgressOptions {
+  /**
+   * Labels of the DNS pods' namespace.
+   * @default { 'kubernetes.io/metadata.name': 'kube-system' }
+   */
+  readonly namespaceLabels?: { [key: string]: string };
+  /**
+   * Labels of the DNS pods.
+   * @default { 'k8s-app': 'kube-dns' }
+   */
+  readonly podLabels?: { [key: string]: string };
+  /**
+   * The port the DNS pods listen on (UDP and TCP), e.g. 5353 on OpenShift.
+   * @default 53
+   */
+  readonly port?: number;
+  /**
+   * An address range instead of pods, e.g. `169.254.20.10/32` for NodeLocal DNSCache.
+   * @default - the DNS pods by label
+   */
+  readonly cidr?: string;
+}
+
 
 /**
  * A StatefulSet with everything a stateful service needs: per-replica claims, a headless Service
@@ -292,8 +415,10 @@ export class StatefulDatabase extends Construct implements kplus.IPodSelector, k
   public readonly readService?: ApiObject;
   /** Synth-time warnings (also node metadata of type `warning`), e.g. an even-sized quorum. */
   public readonly warnings: string[] = [];
-  /** The PodDisruptionBudget. */
-  public readonly podDisruptionBudget: ApiObject;
+  /** The PodDisruptionBudget, unless `podDisruptionBudget: false`. */
+  public readonly podDisruptionBudget?: ApiObject;
+  /** The ServiceAccount, with `createServiceAccount`. */
+  public readonly serviceAccount?: ApiObject;
   /** The ConfigMap of engine scripts, if the engine has any. */
   public readonly scripts?: ApiObject;
   /** The L1 StatefulSet; also reachable as `ApiObject.of(this)`. */
@@ -309,271 +434,41 @@ export class StatefulDatabase extends Construct implements kplus.IPodSelector, k
 
   constructor(scope: Construct, id: string, props: StatefulDatabaseProps) {
     super(scope, id);
-    const check = new Check(this, 'StatefulDatabase');
-    check.record('props', props);
-    const engine = props.engine;
-    if (!(engine instanceof DatabaseEngine)) {
-      check.fail(`engine must be a DatabaseEngine, got ${typeof engine}. Fix: e.g. engine: DatabaseEngine.custom({ image, ports }).`);
-    }
-    // pod names `<name>-<ordinal>` are hostnames and get the controller-revision-hash label: 52 leaves room
-    this.name = check.dnsLabel('name', props.name ?? id, 52, props.name === undefined);
-    this.replicas = check.integer('replicas', props.replicas ?? engine.defaultReplicas, 0, 1000, 'use 1 or more replicas (0 only to pause the set)');
-    this.startOrdinal = check.integer('startOrdinal', props.startOrdinal ?? 0, 0, 1_000_000, 'use 0 unless you migrate ordinals');
-    this.namespaceName = Chart.of(this).namespace ?? 'default';
-    check.pinnedImage('engine image', engine.image);
-    check.integer('engine runAsUser', engine.runAsUser, 1, 2147483647,
-      "run as a non-root user: the restricted Pod Security profile refuses UID 0 (for an image that needs root, build a non-root variant)");
-    this.selectorLabels = { 'app.kubernetes.io/instance': this.name };
-    const podLabels = { ...this.selectorLabels, 'app.kubernetes.io/name': engine.name, 'app.kubernetes.io/managed-by': 'cdk8s-stateful' };
-
-    // ports: client ones on both Services, peer ones on the headless Service only
-    if (check.list('engine ports', engine.ports).length === 0) check.fail('the engine has no ports. Fix: give the engine at least one port.');
-    const servicePorts = engine.ports.map((p) => ({ name: p.name, port: p.servicePort ?? p.port, targetPort: p.port, protocol: kplus.Protocol.TCP }));
-    const clientPorts = servicePorts.filter((_, i) => !engine.ports[i].peer);
+    // every check in one place; what follows only assembles the parts
+    const spec = resolveSpec(this, id, props);
+    this.name = spec.name;
+    this.replicas = spec.replicas;
+    this.startOrdinal = spec.startOrdinal;
+    this.namespaceName = spec.namespaceName;
+    this.selectorLabels = spec.selectorLabels;
+    this.claimTemplateNames = spec.claimTemplateNames;
+    spec.warnings.forEach((w) => this.warn(w));
+    spec.poolClaims.forEach(({ pool, claims }) => pool.addClaims(claims));
 
     this.headlessService = new HeadlessService(this, 'Headless', {
-      name: props.headlessServiceName ?? `${this.name}-headless`,
-      selector: this.selectorLabels,
-      ports: servicePorts,
-      statefulSetName: this.name,
-      clusterDomain: props.clusterDomain,
+      name: spec.headlessServiceName,
+      selector: spec.selectorLabels,
+      ports: spec.servicePorts,
+      statefulSetName: spec.name,
+      clusterDomain: spec.clusterDomain,
     });
-
-    // claim templates
-    const dataClaim = { name: 'data', mountPath: engine.dataPath, ...check.record('storage', props.storage ?? {}) };
-    const claims = [dataClaim, ...check.list('extraVolumeClaims', props.extraVolumeClaims)].map((c, i) => this.claimTemplate(check, c, i));
-    this.claimTemplateNames = claims.map((c) => c.metadata!.name!);
-
-    const binding: EngineBinding = engine.bind({
-      name: this.name,
-      replicas: this.replicas,
-      startOrdinal: this.startOrdinal,
-      peerAddresses: this.peerAddresses,
-      headlessServiceName: this.headlessService.serviceName,
-      dataPath: dataClaim.mountPath,
-      dataVolume: this.claimTemplateNames[0],
-      credentials: props.credentials,
-      credentialsPath: props.credentials ? CREDENTIALS_PATH : undefined,
-      scope: this,
-    });
-    if (engine.quorum && this.replicas > 0 && this.replicas % 2 === 0) {
-      this.warn(`${this.replicas} members form a quorum of ${this.replicas / 2 + 1}: they survive no more failures than ${this.replicas - 1} would, ` +
-        `and a network split in half stops both sides. Fix: use an odd replica count, e.g. ${this.replicas + 1}.`);
-    }
-    (binding.warnings ?? []).forEach((w) => this.warn(w));
-
-    // volumes: claims, scratch volumes, /tmp, scripts
-    const scratch: ScratchVolume[] = [
-      ...check.list('scratchVolumes', props.scratchVolumes),
-      ...(binding.scratchVolumes ?? []).map((name) => ({ name })),
-      { name: 'tmp' },
-    ];
-    const volumes: k8s.Volume[] = scratch.map((v) => ({
-      name: check.dnsLabel('scratch volume name', v.name),
-      emptyDir: { sizeLimit: v.sizeLimit !== undefined && check.sizeKib(`sizeLimit of '${v.name}'`, v.sizeLimit) ? k8s.Quantity.fromString(v.sizeLimit.asString()) : undefined },
-    }));
-    if (binding.files && Object.keys(binding.files).length > 0) {
-      this.scripts = kube(k8s.KubeConfigMap, this, 'Scripts', {
-        metadata: { name: `${this.name}-scripts` },
-        data: binding.files,
-      });
-      volumes.push({ name: 'scripts', configMap: { name: `${this.name}-scripts`, defaultMode: 0o555 } });
-    }
-    if (props.credentials) {
-      check.record('credentials', props.credentials);
-      // 0440: readable by the pod's group (fsGroup), never world-readable
-      volumes.push({ name: 'credentials', secret: { secretName: props.credentials.secret.name, defaultMode: 0o440 } });
-    }
-    const volumeNames = [...volumes.map((v) => v.name), ...this.claimTemplateNames];
-    const duplicateVolume = volumeNames.find((n, i) => volumeNames.indexOf(n) !== i);
-    if (duplicateVolume) check.fail(`volume name '${duplicateVolume}' is used twice. Fix: give every claim template and scratch volume its own name.`);
-
-    const withDefaults = (mounts: NamedVolumeMount[]): NamedVolumeMount[] => [
-      ...mounts,
-      { volume: 'tmp', path: '/tmp' },
-      ...(this.scripts ? [{ volume: 'scripts', path: SCRIPTS_PATH, readOnly: true }] : []),
-      ...(props.credentials ? [{ volume: 'credentials', path: CREDENTIALS_PATH, readOnly: true }] : []),
-    ];
-    const renderMounts = (container: string, mounts: NamedVolumeMount[]): k8s.VolumeMount[] => {
-      const paths = new Set<string>();
-      return check.list(`mounts of container '${container}'`, mounts).map((m) => {
-        if (!volumeNames.includes(m.volume)) {
-          check.fail(`container '${container}' mounts volume '${m.volume}', which does not exist (volumes: ${volumeNames.join(', ')}). Fix: declare it in scratchVolumes or extraVolumeClaims, or mount an existing one.`);
-        }
-        check.absolutePath(`mount path of '${m.volume}' in container '${container}'`, m.path);
-        if (paths.has(m.path)) check.fail(`container '${container}' mounts two volumes at '${m.path}'. Fix: give each mount its own path.`);
-        paths.add(m.path);
-        return { name: m.volume, mountPath: m.path, readOnly: m.readOnly, subPath: m.subPath };
-      });
-    };
-
-    const security: k8s.SecurityContext = {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: engine.readOnlyRootFilesystem,
-      runAsNonRoot: true,
-      runAsUser: engine.runAsUser,
-      runAsGroup: engine.runAsUser,
-      capabilities: { drop: ['ALL'] },
-    };
-    const resources = renderResources(resolveResources(check, 'resources', props.resources));
-
-    const initContainers = [...(binding.initContainers ?? []), ...check.list('initContainers', props.initContainers)].map((c): k8s.Container => ({
-      name: c.name,
-      image: check.pinnedImage(`image of init container '${c.name}'`, c.image),
-      imagePullPolicy: 'IfNotPresent',
-      command: c.command,
-      args: c.args,
-      env: renderEnv(check, `init container '${c.name}'`, c.env),
-      volumeMounts: renderMounts(c.name, withDefaults(check.list(`mounts of init container '${c.name}'`, c.mounts))),
-      securityContext: security,
-      resources: renderResources(resolveResources(check, `resources of init container '${c.name}'`, c.resources)),
-    }));
-    initContainers.forEach((c) => {
-      scanCommand(check, `the command of init container '${c.name}'`, c.command);
-      scanCommand(check, `the args of init container '${c.name}'`, c.args);
-    });
-    const containerNames = ['main', ...initContainers.map((c) => c.name)];
-    containerNames.forEach((n) => check.dnsLabel('container name', n));
-    const dupContainer = containerNames.find((n, i) => containerNames.indexOf(n) !== i);
-    if (dupContainer) check.fail(`container name '${dupContainer}' is used twice. Fix: give each init container a distinct name other than 'main'.`);
-
-    const mainMounts = [
-      ...claims.map((c, i) => ({ volume: c.metadata!.name!, path: i === 0 ? dataClaim.mountPath : props.extraVolumeClaims![i - 1].mountPath! })),
-      ...(binding.mounts ?? []),
-      ...check.list('mounts', props.mounts),
-    ];
-    const clientPort = clientPorts[0]?.targetPort ?? servicePorts[0].targetPort;
-    const readiness = props.readinessProbe ?? engine.readinessProbe ?? HealthProbe.tcp(clientPort);
-    // No default liveness probe: one that repeats the readiness check restarts a database that is
-    // merely busy, and cascades under load (kube-score: pod-probes-identical).
-    const liveness = props.livenessProbe ?? engine.livenessProbe;
-    validateProbe(check, 'readinessProbe', readiness, engine.ports);
-    if (liveness) validateProbe(check, 'livenessProbe', liveness, engine.ports);
-    scanCommand(check, 'the command of the database container', binding.command ?? engine.command);
-    scanCommand(check, 'the args of the database container', binding.args ?? engine.args);
-
-    const main: k8s.Container = {
-      name: 'main',
-      image: engine.image,
-      imagePullPolicy: 'IfNotPresent',
-      command: binding.command ?? engine.command,
-      args: binding.args ?? engine.args,
-      ports: engine.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: 'TCP' })),
-      env: renderEnv(check, 'the database container', { ...binding.env, ...props.env }),
-      volumeMounts: renderMounts('main', withDefaults(mainMounts)),
-      readinessProbe: readiness._toKube(),
-      livenessProbe: liveness?._toKube(),
-      securityContext: security,
-      resources,
-    };
-
-    const retention = (what: string, value: ClaimRetention | undefined): ClaimRetention => {
-      const v = value ?? ClaimRetention.RETAIN;
-      if (!Object.values(ClaimRetention).includes(v)) check.fail(`${what} must be Retain or Delete, got ${show(v)}. Fix: use ClaimRetention.RETAIN.`);
-      return v;
-    };
-    const podManagementPolicy = props.podManagementPolicy ?? (engine.parallelStart ? kplus.PodManagementPolicy.PARALLEL : kplus.PodManagementPolicy.ORDERED_READY);
-    if (!Object.values(kplus.PodManagementPolicy).includes(podManagementPolicy)) {
-      check.fail(`podManagementPolicy must be OrderedReady or Parallel, got ${show(podManagementPolicy)}. Fix: use PodManagementPolicy.ORDERED_READY.`);
-    }
-    const updateStrategy = props.updateStrategy ?? UpdateStrategy.rollingUpdate();
-    if (updateStrategy.partition !== undefined) {
-      // a partition above the highest ordinal updates nobody, silently
-      const highest = Math.max(0, this.startOrdinal + this.replicas - 1);
-      check.integer('updateStrategy partition', updateStrategy.partition, 0, highest, `use a partition from 0 (update all) up to the highest ordinal, ${highest}`);
-    }
-
-    this.resource = kube(k8s.KubeStatefulSet, this, 'Resource', {
-      metadata: { name: this.name, labels: podLabels },
-      spec: {
-        serviceName: this.headlessService.serviceName,
-        replicas: this.replicas,
-        ordinals: this.startOrdinal !== 0 ? { start: this.startOrdinal } : undefined,
-        selector: { matchLabels: this.selectorLabels },
-        podManagementPolicy,
-        updateStrategy: updateStrategy._toKube(),
-        persistentVolumeClaimRetentionPolicy: {
-          whenDeleted: retention('claimRetentionWhenDeleted', props.claimRetentionWhenDeleted),
-          whenScaled: retention('claimRetentionWhenScaled', props.claimRetentionWhenScaled),
-        },
-        template: {
-          metadata: { labels: podLabels },
-          spec: {
-            restartPolicy: 'Always',
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            terminationGracePeriodSeconds: check.seconds('terminationGracePeriod', props.terminationGracePeriod ?? Duration.seconds(30), 86400),
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: engine.runAsUser,
-              runAsGroup: engine.runAsUser,
-              fsGroup: engine.runAsUser,
-              fsGroupChangePolicy: 'OnRootMismatch',
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
-            affinity: renderAntiAffinity(check, props.antiAffinity ?? AntiAffinity.PREFERRED, this.selectorLabels),
-            // spread over zones when the cluster has them, without ever blocking scheduling
-            topologySpreadConstraints: [{
-              maxSkew: 1,
-              topologyKey: 'topology.kubernetes.io/zone',
-              whenUnsatisfiable: 'ScheduleAnyway',
-              labelSelector: { matchLabels: this.selectorLabels },
-            }],
-            initContainers: initContainers.length > 0 ? initContainers : undefined,
-            containers: [main],
-            volumes,
-          },
-        },
-        volumeClaimTemplates: claims,
-      },
-    });
-    ChangeGuard.of(this)._watchDatabase(this, this.resource, engine, props.changeApprovals);
-
-    if (props.clientService ?? true) {
-      if (clientPorts.length === 0) check.fail('clientService is on but every port is a peer port. Fix: mark a client port peer: false, or set clientService: false.');
-      const ports = renderServicePorts(check, clientPorts);
-      const primary = binding.primaryOrdinal;
-      this.clientService = kube(k8s.KubeService, this, 'Client', {
-        metadata: { name: this.name },
-        spec: {
-          type: 'ClusterIP',
-          // the StatefulSet controller labels every pod with its name: a single writer is selectable
-          selector: primary === undefined ? this.selectorLabels : { ...this.selectorLabels, 'statefulset.kubernetes.io/pod-name': `${this.name}-${primary}` },
-          ports,
-        },
-      });
-      if (primary !== undefined) {
-        this.readService = kube(k8s.KubeService, this, 'Read', {
-          metadata: { name: `${this.name}-read` },
-          spec: { type: 'ClusterIP', selector: this.selectorLabels, ports },
-        });
-      }
-    }
-
-    if (props.networkPolicy ?? true) {
-      const tcp = (ports: { targetPort: number }[]) => ports.map((p) => ({ port: p.targetPort }));
+    this.scripts = scriptsConfigMap(this, spec);
+    this.serviceAccount = serviceAccount(this, spec);
+    this.resource = statefulSet(this, spec);
+    ChangeGuard.of(this)._watchDatabase(this, this.resource, spec.engine, props.changeApprovals);
+    const services = clientServices(this, spec);
+    this.clientService = services.client;
+    this.readService = services.read;
+    if (spec.networkPolicy) {
       this.connections = new Connections(this, 'Connections', {
-        name: this.name,
-        selector: this.selectorLabels,
-        clientPorts: tcp(clientPorts),
-        peerPorts: tcp(servicePorts),
+        name: spec.name,
+        selector: spec.selectorLabels,
+        clientPorts: spec.clientPorts.map((p) => ({ port: p.targetPort })),
+        peerPorts: spec.servicePorts.map((p) => ({ port: p.targetPort })),
+        dns: spec.networkPolicy.dns,
       });
     }
-
-    const quorumSafe = engine.quorum ? Math.max(1, Math.floor((this.replicas - 1) / 2)) : 1;
-    const maxUnavailable = check.integer('maxUnavailable', props.maxUnavailable ?? quorumSafe, 1, Math.max(1, this.replicas),
-      'allow at least 1 disruption (0 blocks every node drain) and at most the replica count');
-    if (engine.quorum && this.replicas >= 3 && maxUnavailable > quorumSafe) {
-      check.fail(`maxUnavailable ${maxUnavailable} would let a drain break the quorum of ${this.replicas} members (at most ${quorumSafe} may be down). Fix: omit maxUnavailable, or set it to ${quorumSafe} or less.`);
-    }
-    this.podDisruptionBudget = kube(k8s.KubePodDisruptionBudget, this, 'Budget', {
-      metadata: { name: this.name },
-      spec: {
-        maxUnavailable: k8s.IntOrString.fromNumber(maxUnavailable),
-        selector: { matchLabels: this.selectorLabels },
-        unhealthyPodEvictionPolicy: 'AlwaysAllow',
-      },
-    });
+    this.podDisruptionBudget = disruptionBudget(this, spec);
   }
 
   /** The members for cdk8s-plus: their selector labels, in the database's namespace when the chart has one. */
@@ -633,117 +528,4 @@ export class StatefulDatabase extends Construct implements kplus.IPodSelector, k
     return Array.from({ length: this.replicas }, (_, i) => `${template}-${this.name}-${this.startOrdinal + i}`);
   }
 
-  private claimTemplate(check: Check, c: VolumeClaimOptions, index: number): k8s.KubePersistentVolumeClaimProps {
-    const where = index === 0 ? 'storage' : `extraVolumeClaims[${index - 1}]`;
-    if (index > 0 && (!c.name || !c.mountPath)) {
-      check.fail(`${where} needs a name and a mountPath, got ${JSON.stringify({ name: c.name, mountPath: c.mountPath })}. Fix: e.g. { name: 'archive', mountPath: '/archive', storageClass: slow }.`);
-    }
-    const name = check.dnsLabel(`${where} name`, c.name!);
-    check.absolutePath(`${where} mountPath`, c.mountPath!);
-    // claim names `<template>-<set>-<ordinal>` must stay DNS subdomains
-    check.dnsSubdomain(`${where} claim name`, `${name}-${this.name}-${this.startOrdinal + Math.max(0, this.replicas - 1)}`);
-    if (c.pool && c.storageClass) {
-      check.fail(`${where} gives both pool and storageClass. Fix: keep one: a pool for static volumes, a class for dynamic provisioning.`);
-    }
-    const size = c.size ?? Size.gibibytes(10);
-    check.sizeKib(`${where} size`, size);
-    const accessModes = check.accessModes(c.accessModes ?? [AccessMode.READ_WRITE_ONCE]);
-    const storageClassName = c.pool?.storageClassName ?? c.storageClass?.storageClassName;
-    if (storageClassName !== undefined) check.dnsSubdomain(`${where} storageClassName`, storageClassName);
-    const minimum = c.storageClass?.minimumVolumeSize;
-    if (minimum && check.sizeKib(`${where} size`, size) < minimum.toKibibytes()) {
-      check.fail(`${where} size ${size.asString()} is below the ${minimum.asString()} that class '${storageClassName}' provisions at least ` +
-        `(AWS st1/sc1 volumes start at 125 GiB): the claim would stay Pending. Fix: request at least ${minimum.asString()}, or use another class.`);
-    }
-    if (c.pool) {
-      c.pool.addClaims({
-        owner: this,
-        claimTemplateName: name,
-        statefulSetName: this.name,
-        namespaceName: this.namespaceName,
-        startOrdinal: this.startOrdinal,
-        replicas: this.replicas,
-        request: size,
-        accessModes,
-        storageClassName: c.pool.storageClassName,
-        selector: c.pool.selectorLabels,
-      });
-    }
-    return {
-      metadata: { name },
-      spec: {
-        accessModes,
-        storageClassName,
-        selector: c.pool ? { matchLabels: c.pool.selectorLabels } : undefined,
-        resources: { requests: { storage: k8s.Quantity.fromString(size.asString()) } },
-      },
-    };
-  }
-}
-
-function renderEnv(check: Check, where: string, env: { [name: string]: kplus.EnvValue } | undefined): k8s.EnvVar[] | undefined {
-  if (env === undefined || Object.keys(check.record(`env of ${where}`, env)).length === 0) return undefined;
-  return Object.keys(env).sort().map((name) => {
-    const value = env[name];
-    // what EnvValue promises, not its class: an EnvValue of another cdk8s-plus (e.g. -33) is welcome
-    if (value === null || typeof value !== 'object' || (value.value === undefined && value.valueFrom === undefined)) {
-      check.fail(`${where} sets '${name}' to ${JSON.stringify(value)}, which is not an EnvValue. Fix: use EnvValue.fromValue('…'), or for a credential a *_FILE variable under StatefulDatabase.CREDENTIALS_PATH.`);
-    }
-    if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) {
-      check.fail(`${where} has an invalid environment variable name '${name}'. Fix: use letters, digits, '_', '-' and '.', not starting with a digit.`);
-    }
-    // `X_FILE=/path` names a file, as the official images read secrets: not a credential itself
-    const isFileReference = /_FILE$/.test(name) && typeof value.value === 'string' && value.value.startsWith('/');
-    if (value.value !== undefined && SECRET_NAME.test(name) && !isFileReference) {
-      check.fail(
-        `${where} sets '${name}' to a literal value: a credential would be written into the YAML in plain text. ` +
-          "Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), " +
-          `pass credentials: { secret } and read the file: e.g. ${name}_FILE=${CREDENTIALS_PATH}/<key>.`,
-      );
-    }
-    const found = value.value === undefined ? undefined : findLiteralCredential([value.value]);
-    if (found) literalCredential(check, `${where} sets '${name}' to`, found);
-    return { name, value: value.value, valueFrom: value.valueFrom };
-  });
-}
-
-/** Refuses a literal credential found in a command line or a value. */
-function literalCredential(check: Check, where: string, found: string): never {
-  return check.fail(
-    `${where} ${found}: a credential would be written into the YAML in plain text. ` +
-      "Fix: keep it in a Secret (create it with 'kubectl create secret generic', a SealedSecret or an ExternalSecret), " +
-      `pass credentials: { secret } and read the file at run time: e.g. "$(cat ${CREDENTIALS_PATH}/<key>)" in a shell command.`,
-  );
-}
-
-/** Refuses literal credentials in a container's command and args, or a probe's command. */
-function scanCommand(check: Check, where: string, words: string[] | undefined): void {
-  const found = words === undefined ? undefined : findLiteralCredential(words);
-  if (found) literalCredential(check, `${where} has`, found);
-}
-
-function validateProbe(check: Check, kind: string, probe: HealthProbe, ports: DatabasePort[]): void {
-  if (!(probe instanceof HealthProbe)) check.fail(`${kind} must be a HealthProbe, got ${JSON.stringify(probe)}. Fix: e.g. HealthProbe.tcp(5432).`);
-  for (const [option, value] of Object.entries(probe.timings)) {
-    if (value !== undefined) check.seconds(`${kind} ${option}`, value, 3600);
-  }
-  scanCommand(check, `the command of ${kind}`, probe.command);
-  check.integer(`${kind} failureThreshold`, probe.failureThreshold, 1, 100, 'use 1 or more consecutive failures');
-  if (probe.port !== undefined && !ports.some((p) => p.port === probe.port)) {
-    check.fail(`${kind} targets port ${probe.port}, which the container does not expose (ports: ${ports.map((p) => p.port).join(', ')}). Fix: probe one of the engine's ports.`);
-  }
-}
-
-function renderAntiAffinity(check: Check, mode: AntiAffinity, labels: { [key: string]: string }): k8s.Affinity | undefined {
-  const term = { labelSelector: { matchLabels: labels }, topologyKey: 'kubernetes.io/hostname' };
-  switch (mode) {
-    case AntiAffinity.NONE:
-      return undefined;
-    case AntiAffinity.REQUIRED:
-      return { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } };
-    case AntiAffinity.PREFERRED:
-      return { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] } };
-    default:
-      return check.fail(`antiAffinity must be preferred, required or none, got ${show(mode)}. Fix: use AntiAffinity.PREFERRED.`);
-  }
 }

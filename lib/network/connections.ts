@@ -25,6 +25,43 @@ export interface ConnectionsProps {
   readonly clientPorts: PolicyPort[];
   /** Every port members use among themselves (client and replication ports). */
   readonly peerPorts: PolicyPort[];
+  /**
+   * Where members resolve names: the DNS pods by namespace and pod labels on a port, or an
+   * address range (a node-local DNS cache).
+   * @default - pods `k8s-app: kube-dns` in namespace `kube-system`, port 53
+   */
+  readonly dns?: ClusterDns;
+}
+
+/** The cluster DNS as a NetworkPolicy egress target. */
+export interface ClusterDns {
+  /** Labels of the DNS pods' namespace. */
+  readonly namespaceLabels: { [key: string]: string };
+  /** Labels of the DNS pods. */
+  readonly podLabels: { [key: string]: string };
+  /** The port, opened for UDP and TCP. */
+  readonly port: number;
+  /**
+   * An address range instead of the pods.
+   * @default - the pods by label
+   */
+  readonly cidr?: string;
+}
+
+const DEFAULT_DNS: ClusterDns = { namespaceLabels: { 'kubernetes.io/metadata.name': 'kube-system' }, podLabels: { 'k8s-app': 'kube-dns' }, port: 53 };
+
+/**
+ * A label selector as the API server stores it: an empty `matchLabels` or `matchExpressions` is
+ * dropped (`{ matchLabels: {} }` becomes `{}`, which selects everything too). Writing the stored
+ * form keeps a server-side apply idempotent: no diff, no generation bump, no OutOfSync.
+ */
+function normalSelector(selector: k8s.LabelSelector | undefined): k8s.LabelSelector | undefined {
+  if (selector === undefined) return undefined;
+  const { matchLabels, matchExpressions } = selector;
+  return {
+    matchLabels: matchLabels && Object.keys(matchLabels).length > 0 ? matchLabels : undefined,
+    matchExpressions: matchExpressions && matchExpressions.length > 0 ? matchExpressions : undefined,
+  };
 }
 
 /**
@@ -45,6 +82,7 @@ export class Connections extends Construct {
     super(scope, id);
     this.check = new Check(this, 'Connections');
     const members = { podSelector: { matchLabels: props.selector } };
+    const dns = props.dns ?? DEFAULT_DNS;
     const ports = (list: PolicyPort[]) => list.map((p) => ({ port: k8s.IntOrString.fromNumber(p.port), protocol: p.protocol ?? 'TCP' }));
     this.resource = kube(k8s.KubeNetworkPolicy, this, 'Resource', {
       metadata: { name: props.name },
@@ -60,9 +98,12 @@ export class Connections extends Construct {
         egress: [
           { to: [members], ports: ports(props.peerPorts) },
           {
-            // name resolution: the cluster DNS, in kube-system
-            to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-            ports: [{ port: k8s.IntOrString.fromNumber(53), protocol: 'UDP' }, { port: k8s.IntOrString.fromNumber(53), protocol: 'TCP' }],
+            // name resolution: the cluster DNS (kube-system's kube-dns pods unless told otherwise)
+            to: [dns.cidr !== undefined ? { ipBlock: { cidr: dns.cidr } } : {
+              namespaceSelector: normalSelector({ matchLabels: dns.namespaceLabels }),
+              podSelector: normalSelector({ matchLabels: dns.podLabels }),
+            }],
+            ports: [{ port: k8s.IntOrString.fromNumber(dns.port), protocol: 'UDP' }, { port: k8s.IntOrString.fromNumber(dns.port), protocol: 'TCP' }],
           },
         ],
       },
@@ -82,10 +123,10 @@ export class Connections extends Construct {
     const names = config.namespaces?.names ?? [];
     const namespaceSelector = config.namespaces?.labelSelector?._toKube();
     if (names.length === 0) {
-      this.clients.push({ podSelector, namespaceSelector });
+      this.clients.push({ podSelector: normalSelector(podSelector), namespaceSelector: normalSelector(namespaceSelector) });
     }
     for (const name of names) {
-      this.clients.push({ podSelector, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } });
+      this.clients.push({ podSelector: normalSelector(podSelector), namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } });
     }
   }
 
@@ -100,9 +141,21 @@ export class Connections extends Construct {
     this.check.labels('podLabels', podLabels);
     if (namespaceLabels) this.check.labels('namespaceLabels', namespaceLabels);
     this.clients.push({
-      podSelector: { matchLabels: podLabels },
-      namespaceSelector: namespaceLabels ? { matchLabels: namespaceLabels } : undefined,
+      podSelector: normalSelector({ matchLabels: podLabels }),
+      namespaceSelector: normalSelector(namespaceLabels ? { matchLabels: namespaceLabels } : undefined),
     });
+  }
+
+  /**
+   * Lets clients from an address range reach the client ports, e.g. those outside the cluster
+   * behind a `LoadBalancer` client Service (`'0.0.0.0/0'` for anyone, or your offices' range).
+   */
+  public allowFromCidr(cidr: string): void {
+    const m = typeof cidr === 'string' ? /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr) : null;
+    if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) {
+      this.check.fail(`allowFromCidr got ${JSON.stringify(cidr)}, which is not an IPv4 CIDR. Fix: e.g. '203.0.113.0/24', or '0.0.0.0/0' for anyone.`);
+    }
+    this.clients.push({ ipBlock: { cidr } });
   }
 
   /** The NetworkPolicy's name. */
