@@ -121,7 +121,7 @@ function compareStatefulSet(key: string, before: any, after: any, guard: GuardCo
   const immutable = (field: string, from: unknown, to: unknown, extra = '') => out.push({
     object: key, owner, field, from, to,
     verdict: orphan ? 'manual' : 'refused',
-    why: `the API server refuses it (422 Unprocessable Entity: a StatefulSet's spec may change only in replicas, ordinals, template, updateStrategy, persistentVolumeClaimRetentionPolicy and minReadySeconds).${extra}`,
+    why: `the API server refuses it${orphan ? ' in place' : ''} (422 Unprocessable Entity: a StatefulSet's spec may change only in replicas, ordinals, template, updateStrategy, persistentVolumeClaimRetentionPolicy and minReadySeconds).${extra}`,
     steps: orphan ? orphanSteps : [
       `keep ${show(from)}, or replace the set without touching its pods: set changeApprovals: { orphanDelete: true } on the database,`,
       ...orphanSteps,

@@ -1,0 +1,364 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ApiObject, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import * as fc from 'fast-check';
+import { isDeepStrictEqual } from 'util';
+import {
+  AccessMode, ChangeApprovals, ChangeGuard, ClaimRetention, DatabaseEngine, MariaDbVersion, NfsPersistentVolumePool,
+  PostgresVersion, StatefulDatabase, StorageClass,
+} from '../lib';
+import { loadBaseline } from '../lib/plan/baseline';
+import { FALLBACK, fastParse, fullParse, splitDocuments } from '../lib/plan/yaml-reader';
+import { Build, appOf, deploy, next, outdir, read, refusal } from './plan-util';
+
+const engine = DatabaseEngine.custom({ image: 'postgres:16.6', ports: [{ name: 'pg', port: 5432 }], runAsUser: 999 });
+
+interface Shape {
+  readonly replicas?: number;
+  readonly size?: number;
+  readonly expandable?: boolean;
+  readonly classOf?: 'fast' | 'external';
+  readonly headless?: string;
+  readonly policy?: kplus.PodManagementPolicy;
+  readonly accessModes?: AccessMode[];
+  readonly archive?: boolean;
+  readonly whenScaled?: ClaimRetention;
+  readonly changeApprovals?: ChangeApprovals;
+  readonly engine?: DatabaseEngine;
+  readonly provisioner?: string;
+  readonly reclaim?: 'Retain' | 'Delete';
+  readonly binding?: 'Immediate';
+}
+
+/** One database on a class `fast` of this app (or a class it does not own), shaped by `s`. */
+const db = (s: Shape = {}): Build => (chart) => {
+  const fast = new StorageClass(chart, 'fast', {
+    provisioner: s.provisioner ?? 'ebs.csi.aws.com', parameters: { type: 'gp3' },
+    allowVolumeExpansion: s.expandable ?? true, volumeBindingMode: s.binding as any,
+    reclaimPolicy: s.reclaim as any,
+  });
+  new StatefulDatabase(chart, 'db', {
+    engine: s.engine ?? engine,
+    replicas: s.replicas ?? 3,
+    headlessServiceName: s.headless,
+    podManagementPolicy: s.policy,
+    storage: {
+      storageClass: s.classOf === 'external' ? StorageClass.fromStorageClassName('gp2') : fast,
+      size: Size.gibibytes(s.size ?? 10), accessModes: s.accessModes,
+    },
+    extraVolumeClaims: s.archive ? [{ name: 'archive', mountPath: '/archive', storageClass: fast, size: Size.gibibytes(1) }] : undefined,
+    claimRetentionWhenScaled: s.whenScaled,
+    changeApprovals: s.changeApprovals,
+  });
+};
+
+const zk = (replicas: number): Build => (chart) => {
+  new StatefulDatabase(chart, 'db', { engine: DatabaseEngine.zookeeper(), replicas });
+};
+const galera = (replicas: number): Build => (chart) => {
+  const secret = kplus.Secret.fromSecretName(chart, 'creds', 'galera-credentials');
+  new StatefulDatabase(chart, 'db', { engine: DatabaseEngine.mariadbGalera({ version: MariaDbVersion.VER_11_4_4 }), replicas, credentials: { secret } });
+};
+
+/** Deploys `before` into a fresh directory and returns it. */
+function deployed(before: Build): string {
+  const dir = outdir();
+  deploy(dir, before);
+  return dir;
+}
+
+const STS = "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db";
+const ORPHAN = 'set changeApprovals: { orphanDelete: true } on the database, run `kubectl -n ns delete statefulset db --cascade=orphan` right before the apply';
+
+describe('the baseline', () => {
+  test('a first synth compares nothing; the same app again finds nothing and writes the same bytes', () => {
+    const dir = outdir();
+    expect(next(dir, db()).findings).toEqual([]);
+    const first = deploy(dir, db());
+    const again = next(dir, db());
+    expect(again.findings).toEqual([]);
+    expect(again.manifests).toEqual(first);
+  });
+
+  test('CDK8S_STATEFUL_BASELINE=off turns the comparison off; a directory name makes it the baseline', () => {
+    const dir = deployed(db());
+    try {
+      process.env.CDK8S_STATEFUL_BASELINE = 'off';
+      expect(refusal(dir, db({ headless: 'peers' }))).toBe('');
+      process.env.CDK8S_STATEFUL_BASELINE = dir;
+      expect(refusal(outdir(), db({ headless: 'peers' }))).toContain(`${STS} spec.serviceName`);
+    } finally {
+      delete process.env.CDK8S_STATEFUL_BASELINE;
+    }
+  });
+
+  test('configure(): another baseline directory, or off', () => {
+    const dir = deployed(db());
+    const elsewhere = appOf(outdir(), db({ headless: 'peers' }));
+    ChangeGuard.of(elsewhere).configure({ baselineDir: dir });
+    expect(() => elsewhere.synthYaml()).toThrow(/spec.serviceName/);
+    const off = appOf(dir, db({ headless: 'peers' }));
+    ChangeGuard.of(off).configure({ enabled: false });
+    expect(() => off.synthYaml()).not.toThrow();
+  });
+});
+
+describe('immutable StatefulSet fields', () => {
+  const dir = deployed(db());
+
+  test.each<[string, Shape, string]>([
+    ['serviceName', { headless: 'peers' }, "spec.serviceName from 'db-headless' to 'peers'"],
+    ['podManagementPolicy', { policy: kplus.PodManagementPolicy.PARALLEL }, "spec.podManagementPolicy from 'OrderedReady' to 'Parallel'"],
+    ['a claim template\'s access modes', { accessModes: [AccessMode.READ_WRITE_ONCE_POD] }, 'spec.volumeClaimTemplates[data].spec.accessModes from ["ReadWriteOnce"] to ["ReadWriteOncePod"]'],
+    ['a claim template\'s class', { classOf: 'external' }, "spec.volumeClaimTemplates[data].spec.storageClassName from 'fast' to 'gp2'"],
+    ['an added claim template', { archive: true }, 'spec.volumeClaimTemplates from ["data"] to ["data","archive"]'],
+  ])('%s is refused with the orphan-delete recipe', (_, shape, change) => {
+    const message = refusal(dir, db(shape));
+    expect(message).toContain(`${STS} ${change}: the API server refuses it (422 Unprocessable Entity`);
+    expect(message).toContain(`Fix: keep`);
+    expect(message).toContain(ORPHAN);
+  });
+
+  test('the selector (through an escape hatch) is refused', () => {
+    const message = refusal(dir, (chart) => {
+      db()(chart);
+      ApiObject.of(chart.node.findChild('db')).addJsonPatch(JsonPatch.add('/spec/selector/matchLabels/tier', 'db'));
+    });
+    expect(message).toContain(`${STS} spec.selector from {"matchLabels":{"app.kubernetes.io/instance":"db"}} to {"matchLabels":{"app.kubernetes.io/instance":"db","tier":"db"}}`);
+  });
+
+  test('with orphanDelete the change is allowed and the plan spells out the orphan delete', () => {
+    const { findings, manifests } = next(dir, db({ headless: 'peers', changeApprovals: { orphanDelete: true } }));
+    expect(findings).toEqual([
+      "StatefulDatabase 'test/db': changes StatefulSet ns/db spec.serviceName from 'db-headless' to 'peers': " +
+        "the API server refuses it in place (422 Unprocessable Entity: a StatefulSet's spec may change only in replicas, ordinals, template, updateStrategy, persistentVolumeClaimRetentionPolicy and minReadySeconds). " +
+        'Before the apply: run `kubectl -n ns delete statefulset db --cascade=orphan` right before the apply (pods and claims keep running, the new set adopts them), then apply.',
+    ]);
+    expect(manifests.find((m) => m.kind === 'StatefulSet').spec.serviceName).toBe('peers');
+  });
+
+  test('replicas, template, updateStrategy and minReadySeconds may change', () => {
+    expect(next(dir, (chart) => {
+      db({ replicas: 5 })(chart);
+      ApiObject.of(chart.node.findChild('db')).addJsonPatch(JsonPatch.add('/spec/minReadySeconds', 10));
+    }).findings).toEqual([]);
+  });
+});
+
+describe('storage', () => {
+  test('a size decrease is refused', () => {
+    expect(refusal(deployed(db()), db({ size: 5 }))).toBe(
+      `${STS} spec.volumeClaimTemplates[data].spec.resources.requests.storage from '10Gi' to '5Gi': a claim never shrinks ` +
+      '(the API server refuses it with 422: the request may not be less than the previous value, and a claim template may not change at all). ' +
+      "Fix: keep '10Gi'. To really use less, move the data to a claim template of a new name (a new set, or orphanDelete) and copy it over.");
+  });
+
+  test('an increase on a class without allowVolumeExpansion is refused', () => {
+    expect(refusal(deployed(db({ expandable: false })), db({ expandable: false, size: 20 }))).toContain(
+      "from '10Gi' to '20Gi': StorageClass 'fast' does not set allowVolumeExpansion: the API server refuses the larger request (403 Forbidden). Fix: keep '10Gi', or allow expansion on the class first");
+  });
+
+  test('an increase on a class outside the app is refused unless the class is declared expandable', () => {
+    const dir = deployed(db({ classOf: 'external' }));
+    expect(refusal(dir, db({ classOf: 'external', size: 20 }))).toContain(
+      "StorageClass 'gp2' is not part of this app, so synth cannot tell whether it allows expansion");
+    const app = appOf(dir, db({ classOf: 'external', size: 20 }));
+    ChangeGuard.of(app).configure({ expandableClasses: ['gp2'] });
+    expect(() => app.synthYaml()).not.toThrow();
+  });
+
+  test('an increase on an expandable class: the template keeps its size, the output carries every claim with the new one', () => {
+    const dir = deployed(db());
+    const { manifests, findings } = next(dir, db({ size: 20 }));
+    expect(findings).toEqual([expect.stringContaining("changes StatefulSet ns/db spec.volumeClaimTemplates[data].spec.resources.requests.storage from '10Gi' to '20Gi': StorageClass 'fast' allows expansion")]);
+    const sts = manifests.find((m) => m.kind === 'StatefulSet');
+    expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('10Gi');
+    const claims = manifests.filter((m) => m.kind === 'PersistentVolumeClaim');
+    expect(claims.map((c) => c.metadata.name)).toEqual(['data-db-0', 'data-db-1', 'data-db-2']);
+    expect(claims[0]).toEqual({
+      apiVersion: 'v1', kind: 'PersistentVolumeClaim',
+      metadata: {
+        name: 'data-db-0', namespace: 'ns', labels: { 'app.kubernetes.io/instance': 'db' },
+        annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' },
+      },
+      spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '20Gi' } } },
+    });
+    // everything else is what the same props would give without the growth
+    const same = (ms: any[]) => ms.filter((m) => m.kind !== 'PersistentVolumeClaim' && m.kind !== 'StatefulSet');
+    expect(same(manifests)).toEqual(same(read(dir)));
+  });
+
+  test('carried claims stay: the next synth writes the same bytes, a scale-up adds its claim, a shrink is refused', () => {
+    const dir = deployed(db());
+    deploy(dir, db({ size: 20 }));
+    const written = fs.readFileSync(path.join(dir, 'test.k8s.yaml'), 'utf-8');
+    appOf(dir, db({ size: 20 })).synth();
+    expect(fs.readFileSync(path.join(dir, 'test.k8s.yaml'), 'utf-8')).toBe(written);
+    const up = next(dir, db({ size: 20, replicas: 4 })).manifests.filter((m) => m.kind === 'PersistentVolumeClaim');
+    expect(up.map((c) => `${c.metadata.name} ${c.spec.resources.requests.storage}`)).toEqual(['data-db-0 20Gi', 'data-db-1 20Gi', 'data-db-2 20Gi', 'data-db-3 20Gi']);
+    const down = next(dir, db({ size: 20, replicas: 2 })).manifests.filter((m) => m.kind === 'PersistentVolumeClaim');
+    expect(down.map((c) => c.metadata.name)).toEqual(['data-db-0', 'data-db-1', 'data-db-2']);
+    expect(refusal(dir, db({ size: 15 }))).toContain(
+      "refuses to change PersistentVolumeClaim ns/data-db-0 spec.resources.requests.storage from '20Gi' to '15Gi': a claim never shrinks");
+  });
+
+  test('an increase on a static NFS pool is refused', () => {
+    const onPool = (size: number): Build => (chart) => {
+      const pool = new NfsPersistentVolumePool(chart, 'pool', { server: 'nfs.local', basePath: '/exports', volumes: 2, capacity: Size.gibibytes(20) });
+      new StatefulDatabase(chart, 'db', { engine, replicas: 2, storage: { pool, size: Size.gibibytes(size) } });
+    };
+    expect(refusal(deployed(onPool(10)), onPool(20))).toContain(
+      "from '10Gi' to '20Gi': the claims bind statically provisioned volumes (a pool), which no resizer expands");
+  });
+});
+
+describe('StorageClasses and PersistentVolumes', () => {
+  const dir = deployed(db());
+
+  test.each<[string, Shape, string]>([
+    ['provisioner', { provisioner: 'pd.csi.storage.gke.io' }, "provisioner from 'ebs.csi.aws.com' to 'pd.csi.storage.gke.io'"],
+    ['reclaimPolicy', { reclaim: 'Delete' }, "reclaimPolicy from 'Retain' to 'Delete'"],
+    ['volumeBindingMode', { binding: 'Immediate' }, "volumeBindingMode from 'WaitForFirstConsumer' to 'Immediate'"],
+  ])('a class\'s %s is immutable', (_, shape, change) => {
+    const message = refusal(dir, db(shape));
+    expect(message).toContain(`StorageClass fast: refuses to change StorageClass fast ${change}: the API server refuses it (422`);
+    expect(message).toContain("list it in ChangeGuard.of(app).configure({ recreate: ['StorageClass/fast'] }), run `kubectl delete storageclass fast` right before the apply, then apply.");
+  });
+
+  test('listed in recreate, the class may change, with the delete as a manual step', () => {
+    const app = appOf(dir, db({ provisioner: 'pd.csi.storage.gke.io' }));
+    ChangeGuard.of(app).configure({ recreate: ['StorageClass/fast'] });
+    app.synthYaml();
+    const findings = ChangeGuard.of(app).findings;
+    expect(findings.map((f) => f.split(' from ')[0])).toEqual(['StorageClass fast: changes StorageClass fast provisioner', 'StorageClass fast: changes StorageClass fast parameters']);
+    for (const f of findings) expect(f).toMatch(/Before the apply: run `kubectl delete storageclass fast` right before the apply, then apply\.$/);
+  });
+
+  test('allowVolumeExpansion may change', () => {
+    expect(next(dir, db({ expandable: false })).findings).toEqual([]);
+  });
+
+  // an object of the app's own: the guard compares it once it is in use (ChangeGuard.of)
+  const nfs = (server: string, reclaim = 'Retain'): Build => (chart) => {
+    ChangeGuard.of(chart);
+    new ApiObject(chart, 'pv', {
+      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'www-0' },
+      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], nfs: { server, path: '/exports/www-0' }, persistentVolumeReclaimPolicy: reclaim },
+    });
+  };
+
+  test('an NFS volume\'s server is immutable', () => {
+    expect(refusal(deployed(nfs('10.0.0.1')), nfs('10.0.0.2'))).toContain(
+      'PersistentVolume www-0: refuses to change PersistentVolume www-0 spec.nfs from {"path":"/exports/www-0","server":"10.0.0.1"} to {"path":"/exports/www-0","server":"10.0.0.2"}: the API server refuses it (422');
+  });
+
+  test('a volume\'s switch to Delete needs the acknowledgement', () => {
+    const pv = deployed(nfs('10.0.0.1'));
+    expect(refusal(pv, nfs('10.0.0.1', 'Delete'))).toContain(
+      "spec.persistentVolumeReclaimPolicy from 'Retain' to 'Delete': the volume and its data are then destroyed when its claim is deleted. Fix: keep 'Retain', or, if that is intended, say so: ChangeGuard.of(app).configure({ dataLossAcknowledged: ['PersistentVolume/www-0'] }).");
+    const app = appOf(pv, nfs('10.0.0.1', 'Delete'));
+    ChangeGuard.of(app).configure({ dataLossAcknowledged: ['PersistentVolume/www-0'] });
+    expect(() => app.synthYaml()).not.toThrow();
+  });
+});
+
+describe('quorum membership', () => {
+  test('ZooKeeper: one member per apply', () => {
+    const dir = deployed(zk(3));
+    expect(refusal(dir, zk(5))).toBe(
+      `${STS} spec.replicas from 3 to 5: a ZooKeeper ensemble with static membership must change one member per apply: ` +
+      'old and new members briefly hold different server lists, and two majorities that do not overlap can both elect a leader (split brain, divergent data). ' +
+      'Fix: change replicas in steps: 3 → 4 → 5; after each apply wait until every member is Ready (`kubectl -n ns rollout status statefulset db`) before the next.');
+    expect(refusal(dir, zk(1))).toContain('Fix: change replicas in steps: 3 → 2 → 1;');
+    expect(refusal(dir, zk(4))).toBe('');
+    expect(refusal(dir, zk(2))).toBe('');
+    expect(refusal(dir, zk(0))).toBe('');
+  });
+
+  test('Galera: the members that stay must be a majority of the old ones; joiners may come in any number', () => {
+    const dir = deployed(galera(5));
+    expect(refusal(dir, galera(2))).toContain(
+      `${STS} spec.replicas from 5 to 2: the members that stay (2 of 5) are not a majority of the cluster they leave`);
+    expect(refusal(dir, galera(2))).toContain('Fix: change replicas in steps: 5 → 3 → 2;');
+    expect(refusal(dir, galera(3))).toBe('');
+    expect(refusal(dir, galera(9))).toBe('');
+  });
+
+  test('engines without a quorum scale freely', () => {
+    expect(refusal(deployed(db({ replicas: 1 })), db({ replicas: 7 }))).toBe('');
+  });
+});
+
+describe('engine versions', () => {
+  const pg = (version: PostgresVersion, changeApprovals?: ChangeApprovals): Build => (chart) => {
+    const secret = kplus.Secret.fromSecretName(chart, 'creds', 'pg-credentials');
+    new StatefulDatabase(chart, 'db', { engine: DatabaseEngine.postgresql({ version }), credentials: { secret }, changeApprovals });
+  };
+
+  test('a PostgreSQL major upgrade needs the upgrade prop', () => {
+    const dir = deployed(pg(PostgresVersion.VER_16_6));
+    expect(refusal(dir, pg(PostgresVersion.VER_17_2))).toBe(
+      `${STS} spec.template.spec.containers[main].image from 'postgres:16.6' to 'postgres:17.2': ` +
+      'PostgreSQL 17 does not start on a data directory of PostgreSQL 16 ("database files are incompatible with server"): every member would crash-loop on its old data. ' +
+      "Fix: keep 'postgres:16.6', or, once the data is migrated (pg_upgrade, or dump and restore), set changeApprovals: { majorVersionUpgrade: true } on the database.");
+    expect(refusal(dir, pg(PostgresVersion.VER_17_2, { majorVersionUpgrade: true }))).toBe('');
+    expect(refusal(dir, pg(PostgresVersion.of('16.8')))).toBe('');
+  });
+
+  test('MariaDB 10.11 to 11.4 is a new release series', () => {
+    const mariadb = (version: MariaDbVersion): Build => (chart) => {
+      new StatefulDatabase(chart, 'db', { engine: DatabaseEngine.custom({ image: version.image, ports: [{ name: 'mysql', port: 3306 }], runAsUser: 999 }) });
+    };
+    expect(refusal(deployed(mariadb(MariaDbVersion.VER_10_11_10)), mariadb(MariaDbVersion.VER_11_4_4))).toContain(
+      "from 'mariadb:10.11.10' to 'mariadb:11.4.4': the mariadb 11.4 server upgrades the data directory of 10.11 in place on its first start");
+  });
+});
+
+describe('switching to Delete', () => {
+  test('claim retention Delete on a running set needs the acknowledgement', () => {
+    const dir = deployed(db());
+    expect(refusal(dir, db({ whenScaled: ClaimRetention.DELETE }))).toBe(
+      `${STS} spec.persistentVolumeClaimRetentionPolicy.whenScaled from 'Retain' to 'Delete': the StatefulSet controller will then delete the claims ` +
+      'of removed ordinals on scale-down, and with a Delete reclaim policy the volumes and their data. ' +
+      'Fix: keep Retain, or, if losing those claims is intended, say so: set changeApprovals: { claimDeletion: true } on the database.');
+    expect(refusal(dir, db({ whenScaled: ClaimRetention.DELETE, changeApprovals: { claimDeletion: true } }))).toBe('');
+  });
+
+  test('several refusals: the first in full, the others named', () => {
+    expect(refusal(deployed(db()), db({ headless: 'peers', whenScaled: ClaimRetention.DELETE }))).toMatch(
+      /spec\.serviceName from .* \(1 more refused: spec\.persistentVolumeClaimRetentionPolicy\.whenScaled of StatefulDatabase 'test\/db'\)$/);
+  });
+});
+
+describe('the YAML reader', () => {
+  const dist = path.join(__dirname, '..', 'dist');
+  const docs = fs.readdirSync(dist).flatMap((f) => splitDocuments(fs.readFileSync(path.join(dist, f), 'utf-8')));
+
+  test('equals a full YAML 1.1 parse on every document of dist/, and reads most of them itself', () => {
+    const fast = docs.map(fastParse);
+    fast.forEach((d, i) => {
+      if (d !== FALLBACK) expect(d).toEqual(fullParse(docs[i]));
+    });
+    expect(fast.filter((d) => d !== FALLBACK).length).toBeGreaterThan(docs.length * 0.8);
+  });
+
+  test('equals a full parse on random documents written the way cdk8s writes them', () => {
+    const scalar = fc.oneof(fc.string(), fc.constantFrom('yes', 'no', 'on', '0755', '1:20', '10.0.0.1', '2026-01-01', '-U', '~', 'null', '1e3', '.5', "it's", '"q"', 'a: b', 'x #y'),
+      fc.integer(), fc.double({ noNaN: true }), fc.boolean(), fc.constant(null));
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(fc.string({ minLength: 1 }), tie('node'), { maxKeys: 3 })),
+    })).node;
+    const { Yaml } = require('cdk8s');
+    fc.assert(fc.property(fc.dictionary(fc.string({ minLength: 1 }), value, { minKeys: 1, maxKeys: 4 }), (obj) => {
+      const text = Yaml.stringify(obj);
+      const fast = fastParse(text);
+      return fast === FALLBACK || isDeepStrictEqual(fast, fullParse(text));
+    }), { numRuns: 500 });
+  });
+
+  test('a baseline of the examples reads every guarded object', () => {
+    const objects = loadBaseline(dist);
+    expect([...objects.keys()].map((k) => k.split('/')[0]).sort().filter((k, i, a) => a.indexOf(k) === i)).toEqual(['PersistentVolume', 'StatefulSet', 'StorageClass']);
+  });
+});
