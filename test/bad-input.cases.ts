@@ -6,6 +6,7 @@ import {
   StorageClassSlow, StorageProvider, SynthChecks, UpdateStrategy,
 } from '../lib';
 import { app, chart } from './util';
+import { appOf, outdir } from './plan-util';
 
 /** One invalid configuration: it builds an app that must fail with `error`. */
 export interface BadInput {
@@ -35,6 +36,15 @@ const twoCharts = (sameNamespace = false): [Chart, Chart] => {
 };
 const svc = (props: any = {}) => new HeadlessService(chart(), 'h', { selector: { app: 'db' }, ports: [{ name: 'pg', port: 5432 }], statefulSetName: 'db', ...props });
 const custom = (options: any) => db({ engine: DatabaseEngine.custom({ image: 'postgres:16.6', ports: [{ name: 'pg', port: 5432 }], ...options }) });
+
+/** A database deployed with `before` (synthesized into a fresh directory), then synthesized again with `after`. */
+const redeploy = (before: any, after: any) => {
+  const dir = outdir();
+  const build = (props: any) => appOf(dir, (c) => new StatefulDatabase(c, 'db', { engine, ...props }));
+  build(before).synth();
+  build(after).synthYaml();
+};
+const zookeeper = DatabaseEngine.zookeeper();
 
 export const BAD_INPUTS: BadInput[] = [
   // names
@@ -231,4 +241,11 @@ export const BAD_INPUTS: BadInput[] = [
     new StatefulDatabase(c, 'zk', { engine: quorum, replicas: 4 });
     synthOf(c);
   } },
+  // changes to what is deployed (docs/plan.md)
+  { what: 'a new headless Service name for a deployed set', build: () => redeploy({}, { headlessServiceName: 'peers' }) },
+  { what: 'a smaller claim on a deployed set', build: () => redeploy({ storage: { size: Size.gibibytes(10) } }, { storage: { size: Size.gibibytes(5) } }) },
+  { what: 'a larger claim on a class the app does not own', build: () => redeploy({ storage: { storageClass: StorageClass.fromStorageClassName('gp2') } }, { storage: { storageClass: StorageClass.fromStorageClassName('gp2'), size: Size.gibibytes(20) } }) },
+  { what: 'a ZooKeeper ensemble grown by two members at once', build: () => redeploy({ engine: zookeeper, replicas: 3 }, { engine: zookeeper, replicas: 5 }) },
+  { what: 'a PostgreSQL major upgrade without the upgrade prop', build: () => redeploy({}, { engine: DatabaseEngine.custom({ image: 'postgres:17.2', ports: [{ name: 'pg', port: 5432 }], runAsUser: 999 }) }) },
+  { what: 'claim retention switched to Delete on a deployed set', build: () => redeploy({}, { claimRetentionWhenDeleted: ClaimRetention.DELETE }) },
 ];
