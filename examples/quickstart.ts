@@ -1,0 +1,30 @@
+// The README's quickstart as an app of its own (not part of dist/): examples/python/quickstart.py
+// is the same app in Python, and CI checks that both write byte-identical YAML.
+//
+//   kubectl -n shop create secret generic orders-credentials \
+//     --from-literal=root-password=… --from-literal=replication-password=…
+import { App, Chart, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { DatabaseEngine, PostgresVersion, StatefulDatabase, StorageClassFast, StorageProvider } from '../lib';
+
+/** Builds the quickstart app; `outdir` defaults to `CDK8S_OUTDIR`, else dist-quickstart/. */
+export function quickstartApp(outdir = process.env.CDK8S_OUTDIR ?? 'dist-quickstart'): App {
+  const app = new App({ outdir });
+  const chart = new Chart(app, 'orders', { namespace: 'shop' });
+
+  const fast = new StorageClassFast(chart, 'fast', { provider: StorageProvider.aws() });
+  const secret = kplus.Secret.fromSecretName(chart, 'Credentials', 'orders-credentials');
+
+  const db = new StatefulDatabase(chart, 'orders', {
+    engine: DatabaseEngine.postgresql({ version: PostgresVersion.VER_17_2 }),
+    replicas: 3,
+    credentials: { secret },
+    storage: { storageClass: fast, size: Size.gibibytes(50) },
+  });
+  db.connections?.allowFromLabels({ app: 'checkout' }); // clients allowed on 5432, nobody else
+  return app;
+}
+
+if (require.main === module) {
+  quickstartApp().synth();
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The Python side of the package, as a user meets it: the wheel from `npm run package`, installed
+# with cdk8s and cdk8s-plus-27 from PyPI into a virtualenv (cached under ~/.cache/cdk8s-stateful,
+# keyed by the requirements and the Python version), then
+#   1. examples/python/quickstart.py writes YAML byte-identical to examples/quickstart.ts, and
+#   2. a bad input fails in Python with the library's full message, as in TypeScript.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+wheel=$(ls out/package/python/cdk8s_stateful-*-py3-none-any.whl 2>/dev/null | head -1 || true)
+[ -n "$wheel" ] || { echo "python-check: no wheel in out/package/python: run 'npm run package' first" >&2; exit 1; }
+[ -f out/examples/quickstart.js ] || { echo "python-check: out/examples/quickstart.js missing: run 'npx tsc' first" >&2; exit 1; }
+
+python=${PYTHON:-python3}
+key=$( (cat examples/python/requirements.txt; "$python" --version) | sha256sum | cut -c1-16)
+venv="$HOME/.cache/cdk8s-stateful/python/venv-$key"
+export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$HOME/.cache/cdk8s-stateful/pip}" PIP_DISABLE_PIP_VERSION_CHECK=1
+if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.complete" ]; then
+  rm -rf "$venv"
+  "$python" -m venv "$venv"
+  "$venv/bin/pip" install --quiet -r examples/python/requirements.txt
+  touch "$venv/.complete"
+fi
+# the wheel's own requirements are met by the venv (checked, not fetched): --no-deps, then pip check
+"$venv/bin/pip" install --quiet --no-deps --force-reinstall "$wheel"
+"$venv/bin/pip" check
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+CDK8S_OUTDIR="$tmp/ts" node out/examples/quickstart.js
+(cd examples/python && CDK8S_OUTDIR="$tmp/py" "$venv/bin/python" quickstart.py)
+diff -r "$tmp/ts" "$tmp/py"
+echo "python-check: quickstart.py and quickstart.ts wrote byte-identical YAML ($(cat "$tmp"/py/* | wc -l) lines: $(ls "$tmp/py"))"
+
+# the same bad input from both languages: the message must arrive whole
+ts_message=$(node -e '
+const { App, Chart } = require("cdk8s");
+const { DatabaseEngine, StatefulDatabase } = require(process.argv[1] + "/out/lib");
+try {
+  new StatefulDatabase(new Chart(new App(), "orders"), "orders", { engine: DatabaseEngine.postgresql(), replicas: -1 });
+  console.log("no error");
+} catch (e) { console.log(`${e.name}: ${e.message}`); }' "$root")
+py_message=$("$venv/bin/python" -c '
+import cdk8s
+from cdk8s_stateful import DatabaseEngine, StatefulDatabase
+try:
+    StatefulDatabase(cdk8s.Chart(cdk8s.App(), "orders"), "orders", engine=DatabaseEngine.postgresql(), replicas=-1)
+    print("no error")
+except RuntimeError as e:
+    print(f"StatefulConfigError: {e}")')
+echo "python-check: TypeScript: $ts_message"
+echo "python-check: Python:     $py_message"
+case "$ts_message" in StatefulConfigError:*) ;; *) echo "python-check: expected a StatefulConfigError from TypeScript" >&2; exit 1 ;; esac
+[ "$ts_message" = "$py_message" ] || { echo "python-check: the messages differ" >&2; exit 1; }
+echo "python-check: ok"

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The packed library as a new user meets it: a scratch cdk8s app outside the repository (mktemp),
+# the npm tarball from `npm run package` installed beside the app's own cdk8s, constructs and
+# cdk8s-plus, compiled with `strict`, synthesized, every object validated against the Kubernetes
+# 1.27 schema. Twice:
+#   plus27: cdk8s-plus-27 on cdk8s 2.69.0, an older cdk8s than the repository's (it used to get a
+#           second cdk8s inside the library and fail tsc and synth)
+#   plus33: cdk8s-plus-33, which `cdk8s init typescript-app` scaffolds (its EnvValue and Secret go
+#           into the library; its network policies select the database's pods by label)
+# npm downloads are cached in npm's own cache (~/.npm).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+tarball=$(ls "$root"/out/package/js/cdk8s-stateful@*.jsii.tgz 2>/dev/null | head -1 || true)
+[ -n "$tarball" ] || { echo "scratch-app-check: no tarball in out/package/js: run 'npm run package' first" >&2; exit 1; }
+[ -f out/test/util.js ] || { echo "scratch-app-check: out/test/util.js missing: run 'npx tsc' first" >&2; exit 1; }
+typescript=$(node -p 'require("typescript/package.json").version')
+types_node=$(node -p 'require("@types/node/package.json").version')
+
+check() { # flavor kplus-package deps...
+  local flavor=$1 plus=$2; shift 2
+  local app; app=$(mktemp -d "${TMPDIR:-/tmp}/cdk8s-stateful-scratch-$flavor.XXXXXX")
+  cd "$app"
+  cat > package.json <<JSON
+{ "name": "scratch-$flavor", "version": "0.0.0", "private": true }
+JSON
+  cat > tsconfig.json <<'JSON'
+{ "compilerOptions": { "target": "ES2022", "module": "commonjs", "lib": ["ES2022"], "strict": true,
+    "noImplicitReturns": true, "noUnusedLocals": true, "outDir": "out" }, "include": ["main.ts"] }
+JSON
+  npm install --no-audit --no-fund --prefer-offline --loglevel=error "$@" "typescript@$typescript" "@types/node@$types_node" "$tarball" >/dev/null
+  # the library must use the app's cdk8s, not a copy of its own
+  if [ -d node_modules/cdk8s-stateful/node_modules/cdk8s ]; then
+    echo "scratch-app-check[$flavor]: the library brought its own cdk8s" >&2; exit 1
+  fi
+  if [ "$flavor" = plus27 ]; then
+    peer="api.connections.allowTo(db, { ports: [kplus.NetworkPolicyPort.tcp(5432)] });
+new kplus.NetworkPolicy(chart, 'orders-policy', { selector: db });"
+  else
+    # another cdk8s-plus's types are not the library's (their LabelSelector has private fields): select by labels
+    peer="const members = kplus.Pods.select(chart, 'orders-members', { labels: db.selectorLabels,
+  namespaces: kplus.Namespaces.select(chart, 'orders-ns', { names: [db.namespaceName] }) });
+api.connections.allowTo(members, { ports: [kplus.NetworkPolicyPort.tcp(5432)] });"
+  fi
+  cat > main.ts <<TS
+import { App, Chart, Size } from 'cdk8s';
+import * as kplus from '$plus';
+import {
+  DatabaseEngine, PostgresVersion, StatefulConfigError, StatefulDatabase, StorageClassFast, StorageProvider,
+} from 'cdk8s-stateful';
+
+const app = new App({ outdir: 'dist' });
+const chart = new Chart(app, 'orders', { namespace: 'shop' });
+const fast = new StorageClassFast(chart, 'fast', { provider: StorageProvider.aws() });
+const db = new StatefulDatabase(chart, 'orders', {
+  engine: DatabaseEngine.postgresql({ version: PostgresVersion.VER_17_2 }),
+  replicas: 3,
+  credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'orders-credentials') },
+  storage: { storageClass: fast, size: Size.gibibytes(50) },
+  env: { TZ: kplus.EnvValue.fromValue('UTC') },
+});
+const api = new kplus.Deployment(chart, 'api', {
+  containers: [{ image: 'nginxinc/nginx-unprivileged:1.27.3', portNumber: 8080, securityContext: { user: 101 } }],
+});
+$peer
+
+// bad input: the library's error, caught by type
+try {
+  new StatefulDatabase(new Chart(new App(), 'bad'), 'bad', { engine: DatabaseEngine.postgresql(), replicas: -1 });
+  throw new Error('replicas -1 was accepted');
+} catch (e) {
+  if (!(e instanceof StatefulConfigError)) throw e;
+  console.log(\`caught: \${e.message}\`);
+}
+app.synth();
+TS
+  npx tsc -p .
+  node out/main.js
+  cd "$root"
+  node -e '
+const fs = require("fs"), path = require("path"), { parseAllDocuments } = require("yaml");
+const { schemaErrors } = require("./out/test/util");
+const dir = process.argv[1], flavor = process.argv[2];
+const objects = fs.readdirSync(dir).flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), "utf-8")).map((d) => d.toJS()));
+const kinds = objects.map((o) => o.kind);
+for (const kind of ["StatefulSet", "Service", "PodDisruptionBudget", "NetworkPolicy", "StorageClass", "Deployment"]) {
+  if (!kinds.includes(kind)) { console.error(`scratch-app-check[${flavor}]: no ${kind} in the output`); process.exit(1); }
+}
+const errors = objects.flatMap(schemaErrors);
+if (errors.length) { console.error(errors.join("\n")); process.exit(1); }
+const policies = objects.filter((o) => o.kind === "NetworkPolicy").length;
+console.log(`scratch-app-check[${flavor}]: ${objects.length} objects (${policies} NetworkPolicies), all valid against the 1.27 schema`);
+' "$app/dist" "$flavor"
+  rm -rf "$app"
+}
+
+check plus27 cdk8s-plus-27 cdk8s@2.69.0 cdk8s-plus-27@2.9.5 constructs@10.3.0
+check plus33 cdk8s-plus-33 cdk8s@2.70.106 cdk8s-plus-33@2.5.57 constructs@10.8.1
+echo "scratch-app-check: ok"

@@ -1,0 +1,48 @@
+// What `npm pack` puts in the tarball: the compiled library, its declarations, the engine scripts,
+// the jsii assembly, README, LICENSE and CHANGELOG; never tests, tools or an earlier tarball.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+const root = path.join(__dirname, '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf-8'));
+
+describe('the npm package', () => {
+  const files: string[] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: root, encoding: 'utf-8', stdio: ['ignore', 'pipe', 'ignore'],
+  }))[0].files.map((f: { path: string }) => f.path);
+
+  test('only the library, its scripts, the assembly and the documents', () => {
+    const allowed = /^(out\/jsii\/(lib|imports)\/.+\.(js|d\.ts)|lib\/database\/engines\/scripts\/[a-z-]+\.sh|\.jsii|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/;
+    expect(files.filter((f) => !allowed.test(f))).toEqual([]);
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) expect(files).toContain(f);
+  });
+
+  test('every engine script is in it', () => {
+    const scripts = fs.readdirSync(path.join(root, 'lib/database/engines/scripts')).filter((f) => f.endsWith('.sh'));
+    expect(scripts.length).toBeGreaterThan(10);
+    for (const s of scripts) expect(files).toContain(`lib/database/engines/scripts/${s}`);
+  });
+
+  test('main and types point at what jsii compiles, which `files` ships', () => {
+    const outDir = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.jsii.json'), 'utf-8')).compilerOptions.outDir;
+    expect(pkg.main).toBe(`${outDir}/lib/index.js`);
+    expect(pkg.types).toBe(`${outDir}/lib/index.d.ts`);
+    expect(pkg.files).toEqual(expect.arrayContaining([`${outDir}/lib/**/*.js`, `${outDir}/lib/**/*.d.ts`, '.jsii']));
+  });
+
+  test('cdk8s, constructs and cdk8s-plus-27 are peer (and dev) dependencies, never dependencies', () => {
+    expect(pkg.dependencies ?? {}).toEqual({});
+    for (const name of ['cdk8s', 'constructs', 'cdk8s-plus-27']) {
+      expect(pkg.peerDependencies[name]).toMatch(/^\^\d+\.\d+\.\d+$/);
+      expect(pkg.devDependencies[name]).toBeDefined();
+    }
+  });
+
+  test('LICENSE is the Apache-2.0 text package.json names', () => {
+    expect(pkg.license).toBe('Apache-2.0');
+    const text = fs.readFileSync(path.join(root, 'LICENSE'), 'utf-8');
+    expect(text).toContain('Apache License\n                           Version 2.0, January 2004');
+    expect(text).toContain('END OF TERMS AND CONDITIONS');
+  });
+});
