@@ -3,8 +3,9 @@
 # the npm tarball from `npm run package` installed beside the app's own cdk8s, constructs and
 # cdk8s-plus, compiled with `strict`, synthesized, every object validated against the Kubernetes
 # 1.27 schema. Twice:
-#   plus27: cdk8s-plus-27 on cdk8s 2.69.0, an older cdk8s than the repository's (it used to get a
-#           second cdk8s inside the library and fail tsc and synth)
+#   plus27: cdk8s-plus-27 on the oldest cdk8s and constructs the peer ranges allow (an app on an
+#           older cdk8s than the repository's used to get
+#           a second cdk8s inside the library and fail tsc and synth)
 #   plus33: cdk8s-plus-33, which `cdk8s init typescript-app` scaffolds (its EnvValue and Secret go
 #           into the library; its network policies select the database's pods by label)
 # npm downloads are cached in npm's own cache (~/.npm).
@@ -17,6 +18,9 @@ tarball=$(ls "$root"/out/package/js/cdk8s-stateful@*.jsii.tgz 2>/dev/null | head
 [ -f out/test/util.js ] || { echo "scratch-app-check: out/test/util.js missing: run 'npx tsc' first" >&2; exit 1; }
 typescript=$(node -p 'require("typescript/package.json").version')
 types_node=$(node -p 'require("@types/node/package.json").version')
+
+# the lowest version a peer range allows: ^2.68.11 -> 2.68.11
+peer() { node -p "require('./package.json').peerDependencies['$1'].replace(/^\\^/, '')"; }
 
 check() { # flavor kplus-package deps...
   local flavor=$1 plus=$2; shift 2
@@ -95,6 +99,6 @@ console.log(`scratch-app-check[${flavor}]: ${objects.length} objects (${policies
   rm -rf "$app"
 }
 
-check plus27 cdk8s-plus-27 cdk8s@2.69.0 cdk8s-plus-27@2.9.5 constructs@10.3.0
+check plus27 cdk8s-plus-27 "cdk8s@$(peer cdk8s)" "cdk8s-plus-27@$(peer cdk8s-plus-27)" "constructs@$(peer constructs)"
 check plus33 cdk8s-plus-33 cdk8s@2.70.106 cdk8s-plus-33@2.5.57 constructs@10.8.1
 echo "scratch-app-check: ok"

@@ -62,8 +62,8 @@ export class HealthProbe {
     return (this.action.tcpSocket?.port ?? this.action.httpGet?.port)?.value as number | undefined;
   }
 
-  /** The command an exec probe runs, if it is one. */
-  public get command(): string[] | undefined {
+  /** The command an exec probe runs, if it is one (not `command`: jsii forbids a member named like the static factory). */
+  public get execCommand(): string[] | undefined {
     return this.action.exec?.command;
   }
 

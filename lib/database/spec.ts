@@ -504,7 +504,7 @@ function validateProbe(check: Check, kind: string, probe: HealthProbe, ports: Da
   for (const [option, value] of Object.entries(probe.timings)) {
     if (value !== undefined) check.seconds(`${kind} ${option}`, value, 3600);
   }
-  scanCommand(check, `the command of ${kind}`, probe.command);
+  scanCommand(check, `the command of ${kind}`, probe.execCommand);
   check.integer(`${kind} failureThreshold`, probe.failureThreshold, 1, 100, 'use 1 or more consecutive failures');
   if (probe.port !== undefined && !ports.some((p) => p.port === probe.port)) {
     check.fail(`${kind} targets port ${probe.port}, which the container does not expose (ports: ${ports.map((p) => p.port).join(', ')}). Fix: probe one of the engine's ports.`);
