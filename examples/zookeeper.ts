@@ -10,11 +10,14 @@ export class ZooKeeperEnsemble extends Chart {
     restrictedNamespace(this);
 
     // myid = ordinal + 1, a server.N line for every member, client port 2181 on the client Service
-    new StatefulDatabase(this, 'zk', {
+    const zk = new StatefulDatabase(this, 'zk', {
       engine: DatabaseEngine.zookeeper({ version: ZooKeeperVersion.VER_3_9_3 }),
       replicas: 3,
       storage: { size: Size.gibibytes(5) },
     });
+    // Kafka brokers in any namespace may reach the client port (an empty namespace selector:
+    // every namespace), nothing else may
+    zk.connections?.allowFromLabels({ 'app.kubernetes.io/name': 'kafka' }, {});
   }
 }
 
