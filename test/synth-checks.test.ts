@@ -1,5 +1,6 @@
 import { App, Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -51,6 +52,36 @@ describe('warnings', () => {
       fs.rmSync(outdir, { recursive: true, force: true });
     }
   });
+
+  test('the real `cdk8s synth` CLI prints the warning once on stderr; in strict mode it fails', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-cli-'));
+    const root = path.join(__dirname, '..');
+    try {
+      // the app uses the compiled library (npm test compiles before jest runs)
+      fs.writeFileSync(path.join(dir, 'app.js'), [
+        "const { App, Chart } = require('cdk8s');",
+        `const lib = require(${JSON.stringify(path.join(root, 'out', 'lib'))});`,
+        'const app = new App();',
+        "const c = new Chart(app, 'zk', { namespace: 'zk', disableResourceNameHashes: true });",
+        "new lib.StatefulDatabase(c, 'zk', { engine: lib.DatabaseEngine.zookeeper(), replicas: 4 });",
+        'app.synth();',
+      ].join('\n'));
+      fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), 'language: typescript\napp: node app.js\n');
+      const cli = path.join(root, 'node_modules', '.bin', 'cdk8s');
+      const run = (env: NodeJS.ProcessEnv) => spawnSync(cli, ['synth', '--check-upgrade=false'], {
+        cwd: dir, encoding: 'utf-8', env: { ...process.env, NODE_PATH: path.join(root, 'node_modules'), ...env },
+      });
+      const plain = run({ CDK8S_STATEFUL_STRICT: '' });
+      expect(plain.status).toBe(0);
+      expect(plain.stderr.match(/\[warning\] StatefulDatabase 'zk\/zk': 4 members form a quorum of 3/g)).toHaveLength(1);
+      expect(fs.existsSync(path.join(dir, 'dist', 'zk.k8s.yaml'))).toBe(true);
+      const strict = run({ CDK8S_STATEFUL_STRICT: 'true' });
+      expect(strict.status).not.toBe(0);
+      expect(strict.stderr).toMatch(/StatefulConfigError: StatefulDatabase 'zk\/zk': 4 members form a quorum of 3.*refused in strict mode/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   test('no warning, nothing printed', () => {
     const c = chart();
