@@ -62,7 +62,7 @@ export function addDatabase(chart: Chart, s: Shared, name: string): StatefulData
     storage: { pool, size: Size.gibibytes(10) },
     extraVolumeClaims: [
       { name: 'wal', mountPath: '/var/lib/postgresql/wal', storageClass: s.fast, size: Size.gibibytes(5) },
-      { name: 'archive', mountPath: '/archive', storageClass: s.slow, size: Size.gibibytes(50) },
+      { name: 'archive', mountPath: '/archive', storageClass: s.slow, size: Size.gibibytes(125) },
     ],
     scratchVolumes: [{ name: 'run' }],
     mounts: [{ volume: 'run', path: '/var/run/postgresql' }],
