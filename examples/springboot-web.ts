@@ -28,6 +28,11 @@ export class SpringbootWeb extends Chart {
         timeout: Duration.seconds(5),
       }),
       readinessProbe: HealthProbe.http('/hello?name=test', 8080),
+      // a JVM can take a while to start: up to 150 s before liveness and readiness take over
+      startupProbe: HealthProbe.http('/hello?name=test', 8080, { period: Duration.seconds(5), failureThreshold: 30 }),
+      // an identity of its own (no API token mounted), and where a Prometheus finds the metrics
+      createServiceAccount: true,
+      podAnnotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/actuator/prometheus' },
       storage: { name: 'data', storageClass: glusterfs, size: Size.gibibytes(1), mountPath: '/mooc-data' },
     });
   }
