@@ -7,7 +7,8 @@
 // The claims are provisioned by the suite's StandInProvisioner (provisioner.ts). Expansion needs
 // an external resizer too, which the test cluster does not run: `standInResizer` below plays its
 // controller part, honestly: it acts only on a claim kube-controller-manager's expand controller
-// has handed over (annotation volume.kubernetes.io/storage-resizer), then grows the volume's
+// has handed over (its expand controller's ExternalExpanding event, "waiting for an external
+// controller to expand this PVC", which it records for CSI volumes), then grows the volume's
 // capacity and records the new capacity in the claim's status, as external-resizer does for a
 // driver without node expansion. Growing a file system on a node is not exercised here.
 import * as fs from 'fs';
@@ -21,7 +22,6 @@ import { StandInProvisioner } from './provisioner';
 
 const NS = 'plan';
 const DRIVER = 'stand-in.csi.cdk8s-stateful.test';
-const RESIZER_ANNOTATION = 'volume.kubernetes.io/storage-resizer';
 const provisioner = new StandInProvisioner();
 const engine = DatabaseEngine.custom({ image: 'postgres:16.6', ports: [{ name: 'pg', port: 5432 }], runAsUser: 999 });
 
@@ -55,7 +55,7 @@ function build(chart: Chart, s: Shape): void {
     storage: { storageClass: s.otherClass ? StorageClass.fromStorageClassName('plan-other') : grow, size: Size.gibibytes(s.size ?? 1) },
     changeApprovals: s.changeApprovals,
   });
-  new StatefulDatabase(chart, 'fixed', { engine, replicas: 1, storage: { storageClass: fixed, size: Size.gibibytes(s.fixedSize ?? 1) } });
+  new StatefulDatabase(chart, 'fixed-db', { name: 'fixed', engine, replicas: 1, storage: { storageClass: fixed, size: Size.gibibytes(s.fixedSize ?? 1) } });
   const pool = new NfsPersistentVolumePool(chart, 'pool', { name: 'plan-nfs', server: s.nfsServer ?? '10.0.0.1', basePath: '/exports', volumes: 1, capacity: Size.gibibytes(1) });
   new StatefulDatabase(chart, 'web', { engine, replicas: 1, storage: { pool, size: Size.gibibytes(1) } });
 }
@@ -117,10 +117,13 @@ async function claimsBound(names: string[]): Promise<void> {
 /** kube-controller-manager hands a CSI claim's expansion to the driver's external resizer; this plays it. */
 async function standInResizer(claims: string[]): Promise<void> {
   for (const name of claims) {
-    const pvc = await waitFor(`${name} handed to the external resizer`, async () => {
-      const c = await get(`/api/v1/namespaces/${NS}/persistentvolumeclaims/${name}`);
-      return c.metadata.annotations?.[RESIZER_ANNOTATION] === DRIVER ? c : undefined;
+    await waitFor(`${name} handed to the external resizer`, async () => {
+      const events = await get(`/api/v1/namespaces/${NS}/events?fieldSelector=${encodeURIComponent(`involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${name},reason=ExternalExpanding`)}`);
+      return events.items.length > 0;
     }, 120_000);
+    const pvc = await get(`/api/v1/namespaces/${NS}/persistentvolumeclaims/${name}`);
+    const pvSource = (await get(`/api/v1/persistentvolumes/${pvc.spec.volumeName}`)).spec.csi;
+    if (pvSource?.driver !== DRIVER) throw new Error(`${name}: not a volume of ${DRIVER}`);
     const size = pvc.spec.resources.requests.storage;
     const pv = await request('PATCH', `/api/v1/persistentvolumes/${pvc.spec.volumeName}`, { spec: { capacity: { storage: size } } }, 'application/merge-patch+json');
     if (pv.status !== 200) throw new Error(`resizing PV ${pvc.spec.volumeName}: HTTP ${pv.status} ${JSON.stringify(pv.body)}`);
@@ -178,7 +181,7 @@ describe('what the guard refuses, the API server refuses', () => {
     ['a claim template\'s class', { otherClass: true }, 'StatefulSet', 'db', 422, /spec: Forbidden: updates to statefulset spec/],
     ['a class\'s provisioner', { provisioner: 'other.csi.example.com' }, 'StorageClass', 'plan-grow', 422, /provisioner: Forbidden: updates to provisioner are forbidden/],
     ['a class\'s reclaimPolicy', { reclaim: 'Delete' }, 'StorageClass', 'plan-grow', 422, /reclaimPolicy: Forbidden: updates to reclaimPolicy are forbidden/],
-    ['a class\'s volumeBindingMode', { immediate: true }, 'StorageClass', 'plan-grow', 422, /volumeBindingMode: Forbidden: updates to volumeBindingMode are forbidden/],
+    ['a class\'s volumeBindingMode', { immediate: true }, 'StorageClass', 'plan-grow', 422, /volumeBindingMode: Invalid value: "Immediate": field is immutable/],
     ['an NFS volume\'s server', { nfsServer: '10.0.0.2' }, 'PersistentVolume', 'plan-nfs-0', 422, /spec.persistentvolumesource: Forbidden: spec.persistentvolumesource is immutable after creation/],
   ];
   test.each(cases)('%s: the guard refuses, the API server answers %s without it', async (_, shape, kind, name, status, message) => {
@@ -206,7 +209,7 @@ describe('what the guard refuses, the API server refuses', () => {
 
   test('a claim never shrinks: 422', async () => {
     const r = await apply(claim('data-db-0', 'plan-grow', '512Mi'));
-    expect(r).toEqual({ status: 422, message: expect.stringMatching(/spec.resources.requests.storage: Forbidden: field can not be less than (its )?previous value/) });
+    expect(r).toEqual({ status: 422, message: expect.stringMatching(/spec.resources.requests.storage: Forbidden: field can not be less than status.capacity/) });
   });
 
   test('a larger claim on a class without allowVolumeExpansion: 403 from the PersistentVolumeClaimResize admission plugin', async () => {
