@@ -2,16 +2,16 @@
 # npm run package: the release artifacts, built by jsii-pacmak into out/package/
 #   js/cdk8s-stateful@<version>.jsii.tgz   the npm tarball (`npm pack`, whose prepack runs jsii)
 #   python/cdk8s_stateful-<version>-py3-none-any.whl (and the sdist)
-# PACKAGE_TARGETS adds targets, e.g. PACKAGE_TARGETS=java (README, "Other languages" says what
-# each needs). Nothing is rebuilt when the inputs (sources, scripts, package metadata, lockfile)
+# PACKAGE_TARGETS adds targets (README, "The package and other languages", says what each needs;
+# scripts/java-check.sh builds and tests the Java one). Nothing is rebuilt when the inputs (sources, scripts, package metadata, lockfile)
 # are those of the last build: out/package/.inputs holds their hash.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$HOME/.cache/cdk8s-stateful/pip}"
 targets="js python ${PACKAGE_TARGETS:-}"
-inputs=$( (echo "$targets"; git ls-files -s lib imports package.json package-lock.json tsconfig.jsii.json README.md LICENSE CHANGELOG.md;
-  git diff HEAD -- lib imports package.json package-lock.json tsconfig.jsii.json README.md LICENSE CHANGELOG.md) | sha256sum | cut -c1-64)
+. scripts/inputs-hash.sh
+inputs=$(inputs_hash "$targets")
 if [ -f out/package/.inputs ] && [ "$(cat out/package/.inputs)" = "$inputs" ] && [ -f .jsii ]; then
   echo "package: out/package/ is up to date with the sources (delete out/package/.inputs to rebuild)"
 else

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The Java side of the package: jsii-pacmak builds the Maven artifacts into out/package/java/, and
+# examples/java (the README's quickstart in Java) compiles against them, writes YAML byte-identical
+# to examples/quickstart.ts, and gets the library's full message for a bad input.
+#
+# The Java bindings of cdk8s-plus-27 are not on the Maven mirror this machine reaches, so the
+# dependencies' bindings (cdk8s, constructs, cdk8s-plus-27) are built once from their jsii
+# assemblies (`jsii-pacmak -R`, about 10 minutes) and installed into the Maven repository cached in
+# ~/.cache/cdk8s-stateful/m2, keyed by their versions. Later runs only rebuild this package's jar
+# when its sources changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+cache="$HOME/.cache/cdk8s-stateful"
+m2="$cache/m2"
+mvn=(mvn -q -B -Dstyle.color=never "-Dmaven.repo.local=$m2")
+[ -f out/examples/quickstart.js ] || { echo "java-check: out/examples/quickstart.js missing: run 'npx tsc' first" >&2; exit 1; }
+
+version() { node -p "require('$1/package.json').version"; }
+deps_key="pacmak-$(version jsii-pacmak)_cdk8s-$(version cdk8s)_constructs-$(version constructs)_plus27-$(version cdk8s-plus-27)"
+if [ ! -f "$cache/java-deps/$deps_key" ]; then
+  echo "java-check: building the Java bindings of the dependencies ($deps_key)"
+  rm -rf "$cache/java-deps"
+  npx jsii-pacmak -R --targets java --no-npmignore -o "$cache/java-deps" --maven-local-repository "$m2"
+  for dep in "org/cdk8s/cdk8s/$(version cdk8s)/cdk8s-$(version cdk8s)" \
+             "org/cdk8s/cdk8s-plus-27/$(version cdk8s-plus-27)/cdk8s-plus-27-$(version cdk8s-plus-27)" \
+             "software/constructs/constructs/$(version constructs)/constructs-$(version constructs)"; do
+    "${mvn[@]}" install:install-file "-Dfile=$cache/java-deps/java/$dep.jar" "-DpomFile=$cache/java-deps/java/$dep.pom"
+  done
+  touch "$cache/java-deps/$deps_key"
+fi
+
+. scripts/inputs-hash.sh
+inputs=$(inputs_hash java)
+if [ -f out/package/java/.inputs ] && [ "$(cat out/package/java/.inputs)" = "$inputs" ]; then
+  echo "java-check: out/package/java is up to date with the sources"
+else
+  rm -rf out/package/java out/package-java
+  npx jsii-pacmak --targets java --no-npmignore -o out/package-java --maven-local-repository "$m2"
+  mkdir -p out/package && mv out/package-java/java out/package/java && rm -rf out/package-java
+  echo "$inputs" > out/package/java/.inputs
+fi
+ls out/package/java/io/github/cdk8s-stateful/cdk8s-stateful/*/*.jar
+
+# the app resolves this package from out/package/java, never from a jar cached by an earlier run
+rm -rf "$m2/io/github/cdk8s-stateful"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+rm -rf examples/java/target
+(cd examples/java && "${mvn[@]}" "-Dcdk8s.stateful.repository=file://$root/out/package/java" \
+  compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt)
+cp="examples/java/target/classes:$(cat examples/java/target/classpath.txt)"
+CDK8S_OUTDIR="$tmp/ts" node out/examples/quickstart.js
+CDK8S_OUTDIR="$tmp/java" java -cp "$cp" quickstart.Main
+diff -r "$tmp/ts" "$tmp/java"
+echo "java-check: Main.java and quickstart.ts wrote byte-identical YAML ($(ls "$tmp/java"))"
+
+ts_message=$(node -e '
+const { App, Chart } = require("cdk8s");
+const { DatabaseEngine, StatefulDatabase } = require(process.argv[1] + "/out/lib");
+try {
+  new StatefulDatabase(new Chart(new App(), "orders"), "orders", { engine: DatabaseEngine.postgresql(), replicas: -1 });
+  console.log("no error");
+} catch (e) { console.log(`${e.name}: ${e.message}`); }' "$root")
+# Java's message carries the JavaScript stack after the first line
+java_message=$(java -cp "$cp" quickstart.BadInput | head -1)
+echo "java-check: TypeScript: $ts_message"
+echo "java-check: Java:       $java_message"
+case "$ts_message" in StatefulConfigError:*) ;; *) echo "java-check: expected a StatefulConfigError from TypeScript" >&2; exit 1 ;; esac
+[ "$ts_message" = "$java_message" ] || { echo "java-check: the messages differ" >&2; exit 1; }
+echo "java-check: ok"
