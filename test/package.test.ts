@@ -13,7 +13,7 @@ describe('the npm package', () => {
   }))[0].files.map((f: { path: string }) => f.path);
 
   test('only the library, its scripts, the assembly and the documents', () => {
-    const allowed = /^(out\/jsii\/(lib|imports)\/.+\.(js|d\.ts)|lib\/database\/engines\/scripts\/[a-z-]+\.sh|\.jsii|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/;
+    const allowed = /^(out\/jsii\/(lib|imports)\/.+\.(js|d\.ts)|bin\/[a-z0-9-]+\.js|lib\/database\/engines\/scripts\/[a-z-]+\.sh|\.jsii|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) expect(files).toContain(f);
   });
