@@ -153,9 +153,15 @@ build_one() {
     layer "$work/layer.tar"
   else
     [ "${#PACKAGES[@]}" -gt 0 ] || die "images/$NAME/recipe.sh sets neither PACKAGES nor a layer function"
-    local -a include=("${PACKAGES[@]}")
-    local pin
-    while read -r pin; do [ -n "$pin" ] && include+=("$pin"); done < <(pins "$NAME")
+    # the pinned version of a package replaces its bare name
+    local -a include=() pinned=()
+    local pin pkg
+    while read -r pin; do [ -n "$pin" ] && pinned+=("$pin"); done < <(pins "$NAME")
+    for pkg in "${PACKAGES[@]}"; do
+      for pin in ${pinned[@]+"${pinned[@]}"}; do [ "${pin%%=*}" = "$pkg" ] && pkg=''; done
+      if [ -n "$pkg" ]; then include+=("$pkg"); fi
+    done
+    include+=(${pinned[@]+"${pinned[@]}"})
     debian_layer "$work/layer.tar" "${include[@]}"
   fi
   python3 "$HERE/oci.py" "$work/layer.tar" "$REFERENCE" "$CONFIG" "$archive" >/dev/null

@@ -85,12 +85,16 @@ ctr_import() {
 #   no capabilities at all, no new privileges, a new network namespace.
 # No seccomp profile: ctr has none to give a spec file; the node's kubelet applies RuntimeDefault.
 # Options: --env K=V, --mount SRC:DST[:ro], --netns PATH (join a network namespace),
-# --hostname NAME.
+# --hostname NAME, --foreground (wait for the end, fail unless it exits 0: an init container).
 ctr_run() {
   local id="$1" uid="$2" gid="$3" archive="$IMAGES_OUT/$4.tar" image
   shift 4
   local -a opts=()
-  while [ "$#" -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+  local foreground=''
+  while [ "$#" -gt 0 ] && [ "$1" != -- ]; do
+    if [ "$1" = --foreground ]; then foreground=1; else opts+=("$1"); fi
+    shift
+  done
   [ "${1:-}" = -- ] && shift
   image="$(archive_ref "$archive")"
   c images ls -q | grep -Fxq "$image" || fail "$image is not imported"
@@ -140,6 +144,12 @@ while i < len(opts):
 proc['env'] = env
 json.dump(spec, open(out, 'w'), indent=1)
 PY
+  if [ -n "$foreground" ]; then
+    local status=0
+    c run --config "$CTR_DIR/$id.spec.json" "$id" >"$CTR_DIR/$id.log" 2>&1 </dev/null || status=$?
+    [ "$status" -eq 0 ] || fail "$id ($image) exited with status $status: $(tail -20 "$CTR_DIR/$id.log")"
+    return 0
+  fi
   c run --detach --log-uri "file://$CTR_DIR/$id.log" --config "$CTR_DIR/$id.spec.json" "$id" >/dev/null ||
     fail "ctr run $id ($image) failed: $(tail -5 "$CTR_DIR/$id.log" 2>/dev/null)"
 }

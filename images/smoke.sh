@@ -83,6 +83,30 @@ data_dir() {
 }
 
 
+# The preset's files, as StatefulDatabase mounts them: the engine scripts (the ConfigMap) at
+# /opt/cdk8s-stateful and the credentials Secret at /run/secrets/db (0440, group fsGroup).
+SCRIPTS="$ROOT/lib/database/engines/scripts"
+scripts_mount() { echo "$SCRIPTS:/opt/cdk8s-stateful:ro"; }
+
+# secrets GID: a credentials directory like the preset's Secret volume; prints its path
+secrets() {
+  local dir="$WORK/secrets-$1"
+  if [ ! -d "$dir" ]; then
+    mkdir -p "$dir"
+    printf '%s' "root 'pass\"word" >"$dir/root-password"
+    printf '%s' app >"$dir/username"
+    printf '%s' "app-pass'word" >"$dir/password"
+    printf '%s' "repl-pass'word" >"$dir/replication-password"
+    chown -R "0:$1" "$dir"
+    chmod 0440 "$dir"/*
+    chmod 0755 "$dir"
+  fi
+  echo "$dir"
+}
+
+# tmp_dir NAME UID GID: an emptyDir
+tmp_dir() { data_dir "$@"; }
+
 failed=()
 for name in "${NAMES[@]}"; do
   [ -f "$HERE/smoke/$name.sh" ] || fail "no smoke test for '$name' (images/smoke/$name.sh)"
