@@ -75,22 +75,23 @@ deterministic_tar() {
 }
 
 # debian_layer OUT PACKAGE...: a Debian 12 root filesystem (the Essential packages and the named
-# ones, without docs, man pages and translations) as a layer tar. The recipe's `customize ROOT`
-# runs last, outside the chroot, with the root directory as its argument.
+# ones, without docs, man pages and translations; or with VARIANT=extract only the named packages'
+# files, with no hooks run) as a layer tar. The recipe's `essential ROOT` runs before the named packages are
+# installed, its `customize ROOT` last, both outside the chroot, given the root directory.
 debian_layer() {
   local out="$1" include
   shift
   include="$(IFS=,; echo "$*")"
   mkdir -p "$DEBS"
   log "$NAME: mmdebstrap $SUITE with $include"
-  mmdebstrap --mode=root --variant=essential --format=tar --quiet \
+  mmdebstrap --mode=root --variant="$VARIANT" --format=tar --quiet \
     --include="$include" \
     --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/info/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
     --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-    --skip=essential/unlink \
+    --skip=essential/unlink --skip=output/dev \
     --setup-hook="mkdir -p \"\$1/var/cache/apt/archives\"" \
     --setup-hook="sync-in '$DEBS' /var/cache/apt/archives" \
     --essential-hook="'$HERE/build.sh' --hook essential '$NAME' \"\$1\"" \
@@ -110,10 +111,12 @@ system_user() {
   if [ -f "$root/etc/gshadow" ]; then grep -q "^$name:" "$root/etc/gshadow" || echo "$name:!::" >>"$root/etc/gshadow"; fi
 }
 
-# install_files ROOT: the image's own files (images/<name>/rootfs/ and images/lib/), executable
-# where they are scripts
+# install_files ROOT: the image's own files (images/<name>/rootfs/ and images/lib/); the host's
+# hostname and resolv.conf out (the runtime gives every container its own), a localhost hosts file
 install_files() {
   local root="$1"
+  rm -f "$root/etc/hostname" "$root/etc/resolv.conf"
+  printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
   if [ -d "$HERE/$NAME/rootfs" ]; then cp -a --no-preserve=ownership "$HERE/$NAME/rootfs/." "$root/"; fi
   if [ -d "$HERE/lib" ]; then
     mkdir -p "$root/usr/local/lib/cdk8s-stateful"
@@ -127,6 +130,7 @@ load_recipe() {
   NAME="$1"
   CONFIG=''
   PACKAGES=()
+  VARIANT=essential
   unset -f layer essential customize
   [ -f "$HERE/$NAME/recipe.sh" ] || die "no image '$NAME' (images/$NAME/recipe.sh is missing); images: $(names | tr '\n' ' ')"
   # shellcheck source=/dev/null

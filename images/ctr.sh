@@ -97,7 +97,9 @@ ctr_run() {
   done
   [ "${1:-}" = -- ] && shift
   image="$(archive_ref "$archive")"
-  c images ls -q | grep -Fxq "$image" || fail "$image is not imported"
+  local images
+  images="$(c images ls -q)"
+  grep -Fxq "$image" <<<"$images" || fail "$image is not imported"
   mkdir -p "$CTR_DIR/rootfs/$id"
   c images mount --rw "$image" "$CTR_DIR/rootfs/$id" >/dev/null || fail "ctr images mount $image failed"
   c oci spec >"$CTR_DIR/$id.default.json"
@@ -142,6 +144,10 @@ while i < len(opts):
     else:
         sys.exit(f'unknown option {flag}')
 proc['env'] = env
+# /etc/hosts as the kubelet gives every pod one
+hosts = out + '.hosts'
+open(hosts, 'w').write(f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t{spec['hostname']}\n")
+mounts.append({'destination': '/etc/hosts', 'type': 'bind', 'source': hosts, 'options': ['rbind', 'ro']})
 json.dump(spec, open(out, 'w'), indent=1)
 PY
   if [ -n "$foreground" ]; then

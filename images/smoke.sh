@@ -23,7 +23,8 @@ fail() { printf '[smoke] FAIL: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || fail "run as root: the smoke test starts its own containerd"
 if [ "$#" -eq 0 ]; then mapfile -t NAMES < <("$HERE/build.sh" --list); else NAMES=("$@"); fi
-IMAGES_OUT="$("$HERE/build.sh" "${NAMES[@]}" | tail -n 1)"
+# IMAGES_OUT=<dir> uses archives built before instead of running build.sh
+if [ -z "${IMAGES_OUT:-}" ]; then IMAGES_OUT="$("$HERE/build.sh" "${NAMES[@]}" | tail -n 1)"; fi
 
 cleanup() {
   local id
