@@ -85,14 +85,20 @@ ctr_import() {
 #   no capabilities at all, no new privileges, a new network namespace.
 # No seccomp profile: ctr has none to give a spec file; the node's kubelet applies RuntimeDefault.
 # Options: --env K=V, --mount SRC:DST[:ro], --netns PATH (join a network namespace),
-# --hostname NAME, --foreground (wait for the end, fail unless it exits 0: an init container).
+# --hostname NAME, --foreground (wait for the end, fail unless it exits 0: an init container),
+# --command (the arguments replace the image's entrypoint, as a pod's `command` does; without it
+# they replace the image's command, as a pod's `args` do).
 ctr_run() {
   local id="$1" uid="$2" gid="$3" archive="$IMAGES_OUT/$4.tar" image
   shift 4
   local -a opts=()
   local foreground=''
   while [ "$#" -gt 0 ] && [ "$1" != -- ]; do
-    if [ "$1" = --foreground ]; then foreground=1; else opts+=("$1"); fi
+    case "$1" in
+      --foreground) foreground=1 ;;
+      --command) opts+=("$1" 1) ;;
+      *) opts+=("$1" "$2"); shift ;;
+    esac
     shift
   done
   [ "${1:-}" = -- ] && shift
@@ -116,7 +122,11 @@ with tarfile.open(archive) as tar:
     image = blob(blob(index['manifests'][0]['digest'])['config']['digest'])['config']
 env = list(image.get('Env') or [])
 proc = spec['process']
-proc['args'] = (image.get('Entrypoint') or []) + (args or image.get('Cmd') or [])
+command = '--command' in opts[::2]
+if command:
+    proc['args'] = args
+else:
+    proc['args'] = (image.get('Entrypoint') or []) + (args or image.get('Cmd') or [])
 proc['cwd'] = image.get('WorkingDir') or '/'
 proc['user'] = {'uid': int(uid), 'gid': int(gid), 'additionalGids': [int(gid)]}
 proc['capabilities'] = {k: [] for k in ('bounding', 'effective', 'permitted', 'inheritable', 'ambient')}
@@ -139,6 +149,8 @@ while i < len(opts):
         for ns in spec['linux']['namespaces']:
             if ns['type'] == 'network':
                 ns['path'] = value
+    elif flag == '--command':
+        pass
     elif flag == '--hostname':
         spec['hostname'] = value
     else:

@@ -18,6 +18,10 @@ customize() {
   # the package's per-build snakeoil key and certificate: random, so no reproducible image
   rm -f "$root/etc/ssl/private/ssl-cert-snakeoil.key" "$root/etc/ssl/certs/ssl-cert-snakeoil.pem"
   rm -rf "$root/var/lib/postgresql/"* "$root/var/log/postgresql"
+  # as the official image: initdb's postgresql.conf listens on every address, not only localhost
+  sed -ri "s/^#?(listen_addresses)\s*=\s*\S+.*/\1 = '*'/" "$root/usr/share/postgresql/15/postgresql.conf.sample"
+  grep -q "^listen_addresses = '\*'" "$root/usr/share/postgresql/15/postgresql.conf.sample" ||
+    die "postgres: cannot set listen_addresses in postgresql.conf.sample"
   install -d -o 999 -g 999 -m 0755 "$root/var/lib/postgresql"
   install -d -o 999 -g 999 -m 0777 "$root/var/lib/postgresql/data"
   install -d -o 999 -g 999 -m 3777 "$root/var/run/postgresql"

@@ -55,9 +55,9 @@ galera_member() {
   tmp="$(tmp_dir "galera-tmp-$n" 999 999)"
   local -a pod=(--mount "$(scripts_mount)" "${cred[@]}" --mount "$tmp:/tmp" --env "POD_INDEX=$n" --env START_ORDINAL=0
     --env "PEERS=127.0.0.1 127.0.0.2" --env DATA_DIR=/var/lib/mysql/data)
-  run "galera-install-$n" 999 999 mariadb --foreground "${pod[@]}" --env WORK_DIR=/work-dir --mount "$work:/work-dir" \
+  run "galera-install-$n" 999 999 mariadb --foreground --command "${pod[@]}" --env WORK_DIR=/work-dir --mount "$work:/work-dir" \
     -- bash /opt/cdk8s-stateful/galera-install.sh
-  run "galera-bootstrap-$n" 999 999 mariadb --foreground "${pod[@]}" --env CONFIG_DIR=/etc/mysql/conf.d \
+  run "galera-bootstrap-$n" 999 999 mariadb --foreground --command "${pod[@]}" --env CONFIG_DIR=/etc/mysql/conf.d \
     --env CLUSTER_NAME=smoke --mount "$conf:/etc/mysql/conf.d" -- bash /opt/cdk8s-stateful/galera-bootstrap.sh
   if [ "$n" -gt 0 ]; then
     # a second member beside the first in one network namespace: its own ports
@@ -65,7 +65,7 @@ galera_member() {
       'wsrep_node_address=127.0.0.1:5567' 'wsrep_sst_receive_address=127.0.0.1:5444' \
       'wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:5567;ist.recv_addr=127.0.0.1:5568"' >"$conf/zz-smoke.cnf"
   fi
-  run "galera-$n" 999 999 mariadb "${pod[@]}" "$@" --env MARIADB_ROOT_PASSWORD_FILE=/run/secrets/db/root-password \
+  run "galera-$n" 999 999 mariadb --command "${pod[@]}" "$@" --env MARIADB_ROOT_PASSWORD_FILE=/run/secrets/db/root-password \
     --env MARIADB_MYSQL_LOCALHOST_USER=1 --env 'MARIADB_MYSQL_LOCALHOST_GRANTS=RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR' \
     --mount "$data:/var/lib/mysql" --mount "$conf:/etc/mysql/conf.d:ro" --mount "$work:/work-dir:ro" \
     --mount "$run_dir:/run/mysqld" -- bash /work-dir/galera-start.sh

@@ -22,7 +22,7 @@ member() {
     --mount "$data:/var/lib/postgresql/data" --mount "$run_dir:/var/run/postgresql"
     --env PGDATA=/var/lib/postgresql/data/pgdata
     --env POSTGRES_REPLICATION_PASSWORD_FILE=/run/secrets/db/replication-password "${opts[@]}")
-  run "pg-clone-$n" 999 999 postgres --foreground "${pod[@]}" "${peers[@]}" --env "POD_INDEX=$n" \
+  run "pg-clone-$n" 999 999 postgres --foreground --command "${pod[@]}" "${peers[@]}" --env "POD_INDEX=$n" \
     --env RUN_DIR=/var/run/postgresql -- bash /opt/cdk8s-stateful/postgres-replica.sh
   run "pg-$n" 999 999 postgres "${pod[@]}" --env POSTGRES_PASSWORD_FILE=/run/secrets/db/root-password \
     --mount "$SCRIPTS/postgres-initdb.sh:/docker-entrypoint-initdb.d/10-replication-role.sh:ro" \

@@ -9,7 +9,7 @@ tmp="$(tmp_dir redis-tmp 999 999)"
 common=(--mount "$(scripts_mount)" --mount "$sec:/run/secrets/db:ro" --mount "$tmp:/tmp")
 identity=(--env POD_INDEX=0 --env START_ORDINAL=0 --env PEERS=redis-0.redis-headless.default.svc.cluster.local)
 
-run redis-config 999 999 redis --foreground "${common[@]}" "${identity[@]}" \
+run redis-config 999 999 redis --foreground --command "${common[@]}" "${identity[@]}" \
   --env DATA_DIR=/data --env CONFIG_DIR=/etc/redis --env REDIS_PASSWORD_FILE=/run/secrets/db/password \
   --mount "$conf:/etc/redis" --mount "$data:/data:ro" -- bash /opt/cdk8s-stateful/redis-config.sh
 

@@ -9,6 +9,8 @@ CONFIG='{"Entrypoint":["docker-entrypoint.sh"],"Cmd":["zkServer.sh","start-foreg
 
 essential() {
   system_user "$1" zookeeper 1000 /data
+  # the JRE's maintainer script links its man pages there, which the image leaves out
+  mkdir -p "$1/usr/share/man/man1"
 }
 
 customize() {
