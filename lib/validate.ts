@@ -147,6 +147,15 @@ export class Check {
     return value;
   }
 
+  /** An IPv4 CIDR such as `10.0.0.0/8`, as NetworkPolicy `ipBlock`s take. */
+  public ipv4Cidr(what: string, value: string, example: string): string {
+    const m = typeof value === 'string' ? /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value) : null;
+    if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) {
+      this.fail(`${what} must be an IPv4 CIDR, got ${show(value)}. Fix: e.g. ${example}.`);
+    }
+    return value;
+  }
+
   /** Label keys and values per the Kubernetes syntax. */
   public labels(what: string, labels: { [key: string]: string }): { [key: string]: string } {
     const name = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;

@@ -261,7 +261,7 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
   "a DNS egress port of 0":
     "StatefulDatabase 'test/db': dnsEgress port must be a whole number from 1 to 65535, got 0. Fix: use a port number from 1 to 65535.",
   "clients from an address range that is not a CIDR":
-    "Connections 'test/db/Connections': allowFromCidr got \"10.0.0.0/33\", which is not an IPv4 CIDR. Fix: e.g. '203.0.113.0/24', or '0.0.0.0/0' for anyone.",
+    "Connections 'test/db/Connections': allowFromCidr must be an IPv4 CIDR, got '10.0.0.0/33'. Fix: e.g. '203.0.113.0/24', or '0.0.0.0/0' for anyone.",
   "a new headless Service name for a deployed set":
     "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db spec.serviceName from 'db-headless' to 'peers': the API server refuses it (422 Unprocessable Entity: a StatefulSet's spec may change only in replicas, ordinals, template, updateStrategy, persistentVolumeClaimRetentionPolicy and minReadySeconds). Fix: keep 'db-headless', or replace the set without touching its pods: set changeApprovals: { orphanDelete: true } on the database, run `kubectl -n ns delete statefulset db --cascade=orphan` right before the apply (pods and claims keep running, the new set adopts them), then apply.",
   "a smaller claim on a deployed set":

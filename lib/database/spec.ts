@@ -260,23 +260,7 @@ export function resolveSpec(scope: StatefulDatabase, id: string, props: Stateful
     check.integer('updateStrategy partition', updateStrategy.partition, 0, highest, `use a partition from 0 (update all) up to the highest ordinal, ${highest}`);
   }
 
-  // the pod's placement and identity
-  if (props.serviceAccountName !== undefined && props.createServiceAccount) {
-    check.fail(`serviceAccountName ${show(props.serviceAccountName)} and createServiceAccount are both given. Fix: keep one: an existing account, or the one the database creates.`);
-  }
-  const serviceAccountName = props.createServiceAccount ? name
-    : props.serviceAccountName === undefined ? undefined : check.dnsSubdomain('serviceAccountName', props.serviceAccountName);
-  const pod: DatabaseSpec['pod'] = {
-    terminationGracePeriodSeconds: check.seconds('terminationGracePeriod', props.terminationGracePeriod ?? Duration.seconds(30), 86400),
-    affinity: antiAffinity(check, props.antiAffinity ?? ('preferred' as AntiAffinityType), selectorLabels),
-    nodeSelector: props.nodeSelector === undefined ? undefined : check.labels('nodeSelector', props.nodeSelector),
-    tolerations: props.tolerations === undefined ? undefined : check.list('tolerations', props.tolerations).map((t, i) => toleration(check, i, t)),
-    priorityClassName: props.priorityClassName === undefined ? undefined : check.dnsSubdomain('priorityClassName', props.priorityClassName),
-    serviceAccountName,
-    imagePullSecrets: props.imagePullSecrets === undefined ? undefined : check.list('imagePullSecrets', props.imagePullSecrets)
-      .map((s, i) => ({ name: check.dnsSubdomain(`imagePullSecrets[${i}] name`, s.name) })),
-  };
-
+  const pod = resolvePod(check, props, name, selectorLabels);
   const clientService = resolveClientService(check, props, name, selectorLabels, clientPorts, binding.primaryOrdinal);
   const budget = resolveBudget(check, props, engine, replicas);
   const networkPolicy = (props.networkPolicy ?? true) ? { dns: resolveDns(check, props) } : undefined;
@@ -291,6 +275,25 @@ export function resolveSpec(scope: StatefulDatabase, id: string, props: Stateful
       whenScaled: retention('claimRetentionWhenScaled', props.claimRetentionWhenScaled),
     },
     clientService, budget, networkPolicy,
+  };
+}
+
+/** The pod's placement and identity: grace period, anti-affinity, nodes, priority, account, pull secrets. */
+function resolvePod(check: Check, props: StatefulDatabaseProps, name: string, selectorLabels: { [key: string]: string }): DatabaseSpec['pod'] {
+  if (props.serviceAccountName !== undefined && props.createServiceAccount) {
+    check.fail(`serviceAccountName ${show(props.serviceAccountName)} and createServiceAccount are both given. Fix: keep one: an existing account, or the one the database creates.`);
+  }
+  const serviceAccountName = props.createServiceAccount ? name
+    : props.serviceAccountName === undefined ? undefined : check.dnsSubdomain('serviceAccountName', props.serviceAccountName);
+  return {
+    terminationGracePeriodSeconds: check.seconds('terminationGracePeriod', props.terminationGracePeriod ?? Duration.seconds(30), 86400),
+    affinity: antiAffinity(check, props.antiAffinity ?? ('preferred' as AntiAffinityType), selectorLabels),
+    nodeSelector: props.nodeSelector === undefined ? undefined : check.labels('nodeSelector', props.nodeSelector),
+    tolerations: props.tolerations === undefined ? undefined : check.list('tolerations', props.tolerations).map((t, i) => toleration(check, i, t)),
+    priorityClassName: props.priorityClassName === undefined ? undefined : check.dnsSubdomain('priorityClassName', props.priorityClassName),
+    serviceAccountName,
+    imagePullSecrets: props.imagePullSecrets === undefined ? undefined : check.list('imagePullSecrets', props.imagePullSecrets)
+      .map((s, i) => ({ name: check.dnsSubdomain(`imagePullSecrets[${i}] name`, s.name) })),
   };
 }
 
@@ -334,22 +337,13 @@ function resolveBudget(check: Check, props: StatefulDatabaseProps, engine: Datab
 
 function resolveDns(check: Check, props: StatefulDatabaseProps): NonNullable<DatabaseSpec['networkPolicy']>['dns'] {
   const dns = check.record('dnsEgress', props.dnsEgress ?? {});
-  const cidr = dns.cidr === undefined ? undefined : ipv4Cidr(check, 'dnsEgress cidr', dns.cidr);
+  const cidr = dns.cidr === undefined ? undefined : check.ipv4Cidr('dnsEgress cidr', dns.cidr, "'169.254.20.10/32'");
   if (cidr !== undefined && (dns.namespaceLabels !== undefined || dns.podLabels !== undefined)) {
     check.fail('dnsEgress gives a cidr and labels. Fix: keep one: the cidr of a node-local DNS cache, or the labels of the DNS pods.');
   }
   const namespaceLabels = check.labels('dnsEgress namespaceLabels', dns.namespaceLabels ?? { 'kubernetes.io/metadata.name': 'kube-system' });
   const podLabels = check.labels('dnsEgress podLabels', dns.podLabels ?? { 'k8s-app': 'kube-dns' });
   return { namespaceLabels, podLabels, port: check.port('dnsEgress port', dns.port ?? 53), cidr };
-}
-
-/** An IPv4 CIDR such as `169.254.20.10/32`. */
-function ipv4Cidr(check: Check, what: string, value: string): string {
-  const m = typeof value === 'string' ? /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value) : null;
-  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) {
-    check.fail(`${what} must be an IPv4 CIDR, got ${show(value)}. Fix: e.g. '169.254.20.10/32'.`);
-  }
-  return value;
 }
 
 /** Annotation keys as label keys; values any string. */

@@ -151,11 +151,7 @@ export class Connections extends Construct {
    * behind a `LoadBalancer` client Service (`'0.0.0.0/0'` for anyone, or your offices' range).
    */
   public allowFromCidr(cidr: string): void {
-    const m = typeof cidr === 'string' ? /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr) : null;
-    if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) {
-      this.check.fail(`allowFromCidr got ${JSON.stringify(cidr)}, which is not an IPv4 CIDR. Fix: e.g. '203.0.113.0/24', or '0.0.0.0/0' for anyone.`);
-    }
-    this.clients.push({ ipBlock: { cidr } });
+    this.clients.push({ ipBlock: { cidr: this.check.ipv4Cidr('allowFromCidr', cidr, "'203.0.113.0/24', or '0.0.0.0/0' for anyone") } });
   }
 
   /** The NetworkPolicy's name. */
