@@ -322,6 +322,15 @@ function main(): void {
   log(`same documents at N=${p.verifyN} (${verification.documents} documents): library = chart-per-db = raw cdk8s = YAML floor; ` +
     `byte-identical to the YAML floor: library ${verification.byteIdenticalToYamlFloor.library}, raw ${verification.byteIdenticalToYamlFloor['raw-cdk8s']}`);
 
+  if (argv.includes('--baseline-only')) {
+    // only the issue-13 target: `node out/bench/run.js --baseline-only`
+    const b = measureBaseline(p);
+    console.log(`synth with the deployed manifests present / without, N=${b.n}, ${b.runs} interleaved pairs: wall ${fmt(b.ratio, 3)}× ` +
+      `(${fmt(b.with_baseline_ms)} ms against ${fmt(b.without_baseline_ms)} ms; runs ${b.with_baseline_runs_ms.join(', ')} against ${b.without_baseline_runs_ms.join(', ')}), ` +
+      `CPU ${fmt(b.cpu_ratio, 3)}× (${fmt(b.with_baseline_cpu_ms)} ms against ${fmt(b.without_baseline_cpu_ms)} ms); target ≤ ${TARGET_BASELINE}× ${b.ratio <= TARGET_BASELINE ? 'MET' : 'MISSED'} (load average ${os.loadavg()[0].toFixed(1)})`);
+    return;
+  }
+
   // 2. measurements
   if (!smoke) for (const v of [...BASE_VARIANTS, 'library-chart-per-db' as Variant]) measure(v, 10, 'warmup');
   const results = new Map<string, ChildMeasurement[]>();
@@ -347,25 +356,7 @@ function main(): void {
       log(`N=${n} library-chart-per-db run ${run + 1}/${runs}: ${fmt(m.ms)} ms`);
     }
   }
-  // synth with the deployed manifests in the output directory against synth without, interleaved
-  const pairs: { [v: string]: ChildMeasurement[] } = { 'library': [], 'library-baseline': [] };
-  for (let run = 0; run < p.baseline[1]; run++) {
-    const order: Variant[] = run % 2 === 0 ? ['library-baseline', 'library'] : ['library', 'library-baseline'];
-    for (const v of order) {
-      const m = measure(v, p.baseline[0], `pair-${run}`);
-      pairs[v].push(m);
-      log(`N=${p.baseline[0]} ${v} (pair) run ${run + 1}/${p.baseline[1]}: ${fmt(m.ms)} ms, CPU ${fmt(m.cpuMs)} ms`);
-    }
-  }
-  const [withBaseline, withoutBaseline] = [summarize(pairs['library-baseline']), summarize(pairs.library)];
-  if (withBaseline.bytes !== withoutBaseline.bytes) throw new Error(`synth with a baseline wrote ${withBaseline.bytes} bytes, without ${withoutBaseline.bytes}`);
-  const baselineRecord = {
-    n: p.baseline[0], runs: p.baseline[1],
-    with_baseline_ms: +fmt(withBaseline.ms, 2), without_baseline_ms: +fmt(withoutBaseline.ms, 2), ratio: +fmt(withBaseline.ms / withoutBaseline.ms, 3),
-    with_baseline_cpu_ms: +fmt(withBaseline.cpuMs, 2), without_baseline_cpu_ms: +fmt(withoutBaseline.cpuMs, 2), cpu_ratio: +fmt(withBaseline.cpuMs / withoutBaseline.cpuMs, 3),
-    with_baseline_runs_ms: withBaseline.msRuns, without_baseline_runs_ms: withoutBaseline.msRuns,
-    with_baseline_rss_mb: +fmt(withBaseline.peakRssMb, 1), without_baseline_rss_mb: +fmt(withoutBaseline.peakRssMb, 1),
-  };
+  const baselineRecord = measureBaseline(p);
   const summary = (v: Variant, n: number) => (results.has(`${v}:${n}`) ? summarize(results.get(`${v}:${n}`)!) : undefined);
 
   // 3. checks; 4. CLI
@@ -488,6 +479,28 @@ function main(): void {
   fs.writeFileSync(detailsFile, JSON.stringify(details, null, 2) + '\n');
   console.log(`\nwrote ${path.relative(ROOT, resultsFile)} and ${path.relative(ROOT, detailsFile)} in ${details.totalSeconds} s (load average ${loadBefore[0].toFixed(1)} before, ${loadAfter[0].toFixed(1)} after, ${os.cpus().length} CPUs)`);
   if (strict && targets.some((x) => x.met === false)) process.exitCode = 1;
+}
+
+/** Synth with the deployed manifests in the output directory against synth without, interleaved pairs. */
+function measureBaseline(p: Plan) {
+  const pairs: { [v: string]: ChildMeasurement[] } = { 'library': [], 'library-baseline': [] };
+  for (let run = 0; run < p.baseline[1]; run++) {
+    const order: Variant[] = run % 2 === 0 ? ['library-baseline', 'library'] : ['library', 'library-baseline'];
+    for (const v of order) {
+      const m = measure(v, p.baseline[0], `pair-${run}`);
+      pairs[v].push(m);
+      log(`N=${p.baseline[0]} ${v} (pair) run ${run + 1}/${p.baseline[1]}: ${fmt(m.ms)} ms, CPU ${fmt(m.cpuMs)} ms`);
+    }
+  }
+  const [withBaseline, withoutBaseline] = [summarize(pairs['library-baseline']), summarize(pairs.library)];
+  if (withBaseline.bytes !== withoutBaseline.bytes) throw new Error(`synth with a baseline wrote ${withBaseline.bytes} bytes, without ${withoutBaseline.bytes}`);
+  return {
+    n: p.baseline[0], runs: p.baseline[1],
+    with_baseline_ms: +fmt(withBaseline.ms, 2), without_baseline_ms: +fmt(withoutBaseline.ms, 2), ratio: +fmt(withBaseline.ms / withoutBaseline.ms, 3),
+    with_baseline_cpu_ms: +fmt(withBaseline.cpuMs, 2), without_baseline_cpu_ms: +fmt(withoutBaseline.cpuMs, 2), cpu_ratio: +fmt(withBaseline.cpuMs / withoutBaseline.cpuMs, 3),
+    with_baseline_runs_ms: withBaseline.msRuns, without_baseline_runs_ms: withoutBaseline.msRuns,
+    with_baseline_rss_mb: +fmt(withBaseline.peakRssMb, 1), without_baseline_rss_mb: +fmt(withoutBaseline.peakRssMb, 1),
+  };
 }
 
 function measureOnce(v: Variant, n: number, add: (m: ChildMeasurement) => void, summary: (v: Variant, n: number) => Summary | undefined): Summary {

@@ -6,7 +6,7 @@ import * as fc from 'fast-check';
 import { isDeepStrictEqual } from 'util';
 import {
   AccessMode, ChangeApprovals, ChangeGuard, ClaimRetention, DatabaseEngine, MariaDbVersion, NfsPersistentVolumePool,
-  PostgresVersion, StatefulDatabase, StorageClass,
+  PostgresVersion, StatefulConfigError, StatefulDatabase, StorageClass,
 } from '../lib';
 import { loadBaseline } from '../lib/plan/baseline';
 import { FALLBACK, fastParse, fullParse, splitDocuments } from '../lib/plan/yaml-reader';
@@ -222,7 +222,7 @@ describe('StorageClasses and PersistentVolumes', () => {
     ['volumeBindingMode', { binding: 'Immediate' }, "volumeBindingMode from 'WaitForFirstConsumer' to 'Immediate'"],
   ])('a class\'s %s is immutable', (_, shape, change) => {
     const message = refusal(dir, db(shape));
-    expect(message).toContain(`StorageClass fast: refuses to change StorageClass fast ${change}: the API server refuses it (422`);
+    expect(message).toContain(`StorageClass 'test/fast': refuses to change StorageClass fast ${change}: the API server refuses it (422`);
     expect(message).toContain("list it in ChangeGuard.of(app).configure({ recreate: ['StorageClass/fast'] }), run `kubectl delete storageclass fast` right before the apply, then apply.");
   });
 
@@ -231,7 +231,7 @@ describe('StorageClasses and PersistentVolumes', () => {
     ChangeGuard.of(app).configure({ recreate: ['StorageClass/fast'] });
     app.synthYaml();
     const findings = ChangeGuard.of(app).findings;
-    expect(findings.map((f) => f.split(' from ')[0])).toEqual(['StorageClass fast: changes StorageClass fast provisioner', 'StorageClass fast: changes StorageClass fast parameters']);
+    expect(findings.map((f) => f.split(' from ')[0])).toEqual(["StorageClass 'test/fast': changes StorageClass fast provisioner", "StorageClass 'test/fast': changes StorageClass fast parameters"]);
     for (const f of findings) expect(f).toMatch(/Before the apply: run `kubectl delete storageclass fast` right before the apply, then apply\.$/);
   });
 
@@ -250,7 +250,7 @@ describe('StorageClasses and PersistentVolumes', () => {
 
   test('an NFS volume\'s server is immutable', () => {
     expect(refusal(deployed(nfs('10.0.0.1')), nfs('10.0.0.2'))).toContain(
-      'PersistentVolume www-0: refuses to change PersistentVolume www-0 spec.nfs from {"path":"/exports/www-0","server":"10.0.0.1"} to {"path":"/exports/www-0","server":"10.0.0.2"}: the API server refuses it (422');
+      `PersistentVolume 'test/pv': refuses to change PersistentVolume www-0 spec.nfs from {"path":"/exports/www-0","server":"10.0.0.1"} to {"path":"/exports/www-0","server":"10.0.0.2"}: the API server refuses it (422`);
   });
 
   test('a volume\'s switch to Delete needs the acknowledgement', () => {
@@ -323,6 +323,18 @@ describe('switching to Delete', () => {
       'of removed ordinals on scale-down, and with a Delete reclaim policy the volumes and their data. ' +
       'Fix: keep Retain, or, if losing those claims is intended, say so: set changeApprovals: { claimDeletion: true } on the database.');
     expect(refusal(dir, db({ whenScaled: ClaimRetention.DELETE, changeApprovals: { claimDeletion: true } }))).toBe('');
+  });
+
+  test('a refusal is the library\'s StatefulConfigError, naming the construct', () => {
+    const dir = deployed(db());
+    let error: unknown;
+    try {
+      appOf(dir, db({ headless: 'peers' })).synthYaml();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StatefulConfigError);
+    expect((error as StatefulConfigError).constructPath).toBe('test/db');
   });
 
   test('several refusals: the first in full, the others named', () => {

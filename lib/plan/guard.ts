@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject, App, JsonPatch } from 'cdk8s';
+import { ApiObject, App, Chart, JsonPatch } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { addAppCheck } from '../checks/app';
 import { StatefulConfigError } from '../errors';
@@ -79,6 +79,8 @@ export class ChangeGuard {
   private options: ChangeGuardOptions = {};
   private readonly watched = new Map<ApiObject, Watched>();
   private result?: Finding[];
+  /** The construct and kind behind each finding's owner text, for the error. */
+  private readonly owners = new Map<string, { scope: IConstruct; kind: string }>();
 
   private constructor(private readonly root: IConstruct) {
     addAppCheck(root, () => this.check());
@@ -125,13 +127,8 @@ export class ChangeGuard {
     if (refused.length > 0) {
       const first = refused[0];
       const more = refused.length > 1 ? ` (${refused.length - 1} more refused: ${refused.slice(1).map((f) => `${f.field} of ${f.owner}`).join('; ')})` : '';
-      const [kind, ...rest] = first.owner.split(' ');
-      const scope = [...this.watched.values()].find((w) => w.context.owner === first.owner)?.scope;
-      const message = describeFinding(first) + more;
-      if (scope) throw new StatefulConfigError(scope, kind, message);
-      const error = new Error(`${kind} ${rest.join(' ')}: ${message}`);
-      error.name = 'StatefulConfigError';
-      throw error;
+      const owner = this.owners.get(first.owner)!;
+      throw new StatefulConfigError(owner.scope, owner.kind, describeFinding(first) + more);
     }
   }
 
@@ -159,7 +156,13 @@ export class ChangeGuard {
       const before = baseline.get(key);
       if (!before) continue;
       const watched = this.watched.get(obj);
-      const found = compareObject(key, before, json, guard, watched?.context);
+      // named like the library's errors: the construct that owns the object (or the object itself)
+      const parent = obj.node.scope;
+      const scope = watched?.scope ?? (parent && !(parent instanceof Chart) ? parent : obj);
+      const kind = watched ? 'StatefulDatabase' : scope === obj ? obj.kind : scope.constructor.name;
+      const owner = `${kind} '${scope.node.path}'`;
+      this.owners.set(owner, { scope, kind });
+      const found = compareObject(key, before, json, guard, watched?.context).map((f) => ({ ...f, owner }));
       findings.push(...found);
       if (watched) findings.push(...this.carryClaims(watched, json, baseline, found, objects, guard));
     }
