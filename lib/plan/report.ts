@@ -149,7 +149,11 @@ function database(key: string, before: Map<string, any>, after: Map<string, any>
     out.push(`| ${changed.includes(r) ? `**${r}**` : r} | ${escape(from)} | ${from === to ? 'unchanged' : escape(to)} |`);
   }
   out.push('');
-  const own = findings.filter((f) => f.object === key || (f.object.startsWith('PersistentVolumeClaim/') && f.owner === findings.find((g) => g.object === key)?.owner));
+  // the set's own findings, and those of its claims `<template>-<set>-<ordinal>`
+  const sts = cur ?? old;
+  const [, ns, name] = key.split('/');
+  const claimPrefixes = (sts?.spec?.volumeClaimTemplates ?? []).map((t: any) => `PersistentVolumeClaim/${ns}/${t.metadata?.name}-${name}-`);
+  const own = findings.filter((f) => f.object === key || claimPrefixes.some((p: string) => f.object.startsWith(p)));
   const manual = own.filter((f) => f.verdict === 'manual');
   const automatic = own.filter((f) => f.verdict === 'automatic');
   const refused = own.filter((f) => f.verdict === 'refused');
