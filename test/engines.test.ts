@@ -3,10 +3,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  DatabaseEngine, MariaDbVersion, MysqlVersion, PostgresVersion, RedisVersion, StatefulConfigError,
+  DatabaseEngine, MariaDbVersion, MysqlVersion, PostgresVersion, RedisMaxmemoryPolicy, RedisVersion, StatefulConfigError,
   StatefulDatabase, StatefulDatabaseProps, ZooKeeperVersion,
 } from '../lib';
 import { chart, find, schemaErrors, synth } from './util';
+import { Size } from 'cdk8s';
 
 const SCRIPTS = path.join(__dirname, '..', 'lib', 'database', 'engines', 'scripts');
 
@@ -20,32 +21,34 @@ function build(engine: DatabaseEngine, props: Partial<StatefulDatabaseProps> = {
 }
 
 const env = (container: any, name: string) => container.env?.find((e: any) => e.name === name);
-/** An `X_FILE` variable naming the file of a key of the mounted credentials Secret. */
-const secretFile = (name: string, key: string) => ({ name, value: `/run/secrets/db/${key}` });
+/** A `*_KEY` variable naming a key of the mounted credentials Secret (a file of KEYS_DIR). */
+const secretKey = (name: string, key: string) => ({ name, value: key });
 const containers = (pod: any): any[] => [...(pod.initContainers ?? []), ...pod.containers];
 
 const presets: [string, () => DatabaseEngine, string, number][] = [
-  ['mysql', () => DatabaseEngine.mysql(), 'mysql:8.4.3', 999],
-  ['mariadbGalera', () => DatabaseEngine.mariadbGalera(), 'mariadb:11.4.4', 999],
-  ['postgresql', () => DatabaseEngine.postgresql(), 'postgres:17.2', 999],
-  ['redis', () => DatabaseEngine.redis(), 'redis:7.4.1', 999],
-  ['zookeeper', () => DatabaseEngine.zookeeper(), 'zookeeper:3.9.3', 1000],
+  ['mysql', () => DatabaseEngine.mysql(), 'mysql:8.4.6', 999],
+  ['mariadbGalera', () => DatabaseEngine.mariadbGalera(), 'mariadb:11.8.3', 999],
+  ['postgresql', () => DatabaseEngine.postgresql(), 'postgres:18.4', 999],
+  ['redis', () => DatabaseEngine.redis(), 'redis:8.2.1', 999],
+  ['zookeeper', () => DatabaseEngine.zookeeper(), 'zookeeper:3.9.5', 1000],
 ];
 
 /** The Secret keys each preset reads, by default (the table in docs/engines.md). */
 const secretKeys: { [preset: string]: string[] } = {
   mysql: ['replication-password', 'root-password'],
   mariadbGalera: ['root-password'],
-  postgresql: ['replication-password', 'root-password'],
+  postgresql: ['password', 'replication-password', 'root-password', 'username'],
   redis: ['password'],
   zookeeper: [],
 };
 
-/** The Secret keys the pod's `*_FILE` variables name. */
+/** The Secret keys the pod's `*_KEY` variables name (files of KEYS_DIR, the Secret's mount). */
 function keysRead(pod: any): string[] {
   const keys = new Set<string>();
   for (const c of containers(pod)) {
-    for (const e of c.env ?? []) if (/_FILE$/.test(e.name)) keys.add(e.value.slice(`${StatefulDatabase.CREDENTIALS_PATH}/`.length));
+    const vars = (c.env ?? []).filter((e: any) => /_KEY$/.test(e.name));
+    if (vars.length > 0) expect(c.env).toContainEqual({ name: 'KEYS_DIR', value: StatefulDatabase.CREDENTIALS_PATH });
+    for (const e of vars) keys.add(e.value);
   }
   return [...keys].sort();
 }
@@ -91,17 +94,19 @@ describe('engine presets', () => {
     }
   });
 
-  test.each(presets)('%s: passwords only as files of the mounted Secret: no secretKeyRef, *_FILE variables under /run/secrets/db', (preset, engine) => {
+  test.each(presets)('%s: passwords only as files of the mounted Secret: no secretKeyRef, *_KEY variables naming its keys', (preset, engine) => {
     const { m, pod } = build(engine());
     expect(StatefulDatabase.CREDENTIALS_PATH).toBe('/run/secrets/db');
     expect(JSON.stringify(m)).not.toContain('secretKeyRef');
     for (const c of containers(pod)) {
       for (const e of c.env ?? []) {
-        // a literal, or the pod index through the downward API: nothing from a Secret
-        expect({ container: c.name, env: e.name, from: Object.keys(e.valueFrom ?? {}) }).toEqual({ container: c.name, env: e.name, from: e.valueFrom ? ['fieldRef'] : [] });
-        // a variable about a password is a path to its file, never the password
-        if (/PASSWORD|PASSWD|SECRET|TOKEN|AUTH|CREDENTIAL/i.test(e.name)) expect({ container: c.name, env: e.name }).toEqual({ container: c.name, env: expect.stringMatching(/_FILE$/) });
-        if (/_FILE$/.test(e.name)) expect(e.value).toMatch(/^\/run\/secrets\/db\/[-._a-zA-Z0-9]+$/);
+        // a literal, or the pod index / memory limit through the downward API: nothing from a Secret
+        const from = e.name === 'MEMORY_LIMIT_BYTES' ? ['resourceFieldRef'] : ['fieldRef'];
+        expect({ container: c.name, env: e.name, from: Object.keys(e.valueFrom ?? {}) }).toEqual({ container: c.name, env: e.name, from: e.valueFrom ? from : [] });
+        // no variable is named like a password (Polaris' sensitiveContainerEnvVar flags the name
+        // whatever the value): the key names a file of the Secret's mount
+        expect({ container: c.name, env: e.name }).toEqual({ container: c.name, env: expect.not.stringMatching(/PASSWORD|PASSWD|SECRET|TOKEN|BEARER|CREDENTIAL/i) });
+        if (/_KEY$/.test(e.name)) expect(e.value).toMatch(/^[-._a-zA-Z0-9]+$/);
       }
     }
     expect(keysRead(pod)).toEqual(secretKeys[preset]);
@@ -137,8 +142,12 @@ describe('engine presets', () => {
     expect(main.livenessProbe).toBeDefined();
     expect(handler(main.livenessProbe)).not.toBe(handler(main.readinessProbe));
     // liveness is the more patient of the two: it restarts the server, readiness only takes it out of the Services
-    expect(main.livenessProbe.initialDelaySeconds).toBeGreaterThan(main.readinessProbe.initialDelaySeconds);
     expect(main.livenessProbe.failureThreshold).toBeGreaterThan(main.readinessProbe.failureThreshold);
+    // a startup probe holds liveness off through initialization, crash recovery or a state
+    // transfer: at least 10 minutes (30 for the databases) before liveness may restart anything
+    expect(handler(main.startupProbe)).toBe(handler(main.livenessProbe));
+    expect(main.startupProbe.periodSeconds * main.startupProbe.failureThreshold).toBeGreaterThanOrEqual(main.image.startsWith('zookeeper') ? 600 : 1800);
+    expect(main.livenessProbe.initialDelaySeconds).toBeUndefined();
   });
 
   test('an engine bound without a mounted Secret (no credentialsPath) fails instead of pointing at nothing', () => {
@@ -147,7 +156,9 @@ describe('engine presets', () => {
     const ctx = { name: 'db', replicas: 1, startOrdinal: 0, peerAddresses: ['db-0'], headlessServiceName: 'db-headless', dataPath: '/data', credentials: { secret } };
     expect(() => DatabaseEngine.redis().bind(ctx)).toThrow(
       /^DatabaseEngine.redis: the credentials Secret is not mounted \(the engine context has no absolute credentialsPath, got undefined\); the preset reads its passwords from files there./);
-    expect(DatabaseEngine.redis().bind({ ...ctx, credentialsPath: '/run/secrets/db' }).env).toEqual({ REDIS_PASSWORD_FILE: kplus.EnvValue.fromValue('/run/secrets/db/password') });
+    expect(DatabaseEngine.redis().bind({ ...ctx, credentialsPath: '/run/secrets/db' }).env).toEqual({
+      KEYS_DIR: kplus.EnvValue.fromValue('/run/secrets/db'), PW_KEY: kplus.EnvValue.fromValue('password'),
+    });
   });
 
   test('every shipped script is valid bash (and clean under shellcheck when it is installed)', () => {
@@ -163,7 +174,7 @@ describe('engine presets', () => {
 
 describe('DatabaseEngine.mysql', () => {
   test('primary/replicas: the client Service selects the primary, <name>-read every member', () => {
-    const { db, m, pod } = build(DatabaseEngine.mysql());
+    const { db, m, sts, pod } = build(DatabaseEngine.mysql());
     expect(m.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'Service/db-headless', 'ConfigMap/db-scripts', 'StatefulSet/db', 'Service/db', 'Service/db-read', 'NetworkPolicy/db', 'PodDisruptionBudget/db',
     ]);
@@ -173,24 +184,36 @@ describe('DatabaseEngine.mysql', () => {
     });
     expect(db.readService).toBeDefined();
     expect(db.replicas).toBe(3);
+    // members start together: a primary that lost its volume must find the replicas that hold data
+    expect(sts.spec.podManagementPolicy).toBe('Parallel');
     expect(pod.initContainers.map((c: any) => c.name)).toEqual(['config', 'clone']);
     const main = pod.containers[0];
-    // the image's entrypoint reads MYSQL_ROOT_PASSWORD_FILE and unsets it before it runs the initdb
-    // script, which reads the same file through ROOT_PASSWORD_FILE
-    expect(env(main, 'MYSQL_ROOT_PASSWORD_FILE')).toEqual(secretFile('MYSQL_ROOT_PASSWORD_FILE', 'root-password'));
-    expect(env(main, 'ROOT_PASSWORD_FILE')).toEqual(secretFile('ROOT_PASSWORD_FILE', 'root-password'));
-    expect(env(main, 'MYSQL_REPLICATION_PASSWORD_FILE')).toEqual(secretFile('MYSQL_REPLICATION_PASSWORD_FILE', 'replication-password'));
-    expect(env(main, 'MYSQL_ROOT_PASSWORD')).toBeUndefined();
+    // mysql-start.sh points the entrypoint's MYSQL_ROOT_PASSWORD_FILE at KEYS_DIR/ROOT_KEY
+    expect(main.command).toEqual(['bash', '/opt/cdk8s-stateful/mysql-start.sh']);
+    expect(env(main, 'ROOT_KEY')).toEqual(secretKey('ROOT_KEY', 'root-password'));
+    expect(env(main, 'REPLICATION_KEY')).toEqual(secretKey('REPLICATION_KEY', 'replication-password'));
+    expect(env(main, 'MYSQL_ROOT_PASSWORD_FILE')).toBeUndefined();
     const clone = pod.initContainers[1];
-    expect(env(clone, 'ROOT_PASSWORD_FILE')).toEqual(secretFile('ROOT_PASSWORD_FILE', 'root-password'));
-    expect(env(clone, 'MYSQL_REPLICATION_PASSWORD_FILE')).toEqual(secretFile('MYSQL_REPLICATION_PASSWORD_FILE', 'replication-password'));
-    expect(env(pod.initContainers[0], 'ROOT_PASSWORD_FILE')).toBeUndefined();
+    expect(env(clone, 'ROOT_KEY')).toEqual(secretKey('ROOT_KEY', 'root-password'));
+    expect(env(clone, 'REPLICATION_KEY')).toEqual(secretKey('REPLICATION_KEY', 'replication-password'));
+    expect(env(pod.initContainers[0], 'ROOT_KEY')).toBeUndefined();
     expect(main.readinessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/mysql-probe.sh', 'ready']);
     expect(main.livenessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/mysql-probe.sh', 'live']);
     expect(main.volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/mysql/conf.d', readOnly: true });
     expect(main.volumeMounts).toContainEqual({ name: 'run', mountPath: '/var/run/mysqld' });
     expect(pod.initContainers[1].volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/mysql' });
     expect(env(pod.initContainers[1], 'DATA_DIR').value).toBe('/var/lib/mysql/data');
+  });
+
+  test('engine settings: typed ones and a map, checked, in engine.conf', () => {
+    const { m } = build(DatabaseEngine.mysql({ innodbBufferPoolSize: Size.mebibytes(256), maxConnections: 300, config: { long_query_time: '2' } }));
+    expect(find(m, 'ConfigMap').data['engine.conf']).toBe('innodb_buffer_pool_size=262144K\nlong_query_time=2\nmax_connections=300\n');
+    expect(() => build(DatabaseEngine.mysql({ maxConnections: 0 }))).toThrow(/maxConnections must be a whole number from 1 to 100000, got 0/);
+    expect(() => build(DatabaseEngine.mysql({ innodbBufferPoolSize: Size.mebibytes(1) }))).toThrow(/innodbBufferPoolSize must be a Size of at least 5120 KiB/);
+    expect(() => build(DatabaseEngine.mysql({ config: { 'server-id': '7' } }))).toThrow(/config sets 'server-id', which the preset manages itself/);
+    expect(() => build(DatabaseEngine.mysql({ config: { 'bad name': '1' } }))).toThrow(/config has the setting name "bad name"/);
+    expect(() => build(DatabaseEngine.mysql({ config: { sql_mode: 'a\n[client]' } }))).toThrow(/a value must be a non-empty single-line string/);
+    expect(find(build(DatabaseEngine.mysql()).m, 'ConfigMap').data['engine.conf']).toBeUndefined();
   });
 
   test('a start ordinal moves the primary; a renamed claim is what the clone container mounts', () => {
@@ -219,75 +242,111 @@ describe('DatabaseEngine.mysql', () => {
 });
 
 describe('DatabaseEngine.mariadbGalera', () => {
-  test('3 members, OrderedReady, quorum PDB, peer ports on the headless Service only', () => {
+  test('3 members started in parallel, quorum PDB, peer ports (with the state port) on the headless Service only', () => {
     const { db, m, sts, pod } = build(DatabaseEngine.mariadbGalera());
     expect(sts.spec.replicas).toBe(3);
-    expect(sts.spec.podManagementPolicy).toBe('OrderedReady');
+    // after a full outage every member publishes its state, and the most advanced one bootstraps
+    expect(sts.spec.podManagementPolicy).toBe('Parallel');
     expect(find(m, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
-    expect(find(m, 'Service', 'db-headless').spec.ports.map((p: any) => [p.name, p.port])).toEqual([['mysql', 3306], ['sst', 4444], ['gcomm', 4567], ['ist', 4568]]);
+    expect(find(m, 'Service', 'db-headless').spec.ports.map((p: any) => [p.name, p.port])).toEqual([['mysql', 3306], ['sst', 4444], ['gcomm', 4567], ['ist', 4568], ['state', 4569]]);
     expect(find(m, 'Service', 'db').spec.ports.map((p: any) => p.port)).toEqual([3306]);
     expect(find(m, 'Service', 'db').spec.selector).toEqual({ 'app.kubernetes.io/instance': 'db' });
     expect(db.readService).toBeUndefined();
     expect(pod.initContainers.map((c: any) => c.name)).toEqual(['install', 'bootstrap']);
     expect(pod.initContainers[0].volumeMounts[0]).toEqual({ name: 'workdir', mountPath: '/work-dir' });
     expect(pod.initContainers[1].volumeMounts[0]).toEqual({ name: 'config', mountPath: '/etc/mysql/conf.d' });
-    expect(pod.containers[0].command).toEqual(['bash', '/work-dir/galera-start.sh']);
-    expect(env(pod.containers[0], 'MARIADB_ROOT_PASSWORD_FILE')).toEqual(secretFile('MARIADB_ROOT_PASSWORD_FILE', 'root-password'));
-    expect(env(pod.containers[0], 'MARIADB_ROOT_PASSWORD')).toBeUndefined();
-    expect(env(pod.containers[0], 'GALERA_FORCE_BOOTSTRAP')).toBeUndefined();
+    expect(env(pod.initContainers[1], 'GCACHE_SIZE').value).toBe('1048576K');
+    const main = pod.containers[0];
+    expect(main.command).toEqual(['bash', '/work-dir/galera-start.sh']);
+    expect(env(main, 'ROOT_KEY')).toEqual(secretKey('ROOT_KEY', 'root-password'));
+    expect(env(main, 'MARIADB_ROOT_PASSWORD_FILE')).toBeUndefined();
+    expect(env(main, 'GALERA_FORCE_BOOTSTRAP')).toBeUndefined();
+    expect(main.volumeMounts).toContainEqual({ name: 'scripts', mountPath: '/docker-entrypoint-initdb.d/90-cdk8s-initialized.sh', subPath: 'galera-initdb.sh', readOnly: true });
     // the init containers need no password: state transfers and probes use mysql@localhost over the socket
-    for (const c of pod.initContainers) expect(c.env?.filter((e: any) => /PASSWORD/.test(e.name)) ?? []).toEqual([]);
+    for (const c of pod.initContainers) expect(c.env?.filter((e: any) => /KEY/.test(e.name)) ?? []).toEqual([]);
     expect(pod.volumes.map((v: any) => v.name)).toEqual(['config', 'workdir', 'run', 'tmp', 'scripts', 'credentials']);
   });
 
-  test('forceBootstrap and a version', () => {
-    const { pod } = build(DatabaseEngine.mariadbGalera({ forceBootstrap: true, version: MariaDbVersion.VER_10_11_10 }));
+  test('forceBootstrap, gcacheSize, engine settings and a version', () => {
+    const { m, pod } = build(DatabaseEngine.mariadbGalera({
+      forceBootstrap: true, version: MariaDbVersion.VER_10_11_10, gcacheSize: Size.gibibytes(4), maxConnections: 500, config: { long_query_time: '5' },
+    }));
     expect(env(pod.containers[0], 'GALERA_FORCE_BOOTSTRAP').value).toBe('1');
+    expect(env(pod.initContainers[1], 'GCACHE_SIZE').value).toBe('4194304K');
+    expect(find(m, 'ConfigMap').data['engine.conf']).toBe('long_query_time=5\nmax_connections=500\n');
     expect(pod.containers[0].image).toBe('mariadb:10.11.10');
     expect(() => build(DatabaseEngine.mariadbGalera({ version: MariaDbVersion.of('10.4.34') }))).toThrow(/older than 10.6/);
+    expect(() => build(DatabaseEngine.mariadbGalera({ gcacheSize: Size.mebibytes(1) }))).toThrow(/gcacheSize must be a Size of at least 16384 KiB/);
+    expect(() => build(DatabaseEngine.mariadbGalera({ config: { wsrep_provider_options: 'x' } }))).toThrow(/which the preset manages itself/);
   });
 });
 
 describe('DatabaseEngine.postgresql', () => {
-  test('primary/standbys: pg_basebackup init container, passwords from the Secret\'s files', () => {
-    const { m, pod } = build(DatabaseEngine.postgresql({ version: PostgresVersion.VER_16_6 }));
-    expect(pod.containers[0].image).toBe('postgres:16.6');
+  test('primary/standbys: pg_basebackup init container, passwords from the Secret\'s files, /dev/shm in memory', () => {
+    const { m, sts, pod } = build(DatabaseEngine.postgresql({ version: PostgresVersion.VER_16_6 }));
+    expect(sts.spec.podManagementPolicy).toBe('Parallel');
+    const main = pod.containers[0];
+    expect(main.image).toBe('postgres:16.6');
     expect(find(m, 'Service', 'db').spec.selector['statefulset.kubernetes.io/pod-name']).toBe('db-0');
     expect(find(m, 'Service', 'db-read').spec.ports[0].port).toBe(5432);
     expect(pod.initContainers.map((c: any) => c.name)).toEqual(['clone']);
-    expect(env(pod.initContainers[0], 'POSTGRES_REPLICATION_PASSWORD_FILE')).toEqual(secretFile('POSTGRES_REPLICATION_PASSWORD_FILE', 'replication-password'));
-    expect(env(pod.containers[0], 'POSTGRES_PASSWORD_FILE')).toEqual(secretFile('POSTGRES_PASSWORD_FILE', 'root-password'));
-    // for postgres-initdb.sh, which the entrypoint runs on the primary
-    expect(env(pod.containers[0], 'POSTGRES_REPLICATION_PASSWORD_FILE')).toEqual(secretFile('POSTGRES_REPLICATION_PASSWORD_FILE', 'replication-password'));
-    expect(env(pod.containers[0], 'PGDATA').value).toBe('/var/lib/postgresql/data/pgdata');
-    expect(pod.containers[0].readinessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/postgres-probe.sh', 'ready']);
-    expect(pod.containers[0].livenessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/postgres-probe.sh', 'live']);
+    expect(env(pod.initContainers[0], 'REPLICATION_KEY')).toEqual(secretKey('REPLICATION_KEY', 'replication-password'));
+    expect(main.command).toEqual(['bash', '/opt/cdk8s-stateful/postgres-start.sh']);
+    expect(main.args).toEqual(['-c', 'hot_standby=on', '-c', 'wal_keep_size=256MB', '-c', 'max_slot_wal_keep_size=2097152kB']);
+    // postgres-start.sh exports POSTGRES_PASSWORD_FILE; postgres-initdb.sh reads the others
+    for (const [name, key] of [['ROOT_KEY', 'root-password'], ['REPLICATION_KEY', 'replication-password'], ['USERNAME_KEY', 'username'], ['PW_KEY', 'password']]) {
+      expect(env(main, name)).toEqual(secretKey(name, key));
+    }
+    expect(env(main, 'PGDATA').value).toBe('/var/lib/postgresql/data/pgdata');
+    expect(main.readinessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/postgres-probe.sh', 'ready']);
+    expect(main.livenessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/postgres-probe.sh', 'live']);
+    expect(pod.volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory' } });
+    expect(main.volumeMounts).toContainEqual({ name: 'shm', mountPath: '/dev/shm' });
   });
 
-  test('custom Secret keys are honoured', () => {
+  test('custom Secret keys are honoured; engine settings become -c arguments', () => {
     const c = chart('data');
     const secret = kplus.Secret.fromSecretName(c, 'creds', 'pg');
-    new StatefulDatabase(c, 'db', { engine: DatabaseEngine.postgresql(), credentials: { secret, rootPasswordKey: 'su', replicationPasswordKey: 'repl' } });
+    new StatefulDatabase(c, 'db', {
+      engine: DatabaseEngine.postgresql({ sharedBuffers: Size.mebibytes(256), maxConnections: 200, maxSlotWalKeepSize: Size.gibibytes(8), config: { work_mem: '16MB' } }),
+      credentials: { secret, rootPasswordKey: 'su', replicationPasswordKey: 'repl' },
+    });
     const pod = find(synth(c), 'StatefulSet').spec.template.spec;
-    expect(env(pod.containers[0], 'POSTGRES_PASSWORD_FILE').value).toBe('/run/secrets/db/su');
-    expect(env(pod.initContainers[0], 'POSTGRES_REPLICATION_PASSWORD_FILE').value).toBe('/run/secrets/db/repl');
+    expect(env(pod.containers[0], 'ROOT_KEY').value).toBe('su');
+    expect(env(pod.initContainers[0], 'REPLICATION_KEY').value).toBe('repl');
     expect(pod.volumes).toContainEqual({ name: 'credentials', secret: { secretName: 'pg', defaultMode: 0o440 } });
+    expect(pod.containers[0].args).toEqual(['-c', 'hot_standby=on', '-c', 'wal_keep_size=256MB', '-c', 'max_slot_wal_keep_size=8388608kB',
+      '-c', 'max_connections=200', '-c', 'shared_buffers=262144kB', '-c', 'work_mem=16MB']);
+    expect(() => build(DatabaseEngine.postgresql({ config: { hot_standby: 'off' } }))).toThrow(/config sets 'hot_standby', which the preset manages itself/);
+    expect(() => build(DatabaseEngine.postgresql({ maxConnections: 1.5 }))).toThrow(/maxConnections must be a whole number from 1 to 262143, got 1.5/);
   });
 });
 
 describe('DatabaseEngine.redis', () => {
-  test('config generated at runtime into an emptyDir; the password only as the Secret\'s file', () => {
-    const { m, pod } = build(DatabaseEngine.redis({ version: RedisVersion.VER_7_2_6 }));
+  test('config generated at runtime into an emptyDir; the password only as the Secret\'s file; maxmemory from the limit', () => {
+    const { m, sts, pod } = build(DatabaseEngine.redis({ version: RedisVersion.VER_7_2_6 }));
+    expect(sts.spec.podManagementPolicy).toBe('Parallel');
     expect(pod.containers[0].args).toEqual(['redis-server', '/etc/redis/redis.conf']);
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/redis', readOnly: true });
     expect(pod.volumes.find((v: any) => v.name === 'config')).toEqual({ name: 'config', emptyDir: {} });
-    expect(env(pod.initContainers[0], 'REDIS_PASSWORD_FILE')).toEqual(secretFile('REDIS_PASSWORD_FILE', 'password'));
-    expect(env(pod.containers[0], 'REDIS_PASSWORD_FILE')).toEqual(secretFile('REDIS_PASSWORD_FILE', 'password'));
+    expect(env(pod.initContainers[0], 'PW_KEY')).toEqual(secretKey('PW_KEY', 'password'));
+    expect(env(pod.containers[0], 'PW_KEY')).toEqual(secretKey('PW_KEY', 'password'));
     expect(env(pod.containers[0], 'REDISCLI_AUTH')).toBeUndefined();
+    expect(env(pod.initContainers[0], 'MEMORY_LIMIT_BYTES')).toEqual({ name: 'MEMORY_LIMIT_BYTES', valueFrom: { resourceFieldRef: { resource: 'limits.memory', containerName: 'main' } } });
+    expect(env(pod.initContainers[0], 'MAXMEMORY_POLICY').value).toBe('noeviction');
     expect(pod.containers[0].readinessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/redis-probe.sh', 'ready']);
     expect(pod.containers[0].livenessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/redis-probe.sh', 'live']);
     expect(find(m, 'ConfigMap').data['redis-config.sh']).not.toMatch(/requirepass [^"\\]/);
     expect(find(m, 'Service', 'db').spec.selector['statefulset.kubernetes.io/pod-name']).toBe('db-0');
+  });
+
+  test('maxmemory, its policy and more settings', () => {
+    const { m, pod } = build(DatabaseEngine.redis({ maxmemory: Size.mebibytes(300), maxmemoryPolicy: RedisMaxmemoryPolicy.ALLKEYS_LRU, config: { hz: '20' } }));
+    expect(env(pod.initContainers[0], 'MAXMEMORY').value).toBe('307200kb');
+    expect(env(pod.initContainers[0], 'MAXMEMORY_POLICY').value).toBe('allkeys-lru');
+    expect(find(m, 'ConfigMap').data['engine.conf']).toBe('hz 20\n');
+    expect(() => build(DatabaseEngine.redis({ config: { requirepass: 'x' } }))).toThrow(/config sets 'requirepass', which the preset manages itself/);
+    expect(() => build(DatabaseEngine.redis({ maxmemoryPolicy: 'evict-all' as any }))).toThrow(/maxmemoryPolicy must be a RedisMaxmemoryPolicy, got "evict-all"/);
   });
 
   test('fails without credentials: no unauthenticated Redis', () => {

@@ -3,7 +3,9 @@
 // hostname faked per ordinal) and the credentials Secret as the kubelet mounts it (one file per key
 // at the credentials mount, under the root too), and the files it writes are asserted. The
 // environment holds no password: a Secret reference in it fails the test. Database binaries are
-// stubs on PATH that record how they were called.
+// stubs on PATH that record how they were called; the network is real (fake members listen on
+// 127.0.0.x), or, where a script only waits for a member to accept connections, a `timeout` stub
+// that answers for /dev/tcp.
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
@@ -76,6 +78,22 @@ function writeSecret(r: string, p: Pod, secrets: { [key: string]: string }) {
   fs.symlinkSync(path.basename(version), path.join(dir, '..data'));
 }
 
+/**
+ * A `timeout` stub standing in for the network where a script only asks whether a member accepts
+ * connections (bash's /dev/tcp): NET=open (default), refused, or unknown (no answer). Anything
+ * else runs as with the real `timeout`.
+ */
+const netStub = {
+  timeout: `if [[ "$*" == *"/dev/tcp/"* ]]; then
+  case "\${NET:-open}" in
+    open) exit 0 ;;
+    refused) echo "bash: connect: Connection refused" >&2; exit 1 ;;
+    *) exit 124 ;;
+  esac
+fi
+shift; exec "$@"`,
+};
+
 /** Removes a key from the mounted Secret, as a Secret without that key is mounted. */
 const removeSecret = (r: string, key: string) => fs.rmSync(path.join(r, StatefulDatabase.CREDENTIALS_PATH, key));
 
@@ -88,6 +106,8 @@ interface RunOptions {
   readonly env?: { [name: string]: string };
   /** The main container's args appended to its command. */
   readonly args?: string[];
+  /** Kill it after this many milliseconds (its status is then null). @default 20000 */
+  readonly timeout?: number;
 }
 
 /** The container's environment as the kubelet would give it, with paths under `r`. */
@@ -102,6 +122,7 @@ function containerEnv(p: Pod, container: any, r: string, o: RunOptions): { [name
   for (const e of container.env ?? []) {
     // no Secret references: passwords are files (*_FILE=/run/secrets/db/<key>, moved under the root)
     if (e.value !== undefined) env[e.name] = e.value.startsWith('/') ? r + e.value : e.value;
+    else if (e.valueFrom?.resourceFieldRef?.resource === 'limits.memory') env[e.name] = String(1024 * 1024 * 1024);
     else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.labels['apps.kubernetes.io/pod-index']") {
       if (o.podIndex ?? true) env[e.name] = String(o.ordinal);
       else env.HOSTNAME = `${p.db.name}-${o.ordinal}`;
@@ -145,7 +166,7 @@ function run(p: Pod, r: string, containerName: string, o: RunOptions) {
   // scripts find common.sh beside themselves; the main container of Galera runs them from the work dir
   const env = containerEnv(p, container, r, o);
   if (containerName === 'main') delete env.SCRIPTS_DIR;
-  const result = spawnSync(command[0], command.slice(1), { env, encoding: 'utf-8', timeout: 20_000 });
+  const result = spawnSync(command[0], command.slice(1), { env, encoding: 'utf-8', timeout: o.timeout ?? 20_000, killSignal: 'SIGKILL' });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -161,10 +182,10 @@ function redisUnquote(arg: string): string {
 describe('a missing key of the credentials Secret', () => {
   const mysqlStubs = { mysqld: 'echo "mysqld $*" >>"$LOG"', mysql: 'echo "mysql $*" >>"$LOG"', mysqladmin: 'echo "mysqladmin $*" >>"$LOG"' };
   const cases: [string, () => DatabaseEngine, string, number, string, string][] = [
-    ['mysql clone (replication)', () => DatabaseEngine.mysql(), 'clone', 1, 'replication-password', 'MYSQL_REPLICATION_PASSWORD_FILE'],
-    ['mysql clone (root)', () => DatabaseEngine.mysql(), 'clone', 1, 'root-password', 'ROOT_PASSWORD_FILE'],
-    ['postgresql clone', () => DatabaseEngine.postgresql(), 'clone', 1, 'replication-password', 'POSTGRES_REPLICATION_PASSWORD_FILE'],
-    ['redis config', () => DatabaseEngine.redis(), 'config', 0, 'password', 'REDIS_PASSWORD_FILE'],
+    ['mysql clone (replication)', () => DatabaseEngine.mysql(), 'clone', 1, 'replication-password', 'REPLICATION_KEY'],
+    ['mysql clone (root)', () => DatabaseEngine.mysql(), 'clone', 1, 'root-password', 'ROOT_KEY'],
+    ['postgresql clone', () => DatabaseEngine.postgresql(), 'clone', 1, 'replication-password', 'REPLICATION_KEY'],
+    ['redis config', () => DatabaseEngine.redis(), 'config', 0, 'password', 'PW_KEY'],
   ];
 
   test.each(cases)('%s: fails naming the variable, the file and the key, and changes nothing', (_, engine, container, ordinal, key, fileVar) => {
@@ -179,9 +200,9 @@ describe('a missing key of the credentials Secret', () => {
   });
 
   test.each([
-    ['mysql-initdb.sh', 'replication-password', () => DatabaseEngine.mysql(), 'MYSQL_REPLICATION_PASSWORD_FILE'],
-    ['mysql-initdb.sh', 'root-password', () => DatabaseEngine.mysql(), 'ROOT_PASSWORD_FILE'],
-    ['postgres-initdb.sh', 'replication-password', () => DatabaseEngine.postgresql(), 'POSTGRES_REPLICATION_PASSWORD_FILE'],
+    ['mysql-initdb.sh', 'replication-password', () => DatabaseEngine.mysql(), 'REPLICATION_KEY'],
+    ['mysql-initdb.sh', 'root-password', () => DatabaseEngine.mysql(), 'ROOT_KEY'],
+    ['postgres-initdb.sh', 'replication-password', () => DatabaseEngine.postgresql(), 'REPLICATION_KEY'],
   ])('%s without %s: fails before it touches the server', (script, key, engine, fileVar) => {
     const p = pod(engine());
     const r = root(p, { ...mysqlStubs, psql: 'echo "psql $*" >>"$LOG"' });
@@ -192,12 +213,16 @@ describe('a missing key of the credentials Secret', () => {
     expect(calls(r)).toBe('');
   });
 
-  test('the primary\'s clone containers do not need the replication password', () => {
-    for (const engine of [DatabaseEngine.mysql(), DatabaseEngine.postgresql()]) {
-      const p = pod(engine);
-      const r = root(p, {}, {});
-      expect(run(p, r, 'clone', { ordinal: 0 }).status).toBe(0);
-    }
+  test('the primary\'s clone container with data does not need the replication password', () => {
+    const p = pod(DatabaseEngine.postgresql());
+    const r = root(p, {}, {});
+    fs.mkdirSync(`${r}/var/lib/postgresql/data/pgdata`, { recursive: true });
+    fs.writeFileSync(`${r}/var/lib/postgresql/data/pgdata/PG_VERSION`, '18\n');
+    expect(run(p, r, 'clone', { ordinal: 0 }).status).toBe(0);
+    const m = pod(DatabaseEngine.mysql());
+    const rm = root(m, {}, {});
+    fs.mkdirSync(`${rm}/var/lib/mysql/data/mysql`, { recursive: true });
+    expect(run(m, rm, 'clone', { ordinal: 0 }).status).toBe(0);
   });
 });
 
@@ -235,26 +260,27 @@ describe('common.sh', () => {
 
     test('sets NAME from the file NAME_FILE names, through the kubelet\'s symlinks, without exporting it', () => {
       const r = root(p, {}, { 'pw': 'a "b" $c `d` \\e\n', 'two-lines': 'one\ntwo\n\n' });
-      const env = { PW_FILE: secretPath(r, 'pw'), TWO_FILE: secretPath(r, 'two-lines') };
+      const env = { KEYS_DIR: path.join(r, StatefulDatabase.CREDENTIALS_PATH), PW_KEY: 'pw', TWO_KEY: 'two-lines' };
       expect(fs.lstatSync(secretPath(r, 'pw')).isSymbolicLink()).toBe(true);
       // trailing newlines go, as the images' entrypoints drop them; everything else stays
-      const res = helper(r, 'read_secret PW; read_secret TWO; printf "%s|%s|" "$PW" "$TWO"; printenv PW || printf "not exported"', env);
+      const res = helper(r, 'read_secret PW PW_KEY; read_secret TWO TWO_KEY; printf "%s|%s|" "$PW" "$TWO"; printenv PW || printf "not exported"', env);
       expect(res.stderr).not.toMatch(/ERROR/);
       expect(res.stdout).toBe('a "b" $c `d` \\e|one\ntwo|not exported');
     });
 
-    test('fails clearly when NAME_FILE is unset, the key is missing from the Secret, or its file is empty', () => {
+    test('fails clearly when KEY_VAR is unset, the key is missing from the Secret, or its file is empty', () => {
       const r = root(p, {}, { empty: '' });
-      const unset = helper(r, 'read_secret REDIS_PASSWORD; echo reached', {});
+      const dir = path.join(r, StatefulDatabase.CREDENTIALS_PATH);
+      const unset = helper(r, 'read_secret REDIS_PASSWORD PW_KEY; echo reached', {});
       expect(unset.status).toBe(1);
       expect(unset.stdout).toBe('');
-      expect(unset.stderr).toMatch(/ERROR: REDIS_PASSWORD_FILE is not set: cannot read REDIS_PASSWORD, which comes from a file of the credentials Secret. Fix: give the StatefulDatabase credentials: \{ secret \}./);
-      const missing = helper(r, 'read_secret REDIS_PASSWORD; echo reached', { REDIS_PASSWORD_FILE: secretPath(r, 'password') });
+      expect(unset.stderr).toMatch(/ERROR: PW_KEY or KEYS_DIR is not set: cannot find the password, which comes from a file of the credentials Secret. Fix: give the StatefulDatabase credentials: \{ secret \}./);
+      const missing = helper(r, 'read_secret REDIS_PASSWORD PW_KEY; echo reached', { KEYS_DIR: dir, PW_KEY: 'password' });
       expect(missing.status).toBe(1);
       expect(missing.stdout).toBe('');
-      expect(missing.stderr).toContain(`ERROR: REDIS_PASSWORD_FILE names ${secretPath(r, 'password')}, which does not exist: the credentials Secret has no key 'password'. ` +
+      expect(missing.stderr).toContain(`ERROR: PW_KEY names ${secretPath(r, 'password')}, which does not exist: the credentials Secret has no key 'password'. ` +
         "Fix: add the key to the Secret (kubectl create secret generic ... --from-literal=password=...), or name the key it has in DatabaseCredentials.");
-      const empty = helper(r, 'read_secret REDIS_PASSWORD; echo reached', { REDIS_PASSWORD_FILE: secretPath(r, 'empty') });
+      const empty = helper(r, 'read_secret REDIS_PASSWORD PW_KEY; echo reached', { KEYS_DIR: dir, PW_KEY: 'empty' });
       expect(empty.status).toBe(1);
       expect(empty.stderr).toMatch(/empty: the key 'empty' of the credentials Secret holds no password/);
     });
@@ -262,7 +288,7 @@ describe('common.sh', () => {
     (process.getuid?.() === 0 ? test.skip : test)('fails clearly when the file is not readable (not as root)', () => {
       const r = root(p, {}, { pw: 'x' });
       fs.chmodSync(path.join(r, StatefulDatabase.CREDENTIALS_PATH, fs.readlinkSync(path.join(r, StatefulDatabase.CREDENTIALS_PATH, '..data')), 'pw'), 0o000);
-      const res = helper(r, 'read_secret PW', { PW_FILE: secretPath(r, 'pw') });
+      const res = helper(r, 'read_secret PW PW_KEY', { KEYS_DIR: path.join(r, StatefulDatabase.CREDENTIALS_PATH), PW_KEY: 'pw' });
       expect(res.status).toBe(1);
       expect(res.stderr).toMatch(/cannot read as a file. Fix: keep the pod's fsGroup/);
     });
@@ -278,8 +304,12 @@ if [[ " $* " == *" --initialize-insecure "* ]]; then mkdir -p "$d/mysql"; fi`,
     mysqladmin: 'echo "mysqladmin $*" >>"$LOG"',
     // the client: records the SQL; CLONE INSTANCE creates the clone directory with the donor's auto.cnf
     mysql: `sql="$(cat)"
-for a in "$@"; do case "$a" in --defaults-extra-file=*) echo "option file: $(cat "\${a#--defaults-extra-file=}")" >>"$LOG";; esac; done
+for a in "$@"; do case "$a" in --defaults-extra-file=*) echo "option file: $(cat "\${a#--defaults-extra-file=}") from $(readlink -f "\${a#--defaults-extra-file=}" | sed 's/:.*//')" >>"$LOG";; esac; done
 echo "mysql $* <<< $sql" >>"$LOG"
+case "$*" in
+  *replication_connection_status*) printf '%s\\n' \${REPL_STATUS:--} ;;
+  *gtid_executed*) for a in "$@"; do case "$a" in -h*) h="\${a#-h}";; esac; done; v="GTID_\${h//[^a-zA-Z0-9]/_}"; [ -n "\${!v:-}" ] || exit 1; echo "\${!v}" ;;
+esac
 target="$(sed -n "s/.*DATA DIRECTORY = '\\(.*\\)'.*/\\1/p" <<<"$sql")"
 if [ -n "$target" ]; then mkdir -p "$target/mysql"; echo donor-uuid >"$target/auto.cnf"; fi`,
   };
@@ -321,18 +351,28 @@ if [ -n "$target" ]; then mkdir -p "$target/mysql"; echo donor-uuid >"$target/au
     expect(cnf).toContain('report_host=db-7.db-headless.data.svc.cluster.local\n');
   });
 
-  test('clone: the primary with no data leaves initialization to the entrypoint', () => {
+  test('clone: the primary with no data, when every other member is up without data, leaves initialization to the entrypoint', () => {
     const p = pod(DatabaseEngine.mysql());
-    const r = root(p, mysqlStubs);
-    const res = run(p, r, 'clone', { ordinal: 0 });
+    const r = root(p, { ...mysqlStubs, ...netStub });
+    const res = run(p, r, 'clone', { ordinal: 0, env: { NET: 'refused', DISCOVERY_SECONDS: '2', POLL_SECONDS: '1' } });
     expect(res.status).toBe(0);
+    expect(res.stderr).toMatch(/no other member holds data \(all answered, for 2s\)/);
     expect(res.stderr).toMatch(/new primary/);
-    expect(calls(r)).toBe('');
+    expect(calls(r)).not.toMatch(/mysqld/);
+  });
+
+  test('clone: the primary with no data waits while a member cannot be reached (it may hold the newest data)', () => {
+    const p = pod(DatabaseEngine.mysql());
+    const r = root(p, { ...mysqlStubs, ...netStub });
+    const res = run(p, r, 'clone', { ordinal: 0, env: { NET: 'unknown', DISCOVERY_SECONDS: '1', POLL_SECONDS: '1' }, timeout: 4000 });
+    expect(res.status).toBeNull();
+    expect(res.stderr).toMatch(/waiting to learn whether another member holds data \(no answer from: db-1.db-headless.data.svc.cluster.local db-2.db-headless.data.svc.cluster.local\)/);
+    expect(calls(r)).not.toMatch(/mysqld/);
   });
 
   test.each([[1, 0], [2, 1]])('clone: replica %i clones member %i, then replicates from the primary', (ordinal, donor) => {
     const p = pod(DatabaseEngine.mysql());
-    const r = root(p, mysqlStubs);
+    const r = root(p, { ...mysqlStubs, ...netStub });
     const res = run(p, r, 'clone', { ordinal });
     expect(res.stderr).toMatch(/cloned from/);
     expect(res.status).toBe(0);
@@ -347,8 +387,8 @@ if [ -n "$target" ]; then mkdir -p "$target/mysql"; echo donor-uuid >"$target/au
     expect(log).toContain(`--server-id=${100 + ordinal} --log-bin=binlog --relay-log=relay-bin`);
     expect(log).toContain("CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db-0.db-headless.data.svc.cluster.local', SOURCE_PORT = 3306");
     expect(log).toContain('SOURCE_AUTO_POSITION = 1');
-    // the root password reaches the client through a private option file, escaped
-    expect(log).toContain('password="r00t \\"pw\\" \\\\ $HOME `x`"');
+    // the root password reaches the client through a pipe, escaped: never a file on disk
+    expect(log).toContain('password="r00t \\"pw\\" \\\\ $HOME `x`" from /proc/');
     // the clone is in place, with a fresh server UUID to come; the scratch directories are gone
     expect(fs.existsSync(`${dataDir}/mysql`)).toBe(true);
     expect(fs.existsSync(`${dataDir}/auto.cnf`)).toBe(false);
@@ -370,19 +410,19 @@ if [ -n "$target" ]; then mkdir -p "$target/mysql"; echo donor-uuid >"$target/au
     expect(res.stderr).toMatch(/holds files but no database/);
   });
 
-  test('clone: an empty primary refuses to start when a replica serves data', async () => {
-    const server = net.createServer((s) => s.end());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const p = pod(DatabaseEngine.mysql());
-      const r = root(p, mysqlStubs);
-      const port = (server.address() as net.AddressInfo).port;
-      const res = run(p, r, 'clone', { ordinal: 0, env: { PEERS: 'self 127.0.0.1', MYSQL_PORT: String(port) } });
-      expect(res.status).not.toBe(0);
-      expect(res.stderr).toMatch(/primary's data directory .* is empty, but 127.0.0.1 serves data/);
-    } finally {
-      server.close();
-    }
+  test('clone: an empty primary becomes a copy of the replica that executed the most transactions', () => {
+    const p = pod(DatabaseEngine.mysql());
+    const r = root(p, { ...mysqlStubs, ...netStub });
+    const res = run(p, r, 'clone', { ordinal: 0, env: { PEERS: 'self 127.0.0.2 127.0.0.3', GTID_127_0_0_2: 'u1:1-5', GTID_127_0_0_3: 'u1:1-7:9-10,\\nu2:1-2' } });
+    expect(res.stderr).toMatch(/127.0.0.3 holds data \(position 11\)/);
+    expect(res.status).toBe(0);
+    const log = calls(r);
+    expect(log).toContain("CLONE INSTANCE FROM 'replicator'@'127.0.0.3':3306");
+    expect(log).toContain('RESET REPLICA ALL;');
+    expect(log).not.toContain('CHANGE REPLICATION SOURCE');
+    // the replication account's password goes through a pipe too
+    expect(log).toContain('option file: [client]\nuser=replicator\npassword="re\'pl\\\\ic:a$tion \\"pw\\"" from /proc/');
+    expect(fs.existsSync(`${r}/var/lib/mysql/data/mysql`)).toBe(true);
   });
 
   test('initdb: creates the replication account with the escaped password', () => {
@@ -391,28 +431,30 @@ if [ -n "$target" ]; then mkdir -p "$target/mysql"; echo donor-uuid >"$target/au
     const main = p.spec.containers[0];
     const mount = main.volumeMounts.find((m: any) => m.mountPath.startsWith('/docker-entrypoint-initdb.d/'));
     expect(mount).toEqual({ name: 'scripts', subPath: 'mysql-initdb.sh', mountPath: '/docker-entrypoint-initdb.d/10-replication-account.sh', readOnly: true });
-    // as the entrypoint runs it: MYSQL_ROOT_PASSWORD_FILE read and unset; the script reads the same
-    // file through ROOT_PASSWORD_FILE
+    // as the entrypoint runs it; the script reads the Secret's files through KEYS_DIR and the keys
     const env = underEntrypoint(containerEnv(p, main, r, { ordinal: 0 }), ['MYSQL_ROOT_HOST', 'MYSQL_DATABASE', 'MYSQL_USER', 'MYSQL_PASSWORD', 'MYSQL_ROOT_PASSWORD']);
-    expect(env.MYSQL_ROOT_PASSWORD_FILE).toBeUndefined();
-    expect(env.MYSQL_ROOT_PASSWORD).toBe(SECRETS['root-password']);
-    delete env.MYSQL_ROOT_PASSWORD;
     const res = spawnSync('bash', [`${r}/opt/cdk8s-stateful/mysql-initdb.sh`], { env, encoding: 'utf-8' });
     expect(res.status).toBe(0);
     expect(calls(r)).toContain("CREATE USER IF NOT EXISTS 'replicator'@'%' IDENTIFIED BY 're''pl\\\\ic:a$tion \"pw\"';");
-    expect(calls(r)).toContain('option file: [client]\nuser=root\npassword="r00t \\"pw\\" \\\\ $HOME `x`"\n');
+    expect(calls(r)).toContain('option file: [client]\nuser=root\npassword="r00t \\"pw\\" \\\\ $HOME `x`" from /proc/');
     expect(calls(r)).toContain("GRANT REPLICATION SLAVE, BACKUP_ADMIN ON *.* TO 'replicator'@'%';");
     expect(fs.readdirSync(`${r}/tmp`)).toEqual([]);
   });
 
-  test('probes: ready queries over TCP as root with the password from the Secret\'s file; live pings the socket with no password', () => {
+  test('probes: ready queries over TCP as root with the password through a pipe, and a replica\'s threads run; live pings the socket with no password', () => {
     const p = pod(DatabaseEngine.mysql());
     const r = root(p, mysqlStubs);
     expect(runProbe(p, r, 'readinessProbe').status).toBe(0);
     const ready = calls(r);
-    expect(ready).toContain('option file: [client]\nuser=root\npassword="r00t \\"pw\\" \\\\ $HOME `x`"\n');
-    expect(ready).toMatch(/mysql --defaults-extra-file=\S+ --protocol=tcp -h127.0.0.1 -P3306 --connect-timeout=3 -e SELECT 1 <<< \n/);
+    expect(ready).toContain('option file: [client]\nuser=root\npassword="r00t \\"pw\\" \\\\ $HOME `x`" from /proc/');
+    expect(ready).toMatch(/mysql --defaults-extra-file=\/dev\/fd\/\d+ --protocol=tcp -h127.0.0.1 -P3306 --connect-timeout=3 -N -B -e SELECT SERVICE_STATE FROM performance_schema.replication_connection_status/);
     expect(fs.readdirSync(`${r}/tmp`)).toEqual([]);
+    // a replica: both threads ON is ready; a stopped or connecting thread is not
+    expect(runProbe(p, r, 'readinessProbe', { REPL_STATUS: 'ON - ON' }).status).toBe(0);
+    const stopped = runProbe(p, r, 'readinessProbe', { REPL_STATUS: 'CONNECTING - ON' });
+    expect(stopped.status).toBe(1);
+    expect(stopped.stderr).toMatch(/replication threads are not both running \(IO: CONNECTING, SQL: ON\): it would serve stale data/);
+    expect(runProbe(p, r, 'readinessProbe', { REPL_STATUS: 'ON - OFF' }).status).toBe(1);
     fs.rmSync(`${r}/calls.log`);
     // the root password is not needed to tell the server is alive
     removeSecret(r, 'root-password');
@@ -420,12 +462,31 @@ if [ -n "$target" ]; then mkdir -p "$target/mysql"; echo donor-uuid >"$target/au
     expect(calls(r)).toBe('mysqladmin --protocol=socket --connect-timeout=3 ping\n');
     const res = runProbe(p, r, 'readinessProbe');
     expect(res.status).toBe(1);
-    expect(res.stderr).toMatch(/ROOT_PASSWORD_FILE names \S+\/run\/secrets\/db\/root-password, which does not exist: the credentials Secret has no key 'root-password'/);
+    expect(res.stderr).toMatch(/ROOT_KEY names \S+\/run\/secrets\/db\/root-password, which does not exist: the credentials Secret has no key 'root-password'/);
+  });
+
+  test.each([["quo'te"], ['back\\slash']])('start: a root password with %s is refused before the first initialization, with the fix', (pw) => {
+    const p = pod(DatabaseEngine.mysql());
+    const r = root(p, { 'docker-entrypoint.sh': 'echo "entrypoint $* MYSQL_ROOT_PASSWORD_FILE=$MYSQL_ROOT_PASSWORD_FILE" >>"$LOG"' }, { ...SECRETS, 'root-password': pw });
+    const res = run(p, r, 'main', { ordinal: 0, env: { SCRIPTS_DIR: `${r}/opt/cdk8s-stateful` } });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/contains a single quote or a backslash, which the image's first initialization writes into SQL unescaped .* Fix: put a password without ' and \\ in the Secret's key 'root-password'/);
+    expect(calls(r)).toBe('');
+    // with data, the password is the server's business: it starts
+    fs.mkdirSync(`${r}/var/lib/mysql/data/mysql`, { recursive: true });
+    expect(run(p, r, 'main', { ordinal: 0, env: { SCRIPTS_DIR: `${r}/opt/cdk8s-stateful` } }).status).toBe(0);
+    expect(calls(r)).toBe(`entrypoint mysqld MYSQL_ROOT_PASSWORD_FILE=${r}/run/secrets/db/root-password\n`);
+  });
+
+  test('start: a plain password starts the entrypoint with MYSQL_ROOT_PASSWORD_FILE pointing at the Secret\'s file', () => {
+    const p = pod(DatabaseEngine.mysql());
+    const r = root(p, { 'docker-entrypoint.sh': 'echo "entrypoint $* MYSQL_ROOT_PASSWORD_FILE=$MYSQL_ROOT_PASSWORD_FILE" >>"$LOG"' }, { ...SECRETS, 'root-password': 'plain-Pw_1"$' });
+    expect(run(p, r, 'main', { ordinal: 0, env: { SCRIPTS_DIR: `${r}/opt/cdk8s-stateful` } }).status).toBe(0);
+    expect(calls(r)).toBe(`entrypoint mysqld MYSQL_ROOT_PASSWORD_FILE=${r}/run/secrets/db/root-password\n`);
   });
 });
 
 describe('mariadb galera', () => {
-  const entrypoint = { 'docker-entrypoint.sh': 'echo "entrypoint $*" >>"$LOG"' };
 
   test.each([1, 3, 5])('bootstrap: gcomm:// lists all %i members from the headless Service', (replicas) => {
     const p = pod(DatabaseEngine.mariadbGalera(), { replicas });
@@ -452,58 +513,177 @@ describe('mariadb galera', () => {
     expect(cnf).toContain('wsrep_node_name=db-11.db-headless.data.svc.cluster.local\n');
   });
 
-  /** Runs install, then the database container's start wrapper; returns the entrypoint's arguments. */
-  function start(ordinal: number, prepare: (r: string) => void = () => undefined, env: { [name: string]: string } = {}, engine = DatabaseEngine.mariadbGalera()) {
-    const p = pod(engine);
-    const r = root(p, entrypoint);
-    expect(run(p, r, 'install', { ordinal }).status).toBe(0);
-    expect(fs.readdirSync(`${r}/work-dir`).sort()).toEqual(['common.sh', 'galera-probe.sh', 'galera-start.sh']);
-    prepare(r);
-    const res = run(p, r, 'main', { ordinal, env: { ENTRYPOINT: 'docker-entrypoint.sh', ...env } });
-    expect(res.status).toBe(0);
-    return { r, res, args: calls(r).trim() };
+  /**
+   * Fake members on 127.0.0.2, 127.0.0.3, ...: each answers a state line on the state port (what
+   * galera-start.sh publishes), as long as it is in `states`.
+   */
+  async function members(states: string[]): Promise<{ port: number; close: () => void; set: (i: number, line: string) => void }> {
+    const lines = [...states];
+    const servers = lines.map((_, i) => net.createServer((c) => c.end(`${lines[i]}\n`)));
+    let port = 0;
+    for (let attempt = 0; attempt < 20 && port === 0; attempt++) {
+      const candidate = 20000 + Math.floor(Math.random() * 20000);
+      try {
+        for (const [i, srv] of servers.entries()) {
+          await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen(candidate, `127.0.0.${i + 2}`, resolve); });
+        }
+        port = candidate;
+      } catch {
+        servers.forEach((srv) => srv.listening && srv.close());
+      }
+    }
+    return { port, close: () => servers.forEach((srv) => srv.close()), set: (i, line) => { lines[i] = line; } };
   }
-  const grastate = (safe: number) => (r: string) => {
-    fs.mkdirSync(`${r}/var/lib/mysql/data`, { recursive: true });
-    fs.writeFileSync(`${r}/var/lib/mysql/data/grastate.dat`, `# GALERA saved state\nversion: 2.1\nuuid: 6b2f\nseqno: -1\nsafe_to_bootstrap: ${safe}\n`);
+
+  const galeraStubs = {
+    'docker-entrypoint.sh': 'echo "entrypoint $* MARIADB_ROOT_PASSWORD_FILE=$MARIADB_ROOT_PASSWORD_FILE" >>"$LOG"',
+    'socat': 'echo "socat $*" >>"$LOG"',
+    // following SST logs: not here
+    'tail': 'if [[ " $* " == *" -F "* ]]; then exit 0; fi; exec /usr/bin/tail "$@"',
+    'mariadbd': 'echo "mariadbd $*" >>"$LOG"; echo "[Note] WSREP: Recovered position: 6b2f0000-0000-0000-0000-000000000000:${RECOVERED:-7}"',
   };
 
-  test('start: the first member with no cluster state bootstraps a new cluster', () => {
-    const { args, res } = start(0);
-    expect(args).toBe('entrypoint mariadbd --wsrep-new-cluster');
-    expect(res.stderr).toMatch(/no cluster state/);
-  });
+  /** Runs install, then galera-start.sh as the database container runs it (asynchronously: fake members answer). */
+  async function start(ordinal: number, peers: string, prepare: (r: string) => void = () => undefined, env: { [name: string]: string } = {},
+    engine = DatabaseEngine.mariadbGalera(), timeoutMs = 15_000) {
+    const p = pod(engine);
+    const r = root(p, galeraStubs);
+    expect(run(p, r, 'install', { ordinal }).status).toBe(0);
+    expect(fs.readdirSync(`${r}/work-dir`).sort()).toEqual(['common.sh', 'galera-probe.sh', 'galera-start.sh', 'galera-state.sh']);
+    prepare(r);
+    const main = p.spec.containers[0];
+    const cenv: { [name: string]: string } = { ...containerEnv(p, main, r, { ordinal }), PEERS: peers, POLL_SECONDS: "1", ...env };
+    delete cenv.SCRIPTS_DIR;
+    const child = spawn('bash', [`${r}/work-dir/galera-start.sh`], { env: cenv });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearTimeout(timer);
+    const log = calls(r);
+    const args = log.split('\n').find((l) => l.startsWith('entrypoint')) ?? '';
+    return { r, status, stderr, log, args: args.replace(/ MARIADB_ROOT_PASSWORD_FILE=.*/, ''), passwordFile: args.replace(/.* MARIADB_ROOT_PASSWORD_FILE=/, '') };
+  }
+  const grastate = (seqno: number, safe: number) => (r: string) => {
+    fs.mkdirSync(`${r}/var/lib/mysql/data/mysql`, { recursive: true });
+    fs.writeFileSync(`${r}/var/lib/mysql/data/grastate.dat`, `# GALERA saved state\nversion: 2.1\nuuid: 6b2f0000-0000-0000-0000-000000000000\nseqno: ${seqno}\nsafe_to_bootstrap: ${safe}\n`);
+    fs.writeFileSync(`${r}/var/lib/mysql/.cdk8s-initialized`, '');
+  };
+  const uuid = '6b2f0000-0000-0000-0000-000000000000';
 
-  test('start: the other members always join', () => {
-    expect(start(1).args).toBe('entrypoint mariadbd');
-    expect(start(2, grastate(1)).args).toBe('entrypoint mariadbd');
-  });
-
-  test('start: the first member bootstraps from its data only if it left last (safe_to_bootstrap: 1)', () => {
-    expect(start(0, grastate(1)).args).toBe('entrypoint mariadbd --wsrep-new-cluster');
-    const { args, res } = start(0, grastate(0));
-    expect(args).toBe('entrypoint mariadbd');
-    expect(res.stderr).toMatch(/was not the last to leave/);
-  });
-
-  test('start: forceBootstrap marks grastate.dat safe and bootstraps', () => {
-    const { r, args } = start(0, grastate(0), {}, DatabaseEngine.mariadbGalera({ forceBootstrap: true }));
-    expect(args).toBe('entrypoint mariadbd --wsrep-new-cluster');
-    expect(read(r, 'var/lib/mysql/data/grastate.dat')).toContain('safe_to_bootstrap: 1\n');
-  });
-
-  test('start: the first member joins when another member is up, whatever its state', async () => {
-    const server = net.createServer((s) => s.end());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  test('start: a member joins a Synced member whatever its own state, an empty volume included; the password file is the Secret\'s', async () => {
+    const m = await members([`synced 1 ${uuid} -1 0`, `deciding 2 ${uuid} 5 0`]);
     try {
-      const port = String((server.address() as net.AddressInfo).port);
-      const { args, res } = start(0, () => undefined, { PEERS: 'self.invalid 127.0.0.1', GCOMM_PORT: port });
-      expect(args).toBe('entrypoint mariadbd');
-      expect(res.stderr).toMatch(/127.0.0.1 is up: joining/);
-      expect(start(0, grastate(1), { PEERS: 'self.invalid 127.0.0.1', GCOMM_PORT: port }).args).toBe('entrypoint mariadbd');
+      const res = await start(0, `self 127.0.0.2 127.0.0.3`, () => undefined, { STATE_PORT: String(m.port) });
+      expect(res.status).toBe(0);
+      expect(res.args).toBe('entrypoint mariadbd');
+      expect(res.stderr).toMatch(/127.0.0.2 is Synced: joining the cluster through it/);
+      expect(res.passwordFile).toBe(`${res.r}/run/secrets/db/root-password`);
+      // the state server answers peers while the member decides
+      expect(res.log).toContain(`socat -T 3 TCP-LISTEN:${m.port},reuseaddr,fork EXEC:bash ${res.r}/work-dir/galera-state.sh`);
+      expect(read(res.r, 'run/mysqld/galera-state')).toBe(`running 0 00000000-0000-0000-0000-000000000000 -1 0\n`);
     } finally {
-      server.close();
+      m.close();
     }
+  });
+
+  test('start: after a full outage the most advanced member bootstraps (InnoDB-recovered seqno), the others wait for it', async () => {
+    const m = await members([`deciding 1 ${uuid} 5 0`, `deciding 2 ${uuid} 6 0`]);
+    try {
+      // this member crashed (seqno -1 in grastate.dat): its position comes from InnoDB, 7
+      const lead = await start(0, 'self 127.0.0.2 127.0.0.3', grastate(-1, 0), { STATE_PORT: String(m.port) });
+      expect(lead.status).toBe(0);
+      expect(lead.log).toContain('--wsrep-recover');
+      expect(lead.args).toBe(`entrypoint mariadbd --wsrep-new-cluster --wsrep-start-position=${uuid}:7`);
+      expect(read(lead.r, 'var/lib/mysql/data/grastate.dat')).toContain('safe_to_bootstrap: 1\n');
+      // behind (seqno 3): waits for the most advanced member, then joins it once it is Synced
+      const behind = start(0, 'self 127.0.0.2 127.0.0.3', grastate(3, 0), { STATE_PORT: String(m.port) });
+      setTimeout(() => m.set(1, `synced 2 ${uuid} 6 0`), 3000);
+      const res = await behind;
+      expect(res.stderr).toMatch(/waiting for ordinal 2 \(6b2f0000-0000-0000-0000-000000000000:6\), the most advanced member, to bootstrap the cluster/);
+      expect(res.args).toBe('entrypoint mariadbd');
+    } finally {
+      m.close();
+    }
+  }, 30_000);
+
+  test('start: an empty member never leads while a member with data is deciding; a member that left last cleanly leads', async () => {
+    const m = await members([`deciding 1 ${uuid} 2 0`, `deciding 2 ${uuid} 1 1`]);
+    try {
+      const empty = await start(0, 'self 127.0.0.2 127.0.0.3', () => undefined, { STATE_PORT: String(m.port) }, undefined, 4000);
+      expect(empty.status).toBeNull();
+      expect(empty.args).toBe('');
+      expect(empty.stderr).toMatch(/waiting for ordinal 2 .*to bootstrap the cluster/);
+    } finally {
+      m.close();
+    }
+  }, 30_000);
+
+  test('start: a new cluster (every member empty) is bootstrapped by the lowest ordinal; a lone member by itself', async () => {
+    const m = await members([`deciding 1 ${uuid.replace('6b2f', '0000')} -1 0`, `deciding 2 ${uuid.replace('6b2f', '0000')} -1 0`]);
+    try {
+      expect((await start(0, 'self 127.0.0.2 127.0.0.3', () => undefined, { STATE_PORT: String(m.port) })).args).toBe('entrypoint mariadbd --wsrep-new-cluster');
+      expect((await start(0, 'self', () => undefined, { STATE_PORT: String(m.port) })).args).toBe('entrypoint mariadbd --wsrep-new-cluster');
+    } finally {
+      m.close();
+    }
+  });
+
+  test('start: waits while a member does not answer; forceBootstrap elects among those that do', async () => {
+    const m = await members([`deciding 1 ${uuid} 2 0`]);
+    try {
+      const waiting = await start(0, 'self 127.0.0.2 127.0.0.9', grastate(4, 0), { STATE_PORT: String(m.port), PROBE_TIMEOUT: '1' }, undefined, 4000);
+      expect(waiting.status).toBeNull();
+      expect(waiting.stderr).toMatch(/waiting for every member to publish its state before one bootstraps \(no answer yet from: 127.0.0.9\)/);
+      const forced = await start(0, 'self 127.0.0.2 127.0.0.9', grastate(4, 0), { STATE_PORT: String(m.port), PROBE_TIMEOUT: '1' },
+        DatabaseEngine.mariadbGalera({ forceBootstrap: true }));
+      expect(forced.args).toBe(`entrypoint mariadbd --wsrep-new-cluster --wsrep-start-position=${uuid}:4`);
+      expect(forced.stderr).toMatch(/GALERA_FORCE_BOOTSTRAP=1: bootstrapping without 127.0.0.9/);
+    } finally {
+      m.close();
+    }
+  }, 30_000);
+
+  test('start: a first initialization that stopped half-way (system tables, no marker, no grastate.dat) is moved aside and done again', async () => {
+    const res = await start(0, 'self', (r) => {
+      fs.mkdirSync(`${r}/var/lib/mysql/data/mysql`, { recursive: true });
+      fs.writeFileSync(`${r}/var/lib/mysql/data/mysql/user.frm`, '');
+    });
+    expect(res.stderr).toMatch(/its first initialization did not finish/);
+    expect(fs.existsSync(`${res.r}/var/lib/mysql/data.failed-init/mysql/user.frm`)).toBe(true);
+    expect(fs.existsSync(`${res.r}/var/lib/mysql/data`)).toBe(false);
+    // the initdb script the entrypoint runs at the end of an initialization marks it finished
+    const p = pod(DatabaseEngine.mariadbGalera());
+    const r = root(p);
+    fs.mkdirSync(`${r}/var/lib/mysql/data`, { recursive: true });
+    const ok = spawnSync('bash', [`${r}/opt/cdk8s-stateful/galera-initdb.sh`], { env: containerEnv(p, p.spec.containers[0], r, { ordinal: 0 }), encoding: 'utf-8' });
+    expect(ok.status).toBe(0);
+    expect(fs.existsSync(`${r}/var/lib/mysql/.cdk8s-initialized`)).toBe(true);
+  });
+
+  test('state: answers the published line, `synced` once the server is Synced; probes: live while deciding', () => {
+    const p = pod(DatabaseEngine.mariadbGalera());
+    const r = root(p, { mariadb: 'echo "wsrep_local_state	${WSREP_STATE:-2}"', 'mariadb-admin': 'exit 1' });
+    fs.mkdirSync(`${r}/run/mysqld`, { recursive: true });
+    const env = { ...containerEnv(p, p.spec.containers[0], r, { ordinal: 0 }), RUN_DIR: `${r}/run/mysqld` };
+    const state = (extra: { [k: string]: string }) => spawnSync('bash', [`${r}/opt/cdk8s-stateful/galera-state.sh`], { env: { ...env, ...extra }, encoding: 'utf-8' }).stdout;
+    const probe = (kind: string) => spawnSync('bash', [`${r}/opt/cdk8s-stateful/galera-probe.sh`, kind], { env, encoding: 'utf-8' }).status;
+    fs.writeFileSync(`${r}/run/mysqld/galera-state`, `deciding 0 ${uuid} 9 0\n`);
+    expect(state({})).toBe(`deciding 0 ${uuid} 9 0\n`);
+    expect(probe('live')).toBe(0);
+    fs.writeFileSync(`${r}/run/mysqld/galera-state`, `running 0 ${uuid} 9 0\n`);
+    expect(state({})).toBe(`running 0 ${uuid} 9 0\n`);
+    expect(state({ WSREP_STATE: '4' })).toBe(`synced 0 ${uuid} 9 0\n`);
+    expect(probe('live')).toBe(1);
+  });
+
+  test('bootstrap: SST logs stay out of syslog, the write-set cache is sized, engine settings are in [mariadb]', () => {
+    const p = pod(DatabaseEngine.mariadbGalera({ config: { long_query_time: '3' } }));
+    const r = root(p);
+    expect(run(p, r, 'bootstrap', { ordinal: 0 }).status).toBe(0);
+    const cnf = read(r, 'etc/mysql/conf.d/galera.cnf');
+    expect(cnf).toContain('wsrep_provider_options="pc.recovery=FALSE;gcache.size=1048576K"\n');
+    expect(cnf).toContain('long_query_time=3\n[sst]\nsst-syslog=-1\nsst-log-archive=0\n');
   });
 });
 
@@ -513,33 +693,49 @@ describe('postgresql', () => {
 for a in "$@"; do case "$a" in --pgdata=*) d="\${a#--pgdata=}";; esac; done
 mkdir -p "$d"; echo 17 >"$d/PG_VERSION"; echo "# Do not edit" >"$d/postgresql.auto.conf"`,
     psql: 'echo "psql $* <<< $(cat)" >>"$LOG"',
+    ...netStub,
   };
 
-  test('clone: the primary neither clones nor writes a password file', () => {
+  test('clone: an empty primary whose members are all up without data does not clone: the entrypoint initializes it', () => {
     const p = pod(DatabaseEngine.postgresql());
     const r = root(p, pgStubs);
-    const res = run(p, r, 'clone', { ordinal: 0 });
+    const res = run(p, r, 'clone', { ordinal: 0, env: { NET: 'refused', DISCOVERY_SECONDS: '1', POLL_SECONDS: '1' } });
     expect(res.status).toBe(0);
-    expect(calls(r)).toBe('');
-    expect(fs.existsSync(`${r}/var/run/postgresql/.pgpass`)).toBe(false);
+    expect(res.stderr).toMatch(/new primary; the image's entrypoint initializes/);
+    // it asked the others where their WAL goes, over a replication connection
+    expect(calls(r)).toContain('psql --no-psqlrc -At host=db-1.db-headless.data.svc.cluster.local port=5432 user=replicator replication=true connect_timeout=3 -c IDENTIFY_SYSTEM');
+    expect(calls(r)).not.toContain('pg_basebackup');
+  });
+
+  test('clone: an empty primary copies the standby whose WAL goes furthest, and starts from it as the primary', () => {
+    const p = pod(DatabaseEngine.postgresql());
+    const stubs = { ...pgStubs, psql: `echo "psql $*" >>"$LOG"; case "$*" in *host=127.0.0.2*IDENTIFY_SYSTEM*) echo "7001|1|0/3000060|" ;; *host=127.0.0.3*IDENTIFY_SYSTEM*) echo "7001|1|1/10|" ;; *) exit 1 ;; esac` };
+    const r = root(p, stubs);
+    const res = run(p, r, 'clone', { ordinal: 0, env: { PEERS: 'self 127.0.0.2 127.0.0.3', POLL_SECONDS: '1' } });
+    expect(res.stderr).toMatch(/127.0.0.3 holds data \(position 4294967312\)/);
+    expect(res.status).toBe(0);
+    expect(calls(r)).toContain(`pg_basebackup --host=127.0.0.3 --port=5432 --username=replicator --pgdata=${r}/var/lib/postgresql/data/pgdata.clone`);
+    expect(fs.existsSync(`${r}/var/lib/postgresql/data/pgdata/standby.signal`)).toBe(false);
+    expect(read(r, 'var/lib/postgresql/data/pgdata/PG_VERSION')).toBe('17\n');
   });
 
   test.each([1, 2])('clone: replica %i takes a pg_basebackup of the primary and becomes its standby', (ordinal) => {
     const p = pod(DatabaseEngine.postgresql());
     const r = root(p, pgStubs);
     const res = run(p, r, 'clone', { ordinal });
+    expect(res.stderr).toContain(`created the replication slot db_${ordinal}`);
     expect(res.stderr).toMatch(/cloned/);
     expect(res.status).toBe(0);
     const primary = 'db-0.db-headless.data.svc.cluster.local';
     const pgdata = `${r}/var/lib/postgresql/data/pgdata`;
     const passfile = `${r}/var/run/postgresql/.pgpass`;
-    expect(calls(r)).toBe(`pg_basebackup --host=${primary} --port=5432 --username=replicator --pgdata=${pgdata}.clone --wal-method=stream --checkpoint=fast --no-password PGPASSFILE=${passfile}\n`);
+    expect(calls(r)).toContain(`pg_basebackup --host=${primary} --port=5432 --username=replicator --pgdata=${pgdata}.clone --wal-method=stream --checkpoint=fast --no-password --slot=db_${ordinal} PGPASSFILE=${passfile}\n`);
     // ':' and '\' are escaped in the password file, which only the owner may read
-    expect(read(r, 'var/run/postgresql/.pgpass')).toBe(`${primary}:5432:*:replicator:re'pl\\\\ic\\:a$tion "pw"\n`);
+    expect(read(r, 'var/run/postgresql/.pgpass')).toBe(`*:5432:*:replicator:re'pl\\\\ic\\:a$tion "pw"\n`);
     expect(fs.statSync(passfile).mode & 0o777).toBe(0o600);
     expect(fs.existsSync(`${pgdata}/standby.signal`)).toBe(true);
     expect(read(r, 'var/lib/postgresql/data/pgdata/postgresql.auto.conf')).toContain(
-      `primary_conninfo = 'host=${primary} port=5432 user=replicator passfile=${passfile} application_name=db-${ordinal}'\n`);
+      `primary_conninfo = 'host=${primary} port=5432 user=replicator passfile=${passfile} application_name=db-${ordinal}'\nprimary_slot_name = 'db_${ordinal}'\n`);
     expect(fs.statSync(pgdata).mode & 0o777).toBe(0o700);
     expect(fs.existsSync(`${pgdata}.clone`)).toBe(false);
   });
@@ -550,8 +746,10 @@ mkdir -p "$d"; echo 17 >"$d/PG_VERSION"; echo "# Do not edit" >"$d/postgresql.au
     fs.mkdirSync(`${r}/var/lib/postgresql/data/pgdata`, { recursive: true });
     fs.writeFileSync(`${r}/var/lib/postgresql/data/pgdata/PG_VERSION`, '17\n');
     expect(run(p, r, 'clone', { ordinal: 1 }).status).toBe(0);
-    expect(calls(r)).toBe('');
+    expect(calls(r)).not.toContain('pg_basebackup');
+    expect(calls(r)).toContain('-c CREATE_REPLICATION_SLOT db_1 PHYSICAL RESERVE_WAL');
     expect(read(r, 'var/run/postgresql/.pgpass')).toContain(':replicator:');
+    expect(read(r, 'var/lib/postgresql/data/pgdata/postgresql.auto.conf')).toBe("primary_slot_name = 'db_1'\n");
   });
 
   test('initdb: creates the replication role through stdin and allows it in pg_hba.conf', () => {
@@ -561,7 +759,6 @@ mkdir -p "$d"; echo 17 >"$d/PG_VERSION"; echo "# Do not edit" >"$d/postgresql.au
     fs.mkdirSync(`${r}/var/lib/postgresql/data/pgdata`, { recursive: true });
     const env = underEntrypoint(containerEnv(p, main, r, { ordinal: 0 }), ['POSTGRES_PASSWORD', 'POSTGRES_USER', 'POSTGRES_DB', 'POSTGRES_INITDB_ARGS']);
     expect(env.POSTGRES_PASSWORD_FILE).toBeUndefined();
-    expect(env.POSTGRES_REPLICATION_PASSWORD_FILE).toBe(`${r}/run/secrets/db/replication-password`);
     const res = spawnSync('bash', [`${r}/opt/cdk8s-stateful/postgres-initdb.sh`], { env, encoding: 'utf-8' });
     expect(res.status).toBe(0);
     const log = calls(r);
@@ -574,22 +771,33 @@ mkdir -p "$d"; echo 17 >"$d/PG_VERSION"; echo "# Do not edit" >"$d/postgresql.au
     const p = pod(DatabaseEngine.postgresql(), {}, 'db', { replicationPasswordKey: 'repl' });
     const r = root(p, pgStubs, { repl: 'other:pw\n' });
     expect(run(p, r, 'clone', { ordinal: 1 }).status).toBe(0);
-    expect(read(r, 'var/run/postgresql/.pgpass')).toBe('db-0.db-headless.data.svc.cluster.local:5432:*:replicator:other\\:pw\n');
+    expect(read(r, 'var/run/postgresql/.pgpass')).toBe('*:5432:*:replicator:other\\:pw\n');
   });
 
   describe('probes', () => {
     // pg_isready's status: 0 accepting, 1 rejecting (starting, recovering), 2 no response
-    const stubs = { pg_isready: 'echo "pg_isready $*" >>"$LOG"; case "$*" in *--host=/*) exit "${SOCKET_STATUS:-0}" ;; *) exit "${TCP_STATUS:-0}" ;; esac' };
-    const probe = (kind: 'readinessProbe' | 'livenessProbe', socket: number, tcp: number) => {
+    const stubs = {
+      pg_isready: 'echo "pg_isready $*" >>"$LOG"; case "$*" in *--host=/*) exit "${SOCKET_STATUS:-0}" ;; *) exit "${TCP_STATUS:-0}" ;; esac',
+      psql: 'echo "psql $*" >>"$LOG"; case "$*" in *CREATE_REPLICATION_SLOT*) exit 0 ;; esac; echo "${ROW:-f|none}"',
+    };
+    const probe = (kind: 'readinessProbe' | 'livenessProbe', socket: number, tcp: number, row?: string) => {
       const p = pod(DatabaseEngine.postgresql());
       const r = root(p, stubs);
-      return { ...runProbe(p, r, kind, { SOCKET_STATUS: String(socket), TCP_STATUS: String(tcp) }), calls: calls(r) };
+      fs.mkdirSync(`${r}/var/run/postgresql`, { recursive: true });
+      fs.writeFileSync(`${r}/var/run/postgresql/.pgpass`, '*:5432:*:replicator:x\n');
+      return { ...runProbe(p, r, kind, { SOCKET_STATUS: String(socket), TCP_STATUS: String(tcp), ROW: row ?? 'f|none', HOSTNAME: 'db-1' }), calls: calls(r) };
     };
 
-    test('ready: accepting connections over TCP, no password', () => {
+    test('ready: accepting connections over TCP, no password; a standby only while it streams', () => {
       const ok = probe('readinessProbe', 2, 0);
       expect(ok.status).toBe(0);
-      expect(ok.calls).toBe('pg_isready --host=127.0.0.1 --port=5432 --timeout=3\n');
+      expect(ok.calls).toContain('pg_isready --host=127.0.0.1 --port=5432 --timeout=3\n');
+      expect(probe('readinessProbe', 0, 0, 't|streaming').status).toBe(0);
+      const stale = probe('readinessProbe', 0, 0, 't|none');
+      expect(stale.status).toBe(1);
+      expect(stale.stderr).toMatch(/this standby does not stream from the primary \(WAL receiver: none\): it would serve stale data/);
+      // it (re)creates its slot on the primary, which may have been rebuilt from a copy
+      expect(stale.calls).toContain('-c CREATE_REPLICATION_SLOT db_1 PHYSICAL RESERVE_WAL');
       expect(probe('readinessProbe', 0, 1).status).toBe(1);
       expect(probe('readinessProbe', 0, 2).stderr).toMatch(/not accepting connections over TCP \(pg_isready exit 2/);
     });
@@ -599,19 +807,22 @@ mkdir -p "$d"; echo 17 >"$d/PG_VERSION"; echo "# Do not edit" >"$d/postgresql.au
       expect(probe('livenessProbe', 1, 2).status).toBe(0);
       const tcp = probe('livenessProbe', 2, 1);
       expect(tcp.status).toBe(0);
-      expect(tcp.calls).toBe('pg_isready --host=/var/run/postgresql --port=5432 --timeout=3\npg_isready --host=127.0.0.1 --port=5432 --timeout=3\n');
+      expect(tcp.calls).toMatch(/^pg_isready --host=\S*\/var\/run\/postgresql --port=5432 --timeout=3\npg_isready --host=127.0.0.1 --port=5432 --timeout=3\n$/);
       const dead = probe('livenessProbe', 2, 2);
       expect(dead.status).toBe(1);
-      expect(dead.stderr).toMatch(/does not answer on \/var\/run\/postgresql or 127.0.0.1:5432/);
+      expect(dead.stderr).toMatch(/does not answer on \S*\/var\/run\/postgresql or 127.0.0.1:5432/);
     });
   });
 });
 
 describe('redis', () => {
-  test('config: the primary gets requirepass and masterauth from the Secret\'s file, no replicaof', () => {
+  const quiet = { NET: 'refused', DISCOVERY_SECONDS: '1', POLL_SECONDS: '1' };
+  const noRedis = { 'redis-cli': 'exit 1', ...netStub };
+
+  test('config: the primary gets requirepass and masterauth from the Secret\'s file, no replicaof; maxmemory from the limit', () => {
     const p = pod(DatabaseEngine.redis());
-    const r = root(p);
-    const res = run(p, r, 'config', { ordinal: 0 });
+    const r = root(p, noRedis);
+    const res = run(p, r, 'config', { ordinal: 0, env: quiet });
     expect(res.status).toBe(0);
     const conf = read(r, 'etc/redis/redis.conf');
     const lines = conf.split('\n');
@@ -621,6 +832,8 @@ describe('redis', () => {
     expect(arg('dir')).toBe(`${r}/data`);
     expect(conf).toContain('appendonly yes\n');
     expect(conf).not.toContain('replicaof');
+    // 45% of the 1 GiB limit, no eviction
+    expect(conf).toContain('maxmemory 460mb\nmaxmemory-policy noeviction\n');
     expect(fs.statSync(`${r}/etc/redis/redis.conf`).mode & 0o777).toBe(0o600);
     // the password never reaches the ConfigMap
     expect(JSON.stringify(p.files)).not.toContain('pass $word');
@@ -650,8 +863,8 @@ describe('redis', () => {
 
   test('config: a renamed password key is the file read', () => {
     const p = pod(DatabaseEngine.redis(), {}, 'db', { passwordKey: 'redis-pw' });
-    const r = root(p, {}, { 'redis-pw': 'renamed' });
-    expect(run(p, r, 'config', { ordinal: 0 }).status).toBe(0);
+    const r = root(p, noRedis, { 'redis-pw': 'renamed' });
+    expect(run(p, r, 'config', { ordinal: 0, env: quiet }).status).toBe(0);
     expect(read(r, 'etc/redis/redis.conf')).toContain('requirepass "renamed"\n');
   });
 
@@ -661,7 +874,7 @@ describe('redis', () => {
     const stubs = {
       'redis-cli': `echo "redis-cli $* auth=\${REDISCLI_AUTH-unset}" >>"$LOG"
 if [ -n "\${DOWN:-}" ]; then echo "Could not connect to Redis at 127.0.0.1:6379: Connection refused" >&2; exit 1; fi
-if [ -n "\${REDISCLI_AUTH:-}" ]; then echo "$REPLY"; else echo "\${UNAUTH:-NOAUTH Authentication required.}"; fi`,
+if [ -n "\${REDISCLI_AUTH:-}" ]; then case "$*" in *"info replication") printf '%b\\n' "\${INFO:-role:master}" ;; *) echo "$REPLY" ;; esac; else echo "\${UNAUTH:-NOAUTH Authentication required.}"; fi`,
     };
     const probe = (kind: 'readinessProbe' | 'livenessProbe', env: { [name: string]: string }) => {
       const p = pod(DatabaseEngine.redis());
@@ -672,7 +885,12 @@ if [ -n "\${REDISCLI_AUTH:-}" ]; then echo "$REPLY"; else echo "\${UNAUTH:-NOAUT
     test('ready: an authenticated PING answers PONG; the password reaches redis-cli in its environment only', () => {
       const ok = probe('readinessProbe', { REPLY: 'PONG' });
       expect(ok.status).toBe(0);
-      expect(ok.calls).toBe(`redis-cli --no-auth-warning -h 127.0.0.1 -p 6379 ping auth=${SECRETS.password}\n`);
+      expect(ok.calls).toContain(`redis-cli --no-auth-warning -h 127.0.0.1 -p 6379 ping auth=${SECRETS.password}\n`);
+      // a replica is ready only while linked to its primary
+      expect(probe('readinessProbe', { REPLY: 'PONG', INFO: 'role:slave\nmaster_link_status:up' }).status).toBe(0);
+      const down = probe('readinessProbe', { REPLY: 'PONG', INFO: 'role:slave\nmaster_link_status:down' });
+      expect(down.status).toBe(1);
+      expect(down.stderr).toMatch(/this replica's link to its primary is 'down': it would serve stale data/);
       expect(probe('readinessProbe', { REPLY: 'LOADING Redis is loading the dataset in memory' }).stderr).toMatch(/PING answered 'LOADING/);
       expect(probe('readinessProbe', { REPLY: 'WRONGPASS invalid username-password pair' }).status).toBe(1);
       expect(probe('readinessProbe', { DOWN: '1' }).status).toBe(1);
@@ -684,7 +902,7 @@ if [ -n "\${REDISCLI_AUTH:-}" ]; then echo "$REPLY"; else echo "\${UNAUTH:-NOAUT
       removeSecret(r, 'password');
       const res = runProbe(p, r, 'readinessProbe', { REPLY: 'PONG' });
       expect(res.status).toBe(1);
-      expect(res.stderr).toMatch(/REDIS_PASSWORD_FILE names \S+, which does not exist: the credentials Secret has no key 'password'/);
+      expect(res.stderr).toMatch(/PW_KEY names \S+, which does not exist: the credentials Secret has no key 'password'/);
       expect(calls(r)).toBe('');
     });
 

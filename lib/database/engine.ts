@@ -123,6 +123,12 @@ export interface CustomEngineOptions {
    */
   readonly livenessProbe?: HealthProbe;
   /**
+   * Holds liveness off until it passes: sized for the longest start the engine may need
+   * (initialization, crash recovery, a state transfer), so that liveness can stay strict.
+   * @default - none
+   */
+  readonly startupProbe?: HealthProbe;
+  /**
    * The replica count when the database does not say.
    * @default 1
    */
@@ -171,6 +177,12 @@ export interface EngineBinding {
   readonly initContainers?: InitContainer[];
   /** `emptyDir` volumes the engine's containers share. */
   readonly scratchVolumes?: string[];
+  /**
+   * Memory-backed `emptyDir` volumes (`medium: Memory`, e.g. for `/dev/shm`): the kubelet sizes
+   * them to the pod's memory limit, and what they hold counts against it.
+   * @default - none
+   */
+  readonly memoryVolumes?: string[];
   /** Mounts of the database container beside the data claim. */
   readonly mounts?: NamedVolumeMount[];
   /** Files of a ConfigMap mounted at `/opt/cdk8s-stateful` in every container (scripts). */
@@ -370,6 +382,11 @@ export class DatabaseEngine {
   /** The liveness probe, if the engine sets one. */
   public get livenessProbe(): HealthProbe | undefined {
     return this.definition.livenessProbe;
+  }
+
+  /** The startup probe, if the engine sets one. */
+  public get startupProbe(): HealthProbe | undefined {
+    return this.definition.startupProbe;
   }
 
   /** What the engine adds to a database of this shape. */

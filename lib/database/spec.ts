@@ -150,6 +150,8 @@ export function resolveSpec(scope: StatefulDatabase, id: string, props: Stateful
     name: check.dnsLabel('scratch volume name', v.name),
     emptyDir: { sizeLimit: v.sizeLimit !== undefined && check.sizeKib(`sizeLimit of '${v.name}'`, v.sizeLimit) ? k8s.Quantity.fromString(v.sizeLimit.asString()) : undefined },
   }));
+  // memory-backed: the kubelet sizes it to the pod's memory limit, and it counts against it
+  (binding.memoryVolumes ?? []).forEach((n) => volumes.push({ name: check.dnsLabel('memory volume name', n), emptyDir: { medium: 'Memory' } }));
   const scriptsConfigMap = binding.files && Object.keys(binding.files).length > 0 ? { name: `${name}-scripts`, files: binding.files } : undefined;
   if (scriptsConfigMap) volumes.push({ name: 'scripts', configMap: { name: scriptsConfigMap.name, defaultMode: 0o555 } });
   if (props.credentials) {
@@ -221,7 +223,7 @@ export function resolveSpec(scope: StatefulDatabase, id: string, props: Stateful
   // No default liveness probe: one that repeats the readiness check restarts a database that is
   // merely busy, and cascades under load (kube-score: pod-probes-identical).
   const liveness = props.livenessProbe ?? engine.livenessProbe;
-  const startup = props.startupProbe;
+  const startup = props.startupProbe ?? engine.startupProbe;
   validateProbe(check, 'readinessProbe', readiness, engine.ports);
   if (liveness) validateProbe(check, 'livenessProbe', liveness, engine.ports);
   if (startup) validateProbe(check, 'startupProbe', startup, engine.ports);

@@ -5,7 +5,7 @@ export { MariaDbVersion } from './mariadb-galera';
 export type { MariaDbGaleraOptions } from './mariadb-galera';
 export { PostgresVersion } from './postgresql';
 export type { PostgresqlOptions } from './postgresql';
-export { RedisVersion } from './redis';
+export { RedisMaxmemoryPolicy, RedisVersion } from './redis';
 export type { RedisOptions } from './redis';
 export { ZooKeeperVersion } from './zookeeper';
 export type { ZooKeeperOptions } from './zookeeper';

@@ -1,9 +1,9 @@
-import { Duration } from 'cdk8s';
+import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
-import { HealthProbe } from '../probe';
-import { checkVersion, engineBinder, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+import { checkVersion, engineBinder, identityEnv, requireCredentials, runScript, scriptFiles, scriptProbes } from './common';
 import { ImageVersion } from './image-version';
+import { mysqlConfigLines } from './mariadb-galera';
 
 /**
  * A version of the official `mysql` image (Docker Hub library image, Oracle Linux based).
@@ -12,8 +12,10 @@ import { ImageVersion } from './image-version';
 export class MysqlVersion extends ImageVersion {
   /** MySQL 8.0.40 (the 8.0 line ends in April 2026). */
   public static readonly VER_8_0_40 = new MysqlVersion('8.0.40');
-  /** MySQL 8.4.3, a long-term-support release. */
+  /** MySQL 8.4.3, a long-term-support release. Superseded by {@link VER_8_4_6}. */
   public static readonly VER_8_4_3 = new MysqlVersion('8.4.3');
+  /** MySQL 8.4.6, the long-term-support release. */
+  public static readonly VER_8_4_6 = new MysqlVersion('8.4.6');
 
   /** Any tag of the official image, e.g. `8.4.4`; pin a patch release. */
   public static of(version: string): MysqlVersion {
@@ -29,18 +31,38 @@ export class MysqlVersion extends ImageVersion {
 export interface MysqlOptions {
   /**
    * The server version.
-   * @default MysqlVersion.VER_8_4_3
+   * @default MysqlVersion.VER_8_4_6
    */
   readonly version?: MysqlVersion;
+  /**
+   * `innodb_buffer_pool_size`, at least 5 MiB; keep it well under the memory limit.
+   * @default - the server's default (128 MiB)
+   */
+  readonly innodbBufferPoolSize?: Size;
+  /**
+   * `max_connections`, 1 to 100000.
+   * @default - the server's default (151)
+   */
+  readonly maxConnections?: number;
+  /**
+   * More server settings for the `[mysqld]` section of the config file, by their server name,
+   * e.g. `{ long_query_time: '2' }`. The settings the preset manages (identity, GTIDs, logs,
+   * read-only) are refused.
+   * @default - none
+   */
+  readonly config?: { [name: string]: string };
 }
 
 const PORT = 3306;
 const CONFIG_PATH = '/etc/mysql/conf.d';
 const RUN_PATH = '/var/run/mysqld';
+const MANAGED = ['datadir', 'server-id', 'server_id', 'gtid_mode', 'gtid-mode', 'enforce_gtid_consistency', 'enforce-gtid-consistency', 'log_bin', 'log-bin',
+  'relay_log', 'relay-log', 'relay_log_recovery', 'skip_replica_start', 'plugin-load-add', 'report_host', 'read_only', 'super_read_only',
+  'innodb_buffer_pool_size', 'max_connections'];
 
 /** The MySQL primary/replicas preset; see {@link DatabaseEngine.mysql}. */
 export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
-  const version = options.version ?? MysqlVersion.VER_8_4_3;
+  const version = options.version ?? MysqlVersion.VER_8_4_6;
   const image = version.image;
   return {
     name: 'mysql',
@@ -49,31 +71,26 @@ export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
     dataPath: '/var/lib/mysql',
     runAsUser: 999,
     readOnlyRootFilesystem: true,
+    // a primary that lost its volume learns from the running replicas that it must copy one
+    parallelStart: true,
     defaultReplicas: 3,
-    readinessProbe: HealthProbe.command(runScript('mysql-probe.sh', 'ready'), { initialDelay: Duration.seconds(5) }),
-    livenessProbe: HealthProbe.command(runScript('mysql-probe.sh', 'live'), { initialDelay: Duration.seconds(30), failureThreshold: 6 }),
+    command: runScript('mysql-start.sh'),
+    ...scriptProbes((kind) => runScript('mysql-probe.sh', kind)),
     binder: engineBinder((ctx: EngineContext): EngineBinding => {
       checkVersion(ctx, 'mysql', version.version, { major: 8, minor: 0, patch: 26 },
         'the clone plugin, CHANGE REPLICATION SOURCE and skip_replica_start');
       const secrets = requireCredentials(ctx, 'mysql', 'the image needs a root password and the replicas a replication password');
+      const extra = mysqlConfigLines(ctx, 'mysql', options, MANAGED);
       const dataVolume = ctx.dataVolume ?? 'data';
       // a subdirectory: `mysqld --initialize` refuses a directory with anything in it, and a
       // fresh ext4 volume holds lost+found
-      const dataDir = `${ctx.dataPath}/data`;
-      // the preset's scripts read the passwords from the Secret's files (read_secret in common.sh).
-      // Not through MYSQL_ROOT_PASSWORD_FILE: the image's entrypoint unsets it (and exports the
-      // password instead) before it runs mysql-initdb.sh
-      const passwordFiles = {
-        ROOT_PASSWORD_FILE: secrets.rootPassword,
-        MYSQL_REPLICATION_PASSWORD_FILE: secrets.replicationPassword,
-      };
+      const dataDir = kplus.EnvValue.fromValue(`${ctx.dataPath}/data`);
+      // the preset's scripts read the passwords from the Secret's files (read_secret in common.sh);
+      // mysql-start.sh points the entrypoint's MYSQL_ROOT_PASSWORD_FILE at the ROOT_KEY file
+      const keys = { ...secrets.root, ...secrets.replication };
       return {
         primaryOrdinal: ctx.startOrdinal,
-        env: {
-          // the image's entrypoint reads the root password from this file to initialize the primary
-          MYSQL_ROOT_PASSWORD_FILE: secrets.rootPassword,
-          ...passwordFiles,
-        },
+        env: { ...identityEnv(ctx), ...keys, DATA_DIR: dataDir },
         scratchVolumes: ['config', 'run'],
         mounts: [
           { volume: 'config', path: CONFIG_PATH, readOnly: true },
@@ -86,18 +103,21 @@ export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
             name: 'config',
             image,
             command: runScript('mysql-config.sh'),
-            env: { ...identityEnv(ctx), DATA_DIR: kplus.EnvValue.fromValue(dataDir), CONFIG_DIR: kplus.EnvValue.fromValue(CONFIG_PATH) },
+            env: { ...identityEnv(ctx), DATA_DIR: dataDir, CONFIG_DIR: kplus.EnvValue.fromValue(CONFIG_PATH) },
             mounts: [{ volume: 'config', path: CONFIG_PATH }],
           },
           {
             name: 'clone',
             image,
             command: runScript('mysql-clone.sh'),
-            env: { ...identityEnv(ctx), ...passwordFiles, DATA_DIR: kplus.EnvValue.fromValue(dataDir), RUN_DIR: kplus.EnvValue.fromValue(RUN_PATH) },
+            env: { ...identityEnv(ctx), ...keys, DATA_DIR: dataDir, RUN_DIR: kplus.EnvValue.fromValue(RUN_PATH) },
             mounts: [{ volume: dataVolume, path: ctx.dataPath }, { volume: 'run', path: RUN_PATH }],
           },
         ],
-        files: scriptFiles('mysql-config.sh', 'mysql-clone.sh', 'mysql-initdb.sh', 'mysql-probe.sh'),
+        files: {
+          ...scriptFiles('mysql-start.sh', 'mysql-config.sh', 'mysql-clone.sh', 'mysql-initdb.sh', 'mysql-probe.sh'),
+          ...(extra.length > 0 ? { 'engine.conf': extra.join('\n') + '\n' } : {}),
+        },
       };
     }),
   };

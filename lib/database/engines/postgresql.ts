@@ -1,8 +1,7 @@
-import { Duration } from 'cdk8s';
+import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
-import { HealthProbe } from '../probe';
-import { checkVersion, engineBinder, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+import { checkVersion, engineBinder, configLines, identityEnv, integerOption, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './common';
 import { ImageVersion } from './image-version';
 
 /**
@@ -12,10 +11,14 @@ import { ImageVersion } from './image-version';
 export class PostgresVersion extends ImageVersion {
   /** PostgreSQL 16.6. */
   public static readonly VER_16_6 = new PostgresVersion('16.6');
-  /** PostgreSQL 17.2. */
+  /** PostgreSQL 17.2. Superseded by {@link VER_17_10}. */
   public static readonly VER_17_2 = new PostgresVersion('17.2');
+  /** PostgreSQL 17.10. */
+  public static readonly VER_17_10 = new PostgresVersion('17.10');
+  /** PostgreSQL 18.4. */
+  public static readonly VER_18_4 = new PostgresVersion('18.4');
 
-  /** Any tag of the official image, e.g. `17.4`; pin a minor release. Alpine variants lack bash: use the Debian ones. */
+  /** Any tag of the official image, e.g. `18.5`; pin a minor release. Alpine variants lack bash: use the Debian ones. */
   public static of(version: string): PostgresVersion {
     return new PostgresVersion(version);
   }
@@ -29,17 +32,43 @@ export class PostgresVersion extends ImageVersion {
 export interface PostgresqlOptions {
   /**
    * The server version.
-   * @default PostgresVersion.VER_17_2
+   * @default PostgresVersion.VER_18_4
    */
   readonly version?: PostgresVersion;
+  /**
+   * `shared_buffers`, at least 128 KiB; a quarter of the memory limit is the usual start.
+   * @default - the server's default (128 MiB)
+   */
+  readonly sharedBuffers?: Size;
+  /**
+   * `max_connections`, 1 to 262143.
+   * @default - the server's default (100)
+   */
+  readonly maxConnections?: number;
+  /**
+   * The most WAL the primary keeps for a standby's replication slot
+   * (`max_slot_wal_keep_size`): a standby that falls further behind, or a removed one, loses its
+   * slot instead of filling the primary's volume, and must be cloned again.
+   * @default Size.gibibytes(2)
+   */
+  readonly maxSlotWalKeepSize?: Size;
+  /**
+   * More server settings, by their PostgreSQL name, passed as `-c name=value`, e.g.
+   * `{ work_mem: '16MB' }`. The settings the preset manages (replication, hot standby, WAL
+   * retention) are refused.
+   * @default - none
+   */
+  readonly config?: { [name: string]: string };
 }
 
 const PORT = 5432;
 const RUN_PATH = '/var/run/postgresql';
+const MANAGED = ['hot_standby', 'wal_keep_size', 'max_slot_wal_keep_size', 'primary_conninfo', 'primary_slot_name', 'wal_level', 'port',
+  'data_directory', 'hba_file', 'listen_addresses', 'unix_socket_directories', 'shared_buffers', 'max_connections'];
 
 /** The PostgreSQL primary/streaming replicas preset; see {@link DatabaseEngine.postgresql}. */
 export function postgresqlDefinition(options: PostgresqlOptions = {}): EngineDefinition {
-  const version = options.version ?? PostgresVersion.VER_17_2;
+  const version = options.version ?? PostgresVersion.VER_18_4;
   const image = version.image;
   return {
     name: 'postgresql',
@@ -48,31 +77,47 @@ export function postgresqlDefinition(options: PostgresqlOptions = {}): EngineDef
     dataPath: '/var/lib/postgresql/data',
     runAsUser: 999,
     readOnlyRootFilesystem: true,
+    // a primary that lost its volume learns from the running standbys that it must copy them
+    parallelStart: true,
     defaultReplicas: 3,
-    // WAL the primary keeps for replicas that fall behind (no replication slots: a slot of a
-    // removed replica would keep WAL forever); the image's entrypoint prepends `postgres`
-    args: ['-c', 'wal_keep_size=1GB', '-c', 'hot_standby=on'],
-    // ready: accepts connections over TCP; live: the postmaster answers at all, also while it
-    // rejects connections to replay WAL after a crash (see postgres-probe.sh)
-    readinessProbe: HealthProbe.command(runScript('postgres-probe.sh', 'ready'), { initialDelay: Duration.seconds(5) }),
-    livenessProbe: HealthProbe.command(runScript('postgres-probe.sh', 'live'), { initialDelay: Duration.seconds(30), failureThreshold: 6 }),
+    command: runScript('postgres-start.sh'),
+    // ready: accepts connections over TCP, and a standby streams; live: the postmaster answers at
+    // all, also while it rejects connections to replay WAL after a crash (see postgres-probe.sh)
+    ...scriptProbes((kind) => runScript('postgres-probe.sh', kind)),
     binder: engineBinder((ctx: EngineContext): EngineBinding => {
-      checkVersion(ctx, 'postgresql', version.version, { major: 13, minor: 0 }, 'wal_keep_size and standby.signal');
+      checkVersion(ctx, 'postgresql', version.version, { major: 13, minor: 0 }, 'wal_keep_size, max_slot_wal_keep_size and standby.signal');
       const secrets = requireCredentials(ctx, 'postgresql', 'the image needs a superuser password and the replicas a replication password');
+      const slotCap = sizeOptionKib(ctx, 'postgresql', 'maxSlotWalKeepSize', options.maxSlotWalKeepSize, 1024) ?? 2 * 1024 * 1024;
+      const sharedBuffers = sizeOptionKib(ctx, 'postgresql', 'sharedBuffers', options.sharedBuffers, 128);
+      const settings = configLines(ctx, 'postgresql', {
+        shared_buffers: sharedBuffers === undefined ? undefined : `${sharedBuffers}kB`,
+        max_connections: integerOption(ctx, 'postgresql', 'maxConnections', options.maxConnections, 1, 262_143),
+      }, options.config, { name: /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/, managed: MANAGED, line: (n, v) => `${n}=${v}` });
       // a subdirectory: initdb refuses a mount point that holds lost+found
       const pgdata = kplus.EnvValue.fromValue(`${ctx.dataPath}/pgdata`);
       return {
         primaryOrdinal: ctx.startOrdinal,
+        // WAL kept for standbys: through each one's replication slot (created by the standby), up
+        // to the cap; the image's entrypoint prepends `postgres`
+        args: ['-c', 'hot_standby=on', '-c', 'wal_keep_size=256MB', '-c', `max_slot_wal_keep_size=${slotCap}kB`, ...settings.flatMap((s) => ['-c', s])],
         env: {
+          ...identityEnv(ctx),
           PGDATA: pgdata,
-          // the image's entrypoint reads the superuser password from the Secret's file
-          POSTGRES_PASSWORD_FILE: secrets.rootPassword,
-          // postgres-initdb.sh (run by the entrypoint on the primary) reads this one
-          POSTGRES_REPLICATION_PASSWORD_FILE: secrets.replicationPassword,
+          RUN_DIR: kplus.EnvValue.fromValue(RUN_PATH),
+          // postgres-start.sh points the entrypoint's POSTGRES_PASSWORD_FILE at the ROOT_KEY file;
+          // postgres-initdb.sh (run by the entrypoint on a new primary) reads the replication key,
+          // and the application user's keys when the Secret has them
+          ...secrets.root,
+          ...secrets.replication,
+          ...secrets.username,
+          ...secrets.password,
         },
         scratchVolumes: ['run'],
+        // parallel queries share memory through /dev/shm, which a container gets only 64 MiB of
+        memoryVolumes: ['shm'],
         mounts: [
           { volume: 'run', path: RUN_PATH },
+          { volume: 'shm', path: '/dev/shm' },
           // run once by the entrypoint when it initializes the primary
           { volume: 'scripts', path: '/docker-entrypoint-initdb.d/10-replication-role.sh', subPath: 'postgres-initdb.sh', readOnly: true },
         ],
@@ -84,11 +129,11 @@ export function postgresqlDefinition(options: PostgresqlOptions = {}): EngineDef
             ...identityEnv(ctx),
             PGDATA: pgdata,
             RUN_DIR: kplus.EnvValue.fromValue(RUN_PATH),
-            POSTGRES_REPLICATION_PASSWORD_FILE: secrets.replicationPassword,
+            ...secrets.replication,
           },
           mounts: [{ volume: ctx.dataVolume ?? 'data', path: ctx.dataPath }, { volume: 'run', path: RUN_PATH }],
         }],
-        files: scriptFiles('postgres-replica.sh', 'postgres-initdb.sh', 'postgres-probe.sh'),
+        files: scriptFiles('postgres-start.sh', 'postgres-replica.sh', 'postgres-initdb.sh', 'postgres-probe.sh'),
       };
     }),
   };

@@ -1,8 +1,7 @@
-import { Duration } from 'cdk8s';
+import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
-import { HealthProbe } from '../probe';
-import { checkVersion, engineBinder, identityEnv, requireCredentials, runScript, scriptFiles } from './common';
+import { checkVersion, engineBinder, configLines, engineFail, identityEnv, memoryLimitEnv, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './common';
 import { ImageVersion } from './image-version';
 
 /**
@@ -12,10 +11,14 @@ import { ImageVersion } from './image-version';
 export class RedisVersion extends ImageVersion {
   /** Redis 7.2.6. */
   public static readonly VER_7_2_6 = new RedisVersion('7.2.6');
-  /** Redis 7.4.1. */
+  /** Redis 7.4.1. Superseded by {@link VER_7_4_5}. */
   public static readonly VER_7_4_1 = new RedisVersion('7.4.1');
+  /** Redis 7.4.5. */
+  public static readonly VER_7_4_5 = new RedisVersion('7.4.5');
+  /** Redis 8.2.1 (RSALv2, SSPLv1 or AGPLv3). */
+  public static readonly VER_8_2_1 = new RedisVersion('8.2.1');
 
-  /** Any tag of the official image, e.g. `7.4.2`; pin a patch release. Alpine variants lack bash: use the Debian ones. */
+  /** Any tag of the official image, e.g. `8.2.2`; pin a patch release. Alpine variants lack bash: use the Debian ones. */
   public static of(version: string): RedisVersion {
     return new RedisVersion(version);
   }
@@ -25,21 +28,57 @@ export class RedisVersion extends ImageVersion {
   }
 }
 
+/** What Redis does when `maxmemory` is reached. */
+export enum RedisMaxmemoryPolicy {
+  /** Refuse writes that need more memory: no key is ever dropped. */
+  NOEVICTION = 'noeviction',
+  /** Drop the least recently used keys, any of them (a cache). */
+  ALLKEYS_LRU = 'allkeys-lru',
+  /** Drop the least frequently used keys, any of them (a cache). */
+  ALLKEYS_LFU = 'allkeys-lfu',
+  /** Drop the least recently used keys that have an expiry. */
+  VOLATILE_LRU = 'volatile-lru',
+  /** Drop the least frequently used keys that have an expiry. */
+  VOLATILE_LFU = 'volatile-lfu',
+  /** Drop the keys that expire soonest. */
+  VOLATILE_TTL = 'volatile-ttl',
+}
+
 /** Options of {@link DatabaseEngine.redis}. */
 export interface RedisOptions {
   /**
    * The server version.
-   * @default RedisVersion.VER_7_4_1
+   * @default RedisVersion.VER_8_2_1
    */
   readonly version?: RedisVersion;
+  /**
+   * `maxmemory`: the most the data set may use, at least 1 MiB. Keep it under half the memory
+   * limit: a full sync or an AOF rewrite forks the server, and the fork's copied pages count
+   * against the same limit.
+   * @default - 45% of the container's memory limit, read at start (downward API)
+   */
+  readonly maxmemory?: Size;
+  /**
+   * What happens when `maxmemory` is reached.
+   * @default RedisMaxmemoryPolicy.NOEVICTION - writes fail; no key is dropped
+   */
+  readonly maxmemoryPolicy?: RedisMaxmemoryPolicy;
+  /**
+   * More settings for redis.conf, by their Redis name, e.g. `{ 'hz': '20' }`. The settings the
+   * preset manages (port, bind, dir, persistence, passwords, replication, maxmemory) are refused.
+   * @default - none
+   */
+  readonly config?: { [name: string]: string };
 }
 
 const PORT = 6379;
 const CONFIG_PATH = '/etc/redis';
+const MANAGED = ['port', 'bind', 'dir', 'appendonly', 'requirepass', 'masterauth', 'masteruser', 'replicaof', 'slaveof', 'replica-read-only',
+  'maxmemory', 'maxmemory-policy', 'include', 'rename-command', 'unixsocket', 'daemonize', 'aclfile'];
 
 /** The Redis primary/replicas preset; see {@link DatabaseEngine.redis}. */
 export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
-  const version = options.version ?? RedisVersion.VER_7_4_1;
+  const version = options.version ?? RedisVersion.VER_8_2_1;
   const image = version.image;
   return {
     name: 'redis',
@@ -48,19 +87,27 @@ export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
     dataPath: '/data',
     runAsUser: 999,
     readOnlyRootFilesystem: true,
+    // a primary that lost its volume learns from the running replicas that it must copy them
+    parallelStart: true,
     defaultReplicas: 3,
     args: ['redis-server', `${CONFIG_PATH}/redis.conf`],
-    // ready: an authenticated PING answers PONG (not LOADING); live: the server answers a PING at
-    // all, without the password, so that a rotated Secret never gets a running server killed
-    readinessProbe: HealthProbe.command(runScript('redis-probe.sh', 'ready'), { initialDelay: Duration.seconds(5) }),
-    livenessProbe: HealthProbe.command(runScript('redis-probe.sh', 'live'), { initialDelay: Duration.seconds(30), failureThreshold: 6 }),
+    // ready: an authenticated PING answers PONG and a replica is linked to its primary; live: the
+    // server answers a PING at all, without the password, so that a rotated Secret never gets a
+    // running server killed
+    ...scriptProbes((kind) => runScript('redis-probe.sh', kind)),
     binder: engineBinder((ctx: EngineContext): EngineBinding => {
       checkVersion(ctx, 'redis', version.version, { major: 7, minor: 0 }, "the 'bind * -::*' syntax and replicaof a host name");
       const secrets = requireCredentials(ctx, 'redis', 'without requirepass any pod that reaches the Service can read and write every key');
+      const maxmemory = sizeOptionKib(ctx, 'redis', 'maxmemory', options.maxmemory, 1024);
+      const policy = options.maxmemoryPolicy ?? RedisMaxmemoryPolicy.NOEVICTION;
+      if (!Object.values(RedisMaxmemoryPolicy).includes(policy)) {
+        engineFail(ctx, 'redis', `maxmemoryPolicy must be a RedisMaxmemoryPolicy, got ${JSON.stringify(policy)}. Fix: e.g. RedisMaxmemoryPolicy.NOEVICTION.`);
+      }
+      const extra = configLines(ctx, 'redis', {}, options.config, { name: /^[a-z][a-z0-9-]*$/, managed: MANAGED, line: (n, v) => `${n} ${v}` });
       return {
         primaryOrdinal: ctx.startOrdinal,
         // the readiness probe authenticates with the password from the Secret's file
-        env: { REDIS_PASSWORD_FILE: secrets.password },
+        env: { ...secrets.password },
         scratchVolumes: ['config'],
         mounts: [{ volume: 'config', path: CONFIG_PATH, readOnly: true }],
         initContainers: [{
@@ -69,13 +116,20 @@ export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
           command: runScript('redis-config.sh'),
           env: {
             ...identityEnv(ctx),
+            ...memoryLimitEnv(),
             DATA_DIR: kplus.EnvValue.fromValue(ctx.dataPath),
             CONFIG_DIR: kplus.EnvValue.fromValue(CONFIG_PATH),
-            REDIS_PASSWORD_FILE: secrets.password,
+            ...secrets.password,
+            ...(maxmemory !== undefined ? { MAXMEMORY: kplus.EnvValue.fromValue(`${maxmemory}kb`) } : {}),
+            MAXMEMORY_POLICY: kplus.EnvValue.fromValue(policy),
           },
-          mounts: [{ volume: 'config', path: CONFIG_PATH }, { volume: ctx.dataVolume ?? 'data', path: ctx.dataPath, readOnly: true }],
+          // writable: a primary that lost its data copies a replica into it before it starts
+          mounts: [{ volume: 'config', path: CONFIG_PATH }, { volume: ctx.dataVolume ?? 'data', path: ctx.dataPath }],
         }],
-        files: scriptFiles('redis-config.sh', 'redis-probe.sh'),
+        files: {
+          ...scriptFiles('redis-config.sh', 'redis-probe.sh'),
+          ...(extra.length > 0 ? { 'engine.conf': extra.join('\n') + '\n' } : {}),
+        },
       };
     }),
   };

@@ -1,8 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
-import { HealthProbe } from '../probe';
-import { checkVersion, engineBinder, identityEnv, runScript, scriptFiles } from './common';
+import { checkVersion, engineBinder, identityEnv, runScript, scriptFiles, scriptProbes } from './common';
 import { ImageVersion } from './image-version';
 
 /**
@@ -12,8 +11,10 @@ import { ImageVersion } from './image-version';
 export class ZooKeeperVersion extends ImageVersion {
   /** ZooKeeper 3.8.4. */
   public static readonly VER_3_8_4 = new ZooKeeperVersion('3.8.4');
-  /** ZooKeeper 3.9.3. */
+  /** ZooKeeper 3.9.3. Superseded by {@link VER_3_9_5}. */
   public static readonly VER_3_9_3 = new ZooKeeperVersion('3.9.3');
+  /** ZooKeeper 3.9.5. */
+  public static readonly VER_3_9_5 = new ZooKeeperVersion('3.9.5');
 
   /** Any tag of the official image, e.g. `3.9.4`; pin a patch release. */
   public static of(version: string): ZooKeeperVersion {
@@ -29,7 +30,7 @@ export class ZooKeeperVersion extends ImageVersion {
 export interface ZooKeeperOptions {
   /**
    * The server version.
-   * @default ZooKeeperVersion.VER_3_9_3
+   * @default ZooKeeperVersion.VER_3_9_5
    */
   readonly version?: ZooKeeperVersion;
 }
@@ -39,7 +40,7 @@ const INIT_CONFIG_PATH = '/cdk8s-conf';
 
 /** The ZooKeeper ensemble preset; see {@link DatabaseEngine.zookeeper}. */
 export function zookeeperDefinition(options: ZooKeeperOptions = {}): EngineDefinition {
-  const version = options.version ?? ZooKeeperVersion.VER_3_9_3;
+  const version = options.version ?? ZooKeeperVersion.VER_3_9_5;
   const image = version.image;
   return {
     name: 'zookeeper',
@@ -56,8 +57,7 @@ export function zookeeperDefinition(options: ZooKeeperOptions = {}): EngineDefin
     // readiness means "serving", which needs a quorum: members must start together
     parallelStart: true,
     defaultReplicas: 3,
-    readinessProbe: HealthProbe.command(runScript('zookeeper-probe.sh', 'ready'), { initialDelay: Duration.seconds(10) }),
-    livenessProbe: HealthProbe.command(runScript('zookeeper-probe.sh', 'live'), { initialDelay: Duration.seconds(30), failureThreshold: 6 }),
+    ...scriptProbes((kind) => runScript('zookeeper-probe.sh', kind), Duration.minutes(10)),
     binder: engineBinder((ctx: EngineContext): EngineBinding => {
       checkVersion(ctx, 'zookeeper', version.version, { major: 3, minor: 5 }, "client ports in 'server.N' lines and the 4lw whitelist");
       return {

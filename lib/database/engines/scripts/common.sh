@@ -12,8 +12,10 @@
 # which is how the tests run these scripts in a temporary directory.
 #
 # Passwords are never in the environment. StatefulDatabase mounts the credentials Secret read-only
-# at /run/secrets/db (one file per key) in every container, and a script that needs a password
-# gets `<NAME>_FILE=/run/secrets/db/<key>` and reads it with `read_secret NAME`.
+# at /run/secrets/db (one file per key) in every container: KEYS_DIR names that directory and a
+# `<WHAT>_KEY` variable (ROOT_KEY, REPLICATION_KEY, USERNAME_KEY, PW_KEY) names the key, which a
+# script reads with `read_secret NAME <WHAT>_KEY`. `key_file <WHAT>_KEY` is the file's path, for the
+# images' own `*_FILE` variables, which the start scripts export right before the entrypoint.
 
 log() {
   printf '%s [cdk8s-stateful] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
@@ -86,30 +88,42 @@ reachable_peer() {
   return 1
 }
 
-# read_secret NAME: sets the shell variable NAME to the content of the file that NAME_FILE names (a
-# key of the mounted credentials Secret). NAME is not exported: the scripts' child processes do not
-# see it unless a script hands it over on purpose. Trailing newlines are dropped, as the official
-# images' entrypoints drop them from their own *_FILE variables, so both read the same password.
-# Dies, naming the variable, the file and the fix, when NAME_FILE is unset or the file is missing,
-# unreadable or empty.
-read_secret() {
-  local __name="$1" __file_var="$1_FILE" __file __value __key
-  __file="${!__file_var:-}"
-  if [ -z "$__file" ]; then
-    die "$__file_var is not set: cannot read $__name, which comes from a file of the credentials Secret. Fix: give the StatefulDatabase credentials: { secret }."
+# key_file KEY_VAR: the path of the Secret's file that KEY_VAR names (KEYS_DIR/<key>). Dies, naming
+# the variable and the fix, when either is unset.
+key_file() {
+  local __var="$1" __key
+  __key="${!__var:-}"
+  if [ -z "$__key" ] || [ -z "${KEYS_DIR:-}" ]; then
+    die "$__var or KEYS_DIR is not set: cannot find the password, which comes from a file of the credentials Secret. Fix: give the StatefulDatabase credentials: { secret }."
   fi
+  echo "$KEYS_DIR/$__key"
+}
+
+# read_secret NAME KEY_VAR: sets the shell variable NAME to the content of the Secret's file that
+# KEY_VAR names (key_file). NAME is not exported: the scripts' child processes do not see it unless a
+# script hands it over on purpose. Trailing newlines are dropped, as the official images'
+# entrypoints drop them from their own *_FILE variables, so both read the same password. Dies,
+# naming the variable, the file and the fix, when the file is missing, unreadable or empty.
+read_secret() {
+  local __name="$1" __var="$2" __file __value __key
+  __file="$(key_file "$__var")" || exit 1
   __key="$(basename "$__file")"
   if [ ! -e "$__file" ]; then
-    die "$__file_var names $__file, which does not exist: the credentials Secret has no key '$__key'. Fix: add the key to the Secret (kubectl create secret generic ... --from-literal=$__key=...), or name the key it has in DatabaseCredentials."
+    die "$__var names $__file, which does not exist: the credentials Secret has no key '$__key'. Fix: add the key to the Secret (kubectl create secret generic ... --from-literal=$__key=...), or name the key it has in DatabaseCredentials."
   fi
   if [ ! -f "$__file" ] || [ ! -r "$__file" ]; then
-    die "$__file_var names $__file, which uid $(id -u) (groups $(id -G | tr ' ' ,)) cannot read as a file. Fix: keep the pod's fsGroup, the group the Secret volume's files belong to."
+    die "$__var names $__file, which uid $(id -u) (groups $(id -G | tr ' ' ,)) cannot read as a file. Fix: keep the pod's fsGroup, the group the Secret volume's files belong to."
   fi
-  __value="$(<"$__file")" || die "cannot read $__file ($__file_var)"
+  __value="$(<"$__file")" || die "cannot read $__file ($__var)"
   if [ -z "$__value" ]; then
-    die "$__file ($__file_var) is empty: the key '$__key' of the credentials Secret holds no password. Fix: put the password in the Secret."
+    die "$__file ($__var) is empty: the key '$__key' of the credentials Secret holds no password. Fix: put the password in the Secret."
   fi
   printf -v "$__name" '%s' "$__value"
+}
+
+# has_key KEY_VAR: whether the Secret has the key KEY_VAR names (optional keys, e.g. an application user).
+has_key() {
+  [ -n "${!1:-}" ] && [ -n "${KEYS_DIR:-}" ] && [ -s "$KEYS_DIR/${!1}" ]
 }
 
 # sql_quote VALUE: VALUE escaped for a single-quoted MySQL/MariaDB string literal.
@@ -120,14 +134,14 @@ sql_quote() {
   printf '%s' "$v"
 }
 
-# mysql_password_file PASSWORD: writes a private client option file holding PASSWORD, prints its path.
-mysql_password_file() {
-  local file v="$1"
-  file="$(umask 077 && mktemp "${TMPDIR:-/tmp}/client.XXXXXX")"
+# mysql_options PASSWORD [USER]: a client option group holding PASSWORD as USER (root), for
+# `--defaults-extra-file=<(mysql_options "$pw")`: the client reads it from a pipe, so the password is
+# never written to disk nor put on a command line.
+mysql_options() {
+  local v="$1"
   v="${v//\\/\\\\}"
   v="${v//\"/\\\"}"
-  printf '[client]\nuser=root\npassword="%s"\n' "$v" >"$file"
-  echo "$file"
+  printf '[client]\nuser=%s\npassword="%s"\n' "${2:-root}" "$v"
 }
 
 # require_single_line NAME VALUE: config files cannot hold a newline in a value.
@@ -135,4 +149,90 @@ require_single_line() {
   case "$2" in
     *$'\n'*) die "$1 contains a line break, which the config file cannot hold. Fix: use a single-line value in the Secret." ;;
   esac
+}
+
+# write_extra_config: the engine settings given in the database's props (the file engine.conf of
+# the scripts ConfigMap, rendered and checked at synth time), if there are any.
+write_extra_config() {
+  local file="${SCRIPTS_DIR:-$(dirname "$0")}/engine.conf"
+  if [ -f "$file" ]; then
+    echo "# engine settings from the app (engine.conf)"
+    cat "$file"
+  fi
+}
+
+# tcp_state HOST PORT: `open` (something listens), `refused` (the member's pod is up, its address
+# answers, but nothing listens: e.g. a replica without data waiting in an init container) or
+# `unknown` (no address, no answer: the member's pod is not running).
+tcp_state() {
+  local out status=0
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  out="$(timeout "${PROBE_TIMEOUT:-2}" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>&1)" || status=$?
+  if [ "$status" -eq 0 ]; then
+    echo open
+  elif grep -q 'Connection refused' <<<"$out"; then
+    echo refused
+  else
+    echo unknown
+  fi
+}
+
+# find_source PORT: for a primary whose data directory is empty. Asks every other member what it
+# holds, with the engine script's `peer_position HOST` (prints a number, 0 when it serves but holds
+# no data; fails when it cannot tell), until it can decide:
+#   - some member holds data: prints the one with the highest position and succeeds: the primary
+#     must become a copy of it, never the empty source of truth the others would follow;
+#   - every other member stayed up without data (serving empty, or refusing connections: a replica
+#     waiting for its primary) for DISCOVERY_SECONDS (60 by default): fails: a new set, initialize.
+# A member that cannot be reached at all may hold the newest data: the search goes on, and says so.
+find_source() {
+  local port="$1" quiet=0 waited=0 ordinal peer position best best_position unknown
+  ordinal="$(pod_ordinal)"
+  while :; do
+    best="" best_position=0 unknown=""
+    for peer in ${PEERS:-}; do
+      [ "$peer" = "$(peer_address "$ordinal" || true)" ] && continue
+      if position="$(peer_position "$peer")" && [ -n "$position" ]; then
+        if [ "$position" -gt "$best_position" ]; then best="$peer" best_position="$position"; fi
+      elif [ "$(tcp_state "$peer" "$port")" != refused ]; then
+        unknown="$unknown $peer"
+      fi
+    done
+    if [ -n "$best" ]; then
+      log "$best holds data (position $best_position), the most of the members that answered"
+      echo "$best"
+      return 0
+    fi
+    if [ -z "$unknown" ]; then
+      quiet=$((quiet + ${POLL_SECONDS:-2}))
+      if [ "$quiet" -ge "${DISCOVERY_SECONDS:-60}" ]; then
+        log "no other member holds data (all answered, for ${DISCOVERY_SECONDS:-60}s)"
+        return 1
+      fi
+    else
+      quiet=0
+      if [ $((waited % 30)) -lt "${POLL_SECONDS:-2}" ]; then
+        log "the data directory is empty; waiting to learn whether another member holds data (no answer from:$unknown)"
+      fi
+    fi
+    sleep "${POLL_SECONDS:-2}"
+    waited=$((waited + ${POLL_SECONDS:-2}))
+  done
+}
+
+# await_serving HOST PORT: waits until HOST accepts connections on PORT (a donor, the primary).
+await_serving() {
+  local waited=0
+  until tcp_open "$1" "$2"; do
+    if [ $((waited % 30)) -lt "${POLL_SECONDS:-2}" ]; then log "waiting for $1:$2"; fi
+    sleep "${POLL_SECONDS:-2}"
+    waited=$((waited + ${POLL_SECONDS:-2}))
+  done
+}
+
+# slot_name POD: a PostgreSQL replication slot name for a pod (lower case letters, digits, '_').
+slot_name() {
+  local name="${1%%.*}"
+  name="${name//[^a-z0-9]/_}"
+  echo "${name:0:63}"
 }

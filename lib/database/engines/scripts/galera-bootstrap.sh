@@ -37,6 +37,16 @@ tmp="$CONFIG_DIR/.galera.cnf.tmp"
   # socket (the entrypoint creates that account): no SST password in any file
   echo "wsrep_sst_method=mariabackup"
   echo "wsrep_sst_auth=mysql:"
+  # galera-start.sh elects the member that bootstraps after a full outage: no automatic restore of
+  # the last primary component behind its back; the write-set cache lets a member that was away
+  # for a short while catch up by IST instead of a full SST
+  echo "wsrep_provider_options=\"pc.recovery=FALSE;gcache.size=${GCACHE_SIZE:-1G}\""
+  write_extra_config
+  echo "[sst]"
+  # a pod has no syslog: SST and mariadb-backup logs stay in the data directory, where
+  # galera-start.sh follows them into the container log
+  echo "sst-syslog=-1"
+  echo "sst-log-archive=0"
 } >"$tmp"
 mv "$tmp" "$CONFIG_DIR/galera.cnf"
 log "galera: wrote $CONFIG_DIR/galera.cnf (ordinal $ordinal, members $members)"

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # MariaDB Galera probes, as mysql@localhost through the unix socket (no password).
 # `ready`: the member is Synced (wsrep_local_state 4) and takes queries.
-# `live`: the server answers a ping, or a state transfer is running (a joiner receiving a
-# snapshot does not answer until it is done, and must not be killed for that).
+# `live` (also the startup probe, with a longer budget): the server answers a ping, or it is not
+#   meant to yet: galera-start.sh is waiting for the other members (the state file says
+#   `deciding`), or a state transfer is running (a joiner receiving a snapshot does not answer until
+#   it is done, and must not be killed for that).
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
 
 DATA_DIR="${DATA_DIR:-/var/lib/mysql/data}"
+RUN_DIR="${RUN_DIR:-/run/mysqld}"
 
 case "${1:-ready}" in
   ready)
@@ -16,6 +19,11 @@ case "${1:-ready}" in
     ;;
   live)
     if [ -e "$DATA_DIR/sst_in_progress" ]; then
+      exit 0
+    fi
+    phase=""
+    if [ -f "$RUN_DIR/galera-state" ]; then read -r phase _ <"$RUN_DIR/galera-state" || true; fi
+    if [ "$phase" = deciding ]; then
       exit 0
     fi
     mariadb-admin --protocol=socket -umysql --connect-timeout=3 ping >/dev/null

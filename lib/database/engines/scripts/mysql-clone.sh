@@ -8,13 +8,15 @@
 # primary (GTID auto-positioning), and only then is the clone renamed into place. An interrupted
 # clone leaves nothing the next attempt would mistake for data.
 #
-# The primary (first ordinal) never clones: with no data the image's entrypoint initializes it;
-# but when another member already serves data, an empty primary would start a new, divergent
-# history, so this script refuses and says how to recover.
+# The primary (first ordinal) with no data asks the other members whether one holds data
+# (find_source): an empty primary would start a new, divergent history the replicas stop on. If one
+# does, the primary clones the most advanced one (most GTIDs executed) the same way and drops its
+# replication settings; if none does, the image's entrypoint initializes a new primary.
 #
 # Passwords come from the credentials Secret's files (read_secret): the replication password
-# (MYSQL_REPLICATION_PASSWORD_FILE) to clone and replicate, the root password (ROOT_PASSWORD_FILE),
-# which the clone carries over from the donor, to configure replication on the clone.
+# (REPLICATION_KEY) to clone and replicate, the root password (ROOT_KEY), which the clone carries
+# over from the donor, to configure replication on the clone. The clients get them through pipes
+# (mysql_options), never files on disk.
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
@@ -36,18 +38,36 @@ if [ -d "$DATA_DIR" ] && [ -n "$(ls -A "$DATA_DIR")" ]; then
   die "mysql: $DATA_DIR holds files but no database (no mysql/ directory). Inspect the volume; this script only fills an empty data directory."
 fi
 
-if [ "$ordinal" -eq "$start" ]; then
-  if peer="$(reachable_peer "$PORT" "$ordinal")"; then
-    die "mysql: the primary's data directory $DATA_DIR is empty, but $peer serves data. Initializing a new primary would fork the replicas' history. Recover the primary's volume, or rebuild it from a replica (see docs/engines.md, MySQL)."
-  fi
-  log "mysql: new primary; the image's entrypoint initializes $DATA_DIR"
-  exit 0
-fi
-
-read_secret MYSQL_REPLICATION_PASSWORD
-read_secret ROOT_PASSWORD
-donor="$(peer_address $((ordinal - 1)))" || die "mysql: ordinal $((ordinal - 1)) is not a member (PEERS='${PEERS:-}')"
+read_secret MYSQL_REPLICATION_PASSWORD REPLICATION_KEY
+read_secret ROOT_PASSWORD ROOT_KEY
 primary="$(peer_address "$start")" || die "mysql: the primary (ordinal $start) is not a member (PEERS='${PEERS:-}')"
+
+# peer_position HOST: how many transactions HOST executed (its gtid_executed), as the replication account
+peer_position() {
+  local set count=0 part interval first last
+  set="$(mysql --defaults-extra-file=<(mysql_options "$MYSQL_REPLICATION_PASSWORD" "$REPLICATION_USER") -h"$1" -P"$PORT" --connect-timeout=3 \
+    -N -B -e 'SELECT @@GLOBAL.gtid_executed' 2>/dev/null)" || return 1
+  set="$(tr -d ' \n\\' <<<"$set")"
+  IFS=, read -r -a parts <<<"$set"
+  for part in ${parts[@]+"${parts[@]}"}; do
+    IFS=: read -r -a intervals <<<"${part#*:}"
+    for interval in "${intervals[@]}"; do
+      first="${interval%-*}" last="${interval#*-}"
+      count=$((count + last - first + 1))
+    done
+  done
+  echo "$count"
+}
+
+if [ "$ordinal" -eq "$start" ]; then
+  if [ "$(peer_count)" -le 1 ] || ! donor="$(find_source "$PORT")"; then
+    log "mysql: new primary; the image's entrypoint initializes $DATA_DIR"
+    exit 0
+  fi
+else
+  donor="$(peer_address $((ordinal - 1)))" || die "mysql: ordinal $((ordinal - 1)) is not a member (PEERS='${PEERS:-}')"
+  await_serving "$donor" "$PORT"
+fi
 
 recipient="$DATA_DIR.recipient"
 target="$DATA_DIR.clone"
@@ -79,14 +99,13 @@ stop_server() {
 
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
-  rm -f "${password_file:-}"
 }
 trap cleanup EXIT
 
 rm -rf "$recipient" "$target"
 mkdir -p "$RUN_DIR"
 
-log "mysql: replica $ordinal has no data: cloning $donor"
+log "mysql: member $ordinal has no data: cloning $donor"
 mysqld --no-defaults --initialize-insecure --datadir="$recipient"
 start_server "$recipient" --plugin-load-add=mysql_clone.so
 mysql --no-defaults --socket="$socket" -uroot <<SQL
@@ -99,19 +118,23 @@ rm -rf "$recipient"
 # the donor's server UUID must not be reused: the server makes a new one without auto.cnf
 rm -f "$target/auto.cnf"
 
-log "mysql: pointing replication at the primary $primary"
-password_file="$(mysql_password_file "$ROOT_PASSWORD")"
 # the same binary and relay log names as the server's config (mysql-config.sh): the replication
 # repository records the relay log's name
 start_server "$target" --skip-replica-start --gtid-mode=ON --enforce-gtid-consistency=ON --server-id=$((100 + ordinal)) \
   --log-bin=binlog --relay-log=relay-bin
-mysql --defaults-extra-file="$password_file" --socket="$socket" <<SQL
+if [ "$ordinal" -eq "$start" ]; then
+  log "mysql: the primary is a copy of $donor: dropping the replication settings it carried over"
+  mysql --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD") --socket="$socket" <<<'RESET REPLICA ALL;'
+else
+  log "mysql: pointing replication at the primary $primary"
+  mysql --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD") --socket="$socket" <<SQL
 CHANGE REPLICATION SOURCE TO SOURCE_HOST = '$primary', SOURCE_PORT = $PORT,
   SOURCE_USER = '$REPLICATION_USER', SOURCE_PASSWORD = '$(sql_quote "$MYSQL_REPLICATION_PASSWORD")',
   SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 1, GET_SOURCE_PUBLIC_KEY = 1, SOURCE_CONNECT_RETRY = 10;
 SQL
-stop_server --defaults-extra-file="$password_file"
+fi
+stop_server --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD")
 
 rmdir "$DATA_DIR" 2>/dev/null || true
 mv "$target" "$DATA_DIR"
-log "mysql: replica $ordinal cloned from $donor; it replicates from $primary once the server starts"
+log "mysql: member $ordinal cloned from $donor; $([ "$ordinal" -eq "$start" ] && echo "it starts as the primary" || echo "it replicates from $primary once the server starts")"

@@ -42,6 +42,7 @@ tmp="$CONFIG_DIR/.cdk8s.cnf.tmp"
     echo "read_only=ON"
     echo "super_read_only=ON"
   fi
+  write_extra_config
 } >"$tmp"
 mv "$tmp" "$CONFIG_DIR/cdk8s.cnf"
 log "mysql: wrote $CONFIG_DIR/cdk8s.cnf (ordinal $ordinal, server-id $server_id, $([ "$ordinal" -eq "$start" ] && echo primary || echo replica))"

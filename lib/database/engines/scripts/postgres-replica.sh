@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# PostgreSQL, init container `clone`. On a replica (every ordinal but the first):
-#   - writes the password file walreceiver and pg_basebackup read (an emptyDir, rewritten at every
-#     pod start from the credentials Secret's file POSTGRES_REPLICATION_PASSWORD_FILE, so rotating
-#     the password needs no edit of the data directory);
-#   - when the data directory is empty, takes a pg_basebackup of the primary into a sibling
-#     directory, marks it a standby that streams from the primary, and renames it into place.
-# On the primary it only refuses to start empty when a replica already serves data (an empty
-# primary would be a new cluster the replicas cannot follow).
+# PostgreSQL, init container `clone`, at every pod start.
+#   - Writes the password file walreceiver, pg_basebackup and the probes read (an emptyDir,
+#     rewritten from the credentials Secret's file REPLICATION_KEY, so rotating the password needs
+#     no edit of the data directory).
+#   - A replica (every ordinal but the first) with an empty data directory waits for the primary,
+#     takes a pg_basebackup of it into a sibling directory with its own replication slot, marks it
+#     a standby that streams through that slot, and renames it into place. A replica with data
+#     makes sure its slot exists on the primary (it may have been rebuilt) and resumes.
+#   - The primary with an empty data directory asks the other members whether one holds data
+#     (find_source): if one does, the primary becomes a copy of the most advanced one
+#     (pg_basebackup of that standby, started as a primary) instead of a new, empty cluster the
+#     replicas cannot follow; if none does, the image's entrypoint initializes a new cluster.
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
@@ -19,43 +23,97 @@ REPLICATION_USER="${POSTGRES_REPLICATION_USER:-replicator}"
 ordinal="$(pod_ordinal)"
 start="$(start_ordinal)"
 primary="$(peer_address "$start")" || die "postgresql: the primary (ordinal $start) is not a member (PEERS='${PEERS:-}')"
+passfile="$RUN_DIR/.pgpass"
+app="${HOSTNAME:-ordinal-$ordinal}"
+app="${app%%.*}"
+slot="$(slot_name "$app")"
 
 if [ -d "$PGDATA" ] && [ ! -s "$PGDATA/PG_VERSION" ] && [ -n "$(ls -A "$PGDATA")" ]; then
   die "postgresql: $PGDATA holds files but no PG_VERSION. Inspect the volume; this script only fills an empty data directory."
 fi
-
-if [ "$ordinal" -eq "$start" ]; then
-  if [ ! -s "$PGDATA/PG_VERSION" ] && peer="$(reachable_peer "$PORT" "$ordinal")"; then
-    die "postgresql: the primary's data directory $PGDATA is empty, but $peer serves data. A new primary would start a cluster the replicas cannot follow. Recover the primary's volume, or promote a replica (see docs/engines.md, PostgreSQL)."
-  fi
+if [ "$ordinal" -eq "$start" ] && { [ -s "$PGDATA/PG_VERSION" ] || [ "$(peer_count)" -le 1 ]; }; then
   log "postgresql: primary (ordinal $ordinal); the image's entrypoint initializes an empty $PGDATA"
   exit 0
 fi
 
-read_secret POSTGRES_REPLICATION_PASSWORD
+read_secret POSTGRES_REPLICATION_PASSWORD REPLICATION_KEY
 require_single_line "the replication password" "$POSTGRES_REPLICATION_PASSWORD"
 mkdir -p "$RUN_DIR"
-passfile="$RUN_DIR/.pgpass"
 password="${POSTGRES_REPLICATION_PASSWORD//\\/\\\\}"
 password="${password//:/\\:}"
-(umask 077 && printf '%s:%s:*:%s:%s\n' "$primary" "$PORT" "$REPLICATION_USER" "$password" >"$passfile.tmp")
+(umask 077 && printf '*:%s:*:%s:%s\n' "$PORT" "$REPLICATION_USER" "$password" >"$passfile.tmp")
 mv -f "$passfile.tmp" "$passfile"
+export PGPASSFILE="$passfile"
 
-if [ -s "$PGDATA/PG_VERSION" ]; then
-  log "postgresql: replica $ordinal holds data; it resumes streaming from $primary"
+# replication HOST COMMAND: a replication-protocol command on HOST as the replication role
+replication() {
+  psql --no-psqlrc -At "host=$1 port=$PORT user=$REPLICATION_USER replication=true connect_timeout=3" -c "$2"
+}
+
+# peer_position HOST: how far HOST's WAL goes (IDENTIFY_SYSTEM's xlogpos, as a number)
+peer_position() {
+  local row lsn
+  row="$(replication "$1" IDENTIFY_SYSTEM 2>/dev/null)" || return 1
+  lsn="$(cut -d'|' -f3 <<<"$row")"
+  [[ "$lsn" =~ ^([0-9A-Fa-f]+)/([0-9A-Fa-f]+)$ ]] || return 1
+  echo $(((16#${BASH_REMATCH[1]} << 32) + 16#${BASH_REMATCH[2]}))
+}
+
+# clone SOURCE DIR [pg_basebackup options]: a base backup of SOURCE into DIR
+clone() {
+  local source="$1" dir="$2"
+  shift 2
+  rm -rf "$dir"
+  PGPASSFILE="$passfile" pg_basebackup --host="$source" --port="$PORT" --username="$REPLICATION_USER" \
+    --pgdata="$dir" --wal-method=stream --checkpoint=fast --no-password "$@"
+}
+
+if [ "$ordinal" -eq "$start" ]; then
+  if ! source="$(find_source "$PORT")"; then
+    log "postgresql: new primary; the image's entrypoint initializes $PGDATA"
+    exit 0
+  fi
+  log "postgresql: the primary's data directory is empty but $source holds data: copying it (pg_basebackup) to start from it"
+  clone "$source" "$PGDATA.clone"
+  rm -f "$PGDATA.clone/standby.signal" "$PGDATA.clone/recovery.signal"
+  # the copy is a primary: no upstream, no slot of its own
+  sed -i -e '/^primary_conninfo/d' -e '/^primary_slot_name/d' "$PGDATA.clone/postgresql.auto.conf"
+  chmod 0700 "$PGDATA.clone"
+  rmdir "$PGDATA" 2>/dev/null || true
+  mv "$PGDATA.clone" "$PGDATA"
+  log "postgresql: the primary is a copy of $source; the replicas stream from it again once it starts"
   exit 0
 fi
 
-clone="$PGDATA.clone"
-rm -rf "$clone"
+ensure_slot() {
+  local out
+  if out="$(replication "$primary" "CREATE_REPLICATION_SLOT $slot PHYSICAL RESERVE_WAL" 2>&1)"; then
+    log "postgresql: created the replication slot $slot on $primary"
+  elif ! grep -q 'already exists' <<<"$out"; then
+    log "postgresql: could not create the replication slot $slot on $primary: $out"
+    return 1
+  fi
+}
+
+if [ -s "$PGDATA/PG_VERSION" ]; then
+  if ! grep -q '^primary_slot_name' "$PGDATA/postgresql.auto.conf" 2>/dev/null; then
+    echo "primary_slot_name = '$slot'" >>"$PGDATA/postgresql.auto.conf"
+  fi
+  ensure_slot || log "postgresql: the standby starts anyway; its readiness probe creates the slot once the primary is back"
+  log "postgresql: replica $ordinal holds data; it resumes streaming from $primary through slot $slot"
+  exit 0
+fi
+
+await_serving "$primary" "$PORT"
 log "postgresql: replica $ordinal has no data: pg_basebackup of $primary"
-PGPASSFILE="$passfile" pg_basebackup --host="$primary" --port="$PORT" --username="$REPLICATION_USER" \
-  --pgdata="$clone" --wal-method=stream --checkpoint=fast --no-password
-touch "$clone/standby.signal"
-app="${HOSTNAME:-ordinal-$ordinal}"
-app="${app%%.*}"
-echo "primary_conninfo = 'host=$primary port=$PORT user=$REPLICATION_USER passfile=$passfile application_name=$app'" >>"$clone/postgresql.auto.conf"
-chmod 0700 "$clone"
+ensure_slot || true
+clone "$primary" "$PGDATA.clone" --slot="$slot"
+touch "$PGDATA.clone/standby.signal"
+{
+  echo "primary_conninfo = 'host=$primary port=$PORT user=$REPLICATION_USER passfile=$passfile application_name=$app'"
+  echo "primary_slot_name = '$slot'"
+} >>"$PGDATA.clone/postgresql.auto.conf"
+chmod 0700 "$PGDATA.clone"
 rmdir "$PGDATA" 2>/dev/null || true
-mv "$clone" "$PGDATA"
-log "postgresql: replica $ordinal cloned; it streams from $primary once the server starts"
+mv "$PGDATA.clone" "$PGDATA"
+log "postgresql: replica $ordinal cloned; it streams from $primary through slot $slot once the server starts"

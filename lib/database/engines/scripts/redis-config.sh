@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Redis, init container `config`: writes redis.conf into CONFIG_DIR (an emptyDir, private to the
-# pod) at every pod start. The password comes from the credentials Secret's file
-# (REDIS_PASSWORD_FILE) and is written only there, never into the ConfigMap or the environment.
-# Every ordinal but the first is a read-only replica of the first.
+# pod) at every pod start. The password comes from the credentials Secret's file (PW_KEY) and is
+# written only there, never into the ConfigMap or the environment. Every ordinal but the first is
+# a read-only replica of the first.
+#
+# maxmemory: MAXMEMORY (from the props) or MAXMEMORY_PERCENT (45 by default) of the container's
+# memory limit (MEMORY_LIMIT_BYTES, downward API): a full sync or an AOF rewrite forks the server,
+# and the fork's copy-on-write pages count against the same limit. The policy is noeviction
+# unless the props say otherwise: a database does not drop keys to make room.
+#
+# A primary whose data directory is empty while a replica holds data (its volume was lost) first
+# becomes a copy of the most advanced replica: a temporary server replicates it into the data
+# directory, then stops; the primary then starts with that data and the replicas follow it.
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
@@ -10,8 +19,9 @@ set -euo pipefail
 CONFIG_DIR="${CONFIG_DIR:-/etc/redis}"
 DATA_DIR="${DATA_DIR:-/data}"
 PORT="${REDIS_PORT:-6379}"
+SYNC_PORT="${SYNC_PORT:-6380}"
 
-read_secret REDIS_PASSWORD
+read_secret REDIS_PASSWORD PW_KEY
 require_single_line "the Redis password" "$REDIS_PASSWORD"
 
 ordinal="$(pod_ordinal)"
@@ -22,16 +32,66 @@ has_data() {
   [ -e "$DATA_DIR/appendonlydir" ] || [ -e "$DATA_DIR/appendonly.aof" ] || [ -e "$DATA_DIR/dump.rdb" ]
 }
 
-if [ "$ordinal" -eq "$start" ] && ! has_data && peer="$(reachable_peer "$PORT" "$ordinal")"; then
-  die "redis: the primary's data directory $DATA_DIR is empty, but $peer serves data. An empty primary would make every replica drop its data on the next sync. Recover the primary's volume, or promote a replica (see docs/engines.md, Redis)."
-fi
+# cli HOST PORT ARGS...: an authenticated redis-cli (the password in its environment only)
+cli() {
+  local host="$1" port="$2"
+  shift 2
+  REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --no-auth-warning -h "$host" -p "$port" "$@"
+}
+
+# info_field TEXT NAME: a field of INFO's output
+info_field() {
+  sed -n "s/^$2:\\([^[:space:]]*\\).*/\\1/p" <<<"$1" | head -n 1
+}
+
+# peer_position HOST: how much the member holds: its replication offset, at least 1 with keys;
+# 0 when it serves nothing
+peer_position() {
+  local info keys offset
+  info="$(cli "$1" "$PORT" info replication 2>/dev/null)" || return 1
+  grep -q '^role:' <<<"$info" || return 1
+  keys="$(cli "$1" "$PORT" dbsize 2>/dev/null)" || return 1
+  offset="$(info_field "$info" master_repl_offset)"
+  offset="${offset:-0}"
+  if [ "${keys:-0}" -gt 0 ] && [ "$offset" -lt 1 ]; then offset=1; fi
+  echo "$offset"
+}
+
+# copy_from HOST: replicates HOST into DATA_DIR with a temporary server on localhost
+copy_from() {
+  local source="$1" pid waited=0 info
+  log "redis: the primary's data directory $DATA_DIR is empty but $source holds data: copying it before the primary starts"
+  mkdir -p "$CONFIG_DIR"
+  (umask 077 && write_conf "$source" >"$CONFIG_DIR/sync.conf")
+  redis-server "$CONFIG_DIR/sync.conf" --port "$SYNC_PORT" --bind 127.0.0.1 &
+  pid=$!
+  trap 'kill "$pid" 2>/dev/null || true' EXIT
+  while :; do
+    kill -0 "$pid" 2>/dev/null || die "redis: the temporary server copying $source exited (see above)"
+    info="$(cli 127.0.0.1 "$SYNC_PORT" info 2>/dev/null || true)"
+    if [ "$(info_field "$info" master_link_status)" = up ] && [ "$(info_field "$info" master_sync_in_progress)" = 0 ] &&
+      [ "$(info_field "$info" aof_rewrite_in_progress)" = 0 ] && [ "$(info_field "$info" aof_rewrite_scheduled)" = 0 ] &&
+      [ "$(info_field "$info" loading)" = 0 ]; then
+      break
+    fi
+    if [ $((waited % 30)) -eq 0 ]; then log "redis: copying $source ($(info_field "$info" master_link_status), sync in progress: $(info_field "$info" master_sync_in_progress))"; fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  cli 127.0.0.1 "$SYNC_PORT" shutdown >/dev/null 2>&1 || true
+  wait "$pid" || true
+  trap - EXIT
+  rm -f "$CONFIG_DIR/sync.conf"
+  has_data || die "redis: the copy of $source left no data files in $DATA_DIR"
+  log "redis: copied $source ($(info_field "$info" master_repl_offset) bytes of replication stream); starting as the primary"
+}
 
 quoted="${REDIS_PASSWORD//\\/\\\\}"
 quoted="${quoted//\"/\\\"}"
-mkdir -p "$CONFIG_DIR"
-umask 077
-tmp="$CONFIG_DIR/.redis.conf.tmp"
-{
+
+# write_conf [SOURCE]: the server's config, a replica of SOURCE if given
+write_conf() {
+  local source="${1:-}" limit=$((${MEMORY_LIMIT_BYTES:-0} / 1048576))
   echo "# Written by cdk8s-stateful redis-config.sh for ordinal $ordinal."
   echo "port $PORT"
   echo "bind * -::*"
@@ -39,10 +99,31 @@ tmp="$CONFIG_DIR/.redis.conf.tmp"
   echo "appendonly yes"
   echo "requirepass \"$quoted\""
   echo "masterauth \"$quoted\""
-  if [ "$ordinal" -ne "$start" ]; then
-    echo "replicaof $primary $PORT"
+  if [ -n "${MAXMEMORY:-}" ]; then
+    echo "maxmemory $MAXMEMORY"
+  elif [ "$limit" -gt 0 ] 2>/dev/null; then
+    echo "# ${MAXMEMORY_PERCENT:-45}% of the memory limit (${limit} MiB): room for the fork of a full sync or an AOF rewrite"
+    echo "maxmemory $((limit * ${MAXMEMORY_PERCENT:-45} / 100))mb"
+  fi
+  echo "maxmemory-policy ${MAXMEMORY_POLICY:-noeviction}"
+  write_extra_config
+  if [ -n "$source" ]; then
+    echo "replicaof $source $PORT"
     echo "replica-read-only yes"
   fi
-} >"$tmp"
+}
+
+if [ "$ordinal" -eq "$start" ] && ! has_data && [ "$(peer_count)" -gt 1 ]; then
+  if source="$(find_source "$PORT")"; then
+    copy_from "$source"
+  else
+    log "redis: new primary with an empty data directory"
+  fi
+fi
+
+mkdir -p "$CONFIG_DIR"
+umask 077
+tmp="$CONFIG_DIR/.redis.conf.tmp"
+if [ "$ordinal" -ne "$start" ]; then write_conf "$primary" >"$tmp"; else write_conf >"$tmp"; fi
 mv -f "$tmp" "$CONFIG_DIR/redis.conf"
 log "redis: wrote $CONFIG_DIR/redis.conf (ordinal $ordinal, $([ "$ordinal" -eq "$start" ] && echo primary || echo "replica of $primary"))"
