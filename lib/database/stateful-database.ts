@@ -242,7 +242,7 @@ export interface StatefulDatabaseProps {
   /**
    * A startup probe: liveness and readiness wait until it succeeds once, so a slow first start
    * (crash recovery, a large SST) is not killed by the liveness probe.
-   * @default - none
+   * @default - the engine's probe (the presets size theirs for recovery), else none
    */
   readonly startupProbe?: HealthProbe;
   /**
