@@ -47,7 +47,7 @@ app.synth();
     const { status, report } = plan(project);
     expect(status).toBe(0);
     expect(report).toContain('No deployed manifests to compare with: everything below is new.');
-    expect(report).toContain('```mermaid\nflowchart LR\n  subgraph sts_shop_orders["StatefulSet shop/orders · zookeeper:3.9.3"]');
+    expect(report).toContain('```mermaid\nflowchart LR\n  subgraph sts_shop_orders["StatefulSet shop/orders · zookeeper:3.9.5"]');
     expect(report).toContain('pvc_shop_data_orders_0 -.-> sc_fast');
     expect(report).toContain('sc_fast["class fast: ebs.csi.aws.com, expandable, Retain"]');
   });
