@@ -93,6 +93,12 @@ describe('the baseline', () => {
     }
   });
 
+  test('a baseline that cannot be read fails synth, naming the file and the way out', () => {
+    const dir = outdir();
+    fs.writeFileSync(path.join(dir, 'broken.k8s.yaml'), 'kind: StatefulSet\nmetadata: {name: [\n');
+    expect(refusal(dir, db())).toMatch(new RegExp(`^cannot read the deployed manifests in ${dir}/broken.k8s.yaml: .*Fix: repair or remove the file, point CDK8S_STATEFUL_BASELINE at another directory, or set it to 'off'.$`, 's'));
+  });
+
   test('configure(): another baseline directory, or off', () => {
     const dir = deployed(db());
     const elsewhere = appOf(outdir(), db({ headless: 'peers' }));

@@ -43,10 +43,18 @@ export function loadBaseline(dir: string, kinds: 'guarded' | 'all' = 'guarded'):
   const objects = new Map<string, any>();
   for (const file of manifestFiles(dir)) {
     const text = fs.readFileSync(file, 'utf-8');
-    const docs = file.endsWith('.json') ? [].concat(JSON.parse(text)) : splitDocuments(text);
+    const read = <T>(what: () => T): T => {
+      try {
+        return what();
+      } catch (e) {
+        throw new Error(`cannot read the deployed manifests in ${file}: ${(e as Error).message}. ` +
+          `Fix: repair or remove the file, point ${'CDK8S_STATEFUL_BASELINE'} at another directory, or set it to 'off'.`);
+      }
+    };
+    const docs: unknown[] = file.endsWith('.json') ? read(() => [].concat(JSON.parse(text))) : splitDocuments(text);
     for (const doc of docs) {
       if (typeof doc === 'string' && kinds === 'guarded' && !KIND_LINE.test(doc)) continue;
-      const obj = typeof doc !== 'string' ? doc : kinds === 'guarded' ? parseGuarded(doc) : parseDocument(doc);
+      const obj: any = typeof doc !== 'string' ? doc : read(() => (kinds === 'guarded' ? parseGuarded(doc) : parseDocument(doc)));
       if (obj === null || typeof obj !== 'object' || typeof obj.kind !== 'string') continue;
       objects.set(objectKey(obj), obj);
     }

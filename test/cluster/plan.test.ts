@@ -38,6 +38,7 @@ interface Shape {
   readonly immediate?: boolean;
   readonly nfsServer?: string;
   readonly image?: string;
+  readonly whenScaled?: 'Delete';
   readonly changeApprovals?: ChangeApprovals;
 }
 
@@ -53,6 +54,7 @@ function build(chart: Chart, s: Shape): void {
     replicas: s.replicas ?? 3, headlessServiceName: s.headless,
     podManagementPolicy: s.parallel ? 'Parallel' as any : undefined,
     storage: { storageClass: s.otherClass ? StorageClass.fromStorageClassName('plan-other') : grow, size: Size.gibibytes(s.size ?? 1) },
+    claimRetentionWhenScaled: s.whenScaled as any,
     changeApprovals: s.changeApprovals,
   });
   new StatefulDatabase(chart, 'fixed-db', { name: 'fixed', engine, replicas: 1, storage: { storageClass: fixed, size: Size.gibibytes(s.fixedSize ?? 1) } });
@@ -288,5 +290,25 @@ describe('storage growth through GitOps', () => {
     const rvClaims = await versions(out.filter((o) => o.kind === 'PersistentVolumeClaim'));
     await kubectlOk(['apply', '-f', DEPLOYED]);
     expect(await versions(out.filter((o) => o.kind === 'PersistentVolumeClaim'))).toEqual(rvClaims);
+  });
+});
+
+describe('what the guard refuses for the data\'s sake loses data without it', () => {
+  test('claim retention switched to Delete: the API server takes it, and the next scale-down deletes a claim', async () => {
+    expect(refusal({ whenScaled: 'Delete' })).toMatch(/persistentVolumeClaimRetentionPolicy.whenScaled from 'Retain' to 'Delete'/);
+    const raw = synth(fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-plan-raw-')), { size: 2, whenScaled: 'Delete' }, false);
+    const sts = find(raw, 'StatefulSet', 'db');
+    sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage = '1Gi'; // as deployed (the template is immutable)
+    expect(await apply(sts)).toEqual({ status: 200, message: '' });
+    const claim = await get(`/api/v1/namespaces/${NS}/persistentvolumeclaims/data-db-2`);
+    await kubectlOk(['-n', NS, 'scale', 'statefulset', 'db', '--replicas=2']);
+    await waitFor('claim data-db-2 deleted by the StatefulSet controller', async () =>
+      (await request('GET', `/api/v1/namespaces/${NS}/persistentvolumeclaims/data-db-2`)).status === 404, 120_000);
+    // its volume is released: with the class's Retain the disk survives, with Delete it would be destroyed
+    const pv = await waitFor('the volume Released', async () => {
+      const v = await get(`/api/v1/persistentvolumes/${claim.spec.volumeName}`);
+      return v.status.phase === 'Released' ? v : undefined;
+    }, 120_000);
+    expect(pv.spec.persistentVolumeReclaimPolicy).toBe('Retain');
   });
 });
