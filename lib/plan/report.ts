@@ -165,7 +165,8 @@ function database(key: string, before: Map<string, any>, after: Map<string, any>
   if (manual.length > 0 || automatic.length > 0) {
     out.push('**Steps, in order**', '');
     let n = 1;
-    for (const f of manual) out.push(`${n++}. ${escape(f.field)}: ${escape(f.steps.join(' '))}`);
+    // the apply is a step of its own below
+    for (const f of manual) out.push(`${n++}. ${escape(f.field)}: ${escape(f.steps.join(' ').replace(/,? then apply\.$/, '.'))}`);
     out.push(`${n++}. Apply the output (\`kubectl apply -f\`, or let the GitOps tool sync).`);
     for (const f of automatic) out.push(`${n++}. ${escape(f.field)} grows from ${f.from} to ${f.to} by the apply: ${escape(f.why)}`);
     out.push('');
