@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, JsonPatch, Size } from 'cdk8s';
@@ -91,6 +92,27 @@ describe('the baseline', () => {
     } finally {
       delete process.env.CDK8S_STATEFUL_BASELINE;
     }
+  });
+
+  test('under the CLI (output directory emptied before the app runs), the manifests committed there at git HEAD are the baseline', () => {
+    const repo = outdir();
+    const git = (...args: string[]) => {
+      const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo, encoding: 'utf-8' });
+      if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+    };
+    git('init', '-q');
+    const dist = path.join(repo, 'dist');
+    deploy(dist, db());
+    git('add', 'dist');
+    git('commit', '-q', '-m', 'deployed');
+    fs.rmSync(dist, { recursive: true });
+    fs.mkdirSync(dist); // what `cdk8s synth` leaves before the app runs
+    expect(refusal(dist, db({ headless: 'peers' }))).toContain(`${STS} spec.serviceName`);
+    expect(refusal(dist, db())).toBe('');
+    // an explicit baseline directory is taken as it is: empty means nothing to compare
+    const explicit = appOf(dist, db({ headless: 'peers' }));
+    ChangeGuard.of(explicit).configure({ baselineDir: dist });
+    expect(() => explicit.synthYaml()).not.toThrow();
   });
 
   test('a baseline that cannot be read fails synth, naming the file and the way out', () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseDocument, splitDocuments } from './yaml-reader';
@@ -40,18 +41,28 @@ export function manifestFiles(dir: string): string[] {
  * @internal
  */
 export function loadBaseline(dir: string, kinds: 'guarded' | 'all' = 'guarded'): Map<string, any> {
+  return readManifests(manifestFiles(dir).map((file) => ({ name: file, text: fs.readFileSync(file, 'utf-8') })), kinds);
+}
+
+/** A manifest file's name (as errors show it) and text. @internal */
+export interface ManifestText {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** The objects of manifest texts, by `objectKey`; see `loadBaseline`. @internal */
+export function readManifests(files: ManifestText[], kinds: 'guarded' | 'all' = 'guarded'): Map<string, any> {
   const objects = new Map<string, any>();
-  for (const file of manifestFiles(dir)) {
-    const text = fs.readFileSync(file, 'utf-8');
+  for (const { name, text } of files) {
     const read = <T>(what: () => T): T => {
       try {
         return what();
       } catch (e) {
-        throw new Error(`cannot read the deployed manifests in ${file}: ${(e as Error).message}. ` +
-          `Fix: repair or remove the file, point ${'CDK8S_STATEFUL_BASELINE'} at another directory, or set it to 'off'.`);
+        throw new Error(`cannot read the deployed manifests in ${name}: ${(e as Error).message}. ` +
+          'Fix: repair or remove the file, point CDK8S_STATEFUL_BASELINE at another directory, or set it to \'off\'.');
       }
     };
-    const docs: unknown[] = file.endsWith('.json') ? read(() => [].concat(JSON.parse(text))) : splitDocuments(text);
+    const docs: unknown[] = name.endsWith('.json') ? read(() => [].concat(JSON.parse(text))) : splitDocuments(text);
     for (const doc of docs) {
       if (typeof doc === 'string' && kinds === 'guarded' && !KIND_LINE.test(doc)) continue;
       const obj: any = typeof doc !== 'string' ? doc : read(() => (kinds === 'guarded' ? parseGuarded(doc) : parseDocument(doc)));
@@ -60,6 +71,36 @@ export function loadBaseline(dir: string, kinds: 'guarded' | 'all' = 'guarded'):
     }
   }
   return objects;
+}
+
+/**
+ * The manifests committed under `dir` at git's HEAD, when `dir` is in a git work tree and holds
+ * tracked manifests there; otherwise undefined (no git, not a repository, nothing committed).
+ * `cdk8s synth` empties its output directory before the app runs: in a GitOps repository the
+ * committed manifests are still what is deployed.
+ * @internal
+ */
+export function committedManifests(dir: string): ManifestText[] | undefined {
+  const git = (cwd: string, args: string[]): string | undefined => {
+    const r = spawnSync('git', args, { cwd, encoding: 'utf-8', maxBuffer: 2 ** 30, stdio: ['ignore', 'pipe', 'ignore'] });
+    return r.status === 0 ? r.stdout : undefined;
+  };
+  const abs = path.resolve(dir);
+  if (!fs.existsSync(abs)) return undefined;
+  const top = git(abs, ['rev-parse', '--show-toplevel'])?.trim();
+  if (!top) return undefined;
+  const rel = path.relative(top, abs).split(path.sep).join('/');
+  if (rel.startsWith('..')) return undefined;
+  const names = (git(top, ['ls-tree', '-r', '-z', '--name-only', 'HEAD', '--', rel === '' ? '.' : rel]) ?? '')
+    .split('\0').filter((n) => /\.(ya?ml|json)$/.test(n)).sort();
+  if (names.length === 0) return undefined;
+  const files: ManifestText[] = [];
+  for (const name of names) {
+    const text = git(top, ['show', `HEAD:${name}`]);
+    if (text === undefined) return undefined;
+    files.push({ name: `${name} (git HEAD)`, text });
+  }
+  return files;
 }
 
 const UNITS: { [suffix: string]: number } = {

@@ -4,7 +4,7 @@ import { ApiObject, App, Chart, JsonPatch } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { addAppCheck } from '../checks/app';
 import { StatefulConfigError } from '../errors';
-import { GUARDED_KINDS, loadBaseline, manifestFiles, objectKey } from './baseline';
+import { GUARDED_KINDS, committedManifests, loadBaseline, manifestFiles, objectKey, readManifests } from './baseline';
 import { ChangeApprovals, DatabaseContext, Finding, GuardContext, compareObject, describeFinding } from './rules';
 
 /** The environment variable that names the baseline directory, or turns the comparison off (`off`). */
@@ -61,8 +61,9 @@ interface Watched {
  * One guard per app, created by the library's constructs and run with the app-wide checks;
  * `ChangeGuard.of(app).configure(...)` sets its options. The baseline is the app's output directory unless `baselineDir` or
  * `CDK8S_STATEFUL_BASELINE` names another; with no manifests there (a first synth) nothing is
- * compared. Note that `cdk8s synth` (the CLI) empties its output directory before it runs the app:
- * use `npx cdk8s-stateful plan`, `node <app>.js`, or point `CDK8S_STATEFUL_BASELINE` at a copy.
+ * compared. `cdk8s synth` (the CLI) empties its output directory before it runs the app: the
+ * default baseline is then what git's HEAD holds in that directory, in a GitOps repository the
+ * committed manifests.
  */
 export class ChangeGuard {
   /** The guard of the app `scope` is in, created on first use. */
@@ -104,24 +105,35 @@ export class ChangeGuard {
     });
   }
 
-  /** The baseline directory, or undefined when the comparison is off. */
-  private baselineDir(): string | undefined {
+  /** The baseline directory and whether it is the default (the output directory), or undefined when the comparison is off. */
+  private baselineDir(): { dir: string; isDefault: boolean } | undefined {
     const env = process.env[BASELINE_ENV];
-    if (env !== undefined && env !== '') return /^(off|none|false|0)$/i.test(env) ? undefined : env;
+    if (env !== undefined && env !== '') return /^(off|none|false|0)$/i.test(env) ? undefined : { dir: env, isDefault: false };
     if (this.options.enabled === false) return undefined;
-    if (this.options.baselineDir) return this.options.baselineDir;
-    return this.root instanceof App ? this.root.outdir : undefined;
+    if (this.options.baselineDir) return { dir: this.options.baselineDir, isDefault: false };
+    return this.root instanceof App ? { dir: this.root.outdir, isDefault: true } : undefined;
+  }
+
+  /**
+   * The deployed manifests: those in the baseline directory; for the default, when it is empty
+   * (the CLI empties it), those committed there at git's HEAD.
+   */
+  private loadDeployed(): { objects: Map<string, any>; from: string } | undefined {
+    const b = this.baselineDir();
+    if (!b) return undefined;
+    if (manifestFiles(b.dir).length > 0) return { objects: loadBaseline(b.dir), from: b.dir };
+    const committed = b.isDefault ? committedManifests(b.dir) : undefined;
+    return committed ? { objects: readManifests(committed), from: `${b.dir} at git HEAD` } : undefined;
   }
 
   private check(): void {
     if (this.result) return; // cdk8s validates the app again for every chart
-    const dir = this.baselineDir();
-    const baseline = dir !== undefined && manifestFiles(dir).length > 0 ? loadBaseline(dir) : undefined;
-    this.result = baseline ? this.compare(baseline) : [];
+    const deployed = this.loadDeployed();
+    this.result = deployed ? this.compare(deployed.objects) : [];
     const planFile = process.env[PLAN_ENV];
     if (planFile) {
       fs.mkdirSync(path.dirname(planFile), { recursive: true });
-      fs.writeFileSync(planFile, JSON.stringify({ baseline: baseline ? dir : null, findings: this.result }, null, 2) + '\n');
+      fs.writeFileSync(planFile, JSON.stringify({ baseline: deployed ? deployed.from : null, findings: this.result }, null, 2) + '\n');
     }
     const refused = this.result.filter((f) => f.verdict === 'refused');
     if (refused.length > 0) {
