@@ -1,4 +1,5 @@
 import { Size, Testing, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import { AccessMode, DatabaseEngine, NfsPersistentVolumePool, StatefulConfigError, StatefulDatabase, StorageClassFast, StorageProvider } from '../lib';
 import { app, schemaErrors } from './util';
@@ -17,6 +18,12 @@ const validApp = fc.record({
   onPool: fc.boolean(),
   reserve: fc.boolean(),
   rwx: fc.boolean(),
+  podLabels: fc.dictionary(fc.constantFrom('team', 'tier', 'example.com/owner'), dnsLabel, { maxKeys: 2 }),
+  nodeSelector: fc.option(fc.dictionary(fc.constantFrom('disk', 'kubernetes.io/os'), dnsLabel, { minKeys: 1, maxKeys: 2 }), { nil: undefined }),
+  tolerate: fc.option(fc.record({ key: fc.constantFrom('dedicated', 'node.kubernetes.io/unreachable'), value: fc.option(dnsLabel, { nil: undefined }) }), { nil: undefined }),
+  serviceType: fc.constantFrom(kplus.ServiceType.CLUSTER_IP, kplus.ServiceType.NODE_PORT, kplus.ServiceType.LOAD_BALANCER),
+  budget: fc.boolean(),
+  createServiceAccount: fc.boolean(),
 });
 
 function build(p: any): Chart {
@@ -34,6 +41,8 @@ function build(p: any): Chart {
   new StatefulDatabase(chart, p.name, {
     engine: DatabaseEngine.custom({ image: 'example/db:1.0.0', ports: [{ name: 'client', port: p.port }] }),
     replicas: p.replicas, startOrdinal: p.startOrdinal, storage,
+    podLabels: p.podLabels, nodeSelector: p.nodeSelector, tolerations: p.tolerate ? [p.tolerate] : undefined,
+    clientServiceType: p.serviceType, podDisruptionBudget: p.budget, createServiceAccount: p.createServiceAccount,
   });
   return chart;
 }
@@ -57,7 +66,9 @@ describe('properties', () => {
   test('random invalid props only ever fail with the library\'s own error', () => {
     const field = fc.constantFrom('name', 'replicas', 'startOrdinal', 'storage', 'size', 'accessModes', 'image', 'ports', 'port',
       'portName', 'maxUnavailable', 'mounts', 'initContainers', 'env', 'scratchVolumes', 'server', 'basePath', 'volumes',
-      'capacity', 'labels', 'headlessServiceName', 'extraVolumeClaims', 'reclaimPolicy', 'paths', 'clusterDomain');
+      'capacity', 'labels', 'headlessServiceName', 'extraVolumeClaims', 'reclaimPolicy', 'paths', 'clusterDomain',
+      'resources', 'startupProbe', 'nodeSelector', 'tolerations', 'priorityClassName', 'serviceAccountName', 'imagePullSecrets',
+      'imageRegistry', 'podLabels', 'podAnnotations', 'clientServiceType', 'clientServiceAnnotations', 'dnsEgress');
     fc.assert(fc.property(field, junk, (key, value: any) => {
       const chart = new Chart(app(), 'c', { namespace: 'ns', disableResourceNameHashes: true });
       const v = (k: string, fallback: any) => (key === k ? value : fallback);
@@ -84,14 +95,27 @@ describe('properties', () => {
           headlessServiceName: v('headlessServiceName', undefined),
           extraVolumeClaims: v('extraVolumeClaims', undefined),
           clusterDomain: v('clusterDomain', undefined),
+          resources: v('resources', undefined),
+          startupProbe: v('startupProbe', undefined),
+          nodeSelector: v('nodeSelector', undefined),
+          tolerations: v('tolerations', undefined),
+          priorityClassName: v('priorityClassName', undefined),
+          serviceAccountName: v('serviceAccountName', undefined),
+          imagePullSecrets: v('imagePullSecrets', undefined),
+          imageRegistry: v('imageRegistry', undefined),
+          podLabels: v('podLabels', undefined),
+          podAnnotations: v('podAnnotations', undefined),
+          clientServiceType: v('clientServiceType', undefined),
+          clientServiceAnnotations: v('clientServiceAnnotations', undefined),
+          dnsEgress: v('dnsEgress', undefined),
         });
         Testing.synth(chart);
       } catch (e) {
-        const synthValidation = e instanceof Error && e.message.startsWith('Validation failed with the following errors');
-        if (!(e instanceof StatefulConfigError) && !synthValidation) {
+        // validations throw the library's error too: never cdk8s's wrapped 'Validation failed' string
+        if (!(e instanceof StatefulConfigError)) {
           throw new Error(`${key} = ${JSON.stringify(value)} gave a ${(e as Error).name}: ${(e as Error).message}`);
         }
       }
-    }), { numRuns: 400 });
+    }), { numRuns: 600 });
   });
 });

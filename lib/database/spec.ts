@@ -225,8 +225,8 @@ export function resolveSpec(scope: StatefulDatabase, id: string, props: Stateful
   const liveness = props.livenessProbe ?? engine.livenessProbe;
   const startup = props.startupProbe ?? engine.startupProbe;
   validateProbe(check, 'readinessProbe', readiness, engine.ports);
-  if (liveness) validateProbe(check, 'livenessProbe', liveness, engine.ports);
-  if (startup) validateProbe(check, 'startupProbe', startup, engine.ports);
+  if (liveness !== undefined) validateProbe(check, 'livenessProbe', liveness, engine.ports);
+  if (startup !== undefined) validateProbe(check, 'startupProbe', startup, engine.ports);
   scanCommand(check, 'the command of the database container', binding.command ?? engine.command);
   scanCommand(check, 'the args of the database container', binding.args ?? engine.args);
 
