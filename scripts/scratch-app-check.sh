@@ -8,7 +8,7 @@
 #           a second cdk8s inside the library and fail tsc and synth)
 #   plus33: cdk8s-plus-33, which `cdk8s init typescript-app` scaffolds (its EnvValue and Secret go
 #           into the library; its network policies select the database's pods by label)
-# npm downloads are cached in npm's own cache (~/.npm).
+# The apps' own dependencies are installed once per version set under ~/.cache/cdk8s-stateful/scratch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -25,15 +25,23 @@ peer() { node -p "require('./package.json').peerDependencies['$1'].replace(/^\\^
 check() { # flavor kplus-package deps...
   local flavor=$1 plus=$2; shift 2
   local app; app=$(mktemp -d "${TMPDIR:-/tmp}/cdk8s-stateful-scratch-$flavor.XXXXXX")
+  # the app's own dependencies, installed once per version set and copied into each fresh app
+  local key; key=$(echo "$* typescript@$typescript @types/node@$types_node $(node --version)" | sha256sum | cut -c1-16)
+  local base="$HOME/.cache/cdk8s-stateful/scratch/$flavor-$key"
+  if [ ! -f "$base/.complete" ]; then
+    rm -rf "$base" && mkdir -p "$base"
+    echo "{ \"name\": \"scratch-$flavor\", \"version\": \"0.0.0\", \"private\": true }" > "$base/package.json"
+    (cd "$base" && npm install --no-audit --no-fund --prefer-offline --loglevel=error "$@" "typescript@$typescript" "@types/node@$types_node" >/dev/null)
+    touch "$base/.complete"
+  fi
+  cp -a "$base/." "$app/" && rm "$app/.complete"
   cd "$app"
-  cat > package.json <<JSON
-{ "name": "scratch-$flavor", "version": "0.0.0", "private": true }
-JSON
   cat > tsconfig.json <<'JSON'
 { "compilerOptions": { "target": "ES2022", "module": "commonjs", "lib": ["ES2022"], "strict": true,
     "noImplicitReturns": true, "noUnusedLocals": true, "outDir": "out" }, "include": ["main.ts"] }
 JSON
-  npm install --no-audit --no-fund --prefer-offline --loglevel=error "$@" "typescript@$typescript" "@types/node@$types_node" "$tarball" >/dev/null
+  # the library as a user adds it: npm resolves its peer dependencies against the app's
+  npm install --no-audit --no-fund --prefer-offline --loglevel=error "$tarball" >/dev/null
   # the library must use the app's cdk8s, not a copy of its own
   if [ -d node_modules/cdk8s-stateful/node_modules/cdk8s ]; then
     echo "scratch-app-check[$flavor]: the library brought its own cdk8s" >&2; exit 1
