@@ -62,3 +62,27 @@ describe('a StatefulDatabase in cdk8s-plus network policies', () => {
     expect(schemaErrors(np)).toEqual([]);
   });
 });
+
+describe('no instanceof on another package\'s classes', () => {
+  // a second copy of cdk8s, or another cdk8s-plus, makes `x instanceof Theirs` false for a valid x
+  test('lib/ never tests a cdk8s, cdk8s-plus or constructs class with instanceof', () => {
+    const fs = require('fs') as typeof import('fs');
+    const path = require('path') as typeof import('path');
+    const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+    const offences: string[] = [];
+    for (const file of files(path.join(__dirname, '..', 'lib'))) {
+      const text = fs.readFileSync(file, 'utf-8');
+      const foreign = new Set<string>();
+      for (const m of text.matchAll(/import\s+(?:\*\s+as\s+(\w+)|\{([^}]*)\})\s+from\s+'(cdk8s(?:-plus-\d+)?|constructs)'/g)) {
+        if (m[1]) foreign.add(`${m[1]}.`);
+        for (const name of (m[2] ?? '').split(',')) if (name.trim()) foreign.add(name.trim().split(/\s+as\s+/).pop()!);
+      }
+      for (const m of text.matchAll(/instanceof\s+([\w.]+)/g)) {
+        const target = m[1];
+        if ([...foreign].some((f) => (f.endsWith('.') ? target.startsWith(f) : target === f))) offences.push(`${path.relative(process.cwd(), file)}: instanceof ${target}`);
+      }
+    }
+    expect(offences).toEqual([]);
+  });
+});

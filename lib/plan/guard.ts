@@ -111,7 +111,9 @@ export class ChangeGuard {
     if (env !== undefined && env !== '') return /^(off|none|false|0)$/i.test(env) ? undefined : { dir: env, isDefault: false };
     if (this.options.enabled === false) return undefined;
     if (this.options.baselineDir) return { dir: this.options.baselineDir, isDefault: false };
-    return this.root instanceof App ? { dir: this.root.outdir, isDefault: true } : undefined;
+    // an App by what it promises (its outdir), not by class: no instanceof on another package's classes
+    const outdir = (this.root as Partial<App>).outdir;
+    return typeof outdir === 'string' ? { dir: outdir, isDefault: true } : undefined;
   }
 
   /**
@@ -147,7 +149,7 @@ export class ChangeGuard {
   private compare(baseline: Map<string, any>): Finding[] {
     const objects = new Map<string, { obj: ApiObject; json: any }>();
     for (const c of this.root.node.findAll()) {
-      if (c instanceof ApiObject && GUARDED.has(c.kind)) {
+      if (ApiObject.isApiObject(c) && GUARDED.has(c.kind)) {
         const json = c.toJson();
         reuseOnce(c, json);
         objects.set(objectKey(json), { obj: c, json });
