@@ -172,7 +172,7 @@ export class ChangeGuard {
       const watched = this.watched.get(obj);
       // named like the library's errors: the construct that owns the object (or the object itself)
       const parent = obj.node.scope;
-      const scope = watched?.scope ?? (parent && !(parent instanceof Chart) ? parent : obj);
+      const scope = watched?.scope ?? (parent && !Chart.isChart(parent) ? parent : obj);
       const kind = watched ? 'StatefulDatabase' : scope === obj ? obj.kind : scope.constructor.name;
       const owner = `${kind} '${scope.node.path}'`;
       this.owners.set(owner, { scope, kind });
