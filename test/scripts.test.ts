@@ -585,7 +585,7 @@ describe('mariadb galera', () => {
     } finally {
       m.close();
     }
-  });
+  }, 30_000);
 
   test('start: after a full outage the most advanced member bootstraps (InnoDB-recovered seqno), the others wait for it', async () => {
     const m = await members([`deciding 1 ${uuid} 5 0`, `deciding 2 ${uuid} 6 0`]);
@@ -627,7 +627,7 @@ describe('mariadb galera', () => {
     } finally {
       m.close();
     }
-  });
+  }, 30_000);
 
   test('start: waits while a member does not answer; forceBootstrap elects among those that do', async () => {
     const m = await members([`deciding 1 ${uuid} 2 0`]);
@@ -659,7 +659,7 @@ describe('mariadb galera', () => {
     const ok = spawnSync('bash', [`${r}/opt/cdk8s-stateful/galera-initdb.sh`], { env: containerEnv(p, p.spec.containers[0], r, { ordinal: 0 }), encoding: 'utf-8' });
     expect(ok.status).toBe(0);
     expect(fs.existsSync(`${r}/var/lib/mysql/.cdk8s-initialized`)).toBe(true);
-  });
+  }, 30_000);
 
   test('state: answers the published line, `synced` once the server is Synced; probes: live while deciding', () => {
     const p = pod(DatabaseEngine.mariadbGalera());
