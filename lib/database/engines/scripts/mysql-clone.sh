@@ -47,7 +47,9 @@ peer_position() {
   local set count=0 part interval first last
   set="$(mysql --defaults-extra-file=<(mysql_options "$MYSQL_REPLICATION_PASSWORD" "$REPLICATION_USER") -h"$1" -P"$PORT" --connect-timeout=3 \
     -N -B -e 'SELECT @@GLOBAL.gtid_executed' 2>/dev/null)" || return 1
-  set="$(tr -d ' \n\\' <<<"$set")"
+  # `mysql -B` writes the set's line breaks as \n
+  set="${set//\\n/}"
+  set="${set//[[:space:]]/}"
   IFS=, read -r -a parts <<<"$set"
   for part in ${parts[@]+"${parts[@]}"}; do
     IFS=: read -r -a intervals <<<"${part#*:}"

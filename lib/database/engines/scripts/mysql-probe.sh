@@ -19,7 +19,7 @@ case "${1:-ready}" in
     io="$(sed -n '1p' <<<"$status")"
     if [ "$io" != - ]; then
       sql="$(sed -n '3p' <<<"$status")"
-      [ "$io" = ON ] && [ "$sql" = ON ] || die "mysql: this replica's replication threads are not both running (IO: $io, SQL: ${sql:-?}): it would serve stale data"
+      if [ "$io" != ON ] || [ "$sql" != ON ]; then die "mysql: this replica's replication threads are not both running (IO: $io, SQL: ${sql:-?}): it would serve stale data"; fi
     fi
     ;;
   live)
