@@ -10,7 +10,9 @@ import { Check } from '../validate';
 import { DatabaseEngine, DatabasePort, EngineBinding, NamedVolumeMount } from './engine';
 import { HealthProbe } from './probe';
 import { renderResources, resolveResources } from './resources';
-import type { AntiAffinity as AntiAffinityType, ScratchVolume, StatefulDatabase, StatefulDatabaseProps, VolumeClaimOptions } from './stateful-database';
+import type {
+  AntiAffinity as AntiAffinityType, PodToleration, ScratchVolume, StatefulDatabase, StatefulDatabaseProps, VolumeClaimOptions,
+} from './stateful-database';
 
 /**
  * Everything a {@link StatefulDatabase} renders, checked and defaulted in one place.
@@ -384,7 +386,7 @@ export function withRegistry(image: string, registry: string): string {
   return `${registry}/${repository.join('/')}`;
 }
 
-function toleration(check: Check, index: number, t: import('./stateful-database').PodToleration): k8s.Toleration {
+function toleration(check: Check, index: number, t: PodToleration): k8s.Toleration {
   const what = `tolerations[${index}]`;
   check.record(what, t);
   if (t.key !== undefined) check.labels(`${what} key`, { [t.key]: '' });
