@@ -133,6 +133,8 @@ proc['capabilities'] = {k: [] for k in ('bounding', 'effective', 'permitted', 'i
 proc['noNewPrivileges'] = True
 spec['root'] = {'path': rootfs, 'readonly': True}
 spec['hostname'] = cid
+# a cgroup of its own (ctr's default spec has none per container; a node's pods use /k8s.io)
+spec['linux']['cgroupsPath'] = f'/cdk8s-images-smoke/{cid}'
 mounts = spec['mounts']
 i = 0
 while i < len(opts):

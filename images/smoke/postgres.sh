@@ -63,8 +63,8 @@ ctr_rm "$RUN_ID-pg-0"
 data="$(data_dir pg-data-random 4242 4242)"
 run_dir="$(tmp_dir pg-run-random 4242 4242)"
 tmp="$(tmp_dir pg-tmp-random 4242 4242)"
-run pg-random 4242 4242 postgres --mount "$sec:/run/secrets/db:ro" --mount "$tmp:/tmp" --mount "$data:/var/lib/postgresql/data" \
+run pg-random 4242 4242 postgres --mount "$(secrets 4242):/run/secrets/db:ro" --mount "$tmp:/tmp" --mount "$data:/var/lib/postgresql/data" \
   --mount "$run_dir:/var/run/postgresql" --env PGDATA=/var/lib/postgresql/data/pgdata \
   --env POSTGRES_PASSWORD_FILE=/run/secrets/db/root-password -- 
-random_ready() { inside pg-random pg_isready -h 127.0.0.1 -q; }
+random_ready() { inside pg-random pg_isready -h 127.0.0.1 -U postgres -q; }
 wait_for 90 random_ready || fail "postgres: uid 4242 cannot initialize and start a cluster: $(logs pg-random | tail -20)"
