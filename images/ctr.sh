@@ -174,6 +174,31 @@ PY
     fail "ctr run $id ($image) failed: $(tail -5 "$CTR_DIR/$id.log" 2>/dev/null)"
 }
 
+# ctr_run_as_root ID NAME [--mount SRC:DST[:ro]]... -- [args]: the image as `docker run` would
+# start it, as ctr itself makes the spec: the image's user (root), containerd's default
+# capabilities and its default seccomp profile (the kubelet's RuntimeDefault), a read-only root.
+ctr_run_as_root() {
+  local id="$1" image
+  image="$(archive_ref "$IMAGES_OUT/$2.tar")"
+  shift 2
+  local -a opts=()
+  while [ "$#" -gt 0 ] && [ "$1" != -- ]; do
+    case "$1" in
+      --mount)
+        local src dst mode
+        IFS=: read -r src dst mode <<<"$2"
+        opts+=(--mount "type=bind,src=$src,dst=$dst,options=rbind:${mode:-rw}")
+        shift
+        ;;
+      *) opts+=("$1") ;;
+    esac
+    shift
+  done
+  [ "${1:-}" = -- ] && shift
+  c run --detach --log-uri "file://$CTR_DIR/$id.log" --cgroup "/cdk8s-images-smoke/$id" --seccomp --read-only \
+    "${opts[@]}" "$image" "$id" "$@" >/dev/null || fail "ctr run $id ($image) failed: $(tail -5 "$CTR_DIR/$id.log" 2>/dev/null)"
+}
+
 ctr_rm() {
   c tasks kill --signal SIGKILL "$1" >/dev/null 2>&1 || true
   local _

@@ -47,6 +47,14 @@ run() {
   ctr_run "$id" "$@"
 }
 
+# run_as_root ID NAME [--mount SRC:DST[:ro]]... -- [args]: see ctr_run_as_root; removed at exit
+run_as_root() {
+  local id="$RUN_ID-$1"
+  echo "$id" >>"$WORK/containers"
+  shift
+  ctr_run_as_root "$id" "$@"
+}
+
 # logs ID: the container's output so far
 logs() { cat "$CTR_DIR/$RUN_ID-$1.log" 2>/dev/null || true; }
 
@@ -74,12 +82,13 @@ wait_for() {
   return 1
 }
 
-# data_dir NAME UID GID: a fresh host directory for a volume, owned as fsGroup would make it
+# data_dir NAME UID GID: a fresh host directory for a claim's volume as the kubelet hands it to a
+# pod with fsGroup GID: owned by root, group GID, setgid, group-writable (UID is not its owner)
 data_dir() {
   local dir="$WORK/$1"
   mkdir -p "$dir"
-  chown "$2:$3" "$dir"
-  chmod 2770 "$dir"
+  chown "0:$3" "$dir"
+  chmod 2775 "$dir"
   echo "$dir"
 }
 
@@ -105,8 +114,13 @@ secrets() {
   echo "$dir"
 }
 
-# tmp_dir NAME UID GID: an emptyDir
-tmp_dir() { data_dir "$@"; }
+# tmp_dir NAME UID GID: an emptyDir as the kubelet makes it with fsGroup GID (0777, setgid)
+tmp_dir() {
+  local dir
+  dir="$(data_dir "$@")"
+  chmod 2777 "$dir"
+  echo "$dir"
+}
 
 failed=()
 for name in "${NAMES[@]}"; do
@@ -114,6 +128,7 @@ for name in "${NAMES[@]}"; do
   ctr_import "$name"
   say "$name: $(archive_ref "$IMAGES_OUT/$name.tar")"
   start=$SECONDS
+  # shellcheck source=/dev/null
   if ( set -euo pipefail; . "$HERE/smoke/$name.sh" ); then
     say "$name: ok ($((SECONDS - start))s)"
   else

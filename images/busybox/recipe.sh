@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # build.sh reads CONFIG, PACKAGES and VARIANT
 # busybox (Debian's busybox-static) as docker.io/library/busybox:<version>: a static busybox with
 # its applets linked in /bin (sh, httpd, wget, ...), a passwd with root, www-data and nobody; the
 # tools image of the custom-engine test. Runs as root unless the pod says otherwise, like the

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # build.sh reads CONFIG, PACKAGES and VARIANT
 # mariadb (Debian's MariaDB 10.11 with Galera 4 and mariadb-backup) as
 # docker.io/library/mariadb:<version>: the mysql user is 999:999 as in the official image, the
 # data directory /var/lib/mysql, the socket /run/mysqld/mysqld.sock; docker-entrypoint.sh and

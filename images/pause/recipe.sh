@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # build.sh reads CONFIG, PACKAGES and VARIANT
 # registry.k8s.io/pause: the pod sandbox's process, our own pause.c linked statically; the image
 # holds nothing else. It runs as 65535:65535, as the upstream image does.
 CONFIG='{"Entrypoint":["/pause"],"User":"65535:65535","WorkingDir":"/"}'

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # build.sh reads CONFIG, PACKAGES and VARIANT
 # postgres (Debian's PostgreSQL 15) as docker.io/library/postgres:<version>: the postgres user is
 # 999:999 as in the official image, the server binaries on PATH, PGDATA /var/lib/postgresql/data,
 # the socket in /var/run/postgresql; docker-entrypoint.sh is this project's (rootfs/).

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # build.sh reads CONFIG, PACKAGES and VARIANT
 # redis (Debian's redis-server and redis-tools) as docker.io/library/redis:<version>: the redis
 # user is 999:999 as in the official image, /data its working directory.
 PACKAGES=(redis-server redis-tools)

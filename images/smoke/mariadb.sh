@@ -6,6 +6,9 @@
 #  2. as the Galera preset runs it: its install and bootstrap init containers, then
 #     galera-start.sh bootstraps a one-member cluster; a second member (same network namespace,
 #     other ports) joins by a mariabackup state transfer and reads the first member's row.
+#  3. as `docker run` starts it: as root with containerd's default seccomp profile (the kubelet's
+#     RuntimeDefault) on a root-owned volume: the entrypoint hands the volume to mysql and the
+#     server runs as 999.
 sec="$(secrets 999)"
 cred=(--mount "$sec:/run/secrets/db:ro")
 
@@ -88,3 +91,15 @@ wait_for 180 galera_probe 1 ready || fail "galera: member 1 did not join: $(gale
   fail "galera: member 1 does not have member 0's row"
 grep -q mariabackup <<<"$(logs galera-1)" || fail "galera: member 1 did not join by a mariabackup state transfer"
 say "galera: 2 members, state transfer by mariabackup, row replicated"
+
+# --- 3. started as root, default seccomp profile ------------------------------------------------
+ctr_rm "$RUN_ID-galera-1"
+ctr_rm "$RUN_ID-galera-0"
+rootdata="$WORK/mariadb-rootdata"
+mkdir -p "$rootdata"
+run_as_root mariadb-root mariadb --mount "$rootdata:/var/lib/mysql" --mount "$(tmp_dir mariadb-root-run 0 0):/run/mysqld" \
+  --mount "$(tmp_dir mariadb-root-tmp 0 0):/tmp" --env MARIADB_ROOT_PASSWORD=smoke --
+wait_for 120 ready mariadb-root || fail "mariadb: started as root under the default seccomp profile, it is not ready: $(logs mariadb-root | tail -30)"
+[ "$(awk '/^Uid:/ { print $2 }' <<<"$(inside mariadb-root cat /proc/1/status)")" = 999 ] || fail "mariadb: the server does not run as 999"
+[ "$(stat -c %u "$rootdata/mysql")" = 999 ] || fail "mariadb: the data directory was not handed to mysql"
+say "mariadb: as root under seccomp: $(grep -o 'InnoDB: Using [a-z_]*' <<<"$(logs mariadb-root)" | tail -n 1)"

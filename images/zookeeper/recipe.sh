@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # build.sh reads CONFIG, PACKAGES and VARIANT
 # zookeeper (Debian's ZooKeeper 3.8 jars, its zkServer.sh/zkCli.sh, OpenJDK 17 headless) as
 # docker.io/library/zookeeper:<version>: the zookeeper user is 1000:1000 as in the official image,
 # /conf, /data, /datalog and /logs as there, the scripts on PATH. Debian's `zookeeper` package

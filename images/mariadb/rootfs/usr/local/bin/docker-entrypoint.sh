@@ -15,7 +15,7 @@
 #   - it creates the healthcheck users and $DATADIR/.my-healthcheck.cnf that healthcheck.sh uses.
 set -euo pipefail
 EP_NAME=mariadb
-# shellcheck source=../../../../lib/entrypoint-lib.sh
+# shellcheck source=images/lib/entrypoint-lib.sh
 . /usr/local/lib/cdk8s-stateful/entrypoint-lib.sh
 
 if [ "$#" -eq 0 ] || [ "${1#-}" != "$1" ]; then

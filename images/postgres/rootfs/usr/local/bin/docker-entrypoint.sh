@@ -13,7 +13,7 @@
 #   - a uid with no passwd entry (a random runAsUser) gets one through nss_wrapper for initdb.
 set -euo pipefail
 EP_NAME=postgres
-# shellcheck source=../../../../lib/entrypoint-lib.sh
+# shellcheck source=images/lib/entrypoint-lib.sh
 . /usr/local/lib/cdk8s-stateful/entrypoint-lib.sh
 
 if [ "$#" -eq 0 ] || [ "${1#-}" != "$1" ]; then
@@ -110,9 +110,10 @@ initialize() {
   export PGPASSWORD="${PGPASSWORD:-$POSTGRES_PASSWORD}"
   if [ "$POSTGRES_DB" != postgres ]; then
     local exists
-    exists="$(POSTGRES_DB=postgres docker_process_sql -tA --set db="$POSTGRES_DB" <<<"SELECT 1 FROM pg_database WHERE datname = :'db';")"
+    local -a admin=(psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password --username "$POSTGRES_USER" --dbname postgres --set db="$POSTGRES_DB")
+    exists="$("${admin[@]}" -tA <<<"SELECT 1 FROM pg_database WHERE datname = :'db';")"
     if [ -z "$exists" ]; then
-      POSTGRES_DB=postgres docker_process_sql --set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";' >/dev/null
+      "${admin[@]}" <<<'CREATE DATABASE :"db";' >/dev/null
     fi
   fi
   ep_run_initdb /docker-entrypoint-initdb.d docker_process_sql

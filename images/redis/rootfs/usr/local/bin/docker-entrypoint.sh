@@ -5,7 +5,7 @@
 # root, it steps down to the redis user (999) after handing it the working directory.
 set -euo pipefail
 EP_NAME=redis
-# shellcheck source=../../../../lib/entrypoint-lib.sh
+# shellcheck source=images/lib/entrypoint-lib.sh
 . /usr/local/lib/cdk8s-stateful/entrypoint-lib.sh
 
 if [ "$#" -eq 0 ] || [ "${1#-}" != "$1" ] || [ "${1%.conf}" != "$1" ]; then

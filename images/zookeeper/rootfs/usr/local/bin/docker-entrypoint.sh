@@ -12,7 +12,7 @@
 #   - when $ZOO_DATA_DIR/myid does not exist it writes ZOO_MY_ID (default 1) there.
 set -euo pipefail
 EP_NAME=zookeeper
-# shellcheck source=../../../../lib/entrypoint-lib.sh
+# shellcheck source=images/lib/entrypoint-lib.sh
 . /usr/local/lib/cdk8s-stateful/entrypoint-lib.sh
 
 ZOO_CONF_DIR="${ZOO_CONF_DIR:-/conf}"
