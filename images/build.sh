@@ -28,25 +28,27 @@ export SOURCE_DATE_EPOCH=0
 log() { printf '[images] %s\n' "$*" >&2; }
 die() { printf '[images] ERROR: %s\n' "$*" >&2; exit 1; }
 
-# version NAME FIELD: a field of the image's entry in versions.json ('' when absent)
-field() {
-  python3 - "$VERSIONS" "$1" "$2" <<'PY'
+# versions.json, read once: each image's reference and its pinned Debian packages (pkg=version)
+declare -A IMAGE_REF=() IMAGE_PINS=()
+read_versions() {
+  local name ref pins
+  while IFS=$'\t' read -r name ref pins; do
+    IMAGE_REF[$name]="$ref"
+    IMAGE_PINS[$name]="$pins"
+  done < <(python3 - "$VERSIONS" <<'PY'
 import json, sys
-entry = json.load(open(sys.argv[1])).get(sys.argv[2])
-if entry is None:
-    sys.exit(f"images/versions.json has no entry '{sys.argv[2]}'")
-value = entry.get(sys.argv[3], '')
-print(json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value)
+for name, entry in json.load(open(sys.argv[1])).items():
+    pins = ' '.join(f'{pkg}={ver}' for pkg, ver in sorted(entry.get('debian', {}).items()))
+    print(f"{name}\t{entry.get('image', '')}\t{pins}")
 PY
+  )
+  [ "${#IMAGE_REF[@]}" -gt 0 ] || die "cannot read $VERSIONS"
 }
 
-# pins NAME: the image's pinned Debian packages as apt arguments, pkg=version
+# pins NAME: the image's pinned Debian packages, one pkg=version a line
 pins() {
-  python3 - "$VERSIONS" "$1" <<'PY'
-import json, sys
-for pkg, ver in sorted(json.load(open(sys.argv[1]))[sys.argv[2]].get('debian', {}).items()):
-    print(f'{pkg}={ver}')
-PY
+  [ -n "${IMAGE_REF[$1]+set}" ] || die "images/versions.json has no entry '$1'"
+  [ -z "${IMAGE_PINS[$1]}" ] || tr ' ' '\n' <<<"${IMAGE_PINS[$1]}"
 }
 
 names() {
@@ -61,7 +63,7 @@ recipe_hash() {
   local name="$1"
   {
     sha256sum "$HERE/build.sh" "$HERE/oci.py" | awk '{ print $1 }'
-    field "$name" image
+    echo "${IMAGE_REF[$name]}"
     pins "$name"
     (cd "$HERE/$name" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
     if [ -d "$HERE/lib" ]; then (cd "$HERE/lib" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); fi
@@ -136,7 +138,8 @@ load_recipe() {
   # shellcheck source=/dev/null
   . "$HERE/$NAME/recipe.sh"
   [ -n "$CONFIG" ] || die "images/$NAME/recipe.sh sets no CONFIG"
-  REFERENCE="$(field "$NAME" image)"
+  [ -n "${IMAGE_REF[$NAME]+set}" ] || die "images/versions.json has no entry '$NAME'"
+  REFERENCE="${IMAGE_REF[$NAME]}"
   [ -n "$REFERENCE" ] || die "images/versions.json gives '$NAME' no image reference"
 }
 
@@ -180,6 +183,7 @@ case "${1:-}" in
   --list) names; exit 0 ;;
   --hook)
     # called back by mmdebstrap: --hook essential|customize NAME ROOT
+    read_versions
     load_recipe "$3"
     if [ "$2" = customize ]; then install_files "$4"; fi
     if declare -F "$2" >/dev/null; then "$2" "$4"; fi
@@ -192,6 +196,7 @@ esac
 for tool in python3 sha256sum tar; do
   command -v "$tool" >/dev/null || die "$tool is missing (apt-get install python3 coreutils tar)"
 done
+read_versions
 mkdir -p "$OUT"
 exec 9>"$OUT/.lock"
 flock 9 || die "cannot lock $OUT/.lock"
