@@ -177,6 +177,7 @@ describe('literal credential scan', () => {
     ['a port flag of redis-cli', ['redis-cli', '-p', '6379', 'ping']],
     ['a password file flag', ['pg_basebackup', '--password-file', '/run/secrets/db/password']],
     ['a boolean --auth flag', ['mongod', '--auth', '--bind_ip_all']],
+    ['an authentication method', ['initdb', '--auth=scram-sha-256', '-D', '/data']],
     ['a *_FILE assignment', ['env', 'POSTGRES_PASSWORD_FILE=/run/secrets/db/password', 'postgres']],
     ['a bypass flag', ['tool', '--bypass', 'yes']],
   ])('passes %s', (_, words) => {

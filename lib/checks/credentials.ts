@@ -4,7 +4,7 @@
  *
  * - a URL with a password: `scheme://user:password@host`;
  * - a password flag with a value: long flags whose name ends in `password`, `passwd`, `pass`,
- *   `passphrase`, `requirepass`, `masterauth`, `auth`, `secret`, `token`, `api-key` or
+ *   `passphrase`, `requirepass`, `masterauth`, `secret`, `token`, `api-key` or
  *   `private-key` (`--requirepass hunter2`, `--password=hunter2`), the Redis directives
  *   `requirepass`/`masterauth` followed by a value, `redis-cli -a <password>`, and MySQL's
  *   `-p<password>` in a mysql/mariadb command;
@@ -21,7 +21,7 @@
 export const SECRET_NAME = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|^MYSQL_PWD$|^REDISCLI_AUTH$)/i;
 
 /** Flag names (without dashes) that take a password. */
-const SECRET_FLAG = /^(.*[-_])?(pass|password|passwd|passphrase|requirepass|masterauth|auth|secret|token|api-?key|private-?key|credentials?)$/i;
+const SECRET_FLAG = /^(.*[-_])?(pass|password|passwd|passphrase|requirepass|masterauth|secret|token|api-?key|private-?key|credentials?)$/i;
 
 /** A URL that carries a password: `scheme://user:password@`. */
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*:([^\s@/?#]+)@/i;
