@@ -1,0 +1,49 @@
+// The README's quickstart in Go: the same app as examples/quickstart.ts, the same YAML.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdk8s-stateful/cdk8s-stateful-go/cdk8sstateful"
+	"github.com/cdk8s-team/cdk8s-core-go/cdk8s/v2"
+	kplus "github.com/cdk8s-team/cdk8s-plus-go/cdk8splus27/v2"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "bad" {
+		badInput()
+		return
+	}
+	outdir := os.Getenv("CDK8S_OUTDIR")
+	if outdir == "" {
+		outdir = "dist-quickstart"
+	}
+	app := cdk8s.NewApp(&cdk8s.AppProps{Outdir: jsii.String(outdir)})
+	chart := cdk8s.NewChart(app, jsii.String("orders"), &cdk8s.ChartProps{Namespace: jsii.String("shop")})
+
+	fast := cdk8sstateful.NewStorageClassFast(chart, jsii.String("fast"), &cdk8sstateful.TieredStorageClassProps{Provider: cdk8sstateful.StorageProvider_Aws()})
+	secret := kplus.Secret_FromSecretName(chart, jsii.String("Credentials"), jsii.String("orders-credentials"))
+
+	db := cdk8sstateful.NewStatefulDatabase(chart, jsii.String("orders"), &cdk8sstateful.StatefulDatabaseProps{
+		Engine:      cdk8sstateful.DatabaseEngine_Postgresql(&cdk8sstateful.PostgresqlOptions{Version: cdk8sstateful.PostgresVersion_VER_17_2()}),
+		Replicas:    jsii.Number(3),
+		Credentials: &cdk8sstateful.DatabaseCredentials{Secret: secret},
+		Storage:     &cdk8sstateful.VolumeClaimOptions{StorageClass: fast, Size: cdk8s.Size_Gibibytes(jsii.Number(50))},
+	})
+	db.Connections().AllowFromLabels(&map[string]*string{"app": jsii.String("checkout")}, nil) // clients allowed on 5432, nobody else
+	app.Synth()
+}
+
+// badInput: the library's error arrives as a panic carrying its full message.
+func badInput() {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Printf("StatefulConfigError: %v\n", r)
+		}
+	}()
+	cdk8sstateful.NewStatefulDatabase(cdk8s.NewChart(cdk8s.NewApp(nil), jsii.String("orders"), nil), jsii.String("orders"),
+		&cdk8sstateful.StatefulDatabaseProps{Engine: cdk8sstateful.DatabaseEngine_Postgresql(nil), Replicas: jsii.Number(-1)})
+	fmt.Println("no error")
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The Go side of the package: jsii-pacmak generates the Go module of this package into
+# out/package/go/cdk8sstateful (a Go module is published as source), and examples/go (the README's
+# quickstart in Go) builds against it, writes YAML byte-identical to examples/quickstart.ts, and
+# gets the library's full message for a bad input.
+#
+# The Go module proxy this machine reaches refuses github.com/cdk8s-team/cdk8s-core-go and
+# cdk8s-plus-go (403) and has no github.com/aws/jsii-runtime-go at the pacmak version, so the
+# dependencies' Go bindings (cdk8s, constructs, cdk8s-plus-27) are generated once from their jsii
+# assemblies (`jsii-pacmak -R --code-only`) into ~/.cache/cdk8s-stateful/go-bindings, keyed by
+# their versions, and a Go workspace (go.work, in a temporary directory) points at them and takes
+# the nearest jsii-runtime-go release the proxy has.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+cache="$HOME/.cache/cdk8s-stateful"
+export GOMODCACHE="$cache/gomod" GOCACHE="$cache/gocache" GOFLAGS=
+[ -f out/examples/quickstart.js ] || { echo "go-check: out/examples/quickstart.js missing: run 'npx tsc' first" >&2; exit 1; }
+
+version() { node -p "require('$1/package.json').version"; }
+pacmak=$(version jsii-pacmak)
+deps_key="pacmak-${pacmak}_cdk8s-$(version cdk8s)_constructs-$(version constructs)_plus27-$(version cdk8s-plus-27)"
+bindings="$cache/go-bindings/$deps_key"
+if [ ! -f "$bindings/.complete" ]; then
+  echo "go-check: generating the Go bindings of the dependencies ($deps_key)"
+  rm -rf "$bindings"
+  npx jsii-pacmak -R --code-only --targets go --no-npmignore -o "$bindings"
+  touch "$bindings/.complete"
+fi
+
+. scripts/inputs-hash.sh
+inputs=$(inputs_hash go)
+if [ -f out/package/go/.inputs ] && [ "$(cat out/package/go/.inputs)" = "$inputs" ]; then
+  echo "go-check: out/package/go is up to date with the sources"
+else
+  rm -rf out/package/go out/package-go
+  npx jsii-pacmak --code-only --targets go --no-npmignore -o out/package-go
+  mkdir -p out/package && mv out/package-go/go out/package/go && rm -rf out/package-go
+  echo "$inputs" > out/package/go/.inputs
+fi
+
+# the runtime the generated code asks for, or the nearest later release the proxy serves
+runtime=v$pacmak
+if ! (cd "$(mktemp -d)" && go mod download "github.com/aws/jsii-runtime-go@$runtime" >/dev/null 2>&1); then
+  runtime=$(go list -m -versions github.com/aws/jsii-runtime-go | tr ' ' '\n' | tail -n +2 |
+    node -e 'const want = process.argv[1].slice(1).split(".").map(Number); const cmp = (a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+      const later = require("fs").readFileSync(0, "utf-8").trim().split("\n").map((v) => v.slice(1).split(".").map(Number)).filter((v) => cmp(v, want) > 0).sort(cmp);
+      if (!later.length) process.exit(1); console.log("v" + later[0].join("."))' "v$pacmak")
+  echo "go-check: jsii-runtime-go v$pacmak is not on the Go proxy here; using $runtime"
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cat > "$tmp/go.work" <<WORK
+go 1.25
+
+use (
+	$root/examples/go
+	$root/out/package/go/cdk8sstateful
+	$bindings/go/cdk8s
+	$bindings/go/cdk8splus27
+	$bindings/go/constructs
+)
+
+replace github.com/aws/jsii-runtime-go v$pacmak => github.com/aws/jsii-runtime-go $runtime
+replace github.com/cdk8s-team/cdk8s-core-go/cdk8s/v2 v$(version cdk8s) => $bindings/go/cdk8s
+replace github.com/cdk8s-team/cdk8s-plus-go/cdk8splus27/v2 v$(version cdk8s-plus-27) => $bindings/go/cdk8splus27
+replace github.com/aws/constructs-go/constructs/v10 v$(version constructs) => $bindings/go/constructs
+replace github.com/cdk8s-stateful/cdk8s-stateful-go/cdk8sstateful v$(version .) => $root/out/package/go/cdk8sstateful
+WORK
+(cd examples/go && GOWORK="$tmp/go.work" go build -o "$tmp/quickstart" .)
+CDK8S_OUTDIR="$tmp/ts" node out/examples/quickstart.js
+CDK8S_OUTDIR="$tmp/go" "$tmp/quickstart"
+diff -r "$tmp/ts" "$tmp/go"
+echo "go-check: main.go and quickstart.ts wrote byte-identical YAML ($(ls "$tmp/go"))"
+
+ts_message=$(node -e '
+const { App, Chart } = require("cdk8s");
+const { DatabaseEngine, StatefulDatabase } = require(process.argv[1] + "/out/lib");
+try {
+  new StatefulDatabase(new Chart(new App(), "orders"), "orders", { engine: DatabaseEngine.postgresql(), replicas: -1 });
+  console.log("no error");
+} catch (e) { console.log(`${e.name}: ${e.message}`); }' "$root")
+go_message=$("$tmp/quickstart" bad | head -1)
+echo "go-check: TypeScript: $ts_message"
+echo "go-check: Go:         $go_message"
+case "$ts_message" in StatefulConfigError:*) ;; *) echo "go-check: expected a StatefulConfigError from TypeScript" >&2; exit 1 ;; esac
+[ "$ts_message" = "$go_message" ] || { echo "go-check: the messages differ" >&2; exit 1; }
+echo "go-check: ok"
