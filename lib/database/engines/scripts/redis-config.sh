@@ -11,7 +11,9 @@
 #
 # A primary whose data directory is empty while a replica holds data (its volume was lost) first
 # becomes a copy of the most advanced replica: a temporary server replicates it into the data
-# directory, then stops; the primary then starts with that data and the replicas follow it.
+# directory, then stops; the primary then starts with that data and the replicas follow it. A
+# replica whose primary is gone refuses to be synced from (NOMASTERLINK), so the source is detached
+# (REPLICAOF NO ONE) for the copy and pointed back at the primary right after.
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
@@ -61,11 +63,12 @@ peer_position() {
 copy_from() {
   local source="$1" pid waited=0 info
   log "redis: the primary's data directory $DATA_DIR is empty but $source holds data: copying it before the primary starts"
+  cli "$source" "$PORT" replicaof no one >/dev/null || die "redis: cannot detach $source from its lost primary to copy it"
   mkdir -p "$CONFIG_DIR"
   (umask 077 && write_conf "$source" >"$CONFIG_DIR/sync.conf")
   redis-server "$CONFIG_DIR/sync.conf" --port "$SYNC_PORT" --bind 127.0.0.1 &
   pid=$!
-  trap 'kill "$pid" 2>/dev/null || true' EXIT
+  trap 'kill "$pid" 2>/dev/null || true; cli "$source" "$PORT" replicaof "$primary" "$PORT" >/dev/null 2>&1 || true' EXIT
   while :; do
     kill -0 "$pid" 2>/dev/null || die "redis: the temporary server copying $source exited (see above)"
     info="$(cli 127.0.0.1 "$SYNC_PORT" info 2>/dev/null || true)"
@@ -81,6 +84,7 @@ copy_from() {
   cli 127.0.0.1 "$SYNC_PORT" shutdown >/dev/null 2>&1 || true
   wait "$pid" || true
   trap - EXIT
+  cli "$source" "$PORT" replicaof "$primary" "$PORT" >/dev/null || log "redis: could not point $source back at $primary: do it by hand (REPLICAOF $primary $PORT)"
   rm -f "$CONFIG_DIR/sync.conf"
   has_data || die "redis: the copy of $source left no data files in $DATA_DIR"
   log "redis: copied $source ($(info_field "$info" master_repl_offset) bytes of replication stream); starting as the primary"

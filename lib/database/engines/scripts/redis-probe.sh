@@ -15,20 +15,21 @@ set -euo pipefail
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
 
 PORT="${REDIS_PORT:-6379}"
+HOST="${REDIS_HOST:-127.0.0.1}"
 
 case "${1:-ready}" in
   ready)
     read_secret REDIS_PASSWORD PW_KEY
-    reply="$(REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --no-auth-warning -h 127.0.0.1 -p "$PORT" ping 2>&1 || true)"
+    reply="$(REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --no-auth-warning -h "$HOST" -p "$PORT" ping 2>&1 || true)"
     [ "$reply" = PONG ] || die "redis: PING answered '$reply'"
-    info="$(REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --no-auth-warning -h 127.0.0.1 -p "$PORT" info replication 2>&1 || true)"
+    info="$(REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --no-auth-warning -h "$HOST" -p "$PORT" info replication 2>&1 || true)"
     if grep -q '^role:slave' <<<"$info"; then
       link="$(sed -n 's/^master_link_status:\([a-z]*\).*/\1/p' <<<"$info")"
       [ "$link" = up ] || die "redis: this replica's link to its primary is '${link:-unknown}': it would serve stale data"
     fi
     ;;
   live)
-    reply="$(env -u REDISCLI_AUTH redis-cli -h 127.0.0.1 -p "$PORT" ping 2>&1 || true)"
+    reply="$(env -u REDISCLI_AUTH redis-cli -h "$HOST" -p "$PORT" ping 2>&1 || true)"
     grep -Eq '^(\(error\) )?(PONG|LOADING|BUSY|NOAUTH|MASTERDOWN)' <<<"$reply" || die "redis: no answer to PING: '$reply'"
     ;;
   *) die "usage: $0 ready|live" ;;

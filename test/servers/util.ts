@@ -1,0 +1,83 @@
+// Real servers on loopback for the engine scripts: each member of a set gets its own address
+// (127.0.0.1, .2, .3, ...) and directory, and the scripts run with the environment their container
+// gets (ordinal, peers, the Secret's keys), paths moved into that directory.
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+export const SCRIPTS = path.join(__dirname, '..', '..', 'lib', 'database', 'engines', 'scripts');
+
+/** Fails loudly, with the install step, when a server binary is missing: never a silent skip. */
+export function requireBinary(name: string, where: string[] = []): string {
+  for (const dir of [...where, ...(process.env.PATH ?? '').split(':')]) {
+    const candidate = path.join(dir, name);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  throw new Error(`${name} is not installed: run scripts/install-servers.sh (apt packages) before npm run test:servers`);
+}
+
+/** A scratch directory, removed after the test file. */
+export function scratch(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `cdk8s-stateful-${prefix}-`));
+}
+
+/** Writes the credentials Secret's keys into `<dir>/secrets` and returns KEYS_DIR. */
+export function secrets(dir: string, keys: { [key: string]: string }, owner?: number): string {
+  const keysDir = path.join(dir, 'secrets');
+  fs.mkdirSync(keysDir, { recursive: true });
+  for (const [k, v] of Object.entries(keys)) {
+    fs.writeFileSync(path.join(keysDir, k), v, { mode: 0o440 });
+    if (owner !== undefined) fs.chownSync(path.join(keysDir, k), owner, owner);
+  }
+  if (owner !== undefined) fs.chownSync(keysDir, owner, owner);
+  return keysDir;
+}
+
+/** Runs a shipped script to completion. */
+export function runScript(script: string, env: { [name: string]: string }, timeoutMs = 120_000) {
+  const res = spawnSync('bash', [path.join(SCRIPTS, script), ...(env.ARG ? [env.ARG] : [])], {
+    env: { PATH: process.env.PATH, SCRIPTS_DIR: SCRIPTS, ...env }, encoding: 'utf-8', timeout: timeoutMs,
+  });
+  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+/** A long-running process, killed at the end of the test file. */
+export class Proc {
+  private static all: Proc[] = [];
+  public static killAll() {
+    Proc.all.forEach((p) => p.kill());
+    Proc.all = [];
+  }
+  public readonly child: ChildProcess;
+  public log = '';
+  constructor(command: string, args: string[], env: { [name: string]: string } = {}) {
+    this.child = spawn(command, args, { env: { PATH: process.env.PATH, ...env } });
+    this.child.stdout?.on('data', (d) => { this.log += d; });
+    this.child.stderr?.on('data', (d) => { this.log += d; });
+    Proc.all.push(this);
+  }
+  public kill(signal: NodeJS.Signals = 'SIGKILL') {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+  }
+  public exited(): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve) => this.child.on('exit', resolve));
+  }
+}
+
+/** Polls `check` until it returns a value (not undefined) or the time is up. */
+export async function until<T>(what: string, check: () => T | undefined, seconds = 60): Promise<T> {
+  const end = Date.now() + seconds * 1000;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${seconds}s waiting for ${what}${last ? `: ${last}` : ''}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
