@@ -16,6 +16,7 @@ set -euo pipefail
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
 
 PORT="${POSTGRES_PORT:-5432}"
+HOST="${POSTGRES_HOST:-127.0.0.1}"
 RUN_DIR="${RUN_DIR:-/var/run/postgresql}"
 REPLICATION_USER="${POSTGRES_REPLICATION_USER:-replicator}"
 
@@ -30,7 +31,7 @@ output=""
 case "${1:-ready}" in
   ready)
     status=0
-    is_ready 127.0.0.1 || status=$?
+    is_ready "$HOST" || status=$?
     [ "$status" -eq 0 ] || die "postgresql: not accepting connections over TCP (pg_isready exit $status: $output)"
     row="$(psql --no-psqlrc -At -h "$RUN_DIR" -p "$PORT" -U "${POSTGRES_USER:-postgres}" -d postgres \
       -c "SELECT pg_is_in_recovery(), coalesce((SELECT status FROM pg_stat_wal_receiver), 'none')" 2>&1)" ||
@@ -50,9 +51,9 @@ case "${1:-ready}" in
     is_ready "$RUN_DIR" || status=$?
     if [ "$status" -gt 1 ]; then
       status=0
-      is_ready 127.0.0.1 || status=$?
+      is_ready "$HOST" || status=$?
     fi
-    [ "$status" -le 1 ] || die "postgresql: the server does not answer on $RUN_DIR or 127.0.0.1:$PORT (pg_isready exit $status: $output)"
+    [ "$status" -le 1 ] || die "postgresql: the server does not answer on $RUN_DIR or $HOST:$PORT (pg_isready exit $status: $output)"
     ;;
   *) die "usage: $0 ready|live" ;;
 esac
