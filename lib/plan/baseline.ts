@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseDocument, splitDocuments } from './yaml-reader';
+import { parseDocument, parseScalar, splitDocuments } from './yaml-reader';
 
 /** The kinds whose changes the guard checks; every other document of the baseline is skipped unparsed. @internal */
 export const GUARDED_KINDS = ['StatefulSet', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass'];
@@ -138,7 +138,7 @@ function parseGuarded(doc: string): any {
     const m = /^ {8}(- | {2})(image|name): (.+)$/.exec(line);
     if (m?.[1] === '- ') containers.push({});
     else if (line.startsWith('        - ')) containers.push({});
-    if (m && containers.length > 0) containers[containers.length - 1][m[2]] = parseDocument(`v: ${m[3]}`).v;
+    if (m && containers.length > 0) containers[containers.length - 1][m[2]] = parseScalar(m[3]);
   }
   if (containers.length === 0 || containers.some((c) => typeof c.image !== 'string')) return parseDocument(doc);
   const obj = parseDocument(doc.slice(0, start + 1) + doc.slice(end + 1));

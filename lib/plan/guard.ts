@@ -166,21 +166,30 @@ export class ChangeGuard {
       classes,
     };
     const findings: Finding[] = [];
+    // the claims the deployed manifests carry (usually none), looked up per set below
+    const carriedClaims = [...baseline.keys()].filter((k) => k.startsWith('PersistentVolumeClaim/'));
     for (const [key, { obj, json }] of objects) {
       const before = baseline.get(key);
       if (!before) continue;
       const watched = this.watched.get(obj);
-      // named like the library's errors: the construct that owns the object (or the object itself)
-      const parent = obj.node.scope;
-      const scope = watched?.scope ?? (parent && !Chart.isChart(parent) ? parent : obj);
-      const kind = watched ? 'StatefulDatabase' : scope === obj ? obj.kind : scope.constructor.name;
-      const owner = `${kind} '${scope.node.path}'`;
-      this.owners.set(owner, { scope, kind });
-      const found = compareObject(key, before, json, guard, watched?.context).map((f) => ({ ...f, owner }));
-      findings.push(...found);
-      if (watched) findings.push(...this.carryClaims(watched, json, baseline, found, objects, guard));
+      const found = compareObject(key, before, json, guard, watched?.context);
+      if (found.length > 0) {
+        const owner = this.owner(obj, watched);
+        findings.push(...found.map((f) => ({ ...f, owner })));
+      }
+      if (watched) findings.push(...this.carryClaims(watched, json, baseline, carriedClaims, found, objects, guard));
     }
     return findings;
+  }
+
+  /** How errors name the owner of an object: its database, the construct around it, or the object itself. */
+  private owner(obj: ApiObject, watched: Watched | undefined): string {
+    const parent = obj.node.scope;
+    const scope = watched?.scope ?? (parent && !Chart.isChart(parent) ? parent : obj);
+    const kind = watched ? 'StatefulDatabase' : scope === obj ? obj.kind : scope.constructor.name;
+    const owner = `${kind} '${scope.node.path}'`;
+    this.owners.set(owner, { scope, kind });
+    return owner;
   }
 
   /**
@@ -188,7 +197,7 @@ export class ChangeGuard {
    * immutable), and the output carries each claim `<template>-<set>-<ordinal>` with the new
    * request. Once carried, claims stay in the output, so that a pruning GitOps tool never deletes them.
    */
-  private carryClaims(watched: Watched, sts: any, baseline: Map<string, any>, found: Finding[], objects: Map<string, unknown>, guard: GuardContext): Finding[] {
+  private carryClaims(watched: Watched, sts: any, baseline: Map<string, any>, carriedClaims: string[], found: Finding[], objects: Map<string, unknown>, guard: GuardContext): Finding[] {
     const out: Finding[] = [];
     const namespace = sts.metadata.namespace ?? 'default';
     const name = sts.metadata.name;
@@ -198,7 +207,7 @@ export class ChangeGuard {
     templates.forEach((t, i) => {
       const growth = found.find((f) => f.expand?.template === i && f.verdict === 'automatic');
       const prefix = `PersistentVolumeClaim/${namespace}/${t.metadata.name}-${name}-`;
-      const carried = [...baseline.keys()].filter((k) => k.startsWith(prefix) && /^[0-9]+$/.test(k.slice(prefix.length)));
+      const carried = carriedClaims.filter((k) => k.startsWith(prefix) && /^[0-9]+$/.test(k.slice(prefix.length)));
       if (!growth && carried.length === 0) return;
       if (growth) {
         delete (watched.resource as any).toJson; // rendered again with the patch
@@ -226,7 +235,7 @@ export class ChangeGuard {
         }).toJson();
         const key = objectKey({ ...claim, metadata: { ...claim.metadata, namespace } });
         const before = baseline.get(key);
-        if (before) out.push(...compareObject(key, before, claim, guard).map((f) => ({ ...f, owner: watched.context.owner })));
+        if (before) out.push(...compareObject(key, before, claim, guard).map((f) => ({ ...f, owner: this.owner(watched.resource, watched) })));
       }
     });
     return out;

@@ -25,6 +25,16 @@ export function fastParse(text: string): any {
   }
 }
 
+/** One plain or quoted scalar as it stands after `key: ` on a line (`10Gi`, `"1"`, `'a b'`), parsed as a full parse would. @internal */
+export function parseScalar(text: string): any {
+  try {
+    return scalar(text);
+  } catch (e) {
+    if (e !== FALLBACK) throw e;
+    return fullParse(`v: ${text}`).v;
+  }
+}
+
 /** Splits a multi-document YAML text into its documents' texts (cdk8s separates them with `---`). @internal */
 export function splitDocuments(text: string): string[] {
   return text.split(/^---[ \t]*(?:\n|$)/m).filter((d) => d.trim() !== '');
@@ -178,15 +188,17 @@ function scalar(text: string): any {
   if (text === 'true') return true;
   if (text === 'false') return false;
   if (text === 'null') return null;
-  if (SIMPLE_INT.test(text)) {
+  // numbers, sexagesimals and timestamps start with a digit, a sign or a dot
+  const numeric = (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46;
+  if (numeric && SIMPLE_INT.test(text)) {
     const n = Number(text);
     if (!Number.isSafeInteger(n)) throw FALLBACK;
     return n;
   }
-  if (SIMPLE_FLOAT.test(text)) return Number(text);
+  if (numeric && SIMPLE_FLOAT.test(text)) return Number(text);
   // indicators, comments, and every other YAML 1.1 type
   if ('&*!|>%@`{}[],#?:-'.includes(text[0]) && !/^-[^\s-]/.test(text) || text.includes(' #') || text.endsWith(' ') ||
-      SPECIAL_WORD.test(text) || NUMBER_LIKE.test(text) || text.includes(': ')) {
+      (text.length <= 5 && SPECIAL_WORD.test(text)) || (numeric && NUMBER_LIKE.test(text)) || text.includes(': ')) {
     throw FALLBACK;
   }
   return text;
