@@ -7,18 +7,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 STOP_TIMEOUT="${STOP_TIMEOUT:-15}"
 
-for c in $COMPONENTS; do
-  pid="$(pid_of "$c")" || { rm -f "$CLUSTER_DIR/$c.pid"; continue; }
-  kill -TERM "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + STOP_TIMEOUT))
-  while pid_of "$c" >/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
-  if pid_of "$c" >/dev/null; then
-    echo "down: $c ($pid) ignored SIGTERM, sending SIGKILL" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    while [ -d "/proc/$pid" ] && pid_of "$c" >/dev/null; do sleep 0.1; done
-  fi
-  rm -f "$CLUSTER_DIR/$c.pid"
-done
+# the real node first (a no-op when it was never started)
+"$(dirname "$0")/node-down.sh"
+for c in $COMPONENTS; do stop_component "$c"; done
 
 if ! safe_to_wipe; then
   echo "down: $CLUSTER_DIR was not made by up.sh; not deleting anything" >&2

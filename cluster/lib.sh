@@ -11,6 +11,28 @@ KWOK_PORT="${KWOK_PORT:-16247}"
 # Stop order (reverse of start order).
 COMPONENTS="kwok kube-scheduler kube-controller-manager kube-apiserver etcd"
 
+# The real node (cluster/node-up.sh, node-down.sh): containerd + kubelet + kube-proxy + CoreDNS.
+# Pods get addresses on a local bridge; NODE_IP (the bridge's address) is the node's InternalIP,
+# where the API server reaches the kubelet and pods reach CoreDNS. Nothing leaves the machine.
+NODE_NAME="${NODE_NAME:-real-node}"
+NODE_BRIDGE="${NODE_BRIDGE:-cdk8s0}"
+POD_CIDR="${POD_CIDR:-10.250.0.0/24}"
+NODE_IP="${NODE_IP:-10.250.0.1}"
+CLUSTER_DNS_IP="${CLUSTER_DNS_IP:-10.96.0.10}"
+KUBELET_PORT="${KUBELET_PORT:-10250}"
+KUBELET_HEALTHZ_PORT="${KUBELET_HEALTHZ_PORT:-10248}"
+KUBE_PROXY_HEALTHZ_PORT="${KUBE_PROXY_HEALTHZ_PORT:-10256}"
+KUBE_PROXY_METRICS_PORT="${KUBE_PROXY_METRICS_PORT:-10249}"
+COREDNS_PORT="${COREDNS_PORT:-1053}"
+COREDNS_HEALTH_PORT="${COREDNS_HEALTH_PORT:-18080}"
+CACHE="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}"
+# Images the node imports (OCI archives from images/build.sh) and where containerd keeps them
+# between runs, so a warm start imports nothing.
+IMAGES_DIR="${IMAGES_DIR:-$CACHE/images}"
+CONTAINERD_ROOT="${CONTAINERD_ROOT:-$CACHE/node/containerd}"
+NODE_COMPONENTS="local-provisioner kube-proxy coredns kubelet containerd"
+CONTAINERD_SOCK="$CLUSTER_DIR/containerd/containerd.sock"
+
 # pid_of NAME: print the PID of a component started for this CLUSTER_DIR, if it is still alive.
 # The command line must mention CLUSTER_DIR, so a recycled PID is never mistaken for ours.
 pid_of() {
@@ -26,4 +48,46 @@ pid_of() {
 safe_to_wipe() {
   [ ! -e "$CLUSTER_DIR" ] || [ -f "$CLUSTER_DIR/.cdk8s-stateful-cluster" ] ||
     [ -z "$(ls -A "$CLUSTER_DIR" 2>/dev/null)" ]
+}
+
+# start_component NAME CMD...: run CMD in its own session, log to $CLUSTER_DIR/NAME.log, PID in
+# $CLUSTER_DIR/NAME.pid. CMD's arguments must mention CLUSTER_DIR (see pid_of).
+start_component() {
+  local name=$1 pid i; shift
+  setsid "$@" </dev/null >"$CLUSTER_DIR/$name.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$CLUSTER_DIR/$name.pid"
+  # Until the child has exec'd the binary its command line is the shell's, and pid_of would take
+  # it for dead: wait (briefly) for the exec, so that wait_for only ever sees the real process.
+  for i in $(seq 50); do
+    pid_of "$name" >/dev/null || [ ! -d "/proc/$pid" ] && break
+    sleep 0.1
+  done
+}
+
+# wait_for NAME DESCRIPTION CMD...: poll CMD until it succeeds; fail (the caller's die) if NAME
+# dies or after READY_TIMEOUT seconds.
+wait_for() {
+  local name=$1 what=$2 deadline=$((SECONDS + ${READY_TIMEOUT:-120})); shift 2
+  until "$@" >/dev/null 2>&1; do
+    pid_of "$name" >/dev/null || die "$name exited while waiting for $what"
+    [ "$SECONDS" -lt "$deadline" ] || die "timed out after ${READY_TIMEOUT:-120}s waiting for $what"
+    sleep 0.2
+  done
+  log "$what"
+}
+
+# stop_component NAME: SIGTERM the recorded PID, SIGKILL after STOP_TIMEOUT seconds.
+stop_component() {
+  local c=$1 pid deadline
+  pid="$(pid_of "$c")" || { rm -f "$CLUSTER_DIR/$c.pid"; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + ${STOP_TIMEOUT:-15}))
+  while pid_of "$c" >/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+  if pid_of "$c" >/dev/null; then
+    echo "down: $c ($pid) ignored SIGTERM, sending SIGKILL" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    while [ -d "/proc/$pid" ] && pid_of "$c" >/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$CLUSTER_DIR/$c.pid"
 }

@@ -1,19 +1,49 @@
 #!/usr/bin/env bash
-# The cluster suite: build the control plane (cached; a cold machine builds it, ~10-15 min),
-# start it, run jest with jest.cluster.config.js on test/cluster/*.test.ts, and stop the cluster
-# again whatever happens. Exits with jest's exit code. Extra arguments go to jest, e.g.
-#   cluster/test.sh -t web-nfs-pool
-# Environment: CLUSTER_DIST (default dist/) picks the synthesized examples to test; everything
-# cluster/up.sh reads (CLUSTER_DIR, ports, NODES, ...) is passed through. See docs/cluster.md.
+# The cluster suites: build the control plane (cached; a cold machine builds it, ~10-15 min),
+# start it, run jest, and stop the cluster again whatever happens. Exits with jest's exit code.
+# Extra arguments go to jest, e.g.
+#   cluster/test.sh -t web-nfs-pool                  # kwok suite (npm run test:cluster)
+#   CLUSTER_SUITE=e2e cluster/test.sh test/e2e/galera  # real-node suite (npm run test:e2e)
+# CLUSTER_SUITE=cluster (default): jest.cluster.config.js on test/cluster/, kwok nodes only.
+# CLUSTER_SUITE=e2e: jest.e2e.config.js on test/e2e/, with the images built (images/build.sh),
+# no kwok nodes and the real node (REAL_NODE=1), in its own CLUSTER_DIR and ports, holding
+# /tmp/cdk8s-stateful-realnode.lock so two real-node runs never overlap.
+# Environment: CLUSTER_DIST (default dist/) picks the synthesized examples of the kwok suite;
+# everything cluster/up.sh reads (CLUSTER_DIR, ports, NODES, ...) is passed through. See
+# docs/cluster.md.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 START=$SECONDS
 log() { printf '[test %3ss] %s\n' "$((SECONDS - START))" "$*" >&2; }
+SUITE="${CLUSTER_SUITE:-cluster}"
+case "$SUITE" in
+  cluster) JEST_CONFIG="$ROOT/jest.cluster.config.js" ;;
+  e2e)
+    JEST_CONFIG="$ROOT/jest.e2e.config.js"
+    export REAL_NODE=1 NODES="${NODES:-0}"
+    export CLUSTER_DIR="${CLUSTER_DIR:-/tmp/cdk8s-stateful-e2e}"
+    export ETCD_CLIENT_PORT="${ETCD_CLIENT_PORT:-24790}" ETCD_PEER_PORT="${ETCD_PEER_PORT:-24800}"
+    export APISERVER_PORT="${APISERVER_PORT:-17443}" KCM_PORT="${KCM_PORT:-17257}"
+    export SCHEDULER_PORT="${SCHEDULER_PORT:-17259}" KWOK_PORT="${KWOK_PORT:-17247}"
+    LOCK=/tmp/cdk8s-stateful-realnode.lock
+    exec 9>"$LOCK"
+    if ! flock -n 9; then
+      log "another real-node run holds $LOCK; waiting for it"
+      flock -w "${LOCK_TIMEOUT:-3600}" 9 || { log "gave up waiting for $LOCK"; exit 1; }
+    fi
+    ;;
+  *) log "CLUSTER_SUITE must be cluster or e2e, got '$SUITE'"; exit 2 ;;
+esac
 
-# 1. binaries (a no-op when cached)
+# 1. binaries and, for the real node, images (no-ops when cached)
 CLUSTER_BIN="$("$HERE/build.sh" | tail -n1)"
 export CLUSTER_BIN
+if [ "$SUITE" = e2e ]; then
+  [ -x "$ROOT/images/build.sh" ] || { log "images/build.sh missing: the real node has no images to run"; exit 1; }
+  IMAGES_DIR="$("$ROOT/images/build.sh" | tail -n1)"
+  export IMAGES_DIR
+fi
 
 # 2. cluster; from here on it is always stopped on the way out
 STARTED="" JEST_PID=""
@@ -54,7 +84,7 @@ log "cluster up; KUBECONFIG=$KUBECONFIG"
 # by a signal at once. So a TERM or INT to this script stops jest and the cluster right away.
 cd "$ROOT"
 rc=0
-"$ROOT/node_modules/.bin/jest" --config "$ROOT/jest.cluster.config.js" --runInBand "$@" &
+"$ROOT/node_modules/.bin/jest" --config "$JEST_CONFIG" --runInBand "$@" &
 JEST_PID=$!
 wait "$JEST_PID" || rc=$?
 JEST_PID=""

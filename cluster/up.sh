@@ -51,6 +51,11 @@ ssl req -newkey rsa:2048 -nodes -keyout "$P/apiserver.key" -out "$P/apiserver.cs
 printf 'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n' >"$P/san.ext"
 ssl x509 -req -in "$P/apiserver.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial -days 365 \
   -extfile "$P/san.ext" -out "$P/apiserver.crt"
+# the API server's client certificate for kubelets (kubectl logs/exec on the real node)
+ssl req -newkey rsa:2048 -nodes -keyout "$P/kubelet-client.key" -out "$P/kubelet-client.csr" \
+  -subj "/O=system:masters/CN=kube-apiserver-kubelet-client"
+ssl x509 -req -in "$P/kubelet-client.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial -days 365 \
+  -out "$P/kubelet-client.crt"
 ssl genrsa -out "$P/sa.key" 2048
 ssl rsa -in "$P/sa.key" -pubout -out "$P/sa.pub"
 TOKEN="$(openssl rand -hex 16)"
@@ -98,29 +103,8 @@ rules:
 YAML
 
 # --- helpers ---------------------------------------------------------------------------------
-# start NAME ARGS...: run $BIN/NAME in its own session, log to $D/NAME.log, PID in $D/NAME.pid.
-start() {
-  local name=$1 pid i; shift
-  setsid "$BIN/$name" "$@" </dev/null >"$D/$name.log" 2>&1 &
-  pid=$!
-  echo "$pid" >"$D/$name.pid"
-  # Until the child has exec'd the binary its command line is the shell's, and pid_of would take
-  # it for dead: wait (briefly) for the exec, so that wait_for only ever sees the real process.
-  for i in $(seq 50); do
-    pid_of "$name" >/dev/null || [ ! -d "/proc/$pid" ] && break
-    sleep 0.1
-  done
-}
-# wait_for NAME DESCRIPTION CMD...: poll CMD until it succeeds; fail if NAME dies or on timeout.
-wait_for() {
-  local name=$1 what=$2 deadline=$((SECONDS + READY_TIMEOUT)); shift 2
-  until "$@" >/dev/null 2>&1; do
-    pid_of "$name" >/dev/null || die "$name exited while waiting for $what"
-    [ "$SECONDS" -lt "$deadline" ] || die "timed out after ${READY_TIMEOUT}s waiting for $what"
-    sleep 0.2
-  done
-  log "$what"
-}
+# start NAME ARGS...: run $BIN/NAME (see start_component in lib.sh).
+start() { local name=$1; shift; start_component "$name" "$BIN/$name" "$@"; }
 healthz() { curl -fsk --max-time 2 "https://127.0.0.1:$1/healthz" | grep -qx ok; }
 kc() { "$BIN/kubectl" --request-timeout=5s "$@"; }
 
@@ -145,6 +129,9 @@ start kube-apiserver --etcd-servers="$ETCD_URL" \
   --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
   --service-cluster-ip-range=10.96.0.0/16 \
   --enable-admission-plugins=NodeRestriction \
+  --kubelet-preferred-address-types=InternalIP,Hostname \
+  --kubelet-client-certificate="$P/kubelet-client.crt" --kubelet-client-key="$P/kubelet-client.key" \
+  --kubelet-certificate-authority="$P/ca.crt" \
   --admission-control-config-file="$D/admission.yaml" \
   --audit-policy-file="$D/audit-policy.yaml" --audit-log-path="$D/audit.log"
 wait_for kube-apiserver "kube-apiserver ready" sh -c \
@@ -166,7 +153,9 @@ wait_for kube-scheduler "kube-scheduler healthy" healthz "$SCHEDULER_PORT"
 # An explicit, empty config keeps a stray ~/.kwok/kwok.yaml out; with no stages configured,
 # kwok v0.7.0 uses its built-in "fast" node and pod stages (v0.8.0 would need them in the file).
 echo '# intentionally empty, see cluster/up.sh' >"$D/kwok.yaml"
-start kwok --config="$D/kwok.yaml" --kubeconfig="$KUBECONFIG" --manage-all-nodes=true \
+# kwok plays only its own nodes (label type=kwok): the real node (cluster/node-up.sh) is left alone.
+start kwok --config="$D/kwok.yaml" --kubeconfig="$KUBECONFIG" --manage-all-nodes=false \
+  --manage-nodes-with-label-selector=type=kwok \
   --cidr=10.244.1.1/16 --node-ip=10.244.0.1 --node-lease-duration-seconds=40 \
   --server-address="127.0.0.1:$KWOK_PORT"
 wait_for kwok "kwok healthy" sh -c "curl -fs --max-time 2 http://127.0.0.1:$KWOK_PORT/healthz | grep -qx ok"
@@ -196,17 +185,20 @@ status:
 YAML
   done
 }
-nodes_yaml | kc apply -f - >/dev/null
+if [ "$NODES" -gt 0 ]; then nodes_yaml | kc apply -f - >/dev/null; fi
 nodes_ready() {
   [ "$(kc get nodes -l type=kwok -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{.spec.taints}{"\n"}{end}' \
     | grep -cx True)" -eq "$NODES" ]
 }
-wait_for kwok "$NODES nodes Ready and untainted" nodes_ready
+wait_for kwok "$NODES kwok nodes Ready and untainted" nodes_ready
 wait_for kube-controller-manager "default ServiceAccount exists" kc -n default get serviceaccount default
 
 cat >"$D/env" <<ENV
 export KUBECONFIG="$KUBECONFIG"
 export PATH="$BIN:\$PATH"
 ENV
+if [ "${REAL_NODE:-0}" = 1 ]; then
+  CLUSTER_BIN="$BIN" "$HERE/node-up.sh" || die "the real node did not start (cluster/node-up.sh)"
+fi
 log "cluster up in $((SECONDS - START))s; logs and PIDs in $D"
 cat "$D/env"

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Stop the real node that cluster/node-up.sh started in $CLUSTER_DIR, and undo what it did to the
+# host: its pods are deleted through the API (the kubelet tears their sandboxes and networks
+# down) while the node is cordoned, then the components stop (recorded PIDs only), leftover shims
+# of this containerd are killed, mounts under $CLUSTER_DIR are unmounted, kube-proxy's iptables
+# rules, the FORWARD guard and the bridge are removed. The image store ($CONTAINERD_ROOT) stays.
+# A no-op when no node was started. Run by cluster/down.sh.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=cluster/lib.sh
+. "$HERE/lib.sh"
+BIN="${CLUSTER_BIN:-$("$HERE/build.sh" --print-bin)}"
+export KUBECONFIG="$CLUSTER_DIR/admin.kubeconfig"
+DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-90}"
+log() { echo "node-down: $*" >&2; }
+kc() { "$BIN/kubectl" --request-timeout=10s "$@"; }
+ctr_() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
+
+started=""
+for c in $NODE_COMPONENTS; do [ -f "$CLUSTER_DIR/$c.pid" ] && started=1; done
+ip link show "$NODE_BRIDGE" >/dev/null 2>&1 && started=1
+[ -n "$started" ] || exit 0
+
+# 1. the pods, while the kubelet and the API server still run
+if pid_of kubelet >/dev/null && kc get --raw /readyz >/dev/null 2>&1; then
+  kc cordon "$NODE_NAME" >/dev/null 2>&1 || true
+  kc delete pods -A --field-selector "spec.nodeName=$NODE_NAME" --force --grace-period=0 --wait=false >/dev/null 2>&1 || true
+  deadline=$((SECONDS + DRAIN_TIMEOUT))
+  while [ -n "$(ctr_ tasks ls -q 2>/dev/null)" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 1; done
+  [ -z "$(ctr_ tasks ls -q 2>/dev/null)" ] || log "containers still running after ${DRAIN_TIMEOUT}s; killing them"
+fi
+if pid_of containerd >/dev/null; then
+  for id in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true; done
+fi
+
+# 2. the components
+for c in $NODE_COMPONENTS; do stop_component "$c"; done
+
+# 3. what may outlive them: shims of this containerd (found by its socket in their command line)
+for d in /proc/[0-9]*; do
+  tr '\0' ' ' 2>/dev/null <"$d/cmdline" | grep -qF -- "$CONTAINERD_SOCK" && kill -KILL "${d#/proc/}" 2>/dev/null || true
+done
+# mounts under CLUSTER_DIR or the containerd root (volumes, rootfs, secrets), deepest first
+awk -v a="$CLUSTER_DIR/" -v b="$CONTAINERD_ROOT/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/self/mounts | sort -r |
+  while read -r m; do umount -l "$m" 2>/dev/null || true; done
+if [ -x "$BIN/kube-proxy" ]; then "$BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true; fi
+while iptables -w -D FORWARD -s "$POD_CIDR" ! -d "$POD_CIDR" -m comment --comment "cdk8s-stateful $NODE_BRIDGE: pods stay local" -j DROP 2>/dev/null; do :; done
+# the kubelet's own chains (it is the only kubelet on this machine: test.sh holds the node lock)
+for ipt in iptables ip6tables; do
+  command -v "$ipt" >/dev/null || continue
+  for chain in INPUT OUTPUT; do while $ipt -w -D "$chain" -j KUBE-FIREWALL 2>/dev/null; do :; done; done
+  for tc in filter:KUBE-FIREWALL filter:KUBE-KUBELET-CANARY nat:KUBE-KUBELET-CANARY mangle:KUBE-KUBELET-CANARY mangle:KUBE-IPTABLES-HINT; do
+    $ipt -w -t "${tc%%:*}" -F "${tc#*:}" 2>/dev/null && $ipt -w -t "${tc%%:*}" -X "${tc#*:}" 2>/dev/null || true
+  done
+done
+ip link del "$NODE_BRIDGE" 2>/dev/null || true
+log "stopped ($NODE_NAME)"

@@ -1,0 +1,120 @@
+// MariaDB Galera (3 members) on the real node: the preset at the version the test image carries
+// (MariaDB 10.11 with Galera 4, images/versions.json), applied with kubectl; the engine's own view
+// of health through pod DNS names and the client Service; failure scenarios, each checking that
+// every acknowledged write is still there.
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { DatabaseEngine, MariaDbVersion, StatefulDatabase } from '../../lib';
+import {
+  apply, createNamespace, createSecret, deleteNamespace, deletePods, claimVolume, exec, imageTag, minutes, password,
+  podHost, recordPodDeletions, requireRealNode, scale, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
+} from './helpers';
+
+const NS = 'e2e-galera';
+const NAME = 'galera';
+const member = (i: number) => `${NAME}-${i}`;
+
+/** Runs SQL with the mariadb client in member FROM against HOST (root, password from the Secret's file). */
+function sql(host: string, statement: string, from = member(0)): Promise<string> {
+  return exec(NS, from, 'main', `mariadb -h ${host} -uroot -p"$(cat /run/secrets/db/root-password)" -N -B`, statement)
+    .then((out) => out.trim());
+}
+const status = async (host: string, variable: string) => (await sql(host, `SHOW GLOBAL STATUS LIKE '${variable}'`)).split('\t')[1];
+
+/** Rows the database acknowledged (INSERT returned success); every scenario checks all are kept. */
+const acked: number[] = [];
+let nextId = 1;
+async function write(host = serviceHost(NS, NAME)): Promise<void> {
+  const id = nextId++;
+  await sql(host, `INSERT INTO e2e.t (id, v) VALUES (${id}, 'row-${id}')`);
+  acked.push(id);
+}
+async function expectAllRows(replicas: number): Promise<void> {
+  for (let i = 0; i < replicas; i++) {
+    const ids = (await sql(podHost(NS, NAME, i), 'SELECT id FROM e2e.t ORDER BY id')).split('\n').filter(Boolean).map(Number);
+    expect({ member: i, missing: acked.filter((id) => !ids.includes(id)) }).toEqual({ member: i, missing: [] });
+  }
+}
+async function expectCluster(size: number): Promise<void> {
+  for (let i = 0; i < size; i++) {
+    const host = podHost(NS, NAME, i);
+    expect({ member: i, size: await status(host, 'wsrep_cluster_size'), state: await status(host, 'wsrep_cluster_status') })
+      .toEqual({ member: i, size: String(size), state: 'Primary' });
+  }
+}
+
+beforeAll(async () => {
+  await requireRealNode();
+  await deleteNamespace(NS);
+  await createNamespace(NS);
+  await createSecret(NS, 'galera-credentials', { 'root-password': password() });
+  await apply(NS, synth(NS, (chart) => {
+    new StatefulDatabase(chart, 'galera', {
+      name: NAME,
+      engine: DatabaseEngine.mariadbGalera({ version: MariaDbVersion.of(imageTag('mariadb')) }),
+      replicas: 3,
+      credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'galera-credentials') },
+      storage: { size: Size.gibibytes(1) },
+    });
+  }));
+  await waitForReady(NS, NAME, 3, minutes(12));
+}, minutes(15));
+
+afterAll(() => deleteNamespace(NS), minutes(6));
+
+test('3 members form one Primary component: wsrep_cluster_size=3 on each', async () => {
+  await expectCluster(3);
+});
+
+test('a row written through the client Service is read on every member (pod DNS names)', async () => {
+  await sql(serviceHost(NS, NAME), 'CREATE DATABASE IF NOT EXISTS e2e; CREATE TABLE IF NOT EXISTS e2e.t (id INT PRIMARY KEY, v VARCHAR(64))');
+  await write();
+  await write(podHost(NS, NAME, 2));
+  await expectAllRows(3);
+});
+
+test('delete one member pod: it comes back on the same claim with its data and rejoins', async () => {
+  const volume = await claimVolume(NS, `data-${member(1)}`);
+  await deletePods(NS, [member(1)]);
+  await write(podHost(NS, NAME, 0)); // the others keep quorum meanwhile
+  await waitForReady(NS, NAME, 3);
+  expect(await claimVolume(NS, `data-${member(1)}`)).toBe(volume);
+  await expectCluster(3);
+  await write(podHost(NS, NAME, 1));
+  await expectAllRows(3);
+}, minutes(10));
+
+test('rolling update (env change): members replaced highest ordinal first, quorum kept, writes go on', async () => {
+  const writer = startWriter(() => write()); // through the client Service
+  const { deleted } = await recordPodDeletions(NS, NAME, async () => {
+    await setEnv(NS, NAME, 'main', { E2E_ROLL: '1' });
+    await waitForReady(NS, NAME, 3, minutes(12));
+  });
+  // quorum kept: the client Service always reached a Primary member
+  expect(await writer.stop()).toEqual([]);
+  expect(deleted).toEqual([member(2), member(1), member(0)]);
+  await expectCluster(3);
+  await expectAllRows(3);
+}, minutes(15));
+
+test('scale 3 -> 5 -> 3: the new members join with the data, the cluster shrinks back to 3', async () => {
+  await scale(NS, NAME, 5);
+  await waitForReady(NS, NAME, 5, minutes(12));
+  await expectCluster(5);
+  await write(podHost(NS, NAME, 4));
+  await expectAllRows(5);
+  await scale(NS, NAME, 3);
+  await waitForReady(NS, NAME, 3);
+  await waitFor(NS, 'wsrep_cluster_size back to 3', minutes(2), async () => (await status(podHost(NS, NAME, 0), 'wsrep_cluster_size')) === '3');
+  await expectCluster(3);
+  await write();
+  await expectAllRows(3);
+}, minutes(20));
+
+// Last: a full outage may leave the set unable to start again.
+test('full outage (every pod deleted at once): the cluster forms again with every acknowledged row', async () => {
+  await deletePods(NS, [0, 1, 2].map(member), { force: true });
+  await waitForReady(NS, NAME, 3, minutes(8));
+  await expectCluster(3);
+  await expectAllRows(3);
+}, minutes(12));

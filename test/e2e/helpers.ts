@@ -1,0 +1,281 @@
+// Shared helpers of the real-node suite (test/e2e/, `npm run test:e2e`): synthesize an app with
+// the library, apply it with kubectl as a user would, wait for it, run clients in its pods with
+// `kubectl exec`, and tear its namespace down. cluster/test.sh (CLUSTER_SUITE=e2e) starts the
+// control plane and the real node and sets KUBECONFIG, KUBECTL and CLUSTER_DIR.
+//
+// One file per engine uses these; a scenario is a plain jest test. A behaviour that is wrong
+// today is written as `test.failing('KNOWN FAILURE (issue 10): <what and why>', ...)`, so it is
+// reported, never skipped, and turns red the day it is fixed (then flip it to `test`).
+import { spawn } from 'child_process';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Chart } from 'cdk8s';
+
+/** The repository root. */
+export const REPO = path.resolve(__dirname, '..', '..');
+/** The real node's name (cluster/lib.sh NODE_NAME). */
+export const NODE_NAME = process.env.NODE_NAME ?? 'real-node';
+const KUBECTL = process.env.KUBECTL ?? 'kubectl';
+
+/** Minutes, in milliseconds (jest timeouts). */
+export const minutes = (n: number) => n * 60_000;
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command; never throws (the caller looks at `code`). Killed after `timeoutMs`. */
+export function run(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      stderr += `\n(killed after ${opts.timeoutMs}ms)`;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 120_000);
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', (err) => (stderr += String(err)));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** kubectl ARGS; returns stdout, throws with the command and stderr when it fails. */
+export async function kubectl(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+  const r = await run(KUBECTL, args, opts);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr.trim()}\n${r.stdout.trim()}`);
+  return r.stdout;
+}
+
+/**
+ * Fails (loudly, with the reason) unless the real node is there and Ready: the suite never
+ * passes without running containers.
+ */
+export async function requireRealNode(): Promise<void> {
+  if (!process.env.KUBECONFIG) {
+    throw new Error('KUBECONFIG is not set: run the suite through `npm run test:e2e` (cluster/test.sh starts the control plane and the real node)');
+  }
+  const ready = await kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+  if (ready.trim() !== 'True') throw new Error(`node ${NODE_NAME} is not Ready (status '${ready}'): see cluster/node-up.sh and $CLUSTER_DIR/kubelet.log`);
+}
+
+/** The reference images/versions.json gives image NAME, e.g. `docker.io/library/mariadb:10.11.14`. */
+export function imageRef(name: string): string {
+  const file = path.join(REPO, 'images', 'versions.json');
+  const versions = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const ref = versions[name]?.image;
+  if (typeof ref !== 'string') throw new Error(`${file} has no image for '${name}'`);
+  return ref;
+}
+
+/** The tag of image NAME (what the library's `<Engine>Version.of()` takes). */
+export function imageTag(name: string): string {
+  const ref = imageRef(name);
+  return ref.slice(ref.lastIndexOf(':') + 1);
+}
+
+/** A random password (letters and digits only, so it needs no quoting anywhere). */
+export function password(): string {
+  return randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 20);
+}
+
+/** Creates namespace NS enforcing Pod Security "restricted" (the cluster enforces it anyway). */
+export async function createNamespace(ns: string): Promise<void> {
+  await kubectl(['create', 'namespace', ns]);
+  await kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted']);
+}
+
+/**
+ * Deletes namespace NS and everything in it, and waits until it is gone. Its pods are deleted at
+ * once (their data is thrown away with the namespace); the claims' volumes go with the claims.
+ */
+export async function deleteNamespace(ns: string): Promise<void> {
+  await kubectl(['-n', ns, 'delete', 'statefulsets,deployments', '--all', '--wait=false']).catch(() => '');
+  await kubectl(['-n', ns, 'delete', 'pods', '--all', '--force', '--grace-period=0', '--wait=false']).catch(() => '');
+  await kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--timeout=300s'], { timeoutMs: 320_000 });
+}
+
+/** Creates Secret NAME in NS from literal values, as a user would (`kubectl create secret`). */
+export async function createSecret(ns: string, name: string, data: { [key: string]: string }): Promise<void> {
+  const literals = Object.entries(data).map(([k, v]) => `--from-literal=${k}=${v}`);
+  await kubectl(['-n', ns, 'create', 'secret', 'generic', name, ...literals]);
+}
+
+/** Synthesizes one chart in namespace NS: `define` adds the constructs. Returns the YAML. */
+export function synth(ns: string, define: (chart: Chart) => void): string {
+  const app = new App({ outdir: fs.mkdtempSync('/tmp/cdk8s-stateful-e2e-synth-') });
+  const chart = new Chart(app, ns, { namespace: ns, disableResourceNameHashes: true });
+  define(chart);
+  return app.synthYaml();
+}
+
+/** `kubectl apply -f -` of YAML; it is also kept in $CLUSTER_DIR/e2e/<ns>.yaml to look at. */
+export async function apply(ns: string, yaml: string): Promise<void> {
+  if (process.env.CLUSTER_DIR) {
+    const dir = path.join(process.env.CLUSTER_DIR, 'e2e');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${ns}.yaml`), yaml);
+  }
+  await kubectl(['apply', '-f', '-'], { input: yaml });
+}
+
+/** What the namespace looks like, for a failure message: pods, events, the last log lines. */
+export async function diagnose(ns: string): Promise<string> {
+  const part = async (title: string, args: string[]) => {
+    const r = await run(KUBECTL, args, { timeoutMs: 30_000 });
+    return `--- ${title}\n${(r.stdout + r.stderr).trim()}`;
+  };
+  const out = [
+    await part('pods', ['-n', ns, 'get', 'pods', '-o', 'wide']),
+    await part('claims', ['-n', ns, 'get', 'pvc']),
+    await part('events', ['-n', ns, 'get', 'events', '--sort-by=.lastTimestamp']),
+  ];
+  const pods = (await run(KUBECTL, ['-n', ns, 'get', 'pods', '-o', 'name'])).stdout.split('\n').filter(Boolean);
+  for (const pod of pods) out.push(await part(`logs ${pod}`, ['-n', ns, 'logs', pod, '--all-containers', '--tail=30', '--prefix']));
+  return out.join('\n').slice(-20_000);
+}
+
+/** Polls CHECK (true = done) every 2 s; throws with WHAT and the namespace's state on timeout. */
+export async function waitFor(ns: string, what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      last = String(err);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `\nlast error: ${last}` : ''}\n${await diagnose(ns)}`);
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+/** StatefulSet NAME's status. */
+export async function statefulSet(ns: string, name: string): Promise<any> {
+  return JSON.parse(await kubectl(['-n', ns, 'get', 'statefulset', name, '-o', 'json']));
+}
+
+/**
+ * Waits until StatefulSet NAME has REPLICAS pods, all Ready and all of the current revision
+ * (what `kubectl rollout status` waits for).
+ */
+export async function waitForReady(ns: string, name: string, replicas: number, timeoutMs = minutes(8)): Promise<void> {
+  await waitFor(ns, `statefulset ${ns}/${name}: ${replicas} ready replicas of the current revision`, timeoutMs, async () => {
+    const s = (await statefulSet(ns, name)).status ?? {};
+    return s.replicas === replicas && s.readyReplicas === replicas && s.updatedReplicas === replicas &&
+      s.currentRevision === s.updateRevision && s.availableReplicas === replicas;
+  });
+}
+
+/** A pod's uid, or '' when it does not exist. */
+export async function podUid(ns: string, pod: string): Promise<string> {
+  const r = await run(KUBECTL, ['-n', ns, 'get', 'pod', pod, '-o', 'jsonpath={.metadata.uid}']);
+  return r.code === 0 ? r.stdout.trim() : '';
+}
+
+/** The volume bound to claim NAME. */
+export async function claimVolume(ns: string, claim: string): Promise<string> {
+  return (await kubectl(['-n', ns, 'get', 'pvc', claim, '-o', 'jsonpath={.spec.volumeName}'])).trim();
+}
+
+/**
+ * Runs SCRIPT with `sh -c` in a container of POD (`kubectl exec`), STDIN as its input. Returns
+ * stdout; throws with stderr when it fails.
+ */
+export async function exec(ns: string, pod: string, container: string, script: string, stdin?: string, timeoutMs = 120_000): Promise<string> {
+  return kubectl(['-n', ns, 'exec', ...(stdin !== undefined ? ['-i'] : []), pod, '-c', container, '--', 'sh', '-c', script], { input: stdin, timeoutMs });
+}
+
+/** The DNS name of member ORDINAL of StatefulSet NAME behind headless Service HEADLESS. */
+export function podHost(ns: string, name: string, ordinal: number, headless = `${name}-headless`): string {
+  return `${name}-${ordinal}.${headless}.${ns}.svc.cluster.local`;
+}
+
+/** The DNS name of Service NAME. */
+export function serviceHost(ns: string, name: string): string {
+  return `${name}.${ns}.svc.cluster.local`;
+}
+
+/**
+ * Deletes the pods at once (no grace, as a crashed node would lose them) or gracefully; resolves
+ * when each has been replaced (a new uid).
+ */
+export async function deletePods(ns: string, pods: string[], opts: { force?: boolean } = {}): Promise<void> {
+  const before = await Promise.all(pods.map((p) => podUid(ns, p)));
+  await kubectl(['-n', ns, 'delete', 'pod', ...pods, '--wait=false', ...(opts.force ? ['--force', '--grace-period=0'] : [])]);
+  await waitFor(ns, `pods ${pods.join(', ')} replaced`, minutes(3), async () => {
+    const now = await Promise.all(pods.map((p) => podUid(ns, p)));
+    return now.every((uid, i) => uid !== '' && uid !== before[i]);
+  });
+}
+
+/** Patches StatefulSet NAME's database container env (a rolling update, as `kubectl set env`). */
+export async function setEnv(ns: string, name: string, container: string, env: { [key: string]: string }): Promise<void> {
+  await kubectl(['-n', ns, 'set', 'env', `statefulset/${name}`, '-c', container, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)]);
+}
+
+/** Scales StatefulSet NAME (`kubectl scale`). */
+export async function scale(ns: string, name: string, replicas: number): Promise<void> {
+  await kubectl(['-n', ns, 'scale', `statefulset/${name}`, `--replicas=${replicas}`]);
+}
+
+/**
+ * Records the order in which the pods of StatefulSet NAME are deleted while FN runs (a rolling
+ * update replaces them one at a time). Returns FN's result and the deleted pod names, in order.
+ */
+export async function recordPodDeletions<T>(ns: string, name: string, fn: () => Promise<T>): Promise<{ result: T; deleted: string[] }> {
+  const child = spawn(KUBECTL, ['-n', ns, 'get', 'pods', '-l', `statefulset.kubernetes.io/pod-name`, '--watch-only', '--output-watch-events',
+    '-o', 'jsonpath={.type} {.object.metadata.name}{"\\n"}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const deleted: string[] = [];
+  let buf = '';
+  child.stdout.on('data', (d) => {
+    buf += d;
+    const lines = buf.split('\n');
+    buf = lines.pop() ?? '';
+    for (const line of lines) {
+      const [type, pod] = line.trim().split(' ');
+      if (type === 'DELETED' && pod?.startsWith(`${name}-`)) deleted.push(pod);
+    }
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 1000)); // the watch is in place
+    const result = await fn();
+    return { result, deleted };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+/** Waits MS milliseconds. */
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Keeps writing in the background (WRITE every INTERVAL ms) until `stop()`, which resolves to the
+ * failed attempts' first error lines. Only writes that succeeded count as acknowledged.
+ */
+export function startWriter(write: () => Promise<void>, intervalMs = 3000): { stop: () => Promise<string[]> } {
+  let running = true;
+  const failures: string[] = [];
+  const done = (async () => {
+    while (running) {
+      try {
+        await write();
+      } catch (err) {
+        failures.push(String(err).split('\n').slice(0, 2).join(' '));
+      }
+      await sleep(intervalMs);
+    }
+  })();
+  return { stop: async () => { running = false; await done; return failures; } };
+}

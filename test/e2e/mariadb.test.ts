@@ -1,0 +1,86 @@
+// A single MariaDB server with its credentials from a Secret (the shape of examples/mariadb.ts,
+// a custom engine on the mariadb image at the version the test image carries): the image's
+// entrypoint creates the user from the *_FILE variables, and logging in with the Secret's
+// password works (a wrong one is refused). Deleting the pod keeps the data.
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { CREDENTIALS_PATH, DatabaseEngine, HealthProbe, StatefulDatabase } from '../../lib';
+import {
+  apply, claimVolume, createNamespace, createSecret, deleteNamespace, deletePods, imageTag, kubectl, minutes, password,
+  requireRealNode, run, serviceHost, synth, waitForReady,
+} from './helpers';
+
+const NS = 'e2e-mariadb';
+const NAME = 'mariadb';
+const POD = `${NAME}-0`;
+const APP_PASSWORD = password();
+
+/** mariadb client in the pod against the client Service as USER with PASSWORD (given on stdin, never in argv). */
+function login(user: string, pass: string, statement: string) {
+  return run(process.env.KUBECTL ?? 'kubectl', ['-n', NS, 'exec', '-i', POD, '-c', 'main', '--', 'sh', '-c',
+    `read -r pw; MYSQL_PWD="$pw" mariadb -h ${serviceHost(NS, NAME)} -u ${user} -N -B app -e "${statement}"`], { input: `${pass}\n` });
+}
+
+beforeAll(async () => {
+  await requireRealNode();
+  await deleteNamespace(NS);
+  await createNamespace(NS);
+  await createSecret(NS, 'mariadb-credentials', { 'root-password': password(), 'username': 'app', 'password': APP_PASSWORD });
+  await apply(NS, synth(NS, (chart) => {
+    const file = (key: string) => kplus.EnvValue.fromValue(`${CREDENTIALS_PATH}/${key}`);
+    new StatefulDatabase(chart, 'mariadb', {
+      name: NAME,
+      engine: DatabaseEngine.custom({
+        name: 'mariadb',
+        image: `mariadb:${imageTag('mariadb')}`,
+        ports: [{ name: 'mysql', port: 3306 }],
+        dataPath: '/var/lib/mysql',
+        runAsUser: 999,
+        readinessProbe: HealthProbe.command(['healthcheck.sh', '--connect', '--innodb_initialized']),
+        livenessProbe: HealthProbe.command(['healthcheck.sh', '--connect']),
+      }),
+      credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'mariadb-credentials') },
+      env: {
+        MARIADB_DATABASE: kplus.EnvValue.fromValue('app'),
+        MARIADB_ROOT_PASSWORD_FILE: file('root-password'),
+        MARIADB_USER_FILE: file('username'),
+        MARIADB_PASSWORD_FILE: file('password'),
+      },
+      storage: { size: Size.gibibytes(1) },
+      scratchVolumes: [{ name: 'run' }],
+      mounts: [{ volume: 'run', path: '/run/mysqld' }],
+    });
+  }));
+  await waitForReady(NS, NAME, 1, minutes(6));
+}, minutes(8));
+
+afterAll(() => deleteNamespace(NS), minutes(6));
+
+test('the Secret\'s user logs in with the Secret\'s password; a wrong password is refused', async () => {
+  const ok = await login('app', APP_PASSWORD, 'SELECT CURRENT_USER()');
+  expect({ code: ok.code, out: ok.stdout.trim() }).toEqual({ code: 0, out: 'app@%' });
+  const wrong = await login('app', `${APP_PASSWORD}x`, 'SELECT 1');
+  expect(wrong.code).not.toBe(0);
+  expect(wrong.stderr).toMatch(/Access denied/);
+});
+
+test('the password is in no manifest: the pod spec only names the Secret', async () => {
+  const pod = await kubectl(['-n', NS, 'get', 'pod', POD, '-o', 'json']);
+  expect(pod).not.toContain(APP_PASSWORD);
+});
+
+test('delete the pod: it comes back on the same claim and the data is still there', async () => {
+  expect((await login('app', APP_PASSWORD, 'CREATE TABLE t (v TEXT); INSERT INTO t VALUES (\'kept\')')).code).toBe(0);
+  const volume = await claimVolume(NS, `data-${POD}`);
+  await deletePods(NS, [POD]);
+  await waitForReady(NS, NAME, 1);
+  expect(await claimVolume(NS, `data-${POD}`)).toBe(volume);
+  const read = await login('app', APP_PASSWORD, 'SELECT v FROM t');
+  expect({ code: read.code, out: read.stdout.trim() }).toEqual({ code: 0, out: 'kept' });
+}, minutes(6));
+
+test('fsGroup applies to the local volume as on any cluster: the data directory belongs to group 999', async () => {
+  // the provisioner creates the volume's directory as root:root 0755; the kubelet gives it to the fsGroup
+  const out = await kubectl(['-n', NS, 'exec', POD, '-c', 'main', '--', 'stat', '-c', '%g %A', '/var/lib/mysql']);
+  expect(out.trim()).toMatch(/^999 drwxrws/);
+});

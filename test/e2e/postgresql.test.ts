@@ -1,0 +1,126 @@
+// PostgreSQL primary + 2 streaming replicas on the real node: the preset at the version the test
+// image carries (PostgreSQL 15, images/versions.json), applied with kubectl; health as PostgreSQL
+// reports it (pg_stat_replication on the primary), a row read through the `-read` Service and on
+// each replica by its pod DNS name; failure scenarios, each checking every acknowledged write.
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { DatabaseEngine, PostgresVersion, StatefulDatabase } from '../../lib';
+import {
+  apply, claimVolume, createNamespace, createSecret, deleteNamespace, deletePods, exec, imageTag, minutes, password,
+  podHost, recordPodDeletions, requireRealNode, scale, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
+} from './helpers';
+
+const NS = 'e2e-postgresql';
+const NAME = 'pg';
+const member = (i: number) => `${NAME}-${i}`;
+
+/** Runs SQL with psql in member FROM against HOST as the superuser (password from the Secret's file). */
+async function sql(host: string, statement: string, from = member(0)): Promise<string> {
+  const out = await exec(NS, from, 'main',
+    `PGPASSWORD="$(cat /run/secrets/db/root-password)" psql -h ${host} -U postgres -d postgres -At -v ON_ERROR_STOP=1 -f -`, statement);
+  return out.trim();
+}
+
+const acked: number[] = [];
+let nextId = 1;
+/** Writes a row through the client Service (the primary). */
+async function write(): Promise<void> {
+  const id = nextId++;
+  await sql(serviceHost(NS, NAME), `INSERT INTO t (id, v) VALUES (${id}, 'row-${id}')`);
+  acked.push(id);
+}
+async function missingOn(host: string): Promise<number[]> {
+  const ids = (await sql(host, 'SELECT id FROM t ORDER BY id')).split('\n').filter(Boolean).map(Number);
+  return acked.filter((id) => !ids.includes(id));
+}
+/** Every acknowledged row on the primary and (once replayed) on each replica. */
+async function expectAllRows(replicas: number): Promise<void> {
+  expect(await missingOn(podHost(NS, NAME, 0))).toEqual([]);
+  for (let i = 1; i < replicas; i++) {
+    await waitFor(NS, `replica ${i} has every acknowledged row`, minutes(2), async () => (await missingOn(podHost(NS, NAME, i))).length === 0);
+  }
+}
+/** The primary streams to REPLICAS - 1 replicas. */
+async function expectStreaming(replicas: number): Promise<void> {
+  await waitFor(NS, `${replicas - 1} streaming replicas in pg_stat_replication`, minutes(3), async () =>
+    (await sql(podHost(NS, NAME, 0), "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")) === String(replicas - 1));
+  for (let i = 1; i < replicas; i++) expect(await sql(podHost(NS, NAME, i), 'SELECT pg_is_in_recovery()')).toBe('t');
+  expect(await sql(podHost(NS, NAME, 0), 'SELECT pg_is_in_recovery()')).toBe('f');
+}
+
+beforeAll(async () => {
+  await requireRealNode();
+  await deleteNamespace(NS);
+  await createNamespace(NS);
+  await createSecret(NS, 'pg-credentials', { 'root-password': password(), 'replication-password': password() });
+  await apply(NS, synth(NS, (chart) => {
+    new StatefulDatabase(chart, 'pg', {
+      name: NAME,
+      engine: DatabaseEngine.postgresql({ version: PostgresVersion.of(imageTag('postgres')) }),
+      replicas: 3,
+      credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'pg-credentials') },
+      storage: { size: Size.gibibytes(1) },
+    });
+  }));
+  await waitForReady(NS, NAME, 3, minutes(10));
+}, minutes(12));
+
+afterAll(() => deleteNamespace(NS), minutes(6));
+
+test('primary + 2 replicas: two streaming rows in pg_stat_replication', async () => {
+  await expectStreaming(3);
+});
+
+test('a row written on the primary (client Service) is read through the -read Service and on each replica', async () => {
+  await sql(serviceHost(NS, NAME), 'CREATE TABLE IF NOT EXISTS t (id INT PRIMARY KEY, v TEXT)');
+  await write();
+  // the -read Service spreads connections over every member: ask it several times
+  for (let n = 0; n < 6; n++) {
+    await waitFor(NS, 'the row through the -read Service', minutes(1), async () =>
+      (await sql(serviceHost(NS, `${NAME}-read`), 'SELECT v FROM t WHERE id = 1')) === 'row-1');
+  }
+  await expectAllRows(3);
+});
+
+test('delete the primary pod: it comes back on the same claim with its data, the replicas stream again', async () => {
+  const volume = await claimVolume(NS, `data-${member(0)}`);
+  await deletePods(NS, [member(0)]);
+  await waitForReady(NS, NAME, 3);
+  expect(await claimVolume(NS, `data-${member(0)}`)).toBe(volume);
+  await expectStreaming(3);
+  await write();
+  await expectAllRows(3);
+}, minutes(10));
+
+test('rolling update (env change): members replaced highest ordinal first, no acknowledged write lost', async () => {
+  // the primary is down while ordinal 0 restarts: writes then fail, and only acknowledged ones count
+  const writer = startWriter(write);
+  const { deleted } = await recordPodDeletions(NS, NAME, async () => {
+    await setEnv(NS, NAME, 'main', { E2E_ROLL: '1' });
+    await waitForReady(NS, NAME, 3, minutes(10));
+  });
+  await writer.stop();
+  expect(deleted).toEqual([member(2), member(1), member(0)]);
+  await expectStreaming(3);
+  await expectAllRows(3);
+}, minutes(12));
+
+test('scale 3 -> 5 -> 3: new replicas clone the primary and stream; back to 2 replicas', async () => {
+  await scale(NS, NAME, 5);
+  await waitForReady(NS, NAME, 5, minutes(10));
+  await expectStreaming(5);
+  await write();
+  await expectAllRows(5);
+  await scale(NS, NAME, 3);
+  await waitForReady(NS, NAME, 3);
+  await expectStreaming(3);
+  await expectAllRows(3);
+}, minutes(15));
+
+test('full outage (every pod deleted at once): primary and replicas come back with every acknowledged row', async () => {
+  await deletePods(NS, [0, 1, 2].map(member), { force: true });
+  await waitForReady(NS, NAME, 3, minutes(8));
+  await expectStreaming(3);
+  await write();
+  await expectAllRows(3);
+}, minutes(12));

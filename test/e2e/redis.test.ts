@@ -1,0 +1,128 @@
+// Redis primary + 2 replicas on the real node: the preset at the version the test image carries
+// (Redis 7.0, images/versions.json), applied with kubectl; health as Redis reports it (INFO
+// replication: connected_slaves:2), a key written on the primary read on each replica by its pod
+// DNS name; failure scenarios, each checking every acknowledged write.
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { DatabaseEngine, RedisVersion, StatefulDatabase } from '../../lib';
+import {
+  apply, claimVolume, createNamespace, createSecret, deleteNamespace, deletePods, exec, imageTag, minutes, password,
+  podHost, recordPodDeletions, requireRealNode, scale, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
+} from './helpers';
+
+const NS = 'e2e-redis';
+const NAME = 'redis';
+const member = (i: number) => `${NAME}-${i}`;
+
+/** Runs redis-cli ARGS in member FROM against HOST, with the password from the Secret's file. */
+async function cli(host: string, args: string, from = member(0)): Promise<string> {
+  const out = await exec(NS, from, 'main', `REDISCLI_AUTH="$(cat /run/secrets/db/password)" redis-cli -h ${host} ${args}`);
+  return out.trim();
+}
+const info = async (host: string, field: string) =>
+  (await cli(host, 'INFO replication')).split(/\r?\n/).find((l) => l.startsWith(`${field}:`))?.split(':')[1];
+
+const acked: number[] = [];
+let nextId = 1;
+/** SETs a key through the client Service (the primary); redis-cli exits 0 on an error reply, so the reply is checked. */
+async function write(): Promise<void> {
+  const id = nextId++;
+  const reply = await cli(serviceHost(NS, NAME), `SET e2e:${id} v${id}`);
+  if (reply !== 'OK') throw new Error(`SET e2e:${id} answered '${reply}'`);
+  acked.push(id);
+}
+async function missingOn(host: string): Promise<number[]> {
+  const keys = (await cli(host, '--scan --pattern e2e:*')).split('\n').filter(Boolean).map((k) => Number(k.split(':')[1]));
+  return acked.filter((id) => !keys.includes(id));
+}
+async function expectAllKeys(replicas: number): Promise<void> {
+  for (let i = 0; i < replicas; i++) {
+    await waitFor(NS, `member ${i} has every acknowledged key`, minutes(2), async () => (await missingOn(podHost(NS, NAME, i))).length === 0);
+  }
+}
+async function expectReplicas(replicas: number): Promise<void> {
+  await waitFor(NS, `connected_slaves:${replicas - 1} on the primary`, minutes(3), async () =>
+    (await info(podHost(NS, NAME, 0), 'connected_slaves')) === String(replicas - 1));
+  expect(await info(podHost(NS, NAME, 0), 'role')).toBe('master');
+  for (let i = 1; i < replicas; i++) {
+    expect({ member: i, role: await info(podHost(NS, NAME, i), 'role'), link: await info(podHost(NS, NAME, i), 'master_link_status') })
+      .toEqual({ member: i, role: 'slave', link: 'up' });
+  }
+}
+
+beforeAll(async () => {
+  await requireRealNode();
+  await deleteNamespace(NS);
+  await createNamespace(NS);
+  await createSecret(NS, 'redis-credentials', { password: password() });
+  await apply(NS, synth(NS, (chart) => {
+    new StatefulDatabase(chart, 'redis', {
+      name: NAME,
+      engine: DatabaseEngine.redis({ version: RedisVersion.of(imageTag('redis')) }),
+      replicas: 3,
+      credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'redis-credentials') },
+      storage: { size: Size.gibibytes(1) },
+    });
+  }));
+  await waitForReady(NS, NAME, 3, minutes(8));
+}, minutes(10));
+
+afterAll(() => deleteNamespace(NS), minutes(6));
+
+test('primary + 2 replicas: connected_slaves:2, both links up', async () => {
+  await expectReplicas(3);
+});
+
+test('a key written on the primary (client Service) is replicated to both replicas', async () => {
+  await write();
+  await expectAllKeys(3);
+});
+
+test('delete one replica pod: it comes back on the same claim with its data and replicates again', async () => {
+  const volume = await claimVolume(NS, `data-${member(1)}`);
+  await deletePods(NS, [member(1)]);
+  await write();
+  await waitForReady(NS, NAME, 3);
+  expect(await claimVolume(NS, `data-${member(1)}`)).toBe(volume);
+  await expectReplicas(3);
+  await expectAllKeys(3);
+}, minutes(8));
+
+test('delete the primary pod: it comes back on the same claim with every acknowledged key', async () => {
+  await write();
+  await deletePods(NS, [member(0)]);
+  await waitForReady(NS, NAME, 3);
+  await expectReplicas(3);
+  await expectAllKeys(3);
+}, minutes(8));
+
+test('rolling update (env change): members replaced highest ordinal first, no acknowledged write lost', async () => {
+  const writer = startWriter(write);
+  const { deleted } = await recordPodDeletions(NS, NAME, async () => {
+    await setEnv(NS, NAME, 'main', { E2E_ROLL: '1' });
+    await waitForReady(NS, NAME, 3, minutes(8));
+  });
+  await writer.stop();
+  expect(deleted).toEqual([member(2), member(1), member(0)]);
+  await expectReplicas(3);
+  await expectAllKeys(3);
+}, minutes(10));
+
+test('scale 3 -> 5 -> 3: the new replicas sync from the primary; back to 2 replicas', async () => {
+  await scale(NS, NAME, 5);
+  await waitForReady(NS, NAME, 5, minutes(8));
+  await expectReplicas(5);
+  await expectAllKeys(5);
+  await scale(NS, NAME, 3);
+  await waitForReady(NS, NAME, 3);
+  await expectReplicas(3);
+  await expectAllKeys(3);
+}, minutes(12));
+
+test('full outage (every pod deleted at once): the set comes back with every acknowledged key', async () => {
+  await write();
+  await deletePods(NS, [0, 1, 2].map(member), { force: true });
+  await waitForReady(NS, NAME, 3, minutes(8));
+  await expectReplicas(3);
+  await expectAllKeys(3);
+}, minutes(10));

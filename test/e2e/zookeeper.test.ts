@@ -1,0 +1,126 @@
+// ZooKeeper (3 members) on the real node: the preset at the version the test image carries
+// (ZooKeeper 3.8, images/versions.json), applied with kubectl; health as ZooKeeper reports it
+// (`srvr`: exactly one leader), a znode written through one member read through another by pod
+// DNS names; failure scenarios, each checking every acknowledged write.
+import { Size } from 'cdk8s';
+import { DatabaseEngine, StatefulDatabase, ZooKeeperVersion } from '../../lib';
+import {
+  apply, claimVolume, createNamespace, deleteNamespace, deletePods, exec, imageTag, minutes, podHost,
+  recordPodDeletions, requireRealNode, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
+} from './helpers';
+
+const NS = 'e2e-zookeeper';
+const NAME = 'zk';
+const member = (i: number) => `${NAME}-${i}`;
+
+/** Applies the ensemble with REPLICAS members (the library's way to resize it: zoo.cfg lists every member). */
+async function deploy(replicas: number): Promise<void> {
+  await apply(NS, synth(NS, (chart) => {
+    new StatefulDatabase(chart, 'zk', {
+      name: NAME,
+      engine: DatabaseEngine.zookeeper({ version: ZooKeeperVersion.of(imageTag('zookeeper')) }),
+      replicas,
+      storage: { size: Size.gibibytes(1) },
+    });
+  }));
+}
+
+/** A four-letter word sent from member FROM to HOST's client port. */
+function fourLetterWord(host: string, word: string, from = member(0)): Promise<string> {
+  return exec(NS, from, 'main', `exec 3<>/dev/tcp/${host}/2181; printf ${word} >&3; cat <&3`);
+}
+const mode = async (i: number) => /^Mode: (\w+)/m.exec(await fourLetterWord(podHost(NS, NAME, i), 'srvr'))?.[1];
+
+/** zkCli.sh in member FROM against HOST. */
+function zkCli(host: string, command: string, from = member(0)): Promise<string> {
+  return exec(NS, from, 'main', `ZOO_LOG_DIR=/tmp CLIENT_JVMFLAGS=-Xmx64m zkCli.sh -server ${host}:2181 ${command} 2>&1`);
+}
+
+const acked: number[] = [];
+let nextId = 1;
+/** Creates znode /e2e-N through HOST (default: the client Service). */
+async function write(host = serviceHost(NS, NAME)): Promise<void> {
+  const id = nextId++;
+  const out = await zkCli(host, `create /e2e-${id} v${id}`);
+  if (!out.includes(`Created /e2e-${id}`)) throw new Error(`create /e2e-${id} through ${host}: ${out.slice(-500)}`);
+  acked.push(id);
+}
+async function expectAllZnodes(replicas: number): Promise<void> {
+  for (let i = 0; i < replicas; i++) {
+    const out = await zkCli(podHost(NS, NAME, i), 'ls /');
+    const ids = [...out.matchAll(/e2e-(\d+)/g)].map((m) => Number(m[1]));
+    expect({ member: i, missing: acked.filter((id) => !ids.includes(id)) }).toEqual({ member: i, missing: [] });
+  }
+}
+async function expectEnsemble(replicas: number): Promise<void> {
+  const modes = [];
+  for (let i = 0; i < replicas; i++) modes.push(await mode(i));
+  expect(modes.filter((m) => m === 'leader')).toHaveLength(1);
+  expect(modes.filter((m) => m === 'follower')).toHaveLength(replicas - 1);
+}
+
+beforeAll(async () => {
+  await requireRealNode();
+  await deleteNamespace(NS);
+  await createNamespace(NS);
+  await deploy(3);
+  await waitForReady(NS, NAME, 3, minutes(8));
+}, minutes(10));
+
+afterAll(() => deleteNamespace(NS), minutes(6));
+
+test('3 members: exactly one leader, two followers', async () => {
+  await expectEnsemble(3);
+});
+
+test('a znode written through one member is read through another', async () => {
+  await write(podHost(NS, NAME, 0));
+  const out = await zkCli(podHost(NS, NAME, 2), `get /e2e-${acked[0]}`, member(1));
+  expect(out).toMatch(new RegExp(`^v${acked[0]}$`, 'm'));
+  await write();
+  await expectAllZnodes(3);
+});
+
+test('delete one member pod: it comes back on the same claim with its data and rejoins', async () => {
+  const volume = await claimVolume(NS, `data-${member(1)}`);
+  await deletePods(NS, [member(1)]);
+  await write(podHost(NS, NAME, 0)); // two of three keep the quorum
+  await waitForReady(NS, NAME, 3);
+  expect(await claimVolume(NS, `data-${member(1)}`)).toBe(volume);
+  await expectEnsemble(3);
+  await expectAllZnodes(3);
+}, minutes(8));
+
+test('rolling update (env change): members replaced highest ordinal first, quorum kept, writes go on', async () => {
+  const writer = startWriter(() => write(), 4000);
+  const { deleted } = await recordPodDeletions(NS, NAME, async () => {
+    await setEnv(NS, NAME, 'main', { E2E_ROLL: '1' });
+    await waitForReady(NS, NAME, 3, minutes(8));
+  });
+  const failures = await writer.stop();
+  expect(deleted).toEqual([member(2), member(1), member(0)]);
+  // a leader change refuses writes for a moment; the quorum itself must hold
+  expect(failures.length).toBeLessThanOrEqual(3);
+  await expectEnsemble(3);
+  await expectAllZnodes(3);
+}, minutes(10));
+
+test('scale 3 -> 5 -> 3 (replicas changed in the app and applied): the ensemble re-forms, no znode lost', async () => {
+  await deploy(5);
+  await waitForReady(NS, NAME, 5, minutes(10));
+  await expectEnsemble(5);
+  await write();
+  await expectAllZnodes(5);
+  await deploy(3);
+  await waitForReady(NS, NAME, 3, minutes(10));
+  await waitFor(NS, 'one leader among 3', minutes(2), async () => (await Promise.all([0, 1, 2].map(mode))).filter((m) => m === 'leader').length === 1);
+  await expectEnsemble(3);
+  await expectAllZnodes(3);
+}, minutes(22));
+
+test('full outage (every pod deleted at once): the ensemble re-forms with every znode', async () => {
+  await deletePods(NS, [0, 1, 2].map(member), { force: true });
+  await waitForReady(NS, NAME, 3, minutes(6));
+  await expectEnsemble(3);
+  await expectAllZnodes(3);
+}, minutes(8));
