@@ -60,8 +60,9 @@ trap on_exit EXIT
 
 # --- host networking: a bridge for the pods, local only ----------------------------------------
 # The bridge exists before the kubelet starts (its --node-ip must be a local address); the CNI
-# bridge plugin then attaches each pod to it. Pod traffic is never masqueraded, and a FORWARD
-# rule drops anything a pod sends outside the pod network: nothing leaves the machine.
+# bridge plugin then attaches each pod to it. A pod gets routes to the pod network and to the
+# Service network only (no default route); its traffic is never masqueraded, and a FORWARD rule
+# drops anything a pod sends outside the pod network: nothing leaves the machine.
 PREFIX="${POD_CIDR#*/}"
 ip link add "$NODE_BRIDGE" type bridge
 ip addr add "$NODE_IP/$PREFIX" dev "$NODE_BRIDGE"
@@ -111,7 +112,8 @@ cat >"$D/cni/net.d/10-cdk8s-stateful.conflist" <<JSON
   "plugins": [
     {"type": "bridge", "bridge": "$NODE_BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
      "ipam": {"type": "host-local", "dataDir": "$D/cni/ipam",
-              "ranges": [[{"subnet": "$POD_CIDR", "gateway": "$NODE_IP"}]]}},
+              "ranges": [[{"subnet": "$POD_CIDR", "gateway": "$NODE_IP"}]],
+              "routes": [{"dst": "$SERVICE_CIDR"}]}},
     {"type": "portmap", "capabilities": {"portMappings": true}}
   ]
 }
@@ -133,7 +135,7 @@ for tar in "$IMAGES_DIR"/*.tar; do
   digest="$(printf '%s' "$idx" | sed -n 's/.*"digest":"\(sha256:[0-9a-f]*\)".*/\1/p')"
   [ -n "$ref" ] && [ -n "$digest" ] || die "$tar: index.json names no image"
   if ctr_ images ls "name==$ref" | awk 'NR > 1 {print $3}' | grep -qx "$digest"; then continue; fi
-  ctr_ images import --no-unpack "$tar" >/dev/null || die "ctr images import $tar failed"
+  ctr_ images import "$tar" >/dev/null || die "ctr images import $tar failed"
   log "imported $ref ($digest)"
 done
 ctr_ images ls -q | grep -qx "$SANDBOX_IMAGE" ||

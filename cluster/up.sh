@@ -127,7 +127,7 @@ start kube-apiserver --etcd-servers="$ETCD_URL" \
   --authorization-mode=Node,RBAC --allow-privileged=true \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
-  --service-cluster-ip-range=10.96.0.0/16 \
+  --service-cluster-ip-range="$SERVICE_CIDR" \
   --enable-admission-plugins=NodeRestriction \
   --kubelet-preferred-address-types=InternalIP,Hostname \
   --kubelet-client-certificate="$P/kubelet-client.crt" --kubelet-client-key="$P/kubelet-client.key" \

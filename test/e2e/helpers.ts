@@ -209,15 +209,56 @@ export function serviceHost(ns: string, name: string): string {
 
 /**
  * Deletes the pods at once (no grace, as a crashed node would lose them) or gracefully; resolves
- * when each has been replaced (a new uid).
+ * when none of them is left (the StatefulSet re-creates them in its own order).
  */
 export async function deletePods(ns: string, pods: string[], opts: { force?: boolean } = {}): Promise<void> {
   const before = await Promise.all(pods.map((p) => podUid(ns, p)));
   await kubectl(['-n', ns, 'delete', 'pod', ...pods, '--wait=false', ...(opts.force ? ['--force', '--grace-period=0'] : [])]);
-  await waitFor(ns, `pods ${pods.join(', ')} replaced`, minutes(3), async () => {
+  await waitFor(ns, `pods ${pods.join(', ')} deleted`, minutes(3), async () => {
     const now = await Promise.all(pods.map((p) => podUid(ns, p)));
-    return now.every((uid, i) => uid !== '' && uid !== before[i]);
+    return now.every((uid, i) => uid !== before[i]);
   });
+}
+
+/** The name of the client pod (see `createClientPod`). */
+export const CLIENT = 'client';
+
+/**
+ * Starts pod `client` in NS: IMAGE running `sleep infinity` as UID under the restricted profile,
+ * the place the tests run database clients from (`exec(ns, CLIENT, ...)`), so that a client never
+ * dies with the member it talks to. Resolves when it is Ready.
+ */
+export async function createClientPod(ns: string, image: string, uid: number): Promise<void> {
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: CLIENT, namespace: ns, labels: { 'app.kubernetes.io/name': 'e2e-client' } },
+    spec: {
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: 1,
+      securityContext: { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [{
+        name: CLIENT,
+        image,
+        command: ['sleep', 'infinity'],
+        env: [{ name: 'HOME', value: '/tmp' }],
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+        volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+        resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '512Mi' } },
+      }],
+      volumes: [{ name: 'tmp', emptyDir: {} }],
+    },
+  };
+  await kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) });
+  await kubectl(['-n', ns, 'wait', '--for=condition=Ready', `pod/${CLIENT}`, '--timeout=180s'], { timeoutMs: 200_000 });
+}
+
+/**
+ * Runs SCRIPT in the client pod with SECRET as the first line of its stdin (the script reads it
+ * with `read -r pw`, so it never shows in a command line) and INPUT after it.
+ */
+export function clientExec(ns: string, script: string, secret: string, input = '', timeoutMs = 120_000): Promise<string> {
+  return exec(ns, CLIENT, CLIENT, `read -r pw; ${script}`, `${secret}\n${input}`, timeoutMs);
 }
 
 /** Patches StatefulSet NAME's database container env (a rolling update, as `kubectl set env`). */

@@ -6,7 +6,7 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, PostgresVersion, StatefulDatabase } from '../../lib';
 import {
-  apply, claimVolume, createNamespace, createSecret, deleteNamespace, deletePods, exec, imageTag, minutes, password,
+  apply, claimVolume, clientExec, createClientPod, createNamespace, createSecret, deleteNamespace, deletePods, imageRef, imageTag, minutes, password,
   podHost, recordPodDeletions, requireRealNode, scale, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
 } from './helpers';
 
@@ -14,10 +14,11 @@ const NS = 'e2e-postgresql';
 const NAME = 'pg';
 const member = (i: number) => `${NAME}-${i}`;
 
-/** Runs SQL with psql in member FROM against HOST as the superuser (password from the Secret's file). */
-async function sql(host: string, statement: string, from = member(0)): Promise<string> {
-  const out = await exec(NS, from, 'main',
-    `PGPASSWORD="$(cat /run/secrets/db/root-password)" psql -h ${host} -U postgres -d postgres -At -v ON_ERROR_STOP=1 -f -`, statement);
+const SUPERUSER_PASSWORD = password();
+
+/** Runs SQL with psql in the client pod against HOST as the superuser. */
+async function sql(host: string, statement: string): Promise<string> {
+  const out = await clientExec(NS, `PGPASSWORD="$pw" psql -h ${host} -U postgres -d postgres -At -v ON_ERROR_STOP=1 -f -`, SUPERUSER_PASSWORD, statement);
   return out.trim();
 }
 
@@ -52,7 +53,7 @@ beforeAll(async () => {
   await requireRealNode();
   await deleteNamespace(NS);
   await createNamespace(NS);
-  await createSecret(NS, 'pg-credentials', { 'root-password': password(), 'replication-password': password() });
+  await createSecret(NS, 'pg-credentials', { 'root-password': SUPERUSER_PASSWORD, 'replication-password': password() });
   await apply(NS, synth(NS, (chart) => {
     new StatefulDatabase(chart, 'pg', {
       name: NAME,
@@ -62,6 +63,7 @@ beforeAll(async () => {
       storage: { size: Size.gibibytes(1) },
     });
   }));
+  await createClientPod(NS, imageRef('postgres'), 999);
   await waitForReady(NS, NAME, 3, minutes(10));
 }, minutes(12));
 

@@ -6,7 +6,7 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, RedisVersion, StatefulDatabase } from '../../lib';
 import {
-  apply, claimVolume, createNamespace, createSecret, deleteNamespace, deletePods, exec, imageTag, minutes, password,
+  apply, claimVolume, clientExec, createClientPod, createNamespace, createSecret, deleteNamespace, deletePods, imageRef, imageTag, minutes, password,
   podHost, recordPodDeletions, requireRealNode, scale, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
 } from './helpers';
 
@@ -14,10 +14,11 @@ const NS = 'e2e-redis';
 const NAME = 'redis';
 const member = (i: number) => `${NAME}-${i}`;
 
-/** Runs redis-cli ARGS in member FROM against HOST, with the password from the Secret's file. */
-async function cli(host: string, args: string, from = member(0)): Promise<string> {
-  const out = await exec(NS, from, 'main', `REDISCLI_AUTH="$(cat /run/secrets/db/password)" redis-cli -h ${host} ${args}`);
-  return out.trim();
+const PASSWORD = password();
+
+/** Runs redis-cli ARGS in the client pod against HOST, with the password. */
+async function cli(host: string, args: string): Promise<string> {
+  return (await clientExec(NS, `REDISCLI_AUTH="$pw" redis-cli -h ${host} ${args}`, PASSWORD)).trim();
 }
 const info = async (host: string, field: string) =>
   (await cli(host, 'INFO replication')).split(/\r?\n/).find((l) => l.startsWith(`${field}:`))?.split(':')[1];
@@ -54,7 +55,7 @@ beforeAll(async () => {
   await requireRealNode();
   await deleteNamespace(NS);
   await createNamespace(NS);
-  await createSecret(NS, 'redis-credentials', { password: password() });
+  await createSecret(NS, 'redis-credentials', { password: PASSWORD });
   await apply(NS, synth(NS, (chart) => {
     new StatefulDatabase(chart, 'redis', {
       name: NAME,
@@ -64,6 +65,7 @@ beforeAll(async () => {
       storage: { size: Size.gibibytes(1) },
     });
   }));
+  await createClientPod(NS, imageRef('redis'), 999);
   await waitForReady(NS, NAME, 3, minutes(8));
 }, minutes(10));
 

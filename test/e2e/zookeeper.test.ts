@@ -5,7 +5,7 @@
 import { Size } from 'cdk8s';
 import { DatabaseEngine, StatefulDatabase, ZooKeeperVersion } from '../../lib';
 import {
-  apply, claimVolume, createNamespace, deleteNamespace, deletePods, exec, imageTag, minutes, podHost,
+  apply, claimVolume, CLIENT, createClientPod, createNamespace, deleteNamespace, deletePods, exec, imageRef, imageTag, minutes, podHost,
   recordPodDeletions, requireRealNode, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
 } from './helpers';
 
@@ -25,15 +25,15 @@ async function deploy(replicas: number): Promise<void> {
   }));
 }
 
-/** A four-letter word sent from member FROM to HOST's client port. */
-function fourLetterWord(host: string, word: string, from = member(0)): Promise<string> {
-  return exec(NS, from, 'main', `exec 3<>/dev/tcp/${host}/2181; printf ${word} >&3; cat <&3`);
+/** A four-letter word sent from the client pod to HOST's client port. */
+function fourLetterWord(host: string, word: string): Promise<string> {
+  return exec(NS, CLIENT, CLIENT, `exec 3<>/dev/tcp/${host}/2181; printf ${word} >&3; cat <&3`);
 }
 const mode = async (i: number) => /^Mode: (\w+)/m.exec(await fourLetterWord(podHost(NS, NAME, i), 'srvr'))?.[1];
 
-/** zkCli.sh in member FROM against HOST. */
-function zkCli(host: string, command: string, from = member(0)): Promise<string> {
-  return exec(NS, from, 'main', `ZOO_LOG_DIR=/tmp CLIENT_JVMFLAGS=-Xmx64m zkCli.sh -server ${host}:2181 ${command} 2>&1`);
+/** zkCli.sh in the client pod against HOST. */
+function zkCli(host: string, command: string): Promise<string> {
+  return exec(NS, CLIENT, CLIENT, `ZOO_LOG_DIR=/tmp CLIENT_JVMFLAGS=-Xmx64m zkCli.sh -server ${host}:2181 ${command} 2>&1`);
 }
 
 const acked: number[] = [];
@@ -64,6 +64,7 @@ beforeAll(async () => {
   await deleteNamespace(NS);
   await createNamespace(NS);
   await deploy(3);
+  await createClientPod(NS, imageRef('zookeeper'), 1000);
   await waitForReady(NS, NAME, 3, minutes(8));
 }, minutes(10));
 
@@ -75,7 +76,7 @@ test('3 members: exactly one leader, two followers', async () => {
 
 test('a znode written through one member is read through another', async () => {
   await write(podHost(NS, NAME, 0));
-  const out = await zkCli(podHost(NS, NAME, 2), `get /e2e-${acked[0]}`, member(1));
+  const out = await zkCli(podHost(NS, NAME, 2), `get /e2e-${acked[0]}`);
   expect(out).toMatch(new RegExp(`^v${acked[0]}$`, 'm'));
   await write();
   await expectAllZnodes(3);
