@@ -4,7 +4,7 @@
 // password works (a wrong one is refused). Deleting the pod keeps the data.
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { CREDENTIALS_PATH, DatabaseEngine, HealthProbe, StatefulDatabase } from '../../lib';
+import { DatabaseEngine, HealthProbe, StatefulDatabase } from '../../lib';
 import {
   apply, claimVolume, createNamespace, createSecret, deleteNamespace, deletePods, imageTag, kubectl, minutes, password,
   requireRealNode, run, serviceHost, synth, waitForReady,
@@ -27,7 +27,7 @@ beforeAll(async () => {
   await createNamespace(NS);
   await createSecret(NS, 'mariadb-credentials', { 'root-password': password(), 'username': 'app', 'password': APP_PASSWORD });
   await apply(NS, synth(NS, (chart) => {
-    const file = (key: string) => kplus.EnvValue.fromValue(`${CREDENTIALS_PATH}/${key}`);
+    const file = (key: string) => kplus.EnvValue.fromValue(`${StatefulDatabase.CREDENTIALS_PATH}/${key}`);
     new StatefulDatabase(chart, 'mariadb', {
       name: NAME,
       engine: DatabaseEngine.custom({
