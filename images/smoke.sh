@@ -68,7 +68,7 @@ is_status() { [ "$(status "$1")" = "$2" ]; }
 inside() {
   local id="$RUN_ID-$1"
   shift
-  c tasks exec --exec-id "x$RANDOM$RANDOM" "$id" "$@"
+  c tasks exec --exec-id "x$BASHPID-$RANDOM$RANDOM" "$id" "$@"
 }
 
 # wait_for SECONDS CMD...: retries CMD (a command or a function) once a second until it succeeds

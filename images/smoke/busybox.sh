@@ -4,6 +4,6 @@
 www="$(data_dir busybox-www 1000 1000)"
 run busybox-init 1000 1000 busybox --foreground --command --mount "$www:/www" -- sh -c 'echo "written by init" >/www/index.html'
 run busybox 1000 1000 busybox --command --mount "$www:/www:ro" -- httpd -f -v -p 8080 -h /www
-served() { inside busybox wget -q -O - http://127.0.0.1:8080/index.html; }
-wait_for 10 served || fail "busybox: httpd does not serve /www: $(logs busybox)"
-[ "$(served)" = "written by init" ] || fail "busybox: httpd served '$(served)'"
+served() { [ "$(inside busybox wget -q -O - http://127.0.0.1:8080/index.html)" = "written by init" ]; }
+wait_for 10 served ||
+  fail "busybox: httpd does not serve what the init container wrote: '$(inside busybox wget -q -O - http://127.0.0.1:8080/index.html 2>&1)'; log: $(logs busybox)"

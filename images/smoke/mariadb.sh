@@ -25,10 +25,11 @@ sql() {
 data="$(data_dir mariadb-data 999 999)"
 run_dir="$(tmp_dir mariadb-run 999 999)"
 tmp="$(tmp_dir mariadb-tmp 999 999)"
+# the example's command: it exports the *_FILE variables, then runs the entrypoint
+example_command=(bash -c 'export MARIADB_ROOT_PASSWORD_FILE=/run/secrets/db/root-password MARIADB_USER_FILE=/run/secrets/db/username MARIADB_PASSWORD_FILE=/run/secrets/db/password; exec docker-entrypoint.sh mariadbd')
 example() {
-  run "$1" 999 999 mariadb "${cred[@]}" --mount "$data:/var/lib/mysql" --mount "$run_dir:/run/mysqld" \
-    --mount "$tmp:/tmp" --env MARIADB_DATABASE=app --env MARIADB_ROOT_PASSWORD_FILE=/run/secrets/db/root-password \
-    --env MARIADB_USER_FILE=/run/secrets/db/username --env MARIADB_PASSWORD_FILE=/run/secrets/db/password --
+  run "$1" 999 999 mariadb --command "${cred[@]}" --mount "$data:/var/lib/mysql" --mount "$run_dir:/run/mysqld" \
+    --mount "$tmp:/tmp" --env MARIADB_DATABASE=app -- "${example_command[@]}"
 }
 ready() { inside "$1" healthcheck.sh --connect --innodb_initialized; }
 example mariadb
@@ -45,6 +46,14 @@ wait_for 60 ready mariadb-again || fail "mariadb: the server did not come back: 
 say "mariadb: $(sql mariadb-again -uapp "-papp-pass'word" -- 'SELECT VERSION()')"
 ctr_rm "$RUN_ID-mariadb-again"
 
+# the example again as a uid unknown to the image (4242, fsGroup 4242)
+data="$(data_dir mariadb-data-random 4242 4242)"
+run mariadb-random 4242 4242 mariadb --command --mount "$(secrets 4242):/run/secrets/db:ro" --mount "$data:/var/lib/mysql" \
+  --mount "$(tmp_dir mariadb-run-random 4242 4242):/run/mysqld" --mount "$(tmp_dir mariadb-tmp-random 4242 4242):/tmp" \
+  --env MARIADB_DATABASE=app -- "${example_command[@]}"
+wait_for 120 ready mariadb-random || fail "mariadb: uid 4242 cannot initialize and serve: $(logs mariadb-random | tail -20)"
+ctr_rm "$RUN_ID-mariadb-random"
+
 # --- 2. the Galera preset ---------------------------------------------------------------------
 # galera_member ORDINAL [extra run options]: the pod of one member: init containers, then the server
 galera_member() {
@@ -56,19 +65,24 @@ galera_member() {
   conf="$(tmp_dir "galera-conf-$n" 999 999)"
   run_dir="$(tmp_dir "galera-run-$n" 999 999)"
   tmp="$(tmp_dir "galera-tmp-$n" 999 999)"
+  # member 0 starts as a one-member set (it bootstraps alone); member 1 joins the two-member set
+  local peers=127.0.0.1
+  if [ "$n" -gt 0 ]; then peers="127.0.0.1 127.0.0.2"; fi
   local -a pod=(--mount "$(scripts_mount)" "${cred[@]}" --mount "$tmp:/tmp" --env "POD_INDEX=$n" --env START_ORDINAL=0
-    --env "PEERS=127.0.0.1 127.0.0.2" --env DATA_DIR=/var/lib/mysql/data)
+    --env "PEERS=$peers" --env DATA_DIR=/var/lib/mysql/data)
   run "galera-install-$n" 999 999 mariadb --foreground --command "${pod[@]}" --env WORK_DIR=/work-dir --mount "$work:/work-dir" \
     -- bash /opt/cdk8s-stateful/galera-install.sh
   run "galera-bootstrap-$n" 999 999 mariadb --foreground --command "${pod[@]}" --env CONFIG_DIR=/etc/mysql/conf.d \
-    --env CLUSTER_NAME=smoke --mount "$conf:/etc/mysql/conf.d" -- bash /opt/cdk8s-stateful/galera-bootstrap.sh
+    --env CLUSTER_NAME=smoke --env GCACHE_SIZE=16384K --mount "$conf:/etc/mysql/conf.d" -- bash /opt/cdk8s-stateful/galera-bootstrap.sh
   if [ "$n" -gt 0 ]; then
     # a second member beside the first in one network namespace: its own ports
     printf '%s\n' '[mariadb]' 'port=3307' 'wsrep_cluster_address=gcomm://127.0.0.1:4567' \
       'wsrep_node_address=127.0.0.1:5567' 'wsrep_sst_receive_address=127.0.0.1:5444' \
       'wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:5567;ist.recv_addr=127.0.0.1:5568"' >"$conf/zz-smoke.cnf"
   fi
-  run "galera-$n" 999 999 mariadb --command "${pod[@]}" "$@" --env MARIADB_ROOT_PASSWORD_FILE=/run/secrets/db/root-password \
+  run "galera-$n" 999 999 mariadb --command "${pod[@]}" "$@" --env KEYS_DIR=/run/secrets/db --env ROOT_KEY=root-password \
+    --env RUN_DIR=/run/mysqld --env STATE_PORT=4569 \
+    --mount "$SCRIPTS/galera-initdb.sh:/docker-entrypoint-initdb.d/90-cdk8s-initialized.sh:ro" \
     --env MARIADB_MYSQL_LOCALHOST_USER=1 --env 'MARIADB_MYSQL_LOCALHOST_GRANTS=RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR' \
     --mount "$data:/var/lib/mysql" --mount "$conf:/etc/mysql/conf.d:ro" --mount "$work:/work-dir:ro" \
     --mount "$run_dir:/run/mysqld" -- bash /work-dir/galera-start.sh

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# postgres, as the preset runs it (uid 999): the primary's `clone` init container passes, the
-# entrypoint initializes PGDATA with the superuser password from the Secret's file and runs the
-# preset's initdb script (the replication role); the probes pass; a replica (same network
-# namespace, port 5433) clones the primary with pg_basebackup and streams a row written later.
+# postgres, as the preset runs it (uid 999, postgres-start.sh running the entrypoint): the
+# primary's `clone` init container passes, the entrypoint initializes PGDATA with the superuser
+# password from the Secret's file and runs the preset's initdb script (the replication and
+# application roles); the probes pass; a replica (same network namespace, port 5433) clones the
+# primary with pg_basebackup through a replication slot and streams a row written later.
 # Then the image's nss_wrapper path: a uid with no passwd entry initializes a cluster too.
 sec="$(secrets 999)"
 peers=(--env "PEERS=127.0.0.1 127.0.0.2" --env START_ORDINAL=0)
@@ -20,13 +21,12 @@ member() {
   tmp="$(tmp_dir "pg-tmp-$n" 999 999)"
   local -a pod=(--mount "$(scripts_mount)" --mount "$sec:/run/secrets/db:ro" --mount "$tmp:/tmp"
     --mount "$data:/var/lib/postgresql/data" --mount "$run_dir:/var/run/postgresql"
-    --env PGDATA=/var/lib/postgresql/data/pgdata
-    --env POSTGRES_REPLICATION_PASSWORD_FILE=/run/secrets/db/replication-password "${opts[@]}")
-  run "pg-clone-$n" 999 999 postgres --foreground --command "${pod[@]}" "${peers[@]}" --env "POD_INDEX=$n" \
-    --env RUN_DIR=/var/run/postgresql -- bash /opt/cdk8s-stateful/postgres-replica.sh
-  run "pg-$n" 999 999 postgres "${pod[@]}" --env POSTGRES_PASSWORD_FILE=/run/secrets/db/root-password \
+    --env PGDATA=/var/lib/postgresql/data/pgdata --env RUN_DIR=/var/run/postgresql --env KEYS_DIR=/run/secrets/db
+    --env REPLICATION_KEY=replication-password "${peers[@]}" --env "POD_INDEX=$n" "${opts[@]}")
+  run "pg-clone-$n" 999 999 postgres --foreground --command "${pod[@]}" -- bash /opt/cdk8s-stateful/postgres-replica.sh
+  run "pg-$n" 999 999 postgres --command "${pod[@]}" --env ROOT_KEY=root-password --env USERNAME_KEY=username --env PW_KEY=password \
     --mount "$SCRIPTS/postgres-initdb.sh:/docker-entrypoint-initdb.d/10-replication-role.sh:ro" \
-    -- -c wal_keep_size=1GB -c hot_standby=on "$@"
+    -- bash /opt/cdk8s-stateful/postgres-start.sh -c hot_standby=on -c wal_keep_size=256MB -c max_slot_wal_keep_size=2097152kB "$@"
 }
 probe() { inside "pg-$1" bash /opt/cdk8s-stateful/postgres-probe.sh "$2"; }
 psql_on() { local n="$1" port="$2"; shift 2; inside "pg-$n" psql -h 127.0.0.1 -p "$port" -U postgres -tA -c "$1"; }
@@ -38,6 +38,8 @@ probe 0 live || fail "postgres: the liveness probe fails"
 psql_on 0 5432 "CREATE TABLE t (v text); INSERT INTO t VALUES ('before')" >/dev/null || fail "postgres: cannot write on the primary"
 [ "$(psql_on 0 5432 "SELECT count(*) FROM pg_roles WHERE rolname = 'replicator' AND rolreplication")" = 1 ] ||
   fail "postgres: the preset's initdb script did not create the replication role"
+[ "$(psql_on 0 5432 "SELECT count(*) FROM pg_database WHERE datname = 'app'")" = 1 ] ||
+  fail "postgres: the preset's initdb script did not create the application database"
 
 pid0="$(c tasks ls | awk -v id="$RUN_ID-pg-0" '$1 == id { print $2 }')"
 member 1 --netns "/proc/$pid0/ns/net" -- -c port=5433
