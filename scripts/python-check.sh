@@ -3,7 +3,8 @@
 # with cdk8s and cdk8s-plus-27 from PyPI into a virtualenv (cached under ~/.cache/cdk8s-stateful,
 # keyed by the requirements and the Python version), then
 #   1. examples/python/quickstart.py writes YAML byte-identical to examples/quickstart.ts, and
-#   2. a bad input fails in Python with the library's full message, as in TypeScript.
+#   2. an engine binder written in Python (IEngineBinder) is called back at synth, and
+#   3. a bad input fails in Python with the library's full message, as in TypeScript.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -31,6 +32,13 @@ CDK8S_OUTDIR="$tmp/ts" node out/examples/quickstart.js
 (cd examples/python && CDK8S_OUTDIR="$tmp/py" "$venv/bin/python" quickstart.py)
 diff -r "$tmp/ts" "$tmp/py"
 echo "python-check: quickstart.py and quickstart.ts wrote byte-identical YAML ($(cat "$tmp"/py/* | wc -l) lines: $(ls "$tmp/py"))"
+
+# an engine of your own in Python: the library calls the Python IEngineBinder back at synth
+"$venv/bin/python" examples/python/engine_binder.py "$tmp/binder"
+grep -qF 'value: kv-0.kv-headless.shop.svc.cluster.local,kv-1.kv-headless.shop.svc.cluster.local' "$tmp"/binder/*.yaml &&
+  grep -qF 'name: prepare' "$tmp"/binder/*.yaml ||
+  { echo "python-check: the Python IEngineBinder's env and init container are not in the output" >&2; exit 1; }
+echo "python-check: a Python IEngineBinder added its env and init container"
 
 # the same bad input from both languages: the message must arrive whole
 ts_message=$(node -e '

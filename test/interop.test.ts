@@ -4,7 +4,7 @@
 // cdk8s-plus pod selector and network-policy peer.
 import * as kplus from 'cdk8s-plus-27';
 import * as kplus33 from 'cdk8s-plus-33';
-import { DatabaseEngine, StatefulDatabase } from '../lib';
+import { DatabaseEngine, EngineBinding, EngineContext, IEngineBinder, StatefulDatabase } from '../lib';
 import { chart, find, schemaErrors, synth } from './util';
 
 const engine = DatabaseEngine.custom({ image: 'postgres:17.2', ports: [{ name: 'pg', port: 5432 }], runAsUser: 999 });
@@ -84,5 +84,31 @@ describe('no instanceof on another package\'s classes', () => {
       }
     }
     expect(offences).toEqual([]);
+  });
+});
+
+describe('an engine of your own', () => {
+  test('its IEngineBinder gets the database\'s shape and adds env and init containers', () => {
+    class Binder implements IEngineBinder {
+      public contexts: EngineContext[] = [];
+      bind(context: EngineContext): EngineBinding {
+        this.contexts.push(context);
+        return {
+          env: { PEERS: kplus.EnvValue.fromValue(context.peerAddresses.join(',')) },
+          initContainers: [{ name: 'prepare', image: 'busybox:1.36.1', command: ['true'] }],
+        };
+      }
+    }
+    const binder = new Binder();
+    const c = chart('shop');
+    new StatefulDatabase(c, 'kv', {
+      engine: DatabaseEngine.of({ name: 'kv', image: 'redis:7.4.1', ports: [{ name: 'kv', port: 6379 }], binder }),
+      replicas: 2,
+      credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'kv-credentials') },
+    });
+    expect(binder.contexts.map((ctx) => [ctx.name, ctx.replicas, ctx.credentialsPath])).toEqual([['kv', 2, '/run/secrets/db']]);
+    const pod = find(synth(c), 'StatefulSet', 'kv').spec.template.spec;
+    expect(pod.initContainers.map((i: any) => i.name)).toEqual(['prepare']);
+    expect(pod.containers[0].env).toContainEqual({ name: 'PEERS', value: 'kv-0.kv-headless.shop.svc.cluster.local,kv-1.kv-headless.shop.svc.cluster.local' });
   });
 });
