@@ -12,5 +12,7 @@ module.exports = {
   // API-level waits (scheduling, binding, rollouts) take seconds; leave room on a loaded runner
   testTimeout: 600000,
   slowTestThreshold: 60,
+  globalSetup: '<rootDir>/test/tmpdir.js',
+  globalTeardown: '<rootDir>/test/tmpdir-teardown.js',
   verbose: true,
 };

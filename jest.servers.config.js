@@ -10,5 +10,7 @@ module.exports = {
   // servers on fixed loopback addresses: one file at a time
   maxWorkers: 1,
   testTimeout: 300000,
+  globalSetup: '<rootDir>/test/tmpdir.js',
+  globalTeardown: '<rootDir>/test/tmpdir-teardown.js',
   verbose: true,
 };

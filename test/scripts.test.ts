@@ -285,10 +285,16 @@ describe('common.sh', () => {
       expect(empty.stderr).toMatch(/empty: the key 'empty' of the credentials Secret holds no password/);
     });
 
-    (process.getuid?.() === 0 ? test.skip : test)('fails clearly when the file is not readable (not as root)', () => {
+    test('fails clearly when the file is not readable', () => {
       const r = root(p, {}, { pw: 'x' });
       fs.chmodSync(path.join(r, StatefulDatabase.CREDENTIALS_PATH, fs.readlinkSync(path.join(r, StatefulDatabase.CREDENTIALS_PATH, '..data')), 'pw'), 0o000);
-      const res = helper(r, 'read_secret PW PW_KEY', { KEYS_DIR: path.join(r, StatefulDatabase.CREDENTIALS_PATH), PW_KEY: 'pw' });
+      // Root reads any file; a pod's user does not. As root, drop the two capabilities that
+      // bypass file permissions, so the script meets the unreadable file as it would in a pod.
+      const asPodUser = process.getuid?.() === 0 ? ['setpriv', '--inh-caps=-all', '--bounding-set=-dac_override,-dac_read_search'] : [];
+      const res = spawnSync(asPodUser[0] ?? 'bash', [...asPodUser.slice(1), ...(asPodUser.length ? ['bash'] : []),
+        '-c', `. "${r}/opt/cdk8s-stateful/common.sh"; read_secret PW PW_KEY`], {
+        env: { PATH: process.env.PATH, KEYS_DIR: path.join(r, StatefulDatabase.CREDENTIALS_PATH), PW_KEY: 'pw' }, encoding: 'utf-8',
+      });
       expect(res.status).toBe(1);
       expect(res.stderr).toMatch(/cannot read as a file. Fix: keep the pod's fsGroup/);
     });
