@@ -193,8 +193,13 @@ case "${1:-}" in
   -*) die "unknown option $1 (see images/build.sh --help)" ;;
 esac
 
-for tool in python3 sha256sum tar; do
-  command -v "$tool" >/dev/null || die "$tool is missing (apt-get install python3 coreutils tar)"
+# the build's tools, installed from Debian when one is missing (images/install-deps.sh)
+if ! command -v mmdebstrap >/dev/null || ! command -v gcc >/dev/null || ! command -v python3 >/dev/null ||
+  [ ! -f /usr/lib/x86_64-linux-gnu/libc.a ]; then
+  "$HERE/install-deps.sh" || die "the build's tools are missing and images/install-deps.sh could not install them (mmdebstrap gcc libc6-dev python3)"
+fi
+for tool in mmdebstrap gcc python3 sha256sum tar flock; do
+  command -v "$tool" >/dev/null || die "$tool is missing: run images/install-deps.sh as root"
 done
 read_versions
 mkdir -p "$OUT"
