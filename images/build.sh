@@ -117,7 +117,18 @@ system_user() {
 # hostname and resolv.conf out (the runtime gives every container its own), a localhost hosts file
 install_files() {
   local root="$1"
-  rm -f "$root/etc/hostname" "$root/etc/resolv.conf"
+  rm -f "$root/etc/hostname" "$root/etc/resolv.conf" "$root/var/cache/debconf/"*-old
+  # debconf writes its database in perl's (randomized) hash order: sorted, two builds agree
+  python3 - "$root/var/cache/debconf" <<'PY'
+import os, sys
+for name in ('config.dat', 'templates.dat', 'passwords.dat'):
+    path = os.path.join(sys.argv[1], name)
+    if os.path.isfile(path):
+        with open(path, encoding='utf-8', errors='surrogateescape') as f:
+            stanzas = [s.strip('\n') for s in f.read().split('\n\n') if s.strip()]
+        with open(path, 'w', encoding='utf-8', errors='surrogateescape') as f:
+            f.write(''.join(s + '\n\n' for s in sorted(stanzas)))
+PY
   printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
   if [ -d "$HERE/$NAME/rootfs" ]; then cp -a --no-preserve=ownership "$HERE/$NAME/rootfs/." "$root/"; fi
   if [ -d "$HERE/lib" ]; then
