@@ -200,7 +200,7 @@ case "${1:-}" in
     if declare -F "$2" >/dev/null; then "$2" "$4"; fi
     exit 0
     ;;
-  -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n "2,14p" "$0" | sed "s/^# \{0,1\}//"; exit 0 ;;
   -*) die "unknown option $1 (see images/build.sh --help)" ;;
 esac
 
