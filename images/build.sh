@@ -118,14 +118,15 @@ system_user() {
 install_files() {
   local root="$1"
   rm -f "$root/etc/hostname" "$root/etc/resolv.conf" "$root/var/cache/debconf/"*-old
-  # debconf writes its database in perl's (randomized) hash order: sorted, two builds agree
+  # debconf writes its database in perl's (randomized) hash order, and ucf's prompts record a
+  # temporary file name: sorted and without those, two builds agree
   python3 - "$root/var/cache/debconf" <<'PY'
 import os, sys
 for name in ('config.dat', 'templates.dat', 'passwords.dat'):
     path = os.path.join(sys.argv[1], name)
     if os.path.isfile(path):
         with open(path, encoding='utf-8', errors='surrogateescape') as f:
-            stanzas = [s.strip('\n') for s in f.read().split('\n\n') if s.strip()]
+            stanzas = [s.strip('\n') for s in f.read().split('\n\n') if s.strip() and not s.strip().startswith('Name: ucf/')]
         with open(path, 'w', encoding='utf-8', errors='surrogateescape') as f:
             f.write(''.join(s + '\n\n' for s in sorted(stanzas)))
 PY
