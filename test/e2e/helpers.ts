@@ -9,6 +9,7 @@
 import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 
@@ -112,10 +113,15 @@ export async function createSecret(ns: string, name: string, data: { [key: strin
 
 /** Synthesizes one chart in namespace NS: `define` adds the constructs. Returns the YAML. */
 export function synth(ns: string, define: (chart: Chart) => void): string {
-  const app = new App({ outdir: fs.mkdtempSync('/tmp/cdk8s-stateful-e2e-synth-') });
-  const chart = new Chart(app, ns, { namespace: ns, disableResourceNameHashes: true });
-  define(chart);
-  return app.synthYaml();
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-e2e-'));
+  try {
+    const app = new App({ outdir });
+    const chart = new Chart(app, ns, { namespace: ns, disableResourceNameHashes: true });
+    define(chart);
+    return app.synthYaml();
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 /** `kubectl apply -f -` of YAML; it is also kept in $CLUSTER_DIR/e2e/<ns>.yaml to look at. */

@@ -27,7 +27,7 @@ beforeAll(async () => {
   await createNamespace(NS);
   await createSecret(NS, 'mariadb-credentials', { 'root-password': password(), 'username': 'app', 'password': APP_PASSWORD });
   await apply(NS, synth(NS, (chart) => {
-    const file = (key: string) => kplus.EnvValue.fromValue(`${StatefulDatabase.CREDENTIALS_PATH}/${key}`);
+    const dir = StatefulDatabase.CREDENTIALS_PATH;
     new StatefulDatabase(chart, 'mariadb', {
       name: NAME,
       engine: DatabaseEngine.custom({
@@ -36,16 +36,12 @@ beforeAll(async () => {
         ports: [{ name: 'mysql', port: 3306 }],
         dataPath: '/var/lib/mysql',
         runAsUser: 999,
+        command: ['bash', '-c', `export MARIADB_ROOT_PASSWORD_FILE=${dir}/root-password MARIADB_USER_FILE=${dir}/username MARIADB_PASSWORD_FILE=${dir}/password; exec docker-entrypoint.sh mariadbd`],
         readinessProbe: HealthProbe.command(['healthcheck.sh', '--connect', '--innodb_initialized']),
         livenessProbe: HealthProbe.command(['healthcheck.sh', '--connect']),
       }),
       credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'mariadb-credentials') },
-      env: {
-        MARIADB_DATABASE: kplus.EnvValue.fromValue('app'),
-        MARIADB_ROOT_PASSWORD_FILE: file('root-password'),
-        MARIADB_USER_FILE: file('username'),
-        MARIADB_PASSWORD_FILE: file('password'),
-      },
+      env: { MARIADB_DATABASE: kplus.EnvValue.fromValue('app') },
       storage: { size: Size.gibibytes(1) },
       scratchVolumes: [{ name: 'run' }],
       mounts: [{ volume: 'run', path: '/run/mysqld' }],

@@ -27,7 +27,7 @@ async function deploy(replicas: number): Promise<void> {
 
 /** A four-letter word sent from the client pod to HOST's client port. */
 function fourLetterWord(host: string, word: string): Promise<string> {
-  return exec(NS, CLIENT, CLIENT, `exec 3<>/dev/tcp/${host}/2181; printf ${word} >&3; cat <&3`);
+  return exec(NS, CLIENT, CLIENT, `bash -c 'exec 3<>/dev/tcp/${host}/2181; printf ${word} >&3; cat <&3'`);
 }
 const mode = async (i: number) => /^Mode: (\w+)/m.exec(await fourLetterWord(podHost(NS, NAME, i), 'srvr'))?.[1];
 
