@@ -193,6 +193,9 @@ clusterDomain: cluster.local
 resolvConf: ""
 serializeImagePulls: false
 registerNode: true
+# In-place resize needs the pod cgroups that cgroupsPerQOS: false does without: with the gate on,
+# the kubelet 1.34.10 panics (nil pointer in doPodResizeAction) when a pod's resources change.
+featureGates: {InPlacePodVerticalScaling: false}
 YAML
 start_component kubelet "$BIN/kubelet" --config="$D/kubelet.yaml" --kubeconfig="$D/kubelet.kubeconfig" \
   --root-dir="$D/kubelet" --cert-dir="$P" --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" \
