@@ -959,6 +959,29 @@ describe('zookeeper', () => {
     expect(res.stderr).toMatch(/ordinal 3 is not among the 3 members .* not with kubectl scale/);
   });
 
+  test('config: the member list may change by one member between two starts, not more (two majorities could fork the data)', () => {
+    const withReplicas = (replicas: number) => pod(DatabaseEngine.zookeeper(), { replicas }, 'zk');
+    const three = withReplicas(3);
+    const r = root(three);
+    expect(run(three, r, 'config', { ordinal: 0 }).status).toBe(0);
+    expect(read(r, 'data/cdk8s-ensemble')).toBe(three.db.peerAddresses.map((h, i) => `server.${i + 1}=${h}:2888:3888;2181`).join('\n') + '\n');
+    // 3 -> 5 in one step: refused, with the safe procedure
+    const five = withReplicas(5);
+    const refused = run(five, r, 'config', { ordinal: 0, env: { SCRIPTS_DIR: `${r}/opt/cdk8s-stateful` } });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/the member list changed by 2 members since this member last ran \(3 before, 5 now\).*Fix: go back to the previous replica count and apply; then change replicas by one/);
+    expect(read(r, 'data/cdk8s-ensemble').split('\n').filter(Boolean)).toHaveLength(3);
+    // 3 -> 4 -> 5, one member at a time: accepted, and recorded
+    const four = withReplicas(4);
+    const step = run(four, r, 'config', { ordinal: 0 });
+    expect(step.status).toBe(0);
+    expect(step.stderr).toMatch(/the member list changed by one member \(3 before, 4 now\)/);
+    expect(run(five, r, 'config', { ordinal: 0 }).status).toBe(0);
+    expect(read(r, 'data/cdk8s-ensemble').split('\n').filter(Boolean)).toHaveLength(5);
+    // 5 -> 3 in one step: refused too
+    expect(run(three, r, 'config', { ordinal: 0 }).status).toBe(1);
+  });
+
   /** Runs the probe (asynchronously: the fake server must answer) against a server replying `reply`. */
   async function probe(kind: string, reply: string): Promise<number | null> {
     const server = net.createServer((s) => s.once('data', () => s.end(reply)));

@@ -111,7 +111,8 @@ better() {
 }
 
 publish deciding
-socat -T 3 "TCP-LISTEN:$STATE_PORT,reuseaddr,fork" "EXEC:bash $HERE/galera-state.sh" &
+# STATE_BIND: one address instead of every one (members sharing a network, as in the tests)
+socat -T 3 "TCP-LISTEN:$STATE_PORT,reuseaddr,fork${STATE_BIND:+,bind=$STATE_BIND}" "EXEC:bash $HERE/galera-state.sh" &
 recovered=0
 args=()
 waited=0
