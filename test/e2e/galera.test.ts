@@ -113,16 +113,12 @@ test('scale 3 -> 5 -> 3: the new members join with the data, the cluster shrinks
   await expectAllRows(3);
 }, minutes(20));
 
-// Last: a full outage leaves the set unable to start again.
-// KNOWN FAILURE, issue 10: after every member stopped, each grastate.dat says safe_to_bootstrap: 0;
-// galera-0 (OrderedReady: the others wait for it) refuses to bootstrap ("It may not be safe to
-// bootstrap the cluster from this node") and crash-loops, so the set never comes back without the
-// documented manual step (forceBootstrap). The data is on the claims; nothing is lost, but the
-// database stays down. Flip to `test` when issue 10 makes the preset recover by itself.
-test.failing('KNOWN FAILURE (issue 10): full outage (every pod deleted at once) stalls: galera-0 refuses to bootstrap with safe_to_bootstrap: 0', async () => {
+// Last: a full outage. Issue 10: every member used to wait with safe_to_bootstrap: 0 (galera-0
+// refused to bootstrap, the others waited for it under OrderedReady); now the members start
+// together, publish their last committed position and the most advanced one bootstraps.
+test('full outage (every pod deleted at once): the cluster comes back by itself with every acknowledged row', async () => {
   await deletePods(NS, [0, 1, 2].map(member), { force: true });
-  // a healthy recovery (bootstrap by galera-0, the others rejoining by IST) takes well under this
-  await waitForReady(NS, NAME, 3, minutes(3));
+  await waitForReady(NS, NAME, 3, minutes(4));
   await expectCluster(3);
   await expectAllRows(3);
 }, minutes(5));

@@ -39,7 +39,7 @@ describe('mariadb galera on loopback', () => {
     fs.copyFileSync(path.join(SCRIPTS, 'galera-initdb.sh'), path.join(dir(i, 'initdb'), '90-cdk8s-initialized.sh'));
   };
   const env = (i: number) => ({
-    PATH: `${path.join(__dirname)}:${process.env.PATH}`, POD_INDEX: String(i), START_ORDINAL: '0', PEERS: HOSTS.join(' '),
+    PATH: `${path.join(__dirname)}:${process.env.PATH}`, TMPDIR: '/tmp', POD_INDEX: String(i), START_ORDINAL: '0', PEERS: HOSTS.join(' '),
     DATA_DIR: '/var/lib/mysql/data', RUN_DIR: '/run/mysqld', KEYS_DIR: keysDir, ROOT_KEY: 'root-password', STATE_BIND: HOSTS[i],
     MARIADB_MYSQL_LOCALHOST_USER: '1', MARIADB_MYSQL_LOCALHOST_GRANTS: 'RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR',
     ENTRYPOINT: 'galera-entrypoint.sh', CLUSTER_NAME: 'db', CONFIG_DIR: '/etc/mysql/conf.d', WORK_DIR: dir(i, 'work'), INITDB_DIR: dir(i, 'initdb'), GCACHE_SIZE: '64M',

@@ -15,6 +15,10 @@ const PASSWORDS = { 'root-password': "su'per \"pw\"", 'replication-password': "r
 let root = '';
 
 afterAll(() => {
+  // the servers, not only runuser: every postmaster started here
+  for (const pidFile of fs.existsSync(root) ? fs.readdirSync(root).map((d) => path.join(root, d, 'pgdata', 'postmaster.pid')) : []) {
+    if (fs.existsSync(pidFile)) try { process.kill(Number(fs.readFileSync(pidFile, 'utf-8').split('\n')[0]), 'SIGKILL'); } catch { /* gone */ }
+  }
   Proc.killAll();
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
@@ -30,7 +34,7 @@ describe('postgresql on loopback', () => {
   const members: (Proc | undefined)[] = [];
   const dir = (i: number, what: string) => path.join(root, `${what}-${i}`);
   const env = (i: number) => ({
-    PATH: `${BIN}:${process.env.PATH}`, POD_INDEX: String(i), START_ORDINAL: '0', PEERS: HOSTS.join(' '), HOSTNAME: `db-${i}`,
+    PATH: `${BIN}:${process.env.PATH}`, TMPDIR: '/tmp', POD_INDEX: String(i), START_ORDINAL: '0', PEERS: HOSTS.join(' '), HOSTNAME: `db-${i}`,
     POSTGRES_PORT: PORT, PGDATA: path.join(dir(i, 'data'), 'pgdata'), RUN_DIR: dir(i, 'run'), KEYS_DIR: keysDir,
     ROOT_KEY: 'root-password', REPLICATION_KEY: 'replication-password', USERNAME_KEY: 'username', PW_KEY: 'password',
     DISCOVERY_SECONDS: '3', POLL_SECONDS: '1',
@@ -96,8 +100,12 @@ describe('postgresql on loopback', () => {
     sql(0, "INSERT INTO orders SELECT g, 'item ' || g FROM generate_series(1, 1000) g");
     const lsn = sql(0, 'SELECT pg_current_wal_lsn()');
     await until('standbys replayed', () => (sql(1, `SELECT pg_last_wal_replay_lsn() >= '${lsn}'`) === 't' && sql(2, `SELECT pg_last_wal_replay_lsn() >= '${lsn}'`) === 't' ? true : undefined));
+    // the node goes: the postmaster dies at once (runuser does not pass a SIGKILL on)
+    const postmaster = Number(fs.readFileSync(path.join(env(0).PGDATA, 'postmaster.pid'), 'utf-8').split('\n')[0]);
+    process.kill(postmaster, 'SIGKILL');
     members[0]!.kill();
     await members[0]!.exited();
+    await until('the postmaster gone', () => { try { process.kill(postmaster, 0); return undefined; } catch { return true; } });
     fs.rmSync(dir(0, 'data'), { recursive: true, force: true });
     prepare(0);
 
@@ -108,7 +116,9 @@ describe('postgresql on loopback', () => {
     const res = asPostgres('postgres-replica.sh', 0);
     expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: expect.stringMatching(/holds data \(position \d+\)[\s\S]*the primary is a copy of 127\.0\.0\.[23]/) });
     start(0);
-    await until('primary back', () => (sql(0, 'SELECT pg_is_in_recovery()') === 'f' ? true : undefined));
+    await until('primary back', () => (sql(0, 'SELECT pg_is_in_recovery()') === 'f' ? true : undefined), 60).catch((e) => {
+      throw new Error(`${e}\n--- the primary's log\n${members[0]!.log.split('\n').slice(-30).join('\n')}`);
+    });
     expect(sql(0, 'SELECT count(*) FROM orders')).toBe('1000');
     // the standbys' readiness probes recreate their slots on the rebuilt primary; they stream again
     await until('standbys stream again', () => (probe(1).status === 0 && probe(2).status === 0 ? true : undefined), 120);

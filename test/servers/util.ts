@@ -3,7 +3,6 @@
 // gets (ordinal, peers, the Secret's keys), paths moved into that directory.
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 
 export const SCRIPTS = path.join(__dirname, '..', '..', 'lib', 'database', 'engines', 'scripts');
@@ -17,9 +16,12 @@ export function requireBinary(name: string, where: string[] = []): string {
   throw new Error(`${name} is not installed: run scripts/install-servers.sh (apt packages) before npm run test:servers`);
 }
 
-/** A scratch directory, removed after the test file. */
+/**
+ * A scratch directory, removed after the test file: under /tmp itself, not the test run's private
+ * temporary directory, since the servers run as their own users (mysql, postgres), who must reach it.
+ */
 export function scratch(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `cdk8s-stateful-${prefix}-`));
+  return fs.mkdtempSync(path.join('/tmp', `cdk8s-stateful-${prefix}-`));
 }
 
 /** Writes the credentials Secret's keys into `<dir>/secrets` and returns KEYS_DIR. */
