@@ -44,23 +44,18 @@ if [ ! -x "$BIN/etcd" ]; then
   mv "$BIN/etcd.tmp" "$BIN/etcd"
 fi
 
-# 2. kwok: plain module, no replace directives.
-if [ ! -x "$BIN/kwok" ]; then
-  log "kwok $KWOK_VERSION"
-  mkdir -p "$SRC/kwok-gobin"
-  GOBIN="$SRC/kwok-gobin" GOFLAGS="-buildvcs=false" go install -trimpath -ldflags '-s -w' \
-    "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
-  mv "$SRC/kwok-gobin/kwok" "$BIN/kwok"
-fi
+# go_install NAME PACKAGE@VERSION: a plain module (no replace directives) installed as $BIN/NAME.
+go_install() {
+  [ ! -x "$BIN/$1" ] || return 0
+  log "$1 ${2##*@}"
+  mkdir -p "$SRC/$1-gobin"
+  GOBIN="$SRC/$1-gobin" GOFLAGS="-buildvcs=false" go install -trimpath -ldflags '-s -w' "$2"
+  mv "$SRC/$1-gobin/$1" "$BIN/$1"
+}
 
-# 2b. CoreDNS: the cluster DNS of the real node (serves cluster.local from the API server).
-if [ ! -x "$BIN/coredns" ]; then
-  log "coredns $COREDNS_VERSION"
-  mkdir -p "$SRC/coredns-gobin"
-  GOBIN="$SRC/coredns-gobin" GOFLAGS="-buildvcs=false" go install -trimpath -ldflags '-s -w' \
-    "github.com/coredns/coredns@$COREDNS_VERSION"
-  mv "$SRC/coredns-gobin/coredns" "$BIN/coredns"
-fi
+# 2. kwok, and CoreDNS: the cluster DNS of the real node (serves cluster.local from the API server).
+go_install kwok "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+go_install coredns "github.com/coredns/coredns@$COREDNS_VERSION"
 
 # 3. Kubernetes: wrapper module requiring k8s.io/kubernetes with generated staging replaces.
 K8S_BINS="kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy"
