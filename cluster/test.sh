@@ -70,7 +70,8 @@ STARTED=1
 # component can read /proc/<pid>/cmdline before the exec, and it then reports "exited".
 ENV_LINES=""
 for attempt in 1 2 3; do
-  if ENV_LINES="$("$HERE/up.sh")"; then break; fi
+  # (9>&-: the daemons it starts must not inherit the real-node lock and hold it after this run)
+  if ENV_LINES="$("$HERE/up.sh" 9>&-)"; then break; fi
   ENV_LINES=""
   log "cluster/up.sh failed (attempt $attempt of 3)"
 done
