@@ -43,6 +43,16 @@ done
 # mounts under CLUSTER_DIR or the containerd root (volumes, rootfs, secrets), deepest first
 awk -v a="$CLUSTER_DIR/" -v b="$CONTAINERD_ROOT/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/self/mounts | sort -r |
   while read -r m; do umount -l "$m" 2>/dev/null || true; done
+# network namespaces of pods the kubelet could not tear down (it died, or was stopped first):
+# containerd's cni-* namespaces holding an address in POD_CIDR
+to_int() { local IFS=.; set -- $1; echo $(( ($1 << 24) + ($2 << 16) + ($3 << 8) + $4 )); }
+MASK=$(( (0xffffffff << (32 - ${POD_CIDR#*/})) & 0xffffffff ))
+NET=$(( $(to_int "${POD_CIDR%/*}") & MASK ))
+for netns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cni-/ {print $1}'); do
+  for a in $(ip netns exec "$netns" ip -4 -o addr show scope global 2>/dev/null | awk '{print $4}'); do
+    if [ $(( $(to_int "${a%/*}") & MASK )) -eq "$NET" ]; then ip netns delete "$netns" 2>/dev/null || true; break; fi
+  done
+done
 if [ -x "$BIN/kube-proxy" ]; then "$BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true; fi
 while iptables -w -D FORWARD -s "$POD_CIDR" ! -d "$POD_CIDR" -m comment --comment "cdk8s-stateful $NODE_BRIDGE: pods stay local" -j DROP 2>/dev/null; do :; done
 # the kubelet's own chains (it is the only kubelet on this machine: test.sh holds the node lock)
