@@ -134,11 +134,11 @@ for tar in "$IMAGES_DIR"/*.tar; do
   ref="$(printf '%s' "$idx" | sed -n 's/.*"io.containerd.image.name":"\([^"]*\)".*/\1/p')"
   digest="$(printf '%s' "$idx" | sed -n 's/.*"digest":"\(sha256:[0-9a-f]*\)".*/\1/p')"
   [ -n "$ref" ] && [ -n "$digest" ] || die "$tar: index.json names no image"
-  if ctr_ images ls "name==$ref" | awk 'NR > 1 {print $3}' | grep -qx "$digest"; then continue; fi
+  if ctr_ images ls "name==$ref" | awk 'NR > 1 {print $3}' | grep -x "$digest" >/dev/null; then continue; fi
   ctr_ images import "$tar" >/dev/null || die "ctr images import $tar failed"
   log "imported $ref ($digest)"
 done
-ctr_ images ls -q | grep -qx "$SANDBOX_IMAGE" ||
+ctr_ images ls -q | grep -x "$SANDBOX_IMAGE" >/dev/null ||
   die "the sandbox image $SANDBOX_IMAGE is not among the archives in $IMAGES_DIR (images/build.sh builds it)"
 
 # --- kubelet --------------------------------------------------------------------------------------
