@@ -12,6 +12,8 @@
 # the nearest jsii-runtime-go release the proxy has.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lang-check.sh
+. scripts/lang-check.sh
 root=$PWD
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 cache="$HOME/.cache/cdk8s-stateful"
@@ -70,21 +72,8 @@ replace github.com/aws/constructs-go/constructs/v10 v$(version constructs) => $b
 replace github.com/cdk8s-stateful/cdk8s-stateful-go/cdk8sstateful v$(version .) => $root/out/package/go/cdk8sstateful
 WORK
 (cd examples/go && GOWORK="$tmp/go.work" go build -o "$tmp/quickstart" .)
-CDK8S_OUTDIR="$tmp/ts" node out/examples/quickstart.js
 CDK8S_OUTDIR="$tmp/go" "$tmp/quickstart"
-diff -r "$tmp/ts" "$tmp/go"
-echo "go-check: main.go and quickstart.ts wrote byte-identical YAML ($(ls "$tmp/go"))"
+same_yaml go-check "$tmp/go"
 
-ts_message=$(node -e '
-const { App, Chart } = require("cdk8s");
-const { DatabaseEngine, StatefulDatabase } = require(process.argv[1] + "/out/lib");
-try {
-  new StatefulDatabase(new Chart(new App(), "orders"), "orders", { engine: DatabaseEngine.postgresql(), replicas: -1 });
-  console.log("no error");
-} catch (e) { console.log(`${e.name}: ${e.message}`); }' "$root")
 go_message=$("$tmp/quickstart" bad | head -1)
-echo "go-check: TypeScript: $ts_message"
-echo "go-check: Go:         $go_message"
-case "$ts_message" in StatefulConfigError:*) ;; *) echo "go-check: expected a StatefulConfigError from TypeScript" >&2; exit 1 ;; esac
-[ "$ts_message" = "$go_message" ] || { echo "go-check: the messages differ" >&2; exit 1; }
-echo "go-check: ok"
+same_error go-check Go "$go_message"

@@ -10,6 +10,8 @@
 # when its sources changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lang-check.sh
+. scripts/lang-check.sh
 root=$PWD
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 cache="$HOME/.cache/cdk8s-stateful"
@@ -51,22 +53,9 @@ rm -rf examples/java/target
 (cd examples/java && "${mvn[@]}" "-Dcdk8s.stateful.repository=file://$root/out/package/java" \
   compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt)
 cp="examples/java/target/classes:$(cat examples/java/target/classpath.txt)"
-CDK8S_OUTDIR="$tmp/ts" node out/examples/quickstart.js
 CDK8S_OUTDIR="$tmp/java" java -cp "$cp" quickstart.Main
-diff -r "$tmp/ts" "$tmp/java"
-echo "java-check: Main.java and quickstart.ts wrote byte-identical YAML ($(ls "$tmp/java"))"
+same_yaml java-check "$tmp/java"
 
-ts_message=$(node -e '
-const { App, Chart } = require("cdk8s");
-const { DatabaseEngine, StatefulDatabase } = require(process.argv[1] + "/out/lib");
-try {
-  new StatefulDatabase(new Chart(new App(), "orders"), "orders", { engine: DatabaseEngine.postgresql(), replicas: -1 });
-  console.log("no error");
-} catch (e) { console.log(`${e.name}: ${e.message}`); }' "$root")
 # Java's message carries the JavaScript stack after the first line
 java_message=$(java -cp "$cp" quickstart.BadInput | head -1)
-echo "java-check: TypeScript: $ts_message"
-echo "java-check: Java:       $java_message"
-case "$ts_message" in StatefulConfigError:*) ;; *) echo "java-check: expected a StatefulConfigError from TypeScript" >&2; exit 1 ;; esac
-[ "$ts_message" = "$java_message" ] || { echo "java-check: the messages differ" >&2; exit 1; }
-echo "java-check: ok"
+same_error java-check Java "$java_message"

@@ -1,0 +1,30 @@
+# shellcheck shell=bash
+# What scripts/{python,java,go}-check.sh compare, in one place. Sourced from the repository root.
+
+# same_yaml LABEL DIR: the TypeScript quickstart (out/examples/quickstart.js) writes byte-identical
+# YAML to what another language's quickstart wrote into DIR.
+same_yaml() {
+  local label="$1" dir="$2" ts
+  ts="$(mktemp -d)"
+  CDK8S_OUTDIR="$ts" node out/examples/quickstart.js
+  diff -r "$ts" "$dir" || { rm -rf "$ts"; echo "$label: the YAML differs from the TypeScript quickstart's" >&2; return 1; }
+  rm -rf "$ts"
+  echo "$label: the quickstart wrote YAML byte-identical to quickstart.ts ($(cat "$dir"/* | wc -l) lines: $(ls "$dir"))"
+}
+
+# same_error LABEL LANGUAGE MESSAGE: MESSAGE, what LANGUAGE got for replicas: -1, is the library's
+# StatefulConfigError exactly as TypeScript sees it (the message arrives whole).
+same_error() {
+  local label="$1" language="$2" message="$3" ts_message
+  ts_message=$(node -e '
+const { App, Chart } = require("cdk8s");
+const { DatabaseEngine, StatefulDatabase } = require(process.argv[1] + "/out/lib");
+try {
+  new StatefulDatabase(new Chart(new App(), "orders"), "orders", { engine: DatabaseEngine.postgresql(), replicas: -1 });
+  console.log("no error");
+} catch (e) { console.log(`${e.name}: ${e.message}`); }' "$PWD")
+  printf '%s: %-11s %s\n%s: %-11s %s\n' "$label" 'TypeScript:' "$ts_message" "$label" "$language:" "$message"
+  case "$ts_message" in StatefulConfigError:*) ;; *) echo "$label: expected a StatefulConfigError from TypeScript" >&2; return 1 ;; esac
+  [ "$ts_message" = "$message" ] || { echo "$label: the messages differ" >&2; return 1; }
+  echo "$label: ok"
+}
