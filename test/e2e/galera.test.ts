@@ -6,8 +6,8 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, MariaDbVersion, StatefulDatabase } from '../../lib';
 import {
-  apply, claimVolume, clientExec, createClientPod, createNamespace, createSecret, deleteNamespace, deletePods, imageRef, imageTag, minutes, password,
-  podHost, recordPodDeletions, requireRealNode, scale, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
+  apply, claimVolume, clientExec, createClientPod, createNamespace, createSecret, deleteNamespace, deletePods, imageRef, imageTag, loseVolume,
+  minutes, password, podHost, recordPodDeletions, requireRealNode, scale, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
 } from './helpers';
 
 const NS = 'e2e-galera';
@@ -85,6 +85,17 @@ test('delete one member pod: it comes back on the same claim with its data and r
   await write(podHost(NS, NAME, 1));
   await expectAllRows(3);
 }, minutes(10));
+
+test('lose the first member\'s volume (pod 0 and its claim): it rejoins, filled from the others, with every acknowledged row', async () => {
+  await write();
+  await expectAllRows(3);
+  await loseVolume(NS, member(0), `data-${member(0)}`);
+  await waitForReady(NS, NAME, 3, minutes(10));
+  await expectCluster(3);
+  await expectAllRows(3);
+  await write(podHost(NS, NAME, 0));
+  await expectAllRows(3);
+}, minutes(14));
 
 test('rolling update (env change): members replaced highest ordinal first, quorum kept, writes go on', async () => {
   const writer = startWriter(() => write()); // through the client Service

@@ -226,6 +226,23 @@ export async function deletePods(ns: string, pods: string[], opts: { force?: boo
   });
 }
 
+/**
+ * Loses member POD's volume, as a failed disk or a lost node with local storage would: its claim
+ * CLAIM is deleted (the pvc-protection finalizer keeps it until the pod is gone), then the pod,
+ * at once. The StatefulSet re-creates both, and the new claim binds a new, empty volume. Resolves
+ * when it has; returns the lost volume's name.
+ */
+export async function loseVolume(ns: string, pod: string, claim: string): Promise<string> {
+  const lost = await claimVolume(ns, claim);
+  await kubectl(['-n', ns, 'delete', 'pvc', claim, '--wait=false']);
+  await deletePods(ns, [pod], { force: true });
+  await waitFor(ns, `claim ${claim} bound to a new volume`, minutes(3), async () => {
+    const r = await run(KUBECTL, ['-n', ns, 'get', 'pvc', claim, '-o', 'jsonpath={.spec.volumeName}']);
+    return r.code === 0 && r.stdout.trim() !== '' && r.stdout.trim() !== lost;
+  });
+  return lost;
+}
+
 /** The name of the client pod (see `createClientPod`). */
 export const CLIENT = 'client';
 

@@ -6,7 +6,7 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, PostgresVersion, StatefulDatabase } from '../../lib';
 import {
-  apply, claimVolume, clientExec, createClientPod, createNamespace, createSecret, deleteNamespace, deletePods, imageRef, imageTag, minutes, password,
+  apply, claimVolume, clientExec, createClientPod, createNamespace, createSecret, deleteNamespace, deletePods, imageRef, imageTag, loseVolume, minutes, password,
   podHost, recordPodDeletions, requireRealNode, scale, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
 } from './helpers';
 
@@ -93,6 +93,17 @@ test('delete the primary pod: it comes back on the same claim with its data, the
   await write();
   await expectAllRows(3);
 }, minutes(10));
+
+test('lose the primary\'s volume (pod 0 and its claim): it comes back as a copy of a replica with every acknowledged row', async () => {
+  await write();
+  await expectAllRows(3);
+  await loseVolume(NS, member(0), `data-${member(0)}`);
+  await waitForReady(NS, NAME, 3, minutes(10));
+  await expectStreaming(3);
+  await expectAllRows(3);
+  await write();
+  await expectAllRows(3);
+}, minutes(14));
 
 test('rolling update (env change): members replaced highest ordinal first, no acknowledged write lost', async () => {
   // the primary is down while ordinal 0 restarts: writes then fail, and only acknowledged ones count

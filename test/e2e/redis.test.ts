@@ -6,7 +6,7 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, RedisVersion, StatefulDatabase } from '../../lib';
 import {
-  apply, claimVolume, clientExec, createClientPod, createNamespace, createSecret, deleteNamespace, deletePods, imageRef, imageTag, minutes, password,
+  apply, claimVolume, clientExec, createClientPod, createNamespace, createSecret, deleteNamespace, deletePods, imageRef, imageTag, loseVolume, minutes, password,
   podHost, recordPodDeletions, requireRealNode, scale, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
 } from './helpers';
 
@@ -97,6 +97,17 @@ test('delete the primary pod: it comes back on the same claim with every acknowl
   await expectReplicas(3);
   await expectAllKeys(3);
 }, minutes(8));
+
+test('lose the primary\'s volume (pod 0 and its claim): it comes back as a copy of the replicas with every acknowledged key', async () => {
+  await write();
+  await expectAllKeys(3);
+  await loseVolume(NS, member(0), `data-${member(0)}`);
+  await waitForReady(NS, NAME, 3, minutes(8));
+  await expectReplicas(3);
+  await expectAllKeys(3);
+  await write();
+  await expectAllKeys(3);
+}, minutes(12));
 
 test('rolling update (env change): members replaced highest ordinal first, no acknowledged write lost', async () => {
   const writer = startWriter(write);
