@@ -32,15 +32,7 @@ if [ ! -f "$bindings/.complete" ]; then
 fi
 
 . scripts/inputs-hash.sh
-inputs=$(inputs_hash go)
-if [ -f out/package/go/.inputs ] && [ "$(cat out/package/go/.inputs)" = "$inputs" ]; then
-  echo "go-check: out/package/go is up to date with the sources"
-else
-  rm -rf out/package/go out/package-go
-  npx jsii-pacmak --code-only --targets go --no-npmignore -o out/package-go
-  mkdir -p out/package && mv out/package-go/go out/package/go && rm -rf out/package-go
-  echo "$inputs" > out/package/go/.inputs
-fi
+pacmak_target go go-check --code-only
 
 # the runtime the generated code asks for, or the nearest later release the proxy serves
 runtime=v$pacmak

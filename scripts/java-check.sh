@@ -34,15 +34,7 @@ if [ ! -f "$cache/java-deps/$deps_key" ]; then
 fi
 
 . scripts/inputs-hash.sh
-inputs=$(inputs_hash java)
-if [ -f out/package/java/.inputs ] && [ "$(cat out/package/java/.inputs)" = "$inputs" ]; then
-  echo "java-check: out/package/java is up to date with the sources"
-else
-  rm -rf out/package/java out/package-java
-  npx jsii-pacmak --targets java --no-npmignore -o out/package-java --maven-local-repository "$m2"
-  mkdir -p out/package && mv out/package-java/java out/package/java && rm -rf out/package-java
-  echo "$inputs" > out/package/java/.inputs
-fi
+pacmak_target java java-check --maven-local-repository "$m2"
 ls out/package/java/io/github/cdk8s-stateful/cdk8s-stateful/*/*.jar
 
 # the app resolves this package from out/package/java, never from a jar cached by an earlier run
