@@ -14,15 +14,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lang-check.sh
 . scripts/lang-check.sh
-root=$PWD
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
-cache="$HOME/.cache/cdk8s-stateful"
 export GOMODCACHE="$cache/gomod" GOCACHE="$cache/gocache" GOFLAGS=
-[ -f out/examples/quickstart.js ] || { echo "go-check: out/examples/quickstart.js missing: run 'npx tsc' first" >&2; exit 1; }
+need_quickstart go-check
 
-version() { node -p "require('$1/package.json').version"; }
 pacmak=$(version jsii-pacmak)
-deps_key="pacmak-${pacmak}_cdk8s-$(version cdk8s)_constructs-$(version constructs)_plus27-$(version cdk8s-plus-27)"
+deps_key=$(deps_key)
 bindings="$cache/go-bindings/$deps_key"
 if [ ! -f "$bindings/.complete" ]; then
   echo "go-check: generating the Go bindings of the dependencies ($deps_key)"

@@ -12,15 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lang-check.sh
 . scripts/lang-check.sh
-root=$PWD
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
-cache="$HOME/.cache/cdk8s-stateful"
 m2="$cache/m2"
 mvn=(mvn -q -B -Dstyle.color=never "-Dmaven.repo.local=$m2")
-[ -f out/examples/quickstart.js ] || { echo "java-check: out/examples/quickstart.js missing: run 'npx tsc' first" >&2; exit 1; }
+need_quickstart java-check
 
-version() { node -p "require('$1/package.json').version"; }
-deps_key="pacmak-$(version jsii-pacmak)_cdk8s-$(version cdk8s)_constructs-$(version constructs)_plus27-$(version cdk8s-plus-27)"
+deps_key=$(deps_key)
 if [ ! -f "$cache/java-deps/$deps_key" ]; then
   echo "java-check: building the Java bindings of the dependencies ($deps_key)"
   rm -rf "$cache/java-deps"

@@ -1,5 +1,21 @@
 # shellcheck shell=bash
-# What scripts/{python,java,go}-check.sh compare, in one place. Sourced from the repository root.
+# What scripts/{python,java,go}-check.sh share, in one place. Sourced from the repository root.
+root=$PWD
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+cache="$HOME/.cache/cdk8s-stateful"
+
+# version PACKAGE: the installed version of an npm package
+version() { node -p "require('$1/package.json').version"; }
+
+# deps_key: names a build of the dependencies' bindings (pacmak and the jsii dependencies' versions)
+deps_key() {
+  echo "pacmak-$(version jsii-pacmak)_cdk8s-$(version cdk8s)_constructs-$(version constructs)_plus27-$(version cdk8s-plus-27)"
+}
+
+# need_quickstart LABEL: the compiled TypeScript quickstart the checks compare with
+need_quickstart() {
+  [ -f out/examples/quickstart.js ] || { echo "$1: out/examples/quickstart.js missing: run 'npx tsc' first" >&2; exit 1; }
+}
 
 # same_yaml LABEL DIR: the TypeScript quickstart (out/examples/quickstart.js) writes byte-identical
 # YAML to what another language's quickstart wrote into DIR.

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 . scripts/lang-check.sh
 wheel=$(ls out/package/python/cdk8s_stateful-*-py3-none-any.whl 2>/dev/null | head -1 || true)
 [ -n "$wheel" ] || { echo "python-check: no wheel in out/package/python: run 'npm run package' first" >&2; exit 1; }
-[ -f out/examples/quickstart.js ] || { echo "python-check: out/examples/quickstart.js missing: run 'npx tsc' first" >&2; exit 1; }
+need_quickstart python-check
 
 python=${PYTHON:-python3}
 key=$( (cat examples/python/requirements.txt; "$python" --version) | sha256sum | cut -c1-16)
