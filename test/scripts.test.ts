@@ -568,7 +568,8 @@ describe('mariadb galera', () => {
     clearTimeout(timer);
     const log = calls(r);
     const args = log.split('\n').find((l) => l.startsWith('entrypoint')) ?? '';
-    return { r, status, stderr, log, args: args.replace(/ MARIADB_ROOT_PASSWORD_FILE=.*/, ''), passwordFile: args.replace(/.* MARIADB_ROOT_PASSWORD_FILE=/, '') };
+    // paths as in the container (without the test's root)
+    return { r, status, stderr, log, args: args.replace(/ MARIADB_ROOT_PASSWORD_FILE=.*/, '').split(r).join(''), passwordFile: args.replace(/.* MARIADB_ROOT_PASSWORD_FILE=/, '') };
   }
   const grastate = (seqno: number, safe: number) => (r: string) => {
     fs.mkdirSync(`${r}/var/lib/mysql/data/mysql`, { recursive: true });
@@ -582,7 +583,7 @@ describe('mariadb galera', () => {
     try {
       const res = await start(0, `self 127.0.0.2 127.0.0.3`, () => undefined, { STATE_PORT: String(m.port) });
       expect(res.status).toBe(0);
-      expect(res.args).toBe('entrypoint mariadbd');
+      expect(res.args).toBe('entrypoint mariadbd --datadir=/var/lib/mysql/data');
       expect(res.stderr).toMatch(/127.0.0.2 is Synced: joining the cluster through it/);
       expect(res.passwordFile).toBe(`${res.r}/run/secrets/db/root-password`);
       // the state server answers peers while the member decides
@@ -600,14 +601,14 @@ describe('mariadb galera', () => {
       const lead = await start(0, 'self 127.0.0.2 127.0.0.3', grastate(-1, 0), { STATE_PORT: String(m.port) });
       expect(lead.status).toBe(0);
       expect(lead.log).toContain('--wsrep-recover');
-      expect(lead.args).toBe(`entrypoint mariadbd --wsrep-new-cluster --wsrep-start-position=${uuid}:7`);
+      expect(lead.args).toBe(`entrypoint mariadbd --datadir=/var/lib/mysql/data --wsrep-new-cluster --wsrep-start-position=${uuid}:7`);
       expect(read(lead.r, 'var/lib/mysql/data/grastate.dat')).toContain('safe_to_bootstrap: 1\n');
       // behind (seqno 3): waits for the most advanced member, then joins it once it is Synced
       const behind = start(0, 'self 127.0.0.2 127.0.0.3', grastate(3, 0), { STATE_PORT: String(m.port) });
       setTimeout(() => m.set(1, `synced 2 ${uuid} 6 0`), 3000);
       const res = await behind;
       expect(res.stderr).toMatch(/waiting for ordinal 2 \(6b2f0000-0000-0000-0000-000000000000:6\), the most advanced member, to bootstrap the cluster/);
-      expect(res.args).toBe('entrypoint mariadbd');
+      expect(res.args).toBe('entrypoint mariadbd --datadir=/var/lib/mysql/data');
     } finally {
       m.close();
     }
@@ -628,8 +629,25 @@ describe('mariadb galera', () => {
   test('start: a new cluster (every member empty) is bootstrapped by the lowest ordinal; a lone member by itself', async () => {
     const m = await members([`deciding 1 ${uuid.replace('6b2f', '0000')} -1 0`, `deciding 2 ${uuid.replace('6b2f', '0000')} -1 0`]);
     try {
-      expect((await start(0, 'self 127.0.0.2 127.0.0.3', () => undefined, { STATE_PORT: String(m.port) })).args).toBe('entrypoint mariadbd --wsrep-new-cluster');
-      expect((await start(0, 'self', () => undefined, { STATE_PORT: String(m.port) })).args).toBe('entrypoint mariadbd --wsrep-new-cluster');
+      expect((await start(0, 'self 127.0.0.2 127.0.0.3', () => undefined, { STATE_PORT: String(m.port) })).args).toBe('entrypoint mariadbd --datadir=/var/lib/mysql/data --wsrep-new-cluster');
+      expect((await start(0, 'self', () => undefined, { STATE_PORT: String(m.port) })).args).toBe('entrypoint mariadbd --datadir=/var/lib/mysql/data --wsrep-new-cluster');
+    } finally {
+      m.close();
+    }
+  }, 30_000);
+
+  test('start: a member still recovering its position counts as not answered: nobody is elected on a placeholder', async () => {
+    const m = await members([`recovering 1 00000000-0000-0000-0000-000000000000 -1 0`, `deciding 2 ${uuid} 1 0`]);
+    try {
+      // this member is ahead of ordinal 2 (4 > 1), but ordinal 1 may be further still: wait for it
+      const waiting = start(0, 'self 127.0.0.2 127.0.0.3', grastate(4, 0), { STATE_PORT: String(m.port) });
+      setTimeout(() => m.set(0, `deciding 1 ${uuid} 9 0`), 3000);
+      setTimeout(() => m.set(0, `synced 1 ${uuid} 9 0`), 6000);
+      const res = await waiting;
+      expect(res.stderr).toMatch(/no answer yet from: 127.0.0.2\)/);
+      // it did not bootstrap: it joined ordinal 1, the most advanced, once that was Synced
+      expect(res.stderr).toMatch(/127.0.0.2 is Synced: joining the cluster through it/);
+      expect(res.args).toBe('entrypoint mariadbd --datadir=/var/lib/mysql/data');
     } finally {
       m.close();
     }
@@ -643,7 +661,7 @@ describe('mariadb galera', () => {
       expect(waiting.stderr).toMatch(/waiting for every member to publish its state before one bootstraps \(no answer yet from: 127.0.0.9\)/);
       const forced = await start(0, 'self 127.0.0.2 127.0.0.9', grastate(4, 0), { STATE_PORT: String(m.port), PROBE_TIMEOUT: '1' },
         DatabaseEngine.mariadbGalera({ forceBootstrap: true }));
-      expect(forced.args).toBe(`entrypoint mariadbd --wsrep-new-cluster --wsrep-start-position=${uuid}:4`);
+      expect(forced.args).toBe(`entrypoint mariadbd --datadir=/var/lib/mysql/data --wsrep-new-cluster --wsrep-start-position=${uuid}:4`);
       expect(forced.stderr).toMatch(/GALERA_FORCE_BOOTSTRAP=1: bootstrapping without 127.0.0.9/);
     } finally {
       m.close();
@@ -667,7 +685,7 @@ describe('mariadb galera', () => {
     expect(fs.existsSync(`${r}/var/lib/mysql/.cdk8s-initialized`)).toBe(true);
   }, 30_000);
 
-  test('state: answers the published line, `synced` once the server is Synced; probes: live while deciding', () => {
+  test('state: answers the published line, `synced` once the server is Synced; probes: live while recovering or deciding', () => {
     const p = pod(DatabaseEngine.mariadbGalera());
     const r = root(p, { mariadb: 'echo "wsrep_local_state	${WSREP_STATE:-2}"', 'mariadb-admin': 'exit 1' });
     fs.mkdirSync(`${r}/run/mysqld`, { recursive: true });
@@ -676,6 +694,8 @@ describe('mariadb galera', () => {
     const probe = (kind: string) => spawnSync('bash', [`${r}/opt/cdk8s-stateful/galera-probe.sh`, kind], { env, encoding: 'utf-8' }).status;
     fs.writeFileSync(`${r}/run/mysqld/galera-state`, `deciding 0 ${uuid} 9 0\n`);
     expect(state({})).toBe(`deciding 0 ${uuid} 9 0\n`);
+    expect(probe('live')).toBe(0);
+    fs.writeFileSync(`${r}/run/mysqld/galera-state`, `recovering 0 00000000-0000-0000-0000-000000000000 -1 0\n`);
     expect(probe('live')).toBe(0);
     fs.writeFileSync(`${r}/run/mysqld/galera-state`, `running 0 ${uuid} 9 0\n`);
     expect(state({})).toBe(`running 0 ${uuid} 9 0\n`);

@@ -6,7 +6,7 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, MariaDbVersion, StatefulDatabase } from '../../lib';
 import {
-  apply, claimVolume, clientExec, createClientPod, createNamespace, createSecret, deleteNamespace, deletePods, imageRef, imageTag, loseVolume,
+  apply, claimVolume, clientExec, kubectl, createClientPod, createNamespace, createSecret, deleteNamespace, deletePods, imageRef, imageTag, loseVolume,
   minutes, password, podHost, recordPodDeletions, requireRealNode, scale, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
 } from './helpers';
 
@@ -124,20 +124,25 @@ test('scale 3 -> 5 -> 3: the new members join with the data, the cluster shrinks
   await expectAllRows(3);
 }, minutes(20));
 
-// Last: a full outage. Issue 10 made the members start together, publish their last committed
-// position and let the most advanced one bootstrap; proven on real servers on loopback
-// (test/servers/galera.test.ts), but NOT yet on the real node.
-// KNOWN FAILURE, measured on the real node (29 Nov 2026): the server's files are in
-// /var/lib/mysql (the claim's mount) while galera-start.sh looks for them, and for grastate.dat,
-// in DATA_DIR=/var/lib/mysql/data. Every member therefore publishes position
-// 00000000-...:-1, ordinal 0 wins the election, and its real grastate.dat still says
-// safe_to_bootstrap: 0: mariadbd aborts ("It may not be safe to bootstrap the cluster from this
-// node") and crash-loops while the others wait for it. No row is lost (the claims keep them), but
-// the database stays down. Flip to `test` once the preset and the image agree on the data
-// directory (the open part of issue 10, item 2).
-test.failing('KNOWN FAILURE (issue 10): full outage (every pod deleted at once) stalls: every member publishes position -1, galera-0 aborts with safe_to_bootstrap: 0', async () => {
+// Last: a full outage. Every member starts at once (Parallel), publishes its last committed
+// position once it has read it (grastate.dat, or InnoDB after a crash), and the most advanced one
+// bootstraps; the others join it (issue 10, item 2). pc.recovery is off: the election decides.
+// Measured before the fix (29 Nov 2026): the set stayed down (galera-0 aborted with
+// safe_to_bootstrap: 0, or two members bootstrapped and one was left non-primary).
+test('full outage (every pod deleted at once): the cluster comes back by itself with every committed row', async () => {
+  await write();
   await deletePods(NS, [0, 1, 2].map(member), { force: true });
-  await waitForReady(NS, NAME, 3, minutes(4));
+  await waitForReady(NS, NAME, 3, minutes(6));
+  // exactly one member bootstrapped, and no member had recovered a later position than it
+  const logs = await Promise.all([0, 1, 2].map((i) => kubectl(['-n', NS, 'logs', member(i), '-c', 'main'])));
+  const seqno = (log: string, re: RegExp) => [...log.matchAll(re)].map((m) => Number(m[1]));
+  const leaders = logs.flatMap((log, i) => seqno(log, /this member is the most advanced \([-0-9a-f]+:(-?\d+)/g).map((n) => ({ member: i, seqno: n })));
+  expect(leaders).toHaveLength(1);
+  const recovered = logs.flatMap((log) => seqno(log, /recovered position [-0-9a-f]+:(-?\d+) from InnoDB/g));
+  expect(recovered).toHaveLength(3); // killed, not stopped: every member read its position from InnoDB
+  expect(Math.max(...recovered)).toBe(leaders[0].seqno);
   await expectCluster(3);
   await expectAllRows(3);
-}, minutes(5));
+  await write();
+  await expectAllRows(3);
+}, minutes(8));

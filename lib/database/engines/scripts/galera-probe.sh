@@ -2,9 +2,9 @@
 # MariaDB Galera probes, as mysql@localhost through the unix socket (no password).
 # `ready`: the member is Synced (wsrep_local_state 4) and takes queries.
 # `live` (also the startup probe, with a longer budget): the server answers a ping, or it is not
-#   meant to yet: galera-start.sh is waiting for the other members (the state file says
-#   `deciding`), or a state transfer is running (a joiner receiving a snapshot does not answer until
-#   it is done, and must not be killed for that).
+#   meant to yet: galera-start.sh is recovering its position or waiting for the other members
+#   (the state file says `recovering` or `deciding`), or a state transfer is running (a joiner
+#   receiving a snapshot does not answer until it is done, and must not be killed for that).
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
@@ -23,7 +23,7 @@ case "${1:-ready}" in
     fi
     phase=""
     if [ -f "$RUN_DIR/galera-state" ]; then read -r phase _ <"$RUN_DIR/galera-state" || true; fi
-    if [ "$phase" = deciding ]; then
+    if [ "$phase" = recovering ] || [ "$phase" = deciding ]; then
       exit 0
     fi
     mariadb-admin --protocol=socket -umysql --connect-timeout=3 ping >/dev/null

@@ -9,7 +9,8 @@
 #   2. When no member is Synced (a new cluster, or after a full outage), every member publishes its
 #      state on STATE_PORT (galera-state.sh: its last committed position, from grastate.dat or
 #      `mariadbd --wsrep-recover`) and reads every other member's. Once every member of the set
-#      has answered, the most advanced one bootstraps the cluster (`--wsrep-new-cluster`): the one
+#      has answered with its position (a member still recovering its own answers `recovering`
+#      and counts as not answered), the most advanced one bootstraps the cluster (`--wsrep-new-cluster`): the one
 #      that left last cleanly (safe_to_bootstrap: 1), else the highest committed seqno, else the
 #      lowest ordinal. A member without data never wins over one with data, so an empty volume
 #      never becomes the cluster's source of truth. The others join it once it is Synced.
@@ -110,7 +111,9 @@ better() {
   [ "${a[1]}" -lt "${b[1]}" ]
 }
 
-publish deciding
+# Until its own position is known, a member answers `recovering`: the others count it as not yet
+# answered, so no member is elected on a placeholder position.
+publish recovering
 # STATE_BIND: one address instead of every one (members sharing a network, as in the tests)
 socat -T 3 "TCP-LISTEN:$STATE_PORT,reuseaddr,fork${STATE_BIND:+,bind=$STATE_BIND}" "EXEC:bash $HERE/galera-state.sh" &
 recovered=0
@@ -160,4 +163,6 @@ while :; do
 done
 
 publish running
-exec "$ENTRYPOINT" mariadbd ${args[@]+"${args[@]}"} "$@"
+# --datadir on the command line: a datadir in the image's own config files must not win over the
+# preset's (the position above was read from DATA_DIR).
+exec "$ENTRYPOINT" mariadbd "--datadir=$DATA_DIR" ${args[@]+"${args[@]}"} "$@"

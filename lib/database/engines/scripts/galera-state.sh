@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # MariaDB Galera: answers a peer's question "what is your state?" on the state port (socat runs it
 # once per connection, see galera-start.sh). One line: "<phase> <ordinal> <uuid> <seqno> <safe>",
-# phase `deciding` (galera-start.sh waits for the cluster), `synced` (the server is Synced) or
-# `running` (the server runs but is not Synced).
+# phase `recovering` (galera-start.sh is reading its own position), `deciding` (it waits for the
+# cluster), `synced` (the server is Synced) or `running` (the server runs but is not Synced).
 set -uo pipefail
 RUN_DIR="${RUN_DIR:-/run/mysqld}"
 read -r phase rest <"$RUN_DIR/galera-state" || exit 0
