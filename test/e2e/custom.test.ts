@@ -3,17 +3,16 @@
 // init containers wrote, through the client Service and each member's pod DNS name.
 import { Size } from 'cdk8s';
 import { DatabaseEngine, HealthProbe, StatefulDatabase } from '../../lib';
-import { apply, createNamespace, deleteNamespace, exec, imageRef, minutes, podHost, requireRealNode, serviceHost, synth, waitForReady } from './helpers';
+import { exec, imageRef, minutes, podHost, serviceHost, setUpEngine } from './helpers';
 
 const NS = 'e2e-custom';
 const NAME = 'web';
 
-beforeAll(async () => {
-  await requireRealNode();
-  await deleteNamespace(NS);
-  await createNamespace(NS);
-  const image = imageRef('busybox');
-  await apply(NS, synth(NS, (chart) => {
+const image = imageRef('busybox');
+setUpEngine(NS, {
+  name: NAME,
+  replicas: 2,
+  define: (chart) => {
     new StatefulDatabase(chart, 'web', {
       name: NAME,
       engine: DatabaseEngine.custom({
@@ -43,11 +42,9 @@ beforeAll(async () => {
         },
       ],
     });
-  }));
-  await waitForReady(NS, NAME, 2, minutes(4));
-}, minutes(6));
-
-afterAll(() => deleteNamespace(NS), minutes(6));
+  },
+  readyWithin: minutes(4),
+});
 
 const get = (host: string, file: string) => exec(NS, `${NAME}-0`, 'main', `wget -qO- http://${host}:8080/${file}`);
 

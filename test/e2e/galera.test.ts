@@ -6,8 +6,8 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, MariaDbVersion, StatefulDatabase } from '../../lib';
 import {
-  apply, claimVolume, clientExec, kubectl, createClientPod, createNamespace, createSecret, deleteNamespace, deletePods, imageRef, imageTag, loseVolume,
-  minutes, password, podHost, recordPodDeletions, requireRealNode, scale, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
+  claimVolume, clientExec, deletePods, imageRef, imageTag, kubectl, loseVolume, minutes, password, podHost, recordPodDeletions, scale,
+  serviceHost, setEnv, setUpEngine, startWriter, waitFor, waitForReady,
 } from './helpers';
 
 const NS = 'e2e-galera';
@@ -44,25 +44,20 @@ async function expectCluster(size: number): Promise<void> {
   }
 }
 
-beforeAll(async () => {
-  await requireRealNode();
-  await deleteNamespace(NS);
-  await createNamespace(NS);
-  await createSecret(NS, 'galera-credentials', { 'root-password': ROOT_PASSWORD });
-  await apply(NS, synth(NS, (chart) => {
-    new StatefulDatabase(chart, 'galera', {
-      name: NAME,
-      engine: DatabaseEngine.mariadbGalera({ version: MariaDbVersion.of(imageTag('mariadb')) }),
-      replicas: 3,
-      credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'galera-credentials') },
-      storage: { size: Size.gibibytes(1) },
-    });
-  }));
-  await createClientPod(NS, imageRef('mariadb'), 999);
-  await waitForReady(NS, NAME, 3, minutes(12));
-}, minutes(15));
-
-afterAll(() => deleteNamespace(NS), minutes(6));
+setUpEngine(NS, {
+  name: NAME,
+  replicas: 3,
+  secret: { name: 'galera-credentials', data: { 'root-password': ROOT_PASSWORD } },
+  define: (chart) => new StatefulDatabase(chart, 'galera', {
+    name: NAME,
+    engine: DatabaseEngine.mariadbGalera({ version: MariaDbVersion.of(imageTag('mariadb')) }),
+    replicas: 3,
+    credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'galera-credentials') },
+    storage: { size: Size.gibibytes(1) },
+  }),
+  client: { image: imageRef('mariadb'), uid: 999 },
+  readyWithin: minutes(12),
+});
 
 test('3 members form one Primary component: wsrep_cluster_size=3 on each', async () => {
   await expectCluster(3);
@@ -133,14 +128,14 @@ test('full outage (every pod deleted at once): the cluster comes back by itself 
   await write();
   await deletePods(NS, [0, 1, 2].map(member), { force: true });
   await waitForReady(NS, NAME, 3, minutes(6));
-  // exactly one member bootstrapped, and no member had recovered a later position than it
+  // exactly one member bootstrapped, and no member's own position was ahead of it
   const logs = await Promise.all([0, 1, 2].map((i) => kubectl(['-n', NS, 'logs', member(i), '-c', 'main'])));
-  const seqno = (log: string, re: RegExp) => [...log.matchAll(re)].map((m) => Number(m[1]));
-  const leaders = logs.flatMap((log, i) => seqno(log, /this member is the most advanced \([-0-9a-f]+:(-?\d+)/g).map((n) => ({ member: i, seqno: n })));
+  const positions = logs.map((log) => /own position: [-0-9a-f]+:(-?\d+), safe_to_bootstrap (\d)/.exec(log));
+  expect(positions.map((m) => m !== null)).toEqual([true, true, true]);
+  const leaders = logs.flatMap((log, i) => log.includes('bootstrapping the cluster') ? [i] : []);
   expect(leaders).toHaveLength(1);
-  const recovered = logs.flatMap((log) => seqno(log, /recovered position [-0-9a-f]+:(-?\d+) from InnoDB/g));
-  expect(recovered).toHaveLength(3); // killed, not stopped: every member read its position from InnoDB
-  expect(Math.max(...recovered)).toBe(leaders[0].seqno);
+  const rank = (m: RegExpExecArray | null) => (m ? Number(m[2]) * 1e12 + Number(m[1]) : -Infinity); // safe_to_bootstrap first, then seqno
+  expect(Math.max(...positions.map(rank))).toBe(rank(positions[leaders[0]]));
   await expectCluster(3);
   await expectAllRows(3);
   await write();

@@ -243,6 +243,37 @@ export async function loseVolume(ns: string, pod: string, claim: string): Promis
   return lost;
 }
 
+/** What `setUpEngine` deploys: the set NAME with REPLICAS members, as `define` adds it to the chart. */
+export interface EngineSetup {
+  readonly name: string;
+  readonly replicas: number;
+  readonly define: (chart: Chart) => void;
+  /** A Secret created first, as a user would (`kubectl create secret generic`). */
+  readonly secret?: { readonly name: string; readonly data: { [key: string]: string } };
+  /** The client pod (`createClientPod`), for tests that run database clients. */
+  readonly client?: { readonly image: string; readonly uid: number };
+  /** How long the set may take to be Ready. */
+  readonly readyWithin: number;
+}
+
+/**
+ * The setup every engine file shares. Before its tests: a fresh namespace NS (restricted), the
+ * Secret, the app synthesized and applied, the client pod, the set Ready. After them: the
+ * namespace deleted.
+ */
+export function setUpEngine(ns: string, setup: EngineSetup): void {
+  beforeAll(async () => {
+    await requireRealNode();
+    await deleteNamespace(ns);
+    await createNamespace(ns);
+    if (setup.secret) await createSecret(ns, setup.secret.name, setup.secret.data);
+    await apply(ns, synth(ns, setup.define));
+    if (setup.client) await createClientPod(ns, setup.client.image, setup.client.uid);
+    await waitForReady(ns, setup.name, setup.replicas, setup.readyWithin);
+  }, setup.readyWithin + minutes(2));
+  afterAll(() => deleteNamespace(ns), minutes(6));
+}
+
 /** The name of the client pod (see `createClientPod`). */
 export const CLIENT = 'client';
 

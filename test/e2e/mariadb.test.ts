@@ -6,8 +6,7 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, HealthProbe, StatefulDatabase } from '../../lib';
 import {
-  apply, claimVolume, createNamespace, createSecret, deleteNamespace, deletePods, imageTag, kubectl, minutes, password,
-  requireRealNode, run, serviceHost, synth, waitForReady,
+  claimVolume, deletePods, imageTag, kubectl, minutes, password, run, serviceHost, setUpEngine, waitForReady,
 } from './helpers';
 
 const NS = 'e2e-mariadb';
@@ -21,12 +20,11 @@ function login(user: string, pass: string, statement: string) {
     `read -r pw; MYSQL_PWD="$pw" mariadb -h ${serviceHost(NS, NAME)} -u ${user} -N -B app -e "${statement}"`], { input: `${pass}\n` });
 }
 
-beforeAll(async () => {
-  await requireRealNode();
-  await deleteNamespace(NS);
-  await createNamespace(NS);
-  await createSecret(NS, 'mariadb-credentials', { 'root-password': password(), 'username': 'app', 'password': APP_PASSWORD });
-  await apply(NS, synth(NS, (chart) => {
+setUpEngine(NS, {
+  name: NAME,
+  replicas: 1,
+  secret: { name: 'mariadb-credentials', data: { 'root-password': password(), 'username': 'app', 'password': APP_PASSWORD } },
+  define: (chart) => {
     const dir = StatefulDatabase.CREDENTIALS_PATH;
     new StatefulDatabase(chart, 'mariadb', {
       name: NAME,
@@ -46,11 +44,9 @@ beforeAll(async () => {
       scratchVolumes: [{ name: 'run' }],
       mounts: [{ volume: 'run', path: '/run/mysqld' }],
     });
-  }));
-  await waitForReady(NS, NAME, 1, minutes(6));
-}, minutes(8));
-
-afterAll(() => deleteNamespace(NS), minutes(6));
+  },
+  readyWithin: minutes(6),
+});
 
 test('the Secret\'s user logs in with the Secret\'s password; a wrong password is refused', async () => {
   const ok = await login('app', APP_PASSWORD, 'SELECT CURRENT_USER()');

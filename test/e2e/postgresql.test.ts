@@ -6,8 +6,8 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, PostgresVersion, StatefulDatabase } from '../../lib';
 import {
-  apply, claimVolume, clientExec, createClientPod, createNamespace, createSecret, deleteNamespace, deletePods, imageRef, imageTag, loseVolume, minutes, password,
-  podHost, recordPodDeletions, requireRealNode, scale, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
+  claimVolume, clientExec, deletePods, imageRef, imageTag, loseVolume, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
+  setEnv, setUpEngine, startWriter, waitFor, waitForReady,
 } from './helpers';
 
 const NS = 'e2e-postgresql';
@@ -49,25 +49,20 @@ async function expectStreaming(replicas: number): Promise<void> {
   expect(await sql(podHost(NS, NAME, 0), 'SELECT pg_is_in_recovery()')).toBe('f');
 }
 
-beforeAll(async () => {
-  await requireRealNode();
-  await deleteNamespace(NS);
-  await createNamespace(NS);
-  await createSecret(NS, 'pg-credentials', { 'root-password': SUPERUSER_PASSWORD, 'replication-password': password() });
-  await apply(NS, synth(NS, (chart) => {
-    new StatefulDatabase(chart, 'pg', {
-      name: NAME,
-      engine: DatabaseEngine.postgresql({ version: PostgresVersion.of(imageTag('postgres')) }),
-      replicas: 3,
-      credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'pg-credentials') },
-      storage: { size: Size.gibibytes(1) },
-    });
-  }));
-  await createClientPod(NS, imageRef('postgres'), 999);
-  await waitForReady(NS, NAME, 3, minutes(10));
-}, minutes(12));
-
-afterAll(() => deleteNamespace(NS), minutes(6));
+setUpEngine(NS, {
+  name: NAME,
+  replicas: 3,
+  secret: { name: 'pg-credentials', data: { 'root-password': SUPERUSER_PASSWORD, 'replication-password': password() } },
+  define: (chart) => new StatefulDatabase(chart, 'pg', {
+    name: NAME,
+    engine: DatabaseEngine.postgresql({ version: PostgresVersion.of(imageTag('postgres')) }),
+    replicas: 3,
+    credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'pg-credentials') },
+    storage: { size: Size.gibibytes(1) },
+  }),
+  client: { image: imageRef('postgres'), uid: 999 },
+  readyWithin: minutes(10),
+});
 
 test('primary + 2 replicas: two streaming rows in pg_stat_replication', async () => {
   await expectStreaming(3);

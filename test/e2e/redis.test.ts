@@ -6,8 +6,8 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, RedisVersion, StatefulDatabase } from '../../lib';
 import {
-  apply, claimVolume, clientExec, createClientPod, createNamespace, createSecret, deleteNamespace, deletePods, imageRef, imageTag, loseVolume, minutes, password,
-  podHost, recordPodDeletions, requireRealNode, scale, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
+  claimVolume, clientExec, deletePods, imageRef, imageTag, loseVolume, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
+  setEnv, setUpEngine, startWriter, waitFor, waitForReady,
 } from './helpers';
 
 const NS = 'e2e-redis';
@@ -51,25 +51,20 @@ async function expectReplicas(replicas: number): Promise<void> {
   }
 }
 
-beforeAll(async () => {
-  await requireRealNode();
-  await deleteNamespace(NS);
-  await createNamespace(NS);
-  await createSecret(NS, 'redis-credentials', { password: PASSWORD });
-  await apply(NS, synth(NS, (chart) => {
-    new StatefulDatabase(chart, 'redis', {
-      name: NAME,
-      engine: DatabaseEngine.redis({ version: RedisVersion.of(imageTag('redis')) }),
-      replicas: 3,
-      credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'redis-credentials') },
-      storage: { size: Size.gibibytes(1) },
-    });
-  }));
-  await createClientPod(NS, imageRef('redis'), 999);
-  await waitForReady(NS, NAME, 3, minutes(8));
-}, minutes(10));
-
-afterAll(() => deleteNamespace(NS), minutes(6));
+setUpEngine(NS, {
+  name: NAME,
+  replicas: 3,
+  secret: { name: 'redis-credentials', data: { password: PASSWORD } },
+  define: (chart) => new StatefulDatabase(chart, 'redis', {
+    name: NAME,
+    engine: DatabaseEngine.redis({ version: RedisVersion.of(imageTag('redis')) }),
+    replicas: 3,
+    credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'redis-credentials') },
+    storage: { size: Size.gibibytes(1) },
+  }),
+  client: { image: imageRef('redis'), uid: 999 },
+  readyWithin: minutes(8),
+});
 
 test('primary + 2 replicas: connected_slaves:2, both links up', async () => {
   await expectReplicas(3);

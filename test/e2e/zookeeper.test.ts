@@ -2,28 +2,25 @@
 // (ZooKeeper 3.8, images/versions.json), applied with kubectl; health as ZooKeeper reports it
 // (`srvr`: exactly one leader), a znode written through one member read through another by pod
 // DNS names; failure scenarios, each checking every acknowledged write.
-import { Size } from 'cdk8s';
+import { Chart, Size } from 'cdk8s';
 import { DatabaseEngine, StatefulDatabase, ZooKeeperVersion } from '../../lib';
 import {
-  apply, claimVolume, CLIENT, createClientPod, createNamespace, deleteNamespace, deletePods, exec, imageRef, imageTag, minutes, podHost,
-  recordPodDeletions, requireRealNode, run, serviceHost, setEnv, startWriter, synth, waitFor, waitForReady,
+  apply, claimVolume, CLIENT, deletePods, exec, imageRef, imageTag, minutes, podHost, recordPodDeletions, run, serviceHost, setEnv,
+  setUpEngine, startWriter, synth, waitFor, waitForReady,
 } from './helpers';
 
 const NS = 'e2e-zookeeper';
 const NAME = 'zk';
 const member = (i: number) => `${NAME}-${i}`;
 
-/** Applies the ensemble with REPLICAS members (the library's way to resize it: zoo.cfg lists every member). */
-async function deploy(replicas: number): Promise<void> {
-  await apply(NS, synth(NS, (chart) => {
-    new StatefulDatabase(chart, 'zk', {
-      name: NAME,
-      engine: DatabaseEngine.zookeeper({ version: ZooKeeperVersion.of(imageTag('zookeeper')) }),
-      replicas,
-      storage: { size: Size.gibibytes(1) },
-    });
-  }));
-}
+/** The ensemble with REPLICAS members (the library's way to resize it: zoo.cfg lists every member). */
+const ensemble = (replicas: number) => (chart: Chart) => new StatefulDatabase(chart, 'zk', {
+  name: NAME,
+  engine: DatabaseEngine.zookeeper({ version: ZooKeeperVersion.of(imageTag('zookeeper')) }),
+  replicas,
+  storage: { size: Size.gibibytes(1) },
+});
+const deploy = (replicas: number) => apply(NS, synth(NS, ensemble(replicas)));
 
 /** A four-letter word sent from the client pod to HOST's client port. */
 function fourLetterWord(host: string, word: string): Promise<string> {
@@ -59,16 +56,7 @@ async function expectEnsemble(replicas: number): Promise<void> {
   expect(modes.filter((m) => m === 'follower')).toHaveLength(replicas - 1);
 }
 
-beforeAll(async () => {
-  await requireRealNode();
-  await deleteNamespace(NS);
-  await createNamespace(NS);
-  await deploy(3);
-  await createClientPod(NS, imageRef('zookeeper'), 1000);
-  await waitForReady(NS, NAME, 3, minutes(8));
-}, minutes(10));
-
-afterAll(() => deleteNamespace(NS), minutes(6));
+setUpEngine(NS, { name: NAME, replicas: 3, define: ensemble(3), client: { image: imageRef('zookeeper'), uid: 1000 }, readyWithin: minutes(8) });
 
 test('3 members: exactly one leader, two followers', async () => {
   await expectEnsemble(3);

@@ -65,6 +65,7 @@ seqno=-1
 safe=0
 recover_position() {
   if [ ! -d "$DATA_DIR/mysql" ]; then
+    log "galera: own position: none ($DATA_DIR holds no data)"
     return 0
   fi
   if [ -f "$grastate" ]; then
@@ -88,6 +89,7 @@ recover_position() {
   uuid="${uuid:-00000000-0000-0000-0000-000000000000}"
   seqno="${seqno:--1}"
   safe="${safe:-0}"
+  log "galera: own position: $uuid:$seqno, safe_to_bootstrap $safe"
 }
 
 publish() {
