@@ -2,12 +2,10 @@
 // (MariaDB 10.11 with Galera 4, images/versions.json), applied with kubectl; the engine's own view
 // of health through pod DNS names and the client Service; failure scenarios, each checking that
 // every acknowledged write is still there.
-import { Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
-import { DatabaseEngine, MariaDbVersion, StatefulDatabase } from '../../lib';
+import { DatabaseEngine, MariaDbVersion } from '../../lib';
 import {
   claimVolume, clientExec, deletePods, imageRef, imageTag, kubectl, loseVolume, minutes, password, podHost, recordPodDeletions, scale,
-  serviceHost, setEnv, setUpEngine, startWriter, waitFor, waitForReady,
+  serviceHost, setEnv, setUpPreset, startWriter, waitFor, waitForReady,
 } from './helpers';
 
 const NS = 'e2e-galera';
@@ -44,18 +42,11 @@ async function expectCluster(size: number): Promise<void> {
   }
 }
 
-setUpEngine(NS, {
+setUpPreset(NS, {
   name: NAME,
-  replicas: 3,
-  secret: { name: 'galera-credentials', data: { 'root-password': ROOT_PASSWORD } },
-  define: (chart) => new StatefulDatabase(chart, 'galera', {
-    name: NAME,
-    engine: DatabaseEngine.mariadbGalera({ version: MariaDbVersion.of(imageTag('mariadb')) }),
-    replicas: 3,
-    credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'galera-credentials') },
-    storage: { size: Size.gibibytes(1) },
-  }),
-  client: { image: imageRef('mariadb'), uid: 999 },
+  engine: DatabaseEngine.mariadbGalera({ version: MariaDbVersion.of(imageTag('mariadb')) }),
+  secret: { 'root-password': ROOT_PASSWORD },
+  image: imageRef('mariadb'),
   readyWithin: minutes(12),
 });
 

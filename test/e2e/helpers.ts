@@ -11,7 +11,9 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Chart } from 'cdk8s';
+import { App, Chart, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { DatabaseEngine, StatefulDatabase } from '../../lib';
 
 /** The repository root. */
 export const REPO = path.resolve(__dirname, '..', '..');
@@ -272,6 +274,29 @@ export function setUpEngine(ns: string, setup: EngineSetup): void {
     await waitForReady(ns, setup.name, setup.replicas, setup.readyWithin);
   }, setup.readyWithin + minutes(2));
   afterAll(() => deleteNamespace(ns), minutes(6));
+}
+
+/**
+ * `setUpEngine` for a replicated preset as the engine files use it: set NAME with 3 members of
+ * ENGINE, 1 GiB claims, credentials from Secret `<name>-credentials` holding SECRET, and a client
+ * pod on IMAGE (the engine's test image, so its clients are there) as the image's user.
+ */
+export function setUpPreset(ns: string, preset: { name: string; engine: DatabaseEngine; secret: { [key: string]: string }; image: string; readyWithin: number }): void {
+  const secretName = `${preset.name}-credentials`;
+  setUpEngine(ns, {
+    name: preset.name,
+    replicas: 3,
+    secret: { name: secretName, data: preset.secret },
+    define: (chart) => new StatefulDatabase(chart, preset.name, {
+      name: preset.name,
+      engine: preset.engine,
+      replicas: 3,
+      credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', secretName) },
+      storage: { size: Size.gibibytes(1) },
+    }),
+    client: { image: preset.image, uid: 999 },
+    readyWithin: preset.readyWithin,
+  });
 }
 
 /** The name of the client pod (see `createClientPod`). */

@@ -2,12 +2,10 @@
 // image carries (PostgreSQL 15, images/versions.json), applied with kubectl; health as PostgreSQL
 // reports it (pg_stat_replication on the primary), a row read through the `-read` Service and on
 // each replica by its pod DNS name; failure scenarios, each checking every acknowledged write.
-import { Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
-import { DatabaseEngine, PostgresVersion, StatefulDatabase } from '../../lib';
+import { DatabaseEngine, PostgresVersion } from '../../lib';
 import {
   claimVolume, clientExec, deletePods, imageRef, imageTag, loseVolume, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
-  setEnv, setUpEngine, startWriter, waitFor, waitForReady,
+  setEnv, setUpPreset, startWriter, waitFor, waitForReady,
 } from './helpers';
 
 const NS = 'e2e-postgresql';
@@ -49,18 +47,11 @@ async function expectStreaming(replicas: number): Promise<void> {
   expect(await sql(podHost(NS, NAME, 0), 'SELECT pg_is_in_recovery()')).toBe('f');
 }
 
-setUpEngine(NS, {
+setUpPreset(NS, {
   name: NAME,
-  replicas: 3,
-  secret: { name: 'pg-credentials', data: { 'root-password': SUPERUSER_PASSWORD, 'replication-password': password() } },
-  define: (chart) => new StatefulDatabase(chart, 'pg', {
-    name: NAME,
-    engine: DatabaseEngine.postgresql({ version: PostgresVersion.of(imageTag('postgres')) }),
-    replicas: 3,
-    credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'pg-credentials') },
-    storage: { size: Size.gibibytes(1) },
-  }),
-  client: { image: imageRef('postgres'), uid: 999 },
+  engine: DatabaseEngine.postgresql({ version: PostgresVersion.of(imageTag('postgres')) }),
+  secret: { 'root-password': SUPERUSER_PASSWORD, 'replication-password': password() },
+  image: imageRef('postgres'),
   readyWithin: minutes(10),
 });
 

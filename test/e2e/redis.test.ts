@@ -2,12 +2,10 @@
 // (Redis 7.0, images/versions.json), applied with kubectl; health as Redis reports it (INFO
 // replication: connected_slaves:2), a key written on the primary read on each replica by its pod
 // DNS name; failure scenarios, each checking every acknowledged write.
-import { Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
-import { DatabaseEngine, RedisVersion, StatefulDatabase } from '../../lib';
+import { DatabaseEngine, RedisVersion } from '../../lib';
 import {
   claimVolume, clientExec, deletePods, imageRef, imageTag, loseVolume, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
-  setEnv, setUpEngine, startWriter, waitFor, waitForReady,
+  setEnv, setUpPreset, startWriter, waitFor, waitForReady,
 } from './helpers';
 
 const NS = 'e2e-redis';
@@ -51,18 +49,11 @@ async function expectReplicas(replicas: number): Promise<void> {
   }
 }
 
-setUpEngine(NS, {
+setUpPreset(NS, {
   name: NAME,
-  replicas: 3,
-  secret: { name: 'redis-credentials', data: { password: PASSWORD } },
-  define: (chart) => new StatefulDatabase(chart, 'redis', {
-    name: NAME,
-    engine: DatabaseEngine.redis({ version: RedisVersion.of(imageTag('redis')) }),
-    replicas: 3,
-    credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'redis-credentials') },
-    storage: { size: Size.gibibytes(1) },
-  }),
-  client: { image: imageRef('redis'), uid: 999 },
+  engine: DatabaseEngine.redis({ version: RedisVersion.of(imageTag('redis')) }),
+  secret: { password: PASSWORD },
+  image: imageRef('redis'),
   readyWithin: minutes(8),
 });
 
