@@ -685,13 +685,17 @@ describe('mariadb galera', () => {
     expect(fs.existsSync(`${r}/var/lib/mysql/.cdk8s-initialized`)).toBe(true);
   }, 30_000);
 
-  test('state: answers the published line, `synced` once the server is Synced; probes: live while recovering or deciding', () => {
+  test('state: answers the published line, `synced` once the server is Synced; probes: live while recovering or deciding, and only while connected once running', () => {
     const p = pod(DatabaseEngine.mariadbGalera());
-    const r = root(p, { mariadb: 'echo "wsrep_local_state	${WSREP_STATE:-2}"', 'mariadb-admin': 'exit 1' });
+    const r = root(p, {
+      'mariadb': 'case "$*" in *wsrep_connected*) echo "wsrep_connected	${WSREP_CONNECTED:-ON}" ;; *) echo "wsrep_local_state	${WSREP_STATE:-2}" ;; esac',
+      'mariadb-admin': 'exit ${PING_STATUS:-1}',
+    });
     fs.mkdirSync(`${r}/run/mysqld`, { recursive: true });
     const env = { ...containerEnv(p, p.spec.containers[0], r, { ordinal: 0 }), RUN_DIR: `${r}/run/mysqld` };
     const state = (extra: { [k: string]: string }) => spawnSync('bash', [`${r}/opt/cdk8s-stateful/galera-state.sh`], { env: { ...env, ...extra }, encoding: 'utf-8' }).stdout;
-    const probe = (kind: string) => spawnSync('bash', [`${r}/opt/cdk8s-stateful/galera-probe.sh`, kind], { env, encoding: 'utf-8' }).status;
+    const probe = (kind: string, extra: { [k: string]: string } = {}) =>
+      spawnSync('bash', [`${r}/opt/cdk8s-stateful/galera-probe.sh`, kind], { env: { ...env, ...extra }, encoding: 'utf-8' }).status;
     fs.writeFileSync(`${r}/run/mysqld/galera-state`, `deciding 0 ${uuid} 9 0\n`);
     expect(state({})).toBe(`deciding 0 ${uuid} 9 0\n`);
     expect(probe('live')).toBe(0);
@@ -701,6 +705,11 @@ describe('mariadb galera', () => {
     expect(state({})).toBe(`running 0 ${uuid} 9 0\n`);
     expect(state({ WSREP_STATE: '4' })).toBe(`synced 0 ${uuid} 9 0\n`);
     expect(probe('live')).toBe(1);
+    expect(probe('start')).toBe(1);
+    // running and answering: live only while connected to the cluster; start does not ask
+    expect(probe('live', { PING_STATUS: '0' })).toBe(0);
+    expect(probe('live', { PING_STATUS: '0', WSREP_CONNECTED: 'OFF' })).toBe(1);
+    expect(probe('start', { PING_STATUS: '0', WSREP_CONNECTED: 'OFF' })).toBe(0);
   });
 
   test('bootstrap: SST logs stay out of syslog, the write-set cache is sized, engine settings are in [mariadb]', () => {

@@ -299,6 +299,20 @@ export function setUpPreset(ns: string, preset: { name: string; engine: Database
   });
 }
 
+/** The memory limit of POD's CONTAINER, in MiB (a `Mi` or `Gi` quantity, as the presets set it). */
+export async function memoryLimitMib(ns: string, pod: string, container = 'main'): Promise<number> {
+  const q = (await kubectl(['-n', ns, 'get', 'pod', pod, '-o', `jsonpath={.spec.containers[?(@.name=="${container}")].resources.limits.memory}`])).trim();
+  const m = /^(\d+)(Mi|Gi)$/.exec(q);
+  if (!m) throw new Error(`pod ${pod} container ${container}: memory limit '${q}' is not in Mi or Gi`);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+}
+
+/** The pods Service NAME routes to now: its EndpointSlices' ready endpoints, sorted. */
+export async function serviceEndpoints(ns: string, name: string): Promise<string[]> {
+  const slices = JSON.parse(await kubectl(['-n', ns, 'get', 'endpointslices', '-l', `kubernetes.io/service-name=${name}`, '-o', 'json']));
+  return slices.items.flatMap((slice: any) => (slice.endpoints ?? []).filter((e: any) => e.conditions?.ready).map((e: any) => e.targetRef?.name)).sort();
+}
+
 /** The name of the client pod (see `createClientPod`). */
 export const CLIENT = 'client';
 

@@ -4,7 +4,7 @@
 // each replica by its pod DNS name; failure scenarios, each checking every acknowledged write.
 import { DatabaseEngine, PostgresVersion } from '../../lib';
 import {
-  claimVolume, clientExec, deletePods, imageRef, imageTag, loseVolume, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
+  claimVolume, clientExec, deletePods, exec, imageRef, imageTag, loseVolume, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
   setEnv, setUpPreset, startWriter, waitFor, waitForReady,
 } from './helpers';
 
@@ -13,6 +13,7 @@ const NAME = 'pg';
 const member = (i: number) => `${NAME}-${i}`;
 
 const SUPERUSER_PASSWORD = password();
+const APP_PASSWORD = password();
 
 /** Runs SQL with psql in the client pod against HOST as the superuser. */
 async function sql(host: string, statement: string): Promise<string> {
@@ -50,13 +51,28 @@ async function expectStreaming(replicas: number): Promise<void> {
 setUpPreset(NS, {
   name: NAME,
   engine: DatabaseEngine.postgresql({ version: PostgresVersion.of(imageTag('postgres')) }),
-  secret: { 'root-password': SUPERUSER_PASSWORD, 'replication-password': password() },
+  secret: { 'root-password': SUPERUSER_PASSWORD, 'replication-password': password(), 'username': 'app', 'password': APP_PASSWORD },
   image: imageRef('postgres'),
   readyWithin: minutes(10),
 });
 
 test('primary + 2 replicas: two streaming rows in pg_stat_replication', async () => {
   await expectStreaming(3);
+});
+
+test('each standby streams through its own replication slot, whose WAL is capped; /dev/shm is a memory volume over 64 MiB', async () => {
+  await waitFor(NS, 'both slots active', minutes(1), async () =>
+    (await sql(podHost(NS, NAME, 0), "SELECT slot_name || ':' || active FROM pg_replication_slots ORDER BY 1")) === 'pg_1:true\npg_2:true');
+  expect(await sql(podHost(NS, NAME, 0), 'SHOW max_slot_wal_keep_size')).toBe('2GB');
+  for (let i = 0; i < 3; i++) {
+    const [fs, kib] = (await exec(NS, member(i), 'main', "df -k /dev/shm | awk 'NR == 2 { print $1, $2 }'")).trim().split(' ');
+    expect({ member: i, fs, over64Mib: Number(kib) > 64 * 1024 }).toEqual({ member: i, fs: 'tmpfs', over64Mib: true });
+  }
+});
+
+test('the application role and database from the Secret\'s username and password keys', async () => {
+  const out = await clientExec(NS, `PGPASSWORD="$pw" psql -h ${serviceHost(NS, NAME)} -U app -d app -At -c 'SELECT current_user, current_database()'`, APP_PASSWORD);
+  expect(out.trim()).toBe('app|app');
 });
 
 test('a row written on the primary (client Service) is read through the -read Service and on each replica', async () => {

@@ -4,8 +4,8 @@
 // DNS name; failure scenarios, each checking every acknowledged write.
 import { DatabaseEngine, RedisVersion } from '../../lib';
 import {
-  claimVolume, clientExec, deletePods, imageRef, imageTag, loseVolume, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
-  setEnv, setUpPreset, startWriter, waitFor, waitForReady,
+  claimVolume, clientExec, deletePods, imageRef, imageTag, loseVolume, memoryLimitMib, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
+  serviceEndpoints, setEnv, setUpPreset, startWriter, waitFor, waitForReady,
 } from './helpers';
 
 const NS = 'e2e-redis';
@@ -42,6 +42,10 @@ async function expectAllKeys(replicas: number): Promise<void> {
 async function expectReplicas(replicas: number): Promise<void> {
   await waitFor(NS, `connected_slaves:${replicas - 1} on the primary`, minutes(3), async () =>
     (await info(podHost(NS, NAME, 0), 'connected_slaves')) === String(replicas - 1));
+  // a replica counts as connected from the start of its sync; its link is up once the sync is done
+  for (let i = 1; i < replicas; i++) {
+    await waitFor(NS, `${member(i)}'s link to the primary up`, minutes(2), async () => (await info(podHost(NS, NAME, i), 'master_link_status')) === 'up');
+  }
   expect(await info(podHost(NS, NAME, 0), 'role')).toBe('master');
   for (let i = 1; i < replicas; i++) {
     expect({ member: i, role: await info(podHost(NS, NAME, i), 'role'), link: await info(podHost(NS, NAME, i), 'master_link_status') })
@@ -65,6 +69,30 @@ test('a key written on the primary (client Service) is replicated to both replic
   await write();
   await expectAllKeys(3);
 });
+
+test('maxmemory is 45% of the container\'s memory limit, policy noeviction (room for the fork of a sync)', async () => {
+  for (let i = 0; i < 3; i++) {
+    const limit = await memoryLimitMib(NS, member(i));
+    const got = (await cli(podHost(NS, NAME, i), "CONFIG GET 'maxmemory*'")).split('\n');
+    const config = Object.fromEntries(got.flatMap((_, n) => (n % 2 === 0 ? [[got[n], got[n + 1]]] : [])));
+    expect({ member: i, maxmemory: config.maxmemory, policy: config['maxmemory-policy'] })
+      .toEqual({ member: i, maxmemory: String(Math.floor(limit * 45 / 100) * 1024 * 1024), policy: 'noeviction' });
+  }
+});
+
+test('a replica whose link to its primary is down is not Ready and leaves the -read Service until the link is back', async () => {
+  const read = `${NAME}-read`;
+  await waitFor(NS, 'every member behind the -read Service', minutes(1), async () => (await serviceEndpoints(NS, read)).length === 3);
+  // cut redis-2 off: a wrong primary password, and its replication connection dropped
+  await cli(podHost(NS, NAME, 2), 'CONFIG SET masterauth wrong-password');
+  await cli(podHost(NS, NAME, 2), 'CLIENT KILL TYPE master');
+  await waitFor(NS, `${member(2)} out of the -read Service`, minutes(2), async () =>
+    JSON.stringify(await serviceEndpoints(NS, read)) === JSON.stringify([member(0), member(1)]));
+  expect(await info(podHost(NS, NAME, 2), 'master_link_status')).toBe('down');
+  await clientExec(NS, `REDISCLI_AUTH="$pw" redis-cli -h ${podHost(NS, NAME, 2)} CONFIG SET masterauth "$pw"`, PASSWORD);
+  await waitFor(NS, `${member(2)} back in the -read Service`, minutes(2), async () => (await serviceEndpoints(NS, read)).length === 3);
+  await expectReplicas(3);
+}, minutes(6));
 
 test('delete one replica pod: it comes back on the same claim with its data and replicates again', async () => {
   const volume = await claimVolume(NS, `data-${member(1)}`);

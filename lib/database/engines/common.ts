@@ -182,17 +182,18 @@ export function checkVersion(ctx: EngineContext, engine: string, tag: string, mi
 }
 
 /**
- * The probes of a preset's script: readiness `<script> ready`; a startup probe `<script> live` with
- * a long budget (30 minutes by default) (initialization, crash recovery, a state transfer or a base backup may take long
- * and must not be killed), and liveness `<script> live` only once the startup probe passed.
+ * The probes of a preset's script: readiness `<script> ready`; a startup probe `<script>
+ * <startupKind>` (`live` by default) with a long budget (30 minutes by default: initialization,
+ * crash recovery, a state transfer or a base backup may take long and must not be killed), and
+ * liveness `<script> live` only once the startup probe passed.
  */
-export function scriptProbes(command: (kind: string) => string[], startupBudget: Duration = Duration.minutes(30)) {
+export function scriptProbes(command: (kind: string) => string[], startupBudget: Duration = Duration.minutes(30), startupKind = 'live') {
   const period = Duration.seconds(10);
   // at most 100 failures (the probe check's limit): a longer budget checks less often
   const startupPeriod = Math.max(10, Math.ceil(startupBudget.toSeconds() / 100));
   return {
     readinessProbe: HealthProbe.command(command('ready'), { period }),
-    startupProbe: HealthProbe.command(command('live'), {
+    startupProbe: HealthProbe.command(command(startupKind), {
       period: Duration.seconds(startupPeriod),
       failureThreshold: Math.ceil(startupBudget.toSeconds() / startupPeriod),
     }),

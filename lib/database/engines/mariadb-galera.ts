@@ -1,4 +1,4 @@
-import { Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
 import { checkVersion, engineBinder, configLines, engineFail, identityEnv, integerOption, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './common';
@@ -114,7 +114,8 @@ export function mariadbGaleraDefinition(options: MariaDbGaleraOptions = {}): Eng
     defaultReplicas: 3,
     // installed into the work dir by the `install` init container
     command: ['bash', `${WORK_PATH}/galera-start.sh`],
-    ...scriptProbes((kind) => ['bash', `${WORK_PATH}/galera-probe.sh`, kind]),
+    // the startup probe does not ask for the cluster connection (see galera-probe.sh)
+    ...scriptProbes((kind) => ['bash', `${WORK_PATH}/galera-probe.sh`, kind], Duration.minutes(30), 'start'),
     binder: engineBinder((ctx: EngineContext): EngineBinding => {
       checkVersion(ctx, 'mariadbGalera', version.version, { major: 10, minor: 6 },
         'Galera 4, the BINLOG MONITOR privilege and the entrypoint\'s MARIADB_MYSQL_LOCALHOST_USER');

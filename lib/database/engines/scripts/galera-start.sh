@@ -56,7 +56,7 @@ fi
 # SST and mariadb-backup write their logs into the data directory (sst-syslog=-1 in galera.cnf:
 # a pod has no syslog): follow them into the container log.
 for f in mariabackup.backup.log mariabackup.prepare.log mariabackup.move.log; do
-  tail -q -n 0 -F "$DATA_DIR/$f" 2>/dev/null >&2 &
+  tail -q -n 0 -F "$DATA_DIR/$f" >&2 2>/dev/null &
 done
 
 # state: this member's last committed position, as "<uuid> <seqno> <safe_to_bootstrap>"
