@@ -180,8 +180,11 @@ export async function statefulSet(ns: string, name: string): Promise<any> {
  */
 export async function waitForReady(ns: string, name: string, replicas: number, timeoutMs = minutes(8)): Promise<void> {
   await waitFor(ns, `statefulset ${ns}/${name}: ${replicas} ready replicas of the current revision`, timeoutMs, async () => {
-    const s = (await statefulSet(ns, name)).status ?? {};
-    return s.replicas === replicas && s.readyReplicas === replicas && s.updatedReplicas === replicas &&
+    const set = await statefulSet(ns, name);
+    const s = set.status ?? {};
+    // the controller has seen the latest change (else the revisions compared are the old ones)
+    return s.observedGeneration === set.metadata?.generation &&
+      s.replicas === replicas && s.readyReplicas === replicas && s.updatedReplicas === replicas &&
       s.currentRevision === s.updateRevision && s.availableReplicas === replicas;
   });
 }
