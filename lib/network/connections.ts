@@ -2,8 +2,8 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { kube, plain } from '../render';
-import { IPodSelectorLike, selectedPods } from './peer';
 import { Check } from '../validate';
+import { IPodSelectorLike, selectedPods } from './peer';
 
 /** A port the policy opens, by number. */
 export interface PolicyPort {
