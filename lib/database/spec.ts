@@ -10,6 +10,7 @@ import { Check } from '../validate';
 import { DatabaseEngine, DatabasePort, EngineBinding, NamedVolumeMount } from './engine';
 import { HealthProbe } from './probe';
 import { renderResources, resolveResources } from './resources';
+import { secretName } from './secret';
 import type {
   AntiAffinity as AntiAffinityType, PodToleration, ScratchVolume, StatefulDatabase, StatefulDatabaseProps, VolumeClaimOptions,
 } from './stateful-database';
@@ -159,7 +160,7 @@ export function resolveSpec(scope: StatefulDatabase, id: string, props: Stateful
   if (props.credentials) {
     check.record('credentials', props.credentials);
     // 0440: readable by the pod's group (fsGroup), never world-readable
-    volumes.push({ name: 'credentials', secret: { secretName: props.credentials.secret.name, defaultMode: 0o440 } });
+    volumes.push({ name: 'credentials', secret: { secretName: secretName(check, 'credentials.secret', props.credentials.secret), defaultMode: 0o440 } });
   }
   const volumeNames = [...volumes.map((v) => v.name), ...claimTemplateNames];
   const duplicateVolume = volumeNames.find((n, i) => volumeNames.indexOf(n) !== i);
@@ -297,7 +298,7 @@ function resolvePod(check: Check, props: StatefulDatabaseProps, name: string, se
     priorityClassName: props.priorityClassName === undefined ? undefined : check.dnsSubdomain('priorityClassName', props.priorityClassName),
     serviceAccountName,
     imagePullSecrets: props.imagePullSecrets === undefined ? undefined : check.list('imagePullSecrets', props.imagePullSecrets)
-      .map((s, i) => ({ name: check.dnsSubdomain(`imagePullSecrets[${i}] name`, s.name) })),
+      .map((s, i) => ({ name: secretName(check, `imagePullSecrets[${i}]`, s) })),
   };
 }
 
