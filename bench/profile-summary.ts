@@ -53,6 +53,7 @@ const CATEGORIES: [string, (f: ProfileNode['callFrame'], frames: ProfileNode['ca
   ['cdk8s validate / dependencies', (f) => f.url.includes('cdk8s/lib/') && ['validate', 'resolveDependencies', 'buildDependencies', 'chartToKube', 'DependencyGraph', 'get charts'].includes(f.functionName)],
   // a require() below the main module's own load
   ['module loading', (_, frames) => frames.filter((x) => x.functionName === 'Module._load').length >= 2],
+  ['change guard (out/lib/plan: baseline read, comparison)', (f) => f.url.includes('/out/lib/plan/')],
   ['library constructors (out/lib)', (f) => f.url.includes('/out/lib/')],
   ['bench fixture / baselines (building inputs)', (f) => f.url.includes('/out/bench/')],
 ];
