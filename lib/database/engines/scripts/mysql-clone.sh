@@ -129,7 +129,10 @@ if [ "$ordinal" -eq "$start" ]; then
   mysql --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD") --socket="$socket" <<<'RESET REPLICA ALL;'
 else
   log "mysql: pointing replication at the primary $primary"
+  # the donor's replication settings came with the clone, but not its relay logs (the server
+  # logs "Failed to open the relay log" at start): they go before the new ones are set
   mysql --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD") --socket="$socket" <<SQL
+RESET REPLICA ALL;
 CHANGE REPLICATION SOURCE TO SOURCE_HOST = '$primary', SOURCE_PORT = $PORT,
   SOURCE_USER = '$REPLICATION_USER', SOURCE_PASSWORD = '$(sql_quote "$MYSQL_REPLICATION_PASSWORD")',
   SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 1, GET_SOURCE_PUBLIC_KEY = 1, SOURCE_CONNECT_RETRY = 10;
