@@ -25,19 +25,10 @@ for arg in "$@"; do
   esac
 done
 
-# the server's view of its configuration with these arguments; it refuses a bad one here
-if ! err="$("$@" --verbose --help 2>&1 >/dev/null)"; then
-  ep_die "the server refuses its configuration ($*): $err"
-fi
-HELP="$("$@" --verbose --help 2>/dev/null)"
-# server_option NAME: the value the server uses for option NAME (the table of variables that ends
-# the help text)
-server_option() {
-  awk -v name="$1" '/^Variables \(--variable-name=value\)/ { table = 1 }
-    table && NF == 2 && $1 == name && !found { print $2; found = 1 }' <<<"$HELP"
-}
-DATADIR="$(server_option datadir)"
-SOCKET="$(server_option socket)"
+# the server's view of its configuration with these arguments
+ep_server_config "$@"
+DATADIR="$(ep_server_option datadir)"
+SOCKET="$(ep_server_option socket)"
 DATADIR="${DATADIR%/}"
 if [ -z "$DATADIR" ] || [ -z "$SOCKET" ]; then ep_die "cannot tell the data directory and socket from the server's configuration"; fi
 
