@@ -276,7 +276,11 @@ mkdir -p "$OUT"
 exec 9>"$OUT/.lock"
 flock 9 || die "cannot lock $OUT/.lock"
 if [ "$#" -eq 0 ]; then
-  mapfile -t selected < <(names)
+  # every image with a recipe that the versions file lists (the older set has no mysql)
+  selected=()
+  for name in $(names); do
+    if [ -n "${IMAGE_REF[$name]+set}" ]; then selected+=("$name"); fi
+  done
 else
   selected=("$@")
 fi

@@ -23,7 +23,7 @@ mmdebstrap --mode=root --variant=apt --format=null --quiet \
   --customize-hook='printf "#!/bin/sh\necho N 2\n" >"$1/usr/sbin/runlevel" && chmod 0755 "$1/usr/sbin/runlevel"' \
   --customize-hook='printf "#!/bin/sh\nexit 0\n" >"$1/usr/sbin/init" && chmod 0755 "$1/usr/sbin/init"' \
   --customize-hook='chroot "$1" bash /root/apt-install.sh test-apt-install redis-server' \
-  --customize-hook='if '"$servers"'; then echo "FAIL: installing redis-server with apt-install.sh started it"; exit 1; fi' \
+  --customize-hook='if '"$servers"'; then echo "FAIL: installing redis-server with apt-install.sh started it"; chroot "$1" invoke-rc.d redis-server stop; exit 1; fi' \
   --customize-hook='[ ! -e "$1/usr/sbin/policy-rc.d" ] || { echo "FAIL: apt-install.sh left its policy-rc.d behind"; exit 1; }' \
   --customize-hook='chroot "$1" invoke-rc.d redis-server start' \
   --customize-hook='sleep 2; '"$servers"' || { echo "FAIL (control): redis-server does not start even when asked: the check cannot see a server"; exit 1; }' \
