@@ -15,11 +15,13 @@ const member = (i: number) => `${NAME}-${i}`;
 
 const ROOT_PASSWORD = password();
 
-/** Runs SQL with the mysql client in the client pod against HOST as root (password through a pipe). */
+/**
+ * Runs SQL with the mysql client in the client pod against HOST as root. The password reaches the
+ * client through a pipe (bash's process substitution; the pod's `sh` has none), never argv.
+ */
 async function sql(host: string, statement: string): Promise<string> {
-  const out = await clientExec(NS,
-    `mysql --defaults-extra-file=<(printf '[client]\\nuser=root\\npassword=%s\\n' "$pw") -h ${host} --connect-timeout=5 -N -B`,
-    ROOT_PASSWORD, statement);
+  const client = `mysql --defaults-extra-file=<(printf "[client]\\nuser=root\\npassword=%s\\n" "$pw") -h ${host} --connect-timeout=5 -N -B`;
+  const out = await clientExec(NS, `export pw; exec bash -c '${client}'`, ROOT_PASSWORD, statement);
   return out.trim();
 }
 
