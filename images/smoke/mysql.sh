@@ -72,9 +72,9 @@ data="$(data_dir my-docker-data 0 0)"
 run_as_root my-docker mysql --mount "$data:/var/lib/mysql" --mount "$sec:/run/secrets/db:ro" \
   --mount "$(data_dir my-docker-run 0 0):/var/run/mysqld" --mount "$(tmp_dir my-docker-tmp 0 0):/tmp" \
   --env MYSQL_ROOT_PASSWORD_FILE=/run/secrets/db/replication-password --env MYSQL_DATABASE=shop \
-  --env MYSQL_USER=app --env "MYSQL_PASSWORD=app pass'word" -- mysqld
+  --env MYSQL_USER=app --env "MYSQL_PASSWORD=app pass'word" --
 app() { inside my-docker mysql -uapp "-papp pass'word" --protocol=tcp -h 127.0.0.1 -N -B shop -e "$1" 2>/dev/null; }
-wait_for 180 app 'SELECT 1' || fail "mysql: as root with the official variables, the application user cannot log in: $(logs my-docker | tail -30)"
+wait_for 180 app 'SELECT 1' || fail "mysql: as root with the official variables, the application user cannot log in: $(logs my-docker | grep -v "\[System\]" | tail -40)"
 [ "$(inside my-docker mysql -uroot "-prepl-pass'word" --protocol=tcp -h 127.0.0.1 -N -B -e 'SELECT CURRENT_USER()' 2>/dev/null)" = 'root@%' ] ||
   fail "mysql: root cannot log in over TCP with the password from MYSQL_ROOT_PASSWORD_FILE"
 [ "$(inside my-docker stat -c %u /var/lib/mysql/mysql)" = 999 ] || fail "mysql: the server did not step down to mysql (999)"
