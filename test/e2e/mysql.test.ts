@@ -131,8 +131,11 @@ test('scale 3 -> 5 -> 3: new replicas clone their predecessor and replicate; bac
   await expectAllRows(5);
   await scale(NS, NAME, 3);
   await waitForReady(NS, NAME, 3);
-  await waitFor(NS, '2 replicas in SHOW REPLICAS', minutes(3), async () =>
-    (await sql(podHost(NS, NAME, 0), 'SHOW REPLICAS')).split('\n').filter(Boolean).length === 2);
+  const listed = async () => (await sql(podHost(NS, NAME, 0), 'SHOW REPLICAS')).split('\n').filter(Boolean);
+  // on failure, say what the primary still lists (entries of the removed members linger)
+  await waitFor(NS, '2 replicas in SHOW REPLICAS', minutes(3), async () => (await listed()).length === 2).catch(async (err) => {
+    throw new Error(`${String(err)}; SHOW REPLICAS lists: ${(await listed()).join(' | ')}`);
+  });
   await expectReplicating(3);
   await expectAllRows(3);
 }, minutes(18));
