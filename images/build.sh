@@ -16,10 +16,14 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}"
-OUT="$CACHE/images"
-DEBS="$OUT/debs"
-VERSIONS="$HERE/versions.json"
-SUITE="${DEBIAN_SUITE:-bookworm}"
+# IMAGES_VERSIONS=old: images/versions-old.json (the older majors), built into <cache>/images-old
+case "${IMAGES_VERSIONS:-default}" in
+  default) VERSIONS="$HERE/versions.json" OUT="$CACHE/images" ;;
+  old) VERSIONS="$HERE/versions-old.json" OUT="$CACHE/images-old" ;;
+  *) printf '[images] ERROR: IMAGES_VERSIONS=%s: give "old" (images/versions-old.json) or nothing (images/versions.json)\n' "$IMAGES_VERSIONS" >&2; exit 1 ;;
+esac
+# the downloaded packages, shared by both sets (a Debian file name is one content archive-wide)
+DEBS="$CACHE/images/debs"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 # every file of an image gets this time: the archives are byte-identical from one build to the next
@@ -28,18 +32,21 @@ export SOURCE_DATE_EPOCH=0
 log() { printf '[images] %s\n' "$*" >&2; }
 die() { printf '[images] ERROR: %s\n' "$*" >&2; exit 1; }
 
-# versions.json, read once: each image's reference and its pinned Debian packages (pkg=version)
-declare -A IMAGE_REF=() IMAGE_PINS=()
+# versions.json, read once: each image's reference, upstream version, Debian suite (default
+# bookworm) and pinned Debian packages (pkg=version)
+declare -A IMAGE_REF=() IMAGE_VERSION=() IMAGE_SUITE=() IMAGE_PINS=()
 read_versions() {
-  local name ref pins
-  while IFS=$'\t' read -r name ref pins; do
+  local name ref version suite pins
+  while IFS=$'\t' read -r name ref version suite pins; do
     IMAGE_REF[$name]="$ref"
+    IMAGE_VERSION[$name]="$version"
+    IMAGE_SUITE[$name]="$suite"
     IMAGE_PINS[$name]="$pins"
   done < <(python3 - "$VERSIONS" <<'PY'
 import json, sys
 for name, entry in json.load(open(sys.argv[1])).items():
     pins = ' '.join(f'{pkg}={ver}' for pkg, ver in sorted(entry.get('debian', {}).items()))
-    print(f"{name}\t{entry.get('image', '')}\t{pins}")
+    print('\t'.join([name, entry.get('image', ''), entry.get('version', '-'), entry.get('suite', 'bookworm'), pins]))
 PY
   )
   [ "${#IMAGE_REF[@]}" -gt 0 ] || die "cannot read $VERSIONS"
@@ -63,7 +70,7 @@ recipe_hash() {
   local name="$1"
   {
     sha256sum "$HERE/build.sh" "$HERE/oci.py" | awk '{ print $1 }'
-    echo "${IMAGE_REF[$name]}"
+    echo "${IMAGE_REF[$name]} ${IMAGE_SUITE[$name]}"
     pins "$name"
     (cd "$HERE/$name" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
     if [ -d "$HERE/lib" ]; then (cd "$HERE/lib" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); fi
@@ -76,17 +83,43 @@ deterministic_tar() {
     --numeric-owner --format=posix --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime .
 }
 
-# debian_layer OUT PACKAGE...: a Debian 12 root filesystem (the Essential packages and the named
-# ones, without docs, man pages and translations; or with VARIANT=extract only the named packages'
-# files, with no hooks run) as a layer tar. The recipe's `essential ROOT` runs before the named packages are
-# installed, its `customize ROOT` last, both outside the chroot, given the root directory.
+# sources SUITE: mmdebstrap's apt sources of a Debian suite (a release has its -updates and
+# -security suites; unstable has neither). Unstable's index is taken past its Valid-Until date
+# (its signature is still checked): the mirror reachable where this is tested serves a copy
+# whose date has passed, and an image pins exact versions anyway.
+sources() {
+  case "$1" in
+    sid | unstable) echo "deb [check-valid-until=no] $MIRROR $1 main" ;;
+    *) printf '%s\n' "deb $MIRROR $1 main" "deb $MIRROR $1-updates main" "deb $SECURITY_MIRROR $1-security main" ;;
+  esac
+}
+
+# mmdebstrap_logged LOG ARG...: mmdebstrap, its output on stderr and in LOG; a pinned version the
+# mirror no longer has stops the build naming it
+mmdebstrap_logged() {
+  local log="$1" missing
+  shift
+  if mmdebstrap "$@" 2> >(tee "$log" >&2) >&2; then return 0; fi
+  missing="$(grep -oE "Version '[^']+' for '[^']+' was not found" "$log" | sort -u | tr '\n' ' ')" || true
+  if [ -n "$missing" ]; then
+    die "$NAME: the Debian mirror's $SUITE suite no longer has a version images/versions.json pins ($missing). Debian replaced it (a security or point release); pin the new one: apt-cache policy in a $SUITE sources list, then update the version and the tag together (docs/images.md, Versions)"
+  fi
+  die "$NAME: mmdebstrap $SUITE failed (see the output above)"
+}
+
+# debian_layer OUT PACKAGE...: a root filesystem of the image's Debian suite (the Essential
+# packages and the named ones, without docs, man pages and translations) as a layer tar. The
+# recipe's `essential ROOT` runs before the named packages are installed, its `customize ROOT`
+# last, both given the root directory: they change it only through in_root (inside the chroot).
 debian_layer() {
   local out="$1" include
   shift
   include="$(IFS=,; echo "$*")"
   mkdir -p "$DEBS"
   log "$NAME: mmdebstrap $SUITE with $include"
-  mmdebstrap --mode=root --variant="$VARIANT" --format=tar --quiet \
+  local -a src
+  mapfile -t src < <(sources "$SUITE")
+  mmdebstrap_logged "$(dirname "$out")/mmdebstrap.log" --mode=root --variant="$VARIANT" --format=tar --quiet \
     --include="$include" \
     --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/info/*' \
@@ -100,24 +133,48 @@ debian_layer() {
     --customize-hook="sync-out /var/cache/apt/archives '$DEBS'" \
     --customize-hook="rm -f \"\$1\"/var/cache/apt/archives/*.deb \"\$1\"/var/cache/apt/archives/partial/*.deb" \
     --customize-hook="'$HERE/build.sh' --hook customize '$NAME' \"\$1\"" \
-    "$SUITE" "$out" "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" "deb $SECURITY_MIRROR $SUITE-security main" >&2
+    "$SUITE" "$out" "${src[@]}"
+}
+
+# in_root ROOT COMMAND [ARG...]: COMMAND run inside the image's root (chroot), so that its absolute
+# symlinks (/var/run -> /run, /etc/mysql/my.cnf -> /etc/alternatives/my.cnf) resolve in the image,
+# never on the build host
+in_root() {
+  local root="$1"
+  shift
+  [ -x "$root/bin/sh" ] || [ -x "$root/usr/bin/sh" ] || die "$NAME: $root is no root filesystem yet"
+  chroot "$root" "$@"
+}
+
+# copy_into ROOT FROM DEST: the files of directory FROM (outside) into directory DEST of the root,
+# extracted by tar inside the chroot: an existing symlink in the image is replaced, never followed
+copy_into() {
+  local root="$1" from="$2" dest="$3"
+  in_root "$root" mkdir -p "$dest"
+  tar --create --directory="$from" --owner=0 --group=0 --numeric-owner . |
+    in_root "$root" tar --extract --no-same-owner --directory="$dest" --file=-
 }
 
 # system_user ROOT NAME UID [HOME]: a system user and its group with a fixed id, created before the
 # packages whose scripts would otherwise give it the next free one
 system_user() {
   local root="$1" name="$2" id="$3" home="${4:-/nonexistent}"
-  grep -q "^$name:" "$root/etc/group" || echo "$name:x:$id:" >>"$root/etc/group"
-  grep -q "^$name:" "$root/etc/passwd" || echo "$name:x:$id:$id:$name:$home:/usr/sbin/nologin" >>"$root/etc/passwd"
-  if [ -f "$root/etc/shadow" ]; then grep -q "^$name:" "$root/etc/shadow" || echo "$name:*:0:0:99999:7:::" >>"$root/etc/shadow"; fi
-  if [ -f "$root/etc/gshadow" ]; then grep -q "^$name:" "$root/etc/gshadow" || echo "$name:!::" >>"$root/etc/gshadow"; fi
+  # shellcheck disable=SC2016 # expanded by the shell inside the root
+  in_root "$root" sh -c '
+    grep -q "^$1:" /etc/group || echo "$1:x:$2:" >>/etc/group
+    grep -q "^$1:" /etc/passwd || echo "$1:x:$2:$2:$1:$3:/usr/sbin/nologin" >>/etc/passwd
+    if [ -f /etc/shadow ]; then grep -q "^$1:" /etc/shadow || echo "$1:*:0:0:99999:7:::" >>/etc/shadow; fi
+    if [ -f /etc/gshadow ]; then grep -q "^$1:" /etc/gshadow || echo "$1:!::" >>/etc/gshadow; fi
+  ' system_user "$name" "$id" "$home"
 }
 
 # install_files ROOT: the image's own files (images/<name>/rootfs/ and images/lib/); the host's
 # hostname and resolv.conf out (the runtime gives every container its own), a localhost hosts file
 install_files() {
   local root="$1"
-  rm -f "$root/etc/hostname" "$root/etc/resolv.conf" "$root/var/cache/debconf/"*-old
+  in_root "$root" sh -c 'rm -f /etc/hostname /etc/resolv.conf /var/cache/debconf/*-old'
+  [ "$(realpath "$root/var/cache/debconf")" = "$(realpath "$root")/var/cache/debconf" ] ||
+    die "$NAME: /var/cache/debconf of the image is a symlink: refusing to rewrite what it points to"
   # debconf writes its database in perl's (randomized) hash order, and ucf's prompts record a
   # temporary file name: sorted and without those, two builds agree
   python3 - "$root/var/cache/debconf" <<'PY'
@@ -130,12 +187,9 @@ for name in ('config.dat', 'templates.dat', 'passwords.dat'):
         with open(path, 'w', encoding='utf-8', errors='surrogateescape') as f:
             f.write(''.join(s + '\n\n' for s in sorted(stanzas)))
 PY
-  printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
-  if [ -d "$HERE/$NAME/rootfs" ]; then cp -a --no-preserve=ownership "$HERE/$NAME/rootfs/." "$root/"; fi
-  if [ -d "$HERE/lib" ]; then
-    mkdir -p "$root/usr/local/lib/cdk8s-stateful"
-    cp --no-preserve=ownership "$HERE/lib/"* "$root/usr/local/lib/cdk8s-stateful/"
-  fi
+  printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' | in_root "$root" sh -c 'cat >/etc/hosts'
+  if [ -d "$HERE/$NAME/rootfs" ]; then copy_into "$root" "$HERE/$NAME/rootfs" /; fi
+  if [ -d "$HERE/lib" ]; then copy_into "$root" "$HERE/lib" /usr/local/lib/cdk8s-stateful; fi
 }
 
 # the recipe's defaults; images/<name>/recipe.sh sets CONFIG (the image's runtime config as JSON)
@@ -147,10 +201,14 @@ load_recipe() {
   VARIANT=essential
   unset -f layer essential customize
   [ -f "$HERE/$NAME/recipe.sh" ] || die "no image '$NAME' (images/$NAME/recipe.sh is missing); images: $(names | tr '\n' ' ')"
+  [ -n "${IMAGE_REF[$NAME]+set}" ] || die "$(basename "$VERSIONS") has no entry '$NAME'"
+  # what the recipe may read: the image's upstream version and Debian suite (versions.json)
+  # shellcheck disable=SC2034 # read by the recipes
+  VERSION="${IMAGE_VERSION[$NAME]}"
+  SUITE="${IMAGE_SUITE[$NAME]}"
   # shellcheck source=/dev/null
   . "$HERE/$NAME/recipe.sh"
   [ -n "$CONFIG" ] || die "images/$NAME/recipe.sh sets no CONFIG"
-  [ -n "${IMAGE_REF[$NAME]+set}" ] || die "images/versions.json has no entry '$NAME'"
   REFERENCE="${IMAGE_REF[$NAME]}"
   [ -n "$REFERENCE" ] || die "images/versions.json gives '$NAME' no image reference"
 }
@@ -218,7 +276,11 @@ mkdir -p "$OUT"
 exec 9>"$OUT/.lock"
 flock 9 || die "cannot lock $OUT/.lock"
 if [ "$#" -eq 0 ]; then
-  mapfile -t selected < <(names)
+  # every image with a recipe that the versions file lists (the older set has no mysql)
+  selected=()
+  for name in $(names); do
+    if [ -n "${IMAGE_REF[$name]+set}" ]; then selected+=("$name"); fi
+  done
 else
   selected=("$@")
 fi

@@ -26,7 +26,7 @@ const secretKey = (name: string, key: string) => ({ name, value: key });
 const containers = (pod: any): any[] => [...(pod.initContainers ?? []), ...pod.containers];
 
 const presets: [string, () => DatabaseEngine, string, number][] = [
-  ['mysql', () => DatabaseEngine.mysql(), 'mysql:8.4.6', 999],
+  ['mysql', () => DatabaseEngine.mysql(), 'mysql:9.7.4', 999],
   ['mariadbGalera', () => DatabaseEngine.mariadbGalera(), 'mariadb:11.8.3', 999],
   ['postgresql', () => DatabaseEngine.postgresql(), 'postgres:18.4', 999],
   ['redis', () => DatabaseEngine.redis(), 'redis:8.2.1', 999],

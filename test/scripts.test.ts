@@ -376,7 +376,8 @@ if [ -n "$target" ]; then mkdir -p "$target/mysql"; echo donor-uuid >"$target/au
     expect(calls(r)).not.toMatch(/mysqld/);
   });
 
-  test.each([[1, 0], [2, 1]])('clone: replica %i clones member %i, then replicates from the primary', (ordinal, donor) => {
+  // ordinal 4 of a set synthesized with 3 members (scaled with kubectl): no name for member 3, it clones the primary
+  test.each([[1, 0], [2, 1], [4, 0]])('clone: replica %i clones member %i, then replicates from the primary', (ordinal, donor) => {
     const p = pod(DatabaseEngine.mysql());
     const r = root(p, { ...mysqlStubs, ...netStub });
     const res = run(p, r, 'clone', { ordinal });
@@ -391,7 +392,8 @@ if [ -n "$target" ]; then mkdir -p "$target/mysql"; echo donor-uuid >"$target/au
     expect(log).toContain(`CLONE INSTANCE FROM 'replicator'@'${donorHost}':3306 IDENTIFIED BY 're''pl\\\\ic:a$tion "pw"'`);
     expect(log).toContain(`DATA DIRECTORY = '${dataDir}.clone'`);
     expect(log).toContain(`--server-id=${100 + ordinal} --log-bin=binlog --relay-log=relay-bin`);
-    expect(log).toContain("CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db-0.db-headless.data.svc.cluster.local', SOURCE_PORT = 3306");
+    // a donor that is itself a replica passes its replication settings on (without relay logs): reset first
+    expect(log).toContain("RESET REPLICA ALL;\nCHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db-0.db-headless.data.svc.cluster.local', SOURCE_PORT = 3306");
     expect(log).toContain('SOURCE_AUTO_POSITION = 1');
     // the root password reaches the client through a pipe, escaped: never a file on disk
     expect(log).toContain('password="r00t \\"pw\\" \\\\ $HOME `x`" from /proc/');

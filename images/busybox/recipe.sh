@@ -13,9 +13,10 @@ layer() {
   mkdir -p "$dir/extract" "$root/bin" "$root/etc" "$root/tmp" "$root/root" "$root/var/www" "$root/home"
   # mmdebstrap's extract variant unpacks the package and runs no hook: busybox is taken from it
   log "$NAME: mmdebstrap --variant=extract $pin"
-  mmdebstrap --mode=root --variant=extract --format=directory --quiet --include="$pin" --skip=output/dev \
-    "$SUITE" "$dir/extract" "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" \
-    "deb $SECURITY_MIRROR $SUITE-security main" >&2
+  local -a src
+  mapfile -t src < <(sources "$SUITE")
+  mmdebstrap_logged "$dir/mmdebstrap.log" --mode=root --variant=extract --format=directory --quiet --include="$pin" \
+    --skip=output/dev "$SUITE" "$dir/extract" "${src[@]}"
   cp "$dir/extract/bin/busybox" "$root/bin/busybox" || die "busybox-static has no /bin/busybox"
   chmod 1777 "$root/tmp"
   local applet

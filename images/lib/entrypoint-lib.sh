@@ -24,6 +24,25 @@ ep_file_env() {
   unset "$file_var"
 }
 
+# ep_server_config SERVER [ARG...]: reads the configuration the server (mysqld, mariadbd) takes
+# with these arguments from its `--verbose --help`; a configuration it refuses stops here with
+# its message. ep_server_option reads from it.
+EP_SERVER_HELP=''
+ep_server_config() {
+  local err
+  if ! err="$("$@" --verbose --help 2>&1 >/dev/null)"; then
+    ep_die "the server refuses its configuration ($*): $err"
+  fi
+  EP_SERVER_HELP="$("$@" --verbose --help 2>/dev/null)"
+}
+
+# ep_server_option NAME: the value the server uses for option NAME (the table of variables that
+# ends its help text; see ep_server_config)
+ep_server_option() {
+  awk -v name="$1" '/^Variables \(--variable-name=value\)/ { table = 1 }
+    table && NF == 2 && $1 == name && !found { print $2; found = 1 }' <<<"$EP_SERVER_HELP"
+}
+
 # ep_first_set VAR...: the first of the named variables that is set and non-empty
 ep_first_set() {
   local var

@@ -11,6 +11,6 @@ essential() {
 customize() {
   local root="$1"
   # Debian's own config and service dirs; the preset mounts its config at /etc/redis
-  rm -rf "$root/etc/redis/"* "$root/var/lib/redis" "$root/var/log/redis"
-  install -d -o 999 -g 999 -m 0755 "$root/data"
+  in_root "$root" sh -c 'rm -rf /etc/redis/* /var/lib/redis /var/log/redis'
+  in_root "$root" install -d -o 999 -g 999 -m 0755 /data
 }

@@ -71,9 +71,12 @@ export async function requireRealNode(): Promise<void> {
   if (ready.trim() !== 'True') throw new Error(`node ${NODE_NAME} is not Ready (status '${ready}'): see cluster/node-up.sh and $CLUSTER_DIR/kubelet.log`);
 }
 
-/** The reference images/versions.json gives image NAME, e.g. `docker.io/library/mariadb:10.11.14`. */
+/**
+ * The reference images/versions.json gives image NAME, e.g. `docker.io/library/mariadb:11.8.9`;
+ * with IMAGES_VERSIONS=old, images/versions-old.json (the older majors, as images/build.sh).
+ */
 export function imageRef(name: string): string {
-  const file = path.join(REPO, 'images', 'versions.json');
+  const file = path.join(REPO, 'images', process.env.IMAGES_VERSIONS === 'old' ? 'versions-old.json' : 'versions.json');
   const versions = JSON.parse(fs.readFileSync(file, 'utf8'));
   const ref = versions[name]?.image;
   if (typeof ref !== 'string') throw new Error(`${file} has no image for '${name}'`);

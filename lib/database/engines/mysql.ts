@@ -14,8 +14,10 @@ export class MysqlVersion extends ImageVersion {
   public static readonly VER_8_0_40 = new MysqlVersion('8.0.40');
   /** MySQL 8.4.3, a long-term-support release. Superseded by {@link VER_8_4_6}. */
   public static readonly VER_8_4_3 = new MysqlVersion('8.4.3');
-  /** MySQL 8.4.6, the long-term-support release. */
+  /** MySQL 8.4.6, a long-term-support release (the 8.4 line ends in April 2032). */
   public static readonly VER_8_4_6 = new MysqlVersion('8.4.6');
+  /** MySQL 9.7.4, the long-term-support release (the version the real-node suite runs). */
+  public static readonly VER_9_7_4 = new MysqlVersion('9.7.4');
 
   /** Any tag of the official image, e.g. `8.4.4`; pin a patch release. */
   public static of(version: string): MysqlVersion {
@@ -31,7 +33,7 @@ export class MysqlVersion extends ImageVersion {
 export interface MysqlOptions {
   /**
    * The server version.
-   * @default MysqlVersion.VER_8_4_6
+   * @default MysqlVersion.VER_9_7_4
    */
   readonly version?: MysqlVersion;
   /**
@@ -62,7 +64,7 @@ const MANAGED = ['datadir', 'server-id', 'server_id', 'gtid_mode', 'gtid-mode', 
 
 /** The MySQL primary/replicas preset; see {@link DatabaseEngine.mysql}. */
 export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
-  const version = options.version ?? MysqlVersion.VER_8_4_6;
+  const version = options.version ?? MysqlVersion.VER_9_7_4;
   const image = version.image;
   return {
     name: 'mysql',

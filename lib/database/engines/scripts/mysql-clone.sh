@@ -2,7 +2,8 @@
 # MySQL, init container `clone`: gives a new replica its data before the server starts.
 #
 # A replica whose data directory is empty clones the previous member (ordinal - 1, as in the
-# Kubernetes "Run a Replicated Stateful Application" tutorial) with the clone plugin: a throwaway
+# Kubernetes "Run a Replicated Stateful Application" tutorial; the primary when that member is not
+# in PEERS, as after `kubectl scale` past the app's replicas) with the clone plugin: a throwaway
 # server on a scratch data directory runs CLONE INSTANCE ... DATA DIRECTORY into a sibling
 # directory of the claim, a second throwaway server on the clone points replication at the
 # primary (GTID auto-positioning), and only then is the clone renamed into place. An interrupted
@@ -67,7 +68,12 @@ if [ "$ordinal" -eq "$start" ]; then
     exit 0
   fi
 else
-  donor="$(peer_address $((ordinal - 1)))" || die "mysql: ordinal $((ordinal - 1)) is not a member (PEERS='${PEERS:-}')"
+  # a member past the synthesized list (the set scaled with kubectl beyond the app's replicas)
+  # has no name for its predecessor: it clones the primary
+  if ! donor="$(peer_address $((ordinal - 1)))"; then
+    log "mysql: ordinal $((ordinal - 1)) is not among the members the app was synthesized with (PEERS); cloning the primary"
+    donor="$primary"
+  fi
   await_serving "$donor" "$PORT"
 fi
 
@@ -129,7 +135,10 @@ if [ "$ordinal" -eq "$start" ]; then
   mysql --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD") --socket="$socket" <<<'RESET REPLICA ALL;'
 else
   log "mysql: pointing replication at the primary $primary"
+  # the donor's replication settings came with the clone, but not its relay logs (the server
+  # logs "Failed to open the relay log" at start): they go before the new ones are set
   mysql --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD") --socket="$socket" <<SQL
+RESET REPLICA ALL;
 CHANGE REPLICATION SOURCE TO SOURCE_HOST = '$primary', SOURCE_PORT = $PORT,
   SOURCE_USER = '$REPLICATION_USER', SOURCE_PASSWORD = '$(sql_quote "$MYSQL_REPLICATION_PASSWORD")',
   SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 1, GET_SOURCE_PUBLIC_KEY = 1, SOURCE_CONNECT_RETRY = 10;

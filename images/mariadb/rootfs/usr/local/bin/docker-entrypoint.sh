@@ -31,22 +31,13 @@ for arg in "$@"; do
   esac
 done
 
-# the server's view of its configuration with these arguments; it refuses a bad one here
-if ! err="$("$@" --verbose --help 2>&1 >/dev/null)"; then
-  ep_die "the server refuses its configuration ($*): $err"
-fi
-HELP="$("$@" --verbose --help 2>/dev/null)"
-# server_option NAME: the value the server uses for option NAME (from the table of variables
-# that ends the help text)
-server_option() {
-  awk -v name="$1" '/^Variables \(--variable-name=value\)/ { table = 1 }
-    table && NF == 2 && $1 == name && !found { print $2; found = 1 }' <<<"$HELP"
-}
-DATADIR="$(server_option datadir)"
-SOCKET="$(server_option socket)"
-PORT="$(server_option port)"
+# the server's view of its configuration with these arguments
+ep_server_config "$@"
+DATADIR="$(ep_server_option datadir)"
+SOCKET="$(ep_server_option socket)"
+PORT="$(ep_server_option port)"
 DATADIR="${DATADIR%/}"
-[ -n "$DATADIR" ] && [ -n "$SOCKET" ] || ep_die "cannot tell the data directory and socket from the server's configuration"
+if [ -z "$DATADIR" ] || [ -z "$SOCKET" ]; then ep_die "cannot tell the data directory and socket from the server's configuration"; fi
 
 if [ "$(id -u)" = 0 ]; then
   mkdir -p "$DATADIR"
@@ -68,7 +59,7 @@ sql_string() {
   v="${v//\'/\\\'}"
   printf "'%s'" "$v"
 }
-sql_ident() { printf '`%s`' "${1//\`/\`\`}"; }
+sql_ident() { printf '%s%s%s' '`' "${1//\`/\`\`}" '`'; }
 
 CLIENT_CNF=''
 # client_cnf PASSWORD: a private option file for the root account through the socket

@@ -59,7 +59,7 @@ without_passwd_entry() {
     unset NSS_WRAPPER_PASSWD NSS_WRAPPER_GROUP
     LD_PRELOAD="${LD_PRELOAD#/usr/lib/x86_64-linux-gnu/libnss_wrapper.so}"
     LD_PRELOAD="${LD_PRELOAD# }"
-    [ -n "$LD_PRELOAD" ] && export LD_PRELOAD || unset LD_PRELOAD
+    if [ -n "$LD_PRELOAD" ]; then export LD_PRELOAD; else unset LD_PRELOAD; fi
   fi
 }
 

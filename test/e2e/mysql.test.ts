@@ -1,0 +1,149 @@
+// MySQL primary + 2 replicas (GTID replication, clone plugin) on the real node: the preset at the
+// version the test image carries (images/versions.json), applied with kubectl; health as MySQL
+// reports it (SHOW REPLICAS on the primary, both replication threads on each replica, read_only),
+// a row read through the `-read` Service and on each replica by its pod DNS name; failure
+// scenarios, each checking every acknowledged write.
+import { DatabaseEngine, MysqlVersion } from '../../lib';
+import {
+  claimVolume, clientExec, deletePods, imageRef, imageTag, loseVolume, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
+  setEnv, setUpPreset, startWriter, waitFor, waitForReady,
+} from './helpers';
+
+const NS = 'e2e-mysql';
+const NAME = 'mysql';
+const member = (i: number) => `${NAME}-${i}`;
+
+const ROOT_PASSWORD = password();
+
+/**
+ * Runs SQL with the mysql client in the client pod against HOST as root. The password reaches the
+ * client through a pipe (bash's process substitution; the pod's `sh` has none), never argv.
+ */
+async function sql(host: string, statement: string): Promise<string> {
+  const client = `mysql --defaults-extra-file=<(printf "[client]\\nuser=root\\npassword=%s\\n" "$pw") -h ${host} --connect-timeout=5 -N -B`;
+  const out = await clientExec(NS, `export pw; exec bash -c '${client}'`, ROOT_PASSWORD, statement);
+  return out.trim();
+}
+
+const acked: number[] = [];
+let nextId = 1;
+/** Writes a row through the client Service (the primary). */
+async function write(): Promise<void> {
+  const id = nextId++;
+  await sql(serviceHost(NS, NAME), `INSERT INTO app.t (id, v) VALUES (${id}, 'row-${id}')`);
+  acked.push(id);
+}
+async function missingOn(host: string): Promise<number[]> {
+  const ids = (await sql(host, 'SELECT id FROM app.t ORDER BY id')).split('\n').filter(Boolean).map(Number);
+  return acked.filter((id) => !ids.includes(id));
+}
+/** Every acknowledged row on the primary and (once applied) on each replica. */
+async function expectAllRows(replicas: number): Promise<void> {
+  expect(await missingOn(podHost(NS, NAME, 0))).toEqual([]);
+  for (let i = 1; i < replicas; i++) {
+    await waitFor(NS, `replica ${i} has every acknowledged row`, minutes(2), async () => (await missingOn(podHost(NS, NAME, i))).length === 0);
+  }
+}
+/** The primary has REPLICAS - 1 replicas connected, each with both threads running and read-only; the primary writable. */
+async function expectReplicating(replicas: number): Promise<void> {
+  await waitFor(NS, `${replicas - 1} replicas in SHOW REPLICAS`, minutes(3), async () =>
+    (await sql(podHost(NS, NAME, 0), 'SHOW REPLICAS')).split('\n').filter(Boolean).length === replicas - 1);
+  for (let i = 1; i < replicas; i++) {
+    await waitFor(NS, `replica ${i} replicates (both threads ON)`, minutes(2), async () =>
+      (await sql(podHost(NS, NAME, i),
+        'SELECT CONCAT(c.SERVICE_STATE, \'/\', a.SERVICE_STATE) FROM performance_schema.replication_connection_status c, performance_schema.replication_applier_status a')) === 'ON/ON');
+    expect(await sql(podHost(NS, NAME, i), 'SELECT CONCAT(@@read_only, @@super_read_only)')).toBe('11');
+  }
+  expect(await sql(podHost(NS, NAME, 0), 'SELECT @@read_only')).toBe('0');
+}
+
+setUpPreset(NS, {
+  name: NAME,
+  engine: DatabaseEngine.mysql({ version: MysqlVersion.of(imageTag('mysql')) }),
+  secret: { 'root-password': ROOT_PASSWORD, 'replication-password': password() },
+  image: imageRef('mysql'),
+  readyWithin: minutes(10),
+});
+
+test('primary + 2 replicas: two replicas in SHOW REPLICAS, each replicating and read-only', async () => {
+  await expectReplicating(3);
+});
+
+test('a row written on the primary (client Service) is read through the -read Service and on each replica', async () => {
+  await sql(serviceHost(NS, NAME), 'CREATE DATABASE IF NOT EXISTS app; CREATE TABLE IF NOT EXISTS app.t (id INT PRIMARY KEY, v TEXT)');
+  await write();
+  for (let n = 0; n < 6; n++) {
+    await waitFor(NS, 'the row through the -read Service', minutes(1), async () =>
+      (await sql(serviceHost(NS, `${NAME}-read`), 'SELECT v FROM app.t WHERE id = 1')) === 'row-1');
+  }
+  await expectAllRows(3);
+  await expect(sql(podHost(NS, NAME, 1), "INSERT INTO app.t VALUES (0, 'on a replica')")).rejects.toThrow(/super-read-only|read-only/);
+});
+
+test('delete the primary pod: it comes back on the same claim with its data, the replicas replicate again', async () => {
+  const volume = await claimVolume(NS, `data-${member(0)}`);
+  await deletePods(NS, [member(0)]);
+  await waitForReady(NS, NAME, 3);
+  expect(await claimVolume(NS, `data-${member(0)}`)).toBe(volume);
+  await expectReplicating(3);
+  await write();
+  await expectAllRows(3);
+}, minutes(10));
+
+test('lose a replica\'s volume (pod 2 and its claim): it clones ordinal 1 again and replicates every acknowledged row', async () => {
+  await write();
+  await loseVolume(NS, member(2), `data-${member(2)}`);
+  await waitForReady(NS, NAME, 3, minutes(10));
+  await expectReplicating(3);
+  await write();
+  await expectAllRows(3);
+}, minutes(14));
+
+test('lose the primary\'s volume (pod 0 and its claim): it comes back as a copy of a replica with every acknowledged row', async () => {
+  await write();
+  await expectAllRows(3);
+  await loseVolume(NS, member(0), `data-${member(0)}`);
+  await waitForReady(NS, NAME, 3, minutes(10));
+  await expectReplicating(3);
+  await expectAllRows(3);
+  await write();
+  await expectAllRows(3);
+}, minutes(14));
+
+test('rolling update (env change): members replaced highest ordinal first, no acknowledged write lost', async () => {
+  // the primary is down while ordinal 0 restarts: writes then fail, and only acknowledged ones count
+  const writer = startWriter(write);
+  const { deleted } = await recordPodDeletions(NS, NAME, async () => {
+    await setEnv(NS, NAME, 'main', { E2E_ROLL: '1' });
+    await waitForReady(NS, NAME, 3, minutes(10));
+  });
+  await writer.stop();
+  expect(deleted).toEqual([member(2), member(1), member(0)]);
+  await expectReplicating(3);
+  await expectAllRows(3);
+}, minutes(12));
+
+test('scale 3 -> 5 -> 3: new replicas clone their predecessor and replicate; back to 2 replicas', async () => {
+  await scale(NS, NAME, 5);
+  await waitForReady(NS, NAME, 5, minutes(12));
+  await expectReplicating(5);
+  await write();
+  await expectAllRows(5);
+  await scale(NS, NAME, 3);
+  await waitForReady(NS, NAME, 3);
+  const listed = async () => (await sql(podHost(NS, NAME, 0), 'SHOW REPLICAS')).split('\n').filter(Boolean);
+  // on failure, say what the primary still lists (entries of the removed members linger)
+  await waitFor(NS, '2 replicas in SHOW REPLICAS', minutes(3), async () => (await listed()).length === 2).catch(async (err) => {
+    throw new Error(`${String(err)}; SHOW REPLICAS lists: ${(await listed()).join(' | ')}`);
+  });
+  await expectReplicating(3);
+  await expectAllRows(3);
+}, minutes(18));
+
+test('full outage (every pod deleted at once): primary and replicas come back with every acknowledged row', async () => {
+  await deletePods(NS, [0, 1, 2].map(member), { force: true });
+  await waitForReady(NS, NAME, 3, minutes(8));
+  await expectReplicating(3);
+  await write();
+  await expectAllRows(3);
+}, minutes(12));
