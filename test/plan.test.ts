@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, App, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import { isDeepStrictEqual } from 'util';
@@ -112,6 +112,20 @@ describe('the baseline', () => {
     // an explicit baseline directory is taken as it is: empty means nothing to compare
     const explicit = appOf(dist, db({ headless: 'peers' }), 'ns', { baselineDir: dist });
     expect(() => explicit.synthYaml()).not.toThrow();
+  });
+
+  test('without ChangeGuard.attach the app reads nothing: a broken manifest in its output directory is never opened', () => {
+    const dir = outdir();
+    fs.writeFileSync(path.join(dir, 'broken.k8s.yaml'), 'kind: StatefulSet\nmetadata: {name: [\n');
+    expect(() => appOf(dir, db(), 'ns', false).synthYaml()).not.toThrow();
+    // attached, the guard reads it when attached, before any construct is built
+    expect(() => ChangeGuard.attach(new App({ outdir: dir }))).toThrow(/^cannot read the deployed manifests in /);
+  });
+
+  test('attach once per app', () => {
+    const app = new App({ outdir: outdir() });
+    ChangeGuard.attach(app);
+    expect(() => ChangeGuard.attach(app)).toThrow("ChangeGuard '': is attached to this app twice. Fix: call ChangeGuard.attach(app) once, with every option.");
   });
 
   test('a baseline that cannot be read fails synth, naming the file and the way out', () => {

@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import type { ClusterDns } from '../../network/connections';
 import { PoolClaims, IPersistentVolumePool } from '../../storage/nfs-pool';
 import { DatabaseEngine } from '../engine';
 import { EngineBinding } from '../engine-definition';
@@ -147,19 +148,12 @@ export interface ResolvedClientService {
   readonly readServiceName?: string;
 }
 
-/** The DNS the NetworkPolicy lets the members reach. */
-export interface ResolvedDns {
-  readonly namespaceLabels: { [key: string]: string };
-  readonly podLabels: { [key: string]: string };
-  readonly port: number;
-  readonly cidr?: string;
-}
-
 /** The database's Services, disruption budget and policy. */
 export interface ResolvedServices {
   readonly clientService?: ResolvedClientService;
   readonly budget?: { readonly maxUnavailable: number };
-  readonly networkPolicy?: { readonly dns: ResolvedDns };
+  /** The DNS the NetworkPolicy lets the members reach. */
+  readonly networkPolicy?: { readonly dns: ClusterDns };
 }
 
 /** Everything a StatefulDatabase renders, checked and defaulted. */

@@ -2,7 +2,8 @@ import * as kplus from 'cdk8s-plus-27';
 import { show } from '../../errors';
 import { PropValidator } from '../../prop-validator';
 import type { StatefulDatabaseProps } from '../stateful-database-props';
-import { DatabaseIdentity, ResolvedClientService, ResolvedDns, ResolvedServices } from './database-spec';
+import type { ClusterDns } from '../../network/connections';
+import { DatabaseIdentity, ResolvedClientService, ResolvedServices } from './database-spec';
 import { annotations } from './resolve-identity';
 
 /** The client (and read) Service, the disruption budget and the NetworkPolicy's DNS. */
@@ -53,7 +54,7 @@ function resolveBudget(check: PropValidator, identity: DatabaseIdentity, props: 
   return { maxUnavailable };
 }
 
-function resolveDns(check: PropValidator, props: StatefulDatabaseProps): ResolvedDns {
+function resolveDns(check: PropValidator, props: StatefulDatabaseProps): ClusterDns {
   const dns = check.record('dnsEgress', props.dnsEgress ?? {});
   const cidr = dns.cidr === undefined ? undefined : check.ipv4Cidr('dnsEgress cidr', dns.cidr, "'169.254.20.10/32'");
   if (cidr !== undefined && (dns.namespaceLabels !== undefined || dns.podLabels !== undefined)) {

@@ -10,9 +10,6 @@ import { ENGINE_SCRIPTS } from './engine-scripts.generated';
 /** Where {@link StatefulDatabase} mounts the engine's files (`EngineBinding.files`) in every container. */
 export const SCRIPTS_PATH = '/opt/cdk8s-stateful';
 
-/** The pod label holding the ordinal (Kubernetes 1.28+). */
-export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
-
 /** The text of an engine script. */
 function script(name: string): string {
   const text = ENGINE_SCRIPTS[name];

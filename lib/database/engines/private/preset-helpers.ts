@@ -8,8 +8,10 @@ import * as kplus from 'cdk8s-plus-27';
 import { StatefulConfigError } from '../../../errors';
 import type { DatabaseCredentials, EngineBinding, EngineContext, IEngineBinder } from '../../engine-definition';
 import { HealthProbe } from '../../probe';
-import { POD_INDEX_LABEL } from './engine-scripts';
 export { runScript, scriptFiles } from './engine-scripts';
+
+/** The pod label holding the ordinal (Kubernetes 1.28+). */
+const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
 
 /** An engine binder from a function (the presets' shape). */
 export function engineBinder(bind: (ctx: EngineContext) => EngineBinding): IEngineBinder {
