@@ -22,7 +22,9 @@ export function quickstartApp(outdir = process.env.CDK8S_OUTDIR ?? 'dist-quickst
     credentials: { secret },
     storage: { storageClass: fast, size: Size.gibibytes(50) },
   });
-  db.connections?.allowFromLabels({ app: 'checkout' }); // clients allowed on 5432, nobody else
+  // clients allowed on 5432 (the checkout Deployment's pods, by its own selector), nobody else
+  const checkout = new kplus.Deployment(chart, 'checkout', { containers: [{ image: 'example/checkout:1.0.0', portNumber: 8080 }] });
+  db.connections?.allowFrom(checkout);
   return app;
 }
 

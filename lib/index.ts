@@ -6,6 +6,7 @@ export * from './storage/nfs-pool';
 export { HeadlessService } from './network/headless-service';
 export type { HeadlessServiceProps, IHeadlessService, NamedServicePort } from './network/headless-service';
 export * from './network/connections';
+export type { IPodSelectorLike, NamespaceSelectorConfigLike, NetworkPolicyPeerConfigLike, PodSelectorConfigLike } from './network/peer';
 export * from './database/probe';
 export * from './database/engine-definition';
 export * from './database/engine';

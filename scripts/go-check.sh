@@ -57,7 +57,7 @@ replace github.com/aws/jsii-runtime-go v$pacmak => github.com/aws/jsii-runtime-g
 replace github.com/cdk8s-team/cdk8s-core-go/cdk8s/v2 v$(version cdk8s) => $bindings/go/cdk8s
 replace github.com/cdk8s-team/cdk8s-plus-go/cdk8splus27/v2 v$(version cdk8s-plus-27) => $bindings/go/cdk8splus27
 replace github.com/aws/constructs-go/constructs/v10 v$(version constructs) => $bindings/go/constructs
-replace github.com/cdk8s-stateful/cdk8s-stateful-go/cdk8sstateful v$(version .) => $root/out/package/go/cdk8sstateful
+replace cdk8s-stateful.invalid/cdk8s-stateful-go/cdk8sstateful v$(version .) => $root/out/package/go/cdk8sstateful
 WORK
 (cd examples/go && GOWORK="$tmp/go.work" go build -o "$tmp/quickstart" .)
 CDK8S_OUTDIR="$tmp/go" "$tmp/quickstart"

@@ -31,10 +31,10 @@ fi
 
 . scripts/inputs-hash.sh
 pacmak_target java java-check --maven-local-repository "$m2"
-ls out/package/java/io/github/cdk8s-stateful/cdk8s-stateful/*/*.jar
+ls out/package/java/invalid/cdk8s-stateful/cdk8s-stateful/*/*.jar
 
 # the app resolves this package from out/package/java, never from a jar cached by an earlier run
-rm -rf "$m2/io/github/cdk8s-stateful"
+rm -rf "$m2/invalid/cdk8s-stateful"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 rm -rf examples/java/target

@@ -4,7 +4,9 @@
 # keyed by the requirements and the Python version), then
 #   1. examples/python/quickstart.py writes YAML byte-identical to examples/quickstart.ts, and
 #   2. an engine binder written in Python (IEngineBinder) is called back at synth, and
-#   3. a bad input fails in Python with the library's full message, as in TypeScript.
+#   3. a Deployment, StatefulSet and Secrets of cdk8s-plus-27 and of -33 go into the library, and the
+#      database into their policies (scripts/python-plus-lines.py), and
+#   4. a bad input fails in Python with the library's full message, as in TypeScript.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lang-check.sh
@@ -41,6 +43,20 @@ if ! grep -qF 'value: kv-0.kv-headless.shop.svc.cluster.local,kv-1.kv-headless.s
 fi
 echo "python-check: a Python IEngineBinder added its env and init container"
 
+# every cdk8s-plus line in Python: its workloads and Secrets into the library, the database into
+# its policies (cdk8s-plus-27 and -33 in a venv of their own beside the quickstart's, cached alike)
+plus33=$(version cdk8s-plus-33)
+key33=$( (cat examples/python/requirements.txt; echo "cdk8s-plus-33==$plus33 pyyaml"; "$python" --version) | sha256sum | cut -c1-16)
+venv33="$HOME/.cache/cdk8s-stateful/python/venv-plus33-$key33"
+if [ ! -x "$venv33/bin/python" ] || [ ! -f "$venv33/.complete" ]; then
+  rm -rf "$venv33"
+  "$python" -m venv "$venv33"
+  "$venv33/bin/pip" install --quiet -r examples/python/requirements.txt "cdk8s-plus-33==$plus33" pyyaml
+  touch "$venv33/.complete"
+fi
+"$venv33/bin/pip" install --quiet --no-deps --force-reinstall "$wheel"
+for line in cdk8s_plus_27 cdk8s_plus_33; do "$venv33/bin/python" scripts/python-plus-lines.py "$line" "$tmp/$line"; done
+
 # the same bad input from both languages: the message must arrive whole
 py_message=$("$venv/bin/python" -c '
 import cdk8s
@@ -51,3 +67,4 @@ try:
 except RuntimeError as e:
     print(f"StatefulConfigError: {e}")')
 same_error python-check Python "$py_message"
+

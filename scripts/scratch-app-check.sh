@@ -6,8 +6,11 @@
 #   plus27: cdk8s-plus-27 on the oldest cdk8s and constructs the peer ranges allow (an app on an
 #           older cdk8s than the repository's used to get
 #           a second cdk8s inside the library and fail tsc and synth)
-#   plus33: cdk8s-plus-33, which `cdk8s init typescript-app` scaffolds (its EnvValue and Secret go
-#           into the library; its network policies select the database's pods by label)
+#   plus33: cdk8s-plus-33, which `cdk8s init typescript-app` scaffolds
+# Each app passes a Deployment, a StatefulSet and Secrets of its line to every parameter that takes
+# a workload, a pod selector, a network peer or a Secret (the library's, and cdk8s-plus's with the
+# database as peer), and the rendered NetworkPolicy selectors are compared with the labels the
+# synthesized workloads carry.
 # The apps' own dependencies are installed once per version set under ~/.cache/cdk8s-stateful/scratch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,15 +49,8 @@ JSON
   if [ -d node_modules/cdk8s-stateful/node_modules/cdk8s ]; then
     echo "scratch-app-check[$flavor]: the library brought its own cdk8s" >&2; exit 1
   fi
-  if [ "$flavor" = plus27 ]; then
-    peer="api.connections.allowTo(db, { ports: [kplus.NetworkPolicyPort.tcp(5432)] });
-new kplus.NetworkPolicy(chart, 'orders-policy', { selector: db });"
-  else
-    # another cdk8s-plus's types are not the library's (their LabelSelector has private fields): select by labels
-    peer="const members = kplus.Pods.select(chart, 'orders-members', { labels: db.selectorLabels,
-  namespaces: kplus.Namespaces.select(chart, 'orders-ns', { names: [db.namespaceName] }) });
-api.connections.allowTo(members, { ports: [kplus.NetworkPolicyPort.tcp(5432)] });"
-  fi
+  # the same app on every line: a Deployment, a StatefulSet and Secrets of the app's cdk8s-plus go
+  # to every parameter that takes a workload, a pod selector, a network peer or a Secret
   cat > main.ts <<TS
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from '$plus';
@@ -69,13 +65,20 @@ const db = new StatefulDatabase(chart, 'orders', {
   engine: DatabaseEngine.postgresql({ version: PostgresVersion.VER_17_2 }),
   replicas: 3,
   credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', 'orders-credentials') },
+  imagePullSecrets: [kplus.Secret.fromSecretName(chart, 'Pull', 'registry-login')],
   storage: { storageClass: fast, size: Size.gibibytes(50) },
   env: { TZ: kplus.EnvValue.fromValue('UTC') },
 });
-const api = new kplus.Deployment(chart, 'api', {
-  containers: [{ image: 'nginxinc/nginx-unprivileged:1.27.3', portNumber: 8080, securityContext: { user: 101 } }],
-});
-$peer
+const container = { image: 'nginxinc/nginx-unprivileged:1.27.3', portNumber: 8080, securityContext: { user: 101 } };
+const api = new kplus.Deployment(chart, 'api', { containers: [container] });
+const worker = new kplus.StatefulSet(chart, 'worker', { containers: [container] });
+// the library's parameters: the line's workloads
+db.connections?.allowFrom(api);
+db.connections?.allowFrom(worker);
+// the line's parameters: the database as a peer and a pod selector
+api.connections.allowTo(db, { ports: [kplus.NetworkPolicyPort.tcp(5432)] });
+worker.connections.allowFrom(db, { ports: [kplus.NetworkPolicyPort.tcp(8080)] });
+new kplus.NetworkPolicy(chart, 'orders-policy', { selector: db });
 
 // bad input: the library's error, caught by type
 try {
@@ -103,8 +106,32 @@ for (const kind of ["StatefulSet", "Service", "PodDisruptionBudget", "NetworkPol
 }
 const errors = objects.flatMap(schemaErrors);
 if (errors.length) { console.error(errors.join("\n")); process.exit(1); }
-const policies = objects.filter((o) => o.kind === "NetworkPolicy").length;
-console.log(`scratch-app-check[${flavor}]: ${objects.length} objects (${policies} NetworkPolicies), all valid against the 1.27 schema`);
+// the selectors against the labels the workloads carry
+const fail = (m) => { console.error(`scratch-app-check[${flavor}]: ${m}`); process.exit(1); };
+const one = (kind, pick) => { const found = objects.filter((o) => o.kind === kind && pick(o)); if (found.length !== 1) fail(`expected one ${kind}, found ${found.length}`); return found[0]; };
+// cdk8s-plus names its objects <chart>-<id>-<hash>; the database is <name>
+const podsOf = (kind, name) => one(kind, (o) => o.metadata.name === name || o.metadata.name.startsWith(`${name}-c8`)).spec.template.metadata.labels;
+const selects = (selector, labels) => selector !== undefined && Object.keys(selector.matchLabels ?? {}).length > 0 && !selector.matchExpressions
+  && Object.entries(selector.matchLabels).every(([k, v]) => labels[k] === v);
+const inShop = (peer) => peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "shop";
+const [apiPods, workerPods, dbPods] = [podsOf("Deployment", "orders-api"), podsOf("StatefulSet", "orders-worker"), podsOf("StatefulSet", "orders")];
+const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+const own = one("NetworkPolicy", (o) => o.metadata.name === "orders");
+if (!selects(own.spec.podSelector, dbPods)) fail(`the policy of the database does not select its pods: ${JSON.stringify(own.spec.podSelector)} vs ${JSON.stringify(dbPods)}`);
+const clients = own.spec.ingress[1]?.from ?? [];
+for (const [what, pods, other] of [["Deployment", apiPods, workerPods], ["StatefulSet", workerPods, apiPods]]) {
+  if (!clients.some((p) => selects(p.podSelector, pods) && !selects(p.podSelector, other) && inShop(p))) fail(`allowFrom(${what}): no client rule selects its pods ${JSON.stringify(pods)}: ${JSON.stringify(clients)}`);
+}
+const peers = policies.flatMap((p) => [...(p.spec.egress ?? []).flatMap((r) => r.to ?? []), ...(p.spec.ingress ?? []).flatMap((r) => r.from ?? [])]);
+const dbPeers = peers.filter((p) => selects(p.podSelector, dbPods) && inShop(p)).length;
+if (dbPeers < 2) fail(`allowTo(db) / allowFrom(db): ${dbPeers} peer rules select the pods of the database, expected 2 or more`);
+const selectingDb = policies.filter((p) => p !== own && selects(p.spec.podSelector, dbPods)).length;
+if (selectingDb < 2) fail(`NetworkPolicy({ selector: db }) and allowTo(db): ${selectingDb} policies select the pods of the database, expected 2 or more`);
+const pod = one("StatefulSet", (o) => o.metadata.name === "orders").spec.template.spec;
+if (!pod.volumes.some((v) => v.secret?.secretName === "orders-credentials")) fail("the credentials Secret is not mounted");
+if (JSON.stringify(pod.imagePullSecrets) !== JSON.stringify([{ name: "registry-login" }])) fail(`imagePullSecrets: ${JSON.stringify(pod.imagePullSecrets)}`);
+console.log(`scratch-app-check[${flavor}]: ${objects.length} objects (${policies.length} NetworkPolicies), all valid against the 1.27 schema;`
+  + ` ${clients.length} client rules, ${dbPeers} peer rules and ${selectingDb + 1} policies select the pods the workloads carry; both Secrets named`);
 ' "$app/dist" "$flavor"
   rm -rf "$app"
 }

@@ -234,6 +234,26 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'a DNS egress cidr that is not one', build: () => db({ dnsEgress: { cidr: '169.254.20.10' } }) },
   { what: 'a DNS egress port of 0', build: () => db({ dnsEgress: { port: 0 } }) },
   { what: 'clients from an address range that is not a CIDR', build: () => db().connections!.allowFromCidr('10.0.0.0/33') },
+  { what: 'clients that are a Service, not a workload', build: () => {
+    const d = db();
+    d.connections!.allowFrom(d.headlessService);
+  } },
+  { what: 'clients whose selector is plain labels, not a cdk8s-plus LabelSelector', build: () => {
+    const d = db();
+    d.connections!.allowFrom({ node: d.node, toPodSelectorConfig: () => ({ labelSelector: { app: 'api' } }) } as any);
+  } },
+  { what: 'a ConfigMap as the credentials Secret', build: () => {
+    const c = chart();
+    new StatefulDatabase(c, 'db', { engine, credentials: { secret: kplus.ConfigMap.fromConfigMapName(c, 'config', 'db-config') } });
+  } },
+  { what: 'a credentials Secret name with capitals', build: () => {
+    const c = chart();
+    new StatefulDatabase(c, 'db', { engine, credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'DB_Credentials') } });
+  } },
+  { what: 'a Deployment as an image pull Secret', build: () => {
+    const c = chart();
+    new StatefulDatabase(c, 'db', { engine, imagePullSecrets: [new kplus.Deployment(c, 'api', { containers: [{ image: 'example/api:1.0.0' }] })] });
+  } },
   // strict mode
   { what: 'an even quorum in strict mode', build: () => {
     const c = chart();

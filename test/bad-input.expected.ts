@@ -274,4 +274,14 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db spec.template.spec.containers[main].image from 'postgres:16.6' to 'postgres:17.2': PostgreSQL 17 does not start on a data directory of PostgreSQL 16 (\"database files are incompatible with server\"): every member would crash-loop on its old data. Fix: keep 'postgres:16.6', or, once the data is migrated (pg_upgrade, or dump and restore), set changeApprovals: { majorVersionUpgrade: true } on the database.",
   "claim retention switched to Delete on a deployed set":
     "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db spec.persistentVolumeClaimRetentionPolicy.whenDeleted from 'Retain' to 'Delete': the StatefulSet controller will then delete the claims when the set is deleted, and with a Delete reclaim policy the volumes and their data. Fix: keep Retain, or, if losing those claims is intended, say so: set changeApprovals: { claimDeletion: true } on the database.",
+  "clients that are a Service, not a workload":
+    "Connections 'test/db/Connections': allowFrom got the construct 'test/db/Headless', which is not a pod selector (it has no toPodSelectorConfig()). Fix: pass a cdk8s-plus workload (Deployment, StatefulSet, ...), Pods.select(...) or a StatefulDatabase, or name the pods by label with allowFromLabels(...).",
+  "clients whose selector is plain labels, not a cdk8s-plus LabelSelector":
+    "Connections 'test/db/Connections': allowFrom got the construct 'test/db', whose selector {\"app\":\"api\"} is not a cdk8s-plus LabelSelector. Fix: pass a cdk8s-plus workload (Deployment, StatefulSet, ...), Pods.select(...) or a StatefulDatabase, or name the pods by label with allowFromLabels(...).",
+  "a ConfigMap as the credentials Secret":
+    "StatefulDatabase 'test/db': credentials.secret must be a cdk8s-plus Secret, got a ConfigMap named 'db-config'. Fix: pass a Secret of your cdk8s-plus, e.g. Secret.fromSecretName(chart, 'creds', 'db-credentials').",
+  "a credentials Secret name with capitals":
+    "StatefulDatabase 'test/db': credentials.secret name must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'DB_Credentials'. Fix: use a name such as 'fast' or 'nfs-web-0'.",
+  "a Deployment as an image pull Secret":
+    "StatefulDatabase 'test/db': imagePullSecrets[0] must be a cdk8s-plus Secret, got a Deployment named 'test-api'. Fix: pass a Secret of your cdk8s-plus, e.g. Secret.fromSecretName(chart, 'creds', 'db-credentials').",
 };

@@ -7,5 +7,5 @@ require (
 	github.com/aws/jsii-runtime-go v1.140.0
 	github.com/cdk8s-team/cdk8s-core-go/cdk8s/v2 v2.70.106
 	github.com/cdk8s-team/cdk8s-plus-go/cdk8splus27/v2 v2.9.5
-	github.com/cdk8s-stateful/cdk8s-stateful-go/cdk8sstateful v0.1.0
+	cdk8s-stateful.invalid/cdk8s-stateful-go/cdk8sstateful v0.1.0
 )

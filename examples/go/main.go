@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"cdk8s-stateful.invalid/cdk8s-stateful-go/cdk8sstateful"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdk8s-stateful/cdk8s-stateful-go/cdk8sstateful"
 	"github.com/cdk8s-team/cdk8s-core-go/cdk8s/v2"
 	kplus "github.com/cdk8s-team/cdk8s-plus-go/cdk8splus27/v2"
 )
@@ -34,7 +34,11 @@ func main() {
 		Credentials: &cdk8sstateful.DatabaseCredentials{Secret: secret},
 		Storage:     &cdk8sstateful.VolumeClaimOptions{StorageClass: fast, Size: cdk8s.Size_Gibibytes(jsii.Number(50))},
 	})
-	db.Connections().AllowFromLabels(&map[string]*string{"app": jsii.String("checkout")}, nil) // clients allowed on 5432, nobody else
+	// clients allowed on 5432 (the checkout Deployment's pods, by its own selector), nobody else
+	checkout := kplus.NewDeployment(chart, jsii.String("checkout"), &kplus.DeploymentProps{
+		Containers: &[]*kplus.ContainerProps{{Image: jsii.String("example/checkout:1.0.0"), PortNumber: jsii.Number(8080)}},
+	})
+	db.Connections().AllowFrom(checkout)
 	app.Synth()
 }
 

@@ -34,7 +34,9 @@ def quickstart_app(outdir: str = os.environ.get("CDK8S_OUTDIR", "dist-quickstart
         credentials={"secret": secret},
         storage={"storage_class": fast, "size": cdk8s.Size.gibibytes(50)},
     )
-    db.connections.allow_from_labels({"app": "checkout"})  # clients allowed on 5432, nobody else
+    # clients allowed on 5432 (the checkout Deployment's pods, by its own selector), nobody else
+    checkout = kplus.Deployment(chart, "checkout", containers=[kplus.ContainerProps(image="example/checkout:1.0.0", port_number=8080)])
+    db.connections.allow_from(checkout)
     return app
 
 

@@ -208,8 +208,13 @@ export interface EngineBinding {
 
 /** Credentials from an existing Secret; the library never writes a password into YAML. */
 export interface DatabaseCredentials {
-  /** The Secret, e.g. `Secret.fromSecretName(chart, 'creds', 'mariadb-credentials')`. */
-  readonly secret: kplus.ISecret;
+  /**
+   * The Secret: a cdk8s-plus `ISecret` of any line (cdk8s-plus-27, -33, ...), e.g.
+   * `Secret.fromSecretName(chart, 'creds', 'mariadb-credentials')`. The library reads its `name`
+   * and `kind`; another resource fails at synth. Typed `IConstruct` so that every line's Secret is
+   * accepted in every language (Java, C# and Go match interfaces by name or exact signature).
+   */
+  readonly secret: IConstruct;
   /**
    * Key of the admin (root) password.
    * @default 'root-password'

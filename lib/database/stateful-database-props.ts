@@ -1,5 +1,6 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { IConstruct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { AccessMode } from '../storage/common';
 import { IPersistentVolumePool } from '../storage/nfs-pool';
@@ -264,10 +265,11 @@ export interface StatefulDatabaseProps {
    */
   readonly createServiceAccount?: boolean;
   /**
-   * Secrets of type `kubernetes.io/dockerconfigjson` to pull the images with.
+   * Secrets of type `kubernetes.io/dockerconfigjson` to pull the images with: cdk8s-plus
+   * `ISecret`s of any line, read as {@link DatabaseCredentials.secret} is.
    * @default - none
    */
-  readonly imagePullSecrets?: kplus.ISecret[];
+  readonly imagePullSecrets?: IConstruct[];
   /**
    * Pull the engine's images (the database and the engine's init containers) from this registry
    * instead, keeping the repository and tag: `postgres:17.2` becomes

@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { show } from '../errors';
 import { Connections } from '../network/connections';
+import { IPodSelectorLike, NetworkPolicyPeerConfigLike, PodSelectorConfigLike } from '../network/peer';
 import { HeadlessService } from '../network/headless-service';
 import { PropValidator } from '../prop-validator';
 import { addWarning } from '../synth-checks';
@@ -27,10 +28,13 @@ import { ChangeApprovals, StatefulDatabaseProps } from './stateful-database-prop
  * db.podDnsName(0); // web-0.web-headless.default.svc.cluster.local
  * ```
  *
- * It is a cdk8s-plus pod selector and network-policy peer (its members, in its namespace):
- * `deployment.connections.allowTo(db)`, `new kplus.NetworkPolicy(chart, 'np', { selector: db })`.
+ * It is a pod selector and network-policy peer of every cdk8s-plus line (its members, in its
+ * namespace): `deployment.connections.allowTo(db)` and `new kplus.NetworkPolicy(chart, 'np', { selector: db })`
+ * with the `kplus` of cdk8s-plus-27, -33 or a later line of the same shape, in TypeScript,
+ * JavaScript and Python. (Java, C# and Go type a peer by one line's interface, which the library
+ * cannot implement for every line: there open the database with `db.connections.allowFrom(workload)`.)
  */
-export class StatefulDatabase extends Construct implements kplus.IPodSelector, kplus.INetworkPolicyPeer {
+export class StatefulDatabase extends Construct implements IPodSelectorLike {
   /**
    * Where the credentials Secret is mounted, read-only, in every container: `<path>/<key>`.
    * The official images read their passwords from such files (`MARIADB_ROOT_PASSWORD_FILE`,
@@ -116,8 +120,11 @@ export class StatefulDatabase extends Construct implements kplus.IPodSelector, k
     this.podDisruptionBudget = disruptionBudget(this, spec);
   }
 
-  /** The members for cdk8s-plus: their selector labels, in the database's namespace when the chart has one. */
-  public toPodSelectorConfig(): kplus.PodSelectorConfig {
+  /**
+   * The members for cdk8s-plus: their selector labels, in the database's namespace when the chart
+   * has one. Every cdk8s-plus line reads it (see {@link PodSelectorConfigLike}).
+   */
+  public toPodSelectorConfig(): PodSelectorConfigLike {
     const namespace = Chart.of(this).namespace;
     return {
       labelSelector: kplus.LabelSelector.of({ labels: this.selectorLabels }),
@@ -125,13 +132,13 @@ export class StatefulDatabase extends Construct implements kplus.IPodSelector, k
     };
   }
 
-  /** The members as a cdk8s-plus network-policy peer. */
-  public toNetworkPolicyPeerConfig(): kplus.NetworkPolicyPeerConfig {
+  /** The members as a network-policy peer of any cdk8s-plus line. */
+  public toNetworkPolicyPeerConfig(): NetworkPolicyPeerConfigLike {
     return { podSelector: this.toPodSelectorConfig() };
   }
 
   /** The database itself: it selects its members. */
-  public toPodSelector(): kplus.IPodSelector | undefined {
+  public toPodSelector(): IPodSelectorLike | undefined {
     return this;
   }
 

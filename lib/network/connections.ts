@@ -1,9 +1,9 @@
 import { ApiObject, Lazy } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { kube, plain } from '../render';
 import { PropValidator } from '../prop-validator';
+import { IPodSelectorLike, selectedPods } from './peer';
 
 /** A port the policy opens, by number. */
 export interface PolicyPort {
@@ -111,21 +111,24 @@ export class Connections extends Construct {
   }
 
   /**
-   * Lets a cdk8s-plus workload (a Deployment, a Pod, ...) reach the client ports.
+   * Lets a workload reach the client ports: a Deployment, StatefulSet, Pod, `Pods.select(...)`
+   * (any {@link IPodSelectorLike}) of any cdk8s-plus line, or another StatefulDatabase. Its pods
+   * are selected as it selects them, in the namespaces it names.
    *
    * ```ts
    * db.connections.allowFrom(new kplus.Deployment(chart, 'api', { ... }));
    * ```
+   *
+   * @param workload an {@link IPodSelectorLike}; typed `IConstruct` so that every cdk8s-plus
+   *   line's objects are accepted in every language (Java, C# and Go match interfaces by name or
+   *   exact signature). Anything else fails at synth.
    */
-  public allowFrom(workload: kplus.IPodSelector): void {
-    const config = workload.toPodSelectorConfig();
-    const podSelector = config.labelSelector._toKube();
-    const names = config.namespaces?.names ?? [];
-    const namespaceSelector = config.namespaces?.labelSelector?._toKube();
-    if (names.length === 0) {
+  public allowFrom(workload: IConstruct): void {
+    const { podSelector, namespaceNames, namespaceSelector } = selectedPods(this.check, 'allowFrom', workload);
+    if (namespaceNames.length === 0) {
       this.clients.push({ podSelector: normalSelector(podSelector), namespaceSelector: normalSelector(namespaceSelector) });
     }
-    for (const name of names) {
+    for (const name of namespaceNames) {
       this.clients.push({ podSelector: normalSelector(podSelector), namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } });
     }
   }

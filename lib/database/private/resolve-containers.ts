@@ -7,6 +7,7 @@ import type { ScratchVolume, StatefulDatabaseProps } from '../stateful-database-
 import { resolveResources } from './container-resources';
 import { DatabaseIdentity, ResolvedClaims, ResolvedContainer, ResolvedContainers, ResolvedMount, ResolvedVolume } from './database-spec';
 import { CREDENTIALS_PATH, resolveEnv, scanCommand } from './resolve-env';
+import { secretName } from './secret-name';
 
 /** What the engine binds to a database of this shape (its env, init containers, files, ...). */
 export function bindEngine(identity: DatabaseIdentity, claims: ResolvedClaims, props: StatefulDatabaseProps, scope: IConstruct): EngineBinding {
@@ -54,7 +55,7 @@ function resolveVolumes(check: PropValidator, identity: DatabaseIdentity, bindin
   if (scriptsConfigMap) volumes.push({ name: 'scripts', configMap: scriptsConfigMap.name });
   if (props.credentials) {
     check.record('credentials', props.credentials);
-    volumes.push({ name: 'credentials', secret: props.credentials.secret.name });
+    volumes.push({ name: 'credentials', secret: secretName(check, 'credentials.secret', props.credentials.secret) });
   }
   return { volumes, scriptsConfigMap };
 }

@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { show } from '../../errors';
 import { PropValidator } from '../../prop-validator';
 import type { PodToleration, StatefulDatabaseProps } from '../stateful-database-props';
+import { secretName } from './secret-name';
 import { DatabaseIdentity, ResolvedPod, ResolvedToleration, ResolvedWorkload } from './database-spec';
 
 /** How the StatefulSet starts and updates its pods (checked before the pod: the order of the errors is the API's). */
@@ -53,7 +54,7 @@ export function resolvePod(check: PropValidator, props: StatefulDatabaseProps, n
     priorityClassName: props.priorityClassName === undefined ? undefined : check.dnsSubdomain('priorityClassName', props.priorityClassName),
     serviceAccountName,
     imagePullSecrets: props.imagePullSecrets === undefined ? undefined : check.list('imagePullSecrets', props.imagePullSecrets)
-      .map((s, i) => check.dnsSubdomain(`imagePullSecrets[${i}] name`, s.name)),
+      .map((s, i) => secretName(check, `imagePullSecrets[${i}]`, s)),
   };
 }
 

@@ -1,9 +1,9 @@
 // A bad input from Java: the library's error arrives with its full message.
 package quickstart;
 
-import io.github.cdk8s_stateful.DatabaseEngine;
-import io.github.cdk8s_stateful.StatefulDatabase;
-import io.github.cdk8s_stateful.StatefulDatabaseProps;
+import invalid.cdk8s_stateful.DatabaseEngine;
+import invalid.cdk8s_stateful.StatefulDatabase;
+import invalid.cdk8s_stateful.StatefulDatabaseProps;
 import org.cdk8s.App;
 import org.cdk8s.Chart;
 

@@ -1,23 +1,26 @@
 // The README's quickstart in Java: the same app as examples/quickstart.ts, the same YAML.
 package quickstart;
 
-import io.github.cdk8s_stateful.ChangeGuard;
-import io.github.cdk8s_stateful.DatabaseCredentials;
-import io.github.cdk8s_stateful.DatabaseEngine;
-import io.github.cdk8s_stateful.PostgresVersion;
-import io.github.cdk8s_stateful.PostgresqlOptions;
-import io.github.cdk8s_stateful.StatefulDatabase;
-import io.github.cdk8s_stateful.StatefulDatabaseProps;
-import io.github.cdk8s_stateful.StorageClassFast;
-import io.github.cdk8s_stateful.StorageProvider;
-import io.github.cdk8s_stateful.TieredStorageClassProps;
-import io.github.cdk8s_stateful.VolumeClaimOptions;
-import java.util.Map;
+import invalid.cdk8s_stateful.ChangeGuard;
+import invalid.cdk8s_stateful.DatabaseCredentials;
+import invalid.cdk8s_stateful.DatabaseEngine;
+import invalid.cdk8s_stateful.PostgresVersion;
+import invalid.cdk8s_stateful.PostgresqlOptions;
+import invalid.cdk8s_stateful.StatefulDatabase;
+import invalid.cdk8s_stateful.StatefulDatabaseProps;
+import invalid.cdk8s_stateful.StorageClassFast;
+import invalid.cdk8s_stateful.StorageProvider;
+import invalid.cdk8s_stateful.TieredStorageClassProps;
+import invalid.cdk8s_stateful.VolumeClaimOptions;
+import java.util.List;
 import org.cdk8s.App;
 import org.cdk8s.AppProps;
 import org.cdk8s.Chart;
 import org.cdk8s.ChartProps;
 import org.cdk8s.Size;
+import org.cdk8s.plus27.ContainerProps;
+import org.cdk8s.plus27.Deployment;
+import org.cdk8s.plus27.DeploymentProps;
 import org.cdk8s.plus27.ISecret;
 import org.cdk8s.plus27.Secret;
 
@@ -38,7 +41,11 @@ public final class Main {
         .credentials(DatabaseCredentials.builder().secret(secret).build())
         .storage(VolumeClaimOptions.builder().storageClass(fast).size(Size.gibibytes(50)).build())
         .build());
-    db.getConnections().allowFromLabels(Map.of("app", "checkout")); // clients allowed on 5432, nobody else
+    // clients allowed on 5432 (the checkout Deployment's pods, by its own selector), nobody else
+    Deployment checkout = new Deployment(chart, "checkout", DeploymentProps.builder()
+        .containers(List.of(ContainerProps.builder().image("example/checkout:1.0.0").portNumber(8080).build()))
+        .build());
+    db.getConnections().allowFrom(checkout);
     app.synth();
   }
 }
