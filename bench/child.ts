@@ -3,7 +3,9 @@
 // Loads what the variant needs, warms up on a small app, then times one synthesis of N
 // databases, from app construction to the files on disk, and prints one JSON line.
 import * as fs from 'fs';
+import * as inspector from 'inspector';
 import * as path from 'path';
+import * as v8 from 'v8';
 import { performance } from 'perf_hooks';
 import { dbName } from './names';
 
@@ -85,13 +87,17 @@ function main(): void {
   if (withBaseline) baseline(n, outdir);
   (globalThis as any).gc?.();
 
+  const profiler = cpuProfiler(process.env.BENCH_CPU_PROFILE);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const app = build(n, outdir);
   const t1 = performance.now();
+  const snapshot = process.env.BENCH_HEAP_SNAPSHOT;
+  if (snapshot) v8.writeHeapSnapshot(snapshot); // the built app, before synth (the timing is meaningless then)
   app.synth();
   const t2 = performance.now();
   const cpu = process.cpuUsage(cpu0);
+  profiler.stop();
 
   const m: Measurement = {
     variant,
@@ -105,6 +111,34 @@ function main(): void {
     bytes: dirBytes(outdir),
   };
   process.stdout.write(JSON.stringify(m) + '\n');
+}
+
+/**
+ * With `BENCH_CPU_PROFILE=<file>`, a V8 CPU profile of the timed span only (not the module loading,
+ * the warm-up or the baseline's untimed write), for `profile-summary.js`; otherwise nothing.
+ */
+function cpuProfiler(file: string | undefined): { stop(): void } {
+  if (!file) return { stop: () => undefined };
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object): any => {
+    let result: any;
+    let error: Error | null = null;
+    // same-thread sessions answer synchronously
+    session.post(method, params, (e, r) => { error = e; result = r; });
+    if (error) throw error;
+    return result;
+  };
+  post('Profiler.enable');
+  post('Profiler.setSamplingInterval', { interval: 500 });
+  post('Profiler.start');
+  return {
+    stop: () => {
+      const { profile } = post('Profiler.stop');
+      fs.writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }
 
 /** The examples app: how long loading it (and the library, cdk8s, cdk8s-plus-27) takes, and its synth. */

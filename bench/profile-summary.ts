@@ -50,7 +50,8 @@ const CATEGORIES: [string, (f: ProfileNode['callFrame'], frames: ProfileNode['ca
   ['YAML serialization (cdk8s Yaml.stringify)', (f) => f.url.includes('/yaml/dist/')],
   ['L1 conversion (imports/k8s toJson_*)', (f) => f.url.includes('imports/k8s') && f.functionName.startsWith('toJson_')],
   ['cdk8s rendering (ApiObject.toJson: resolve, sanitize, patches)', (f) => f.url.includes('cdk8s/lib/api-object') && f.functionName === 'toJson'],
-  ['cdk8s validate / dependencies', (f) => f.url.includes('cdk8s/lib/') && ['validate', 'resolveDependencies', 'buildDependencies', 'chartToKube', 'DependencyGraph', 'get charts'].includes(f.functionName)],
+  ['change guard (out/lib/plan: baseline read, comparison)', (f) => f.url.includes('/out/lib/plan/')],
+  ['validation (cdk8s validate and dependencies, the library\'s checks)', (f) => f.url.includes('cdk8s/lib/') && ['validate', 'resolveDependencies', 'buildDependencies', 'chartToKube', 'DependencyGraph', 'get charts'].includes(f.functionName)],
   // a require() below the main module's own load
   ['module loading', (_, frames) => frames.filter((x) => x.functionName === 'Module._load').length >= 2],
   ['library constructors (out/lib)', (f) => f.url.includes('/out/lib/')],

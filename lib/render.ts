@@ -32,8 +32,14 @@ export function kube<P>(
   id: string,
   props: P,
 ): ApiObject {
-  const { metadata, ...body } = props as { metadata?: any; [key: string]: unknown };
-  return new ApiObject(scope, id, { ...type.GVK, metadata, ...plain(body) });
+  const typed = props as { metadata?: any; [key: string]: unknown };
+  // built property by property: an object spread over the different GVK objects would give every
+  // object a hidden class of its own (bench/README.md)
+  const json: { apiVersion: string; kind: string; [key: string]: unknown } = { apiVersion: type.GVK.apiVersion, kind: type.GVK.kind, metadata: typed.metadata };
+  for (const key of Object.keys(typed)) {
+    if (key !== 'metadata' && typed[key] !== undefined) json[FIELD_RENAMES[key] ?? key] = plain(typed[key]);
+  }
+  return new ApiObject(scope, id, json);
 }
 
 /**

@@ -15,6 +15,25 @@ deps_key() {
   echo "pacmak-$(version jsii-pacmak)_cdk8s-$(version cdk8s)_constructs-$(version constructs)_plus27-$(version cdk8s-plus-27)"
 }
 
+# python_venv WHEEL: a virtualenv with examples/python/requirements.txt (cached under the cache, keyed by
+# the requirements and the Python version, $PYTHON or python3) and WHEEL installed without its
+# dependencies, which the venv meets (pip check); prints the venv's directory.
+python_venv() {
+  local python=${PYTHON:-python3} key venv
+  key=$( (cat examples/python/requirements.txt; "$python" --version) | sha256sum | cut -c1-16)
+  venv="$cache/python/venv-$key"
+  export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$cache/pip}" PIP_DISABLE_PIP_VERSION_CHECK=1
+  if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.complete" ]; then
+    rm -rf "$venv"
+    "$python" -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet -r examples/python/requirements.txt >&2
+    touch "$venv/.complete"
+  fi
+  "$venv/bin/pip" install --quiet --no-deps --force-reinstall "$1" >&2
+  "$venv/bin/pip" check >&2
+  echo "$venv"
+}
+
 # need_quickstart LABEL: the compiled TypeScript quickstart the checks compare with
 need_quickstart() {
   [ -f out/examples/quickstart.js ] || { echo "$1: out/examples/quickstart.js missing: run 'npx tsc' first" >&2; exit 1; }

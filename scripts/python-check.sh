@@ -15,19 +15,7 @@ wheel=$(find out/package/python -maxdepth 1 -name 'cdk8s_stateful-*-py3-none-any
 [ -n "$wheel" ] || { echo "python-check: no wheel in out/package/python: run 'npm run package' first" >&2; exit 1; }
 need_quickstart python-check
 
-python=${PYTHON:-python3}
-key=$( (cat examples/python/requirements.txt; "$python" --version) | sha256sum | cut -c1-16)
-venv="$HOME/.cache/cdk8s-stateful/python/venv-$key"
-export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$HOME/.cache/cdk8s-stateful/pip}" PIP_DISABLE_PIP_VERSION_CHECK=1
-if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.complete" ]; then
-  rm -rf "$venv"
-  "$python" -m venv "$venv"
-  "$venv/bin/pip" install --quiet -r examples/python/requirements.txt
-  touch "$venv/.complete"
-fi
-# the wheel's own requirements are met by the venv (checked, not fetched): --no-deps, then pip check
-"$venv/bin/pip" install --quiet --no-deps --force-reinstall "$wheel"
-"$venv/bin/pip" check
+venv=$(python_venv "$wheel")
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

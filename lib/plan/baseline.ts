@@ -81,24 +81,33 @@ export function readManifests(files: ManifestText[], kinds: 'guarded' | 'all' = 
  * @internal
  */
 export function committedManifests(dir: string): ManifestText[] | undefined {
-  const git = (cwd: string, args: string[]): string | undefined => {
-    const r = spawnSync('git', args, { cwd, encoding: 'utf-8', maxBuffer: 2 ** 30, stdio: ['ignore', 'pipe', 'ignore'] });
-    return r.status === 0 ? r.stdout : undefined;
-  };
   const abs = path.resolve(dir);
   if (!fs.existsSync(abs)) return undefined;
-  const top = git(abs, ['rev-parse', '--show-toplevel'])?.trim();
-  if (!top) return undefined;
-  const rel = path.relative(top, abs).split(path.sep).join('/');
-  if (rel.startsWith('..')) return undefined;
-  const names = (git(top, ['ls-tree', '-r', '-z', '--name-only', 'HEAD', '--', rel === '' ? '.' : rel]) ?? '')
-    .split('\0').filter((n) => /\.(ya?ml|json)$/.test(n)).sort();
+  // two processes whatever the number of files: the names, then every file's content in one batch
+  const listed = git(abs, ['ls-tree', '-r', '-z', '--full-name', '--name-only', 'HEAD', '--', '.']);
+  const names = (listed?.toString('utf-8') ?? '').split('\0').filter((n) => /\.(ya?ml|json)$/.test(n)).sort();
   if (names.length === 0) return undefined;
+  const batch = git(abs, ['cat-file', '--batch'], names.map((n) => `HEAD:${n}\n`).join(''));
+  return batch ? splitBatch(batch, names) : undefined;
+}
+
+/** Runs git in `cwd` (with `input` on stdin): its output, or undefined when it fails or git is missing. */
+function git(cwd: string, args: string[], input?: string): Buffer | undefined {
+  const r = spawnSync('git', args, { cwd, input, maxBuffer: 2 ** 30, stdio: ['pipe', 'pipe', 'ignore'] });
+  return r.status === 0 ? r.stdout : undefined;
+}
+
+/** The files of `git cat-file --batch` output (`<oid> blob <bytes>\n<content>\n` each), or undefined if one is missing. */
+function splitBatch(out: Buffer, names: string[]): ManifestText[] | undefined {
   const files: ManifestText[] = [];
+  let at = 0;
   for (const name of names) {
-    const text = git(top, ['show', `HEAD:${name}`]);
-    if (text === undefined) return undefined;
-    files.push({ name: `${name} (git HEAD)`, text });
+    const eol = out.indexOf(10, at);
+    const header = /^[0-9a-f]+ blob ([0-9]+)$/.exec(out.toString('utf-8', at, eol));
+    if (!header) return undefined;
+    const size = Number(header[1]);
+    files.push({ name: `${name} (git HEAD)`, text: out.toString('utf-8', eol + 1, eol + 1 + size) });
+    at = eol + 1 + size + 1;
   }
   return files;
 }
