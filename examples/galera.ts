@@ -5,7 +5,7 @@
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { DatabaseEngine, MariaDbVersion, StatefulDatabase, StorageClassFast, StorageProvider } from '../lib';
+import { ChangeGuard, DatabaseEngine, MariaDbVersion, StatefulDatabase, StorageClassFast, StorageProvider } from '../lib';
 import { restrictedNamespace } from './namespace';
 
 export class GaleraCluster extends Chart {
@@ -29,6 +29,7 @@ export class GaleraCluster extends Chart {
 
 if (require.main === module) {
   const app = new App();
+  ChangeGuard.attach(app); // compares with what is deployed before synth overwrites it (docs/plan.md)
   new GaleraCluster(app);
   app.synth();
 }

@@ -1,5 +1,6 @@
 // The examples app: every scenario as its own chart, synthesized into dist/ by `cdk8s synth`.
 import { App, YamlOutputType } from 'cdk8s';
+import { ChangeGuard, ChangeGuardOptions } from '../lib';
 import { GaleraCluster } from './galera';
 import { MariaDb } from './mariadb';
 import { SpringbootWeb } from './springboot-web';
@@ -7,9 +8,10 @@ import { StorageTiers } from './storage-tiers';
 import { WebOnNfsPool } from './web-nfs-pool';
 import { ZooKeeperEnsemble } from './zookeeper';
 
-/** Builds the examples app; `outdir` defaults to dist/. */
-export function examplesApp(outdir = 'dist'): App {
+/** Builds the examples app, guarded (docs/plan.md); `outdir` defaults to dist/, the baseline to `outdir`. */
+export function examplesApp(outdir = 'dist', guard: ChangeGuardOptions = {}): App {
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  ChangeGuard.attach(app, guard);
   new WebOnNfsPool(app);
   new GaleraCluster(app);
   new SpringbootWeb(app);

@@ -6,7 +6,7 @@
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { DatabaseEngine, HealthProbe, StatefulDatabase } from '../lib';
+import { ChangeGuard, DatabaseEngine, HealthProbe, StatefulDatabase } from '../lib';
 import { restrictedNamespace } from './namespace';
 
 export class MariaDb extends Chart {
@@ -45,6 +45,7 @@ export class MariaDb extends Chart {
 
 if (require.main === module) {
   const app = new App();
+  ChangeGuard.attach(app); // compares with what is deployed before synth overwrites it (docs/plan.md)
   new MariaDb(app);
   app.synth();
 }

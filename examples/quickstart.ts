@@ -5,11 +5,12 @@
 //     --from-literal=root-password=… --from-literal=replication-password=…
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { DatabaseEngine, PostgresVersion, StatefulDatabase, StorageClassFast, StorageProvider } from '../lib';
+import { ChangeGuard, DatabaseEngine, PostgresVersion, StatefulDatabase, StorageClassFast, StorageProvider } from '../lib';
 
 /** Builds the quickstart app; `outdir` defaults to `CDK8S_OUTDIR`, else dist-quickstart/. */
 export function quickstartApp(outdir = process.env.CDK8S_OUTDIR ?? 'dist-quickstart'): App {
   const app = new App({ outdir });
+  ChangeGuard.attach(app); // synth compares with what is deployed before it overwrites it
   const chart = new Chart(app, 'orders', { namespace: 'shop' });
 
   const fast = new StorageClassFast(chart, 'fast', { provider: StorageProvider.aws() });

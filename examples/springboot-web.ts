@@ -1,7 +1,7 @@
 // Scenario 3: a Spring Boot app in namespace `dev`, its data on a named (GlusterFS-style) class.
 import { App, Chart, Duration, Size } from 'cdk8s';
 import { Construct } from 'constructs';
-import { DatabaseEngine, HealthProbe, StatefulDatabase, StorageClass, VolumeBindingMode } from '../lib';
+import { ChangeGuard, DatabaseEngine, HealthProbe, StatefulDatabase, StorageClass, VolumeBindingMode } from '../lib';
 import { restrictedNamespace } from './namespace';
 
 export class SpringbootWeb extends Chart {
@@ -40,6 +40,7 @@ export class SpringbootWeb extends Chart {
 
 if (require.main === module) {
   const app = new App();
+  ChangeGuard.attach(app); // compares with what is deployed before synth overwrites it (docs/plan.md)
   new SpringbootWeb(app);
   app.synth();
 }

@@ -2,7 +2,7 @@
 import { App, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { DatabaseEngine, HealthProbe, StatefulDatabase, StorageClassFast, StorageClassSlow, StorageProvider } from '../lib';
+import { ChangeGuard, DatabaseEngine, HealthProbe, StatefulDatabase, StorageClassFast, StorageClassSlow, StorageProvider } from '../lib';
 import { restrictedNamespace } from './namespace';
 
 export class StorageTiers extends Chart {
@@ -44,6 +44,7 @@ export class StorageTiers extends Chart {
 
 if (require.main === module) {
   const app = new App();
+  ChangeGuard.attach(app); // compares with what is deployed before synth overwrites it (docs/plan.md)
   new StorageTiers(app);
   app.synth();
 }

@@ -1,7 +1,7 @@
 // Scenario 1: nginx web servers whose document roots live on a statically provisioned NFS pool.
 import { App, Chart, Size } from 'cdk8s';
 import { Construct } from 'constructs';
-import { AccessMode, DatabaseEngine, HealthProbe, NfsPersistentVolumePool, StatefulDatabase } from '../lib';
+import { AccessMode, ChangeGuard, DatabaseEngine, HealthProbe, NfsPersistentVolumePool, StatefulDatabase } from '../lib';
 import { restrictedNamespace } from './namespace';
 
 export class WebOnNfsPool extends Chart {
@@ -39,6 +39,7 @@ export class WebOnNfsPool extends Chart {
 
 if (require.main === module) {
   const app = new App();
+  ChangeGuard.attach(app); // compares with what is deployed before synth overwrites it (docs/plan.md)
   new WebOnNfsPool(app);
   app.synth();
 }

@@ -1,7 +1,7 @@
 // Scenario 5: a ZooKeeper ensemble whose members know their peers and ids from their ordinals.
 import { App, Chart, Size } from 'cdk8s';
 import { Construct } from 'constructs';
-import { DatabaseEngine, StatefulDatabase, ZooKeeperVersion } from '../lib';
+import { ChangeGuard, DatabaseEngine, StatefulDatabase, ZooKeeperVersion } from '../lib';
 import { restrictedNamespace } from './namespace';
 
 export class ZooKeeperEnsemble extends Chart {
@@ -23,6 +23,7 @@ export class ZooKeeperEnsemble extends Chart {
 
 if (require.main === module) {
   const app = new App();
+  ChangeGuard.attach(app); // compares with what is deployed before synth overwrites it (docs/plan.md)
   new ZooKeeperEnsemble(app);
   app.synth();
 }

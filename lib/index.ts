@@ -1,5 +1,5 @@
 export { StatefulConfigError } from './errors';
-export { SynthChecks } from './checks/app';
+export { SynthChecks } from './synth-checks';
 export { AccessMode, ReclaimPolicy, VolumeBindingMode } from './storage/common';
 export * from './storage/storage-class';
 export * from './storage/nfs-pool';
@@ -8,7 +8,9 @@ export type { HeadlessServiceProps, IHeadlessService, NamedServicePort } from '.
 export * from './network/connections';
 export type { IPodSelectorLike, NamespaceSelectorConfigLike, NetworkPolicyPeerConfigLike, PodSelectorConfigLike } from './network/peer';
 export * from './database/probe';
+export * from './database/engine-definition';
 export * from './database/engine';
 export * from './database/engines';
+export * from './database/stateful-database-props';
 export * from './database/stateful-database';
 export * from './plan';

@@ -1,7 +1,6 @@
 import { ApiObject, GroupVersionKind } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
-import { ChangeGuard } from './plan/guard';
 
 /**
  * The API's field names where the generated types spell them differently (`clusterIp` for
@@ -33,7 +32,6 @@ export function kube<P>(
   id: string,
   props: P,
 ): ApiObject {
-  ChangeGuard.of(scope); // every app that uses the library compares with what is deployed
   const typed = props as { metadata?: any; [key: string]: unknown };
   // built property by property: an object spread over the different GVK objects would give every
   // object a hidden class of its own (bench/README.md)

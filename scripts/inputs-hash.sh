@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by package.sh, java-check.sh and go-check.sh: a hash of everything a jsii build reads (tracked
 # sources, scripts, package metadata, lockfile, documents, and uncommitted changes to them).
 inputs_hash() {

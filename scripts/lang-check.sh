@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # What scripts/{python,java,go}-check.sh share, in one place. Sourced from the repository root.
+# root and cache are for the scripts that source this file
+# shellcheck disable=SC2034
 root=$PWD
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+# shellcheck disable=SC2034
 cache="$HOME/.cache/cdk8s-stateful"
 
 # version PACKAGE: the installed version of an npm package
@@ -51,6 +54,8 @@ same_yaml() {
 # StatefulConfigError exactly as TypeScript sees it (the message arrives whole).
 same_error() {
   local label="$1" language="$2" message="$3" ts_message
+  # JavaScript in single quotes: its $ are the program's, not the shell's
+  # shellcheck disable=SC2016
   ts_message=$(node -e '
 const { App, Chart } = require("cdk8s");
 const { DatabaseEngine, StatefulDatabase } = require(process.argv[1] + "/out/lib");

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lang-check.sh
 . scripts/lang-check.sh
-wheel=$(ls out/package/python/cdk8s_stateful-*-py3-none-any.whl 2>/dev/null | head -1 || true)
+wheel=$(find out/package/python -maxdepth 1 -name 'cdk8s_stateful-*-py3-none-any.whl' 2>/dev/null | sort | head -1 || true)
 [ -n "$wheel" ] || { echo "python-check: no wheel in out/package/python: run 'npm run package' first" >&2; exit 1; }
 need_quickstart python-check
 
@@ -24,9 +24,11 @@ same_yaml python-check "$tmp/py"
 
 # an engine of your own in Python: the library calls the Python IEngineBinder back at synth
 "$venv/bin/python" examples/python/engine_binder.py "$tmp/binder"
-grep -qF 'value: kv-0.kv-headless.shop.svc.cluster.local,kv-1.kv-headless.shop.svc.cluster.local' "$tmp"/binder/*.yaml &&
-  grep -qF 'name: prepare' "$tmp"/binder/*.yaml ||
-  { echo "python-check: the Python IEngineBinder's env and init container are not in the output" >&2; exit 1; }
+if ! grep -qF 'value: kv-0.kv-headless.shop.svc.cluster.local,kv-1.kv-headless.shop.svc.cluster.local' "$tmp"/binder/*.yaml ||
+  ! grep -qF 'name: prepare' "$tmp"/binder/*.yaml; then
+  echo "python-check: the Python IEngineBinder's env and init container are not in the output" >&2
+  exit 1
+fi
 echo "python-check: a Python IEngineBinder added its env and init container"
 
 # every cdk8s-plus line in Python: its workloads and Secrets into the library, the database into

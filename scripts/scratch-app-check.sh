@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
-tarball=$(ls "$root"/out/package/js/cdk8s-stateful@*.jsii.tgz 2>/dev/null | head -1 || true)
+tarball=$(find "$root"/out/package/js -maxdepth 1 -name 'cdk8s-stateful@*.jsii.tgz' 2>/dev/null | sort | head -1 || true)
 [ -n "$tarball" ] || { echo "scratch-app-check: no tarball in out/package/js: run 'npm run package' first" >&2; exit 1; }
 [ -f out/test/util.js ] || { echo "scratch-app-check: out/test/util.js missing: run 'npx tsc' first" >&2; exit 1; }
 typescript=$(node -p 'require("typescript/package.json").version')
@@ -93,6 +93,8 @@ TS
   npx tsc -p .
   node out/main.js
   cd "$root"
+  # JavaScript in single quotes: its $ are the program's, not the shell's
+  # shellcheck disable=SC2016
   node -e '
 const fs = require("fs"), path = require("path"), { parseAllDocuments } = require("yaml");
 const { schemaErrors } = require("./out/test/util");

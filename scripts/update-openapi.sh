@@ -16,4 +16,4 @@ for group in api__v1 apis__apps__v1 apis__policy__v1 apis__networking.k8s.io__v1
   install -m 644 "$src/${group}_openapi.json" "$dest/"
 done
 (cd "$dest" && sha256sum ./*.json | sed 's| \./| |' > SHA256SUMS)
-echo "copied $(ls "$dest"/*.json | wc -l) documents into $dest"
+echo "copied $(find "$dest" -maxdepth 1 -name '*.json' | wc -l) documents into $dest"

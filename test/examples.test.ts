@@ -3,15 +3,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { examplesApp } from '../examples/main';
-import { ChangeGuard } from '../lib';
 import { schemaErrors } from './util';
 
 const DIST = path.join(__dirname, '..', 'dist');
 
 /** Synthesizes the examples into `dir`, compared with dist/ as `npm run synth` compares them (docs/plan.md). */
 function synthTo(dir: string): Map<string, string> {
-  const app = examplesApp(dir);
-  ChangeGuard.of(app).configure({ baselineDir: DIST });
+  const app = examplesApp(dir, { baselineDir: DIST });
   app.synth();
   return new Map(fs.readdirSync(dir).sort().map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf-8')]));
 }

@@ -1,6 +1,6 @@
 import { ApiObject, Size } from 'cdk8s';
 import { AccessMode, DatabaseEngine, NfsPersistentVolumePool, ReclaimPolicy, StatefulConfigError, StatefulDatabase } from '../lib';
-import { unboundClaims } from '../lib/checks/pool-binding';
+import { unboundClaims } from '../lib/storage/volume-binder';
 import { chart, find, synth, validationErrors } from './util';
 
 const engine = DatabaseEngine.custom({ image: 'nginxinc/nginx-unprivileged:1.27.3', ports: [{ name: 'web', port: 8080 }] });

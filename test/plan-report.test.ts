@@ -29,6 +29,7 @@ describe('npx cdk8s-stateful plan', () => {
 const { App, Chart, Size } = require(${JSON.stringify(require.resolve('cdk8s'))});
 const L = require(${JSON.stringify(path.join(ROOT, 'out', 'lib'))});
 const app = new App();
+L.ChangeGuard.attach(app);
 const chart = new Chart(app, 'shop', { namespace: 'shop', disableResourceNameHashes: true });
 const fast = new L.StorageClass(chart, 'fast', { provisioner: 'ebs.csi.aws.com', allowVolumeExpansion: true });
 new L.StatefulDatabase(chart, 'orders', {
@@ -71,6 +72,14 @@ app.synth();
     expect(r.stdout).toContain("1. StatefulDatabase 'shop/orders': refuses to change StatefulSet shop/orders spec.replicas from 3 to 5");
     expect(r.stdout).toContain('Fix: change replicas in steps: 3 → 4 → 5;');
     expect(r.stdout).toContain('| replicas | 3 | (refused) |');
+  });
+
+  test('an app without the change guard: exit 2, saying how to attach it', () => {
+    const bare = outdir();
+    fs.writeFileSync(path.join(bare, 'app.js'), fs.readFileSync(path.join(project, 'app.js'), 'utf-8').replace('L.ChangeGuard.attach(app);\n', ''));
+    const r = spawnSync(process.execPath, [BIN, 'plan', '--app', 'node app.js', '--report', '-'], { cwd: bare, encoding: 'utf-8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("cdk8s-stateful: the app 'node app.js' wrote no plan: it does not attach the change guard. Fix: add ChangeGuard.attach(app) right after new App() (docs/plan.md)\n");
   });
 
   test('bad usage fails with the usage text', () => {

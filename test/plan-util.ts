@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { ChangeGuard } from '../lib';
+import { ChangeGuard, ChangeGuardOptions } from '../lib';
 
 /** Builds the constructs of one version of an app into its chart. */
 export type Build = (chart: Chart) => void;
@@ -13,9 +13,10 @@ export function outdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-plan-'));
 }
 
-/** An app of one chart `test` (namespace `ns` unless given) writing to `dir`, built by `build`. */
-export function appOf(dir: string, build: Build, namespace: string | undefined = 'ns'): App {
+/** An app of one chart `test` (namespace `ns` unless given) writing to `dir`, built by `build`, guarded (unless `guard` is false). */
+export function appOf(dir: string, build: Build, namespace: string | undefined = 'ns', guard: ChangeGuardOptions | false = {}): App {
   const app = new App({ outdir: dir });
+  if (guard) ChangeGuard.attach(app, guard);
   build(new Chart(app, 'test', { namespace, disableResourceNameHashes: true }));
   return app;
 }
@@ -36,7 +37,7 @@ export function read(dir: string): any[] {
 export function next(dir: string, build: Build): { manifests: any[]; findings: string[] } {
   const app = appOf(dir, build);
   const yaml = app.synthYaml();
-  return { manifests: parseAllDocuments(yaml).map((d) => d.toJS()), findings: ChangeGuard.of(app).findings };
+  return { manifests: parseAllDocuments(yaml).map((d) => d.toJS()), findings: ChangeGuard.of(app)!.findings };
 }
 
 /** The message of the error the next version's synth throws (or '' if it does not). */

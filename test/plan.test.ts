@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, App, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import { isDeepStrictEqual } from 'util';
@@ -110,9 +110,22 @@ describe('the baseline', () => {
     expect(refusal(dist, db({ headless: 'peers' }))).toContain(`${STS} spec.serviceName`);
     expect(refusal(dist, db())).toBe('');
     // an explicit baseline directory is taken as it is: empty means nothing to compare
-    const explicit = appOf(dist, db({ headless: 'peers' }));
-    ChangeGuard.of(explicit).configure({ baselineDir: dist });
+    const explicit = appOf(dist, db({ headless: 'peers' }), 'ns', { baselineDir: dist });
     expect(() => explicit.synthYaml()).not.toThrow();
+  });
+
+  test('without ChangeGuard.attach the app reads nothing: a broken manifest in its output directory is never opened', () => {
+    const dir = outdir();
+    fs.writeFileSync(path.join(dir, 'broken.k8s.yaml'), 'kind: StatefulSet\nmetadata: {name: [\n');
+    expect(() => appOf(dir, db(), 'ns', false).synthYaml()).not.toThrow();
+    // attached, the guard reads it when attached, before any construct is built
+    expect(() => ChangeGuard.attach(new App({ outdir: dir }))).toThrow(/^cannot read the deployed manifests in /);
+  });
+
+  test('attach once per app', () => {
+    const app = new App({ outdir: outdir() });
+    ChangeGuard.attach(app);
+    expect(() => ChangeGuard.attach(app)).toThrow("ChangeGuard '': is attached to this app twice. Fix: call ChangeGuard.attach(app) once, with every option.");
   });
 
   test('a baseline that cannot be read fails synth, naming the file and the way out', () => {
@@ -121,14 +134,14 @@ describe('the baseline', () => {
     expect(refusal(dir, db())).toMatch(new RegExp(`^cannot read the deployed manifests in ${dir}/broken.k8s.yaml: .*Fix: repair or remove the file, point CDK8S_STATEFUL_BASELINE at another directory, or set it to 'off'.$`, 's'));
   });
 
-  test('configure(): another baseline directory, or off', () => {
+  test('attach() options: another baseline directory; an app without the guard compares nothing', () => {
     const dir = deployed(db());
-    const elsewhere = appOf(outdir(), db({ headless: 'peers' }));
-    ChangeGuard.of(elsewhere).configure({ baselineDir: dir });
+    const elsewhere = appOf(outdir(), db({ headless: 'peers' }), 'ns', { baselineDir: dir });
     expect(() => elsewhere.synthYaml()).toThrow(/spec.serviceName/);
-    const off = appOf(dir, db({ headless: 'peers' }));
-    ChangeGuard.of(off).configure({ enabled: false });
-    expect(() => off.synthYaml()).not.toThrow();
+    const unguarded = appOf(dir, db({ headless: 'peers' }), 'ns', false);
+    expect(ChangeGuard.of(unguarded)).toBeUndefined();
+    expect(() => unguarded.synthYaml()).not.toThrow();
+    expect(refusal(dir, db({ headless: 'peers' }))).toContain('spec.serviceName');
   });
 });
 
@@ -191,8 +204,7 @@ describe('storage', () => {
     const dir = deployed(db({ classOf: 'external' }));
     expect(refusal(dir, db({ classOf: 'external', size: 20 }))).toContain(
       "StorageClass 'gp2' is not part of this app, so synth cannot tell whether it allows expansion");
-    const app = appOf(dir, db({ classOf: 'external', size: 20 }));
-    ChangeGuard.of(app).configure({ expandableClasses: ['gp2'] });
+    const app = appOf(dir, db({ classOf: 'external', size: 20 }), 'ns', { expandableClasses: ['gp2'] });
     expect(() => app.synthYaml()).not.toThrow();
   });
 
@@ -251,14 +263,13 @@ describe('StorageClasses and PersistentVolumes', () => {
   ])('a class\'s %s is immutable', (_, shape, change) => {
     const message = refusal(dir, db(shape));
     expect(message).toContain(`StorageClass 'test/fast': refuses to change StorageClass fast ${change}: the API server refuses it (422`);
-    expect(message).toContain("list it in ChangeGuard.of(app).configure({ recreate: ['StorageClass/fast'] }), run `kubectl delete storageclass fast` right before the apply, then apply.");
+    expect(message).toContain("list it in ChangeGuard.attach(app, { recreate: ['StorageClass/fast'] }), run `kubectl delete storageclass fast` right before the apply, then apply.");
   });
 
   test('listed in recreate, the class may change, with the delete as a manual step', () => {
-    const app = appOf(dir, db({ provisioner: 'pd.csi.storage.gke.io' }));
-    ChangeGuard.of(app).configure({ recreate: ['StorageClass/fast'] });
+    const app = appOf(dir, db({ provisioner: 'pd.csi.storage.gke.io' }), 'ns', { recreate: ['StorageClass/fast'] });
     app.synthYaml();
-    const findings = ChangeGuard.of(app).findings;
+    const findings = ChangeGuard.of(app)!.findings;
     expect(findings.map((f) => f.split(' from ')[0])).toEqual(["StorageClass 'test/fast': changes StorageClass fast provisioner", "StorageClass 'test/fast': changes StorageClass fast parameters"]);
     for (const f of findings) expect(f).toMatch(/Before the apply: run `kubectl delete storageclass fast` right before the apply, then apply\.$/);
   });
@@ -267,9 +278,8 @@ describe('StorageClasses and PersistentVolumes', () => {
     expect(next(dir, db({ expandable: false })).findings).toEqual([]);
   });
 
-  // an object of the app's own: the guard compares it once it is in use (ChangeGuard.of)
+  // an object of the app's own: the guard compares every object of the app it is attached to
   const nfs = (server: string, reclaim = 'Retain'): Build => (chart) => {
-    ChangeGuard.of(chart);
     new ApiObject(chart, 'pv', {
       apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'www-0' },
       spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], nfs: { server, path: '/exports/www-0' }, persistentVolumeReclaimPolicy: reclaim },
@@ -284,9 +294,8 @@ describe('StorageClasses and PersistentVolumes', () => {
   test('a volume\'s switch to Delete needs the acknowledgement', () => {
     const pv = deployed(nfs('10.0.0.1'));
     expect(refusal(pv, nfs('10.0.0.1', 'Delete'))).toContain(
-      "spec.persistentVolumeReclaimPolicy from 'Retain' to 'Delete': the volume and its data are then destroyed when its claim is deleted. Fix: keep 'Retain', or, if that is intended, say so: ChangeGuard.of(app).configure({ dataLossAcknowledged: ['PersistentVolume/www-0'] }).");
-    const app = appOf(pv, nfs('10.0.0.1', 'Delete'));
-    ChangeGuard.of(app).configure({ dataLossAcknowledged: ['PersistentVolume/www-0'] });
+      "spec.persistentVolumeReclaimPolicy from 'Retain' to 'Delete': the volume and its data are then destroyed when its claim is deleted. Fix: keep 'Retain', or, if that is intended, say so: ChangeGuard.attach(app, { dataLossAcknowledged: ['PersistentVolume/www-0'] }).");
+    const app = appOf(pv, nfs('10.0.0.1', 'Delete'), 'ns', { dataLossAcknowledged: ['PersistentVolume/www-0'] });
     expect(() => app.synthYaml()).not.toThrow();
   });
 });

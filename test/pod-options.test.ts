@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, HealthProbe, PostgresVersion, StatefulDatabase } from '../lib';
-import { withRegistry } from '../lib/database/spec';
+import { withRegistry } from '../lib/database/private/resolve-containers';
 import { chart, find, schemaErrors, synth } from './util';
 
 const engine = DatabaseEngine.custom({ image: 'postgres:16.6', ports: [{ name: 'pg', port: 5432 }], runAsUser: 999 });

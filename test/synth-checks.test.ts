@@ -5,8 +5,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DatabaseEngine, HealthProbe, NfsPersistentVolumePool, StatefulConfigError, StatefulDatabase, StorageClassFast, StorageProvider, SynthChecks } from '../lib';
-import { findLiteralCredential } from '../lib/checks/credentials';
-import { quantityValue } from '../lib/database/resources';
+import { findLiteralCredential } from '../lib/database/private/credential-scan';
+import { quantityValue } from '../lib/database/private/container-resources';
 import { app, chart, find, synth } from './util';
 
 const engine = DatabaseEngine.custom({ image: 'postgres:16.6', ports: [{ name: 'pg', port: 5432 }], runAsUser: 999 });

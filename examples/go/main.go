@@ -21,6 +21,8 @@ func main() {
 		outdir = "dist-quickstart"
 	}
 	app := cdk8s.NewApp(&cdk8s.AppProps{Outdir: jsii.String(outdir)})
+	// synth compares with what is deployed before it overwrites it
+	cdk8sstateful.ChangeGuard_Attach(app, nil)
 	chart := cdk8s.NewChart(app, jsii.String("orders"), &cdk8s.ChartProps{Namespace: jsii.String("shop")})
 
 	fast := cdk8sstateful.NewStorageClassFast(chart, jsii.String("fast"), &cdk8sstateful.TieredStorageClassProps{Provider: cdk8sstateful.StorageProvider_Aws()})

@@ -9,6 +9,7 @@ import os
 import cdk8s
 import cdk8s_plus_27 as kplus
 from cdk8s_stateful import (
+    ChangeGuard,
     DatabaseEngine,
     PostgresVersion,
     StatefulDatabase,
@@ -19,6 +20,7 @@ from cdk8s_stateful import (
 
 def quickstart_app(outdir: str = os.environ.get("CDK8S_OUTDIR", "dist-quickstart")) -> cdk8s.App:
     app = cdk8s.App(outdir=outdir)
+    ChangeGuard.attach(app)  # synth compares with what is deployed before it overwrites it
     chart = cdk8s.Chart(app, "orders", namespace="shop")
 
     fast = StorageClassFast(chart, "fast", provider=StorageProvider.aws())

@@ -1,380 +1,17 @@
-import { ApiObject, Chart, Duration, Size } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Construct, IConstruct } from 'constructs';
-import * as k8s from '../../imports/k8s';
-import { addWarning } from '../checks/app';
+import { Construct } from 'constructs';
 import { show } from '../errors';
 import { Connections } from '../network/connections';
 import { IPodSelectorLike, NetworkPolicyPeerConfigLike, PodSelectorConfigLike } from '../network/peer';
 import { HeadlessService } from '../network/headless-service';
-import { AccessMode } from '../storage/common';
-import { IPersistentVolumePool } from '../storage/nfs-pool';
-import { IStorageClass } from '../storage/storage-class';
-import { ChangeApprovals, ChangeGuard } from '../plan';
-import { Check } from '../validate';
-import { DatabaseCredentials, DatabaseEngine, InitContainer, NamedVolumeMount } from './engine';
-import { clientServices, disruptionBudget, scriptsConfigMap, serviceAccount, statefulSet } from './parts';
-import { HealthProbe } from './probe';
-import { CREDENTIALS_PATH, resolveSpec } from './spec';
-
-/** A per-replica claim template (`volumeClaimTemplates`). */
-export interface VolumeClaimOptions {
-  /**
-   * The template name; each pod's claim is `<name>-<set>-<ordinal>`.
-   * @default 'data' (required for extra claims)
-   */
-  readonly name?: string;
-  /**
-   * Where the claim is mounted in the database container.
-   * @default - the engine's data path (required for extra claims)
-   */
-  readonly mountPath?: string;
-  /**
-   * The storage each replica requests.
-   * @default Size.gibibytes(10)
-   */
-  readonly size?: Size;
-  /**
-   * Dynamic provisioning from this class. Give `storageClass` or `pool`, not both.
-   * @default - the cluster's default class, unless `pool` is given
-   */
-  readonly storageClass?: IStorageClass;
-  /**
-   * Bind to the volumes of a statically provisioned pool (its class and labels are selected,
-   * and the pool proves at synth time that every ordinal finds a volume).
-   * @default - dynamic provisioning
-   */
-  readonly pool?: IPersistentVolumePool;
-  /**
-   * @default [AccessMode.READ_WRITE_ONCE]
-   */
-  readonly accessModes?: AccessMode[];
-}
-
-/** An `emptyDir` volume the pod's containers share. */
-export interface ScratchVolume {
-  /** The volume name. */
-  readonly name: string;
-  /**
-   * The most it may hold.
-   * @default - no limit but the node's
-   */
-  readonly sizeLimit?: Size;
-}
-
-/** What happens to the claims when the set is deleted or scaled down. */
-export enum ClaimRetention {
-  /** The claims and their data stay. */
-  RETAIN = 'Retain',
-  /** DATA LOSS: the claims are deleted, and with them the volumes whose reclaim policy is Delete. */
-  DELETE = 'Delete',
-}
-
-/** How pod anti-affinity spreads replicas over nodes. */
-export enum AntiAffinity {
-  /** Prefer distinct nodes, but schedule anyway when there are too few. */
-  PREFERRED = 'preferred',
-  /** Never two replicas on one node: pods stay Pending when nodes run out. */
-  REQUIRED = 'required',
-  /** No anti-affinity. */
-  NONE = 'none',
-}
-
-/** Options of a rolling update. */
-export interface RollingUpdateOptions {
-  /**
-   * Only ordinals ≥ partition are updated: a canary of the highest ordinals.
-   * @default 0
-   */
-  readonly partition?: number;
-}
-
-/**
- * How template changes reach the pods.
- * @see https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#update-strategies
- */
-export class UpdateStrategy {
-  /** Replace pods from the highest ordinal down, one at a time, each waiting for the last to be Ready. */
-  public static rollingUpdate(options: RollingUpdateOptions = {}): UpdateStrategy {
-    return new UpdateStrategy({ type: 'RollingUpdate', rollingUpdate: { partition: options.partition ?? 0 } });
-  }
-
-  /** Pods change only when you delete them. */
-  public static onDelete(): UpdateStrategy {
-    return new UpdateStrategy({ type: 'OnDelete' });
-  }
-
-  private constructor(private readonly spec: k8s.StatefulSetUpdateStrategy) {}
-
-  /** The partition, for a rolling update. */
-  public get partition(): number | undefined {
-    return this.spec.rollingUpdate?.partition;
-  }
-
-  /** @internal */
-  public _toKube(): k8s.StatefulSetUpdateStrategy {
-    return this.spec;
-  }
-}
-
-/** Props for {@link StatefulDatabase}. */
-export interface StatefulDatabaseProps {
-  /** What runs: `DatabaseEngine.custom({...})` or a preset. */
-  readonly engine: DatabaseEngine;
-  /**
-   * The StatefulSet's name; pods are `<name>-0 …`, the client Service is `<name>`.
-   * @default - the construct id
-   */
-  readonly name?: string;
-  /**
-   * @default - the engine's default (1 for custom engines)
-   */
-  readonly replicas?: number;
-  /**
-   * The first ordinal (`spec.ordinals.start`).
-   * @default 0
-   */
-  readonly startOrdinal?: number;
-  /**
-   * The data claim template.
-   * @default - `data`, 10Gi ReadWriteOnce on the default class, at the engine's data path
-   */
-  readonly storage?: VolumeClaimOptions;
-  /**
-   * More claim templates, e.g. an archive on a slow class. Each needs a name and a mount path.
-   * @default - none
-   */
-  readonly extraVolumeClaims?: VolumeClaimOptions[];
-  /**
-   * `emptyDir` volumes shared by the init containers and the database container.
-   * @default - none (besides `tmp` at /tmp)
-   */
-  readonly scratchVolumes?: ScratchVolume[];
-  /**
-   * Mounts of scratch volumes in the database container.
-   * @default - none
-   */
-  readonly mounts?: NamedVolumeMount[];
-  /**
-   * Init containers, run in order after the engine's, before the database starts.
-   * @default - none
-   */
-  readonly initContainers?: InitContainer[];
-  /**
-   * Environment of the database container. Credentials must come from a Secret.
-   * @default - none
-   */
-  readonly env?: { [name: string]: kplus.EnvValue };
-  /**
-   * Credentials from an existing Secret.
-   * @default - none
-   */
-  readonly credentials?: DatabaseCredentials;
-  /**
-   * Requests and limits of the database container, field by field over the defaults
-   * (`cpu: { request }` keeps the default CPU limit and memory); a request above its limit fails.
-   * @default - cpu 250m/1, memory 512Mi/1Gi, ephemeral storage 64Mi/1Gi
-   */
-  readonly resources?: kplus.ContainerResources;
-  /**
-   * @default - the engine's probe
-   */
-  readonly readinessProbe?: HealthProbe;
-  /**
-   * @default - the engine's probe
-   */
-  readonly livenessProbe?: HealthProbe;
-  /**
-   * How pods are created and deleted (cdk8s-plus's enum): `ORDERED_READY` starts pod n+1 only
-   * when pod n is Running and Ready and scales down from the top; `PARALLEL` starts and stops
-   * them all at once (updates still go one at a time).
-   * @default - kplus.PodManagementPolicy.ORDERED_READY, or PARALLEL for engines whose members must start together
-   */
-  readonly podManagementPolicy?: kplus.PodManagementPolicy;
-  /**
-   * @default UpdateStrategy.rollingUpdate()
-   */
-  readonly updateStrategy?: UpdateStrategy;
-  /**
-   * What happens to the claims when the set is deleted.
-   * @default ClaimRetention.RETAIN - the claims and their data outlive the set
-   */
-  readonly claimRetentionWhenDeleted?: ClaimRetention;
-  /**
-   * What happens to the claims of removed ordinals on scale-down.
-   * @default ClaimRetention.RETAIN - scaling back up reattaches the same data
-   */
-  readonly claimRetentionWhenScaled?: ClaimRetention;
-  /**
-   * Pods a voluntary disruption (a drain) may take down at once.
-   * @default - 1, or for quorum engines floor((replicas-1)/2), at least 1
-   */
-  readonly maxUnavailable?: number;
-  /**
-   * @default AntiAffinity.PREFERRED
-   */
-  readonly antiAffinity?: AntiAffinity;
-  /**
-   * The headless Service's name.
-   * @default `<name>-headless`
-   */
-  readonly headlessServiceName?: string;
-  /**
-   * Create the ordinary client Service `<name>` beside the headless one.
-   * @default true
-   */
-  readonly clientService?: boolean;
-  /**
-   * The cluster's DNS domain.
-   * @default 'cluster.local'
-   */
-  readonly clusterDomain?: string;
-  /**
-   * Isolate the members with a NetworkPolicy: peers talk on every port, clients only on the
-   * client ports once allowed (`db.connections.allowFrom(...)`).
-   * @default true
-   */
-  readonly networkPolicy?: boolean;
-  /**
-   * How long a pod gets to shut down cleanly.
-   * @default Duration.seconds(30)
-   */
-  readonly terminationGracePeriod?: Duration;
-  /**
-   * A startup probe: liveness and readiness wait until it succeeds once, so a slow first start
-   * (crash recovery, a large SST) is not killed by the liveness probe.
-   * @default - the engine's probe (the presets size theirs for recovery), else none
-   */
-  readonly startupProbe?: HealthProbe;
-  /**
-   * Only nodes with these labels run the pods, e.g. `{ 'node-role/db': 'true' }`.
-   * @default - any node
-   */
-  readonly nodeSelector?: { [key: string]: string };
-  /**
-   * Taints the pods tolerate, e.g. nodes tainted for databases only.
-   * @default - none
-   */
-  readonly tolerations?: PodToleration[];
-  /**
-   * The PriorityClass of the pods, so a database is not the first to be preempted.
-   * @default - the cluster's default priority
-   */
-  readonly priorityClassName?: string;
-  /**
-   * An existing ServiceAccount for the pods (e.g. one bound to a cloud identity). The API token is
-   * still not mounted (`automountServiceAccountToken: false`).
-   * @default - the namespace's `default` account, unless `createServiceAccount`
-   */
-  readonly serviceAccountName?: string;
-  /**
-   * Create a ServiceAccount `<name>` for the pods, with no token mounted.
-   * @default false
-   */
-  readonly createServiceAccount?: boolean;
-  /**
-   * Secrets of type `kubernetes.io/dockerconfigjson` to pull the images with: cdk8s-plus
-   * `ISecret`s of any line, read as {@link DatabaseCredentials.secret} is.
-   * @default - none
-   */
-  readonly imagePullSecrets?: IConstruct[];
-  /**
-   * Pull the engine's images (the database and the engine's init containers) from this registry
-   * instead, keeping the repository and tag: `postgres:17.2` becomes
-   * `<registry>/library/postgres:17.2`. For mirrors and air-gapped clusters; the images of your
-   * own init containers are used as you wrote them.
-   * @default - the images' own registries (Docker Hub for the presets)
-   */
-  readonly imageRegistry?: string;
-  /**
-   * Extra labels on the pods and the StatefulSet. The library's own keys
-   * (`app.kubernetes.io/instance`, `/name`, `/managed-by`) cannot be changed.
-   * @default - none
-   */
-  readonly podLabels?: { [key: string]: string };
-  /**
-   * Annotations on the pods, e.g. for a metrics scraper or a backup tool.
-   * @default - none
-   */
-  readonly podAnnotations?: { [key: string]: string };
-  /**
-   * The client Service's type: `LOAD_BALANCER` or `NODE_PORT` for clients outside the cluster.
-   * With the NetworkPolicy on, let them in with `db.connections.allowFromCidr(...)`. The read
-   * Service of a single-writer engine stays `ClusterIP`.
-   * @default kplus.ServiceType.CLUSTER_IP
-   */
-  readonly clientServiceType?: kplus.ServiceType;
-  /**
-   * Annotations on the client Service, e.g. a cloud load balancer's.
-   * @default - none
-   */
-  readonly clientServiceAnnotations?: { [key: string]: string };
-  /**
-   * Create the PodDisruptionBudget. Turn it off only when the cluster manages disruptions
-   * otherwise: without it a node drain may take every member down at once.
-   * @default true
-   */
-  readonly podDisruptionBudget?: boolean;
-  /**
-   * Where the NetworkPolicy lets the members resolve names.
-   * @default - pods `k8s-app: kube-dns` in namespace `kube-system`, port 53
-   */
-  readonly dnsEgress?: DnsEgressOptions;
-  /**
-   * Changes to the deployed set that synth otherwise refuses (docs/plan.md).
-   * @default - none: immutable fields, major versions and a switch to Delete are refused
-   */
-  readonly changeApprovals?: ChangeApprovals;
-}
-
-/** A taint the pods tolerate. */
-export interface PodToleration {
-  /**
-   * The taint's key.
-   * @default - every key (with no value: tolerate every taint)
-   */
-  readonly key?: string;
-  /**
-   * The taint's value; without one, any value of the key is tolerated.
-   * @default - any value
-   */
-  readonly value?: string;
-  /**
-   * The taint's effect.
-   * @default - every effect
-   */
-  readonly effect?: kplus.TaintEffect;
-  /**
-   * For a `NO_EXECUTE` taint: how long the pod stays on the node once it is tainted.
-   * @default - forever
-   */
-  readonly evictAfter?: Duration;
-}
-
-/** Where the members resolve names: the DNS pods, or a node-local cache's address. */
-export interface DnsEgressOptions {
-  /**
-   * Labels of the DNS pods' namespace.
-   * @default { 'kubernetes.io/metadata.name': 'kube-system' }
-   */
-  readonly namespaceLabels?: { [key: string]: string };
-  /**
-   * Labels of the DNS pods.
-   * @default { 'k8s-app': 'kube-dns' }
-   */
-  readonly podLabels?: { [key: string]: string };
-  /**
-   * The port the DNS pods listen on (UDP and TCP), e.g. 5353 on OpenShift.
-   * @default 53
-   */
-  readonly port?: number;
-  /**
-   * An address range instead of pods, e.g. `169.254.20.10/32` for NodeLocal DNSCache.
-   * @default - the DNS pods by label
-   */
-  readonly cidr?: string;
-}
-
+import { PropValidator } from '../prop-validator';
+import { addWarning } from '../synth-checks';
+import { DatabaseEngine } from './engine';
+import { clientServices, disruptionBudget, scriptsConfigMap, serviceAccount, statefulSet } from './private/render-database';
+import { CREDENTIALS_PATH } from './private/resolve-env';
+import { resolveSpec } from './private/resolve-spec';
+import { ChangeApprovals, StatefulDatabaseProps } from './stateful-database-props';
 
 /**
  * A StatefulSet with everything a stateful service needs: per-replica claims, a headless Service
@@ -436,41 +73,48 @@ export class StatefulDatabase extends Construct implements IPodSelectorLike {
   public readonly namespaceName: string;
   /** Who may connect: `db.connections.allowFrom(workload)`. Undefined with `networkPolicy: false`. */
   public readonly connections?: Connections;
+  /** The engine the members run. */
+  public readonly engine: DatabaseEngine;
+  /** The changes to the deployed set this database approves (`changeApprovals`), for the {@link ChangeGuard}. */
+  public readonly changeApprovals: ChangeApprovals;
 
   constructor(scope: Construct, id: string, props: StatefulDatabaseProps) {
     super(scope, id);
-    // every check in one place; what follows only assembles the parts
+    // every check in one place (private/resolve-*.ts); what follows only renders what it returns
     const spec = resolveSpec(this, id, props);
-    this.name = spec.name;
-    this.replicas = spec.replicas;
-    this.startOrdinal = spec.startOrdinal;
-    this.namespaceName = spec.namespaceName;
-    this.selectorLabels = spec.selectorLabels;
-    this.claimTemplateNames = spec.claimTemplateNames;
+    const { identity } = spec;
+    this.name = identity.name;
+    this.replicas = identity.replicas;
+    this.startOrdinal = identity.startOrdinal;
+    this.namespaceName = identity.namespaceName;
+    this.selectorLabels = identity.selectorLabels;
+    this.engine = identity.engine;
+    this.changeApprovals = { ...props.changeApprovals };
+    this.claimTemplateNames = spec.claims.claims.map((c) => c.name);
     spec.warnings.forEach((w) => this.warn(w));
-    spec.poolClaims.forEach(({ pool, claims }) => pool.addClaims(claims));
+    spec.claims.poolClaims.forEach(({ pool, claims }) => pool.addClaims(claims));
 
     this.headlessService = new HeadlessService(this, 'Headless', {
-      name: spec.headlessServiceName,
-      selector: spec.selectorLabels,
-      ports: spec.servicePorts,
-      statefulSetName: spec.name,
-      clusterDomain: spec.clusterDomain,
+      name: identity.headlessServiceName,
+      selector: identity.selectorLabels,
+      ports: identity.servicePorts.map((p) => ({ ...p, protocol: p.protocol as kplus.Protocol })),
+      statefulSetName: identity.name,
+      clusterDomain: identity.clusterDomain,
     });
     this.scripts = scriptsConfigMap(this, spec);
     this.serviceAccount = serviceAccount(this, spec);
     this.resource = statefulSet(this, spec);
-    ChangeGuard.of(this)._watchDatabase(this, this.resource, spec.engine, props.changeApprovals);
     const services = clientServices(this, spec);
     this.clientService = services.client;
     this.readService = services.read;
-    if (spec.networkPolicy) {
+    const policy = spec.services.networkPolicy;
+    if (policy) {
       this.connections = new Connections(this, 'Connections', {
-        name: spec.name,
-        selector: spec.selectorLabels,
-        clientPorts: spec.clientPorts.map((p) => ({ port: p.targetPort })),
-        peerPorts: spec.servicePorts.map((p) => ({ port: p.targetPort })),
-        dns: spec.networkPolicy.dns,
+        name: identity.name,
+        selector: identity.selectorLabels,
+        clientPorts: identity.clientPorts.map((p) => ({ port: p.targetPort })),
+        peerPorts: identity.servicePorts.map((p) => ({ port: p.targetPort })),
+        dns: policy.dns,
       });
     }
     this.podDisruptionBudget = disruptionBudget(this, spec);
@@ -516,7 +160,7 @@ export class StatefulDatabase extends Construct implements IPodSelectorLike {
     if (typeof ordinal !== 'number' || !Number.isInteger(ordinal) || ordinal < this.startOrdinal || ordinal > last) {
       const range = this.replicas === 0 ? 'none: it has 0 replicas' : `${this.startOrdinal} to ${last}`;
       const fix = this.replicas === 0 ? 'give the set replicas first' : `ask for an ordinal of the set, e.g. podDnsName(${this.startOrdinal})`;
-      new Check(this, 'StatefulDatabase').fail(`podDnsName got ordinal ${show(ordinal)}, but the set's ordinals are ${range}. Fix: ${fix}.`);
+      new PropValidator(this, 'StatefulDatabase').fail(`podDnsName got ordinal ${show(ordinal)}, but the set's ordinals are ${range}. Fix: ${fix}.`);
     }
     return this.headlessService.podDnsName(ordinal);
   }
@@ -530,7 +174,7 @@ export class StatefulDatabase extends Construct implements IPodSelectorLike {
   public claimNames(template?: string): string[] {
     template ??= this.claimTemplateNames[0];
     if (!this.claimTemplateNames.includes(template)) {
-      new Check(this, 'StatefulDatabase').fail(
+      new PropValidator(this, 'StatefulDatabase').fail(
         `claimNames got template ${show(template)}, which the set does not have (its claim templates: ${this.claimTemplateNames.join(', ')}). Fix: use one of them.`);
     }
     return Array.from({ length: this.replicas }, (_, i) => `${template}-${this.name}-${this.startOrdinal + i}`);

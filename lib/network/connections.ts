@@ -2,7 +2,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { kube, plain } from '../render';
-import { Check } from '../validate';
+import { PropValidator } from '../prop-validator';
 import { IPodSelectorLike, selectedPods } from './peer';
 
 /** A port the policy opens, by number. */
@@ -76,11 +76,11 @@ export class Connections extends Construct {
   /** The NetworkPolicy; also reachable as `ApiObject.of(this)`. */
   public readonly resource: ApiObject;
   private readonly clients: k8s.NetworkPolicyPeer[] = [];
-  private readonly check: Check;
+  private readonly check: PropValidator;
 
   constructor(scope: Construct, id: string, private readonly props: ConnectionsProps) {
     super(scope, id);
-    this.check = new Check(this, 'Connections');
+    this.check = new PropValidator(this, 'Connections');
     const members = { podSelector: { matchLabels: props.selector } };
     const dns = props.dns ?? DEFAULT_DNS;
     const ports = (list: PolicyPort[]) => list.map((p) => ({ port: k8s.IntOrString.fromNumber(p.port), protocol: p.protocol ?? 'TCP' }));

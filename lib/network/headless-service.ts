@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { kube } from '../render';
-import { Check } from '../validate';
+import { PropValidator } from '../prop-validator';
 
 /**
  * A port of a Service, by name. Unlike cdk8s-plus's `ServicePort` the name is required (peers and
@@ -75,11 +75,11 @@ export class HeadlessService extends Construct implements IHeadlessService {
   /** The L1 Service; also reachable as `ApiObject.of(this)`. */
   public readonly resource: ApiObject;
   private readonly statefulSetName: string;
-  private readonly check: Check;
+  private readonly check: PropValidator;
 
   constructor(scope: Construct, id: string, props: HeadlessServiceProps) {
     super(scope, id);
-    const check = (this.check = new Check(this, 'HeadlessService'));
+    const check = (this.check = new PropValidator(this, 'HeadlessService'));
     this.serviceName = check.dnsLabel('name', props.name ?? id, 63, props.name === undefined);
     this.statefulSetName = check.dnsLabel('statefulSetName', props.statefulSetName);
     this.clusterDomain = check.dnsSubdomain('clusterDomain', props.clusterDomain ?? 'cluster.local');
@@ -113,7 +113,7 @@ export class HeadlessService extends Construct implements IHeadlessService {
  * Validates and renders Service ports: at least one, unique names and numbers.
  * Internal: not exported from the package.
  */
-export function renderServicePorts(check: Check, ports: NamedServicePort[]): k8s.ServicePort[] {
+export function renderServicePorts(check: PropValidator, ports: NamedServicePort[]): k8s.ServicePort[] {
   if (ports.length === 0) check.fail('ports is empty: a Service needs at least one port. Fix: e.g. [{ name: \'web\', port: 80 }].');
   const seen = new Set<string>();
   return ports.map((p) => {

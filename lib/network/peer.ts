@@ -1,7 +1,7 @@
 import { IConstruct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { show } from '../errors';
-import { Check } from '../validate';
+import { PropValidator } from '../prop-validator';
 
 /*
  * cdk8s-plus ships one package per Kubernetes line (cdk8s-plus-27, -28, ... -33), each with its
@@ -102,7 +102,7 @@ function describe(value: unknown): string {
 }
 
 /** A cdk8s-plus `LabelSelector` of any line, as Kubernetes spells it; `undefined` stays undefined. */
-function kubeSelector(check: Check, what: string, owner: unknown, selector: any): k8s.LabelSelector | undefined {
+function kubeSelector(check: PropValidator, what: string, owner: unknown, selector: any): k8s.LabelSelector | undefined {
   if (selector === undefined || selector === null) return undefined;
   // `_toKube()` is how every cdk8s-plus line renders its own selectors: the only way to read one
   if (typeof selector._toKube !== 'function') {
@@ -116,7 +116,7 @@ function kubeSelector(check: Check, what: string, owner: unknown, selector: any)
  * `toPodSelectorConfig()`, or one whose config holds no cdk8s-plus `LabelSelector`, e.g. a
  * hand-written implementation in another language) fails with the construct's error.
  */
-export function selectedPods(check: Check, what: string, selector: IConstruct): SelectedPods {
+export function selectedPods(check: PropValidator, what: string, selector: IConstruct): SelectedPods {
   if (typeof (selector as Partial<IPodSelectorLike> | undefined)?.toPodSelectorConfig !== 'function') {
     check.fail(`${what} got ${describe(selector)}, which is not a pod selector (it has no toPodSelectorConfig()). Fix: ${POD_SELECTOR_FIX}.`);
   }

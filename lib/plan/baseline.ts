@@ -112,6 +112,35 @@ function splitBatch(out: Buffer, names: string[]): ManifestText[] | undefined {
   return files;
 }
 
+/** The environment variable that names the baseline directory, or turns the comparison off (`off`). */
+export const BASELINE_ENV = 'CDK8S_STATEFUL_BASELINE';
+
+/** The deployed manifests the guard compares with, and where they were read. @internal */
+export interface Deployed {
+  readonly objects: Map<string, any>;
+  /** The directory, or `<dir> at git HEAD`. */
+  readonly from: string;
+}
+
+/**
+ * Everything the guard reads, in one place, before the app renders: the deployed manifests of
+ * `CDK8S_STATEFUL_BASELINE` (`off` reads nothing), else of `baselineDir`, else of the app's
+ * output directory, and when that one is empty (the cdk8s CLI empties it), those committed there
+ * at git's HEAD. Undefined when there is nothing to compare with.
+ * @internal
+ */
+export function readDeployed(outdir: string | undefined, baselineDir: string | undefined): Deployed | undefined {
+  const env = process.env[BASELINE_ENV];
+  const fromEnv = env !== undefined && env !== '';
+  if (fromEnv && /^(off|none|false|0)$/i.test(env)) return undefined;
+  const dir = fromEnv ? env : baselineDir ?? outdir;
+  if (dir === undefined) return undefined;
+  if (manifestFiles(dir).length > 0) return { objects: loadBaseline(dir), from: dir };
+  const isDefault = !fromEnv && baselineDir === undefined;
+  const committed = isDefault ? committedManifests(dir) : undefined;
+  return committed ? { objects: readManifests(committed), from: `${dir} at git HEAD` } : undefined;
+}
+
 const UNITS: { [suffix: string]: number } = {
   '': 1, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18, 'm': 1e-3,
   'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,

@@ -6,8 +6,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadBaseline, manifestFiles } from './baseline';
-import { BASELINE_ENV, PLAN_ENV } from './guard';
+import { BASELINE_ENV, loadBaseline, manifestFiles } from './baseline';
+import { PLAN_ENV } from './guard';
 import { renderReport } from './report';
 import { fullParse } from './yaml-reader';
 
@@ -75,7 +75,7 @@ function main(argv: string[]): number {
     });
     if (!fs.existsSync(planFile)) {
       process.stderr.write(r.stderr ?? '');
-      fail(`the app '${app}' ${r.status === 0 ? 'does not use cdk8s-stateful (no plan was written)' : `failed before the comparison (exit ${r.status})`}`);
+      fail(`the app '${app}' ${r.status === 0 ? 'wrote no plan: it does not attach the change guard. Fix: add ChangeGuard.attach(app) right after new App() (docs/plan.md)' : `failed before the comparison (exit ${r.status})`}`);
     }
     const plan = JSON.parse(fs.readFileSync(planFile, 'utf-8'));
     const refused = plan.findings.some((f: any) => f.verdict === 'refused');

@@ -2,13 +2,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, App, Chart, JsonPatch } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { addAppCheck } from '../checks/app';
+import { StatefulDatabase } from '../database/stateful-database';
 import { StatefulConfigError } from '../errors';
-import { GUARDED_KINDS, committedManifests, loadBaseline, manifestFiles, objectKey, readManifests } from './baseline';
-import { ChangeApprovals, DatabaseContext, Finding, GuardContext, compareObject, describeFinding } from './rules';
+import { addAppCheck } from '../synth-checks';
+import { Deployed, GUARDED_KINDS, objectKey, readDeployed } from './baseline';
+import { DatabaseContext, Finding, GuardContext, compareObject, describeFinding } from './change-rules';
 
-/** The environment variable that names the baseline directory, or turns the comparison off (`off`). */
-export const BASELINE_ENV = 'CDK8S_STATEFUL_BASELINE';
+export { BASELINE_ENV } from './baseline';
 /** The environment variable that names a file the guard writes its findings to (JSON), for `cdk8s-stateful plan`. */
 export const PLAN_ENV = 'CDK8S_STATEFUL_PLAN';
 const GUARDED = new Set(GUARDED_KINDS);
@@ -21,11 +21,6 @@ export interface ChangeGuardOptions {
    * @default - the app's output directory (what the last synth wrote, in a GitOps repository the committed manifests)
    */
   readonly baselineDir?: string;
-  /**
-   * Compare at all. `CDK8S_STATEFUL_BASELINE=off` turns it off too.
-   * @default true
-   */
-  readonly enabled?: boolean;
   /**
    * Objects you delete right before the apply, so that their immutable fields may change:
    * `StorageClass/fast`, `PersistentVolume/www-0`, `PersistentVolumeClaim/<namespace>/<name>`.
@@ -58,38 +53,48 @@ interface Watched {
  * the steps that do it safely (docs/plan.md). A storage increase on an expandable class is carried
  * out: the output then holds the claims themselves with the new request.
  *
- * One guard per app, created by the library's constructs and run with the app-wide checks;
- * `ChangeGuard.of(app).configure(...)` sets its options. The baseline is the app's output directory unless `baselineDir` or
- * `CDK8S_STATEFUL_BASELINE` names another; with no manifests there (a first synth) nothing is
- * compared. `cdk8s synth` (the CLI) empties its output directory before it runs the app: the
- * default baseline is then what git's HEAD holds in that directory, in a GitOps repository the
- * committed manifests.
+ * An app opts in with one line, right after creating the App:
+ *
+ * ```ts
+ * const app = new App();
+ * ChangeGuard.attach(app);
+ * ```
+ *
+ * `attach` reads the deployed manifests there and then, and nowhere else: the app's output
+ * directory unless `baselineDir` or `CDK8S_STATEFUL_BASELINE` names another (`off` turns the
+ * comparison off); with no manifests there (a first synth) nothing is compared. `cdk8s synth` (the
+ * CLI) empties its output directory before it runs the app: the default baseline is then what
+ * git's HEAD holds in that directory, in a GitOps repository the committed manifests. The
+ * comparison runs with the app's validation, after every construct is built; the constructs
+ * themselves never reach the guard.
  */
 export class ChangeGuard {
-  /** The guard of the app `scope` is in, created on first use. */
-  public static of(scope: IConstruct): ChangeGuard {
-    const root = scope.node.root;
-    let guard = GUARDS.get(root);
-    if (!guard) {
-      guard = new ChangeGuard(root);
-      GUARDS.set(root, guard);
+  /**
+   * Attaches the guard to the app: reads the deployed manifests now, and compares the app's
+   * objects with them when the app is synthesized. Once per app.
+   */
+  public static attach(app: App, options: ChangeGuardOptions = {}): ChangeGuard {
+    const root = app.node.root;
+    if (GUARDS.has(root)) {
+      throw new StatefulConfigError(root, 'ChangeGuard', 'is attached to this app twice. Fix: call ChangeGuard.attach(app) once, with every option.');
     }
+    const guard = new ChangeGuard(root, options, readDeployed((app as Partial<App>).outdir, options.baselineDir));
+    GUARDS.set(root, guard);
     return guard;
   }
 
-  private options: ChangeGuardOptions = {};
+  /** The guard attached to the app `scope` is in, if any. */
+  public static of(scope: IConstruct): ChangeGuard | undefined {
+    return GUARDS.get(scope.node.root);
+  }
+
   private readonly watched = new Map<ApiObject, Watched>();
   private result?: Finding[];
   /** The construct and kind behind each finding's owner text, for the error. */
   private readonly owners = new Map<string, { scope: IConstruct; kind: string }>();
 
-  private constructor(private readonly root: IConstruct) {
+  private constructor(private readonly root: IConstruct, private readonly options: ChangeGuardOptions, private readonly deployed: Deployed | undefined) {
     addAppCheck(root, () => this.check());
-  }
-
-  /** Sets the guard's options (they replace earlier ones). */
-  public configure(options: ChangeGuardOptions): void {
-    this.options = { ...options };
   }
 
   /** What the comparison found, once synth has validated the app (empty without a baseline). */
@@ -97,40 +102,22 @@ export class ChangeGuard {
     return (this.result ?? []).map((f) => `${f.owner}: ${describeFinding(f)}`);
   }
 
-  /** @internal */
-  public _watchDatabase(scope: IConstruct, resource: ApiObject, engine: { quorum: boolean; name: string }, approvals: ChangeApprovals | undefined): void {
-    this.watched.set(resource, {
-      scope, resource,
-      context: { owner: `StatefulDatabase '${scope.node.path}'`, quorum: engine.quorum, engine: engine.name, approvals: { ...approvals } },
-    });
-  }
-
-  /** The baseline directory and whether it is the default (the output directory), or undefined when the comparison is off. */
-  private baselineDir(): { dir: string; isDefault: boolean } | undefined {
-    const env = process.env[BASELINE_ENV];
-    if (env !== undefined && env !== '') return /^(off|none|false|0)$/i.test(env) ? undefined : { dir: env, isDefault: false };
-    if (this.options.enabled === false) return undefined;
-    if (this.options.baselineDir) return { dir: this.options.baselineDir, isDefault: false };
-    // an App by what it promises (its outdir), not by class: no instanceof on another package's classes
-    const outdir = (this.root as Partial<App>).outdir;
-    return typeof outdir === 'string' ? { dir: outdir, isDefault: true } : undefined;
-  }
-
-  /**
-   * The deployed manifests: those in the baseline directory; for the default, when it is empty
-   * (the CLI empties it), those committed there at git's HEAD.
-   */
-  private loadDeployed(): { objects: Map<string, any>; from: string } | undefined {
-    const b = this.baselineDir();
-    if (!b) return undefined;
-    if (manifestFiles(b.dir).length > 0) return { objects: loadBaseline(b.dir), from: b.dir };
-    const committed = b.isDefault ? committedManifests(b.dir) : undefined;
-    return committed ? { objects: readManifests(committed), from: `${b.dir} at git HEAD` } : undefined;
+  /** The databases of the app, by their StatefulSet: their engine and approvals. */
+  private watchDatabases(): void {
+    for (const c of this.root.node.findAll()) {
+      if (!(c instanceof StatefulDatabase)) continue;
+      this.watched.set(c.resource, {
+        scope: c,
+        resource: c.resource,
+        context: { owner: `StatefulDatabase '${c.node.path}'`, quorum: c.engine.quorum, engine: c.engine.name, approvals: c.changeApprovals },
+      });
+    }
   }
 
   private check(): void {
     if (this.result) return; // cdk8s validates the app again for every chart
-    const deployed = this.loadDeployed();
+    const deployed = this.deployed;
+    this.watchDatabases();
     this.result = deployed ? this.compare(deployed.objects) : [];
     const planFile = process.env[PLAN_ENV];
     if (planFile) {

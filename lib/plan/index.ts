@@ -1,3 +1,2 @@
-export type { ChangeApprovals } from './rules';
 export type { ChangeGuardOptions } from './guard';
 export { BASELINE_ENV, ChangeGuard, PLAN_ENV } from './guard';

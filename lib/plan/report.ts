@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'util';
 import { objectKey, objectLabel } from './baseline';
-import { Finding, describeFinding, mainImage } from './rules';
+import { Finding, describeFinding, mainImage } from './change-rules';
 
 /** What the plan report is made of. @internal */
 export interface ReportInput {

@@ -2,9 +2,9 @@ import { ApiObject, Lazy, Size } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { kube } from '../render';
-import { BindableClaim, BindableVolume, unboundClaims } from '../checks/pool-binding';
+import { BindableClaim, BindableVolume, unboundClaims } from './volume-binder';
 import { show } from '../errors';
-import { Check } from '../validate';
+import { PropValidator } from '../prop-validator';
 import { AccessMode, ReclaimPolicy, makeClusterScoped } from './common';
 
 /** A statically provisioned pool of PersistentVolumes that claims select by class and labels. */
@@ -161,11 +161,11 @@ export class NfsPersistentVolumePool extends Construct implements IPersistentVol
   private readonly claims: PoolClaims[] = [];
   private readonly reserve: boolean;
   private listed?: PoolClaim[];
-  private readonly check: Check;
+  private readonly check: PropValidator;
 
   constructor(scope: Construct, id: string, props: NfsPersistentVolumePoolProps) {
     super(scope, id);
-    const check = (this.check = new Check(this, 'NfsPersistentVolumePool'));
+    const check = (this.check = new PropValidator(this, 'NfsPersistentVolumePool'));
     const name = check.dnsSubdomain('name', props.name ?? id, props.name === undefined);
     const policy: unknown = props.reclaimPolicy ?? ReclaimPolicy.RETAIN;
     if (policy === 'Recycle') {

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { kube } from '../render';
 import { show } from '../errors';
-import { Check } from '../validate';
+import { PropValidator } from '../prop-validator';
 import { ReclaimPolicy, VolumeBindingMode, makeClusterScoped } from './common';
 
 /** A StorageClass that claims can name. */
@@ -171,7 +171,7 @@ export class StorageClass extends Construct implements IStorageClass {
 
   constructor(scope: Construct, id: string, props: StorageClassProps) {
     super(scope, id);
-    const check = new Check(this, this.kind);
+    const check = new PropValidator(this, this.kind);
     this.storageClassName = check.dnsSubdomain('name', props.name ?? id, props.name === undefined);
     this.reclaimPolicy = props.reclaimPolicy ?? ReclaimPolicy.RETAIN;
     if (!Object.values(ReclaimPolicy).includes(this.reclaimPolicy)) {

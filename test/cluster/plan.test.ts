@@ -16,7 +16,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Chart, Size } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { ChangeApprovals, DatabaseEngine, NfsPersistentVolumePool, StatefulDatabase, StorageClass } from '../../lib';
+import { ChangeApprovals, ChangeGuard, DatabaseEngine, NfsPersistentVolumePool, StatefulDatabase, StorageClass } from '../../lib';
 import { closeConnections, get, kubectl, kubectlOk, request, sleep, waitFor } from './kube';
 import { StandInProvisioner } from './provisioner';
 
@@ -64,16 +64,12 @@ function build(chart: Chart, s: Shape): void {
 
 const DEPLOYED = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-plan-cluster-'));
 
-/** Synthesizes `shape` into `dir`, the guard comparing with what `dir` holds (or with nothing: guard off). */
+/** Synthesizes `shape` into `dir`, the guard attached and comparing with what `dir` holds (or not attached). */
 function synth(dir: string, shape: Shape, guard = true): any[] {
   const app = new App({ outdir: dir });
+  if (guard) ChangeGuard.attach(app);
   build(new Chart(app, 'plan', { namespace: NS, disableResourceNameHashes: true }), shape);
-  if (!guard) process.env.CDK8S_STATEFUL_BASELINE = 'off';
-  try {
-    app.synth();
-  } finally {
-    delete process.env.CDK8S_STATEFUL_BASELINE;
-  }
+  app.synth();
   return parseAllDocuments(fs.readFileSync(path.join(dir, 'plan.k8s.yaml'), 'utf-8')).map((d) => d.toJS());
 }
 

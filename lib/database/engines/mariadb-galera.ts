@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
-import { checkVersion, engineBinder, configLines, engineFail, identityEnv, integerOption, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './common';
+import type { EngineBinding, EngineContext, EngineDefinition, InitContainer } from '../engine-definition';
+import { checkVersion, engineBinder, engineFail, identityEnv, mysqlConfigLines, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
 
 /**
@@ -80,15 +80,6 @@ const MANAGED = ['datadir', 'bind-address', 'bind_address', 'binlog_format', 'de
   'wsrep_on', 'wsrep_provider', 'wsrep_cluster_name', 'wsrep_cluster_address', 'wsrep_node_name', 'wsrep_sst_method', 'wsrep_sst_auth',
   'wsrep_provider_options', 'innodb_buffer_pool_size', 'max_connections'];
 
-/** The `engine.conf` lines of a MySQL or MariaDB preset's settings. */
-export function mysqlConfigLines(ctx: EngineContext, engine: string, options: { innodbBufferPoolSize?: Size; maxConnections?: number; config?: { [name: string]: string } }, managed: string[]): string[] {
-  const pool = sizeOptionKib(ctx, engine, 'innodbBufferPoolSize', options.innodbBufferPoolSize, 5 * 1024);
-  return configLines(ctx, engine, {
-    innodb_buffer_pool_size: pool === undefined ? undefined : `${pool}K`,
-    max_connections: integerOption(ctx, engine, 'maxConnections', options.maxConnections, 1, 100_000),
-  }, options.config, { name: /^[a-z][a-z0-9_-]*$/, managed, line: (n, v) => `${n}=${v}` });
-}
-
 /** The MariaDB Galera preset; see {@link DatabaseEngine.mariadbGalera}. */
 export function mariadbGaleraDefinition(options: MariaDbGaleraOptions = {}): EngineDefinition {
   const version = options.version ?? MariaDbVersion.VER_11_8_3;
@@ -116,67 +107,75 @@ export function mariadbGaleraDefinition(options: MariaDbGaleraOptions = {}): Eng
     command: ['bash', `${WORK_PATH}/galera-start.sh`],
     // the startup probe does not ask for the cluster connection (see galera-probe.sh)
     ...scriptProbes((kind) => ['bash', `${WORK_PATH}/galera-probe.sh`, kind], Duration.minutes(30), 'start'),
-    binder: engineBinder((ctx: EngineContext): EngineBinding => {
-      checkVersion(ctx, 'mariadbGalera', version.version, { major: 10, minor: 6 },
-        'Galera 4, the BINLOG MONITOR privilege and the entrypoint\'s MARIADB_MYSQL_LOCALHOST_USER');
-      const secrets = requireCredentials(ctx, 'mariadbGalera', 'the image needs a root password to initialize the first member');
-      const gcache = sizeOptionKib(ctx, 'mariadbGalera', 'gcacheSize', options.gcacheSize, 16 * 1024) ?? 1024 * 1024;
-      if (options.forceBootstrap !== undefined && typeof options.forceBootstrap !== 'boolean') {
-        engineFail(ctx, 'mariadbGalera', `forceBootstrap must be true or false, got ${JSON.stringify(options.forceBootstrap)}. Fix: omit it unless a member is gone for good.`);
-      }
-      const extra = mysqlConfigLines(ctx, 'mariadbGalera', options, MANAGED);
-      // a subdirectory of the claim: a state transfer empties the data directory, and a fresh ext4
-      // volume's root holds a lost+found that the database user cannot remove
-      const dataDir = kplus.EnvValue.fromValue(`${ctx.dataPath}/data`);
-      return {
-        env: {
-          ...identityEnv(ctx),
-          DATA_DIR: dataDir,
-          RUN_DIR: kplus.EnvValue.fromValue(RUN_PATH),
-          // galera-start.sh points the entrypoint's MARIADB_ROOT_PASSWORD_FILE at this key's file,
-          // to initialize a member; state transfers and probes authenticate through the socket
-          ...secrets.root,
-          // mysql@localhost, authenticated by the unix socket: the SST (mariabackup) and probe account
-          MARIADB_MYSQL_LOCALHOST_USER: kplus.EnvValue.fromValue('1'),
-          MARIADB_MYSQL_LOCALHOST_GRANTS: kplus.EnvValue.fromValue('RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR'),
-          STATE_PORT: kplus.EnvValue.fromValue(String(STATE_PORT)),
-          ...(options.forceBootstrap ? { GALERA_FORCE_BOOTSTRAP: kplus.EnvValue.fromValue('1') } : {}),
-        },
-        scratchVolumes: ['config', 'workdir', 'run'],
-        mounts: [
-          { volume: 'config', path: CONFIG_PATH, readOnly: true },
-          { volume: 'workdir', path: WORK_PATH, readOnly: true },
-          { volume: 'run', path: RUN_PATH },
-          // run by the entrypoint at the end of a first initialization: marks it finished
-          { volume: 'scripts', path: '/docker-entrypoint-initdb.d/90-cdk8s-initialized.sh', subPath: 'galera-initdb.sh', readOnly: true },
-        ],
-        initContainers: [
-          {
-            name: 'install',
-            image,
-            command: runScript('galera-install.sh'),
-            env: { WORK_DIR: kplus.EnvValue.fromValue(WORK_PATH) },
-            mounts: [{ volume: 'workdir', path: WORK_PATH }],
-          },
-          {
-            name: 'bootstrap',
-            image,
-            command: runScript('galera-bootstrap.sh'),
-            env: {
-              ...identityEnv(ctx),
-              DATA_DIR: dataDir,
-              CONFIG_DIR: kplus.EnvValue.fromValue(CONFIG_PATH),
-              CLUSTER_NAME: kplus.EnvValue.fromValue(ctx.name),
-              GCACHE_SIZE: kplus.EnvValue.fromValue(`${gcache}K`),
-            },
-            mounts: [{ volume: 'config', path: CONFIG_PATH }],
-          },
-        ],
-        files: {
-          ...scriptFiles('galera-install.sh', 'galera-bootstrap.sh', 'galera-start.sh', 'galera-state.sh', 'galera-probe.sh', 'galera-initdb.sh'),
-          ...(extra.length > 0 ? { 'engine.conf': extra.join('\n') + '\n' } : {}),
-        },
-      };
-    }),
+    binder: engineBinder((ctx) => bindGalera(ctx, options, image, version)),
   };
+}
+
+/** What a Galera cluster of this shape adds to the pod. */
+function bindGalera(ctx: EngineContext, options: MariaDbGaleraOptions, image: string, version: MariaDbVersion): EngineBinding {
+  checkVersion(ctx, 'mariadbGalera', version.version, { major: 10, minor: 6 },
+    'Galera 4, the BINLOG MONITOR privilege and the entrypoint\'s MARIADB_MYSQL_LOCALHOST_USER');
+  const secrets = requireCredentials(ctx, 'mariadbGalera', 'the image needs a root password to initialize the first member');
+  const gcache = sizeOptionKib(ctx, 'mariadbGalera', 'gcacheSize', options.gcacheSize, 16 * 1024) ?? 1024 * 1024;
+  if (options.forceBootstrap !== undefined && typeof options.forceBootstrap !== 'boolean') {
+    engineFail(ctx, 'mariadbGalera', `forceBootstrap must be true or false, got ${JSON.stringify(options.forceBootstrap)}. Fix: omit it unless a member is gone for good.`);
+  }
+  const extra = mysqlConfigLines(ctx, 'mariadbGalera', options, MANAGED);
+  // a subdirectory of the claim: a state transfer empties the data directory, and a fresh ext4
+  // volume's root holds a lost+found that the database user cannot remove
+  const dataDir = kplus.EnvValue.fromValue(`${ctx.dataPath}/data`);
+  return {
+    env: {
+      ...identityEnv(ctx),
+      DATA_DIR: dataDir,
+      RUN_DIR: kplus.EnvValue.fromValue(RUN_PATH),
+      // galera-start.sh points the entrypoint's MARIADB_ROOT_PASSWORD_FILE at this key's file,
+      // to initialize a member; state transfers and probes authenticate through the socket
+      ...secrets.root,
+      // mysql@localhost, authenticated by the unix socket: the SST (mariabackup) and probe account
+      MARIADB_MYSQL_LOCALHOST_USER: kplus.EnvValue.fromValue('1'),
+      MARIADB_MYSQL_LOCALHOST_GRANTS: kplus.EnvValue.fromValue('RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR'),
+      STATE_PORT: kplus.EnvValue.fromValue(String(STATE_PORT)),
+      ...(options.forceBootstrap ? { GALERA_FORCE_BOOTSTRAP: kplus.EnvValue.fromValue('1') } : {}),
+    },
+    scratchVolumes: ['config', 'workdir', 'run'],
+    mounts: [
+      { volume: 'config', path: CONFIG_PATH, readOnly: true },
+      { volume: 'workdir', path: WORK_PATH, readOnly: true },
+      { volume: 'run', path: RUN_PATH },
+      // run by the entrypoint at the end of a first initialization: marks it finished
+      { volume: 'scripts', path: '/docker-entrypoint-initdb.d/90-cdk8s-initialized.sh', subPath: 'galera-initdb.sh', readOnly: true },
+    ],
+    initContainers: galeraInitContainers(ctx, image, dataDir, gcache),
+    files: {
+      ...scriptFiles('galera-install.sh', 'galera-bootstrap.sh', 'galera-start.sh', 'galera-state.sh', 'galera-probe.sh', 'galera-initdb.sh'),
+      ...(extra.length > 0 ? { 'engine.conf': extra.join('\n') + '\n' } : {}),
+    },
+  };
+}
+
+/** `install` copies the start and probe scripts into the work dir; `bootstrap` writes the config. */
+function galeraInitContainers(ctx: EngineContext, image: string, dataDir: kplus.EnvValue, gcache: number): InitContainer[] {
+  return [
+    {
+      name: 'install',
+      image,
+      command: runScript('galera-install.sh'),
+      env: { WORK_DIR: kplus.EnvValue.fromValue(WORK_PATH) },
+      mounts: [{ volume: 'workdir', path: WORK_PATH }],
+    },
+    {
+      name: 'bootstrap',
+      image,
+      command: runScript('galera-bootstrap.sh'),
+      env: {
+        ...identityEnv(ctx),
+        DATA_DIR: dataDir,
+        CONFIG_DIR: kplus.EnvValue.fromValue(CONFIG_PATH),
+        CLUSTER_NAME: kplus.EnvValue.fromValue(ctx.name),
+        GCACHE_SIZE: kplus.EnvValue.fromValue(`${gcache}K`),
+      },
+      mounts: [{ volume: 'config', path: CONFIG_PATH }],
+    },
+  ];
 }

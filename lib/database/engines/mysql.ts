@@ -1,9 +1,8 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
-import { checkVersion, engineBinder, identityEnv, requireCredentials, runScript, scriptFiles, scriptProbes } from './common';
+import type { EngineBinding, EngineContext, EngineDefinition } from '../engine-definition';
+import { checkVersion, engineBinder, identityEnv, requireCredentials, runScript, mysqlConfigLines, scriptFiles, scriptProbes } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
-import { mysqlConfigLines } from './mariadb-galera';
 
 /**
  * A version of the official `mysql` image (Docker Hub library image, Oracle Linux based).

@@ -1,7 +1,7 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
-import { checkVersion, engineBinder, configLines, engineFail, identityEnv, memoryLimitEnv, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './common';
+import type { EngineBinding, EngineContext, EngineDefinition } from '../engine-definition';
+import { checkVersion, engineBinder, configLines, engineFail, identityEnv, memoryLimitEnv, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
 
 /**

@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import type { EngineBinding, EngineContext, EngineDefinition } from '../engine';
-import { checkVersion, engineBinder, identityEnv, runScript, scriptFiles, scriptProbes } from './common';
+import type { EngineBinding, EngineContext, EngineDefinition } from '../engine-definition';
+import { checkVersion, engineBinder, identityEnv, runScript, scriptFiles, scriptProbes } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
 
 /**

@@ -1,6 +1,7 @@
 // The README's quickstart in Java: the same app as examples/quickstart.ts, the same YAML.
 package quickstart;
 
+import invalid.cdk8s_stateful.ChangeGuard;
 import invalid.cdk8s_stateful.DatabaseCredentials;
 import invalid.cdk8s_stateful.DatabaseEngine;
 import invalid.cdk8s_stateful.PostgresVersion;
@@ -27,6 +28,7 @@ public final class Main {
   public static void main(String[] args) {
     String outdir = System.getenv().getOrDefault("CDK8S_OUTDIR", "dist-quickstart");
     App app = new App(AppProps.builder().outdir(outdir).build());
+    ChangeGuard.attach(app); // synth compares with what is deployed before it overwrites it
     Chart chart = new Chart(app, "orders", ChartProps.builder().namespace("shop").build());
 
     StorageClassFast fast = new StorageClassFast(chart, "fast",

@@ -1,8 +1,11 @@
+/*
+ * The CPU, memory and ephemeral-storage requests and limits of the database's containers: the
+ * defaults, and the user's values over them field by field. Internal: not exported from the package.
+ */
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import * as k8s from '../../imports/k8s';
-import { show } from '../errors';
-import { Check } from '../validate';
+import { show } from '../../errors';
+import { PropValidator } from '../../prop-validator';
 
 /** One resource's request and limit, as quantity strings. */
 interface Pair {
@@ -41,7 +44,7 @@ export function quantityValue(quantity: string): number {
  * default CPU limit and the memory defaults), checked: each a quantity, no request above its
  * limit (the API server refuses that pod).
  */
-export function resolveResources(check: Check, what: string, given: kplus.ContainerResources | undefined,
+export function resolveResources(check: PropValidator, what: string, given: kplus.ContainerResources | undefined,
   defaults: ResolvedResources = DEFAULT_RESOURCES): ResolvedResources {
   const r = check.record(what, given ?? {});
   const amount = (field: string, v: unknown): string | undefined => {
@@ -73,14 +76,5 @@ export function resolveResources(check: Check, what: string, given: kplus.Contai
     cpu: pair('cpu', r.cpu, defaults.cpu),
     memory: pair('memory', r.memory, defaults.memory),
     ephemeralStorage: pair('ephemeralStorage', r.ephemeralStorage, defaults.ephemeralStorage),
-  };
-}
-
-/** The container's `resources`. */
-export function renderResources(r: ResolvedResources): k8s.ResourceRequirements {
-  const q = (v: string) => k8s.Quantity.fromString(v);
-  return {
-    requests: { 'cpu': q(r.cpu.request), 'memory': q(r.memory.request), 'ephemeral-storage': q(r.ephemeralStorage.request) },
-    limits: { 'cpu': q(r.cpu.limit), 'memory': q(r.memory.limit), 'ephemeral-storage': q(r.ephemeralStorage.limit) },
   };
 }

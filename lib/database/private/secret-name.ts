@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
-import { show } from '../errors';
-import { Check } from '../validate';
+import { show } from '../../errors';
+import { PropValidator } from '../../prop-validator';
 
 /** What the library reads of a cdk8s-plus `ISecret` of any line: its name, and its kind to tell a Secret from another resource. */
 interface SecretShape {
@@ -13,7 +13,7 @@ interface SecretShape {
  * of cdk8s-plus-27, -33, ...), checked: another resource, or a bad name, fails with the
  * construct's error.
  */
-export function secretName(check: Check, what: string, secret: IConstruct): string {
+export function secretName(check: PropValidator, what: string, secret: IConstruct): string {
   const { kind, name } = (secret ?? {}) as SecretShape;
   if (kind !== 'Secret') {
     const got = typeof kind === 'string' ? `a ${kind} named ${show(name)}` : show(secret);

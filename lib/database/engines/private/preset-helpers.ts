@@ -1,59 +1,21 @@
-import * as fs from 'fs';
-import * as path from 'path';
+/*
+ * The one home of what the engine presets (engines/*.ts) share: identity and credential
+ * environment, version and option checks, probes, config lines and the scripts ConfigMap.
+ * Internal: not exported from the package.
+ */
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { StatefulConfigError } from '../../errors';
-import type { DatabaseCredentials, EngineBinding, EngineContext, IEngineBinder } from '../engine';
-import { HealthProbe } from '../probe';
-
-/** Where {@link StatefulDatabase} mounts the engine's files (`EngineBinding.files`) in every container. */
-export const SCRIPTS_PATH = '/opt/cdk8s-stateful';
+import { StatefulConfigError } from '../../../errors';
+import type { DatabaseCredentials, EngineBinding, EngineContext, IEngineBinder } from '../../engine-definition';
+import { HealthProbe } from '../../probe';
+export { runScript, scriptFiles } from './engine-scripts';
 
 /** The pod label holding the ordinal (Kubernetes 1.28+). */
-export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
-
-let scriptsDir: string | undefined;
-
-/**
- * The directory of the engine scripts. They are plain files beside this module in the sources
- * (`lib/database/engines/scripts/`); `tsc` does not copy them into `out/`, so compiled code finds
- * them by walking up to the package root.
- */
-function findScriptsDir(): string {
-  if (scriptsDir) return scriptsDir;
-  const beside = path.join(__dirname, 'scripts');
-  if (fs.existsSync(path.join(beside, 'common.sh'))) return (scriptsDir = beside);
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'lib', 'database', 'engines', 'scripts');
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(candidate, 'common.sh'))) {
-      return (scriptsDir = candidate);
-    }
-    if (path.dirname(dir) === dir) {
-      throw new Error(`cdk8s-stateful: the engine scripts are missing (looked beside ${__dirname} and under the package root). Reinstall the package.`);
-    }
-  }
-}
-
-/** The text of an engine script, read at synth time. */
-export function script(name: string): string {
-  return fs.readFileSync(path.join(findScriptsDir(), name), 'utf-8');
-}
-
-/** The files of the scripts ConfigMap: `common.sh` and the named scripts. */
-export function scriptFiles(...names: string[]): { [name: string]: string } {
-  const files: { [name: string]: string } = {};
-  for (const name of ['common.sh', ...names].sort()) files[name] = script(name);
-  return files;
-}
+const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
 
 /** An engine binder from a function (the presets' shape). */
 export function engineBinder(bind: (ctx: EngineContext) => EngineBinding): IEngineBinder {
   return { bind };
-}
-
-/** The command that runs a shipped script. */
-export function runScript(name: string, ...args: string[]): string[] {
-  return ['bash', `${SCRIPTS_PATH}/${name}`, ...args];
 }
 
 /**
@@ -259,4 +221,13 @@ export function sizeOptionKib(ctx: EngineContext, engine: string, option: string
     engineFail(ctx, engine, `${option} must be a Size of at least ${minKib} KiB in whole KiB, got ${Number.isNaN(kib) ? String(value) : `${kib} KiB`}. Fix: e.g. ${option}: Size.mebibytes(256).`);
   }
   return kib;
+}
+
+/** The `engine.conf` lines of a MySQL or MariaDB preset's settings. */
+export function mysqlConfigLines(ctx: EngineContext, engine: string, options: { innodbBufferPoolSize?: Size; maxConnections?: number; config?: { [name: string]: string } }, managed: string[]): string[] {
+  const pool = sizeOptionKib(ctx, engine, 'innodbBufferPoolSize', options.innodbBufferPoolSize, 5 * 1024);
+  return configLines(ctx, engine, {
+    innodb_buffer_pool_size: pool === undefined ? undefined : `${pool}K`,
+    max_connections: integerOption(ctx, engine, 'maxConnections', options.maxConnections, 1, 100_000),
+  }, options.config, { name: /^[a-z][a-z0-9_-]*$/, managed, line: (n, v) => `${n}=${v}` });
 }

@@ -1,37 +1,7 @@
 import { isDeepStrictEqual } from 'util';
 import { show } from '../errors';
+import type { ChangeApprovals } from '../database/stateful-database-props';
 import { objectLabel, quantityBytes } from './baseline';
-
-/**
- * Changes to a deployed database that synth refuses unless the props say they are intended.
- * Each approval is for one change: remove it once the change is applied.
- */
-export interface ChangeApprovals {
-  /**
-   * A field of the StatefulSet that the API server never lets change (claim templates, selector,
-   * `serviceName`, `podManagementPolicy`) changes, and you will replace the set without touching
-   * its pods: `kubectl -n <namespace> delete statefulset <name> --cascade=orphan` right before the
-   * apply. Pods and claims keep running and the new set adopts them; claims that exist keep their
-   * old class and access modes (only new ordinals get the new template).
-   * @default false
-   */
-  readonly orphanDelete?: boolean;
-  /**
-   * The engine's release series changes (PostgreSQL 16 to 17, MariaDB 10.11 to 11.4), and you
-   * have made the data directory fit the new server (PostgreSQL: `pg_upgrade` or a dump and
-   * restore; MariaDB and MySQL: a backup first, the server upgrades the tables on start).
-   * Without it, PostgreSQL refuses to start on the old data and others upgrade it irreversibly.
-   * @default false
-   */
-  readonly majorVersionUpgrade?: boolean;
-  /**
-   * DATA LOSS acknowledged: switching `claimRetentionWhenDeleted` or `claimRetentionWhenScaled`
-   * to `Delete` on a running set makes the StatefulSet controller delete claims (and, with a
-   * `Delete` reclaim policy, the volumes and their data) on deletion or scale-down.
-   * @default false
-   */
-  readonly claimDeletion?: boolean;
-}
 
 /** What the guard knows about a database beyond its manifests. @internal */
 export interface DatabaseContext {
@@ -210,7 +180,7 @@ function storageChange(key: string, owner: string, field: string, before: any, a
   if (!sc && !(className !== undefined && guard.expandableClasses.has(className))) {
     return refuse(`${className === undefined ? 'the cluster\'s default class' : `StorageClass '${className}'`} is not part of this app, so synth cannot tell whether it allows expansion; the API server refuses the larger request (403 Forbidden) if it does not.`,
       className === undefined ? `keep ${show(from)}, or name the class of the claims.` :
-        `keep ${show(from)}, or, if the class allows expansion, say so: ChangeGuard.of(app).configure({ expandableClasses: ['${className}'] }).`);
+        `keep ${show(from)}, or, if the class allows expansion, say so: ChangeGuard.attach(app, { expandableClasses: ['${className}'] }).`);
   }
   return {
     ...base, verdict: 'automatic',
@@ -293,7 +263,7 @@ function recreateSteps(key: string, from: unknown): string[] {
   const { kind, namespace, name } = nameParts(key);
   const ns = namespace ? `-n ${namespace} ` : '';
   const listed = namespace ? `${kind}/${namespace}/${name}` : `${kind}/${name}`;
-  return [`keep ${show(from)}, or replace the object: list it in ChangeGuard.of(app).configure({ recreate: ['${listed}'] }),`,
+  return [`keep ${show(from)}, or replace the object: list it in ChangeGuard.attach(app, { recreate: ['${listed}'] }),`,
     `run \`kubectl ${ns}delete ${kind.toLowerCase()} ${name}\` right before the apply, then apply.`];
 }
 
@@ -332,7 +302,7 @@ function comparePersistentVolume(key: string, before: any, after: any, guard: Gu
       verdict: ack ? 'manual' : 'refused',
       why: 'the volume and its data are then destroyed when its claim is deleted.',
       steps: ack ? ['data loss acknowledged: back up first.'] :
-        [`keep ${show(from)}, or, if that is intended, say so: ChangeGuard.of(app).configure({ dataLossAcknowledged: ['${kind}/${name}'] }).`],
+        [`keep ${show(from)}, or, if that is intended, say so: ChangeGuard.attach(app, { dataLossAcknowledged: ['${kind}/${name}'] }).`],
     });
   }
   return out;

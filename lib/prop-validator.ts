@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { StatefulConfigError, show } from './errors';
-import { useAppChecks } from './checks/app';
+import { useAppChecks } from './synth-checks';
 import { AccessMode } from './storage/common';
 
 const FROM_ID = ' (taken from the construct id, as no name was given)';
@@ -15,10 +15,11 @@ function nameFix(value: unknown, maxLength: number, fromId: boolean, example: st
 }
 
 /**
- * Small pure checks shared by the constructs. Each throws a {@link StatefulConfigError} naming
- * the construct, the value received and the fix; none of them are called from render code.
+ * The validators of construct props, shared by every construct: each method checks one value
+ * and returns it, or throws a {@link StatefulConfigError} naming the construct, the value received
+ * and the fix. None of them is called from render code. Internal: not exported from the package.
  */
-export class Check {
+export class PropValidator {
   constructor(private readonly scope: IConstruct, private readonly kind: string) {
     useAppChecks(scope); // every construct of the library takes part in the App's checks
   }

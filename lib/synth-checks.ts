@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { StatefulConfigError } from '../errors';
+import { StatefulConfigError } from './errors';
 
 /**
  * The checks that need the whole App, run once per synth from one validation on the App's root:
