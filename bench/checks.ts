@@ -1,6 +1,6 @@
 // The synth-time checks alone, on large inputs, and how their cost grows:
 //   node --expose-gc out/bench/checks.js [--smoke]
-// 1. the binding proof `unboundClaims` (lib/checks/pool-binding.ts), n volumes and n claims:
+// 1. the binding proof `unboundClaims` (lib/storage/volume-binder.ts), n volumes and n claims:
 //    - "free": unreserved volumes of mixed capacities, claims of mixed requests (the sort and
 //      binary-search path, some claims left unbound);
 //    - "reserved": every volume reserved (`claimRef`) for one claim (the lookup path);
@@ -11,7 +11,7 @@
 import { Chart, Size, Testing } from 'cdk8s';
 import { performance } from 'perf_hooks';
 import { AccessMode, NfsPersistentVolumePool } from '../lib';
-import { BindableClaim, BindableVolume, unboundClaims } from '../lib/checks/pool-binding';
+import { BindableClaim, BindableVolume, unboundClaims } from '../lib/storage/volume-binder';
 
 /** A point of a series. */
 export interface Point {

@@ -12,6 +12,7 @@ import {
   StorageClassFast,
   StorageClassSlow,
   StorageProvider,
+  ChangeGuard,
 } from '../lib';
 import { CHART_ID, NAMESPACE, dbName } from './names';
 
@@ -76,9 +77,13 @@ export function addDatabase(chart: Chart, s: Shared, name: string): StatefulData
 /** How the databases are laid out in charts. */
 export type Layout = 'one-chart' | 'chart-per-db';
 
-/** Builds the app: N databases named `names(i)`. Nothing is synthesized yet. */
+/**
+ * Builds the app as the README does (the change guard attached right after the App): N databases
+ * named `names(i)`. Nothing is synthesized yet.
+ */
 export function libraryApp(n: number, outdir: string, layout: Layout = 'one-chart', names: (i: number) => string = dbName): App {
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  ChangeGuard.attach(app);
   if (layout === 'one-chart') {
     const chart = new Chart(app, CHART_ID, { namespace: NAMESPACE, disableResourceNameHashes: true });
     const s = shared(chart);
