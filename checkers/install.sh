@@ -2,7 +2,7 @@
 # Install the pinned static checkers (kube-score, kube-linter, Polaris) with `go install`
 # into ${CDK8S_STATEFUL_CACHE:-~/.cache/cdk8s-stateful}/checkers/bin (outside the repo).
 # Idempotent: a tool is rebuilt only if `go version -m` of its binary does not show the pin.
-# Prints the bin directory as the last line of stdout. See docs/checkers.md.
+# Prints the bin directory as the last line of stdout. See docs/contributing/checkers.md.
 set -euo pipefail
 
 CACHE="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}"

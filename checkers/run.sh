@@ -4,7 +4,7 @@
 # Bar: kube-score no CRITICAL and no WARNING; kube-linter no finding; Polaris no danger and
 # score >= 95. Switched-off checks live only in checkers/config.yaml. Exit 0 = pass, 1 = fail,
 # 2 = usage/setup error. Polaris is skipped (with a notice) if it is not installed, unless
-# CHECKERS_REQUIRE_POLARIS=1. See docs/checkers.md.
+# CHECKERS_REQUIRE_POLARIS=1. See docs/contributing/checkers.md.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -66,7 +66,7 @@ if [[ -x "$BIN/polaris" ]]; then
 elif [[ "${CHECKERS_REQUIRE_POLARIS:-0}" == 1 ]]; then
   echo "== polaris: FAIL (not installed in $BIN; run checkers/install.sh)"; FAILED+=(polaris)
 else
-  echo "== polaris: SKIPPED (not installed in $BIN; the Go module proxy here refuses it, see docs/checkers.md)"
+  echo "== polaris: SKIPPED (not installed in $BIN; the Go module proxy here refuses it, see docs/contributing/checkers.md)"
 fi
 
 if ((${#FAILED[@]})); then echo "checkers: FAILED (${FAILED[*]})"; exit 1; fi

@@ -3,7 +3,7 @@
 # kube-scheduler, kubectl, kwok, and for the real node kubelet, kube-proxy and CoreDNS) from the
 # Go module proxy into a cache outside the repo.
 # Usage: cluster/build.sh [--print-bin]   (last line of output = bin dir)
-# See docs/cluster.md.
+# See docs/contributing/cluster.md.
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-1.34.10}"    # newest 1.34 patch the proxied sumdb knows (see docs)

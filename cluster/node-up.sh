@@ -4,7 +4,7 @@
 # kube-proxy (iptables mode), CoreDNS serving cluster.local from the API server at the cluster DNS
 # Service address, and a local-volume provisioner. Imports every image archive in $IMAGES_DIR.
 # Run by `REAL_NODE=1 cluster/up.sh`; stopped by cluster/node-down.sh (down.sh runs it). Needs
-# root. Progress and errors on stderr. See docs/cluster.md, "The real node".
+# root. Progress and errors on stderr. See docs/contributing/cluster.md, "The real node".
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=cluster/lib.sh
@@ -166,7 +166,7 @@ contexts:
   context: {cluster: cdk8s-stateful, user: node}
 current-context: node
 YAML
-# Facts of this machine kind (docs/cluster.md): cgroups v1, no systemd, swap allowed.
+# Facts of this machine kind (docs/contributing/cluster.md): cgroups v1, no systemd, swap allowed.
 cat >"$D/kubelet.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration

@@ -10,7 +10,7 @@
 # /tmp/cdk8s-stateful-realnode.lock so two real-node runs never overlap.
 # Environment: CLUSTER_DIST (default dist/) picks the synthesized examples of the kwok suite;
 # everything cluster/up.sh reads (CLUSTER_DIR, ports, NODES, ...) is passed through. See
-# docs/cluster.md.
+# docs/contributing/cluster.md.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -66,7 +66,7 @@ trap 'exit 143' TERM
 # (set here, not inside $(...), which is a subshell)
 STARTED=1
 # up.sh stops what it started when it fails, so it can simply be run again. Retried because of a
-# race in up.sh (docs/cluster.md, "Pitfalls found by the suite"): its first liveness check of a
+# race in up.sh (docs/contributing/cluster.md, "Pitfalls found by the suite"): its first liveness check of a
 # component can read /proc/<pid>/cmdline before the exec, and it then reports "exited".
 ENV_LINES=""
 for attempt in 1 2 3; do

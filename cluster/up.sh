@@ -2,7 +2,7 @@
 # Start a throwaway control plane on loopback: etcd, kube-apiserver (PodSecurity "restricted"
 # enforced cluster-wide, kube-system exempt), kube-controller-manager, kube-scheduler and kwok
 # with $NODES fake nodes. Writes $CLUSTER_DIR/admin.kubeconfig and $CLUSTER_DIR/env, and prints
-# the export lines on stdout. Progress and errors go to stderr. See docs/cluster.md.
+# the export lines on stdout. Progress and errors go to stderr. See docs/contributing/cluster.md.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=cluster/lib.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the test images (see docs/images.md) into OCI image archives that
+# Builds the test images (see docs/contributing/images.md) into OCI image archives that
 # `ctr -n k8s.io images import` takes: $CDK8S_STATEFUL_CACHE/images/<name>.tar (default cache
 # ~/.cache/cdk8s-stateful), each naming its full reference (docker.io/library/mariadb:10.11.19, ...).
 #
@@ -102,7 +102,7 @@ mmdebstrap_logged() {
   if mmdebstrap "$@" 2> >(tee "$log" >&2) >&2; then return 0; fi
   missing="$(grep -oE "Version '[^']+' for '[^']+' was not found" "$log" | sort -u | tr '\n' ' ')" || true
   if [ -n "$missing" ]; then
-    die "$NAME: the Debian mirror's $SUITE suite no longer has a version images/versions.json pins ($missing). Debian replaced it (a security or point release); pin the new one: apt-cache policy in a $SUITE sources list, then update the version and the tag together (docs/images.md, Versions)"
+    die "$NAME: the Debian mirror's $SUITE suite no longer has a version images/versions.json pins ($missing). Debian replaced it (a security or point release); pin the new one: apt-cache policy in a $SUITE sources list, then update the version and the tag together (docs/contributing/images.md, Versions)"
   fi
   die "$NAME: mmdebstrap $SUITE failed (see the output above)"
 }

@@ -1,5 +1,5 @@
 // The synthesized examples (dist/*.k8s.yaml, or $CLUSTER_DIST) on a real Kubernetes 1.34 control
-// plane with kwok nodes (docs/cluster.md). Run with `npm run test:cluster`, which starts and stops
+// plane with kwok nodes (docs/contributing/cluster.md). Run with `npm run test:cluster`, which starts and stops
 // the cluster. One describe block per example, run in order, each in its own namespace; the tests
 // of a block build on each other (apply, then roll, scale, delete, evict, delete the set).
 //

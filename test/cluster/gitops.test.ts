@@ -1,4 +1,4 @@
-// GitOps idempotency (docs/cluster.md, "GitOps: apply is idempotent"): after a server-side apply
+// GitOps idempotency (docs/contributing/cluster.md, "GitOps: apply is idempotent"): after a server-side apply
 // of an example, `kubectl diff --server-side` of the same file shows no change, and applying it
 // again bumps no object's generation. Argo CD and Flux apply the same files again and again: an
 // object the API server stores in another form than the file says is applied anew every time

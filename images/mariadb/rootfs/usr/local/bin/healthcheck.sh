@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# healthcheck.sh of cdk8s-stateful's mariadb test image (see docs/images.md): the official
+# healthcheck.sh of cdk8s-stateful's mariadb test image (see docs/contributing/images.md): the official
 # image's probe interface, for the tests it names, run in order; exits 0 when every one passes.
 #   --connect                     the server accepts a TCP connection (a refused login counts:
 #                                 the server is up; the socket-only temporary server of the
@@ -24,7 +24,7 @@ for arg in "$@"; do
     --datadir=*) datadir="${arg#*=}" ;;
     --defaults-extra-file=* | --defaults-file=* | --defaults-group-suffix=*) client+=("$arg") ;;
     --no-defaults) client=(--no-defaults "${client[@]}") ;;
-    *) die "$arg is not supported by this test image's healthcheck.sh (see docs/images.md)" ;;
+    *) die "$arg is not supported by this test image's healthcheck.sh (see docs/contributing/images.md)" ;;
   esac
 done
 [ "${#tests[@]}" -gt 0 ] || die "no test given (e.g. --connect --innodb_initialized)"

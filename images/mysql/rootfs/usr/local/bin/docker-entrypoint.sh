@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Entrypoint of cdk8s-stateful's mysql test image (see docs/images.md). Implements the part of the
+# Entrypoint of cdk8s-stateful's mysql test image (see docs/contributing/images.md). Implements the part of the
 # official image's documented interface that this project relies on:
 #   - arguments starting with '-' are options of mysqld; any other command runs as given;
 #   - started as root, it hands the data directory to mysql (999) and steps down to it;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Entrypoint of cdk8s-stateful's redis test image (see docs/images.md). Follows the official
+# Entrypoint of cdk8s-stateful's redis test image (see docs/contributing/images.md). Follows the official
 # image's interface: arguments that start with '-' or name a .conf file are given to
 # redis-server; redis-server runs with umask 0077 (its files private to its user); started as
 # root, it steps down to the redis user (999) after handing it the working directory.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Entrypoint of cdk8s-stateful's zookeeper test image (see docs/images.md). Implements the part of
+# Entrypoint of cdk8s-stateful's zookeeper test image (see docs/contributing/images.md). Implements the part of
 # the official image's documented interface this project relies on:
 #   - started as root to run zkServer.sh, it hands ZOO_DATA_DIR, ZOO_DATA_LOG_DIR and
 #     ZOO_LOG_DIR to zookeeper (1000) and steps down;
