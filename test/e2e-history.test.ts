@@ -1,0 +1,135 @@
+// The fault scenarios' checkers (test/e2e/history.ts) against known-good and known-bad histories:
+// a checker that never fails would make every fault scenario pass.
+import { checkLinearizable, checkSet, checkSinglePrimary, Op, summarize } from './e2e/history';
+
+/** An operation: [process, kind, key, value, invoke, complete, outcome]. */
+function op(process: number, kind: Op['kind'], key: string, value: string | undefined, invoke: number, complete?: number, outcome: Op['outcome'] = 'ok'): Op {
+  return { process, kind, key, value, invoke, complete, outcome };
+}
+
+describe('linearizability of single-key registers', () => {
+  test('sequential writes and reads that see the latest write: linearizable', () => {
+    const h = [op(0, 'write', 'a', '1', 0, 1), op(0, 'read', 'a', '1', 2, 3), op(1, 'write', 'a', '2', 4, 5), op(1, 'read', 'a', '2', 6, 7)];
+    expect(checkLinearizable(h)).toEqual({ ok: true, checked: { a: 4 } });
+  });
+
+  test('a read of a key never written reads nothing', () => {
+    expect(checkLinearizable([op(0, 'read', 'a', undefined, 0, 1)]).ok).toBe(true);
+    expect(checkLinearizable([op(0, 'read', 'a', '1', 0, 1)]).ok).toBe(false);
+  });
+
+  test('a read concurrent with a write may see either value', () => {
+    const before = [op(0, 'write', 'a', '1', 0, 1), op(0, 'write', 'a', '2', 2, 6), op(1, 'read', 'a', '1', 3, 4)];
+    const after = [op(0, 'write', 'a', '1', 0, 1), op(0, 'write', 'a', '2', 2, 6), op(1, 'read', 'a', '2', 3, 4)];
+    expect(checkLinearizable(before).ok).toBe(true);
+    expect(checkLinearizable(after).ok).toBe(true);
+  });
+
+  test('KNOWN BAD: a stale read (the old value read after the new write was acknowledged)', () => {
+    const h = [op(0, 'write', 'a', '1', 0, 1), op(0, 'write', 'a', '2', 2, 3), op(1, 'read', 'a', '1', 4, 5)];
+    const r = checkLinearizable(h);
+    expect(r.ok).toBe(false);
+    expect(r.key).toBe('a');
+    expect(r.ops).toHaveLength(3);
+  });
+
+  test('KNOWN BAD: a lost write (an acknowledged write that a later read does not see)', () => {
+    expect(checkLinearizable([op(0, 'write', 'a', '1', 0, 1), op(1, 'read', 'a', undefined, 2, 3)]).ok).toBe(false);
+  });
+
+  test('KNOWN BAD: two readers disagree on the order of two concurrent writes', () => {
+    // w1 and w2 overlap; reader 2 sees 1 then 2, reader 3 sees 2 then 1, all after both writes ended
+    const h = [
+      op(0, 'write', 'a', '1', 0, 10), op(1, 'write', 'a', '2', 0, 10),
+      op(2, 'read', 'a', '1', 11, 12), op(2, 'read', 'a', '2', 13, 14),
+      op(3, 'read', 'a', '2', 11, 12), op(3, 'read', 'a', '1', 13, 14),
+    ];
+    expect(checkLinearizable(h).ok).toBe(false);
+  });
+
+  test('a write of unknown outcome may take effect late, or never', () => {
+    const late = [op(0, 'write', 'a', '1', 0, 1), op(1, 'write', 'a', '2', 2, undefined, 'info'), op(2, 'read', 'a', '1', 10, 11), op(2, 'read', 'a', '2', 50, 51)];
+    const never = [op(0, 'write', 'a', '1', 0, 1), op(1, 'write', 'a', '2', 2, 3, 'info'), op(2, 'read', 'a', '1', 10, 11)];
+    expect(checkLinearizable(late).ok).toBe(true);
+    expect(checkLinearizable(never).ok).toBe(true);
+  });
+
+  test('KNOWN BAD: a write of unknown outcome seen, then undone with no other write', () => {
+    const h = [op(0, 'write', 'a', '1', 0, 1), op(1, 'write', 'a', '2', 2, 3, 'info'), op(2, 'read', 'a', '2', 10, 11), op(2, 'read', 'a', '1', 12, 13)];
+    expect(checkLinearizable(h).ok).toBe(false);
+  });
+
+  test('KNOWN BAD: a failed write is read (failed means it did not happen)', () => {
+    const h = [op(0, 'write', 'a', '1', 0, 1), op(1, 'write', 'a', '2', 2, 3, 'fail'), op(2, 'read', 'a', '2', 10, 11)];
+    expect(checkLinearizable(h).ok).toBe(false);
+  });
+
+  test('reads of unknown outcome and set adds are ignored; keys are checked one by one', () => {
+    const h = [
+      op(0, 'write', 'a', '1', 0, 1), op(1, 'read', 'a', '7', 2, 3, 'info'), op(0, 'add', 's', '9', 4, 5),
+      op(0, 'write', 'b', '1', 6, 7), op(1, 'read', 'b', '1', 8, 9), op(1, 'read', 'a', '1', 10, 11),
+    ];
+    expect(checkLinearizable(h)).toEqual({ ok: true, checked: { a: 2, b: 2 } });
+    const bad = [...h, op(2, 'read', 'b', undefined, 20, 21)];
+    expect(checkLinearizable(bad)).toMatchObject({ ok: false, key: 'b' });
+  });
+
+  test('a long concurrent history (3 clients, 600 operations) is decided in well under a second', () => {
+    // three clients, overlapping operations; each read returns the value of the last write that
+    // completed before it started, or of a write still running (both legal)
+    const h: Op[] = [];
+    let last = '0';
+    for (let i = 0; i < 200; i++) {
+      const t = i * 10;
+      h.push(op(0, 'write', 'k', String(i + 1), t, t + 8));
+      h.push(op(1, 'read', 'k', i % 2 === 0 ? last : String(i + 1), t + 1, t + 7));
+      h.push(op(2, 'read', 'k', String(i + 1), t + 9, t + 9.5));
+      last = String(i + 1);
+    }
+    h.unshift(op(0, 'write', 'k', '0', -5, -4));
+    const start = Date.now();
+    expect(checkLinearizable(h).ok).toBe(true);
+    h.push(op(2, 'read', 'k', '150', 5000, 5001)); // stale at the very end
+    expect(checkLinearizable(h).ok).toBe(false);
+    expect(Date.now() - start).toBeLessThan(2000);
+  });
+});
+
+describe('set: every acknowledged add on every member', () => {
+  const h = [op(0, 'add', 's', '1', 0, 1), op(0, 'add', 's', '2', 2, 3), op(1, 'add', 's', '3', 2, 3, 'info'), op(1, 'add', 's', '4', 4, 5, 'fail')];
+
+  test('nothing lost: unknown and failed adds may be there or not', () => {
+    expect(checkSet(h, { m0: ['1', '2', '3'], m1: ['1', '2', '4'] })).toEqual({ acknowledged: 2, unknown: 1, lost: { m0: [], m1: [] }, lostAnywhere: [] });
+  });
+
+  test('KNOWN BAD: an acknowledged add missing on one member', () => {
+    expect(checkSet(h, { m0: ['1', '2'], m1: ['1'] })).toEqual({ acknowledged: 2, unknown: 1, lost: { m0: [], m1: ['2'] }, lostAnywhere: ['2'] });
+  });
+});
+
+describe('single primary: at no sampled moment two members accept writes', () => {
+  test('one writable member per round: fine', () => {
+    const s = [
+      { round: 1, member: 'a', writable: true }, { round: 1, member: 'b', writable: false },
+      { round: 2, member: 'a', writable: false }, { round: 2, member: 'b', writable: true },
+    ];
+    expect(checkSinglePrimary(s)).toEqual({ rounds: 2, violations: [] });
+  });
+
+  test('KNOWN BAD: two writable members in one round', () => {
+    const s = [{ round: 1, member: 'a', writable: true }, { round: 1, member: 'b', writable: true }, { round: 2, member: 'a', writable: true }];
+    expect(checkSinglePrimary(s)).toEqual({ rounds: 2, violations: [{ round: 1, groups: ['a', 'b'] }] });
+  });
+
+  test('members of one group (a primary component) may all accept writes; two groups may not', () => {
+    const one = [{ round: 1, member: 'a', writable: true, group: 'g' }, { round: 1, member: 'b', writable: true, group: 'g' }];
+    expect(checkSinglePrimary(one).violations).toEqual([]);
+    const two = [...one, { round: 1, member: 'c', writable: true, group: 'c' }];
+    expect(checkSinglePrimary(two).violations).toEqual([{ round: 1, groups: ['c', 'g'] }]);
+  });
+});
+
+test('summarize counts operations by kind and outcome', () => {
+  expect(summarize([op(0, 'add', 's', '1', 0, 1), op(0, 'add', 's', '2', 0, 1, 'info'), op(0, 'read', 'a', '1', 0, 1)]))
+    .toBe('add info: 1, add ok: 1, read ok: 1');
+});
