@@ -1,6 +1,8 @@
 // The fault scenarios' checkers (test/e2e/history.ts) against known-good and known-bad histories:
 // a checker that never fails would make every fault scenario pass.
 import { checkLinearizable, checkSet, checkSinglePrimary, Op, summarize } from './e2e/history';
+import { parseRecords } from './e2e/workload';
+import { mysqlProtocolWorkload, postgresWorkload, redisWorkload } from './e2e/workloads';
 
 /** An operation: [process, kind, key, value, invoke, complete, outcome]. */
 function op(process: number, kind: Op['kind'], key: string, value: string | undefined, invoke: number, complete?: number, outcome: Op['outcome'] = 'ok'): Op {
@@ -132,4 +134,51 @@ describe('single primary: at no sampled moment two members accept writes', () =>
 test('summarize counts operations by kind and outcome', () => {
   expect(summarize([op(0, 'add', 's', '1', 0, 1), op(0, 'add', 's', '2', 0, 1, 'info'), op(0, 'read', 'a', '1', 0, 1)]))
     .toBe('add info: 1, add ok: 1, read ok: 1');
+});
+
+describe('the workload\'s records (the client pod\'s files) become a history', () => {
+  const redis = redisWorkload();
+  const text = [
+    'I\t0\t1000000000\tadd\ts\tr1-0-1', 'D\t0\t1002000000\t0\tOK',
+    'I\t1\t1001000000\twrite\tr1-k1\tr1-1-1', 'D\t1\t1003000000\t0\tREADONLY You can\'t write against a read only replica.',
+    'I\t0\t1004000000\tread\tr1-k1\t', 'D\t0\t1005000000\t0\tr1-1-0',
+    'I\t1\t1004000000\tadd\ts\tr1-1-2', 'D\t1\t1009000000\t124\t',
+    'I\t0\t1006000000\tread\tr1-k1\t', 'D\t0\t1007000000\t0\t',
+    'I\t1\t1010000000\tadd\ts\tr1-1-3', 'D\t1\t1011000000\t1\tCould not connect to Redis at x:6379: Connection refused',
+    'I\t0\t1012000000\twrite\tr1-k2\tr1-0-5', // never completed
+    'S\t1\tredis-0\trole:master', 'S\t1\tredis-1\trole:slave', 'S\t2\tredis-0\t', 'S\t2\tredis-1\trole:master',
+  ].join('\n');
+  const { history, samples } = parseRecords(text, redis);
+
+  test('outcomes: OK acknowledged, an error reply or a refused connection failed, a timeout or no completion unknown', () => {
+    expect(history.map((o) => [o.process, o.kind, o.key, o.value ?? null, o.outcome])).toEqual([
+      [0, 'add', 's', 'r1-0-1', 'ok'],
+      [1, 'write', 'r1-k1', 'r1-1-1', 'fail'],
+      [0, 'read', 'r1-k1', 'r1-1-0', 'ok'],
+      [1, 'add', 's', 'r1-1-2', 'info'],
+      [0, 'read', 'r1-k1', null, 'ok'],
+      [1, 'add', 's', 'r1-1-3', 'fail'],
+      [0, 'write', 'r1-k2', 'r1-0-5', 'info'],
+    ]);
+    expect(history[0]).toMatchObject({ invoke: 1000, complete: 1002 });
+    expect(history[6].complete).toBeUndefined();
+  });
+
+  test('role samples: a Redis master accepts writes', () => {
+    expect(samples).toEqual([
+      { round: 1, member: 'redis-0', writable: true }, { round: 1, member: 'redis-1', writable: false },
+      { round: 2, member: 'redis-0', writable: false }, { round: 2, member: 'redis-1', writable: true },
+    ]);
+  });
+
+  test('Galera: members of a majority primary component share a group; a minority primary is a group of its own', () => {
+    const galera = mysqlProtocolWorkload({ client: 'mariadb', galeraMembers: 3 });
+    expect(galera.writer('wsrep_cluster_size 2 wsrep_cluster_status Primary wsrep_ready ON', 'g-0')).toEqual({ writable: true, group: 'primary component' });
+    expect(galera.writer('wsrep_cluster_size 1 wsrep_cluster_status Primary wsrep_ready ON', 'g-2')).toEqual({ writable: true, group: 'g-2' });
+    expect(galera.writer('wsrep_cluster_size 1 wsrep_cluster_status non-Primary wsrep_ready OFF', 'g-2').writable).toBe(false);
+    expect(galera.outcome('add', 1, 'ERROR 1047 (08S01) at line 1: WSREP has not yet prepared node for application use')).toBe('fail');
+    expect(galera.outcome('add', 1, 'ERROR 2013 (HY000): Lost connection to server during query')).toBe('info');
+    expect(postgresWorkload().outcome('write', 2, 'psql: error: connection to server ... failed: Connection refused')).toBe('fail');
+    expect(postgresWorkload().outcome('write', 2, 'server closed the connection unexpectedly')).toBe('info');
+  });
 });
