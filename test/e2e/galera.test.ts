@@ -7,6 +7,9 @@ import {
   claimVolume, clientExec, deletePods, imageRef, imageTag, kubectl, loseVolume, minutes, password, podHost, recordPodDeletions, scale,
   serviceHost, setEnv, setUpPreset, startWriter, waitFor, waitForReady,
 } from './helpers';
+import { expectClean, faultScenarios, workloadOptions } from './fault-scenarios';
+import { withWorkload } from './workload';
+import { mysqlProtocolWorkload } from './workloads';
 
 const NS = 'e2e-galera';
 const NAME = 'galera';
@@ -73,17 +76,22 @@ test('delete one member pod: it comes back on the same claim with its data and r
   await expectAllRows(3);
 }, minutes(10));
 
-test('lose the first member\'s volume (pod 0 and its claim): it rejoins, filled from the others, with every acknowledged row', async () => {
+const WORKLOAD = mysqlProtocolWorkload({ client: 'mariadb', galeraMembers: 3 });
+faultScenarios({ ns: NS, name: NAME, workload: WORKLOAD, secret: ROOT_PASSWORD, target: 0, healthy: () => expectCluster(3) });
+
+test('lose the first member\'s volume (pod 0 and its claim) with writes in flight: it rejoins, filled from the others; no acknowledged write lost', async () => {
   await write();
-  await expectAllRows(3);
-  await loseVolume(NS, member(0), `data-${member(0)}`);
-  await waitForReady(NS, NAME, 3, minutes(10));
+  const r = await withWorkload(WORKLOAD, workloadOptions(NS, NAME, ROOT_PASSWORD), async () => {
+    await loseVolume(NS, member(0), `data-${member(0)}`);
+    await waitForReady(NS, NAME, 3, minutes(10));
+  });
   // its state transfer (mariabackup) logged to the container, not to a syslog the pod lacks
   const log = await kubectl(['-n', NS, 'logs', member(0), '-c', 'main']);
   expect(log).not.toMatch(/to syslog/);
   expect(log).toMatch(/completed OK!/);
   await expectCluster(3);
   await expectAllRows(3);
+  expectClean(r);
   await write(podHost(NS, NAME, 0));
   await expectAllRows(3);
 }, minutes(14));

@@ -74,8 +74,8 @@ elements() { MYSQL_PWD="$pw" timeout 60 ${opts.client} -h "$1" -uroot -N -B -e "
     outcome: outcomeBy(/Can't connect|Unknown (MySQL|MariaDB) server host|ERROR 1047|WSREP has not yet prepared|ERROR 1213|Deadlock found|Access denied|ERROR 1290|--read-only/),
     writer: (raw, member) => {
       if (!n) return { writable: /^0\s+0\b/.test(raw.trim()) };
-      const size = Number(/wsrep_cluster_size\s+(\d+)/.exec(raw)?.[1] ?? '0');
-      const writable = /wsrep_cluster_status\s+Primary/.test(raw) && /wsrep_ready\s+ON/.test(raw);
+      const size = Number(/wsrep_cluster_size\s+(\d+)/i.exec(raw)?.[1] ?? '0');
+      const writable = /wsrep_cluster_status\s+Primary/i.test(raw) && /wsrep_ready\s+ON/i.test(raw);
       return { writable, group: size * 2 > n ? 'primary component' : member };
     },
   };
