@@ -1,7 +1,11 @@
 // The fault scenarios' checkers (test/e2e/history.ts) against known-good and known-bad histories:
 // a checker that never fails would make every fault scenario pass.
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { checkLinearizable, checkSet, checkSinglePrimary, Op, summarize } from './e2e/history';
-import { parseRecords } from './e2e/workload';
+import { parseRecords, workloadScript, WorkloadEngine } from './e2e/workload';
 import { mysqlProtocolWorkload, postgresWorkload, redisWorkload } from './e2e/workloads';
 
 /** An operation: [process, kind, key, value, invoke, complete, outcome]. */
@@ -182,3 +186,41 @@ describe('the workload\'s records (the client pod\'s files) become a history', (
     expect(postgresWorkload().outcome('write', 2, 'server closed the connection unexpectedly')).toBe('info');
   });
 });
+
+test('the workload program runs its clients and sampler, records every operation and stops on the stop file (a stand-in register in files)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'workload-'));
+  // a stand-in database: each register a file, replaced atomically (mv), the set a directory
+  const files: WorkloadEngine = {
+    functions: `
+op_add() { [ "$pw" = secret ] && touch "$D/set.$1" && echo OK; }
+op_write() { printf '%s\\n' "$2" >"$D/tmp.$1.$$" && mv "$D/tmp.$1.$$" "$D/reg.$1" && echo OK; }
+op_read() { cat "$D/reg.$1" 2>/dev/null || true; }
+role() { [ "$1" = host-0 ] && echo primary || echo replica; }
+elements() { ls "$D" | sed -n "s/^set\\.//p" | grep "^$2"; }
+`,
+    outcome: (_kind, rc, out) => (rc === 0 && (out.trim() === 'OK' || _kind === 'read') ? 'ok' : 'fail'),
+    writer: (raw) => ({ writable: raw.trim() === 'primary' }),
+  };
+  const o = { ns: 'unit', service: 'svc', members: { m0: 'host-0', m1: 'host-1' }, secret: 'secret', clients: 3 };
+  const child = spawn('sh', ['-c', `read -r pw; ${workloadScript(files, o, 'r7', path.join(dir, 'w'))}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin.end('secret\n');
+  await new Promise((r) => setTimeout(r, 2500));
+  fs.writeFileSync(path.join(dir, 'w', 'stop'), '');
+  await new Promise((r) => child.on('close', r));
+  const text = fs.readdirSync(path.join(dir, 'w')).filter((f) => /^(h\.\d|s)$/.test(f)).map((f) => fs.readFileSync(path.join(dir, 'w', f), 'utf8')).join('');
+  const { history, samples } = parseRecords(text, files);
+  const held = fs.readdirSync(path.join(dir, 'w')).flatMap((f) => (f.startsWith('set.') ? [f.slice(4)] : []));
+  fs.rmSync(dir, { recursive: true, force: true });
+  expect(new Set(history.map((op) => op.process))).toEqual(new Set([0, 1, 2]));
+  expect(new Set(history.map((op) => op.kind))).toEqual(new Set(['add', 'write', 'read']));
+  expect(history.every((op) => op.outcome === 'ok' && op.complete !== undefined && op.complete >= op.invoke)).toBe(true);
+  expect(history.filter((op) => op.kind === 'read' && op.value !== undefined).length).toBeGreaterThan(0);
+  expect(checkSet(history, { m0: held }).lostAnywhere).toEqual([]);
+  expect(checkLinearizable(history).ok).toBe(true);
+  expect(checkSinglePrimary(samples).violations).toEqual([]);
+  expect(samples.filter((s) => s.member === 'm0').every((s) => s.writable)).toBe(true);
+  // a register that loses a write is caught: drop the last acknowledged write's effect
+  const lastWrite = [...history].reverse().find((op) => op.kind === 'write')!;
+  const stale = { process: 9, kind: 'read' as const, key: lastWrite.key, value: 'r7-9-9', invoke: lastWrite.complete! + 1e6, complete: lastWrite.complete! + 1e6 + 1, outcome: 'ok' as const };
+  expect(checkLinearizable([...history, stale]).ok).toBe(false);
+}, 20_000);

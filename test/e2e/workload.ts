@@ -52,7 +52,8 @@ export interface Workload {
   stop(): Promise<{ history: Op[]; samples: RoleSample[] }>;
 }
 
-function script(engine: WorkloadEngine, o: WorkloadOptions, run: string, dir: string): string {
+/** The sh program the client pod runs: CLIENTS clients and the role sampler, records in DIR. */
+export function workloadScript(engine: WorkloadEngine, o: WorkloadOptions, run: string, dir: string): string {
   const clients = o.clients ?? 2;
   const keys = o.keys ?? 3;
   const members = Object.entries(o.members).map(([m, host]) => `${m}=${host}`).join(' ');
@@ -98,7 +99,7 @@ export async function startWorkload(engine: WorkloadEngine, o: WorkloadOptions):
   const dir = `/tmp/workload-${run}`;
   const kubectlBin = process.env.KUBECTL ?? 'kubectl';
   // attached: the password goes in on stdin, never on a command line or into a file
-  const child = spawn(kubectlBin, ['-n', o.ns, 'exec', '-i', CLIENT, '-c', CLIENT, '--', 'sh', '-c', `read -r pw; ${script(engine, o, run, dir)}`],
+  const child = spawn(kubectlBin, ['-n', o.ns, 'exec', '-i', CLIENT, '-c', CLIENT, '--', 'sh', '-c', `read -r pw; ${workloadScript(engine, o, run, dir)}`],
     { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
