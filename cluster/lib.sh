@@ -92,3 +92,32 @@ stop_component() {
   fi
   rm -f "$CLUSTER_DIR/$c.pid"
 }
+
+# What node-up.sh changes on the host, saved before it changes anything, so that node-down.sh can
+# put it back and remove only what the node made: the two sysctls and the iptables chains.
+HOST_STATE="$CLUSTER_DIR/node-host-state"
+HOST_CHAINS="$CLUSTER_DIR/node-host-chains"
+BRIDGE_NF=/proc/sys/net/bridge/bridge-nf-call-iptables
+
+# ipt_chains: every iptables and ip6tables chain on the host, "TOOL TABLE CHAIN" a line, sorted.
+ipt_chains() {
+  local ipt t
+  for ipt in iptables ip6tables; do
+    command -v "$ipt-save" >/dev/null || continue
+    for t in filter nat mangle raw; do
+      "$ipt-save" -t "$t" 2>/dev/null | sed -n "s/^:\([^ ]*\) .*/$ipt $t \1/p"
+    done
+  done | sort -u
+}
+
+# save_host_state: the values before node-up.sh (a no-op when they are saved already).
+save_host_state() {
+  [ -f "$HOST_STATE" ] && return 0
+  ipt_chains >"$HOST_CHAINS.tmp"
+  {
+    echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
+    if [ -e "$BRIDGE_NF" ]; then echo "bridge_nf_call_iptables=$(cat "$BRIDGE_NF")"; else echo "bridge_nf_call_iptables=absent"; fi
+  } >"$HOST_STATE.tmp"
+  mv "$HOST_CHAINS.tmp" "$HOST_CHAINS"
+  mv "$HOST_STATE.tmp" "$HOST_STATE"
+}
