@@ -185,17 +185,19 @@ export async function checkHistory(o: WorkloadOptions, engine: WorkloadEngine, r
     }
     return out;
   };
-  let set = checkSet(recorded.history, await contents());
+  let set: ReturnType<typeof checkSet> | undefined;
   await waitFor(o.ns, 'every member holds every acknowledged add', converge, async () => {
     set = checkSet(recorded.history, await contents());
     return set.lostAnywhere.length === 0;
-  }).catch(() => undefined); // what is still missing is the finding
+  }).catch((err) => {
+    if (!set) throw err; // no member's contents could be read: nothing was checked
+  }); // else what is still missing is the finding
   const lin = checkLinearizable(recorded.history);
   const primaries = checkSinglePrimary(recorded.samples);
   const result: CheckedHistory = {
     summary: summarize(recorded.history),
-    lost: set.lostAnywhere,
-    acknowledged: set.acknowledged,
+    lost: set!.lostAnywhere,
+    acknowledged: set!.acknowledged,
     linearizable: lin.ok,
     notLinearizable: lin.ok ? undefined : `key ${lin.key}: ${JSON.stringify(lin.ops?.map((op) => [op.process, op.kind, op.value ?? null, op.invoke, op.complete ?? null, op.outcome]))}`.slice(0, 4000),
     twoWriters: primaries.violations,
