@@ -36,7 +36,7 @@ export function expectClean(r: CheckedHistory): void {
 }
 
 /** Pause and partition last this long: longer than a client's 5 s timeout, shorter than any liveness budget. */
-export const FAULT_SECONDS = 10;
+export const FAULT_SECONDS = 8;
 
 export function faultScenarios(s: FaultSuite): void {
   const target = `${s.name}-${s.target}`;

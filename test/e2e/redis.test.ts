@@ -4,10 +4,11 @@
 // DNS name; failure scenarios, each checking every acknowledged write.
 import { DatabaseEngine, RedisVersion } from '../../lib';
 import {
-  claimVolume, clientExec, deletePods, imageRef, imageTag, loseVolume, memoryLimitMib, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
+  claimVolume, clientExec, deletePods, imageRef, imageTag, memoryLimitMib, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
   serviceEndpoints, setEnv, setUpPreset, startWriter, waitFor, waitForReady,
 } from './helpers';
 import { faultScenarios, workloadOptions } from './fault-scenarios';
+import { nodeLoss } from './faults';
 import { withWorkload } from './workload';
 import { redisWorkload } from './workloads';
 
@@ -121,10 +122,12 @@ faultScenarios({ ns: NS, name: NAME, workload: redisWorkload(), secret: PASSWORD
 
 // Asynchronous replication: a write the primary acknowledged but had not yet sent to a replica is
 // lost with the primary's volume. The workload writes all along; the scenario measures the loss.
-test('lose the primary\'s volume (pod 0 and its claim) with writes in flight: it comes back as a copy of the replicas; the loss is measured', async () => {
+// The node of the primary is lost with its local volume and stays away for 2 minutes (nodeLoss):
+// writes fail meanwhile (no primary); it then comes back on a new, empty volume.
+test('lose the primary\'s node (pod 0 and its volume, away for 2 minutes) with writes in flight: it comes back as a copy of the replicas; the loss is measured', async () => {
   await write();
   const r = await withWorkload(redisWorkload(), workloadOptions(NS, NAME, PASSWORD), async () => {
-    await loseVolume(NS, member(0), `data-${member(0)}`);
+    await nodeLoss(NS, member(0), `data-${member(0)}`, 120);
     await waitForReady(NS, NAME, 3, minutes(8));
   });
   await expectReplicas(3);
@@ -134,7 +137,7 @@ test('lose the primary\'s volume (pod 0 and its claim) with writes in flight: it
   expect(r.lost.length).toBeLessThanOrEqual(LOST_VOLUME_MAX_LOSS);
   await write();
   await expectAllKeys(3);
-}, minutes(12));
+}, minutes(14));
 
 test('rolling update (env change): members replaced highest ordinal first, no acknowledged write lost', async () => {
   const writer = startWriter(write);
