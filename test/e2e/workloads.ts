@@ -25,7 +25,7 @@ role() { r "$1" INFO replication | grep '^role:'; }
 elements() { REDISCLI_AUTH="$pw" timeout 60 redis-cli --no-auth-warning -h "$1" --scan --pattern "h:s:$2*" | sed 's/^h:s://'; }
 `,
     // redis-cli exits 0 on an error reply: a write is acknowledged only by OK
-    outcome: outcomeBy(/Could not connect|Connection refused|Name or service not known|Temporary failure in name resolution|^(READONLY|NOREPLICAS|MASTERDOWN|LOADING|ERR|WRONGPASS|NOAUTH|OOM|MISCONF)/m, /^OK$/),
+    outcome: outcomeBy(/Could not connect|Connection refused|Name or service not known|Temporary failure in name resolution|^(\(error\) )?(READONLY|NOREPLICAS|MASTERDOWN|LOADING|ERR|WRONGPASS|NOAUTH|OOM|MISCONF)/m, /^OK$/),
     writer: (raw) => ({ writable: /role:master/.test(raw) }),
   };
 }
