@@ -66,26 +66,7 @@ done
 while iptables -w -D FORWARD -s "$POD_CIDR" ! -d "$POD_CIDR" -m comment --comment "cdk8s-stateful $NODE_BRIDGE: pods stay local" -j DROP 2>/dev/null; do :; done
 
 # 4. iptables: exactly the chains that appeared since node-up.sh (kube-proxy's, the kubelet's),
-# and the rules elsewhere that jump to them. Chains that were there before are left alone.
-remove_new_chains() {
-  local ipt t chain rule c
-  local -a args ours
-  comm -13 "$HOST_CHAINS" <(ipt_chains) >"$CLUSTER_DIR/node-new-chains"
-  while read -r ipt t; do
-    mapfile -t ours < <(awk -v i="$ipt" -v t="$t" '$1 == i && $2 == t {print $3}' "$CLUSTER_DIR/node-new-chains")
-    # rules in chains that are not ours jumping to ours
-    while read -r rule; do
-      eval "args=($rule)"
-      c="${args[1]}"
-      printf '%s\n' "${ours[@]}" | grep -qxF -- "$c" && continue
-      args[0]=-D
-      "$ipt" -w -t "$t" "${args[@]}" 2>/dev/null || true
-    done < <("$ipt-save" -t "$t" 2>/dev/null | grep -E -- "^-A .* -(j|g) ($(IFS='|'; echo "${ours[*]}"))( |\$)" || true)
-    for chain in "${ours[@]}"; do "$ipt" -w -t "$t" -F "$chain" 2>/dev/null || true; done
-    for chain in "${ours[@]}"; do "$ipt" -w -t "$t" -X "$chain" 2>/dev/null || log "could not delete $ipt -t $t chain $chain"; done
-  done < <(awk '{print $1, $2}' "$CLUSTER_DIR/node-new-chains" | sort -u)
-  rm -f "$CLUSTER_DIR/node-new-chains"
-}
+# and the rules elsewhere that jump to them (remove_new_chains, lib.sh).
 if [ -f "$HOST_CHAINS" ]; then
   remove_new_chains
 else
@@ -94,14 +75,5 @@ fi
 ip link del "$NODE_BRIDGE" 2>/dev/null || true
 
 # 5. the sysctls, back to their values before node-up.sh
-if [ -f "$HOST_STATE" ]; then
-  forward="$(sed -n 's/^ip_forward=//p' "$HOST_STATE")"
-  bridge_nf="$(sed -n 's/^bridge_nf_call_iptables=//p' "$HOST_STATE")"
-  [ -z "$forward" ] || sysctl -qw "net.ipv4.ip_forward=$forward" || log "could not restore net.ipv4.ip_forward=$forward"
-  case "$bridge_nf" in
-    absent) modprobe -r br_netfilter 2>/dev/null || log "br_netfilter was loaded by node-up.sh and is in use now: left loaded" ;;
-    [01]) [ ! -e "$BRIDGE_NF" ] || sysctl -qw "net.bridge.bridge-nf-call-iptables=$bridge_nf" || log "could not restore bridge-nf-call-iptables=$bridge_nf" ;;
-  esac
-  rm -f "$HOST_STATE" "$HOST_CHAINS"
-fi
+restore_host_sysctls
 log "stopped ($NODE_NAME)"
