@@ -92,3 +92,69 @@ stop_component() {
   fi
   rm -f "$CLUSTER_DIR/$c.pid"
 }
+
+# What node-up.sh changes on the host, saved before it changes anything, so that node-down.sh can
+# put it back and remove only what the node made: the two sysctls and the iptables chains.
+HOST_STATE="$CLUSTER_DIR/node-host-state"
+HOST_CHAINS="$CLUSTER_DIR/node-host-chains"
+BRIDGE_NF=/proc/sys/net/bridge/bridge-nf-call-iptables
+
+# ipt_chains: every iptables and ip6tables chain on the host, "TOOL TABLE CHAIN" a line, sorted.
+ipt_chains() {
+  local ipt t
+  for ipt in iptables ip6tables; do
+    command -v "$ipt-save" >/dev/null || continue
+    for t in filter nat mangle raw; do
+      "$ipt-save" -t "$t" 2>/dev/null | sed -n "s/^:\([^ ]*\) .*/$ipt $t \1/p"
+    done
+  done | sort -u
+}
+
+# save_host_state: the values before node-up.sh (a no-op when they are saved already).
+save_host_state() {
+  [ -f "$HOST_STATE" ] && return 0
+  ipt_chains >"$HOST_CHAINS.tmp"
+  {
+    echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
+    if [ -e "$BRIDGE_NF" ]; then echo "bridge_nf_call_iptables=$(cat "$BRIDGE_NF")"; else echo "bridge_nf_call_iptables=absent"; fi
+  } >"$HOST_STATE.tmp"
+  mv "$HOST_CHAINS.tmp" "$HOST_CHAINS"
+  mv "$HOST_STATE.tmp" "$HOST_STATE"
+}
+
+# remove_new_chains: deletes the iptables chains that appeared since save_host_state (kube-proxy's,
+# the kubelet's) and the rules elsewhere that jump to them. Chains that were there before stay.
+remove_new_chains() {
+  local ipt t chain rule c
+  local -a args ours
+  comm -13 "$HOST_CHAINS" <(ipt_chains) >"$CLUSTER_DIR/node-new-chains"
+  while read -r ipt t; do
+    mapfile -t ours < <(awk -v i="$ipt" -v t="$t" '$1 == i && $2 == t {print $3}' "$CLUSTER_DIR/node-new-chains")
+    # rules in chains that are not ours jumping to ours
+    while read -r rule; do
+      eval "args=($rule)"
+      c="${args[1]}"
+      printf '%s\n' "${ours[@]}" | grep -qxF -- "$c" && continue
+      args[0]=-D
+      "$ipt" -w -t "$t" "${args[@]}" 2>/dev/null || true
+    done < <("$ipt-save" -t "$t" 2>/dev/null | grep -E -- "^-A .* -(j|g) ($(IFS='|'; echo "${ours[*]}"))( |\$)" || true)
+    for chain in "${ours[@]}"; do "$ipt" -w -t "$t" -F "$chain" 2>/dev/null || true; done
+    for chain in "${ours[@]}"; do "$ipt" -w -t "$t" -X "$chain" 2>/dev/null || log "could not delete $ipt -t $t chain $chain"; done
+  done < <(awk '{print $1, $2}' "$CLUSTER_DIR/node-new-chains" | sort -u)
+  rm -f "$CLUSTER_DIR/node-new-chains"
+}
+
+# restore_host_sysctls: ip_forward and bridge-nf-call-iptables back to their values before
+# node-up.sh (br_netfilter unloaded if node-up.sh loaded it); forgets the saved state.
+restore_host_sysctls() {
+  local forward bridge_nf
+  [ -f "$HOST_STATE" ] || return 0
+  forward="$(sed -n 's/^ip_forward=//p' "$HOST_STATE")"
+  bridge_nf="$(sed -n 's/^bridge_nf_call_iptables=//p' "$HOST_STATE")"
+  [ -z "$forward" ] || sysctl -qw "net.ipv4.ip_forward=$forward" || log "could not restore net.ipv4.ip_forward=$forward"
+  case "$bridge_nf" in
+    absent) modprobe -r br_netfilter 2>/dev/null || log "br_netfilter was loaded by node-up.sh and is in use now: left loaded" ;;
+    [01]) [ ! -e "$BRIDGE_NF" ] || sysctl -qw "net.bridge.bridge-nf-call-iptables=$bridge_nf" || log "could not restore bridge-nf-call-iptables=$bridge_nf" ;;
+  esac
+  rm -f "$HOST_STATE" "$HOST_CHAINS"
+}

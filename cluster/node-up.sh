@@ -33,7 +33,7 @@ CNI_BIN="${CNI_BIN:-/usr/lib/cni}"
 for p in bridge host-local loopback portmap; do
   [ -x "$CNI_BIN/$p" ] || die "CNI plugin $CNI_BIN/$p missing (run cluster/install-deps.sh)"
 done
-[ -f "$KUBECONFIG" ] && kc get --raw /readyz >/dev/null 2>&1 ||
+{ [ -f "$KUBECONFIG" ] && kc get --raw /readyz >/dev/null 2>&1; } ||
   die "no control plane answers in $CLUSTER_DIR (start it with cluster/up.sh)"
 for c in $NODE_COMPONENTS; do
   if pid_of "$c" >/dev/null; then die "$c already running from $CLUSTER_DIR; run cluster/node-down.sh"; fi
@@ -64,6 +64,8 @@ trap on_exit EXIT
 # Service network only (no default route); its traffic is never masqueraded, and a FORWARD rule
 # drops anything a pod sends outside the pod network: nothing leaves the machine.
 PREFIX="${POD_CIDR#*/}"
+# what the host looked like before (node-down.sh restores it and removes only what was added)
+save_host_state
 ip link add "$NODE_BRIDGE" type bridge
 ip addr add "$NODE_IP/$PREFIX" dev "$NODE_BRIDGE"
 ip link set "$NODE_BRIDGE" up
@@ -133,7 +135,7 @@ for tar in "$IMAGES_DIR"/*.tar; do
   idx="$(tar -xOf "$tar" index.json)" || die "$tar: no index.json (not an OCI archive)"
   ref="$(printf '%s' "$idx" | sed -n 's/.*"io.containerd.image.name":"\([^"]*\)".*/\1/p')"
   digest="$(printf '%s' "$idx" | sed -n 's/.*"digest":"\(sha256:[0-9a-f]*\)".*/\1/p')"
-  [ -n "$ref" ] && [ -n "$digest" ] || die "$tar: index.json names no image"
+  { [ -n "$ref" ] && [ -n "$digest" ]; } || die "$tar: index.json names no image"
   if ctr_ images ls "name==$ref" | awk 'NR > 1 {print $3}' | grep -x "$digest" >/dev/null; then continue; fi
   ctr_ images import "$tar" >/dev/null || die "ctr images import $tar failed"
   log "imported $ref ($digest)"

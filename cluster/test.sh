@@ -47,14 +47,24 @@ fi
 
 # 2. cluster; from here on it is always stopped on the way out
 STARTED="" JEST_PID=""
+# stop_jest: jest and every process it started (kubectl, the clients of a workload) are one
+# process group (setsid below): TERM to the group, then KILL to whatever is left of it.
+# shellcheck disable=SC2317 # run by cleanup (the EXIT trap)
+stop_jest() {
+  [ -n "$JEST_PID" ] || return 0
+  if kill -0 "$JEST_PID" 2>/dev/null; then
+    log "stopping jest ($JEST_PID) and its children"
+    kill -TERM -- "-$JEST_PID" 2>/dev/null || true
+    wait "$JEST_PID" 2>/dev/null || true
+  fi
+  kill -KILL -- "-$JEST_PID" 2>/dev/null || true
+  JEST_PID=""
+}
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  if [ -n "$JEST_PID" ] && kill -0 "$JEST_PID" 2>/dev/null; then
-    log "stopping jest ($JEST_PID)"
-    kill -TERM "$JEST_PID" 2>/dev/null || true
-    wait "$JEST_PID" 2>/dev/null || true
-  fi
+  stop_jest
   if [ -n "$STARTED" ]; then "$HERE/down.sh" || true; fi
   log "exit $rc"
   exit "$rc"
@@ -83,10 +93,14 @@ log "cluster up; KUBECONFIG=$KUBECONFIG"
 # 3. the suite. Not exec, because the trap must run afterwards. Run in the background and waited
 # for, because bash defers a trap until its foreground command ends, and `wait` is interrupted
 # by a signal at once. So a TERM or INT to this script stops jest and the cluster right away.
+# jest leads its own process group (setsid: a background child is no group leader, so setsid execs
+# it in place and $! is jest's PID and group id), so that stopping it stops what it started too.
 cd "$ROOT"
 rc=0
-"$ROOT/node_modules/.bin/jest" --config "$JEST_CONFIG" --runInBand "$@" &
+setsid "$ROOT/node_modules/.bin/jest" --config "$JEST_CONFIG" --runInBand "$@" &
 JEST_PID=$!
 wait "$JEST_PID" || rc=$?
+# children jest left behind (a kubectl it did not wait for) go with it
+kill -KILL -- "-$JEST_PID" 2>/dev/null || true
 JEST_PID=""
 exit "$rc"

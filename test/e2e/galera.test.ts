@@ -5,8 +5,12 @@
 import { DatabaseEngine, MariaDbVersion } from '../../lib';
 import {
   claimVolume, clientExec, deletePods, imageRef, imageTag, kubectl, loseVolume, minutes, password, podHost, recordPodDeletions, scale,
-  serviceHost, setEnv, setUpPreset, startWriter, waitFor, waitForReady,
+  serviceHost, setEnv, setUpPreset, sleep, startWriter, waitFor, waitForReady,
 } from './helpers';
+import { expectClean, FAULT_SECONDS, faultScenarios, workloadOptions } from './fault-scenarios';
+import { pause } from './faults';
+import { withWorkload } from './workload';
+import { mysqlProtocolWorkload } from './workloads';
 
 const NS = 'e2e-galera';
 const NAME = 'galera';
@@ -73,17 +77,44 @@ test('delete one member pod: it comes back on the same claim with its data and r
   await expectAllRows(3);
 }, minutes(10));
 
-test('lose the first member\'s volume (pod 0 and its claim): it rejoins, filled from the others, with every acknowledged row', async () => {
+const WORKLOAD = mysqlProtocolWorkload({ client: 'mariadb', galeraMembers: 3 });
+faultScenarios({ ns: NS, name: NAME, workload: WORKLOAD, secret: ROOT_PASSWORD, target: 0, healthy: () => expectCluster(3), readsNotLinearizable: true });
+
+// Measured (6 Dec 2026): in the pause scenario a read through the client Service returned a value
+// overwritten 6 s earlier (written before the pause, replaced by two later acknowledged writes),
+// right after galera-0 resumed: with wsrep_sync_wait=0 (the server's default, which the preset
+// keeps) a member answers a read from what it has applied so far, before the write-sets it missed
+// while stalled. Here a read is sent to galera-0 while it is stopped, so it is answered the moment
+// it resumes, after a newer write was acknowledged by the others.
+test.failing('KNOWN FAILURE: a member that resumes after a stall answers reads with data overwritten while it was stopped (wsrep_sync_wait=0: reads are not linearizable)', async () => {
+  await sql(podHost(NS, NAME, 1), 'CREATE TABLE IF NOT EXISTS e2e.stale (k INT PRIMARY KEY, v INT); REPLACE INTO e2e.stale VALUES (1, 1)');
+  await waitFor(NS, 'galera-0 reads 1', minutes(1), async () => (await sql(podHost(NS, NAME, 0), 'SELECT v FROM e2e.stale WHERE k = 1')) === '1');
+  const paused = pause(NS, member(0), FAULT_SECONDS);
+  await sleep(1000);
+  const read = sql(podHost(NS, NAME, 0), 'SELECT v FROM e2e.stale WHERE k = 1'); // waits for galera-0
+  await sql(podHost(NS, NAME, 1), 'REPLACE INTO e2e.stale VALUES (1, 2)'); // acknowledged before galera-0 resumes
+  await paused;
+  // only a stale answer fails this test (the known failure); a refused read would pass it, and
+  // test.failing then turns red: a different behaviour to look at
+  const got = await read.catch((err) => `refused: ${String(err).split('\n')[0]}`);
+  process.stdout.write(`galera-0 answered the read with '${got}' after resuming (latest acknowledged value: 2)\n`);
+  expect(got.startsWith('refused') ? '2' : got).toBe('2');
+}, minutes(4));
+
+
+test('lose the first member\'s volume (pod 0 and its claim) with writes in flight: it rejoins, filled from the others; no acknowledged write lost', async () => {
   await write();
-  await expectAllRows(3);
-  await loseVolume(NS, member(0), `data-${member(0)}`);
-  await waitForReady(NS, NAME, 3, minutes(10));
+  const r = await withWorkload(WORKLOAD, workloadOptions(NS, NAME, ROOT_PASSWORD), async () => {
+    await loseVolume(NS, member(0), `data-${member(0)}`);
+    await waitForReady(NS, NAME, 3, minutes(10));
+  });
   // its state transfer (mariabackup) logged to the container, not to a syslog the pod lacks
   const log = await kubectl(['-n', NS, 'logs', member(0), '-c', 'main']);
   expect(log).not.toMatch(/to syslog/);
   expect(log).toMatch(/completed OK!/);
   await expectCluster(3);
   await expectAllRows(3);
+  expectClean(r, { readsNotLinearizable: true });
   await write(podHost(NS, NAME, 0));
   await expectAllRows(3);
 }, minutes(14));

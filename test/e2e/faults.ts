@@ -1,0 +1,280 @@
+// Faults as they really happen, for any engine's scenario on the real node (test/e2e/). They act
+// from the host, as root, on the test node's own containers: the suite runs as root because the
+// node does (cluster/node-up.sh), and cluster/test.sh sets CLUSTER_DIR, whose containerd they ask.
+//   crash      SIGKILL to the container's init, sent from the host (a container's PID 1 cannot be
+//              killed from inside its own PID namespace); every process of the container dies at
+//              once, no shutdown code runs; the kubelet restarts the container.
+//   pause      SIGSTOP to every process of the container for N seconds, then SIGCONT (a stalled
+//              disk or a long GC pause looks like this from outside).
+//   partition  iptables DROP rules inside the pod's network namespace (nsenter from the host) for
+//              traffic to and from chosen peers, and/or the API server's Service address; healed
+//              by deleting exactly those rules. Only pod and Service addresses of this node are
+//              ever named, so nothing is sent or blocked anywhere else.
+//   slowStart  a member held stopped (every container of its pod, as each appears) for N seconds
+//              from the moment it starts: it comes up later than any timer in the scripts.
+//   nodeLoss   a member's pod and its volume gone, and the pod kept from coming back (the node is
+//              cordoned: nowhere to run) for N seconds.
+//   diskFull   a member's volume filled up (a file that takes every free block of a small
+//              filesystem mounted for it), then freed.
+import * as fs from 'fs';
+import * as path from 'path';
+import { claimVolume, deletePods, kubectl, minutes, NODE_NAME, run, sleep, waitFor } from './helpers';
+
+const POD_CIDR = process.env.POD_CIDR ?? '10.250.0.0/24';
+const SERVICE_CIDR = process.env.SERVICE_CIDR ?? '10.96.0.0/16';
+const PARTITION_MARK = 'cdk8s-stateful e2e partition';
+
+function clusterDir(): string {
+  const dir = process.env.CLUSTER_DIR;
+  if (!dir) throw new Error('CLUSTER_DIR is not set: the fault helpers act on the node cluster/test.sh started (npm run test:e2e)');
+  return dir;
+}
+
+/** Runs a host command as root; throws with its output when it fails. */
+async function host(cmd: string, args: string[]): Promise<string> {
+  if (process.getuid?.() !== 0) throw new Error(`the fault helpers need root (they signal containers and enter network namespaces): ${cmd} ${args.join(' ')}`);
+  const r = await run(cmd, args, { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()} ${r.stdout.trim()}`);
+  return r.stdout;
+}
+
+/** `ctr` against the test node's containerd (its own socket under CLUSTER_DIR), CRI namespace. */
+function ctr(args: string[]): Promise<string> {
+  return host('ctr', ['--address', path.join(clusterDir(), 'containerd', 'containerd.sock'), '--namespace', 'k8s.io', ...args]);
+}
+
+/** The host PID of the running task of container ID, or undefined. */
+async function taskPid(id: string): Promise<number | undefined> {
+  const row = (await ctr(['tasks', 'ls'])).split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[0] === id && f[2] === 'RUNNING');
+  return row ? Number(row[1]) : undefined;
+}
+
+/** The containerd id of CONTAINER in POD, as the kubelet reports it ('' when it has none). */
+async function containerId(ns: string, pod: string, container: string): Promise<string> {
+  const out = await kubectl(['-n', ns, 'get', 'pod', pod, '-o', `jsonpath={.status.containerStatuses[?(@.name=="${container}")].containerID}`]);
+  return out.trim().replace(/^containerd:\/\//, '');
+}
+
+/** The host PID of CONTAINER's init in POD (the process the container runs as its PID 1). */
+export async function containerPid(ns: string, pod: string, container = 'main'): Promise<number> {
+  const id = await containerId(ns, pod, container);
+  const pid = id ? await taskPid(id) : undefined;
+  if (!pid) throw new Error(`${ns}/${pod} container ${container}: no running task (containerID '${id}')`);
+  return pid;
+}
+
+/** Every host PID in the PID namespace whose init is INIT (the container's processes). */
+export function processesOf(init: number): number[] {
+  const ns = fs.readlinkSync(`/proc/${init}/ns/pid`);
+  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+    try {
+      return fs.readlinkSync(`/proc/${pid}/ns/pid`) === ns;
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
+async function restartCount(ns: string, pod: string, container: string): Promise<number> {
+  const out = await kubectl(['-n', ns, 'get', 'pod', pod, '-o', `jsonpath={.status.containerStatuses[?(@.name=="${container}")].restartCount}`]);
+  return Number(out.trim() || '0');
+}
+
+/**
+ * Crashes CONTAINER of POD: SIGKILL to its init from the host. Resolves once the kubelet has seen
+ * it die (its restart count went up); the caller waits for the member to be back.
+ */
+export async function crash(ns: string, pod: string, container = 'main'): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('crash needs root: it signals the container from the host');
+  const before = await restartCount(ns, pod, container);
+  process.kill(await containerPid(ns, pod, container), 'SIGKILL');
+  await waitFor(ns, `${pod}/${container} restarted after SIGKILL`, minutes(2), async () => (await restartCount(ns, pod, container)) > before);
+}
+
+/** Stops every process of CONTAINER of POD (SIGSTOP) for SECONDS, then lets them go on (SIGCONT). */
+export async function pause(ns: string, pod: string, seconds: number, container = 'main'): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('pause needs root: it signals the container from the host');
+  const pids = processesOf(await containerPid(ns, pod, container));
+  pids.forEach((pid) => signal(pid, 'SIGSTOP'));
+  try {
+    await sleep(seconds * 1000);
+  } finally {
+    pids.forEach((pid) => signal(pid, 'SIGCONT'));
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // it exited meanwhile
+  }
+}
+
+/** Is IPV4 inside CIDR? */
+export function inCidr(ipv4: string, cidr: string): boolean {
+  const toInt = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  const [base, bits] = cidr.split('/');
+  const size = 2 ** (32 - Number(bits));
+  return /^\d+\.\d+\.\d+\.\d+$/.test(ipv4) && Math.floor(toInt(ipv4) / size) === Math.floor(toInt(base) / size);
+}
+
+async function podIp(ns: string, pod: string): Promise<string> {
+  const ip = (await kubectl(['-n', ns, 'get', 'pod', pod, '-o', 'jsonpath={.status.podIP}'])).trim();
+  if (!inCidr(ip, POD_CIDR)) throw new Error(`${ns}/${pod}: address '${ip}' is not in this node's pod network ${POD_CIDR}`);
+  return ip;
+}
+
+/** The iptables rules that cut the pod off from ADDRESSES, both ways (for -I and -D). */
+function partitionRules(addresses: string[]): string[][] {
+  return addresses.flatMap((a) => [
+    ['INPUT', '-s', a, '-m', 'comment', '--comment', PARTITION_MARK, '-j', 'DROP'],
+    ['OUTPUT', '-d', a, '-m', 'comment', '--comment', PARTITION_MARK, '-j', 'DROP'],
+  ]);
+}
+
+/** iptables ARGS inside the network namespace of POD (entered from the host through its main container's init). */
+async function podIptables(ns: string, pod: string, args: string[]): Promise<string> {
+  const pid = await containerPid(ns, pod);
+  return host('nsenter', ['--target', String(pid), '--net', 'iptables', '-w', ...args]);
+}
+
+export interface PartitionSpec {
+  /** Peers (pods of NS) whose traffic to and from POD is dropped. */
+  readonly peers?: string[];
+  /** Also drop traffic between POD and the API server (its Service address). */
+  readonly apiServer?: boolean;
+}
+
+/**
+ * Partitions POD: its traffic to and from the PEERS (their pod addresses) and, if asked, the API
+ * server (the `kubernetes` Service address) is dropped inside its own network namespace. Returns
+ * `heal()`, which deletes exactly those rules (and checks that none is left).
+ */
+export async function partition(ns: string, pod: string, spec: PartitionSpec): Promise<{ heal: () => Promise<void>; addresses: string[] }> {
+  const addresses = await Promise.all((spec.peers ?? []).map((p) => podIp(ns, p)));
+  if (spec.apiServer) {
+    const ip = (await kubectl(['-n', 'default', 'get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    if (!inCidr(ip, SERVICE_CIDR)) throw new Error(`the kubernetes Service address '${ip}' is not in ${SERVICE_CIDR}`);
+    addresses.push(ip);
+  }
+  if (addresses.length === 0) throw new Error(`partition of ${pod}: no peer and no API server given`);
+  for (const rule of partitionRules(addresses)) await podIptables(ns, pod, ['-I', ...rule]);
+  const heal = async () => {
+    for (const rule of partitionRules(addresses)) await podIptables(ns, pod, ['-D', ...rule]);
+    const left = await podIptables(ns, pod, ['-S']);
+    if (left.includes(PARTITION_MARK)) throw new Error(`${pod}: partition rules left after healing:\n${left}`);
+  };
+  return { heal, addresses };
+}
+
+/** Partitions POD as `partition` does for SECONDS, then heals it. */
+export async function partitionFor(ns: string, pod: string, spec: PartitionSpec, seconds: number): Promise<void> {
+  const { heal } = await partition(ns, pod, spec);
+  try {
+    await sleep(seconds * 1000);
+  } finally {
+    await heal();
+  }
+}
+
+/** Containers of POD with a running task, from containerd's own labels: [id, host PID]. */
+async function podTasks(ns: string, pod: string): Promise<[string, number][]> {
+  const ids = (await ctr(['containers', 'ls', '-q', `labels."io.kubernetes.pod.namespace"==${ns},labels."io.kubernetes.pod.name"==${pod}`]))
+    .split('\n').map((l) => l.trim()).filter(Boolean);
+  const tasks = new Map((await ctr(['tasks', 'ls'])).split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f[2] === 'RUNNING').map((f) => [f[0], Number(f[1])]));
+  return ids.filter((id) => tasks.has(id)).map((id) => [id, tasks.get(id) as number]);
+}
+
+/**
+ * Makes POD slow to start: from now on, for SECONDS, every container of it that runs (init
+ * containers included, each as it appears; the pause container too, which is harmless) is held
+ * stopped; then all are let go. Start it right before the pod is (re)created.
+ */
+export async function slowStart(ns: string, pod: string, seconds: number): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('slowStart needs root: it signals the containers from the host');
+  const stopped = new Set<number>();
+  const deadline = Date.now() + seconds * 1000;
+  try {
+    while (Date.now() < deadline) {
+      for (const [, init] of await podTasks(ns, pod).catch(() => [] as [string, number][])) {
+        let pids: number[] = [];
+        try {
+          pids = processesOf(init);
+        } catch {
+          continue; // exited meanwhile
+        }
+        for (const pid of pids.filter((p) => !stopped.has(p))) {
+          signal(pid, 'SIGSTOP');
+          stopped.add(pid);
+        }
+      }
+      await sleep(100);
+    }
+  } finally {
+    stopped.forEach((pid) => signal(pid, 'SIGCONT'));
+  }
+}
+
+/** Cordons (true) or uncordons the real node. */
+async function cordon(on: boolean): Promise<void> {
+  await kubectl([on ? 'cordon' : 'uncordon', NODE_NAME]);
+}
+
+/**
+ * Loses member POD with its volume as a node that is gone for good would: its claim CLAIM is
+ * deleted, then the pod at once, and for AWAY seconds the replacement cannot be scheduled (the
+ * node is cordoned; pods already running go on). Then the node takes pods again, and the member
+ * comes back on a new, empty volume. Resolves when its claim is bound to that new volume.
+ */
+export async function nodeLoss(ns: string, pod: string, claim: string, awaySeconds: number): Promise<void> {
+  const lost = await claimVolume(ns, claim);
+  await cordon(true);
+  try {
+    await kubectl(['-n', ns, 'delete', 'pvc', claim, '--wait=false']);
+    await deletePods(ns, [pod], { force: true });
+    await sleep(awaySeconds * 1000);
+  } finally {
+    await cordon(false);
+  }
+  await waitFor(ns, `claim ${claim} bound to a new volume`, minutes(3), async () => {
+    const r = await run(process.env.KUBECTL ?? 'kubectl', ['-n', ns, 'get', 'pvc', claim, '-o', 'jsonpath={.spec.volumeName}']);
+    return r.code === 0 && r.stdout.trim() !== '' && r.stdout.trim() !== lost;
+  });
+}
+
+/**
+ * Fills member POD's volume (claim CLAIM): a file in it takes every free block, until `free()`
+ * deletes it. The volume must be a filesystem of its own (a `local` volume on the node is a
+ * directory of the host's disk, which this helper refuses to fill): pass SIZE_MIB to have the
+ * volume's directory turned into a small tmpfs first (the member's pod is deleted, its data
+ * copied in, and the pod comes back on it).
+ */
+export async function diskFull(ns: string, pod: string, claim: string, sizeMib = 64): Promise<{ free: () => Promise<void> }> {
+  const volume = await claimVolume(ns, claim);
+  const dir = (await kubectl(['get', 'pv', volume, '-o', 'jsonpath={.spec.local.path}'])).trim();
+  if (!dir.startsWith(`${clusterDir()}/`)) throw new Error(`${claim}: volume path '${dir}' is not under ${clusterDir()}`);
+  const mounted = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === dir);
+  if (!mounted) {
+    // the pod goes (and cannot come back: the node is cordoned), its data moves onto a tmpfs of
+    // SIZE_MIB mounted on the same path, then it comes back on it
+    await cordon(true);
+    try {
+      await deletePods(ns, [pod]);
+      const copy = `${dir}.full-copy`;
+      await host('cp', ['-a', dir, copy]);
+      await host('mount', ['-t', 'tmpfs', '-o', `size=${sizeMib}m,mode=2775`, 'cdk8s-e2e-full', dir]);
+      await host('cp', ['-a', `${copy}/.`, dir]);
+      await host('rm', ['-rf', copy]);
+    } finally {
+      await cordon(false);
+    }
+  }
+  const filler = path.join(dir, '.e2e-disk-full');
+  // dd stops at ENOSPC (exit 1): that is the point
+  await run('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M'], { timeoutMs: 60_000 });
+  const df = await host('df', ['-k', '--output=avail', dir]);
+  const avail = Number(df.trim().split('\n').pop());
+  if (avail > 1024) throw new Error(`${dir} still has ${avail} KiB free after filling it`);
+  return { free: async () => fs.rmSync(filler, { force: true }) };
+}

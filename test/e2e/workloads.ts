@@ -1,0 +1,82 @@
+// The workload (workload.ts) for each engine: how its client adds to the set, writes and reads a
+// register, asks a member for its role, and lists the set; and how to read its exit codes. The
+// sh functions run in the client pod (the engine's own image), with $pw and $SVC set.
+import { Op, Outcome } from './history';
+import { WorkloadEngine } from './workload';
+
+/** rc 124 is `timeout`'s: the request may have been sent, so the outcome is unknown. */
+function outcomeBy(definiteFailure: RegExp, okOutput?: RegExp) {
+  return (kind: Op['kind'], rc: number, out: string): Outcome => {
+    if (rc === 124) return 'info';
+    if (rc === 0 && (kind === 'read' || !okOutput || okOutput.test(out.trim()))) return 'ok';
+    return definiteFailure.test(out) ? 'fail' : 'info';
+  };
+}
+
+/** Redis through the client Service (the primary); a member accepts writes when it is a master. */
+export function redisWorkload(): WorkloadEngine {
+  return {
+    functions: `
+r() { h=$1; shift; REDISCLI_AUTH="$pw" timeout 5 redis-cli --no-auth-warning -h "$h" "$@"; }
+op_add() { r "$SVC" SET "h:s:$1" 1; }
+op_write() { r "$SVC" SET "h:k:$1" "$2"; }
+op_read() { r "$SVC" GET "h:k:$1"; }
+role() { r "$1" INFO replication | grep '^role:'; }
+elements() { REDISCLI_AUTH="$pw" timeout 60 redis-cli --no-auth-warning -h "$1" --scan --pattern "h:s:$2*" | sed 's/^h:s://'; }
+`,
+    // redis-cli exits 0 on an error reply: a write is acknowledged only by OK
+    outcome: outcomeBy(/Could not connect|Connection refused|Name or service not known|Temporary failure in name resolution|^(\(error\) )?(READONLY|NOREPLICAS|MASTERDOWN|LOADING|ERR|WRONGPASS|NOAUTH|OOM|MISCONF)/m, /^OK$/),
+    writer: (raw) => ({ writable: /role:master/.test(raw) }),
+  };
+}
+
+/** PostgreSQL through the client Service (the primary); a member accepts writes when it is not in recovery. */
+export function postgresWorkload(): WorkloadEngine {
+  const psql = 'PGPASSWORD="$pw" PGCONNECT_TIMEOUT=3 psql -h "$h" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1';
+  return {
+    functions: `
+p() { h=$1; shift; ${psql.replace('psql', 'timeout 5 psql')} "$@"; }
+op_add() { p "$SVC" -c "INSERT INTO h_set (e) VALUES ('$1')"; }
+op_write() { p "$SVC" -c "INSERT INTO h_reg (k, v) VALUES ('$1', '$2') ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"; }
+op_read() { p "$SVC" -c "SELECT v FROM h_reg WHERE k = '$1'"; }
+role() { p "$1" -c 'SELECT pg_is_in_recovery()'; }
+elements() { h=$1; ${psql.replace('psql', 'timeout 60 psql')} -c "SELECT e FROM h_set WHERE e LIKE '$2%'"; }
+`,
+    setup: 'p "$SVC" -c "CREATE TABLE IF NOT EXISTS h_set (e text PRIMARY KEY); CREATE TABLE IF NOT EXISTS h_reg (k text PRIMARY KEY, v text)" || true',
+    outcome: outcomeBy(/could not connect|Connection refused|could not translate host name|the database system is (starting up|shutting down|not yet accepting)|read-only transaction|timeout expired|password authentication failed/),
+    writer: (raw) => ({ writable: raw.trim() === 'f' }),
+  };
+}
+
+/**
+ * The MySQL protocol (MariaDB Galera, and MySQL: CLIENT `mysql`) through the client Service. With
+ * GALERA_MEMBERS, every member of a primary component accepts writes: such members form one group,
+ * and a member in a primary component of at most half the members counts as a group of its own
+ * (two primary components).
+ */
+export function mysqlProtocolWorkload(opts: { client: 'mariadb' | 'mysql'; galeraMembers?: number }): WorkloadEngine {
+  const n = opts.galeraMembers;
+  const role = n
+    ? "m \"$1\" -e \"SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('wsrep_cluster_size','wsrep_cluster_status','wsrep_ready') ORDER BY 1\""
+    : 'm "$1" -e "SELECT @@global.read_only, @@global.super_read_only"';
+  return {
+    functions: `
+m() { h=$1; shift; MYSQL_PWD="$pw" timeout 5 ${opts.client} -h "$h" -uroot --connect-timeout=3 -N -B "$@"; }
+op_add() { m "$SVC" -e "INSERT INTO e2e.h_set (e) VALUES ('$1')"; }
+op_write() { m "$SVC" -e "INSERT INTO e2e.h_reg (k, v) VALUES ('$1', '$2') ON DUPLICATE KEY UPDATE v = VALUES(v)"; }
+op_read() { m "$SVC" -e "SELECT v FROM e2e.h_reg WHERE k = '$1'"; }
+role() { ${role}; }
+elements() { MYSQL_PWD="$pw" timeout 60 ${opts.client} -h "$1" -uroot -N -B -e "SELECT e FROM e2e.h_set WHERE e LIKE '$2%'"; }
+`,
+    setup: 'm "$SVC" -e "CREATE DATABASE IF NOT EXISTS e2e; CREATE TABLE IF NOT EXISTS e2e.h_set (e VARCHAR(64) PRIMARY KEY); CREATE TABLE IF NOT EXISTS e2e.h_reg (k VARCHAR(64) PRIMARY KEY, v VARCHAR(64))" || true',
+    // ERROR 1047 (WSREP has not yet prepared node) and a certification conflict (1213) are
+    // refusals; a lost connection or a timeout is unknown
+    outcome: outcomeBy(/Can't connect|Unknown (MySQL|MariaDB) server host|ERROR 1047|WSREP has not yet prepared|ERROR 1213|Deadlock found|Access denied|ERROR 1290|--read-only/),
+    writer: (raw, member) => {
+      if (!n) return { writable: /^0\s+0\b/.test(raw.trim()) };
+      const size = Number(/wsrep_cluster_size\s+(\d+)/i.exec(raw)?.[1] ?? '0');
+      const writable = /wsrep_cluster_status\s+Primary/i.test(raw) && /wsrep_ready\s+ON/i.test(raw);
+      return { writable, group: size * 2 > n ? 'primary component' : member };
+    },
+  };
+}
