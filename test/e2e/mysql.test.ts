@@ -8,6 +8,8 @@ import {
   claimVolume, clientExec, deletePods, imageRef, imageTag, loseVolume, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
   setEnv, setUpPreset, startWriter, waitFor, waitForReady,
 } from './helpers';
+import { faultScenarios } from './fault-scenarios';
+import { mysqlProtocolWorkload } from './workloads';
 
 const NS = 'e2e-mysql';
 const NAME = 'mysql';
@@ -122,6 +124,12 @@ test('rolling update (env change): members replaced highest ordinal first, no ac
   await expectReplicating(3);
   await expectAllRows(3);
 }, minutes(12));
+
+// crash, pause and partition of the primary with writes in flight, the history checked after each
+faultScenarios({
+  ns: NS, name: NAME, workload: mysqlProtocolWorkload({ client: 'mysql' }), secret: ROOT_PASSWORD, target: 0,
+  healthy: () => expectReplicating(3),
+});
 
 test('scale 3 -> 5 -> 3: new replicas clone their predecessor and replicate; back to 2 replicas', async () => {
   await scale(NS, NAME, 5);
