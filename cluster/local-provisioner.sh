@@ -51,7 +51,7 @@ YAML
 while true; do
   k get pvc -A -o jsonpath='{range .items[?(@.status.phase=="Pending")]}{.metadata.namespace}|{.metadata.name}|{.metadata.uid}|{.spec.resources.requests.storage}|{.spec.storageClassName}|{.spec.accessModes}|{.spec.volumeName}|{.spec.volumeMode}|{.metadata.annotations.volume\.kubernetes\.io/selected-node}{"\n"}{end}' |
     while IFS='|' read -r ns name uid size class modes vol mode node; do
-      [ -z "$vol" ] && [ "$node" = "$NODE_NAME" ] && [ "${mode:-Filesystem}" = Filesystem ] || continue
+      if [ -n "$vol" ] || [ "$node" != "$NODE_NAME" ] || [ "${mode:-Filesystem}" != Filesystem ]; then continue; fi
       k get pv "pvc-$uid" >/dev/null 2>&1 || provision "$ns" "$name" "$uid" "$size" "$class" "$modes"
     done
   k get pv -l "$LABEL=$NODE_NAME" -o jsonpath='{range .items[?(@.status.phase=="Released")]}{.metadata.name}|{.spec.persistentVolumeReclaimPolicy}{"\n"}{end}' |
