@@ -419,3 +419,31 @@ export function startWriter(write: () => Promise<void>, intervalMs = 3000): { st
   })();
   return { stop: async () => { running = false; await done; return failures; } };
 }
+
+/**
+ * The rows a SQL scenario wrote and had acknowledged, in TABLE (`id INT PRIMARY KEY, v ...`):
+ * `write()` inserts the next row through the client Service (the primary), `expectAllRows(n)`
+ * checks every acknowledged row is on the primary and, once applied, on each of its n - 1 replicas.
+ * SQL runs STATEMENT on HOST and returns the rows, one a line.
+ */
+export function rowLedger(ns: string, name: string, table: string, sql: (host: string, statement: string) => Promise<string>) {
+  const acked: number[] = [];
+  let nextId = 1;
+  const missingOn = async (host: string): Promise<number[]> => {
+    const ids = (await sql(host, `SELECT id FROM ${table} ORDER BY id`)).split('\n').filter(Boolean).map(Number);
+    return acked.filter((id) => !ids.includes(id));
+  };
+  return {
+    async write(): Promise<void> {
+      const id = nextId++;
+      await sql(serviceHost(ns, name), `INSERT INTO ${table} (id, v) VALUES (${id}, 'row-${id}')`);
+      acked.push(id);
+    },
+    async expectAllRows(replicas: number): Promise<void> {
+      expect(await missingOn(podHost(ns, name, 0))).toEqual([]);
+      for (let i = 1; i < replicas; i++) {
+        await waitFor(ns, `replica ${i} has every acknowledged row`, minutes(2), async () => (await missingOn(podHost(ns, name, i))).length === 0);
+      }
+    },
+  };
+}

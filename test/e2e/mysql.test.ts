@@ -5,7 +5,7 @@
 // scenarios, each checking every acknowledged write.
 import { DatabaseEngine, MysqlVersion } from '../../lib';
 import {
-  claimVolume, clientExec, deletePods, imageRef, imageTag, loseVolume, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
+  claimVolume, clientExec, deletePods, imageRef, imageTag, loseVolume, minutes, password, podHost, rowLedger, recordPodDeletions, scale, serviceHost,
   setEnv, setUpPreset, startWriter, waitFor, waitForReady,
 } from './helpers';
 import { faultScenarios } from './fault-scenarios';
@@ -27,25 +27,7 @@ async function sql(host: string, statement: string): Promise<string> {
   return out.trim();
 }
 
-const acked: number[] = [];
-let nextId = 1;
-/** Writes a row through the client Service (the primary). */
-async function write(): Promise<void> {
-  const id = nextId++;
-  await sql(serviceHost(NS, NAME), `INSERT INTO app.t (id, v) VALUES (${id}, 'row-${id}')`);
-  acked.push(id);
-}
-async function missingOn(host: string): Promise<number[]> {
-  const ids = (await sql(host, 'SELECT id FROM app.t ORDER BY id')).split('\n').filter(Boolean).map(Number);
-  return acked.filter((id) => !ids.includes(id));
-}
-/** Every acknowledged row on the primary and (once applied) on each replica. */
-async function expectAllRows(replicas: number): Promise<void> {
-  expect(await missingOn(podHost(NS, NAME, 0))).toEqual([]);
-  for (let i = 1; i < replicas; i++) {
-    await waitFor(NS, `replica ${i} has every acknowledged row`, minutes(2), async () => (await missingOn(podHost(NS, NAME, i))).length === 0);
-  }
-}
+const { write, expectAllRows } = rowLedger(NS, NAME, 'app.t', sql);
 /** The primary has REPLICAS - 1 replicas connected, each with both threads running and read-only; the primary writable. */
 async function expectReplicating(replicas: number): Promise<void> {
   await waitFor(NS, `${replicas - 1} replicas in SHOW REPLICAS`, minutes(3), async () =>

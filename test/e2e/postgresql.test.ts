@@ -4,7 +4,7 @@
 // each replica by its pod DNS name; failure scenarios, each checking every acknowledged write.
 import { DatabaseEngine, PostgresVersion } from '../../lib';
 import {
-  claimVolume, clientExec, deletePods, exec, imageRef, imageTag, loseVolume, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
+  claimVolume, clientExec, deletePods, exec, imageRef, imageTag, loseVolume, minutes, password, podHost, rowLedger, recordPodDeletions, scale, serviceHost,
   setEnv, setUpPreset, startWriter, waitFor, waitForReady,
 } from './helpers';
 import { faultScenarios, workloadOptions } from './fault-scenarios';
@@ -26,25 +26,7 @@ async function sql(host: string, statement: string): Promise<string> {
   return out.trim();
 }
 
-const acked: number[] = [];
-let nextId = 1;
-/** Writes a row through the client Service (the primary). */
-async function write(): Promise<void> {
-  const id = nextId++;
-  await sql(serviceHost(NS, NAME), `INSERT INTO t (id, v) VALUES (${id}, 'row-${id}')`);
-  acked.push(id);
-}
-async function missingOn(host: string): Promise<number[]> {
-  const ids = (await sql(host, 'SELECT id FROM t ORDER BY id')).split('\n').filter(Boolean).map(Number);
-  return acked.filter((id) => !ids.includes(id));
-}
-/** Every acknowledged row on the primary and (once replayed) on each replica. */
-async function expectAllRows(replicas: number): Promise<void> {
-  expect(await missingOn(podHost(NS, NAME, 0))).toEqual([]);
-  for (let i = 1; i < replicas; i++) {
-    await waitFor(NS, `replica ${i} has every acknowledged row`, minutes(2), async () => (await missingOn(podHost(NS, NAME, i))).length === 0);
-  }
-}
+const { write, expectAllRows } = rowLedger(NS, NAME, 't', sql);
 /** The primary streams to REPLICAS - 1 replicas. */
 async function expectStreaming(replicas: number): Promise<void> {
   await waitFor(NS, `${replicas - 1} streaming replicas in pg_stat_replication`, minutes(3), async () =>
