@@ -33,6 +33,7 @@ echo "python-check: a Python IEngineBinder added its env and init container"
 
 # every cdk8s-plus line in Python: its workloads and Secrets into the library, the database into
 # its policies (cdk8s-plus-27 and -33 in a venv of their own beside the quickstart's, cached alike)
+python=${PYTHON:-python3}
 plus33=$(version cdk8s-plus-33)
 key33=$( (cat examples/python/requirements.txt; echo "cdk8s-plus-33==$plus33 pyyaml"; "$python" --version) | sha256sum | cut -c1-16)
 venv33="$HOME/.cache/cdk8s-stateful/python/venv-plus33-$key33"
