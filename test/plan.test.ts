@@ -118,8 +118,11 @@ describe('the baseline', () => {
     const dir = outdir();
     fs.writeFileSync(path.join(dir, 'broken.k8s.yaml'), 'kind: StatefulSet\nmetadata: {name: [\n');
     expect(() => appOf(dir, db(), 'ns', false).synthYaml()).not.toThrow();
-    // attached, the guard reads it when attached, before any construct is built
-    expect(() => ChangeGuard.attach(new App({ outdir: dir }))).toThrow(/^cannot read the deployed manifests in /);
+    // attached, the guard reads the file when attached, and parses its documents at synth
+    const app = new App({ outdir: dir });
+    expect(() => ChangeGuard.attach(app)).not.toThrow();
+    fs.rmSync(path.join(dir, 'broken.k8s.yaml'));
+    expect(() => app.synthYaml()).toThrow(/^cannot read the deployed manifests in /);
   });
 
   test('attach once per app', () => {

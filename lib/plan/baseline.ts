@@ -41,7 +41,12 @@ export function manifestFiles(dir: string): string[] {
  * @internal
  */
 export function loadBaseline(dir: string, kinds: 'guarded' | 'all' = 'guarded'): Map<string, any> {
-  return readManifests(manifestFiles(dir).map((file) => ({ name: file, text: fs.readFileSync(file, 'utf-8') })), kinds);
+  return readManifests(readFiles(dir), kinds);
+}
+
+/** The manifest files of a directory, read. */
+function readFiles(dir: string): ManifestText[] {
+  return manifestFiles(dir).map((file) => ({ name: file, text: fs.readFileSync(file, 'utf-8') }));
 }
 
 /** A manifest file's name (as errors show it) and text. @internal */
@@ -51,7 +56,7 @@ export interface ManifestText {
 }
 
 /** The objects of manifest texts, by `objectKey`; see `loadBaseline`. @internal */
-export function readManifests(files: ManifestText[], kinds: 'guarded' | 'all' = 'guarded'): Map<string, any> {
+export function readManifests(files: ManifestText[], kinds: 'guarded' | 'all' = 'guarded', unchanged?: Unchanged): Map<string, any> {
   const objects = new Map<string, any>();
   for (const { name, text } of files) {
     const read = <T>(what: () => T): T => {
@@ -65,12 +70,27 @@ export function readManifests(files: ManifestText[], kinds: 'guarded' | 'all' = 
     const docs: unknown[] = name.endsWith('.json') ? read(() => [].concat(JSON.parse(text))) : splitDocuments(text);
     for (const doc of docs) {
       if (typeof doc === 'string' && kinds === 'guarded' && !KIND_LINE.test(doc)) continue;
+      const same = typeof doc === 'string' ? unchanged?.rendered.get(doc) : undefined;
+      if (same !== undefined) {
+        unchanged!.keys.add(same);
+        continue;
+      }
       const obj: any = typeof doc !== 'string' ? doc : read(() => (kinds === 'guarded' ? parseGuarded(doc) : parseDocument(doc)));
       if (obj === null || typeof obj !== 'object' || typeof obj.kind !== 'string') continue;
       objects.set(objectKey(obj), obj);
     }
   }
   return objects;
+}
+
+/**
+ * The documents the app renders byte for byte as they are deployed: never parsed, for nothing
+ * changed. `rendered` maps the YAML of each of the app's objects to its `objectKey`; `keys`
+ * receives the keys of the deployed documents found there. @internal
+ */
+export interface Unchanged {
+  readonly rendered: ReadonlyMap<string, string>;
+  readonly keys: Set<string>;
 }
 
 /**
@@ -117,7 +137,8 @@ export const BASELINE_ENV = 'CDK8S_STATEFUL_BASELINE';
 
 /** The deployed manifests the guard compares with, and where they were read. @internal */
 export interface Deployed {
-  readonly objects: Map<string, any>;
+  /** The manifests' texts, read when the guard is attached; parsed when the app is compared with them. */
+  readonly files: ManifestText[];
   /** The directory, or `<dir> at git HEAD`. */
   readonly from: string;
 }
@@ -135,10 +156,11 @@ export function readDeployed(outdir: string | undefined, baselineDir: string | u
   if (fromEnv && /^(off|none|false|0)$/i.test(env)) return undefined;
   const dir = fromEnv ? env : baselineDir ?? outdir;
   if (dir === undefined) return undefined;
-  if (manifestFiles(dir).length > 0) return { objects: loadBaseline(dir), from: dir };
+  const files = readFiles(dir);
+  if (files.length > 0) return { files, from: dir };
   const isDefault = !fromEnv && baselineDir === undefined;
   const committed = isDefault ? committedManifests(dir) : undefined;
-  return committed ? { objects: readManifests(committed), from: `${dir} at git HEAD` } : undefined;
+  return committed ? { files: committed, from: `${dir} at git HEAD` } : undefined;
 }
 
 const UNITS: { [suffix: string]: number } = {

@@ -46,7 +46,8 @@ export function fullParse(text: string): any {
 }
 
 let yamlModule: any;
-function yamlPackage(): any {
+/** The `yaml` package cdk8s bundles (it writes the files). @internal */
+export function yamlPackage(): any {
   if (!yamlModule) {
     // the copy cdk8s bundles (bundledDependencies), which wrote the files
     const cdk8sDir = path.dirname(require.resolve('cdk8s/package.json'));
