@@ -44,13 +44,20 @@ export function summarize(profile: Profile): { name: string; selfMs: number; tot
   return [...total.keys()].map((name) => ({ name, selfMs: self.get(name) ?? 0, totalMs: total.get(name)! }));
 }
 
+/** The function `ChangeGuard.attach` puts in place of the app's `synth()`: all of synth runs below it. */
+function isSynthWrapper(f: ProfileNode['callFrame']): boolean {
+  return f.url.endsWith('/out/lib/plan/guard.js') && (f.functionName === 'value' || f.functionName === '');
+}
+
 /** Rules that put a sample in a phase, tried in order; a rule matches a frame of the sample's stack. */
 const CATEGORIES: [string, (f: ProfileNode['callFrame'], frames: ProfileNode['callFrame'][]) => boolean][] = [
   ['garbage collector', (f) => f.functionName === '(garbage collector)'],
   ['YAML serialization (cdk8s Yaml.stringify)', (f) => f.url.includes('/yaml/dist/')],
   ['L1 conversion (imports/k8s toJson_*)', (f) => f.url.includes('imports/k8s') && f.functionName.startsWith('toJson_')],
   ['cdk8s rendering (ApiObject.toJson: resolve, sanitize, patches)', (f) => f.url.includes('cdk8s/lib/api-object') && f.functionName === 'toJson'],
-  ['change guard (out/lib/plan: baseline read, comparison)', (f) => f.url.includes('/out/lib/plan/')],
+  // the writer's own functions; withYamlWriter and the guard's synth wrapper hold the whole synth
+  ['YAML serialization (the library\'s writer, lib/plan/yaml-writer)', (f) => f.url.includes('/out/lib/plan/yaml-writer.js') && f.functionName !== 'withYamlWriter'],
+  ['change guard (out/lib/plan: baseline read, comparison)', (f) => f.url.includes('/out/lib/plan/') && !f.url.endsWith('yaml-writer.js') && !isSynthWrapper(f)],
   ['validation (cdk8s validate and dependencies, the library\'s checks)', (f) => f.url.includes('cdk8s/lib/') && ['validate', 'resolveDependencies', 'buildDependencies', 'chartToKube', 'DependencyGraph', 'get charts'].includes(f.functionName)],
   // a require() below the main module's own load
   ['module loading', (_, frames) => frames.filter((x) => x.functionName === 'Module._load').length >= 2],
