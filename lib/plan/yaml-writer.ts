@@ -9,8 +9,8 @@ import { yamlPackage } from './yaml-reader';
  * a synth's time (bench/README.md). The documents of Kubernetes objects are plain JSON maps, so
  * their block layout is fixed: this writer lays them out itself and leaves each scalar it cannot
  * prove plain to the `yaml` package (the copy cdk8s bundles), asked once per distinct scalar.
- * Anything outside that subset (a document that is not a map, `undefined` values, a scalar the
- * package writes over several lines in a way other than a block scalar) goes to cdk8s's own
+ * Anything outside that subset (a document that is not a map, `undefined` values, an object met
+ * twice, a scalar the package writes over several lines other than as a block scalar) goes to cdk8s's own
  * `Yaml.stringify` whole. The output is byte for byte cdk8s's: test/yaml-writer.test.ts compares
  * the two on every example, the bench's app and random documents.
  */
@@ -64,11 +64,14 @@ export function layoutDocument(doc: unknown): string | undefined {
   const keys = Object.keys(doc);
   if (keys.length === 0) return undefined;
   const out: string[] = [];
+  seen = new Set([doc]);
   try {
     writeMap(doc, keys, '', '', out);
   } catch (e) {
     if (e === OUTSIDE) return undefined;
     throw e;
+  } finally {
+    seen = undefined;
   }
   return out.join('');
 }
@@ -116,8 +119,16 @@ function writeMap(map: { [key: string]: unknown }, keys: string[], indent: strin
   }
 }
 
+/**
+ * The maps and sequences of the document being laid out: the `yaml` package writes an object met
+ * twice as an anchor and aliases, which this writer leaves to it.
+ */
+let seen: Set<object> | undefined;
+
 /** A map's or sequence's value after `head` (`key:` or `-`): `{}`/`[]` inline, else on the next lines. */
 function writeCollection(v: object, head: string, indent: string, out: string[]): void {
+  if (seen!.has(v)) throw OUTSIDE;
+  seen!.add(v);
   const inner = indent + '  ';
   if (Array.isArray(v)) {
     if (v.length === 0) out.push(`${head} []\n`);
