@@ -1,9 +1,11 @@
-// Jest config of the cluster suite (test/cluster/), run by cluster/test.sh (`npm run test:cluster`)
+// Jest config of the cluster suite (test/cluster/), run by tools/cluster/test.sh (`npm run test:cluster`)
 // against the control plane that script starts. The unit run (`npm test`, config in package.json)
 // ignores test/cluster/.
+const path = require('path');
+
 /** @type {import('jest').Config} */
 module.exports = {
-  rootDir: __dirname,
+  rootDir: path.resolve(__dirname, '..', '..'),
   testEnvironment: 'node',
   testMatch: ['<rootDir>/test/cluster/**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/cluster/tsconfig.json' }] },

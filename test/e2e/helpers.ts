@@ -76,7 +76,7 @@ export async function requireRealNode(): Promise<void> {
  * with IMAGES_VERSIONS=old, images/versions-old.json (the older majors, as images/build.sh).
  */
 export function imageRef(name: string): string {
-  const file = path.join(REPO, 'images', process.env.IMAGES_VERSIONS === 'old' ? 'versions-old.json' : 'versions.json');
+  const file = path.join(REPO, 'tools', 'images', process.env.IMAGES_VERSIONS === 'old' ? 'versions-old.json' : 'versions.json');
   const versions = JSON.parse(fs.readFileSync(file, 'utf8'));
   const ref = versions[name]?.image;
   if (typeof ref !== 'string') throw new Error(`${file} has no image for '${name}'`);

@@ -63,8 +63,8 @@ function best(rounds: Phases[]): Phases {
 function main(): void {
   const n = Number(process.argv[2] ?? 1000);
   const rounds = Number(process.argv[3] ?? 5);
-  const template = readTemplate(path.join(__dirname, '..', '..', 'bench', '.tmp', 'template.json'));
-  const out = path.join(__dirname, '..', '..', 'bench', '.tmp', 'attribution');
+  const template = readTemplate(path.join(__dirname, '..', '..', '..', 'tools', 'bench', '.tmp', 'template.json'));
+  const out = path.join(__dirname, '..', '..', '..', 'tools', 'bench', '.tmp', 'attribution');
   const lib: Phases[] = [];
   const raw: Phases[] = [];
   phases(() => libraryApp(Math.min(n, 50), out)); // warm-up

@@ -10,8 +10,8 @@
 // fitted on the best times.
 import { Chart, Size, Testing } from 'cdk8s';
 import { performance } from 'perf_hooks';
-import { AccessMode, NfsPersistentVolumePool } from '../lib';
-import { BindableClaim, BindableVolume, unboundClaims } from '../lib/storage/volume-binder';
+import { AccessMode, NfsPersistentVolumePool } from '../../lib';
+import { BindableClaim, BindableVolume, unboundClaims } from '../../lib/storage/volume-binder';
 
 /** A point of a series. */
 export interface Point {

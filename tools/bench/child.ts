@@ -145,7 +145,7 @@ function cpuProfiler(file: string | undefined): { stop(): void } {
 function examples(outdir: string): void {
   const t0 = performance.now();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { examplesApp } = require('../examples/main') as typeof import('../examples/main');
+  const { examplesApp } = require('../../examples/main') as typeof import('../../examples/main');
   const t1 = performance.now();
   examplesApp(outdir).synth();
   const t2 = performance.now();

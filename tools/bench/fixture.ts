@@ -13,7 +13,7 @@ import {
   StorageClassSlow,
   StorageProvider,
   ChangeGuard,
-} from '../lib';
+} from '../../lib';
 import { CHART_ID, NAMESPACE, dbName } from './names';
 
 export { CHART_ID, NAMESPACE, dbName };

@@ -19,11 +19,11 @@ import { performance } from 'perf_hooks';
 import { isDeepStrictEqual } from 'util';
 import { cdk8sYaml } from './baselines';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const TMP = path.join(ROOT, 'bench', '.tmp', 'helm');
-const CHART_SRC = path.join(ROOT, 'bench', 'helm', 'stateful-postgresql');
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const TMP = path.join(ROOT, 'tools', 'bench', '.tmp', 'helm');
+const CHART_SRC = path.join(ROOT, 'tools', 'bench', 'helm', 'stateful-postgresql');
 const TS_APP = path.join(__dirname, 'helm', 'quickstart-n.js');
-const PY_APP = path.join(ROOT, 'bench', 'helm', 'quickstart_n.py');
+const PY_APP = path.join(ROOT, 'tools', 'bench', 'helm', 'quickstart_n.py');
 const NAMESPACE = 'shop';
 
 type Tool = 'helm' | 'cdk8s-ts' | 'cdk8s-python';
@@ -88,7 +88,7 @@ function pythonVenv(): string {
   const dir = path.join(ROOT, 'out', 'package', 'python');
   const wheel = fs.existsSync(dir) ? fs.readdirSync(dir).find((f) => f.endsWith('-py3-none-any.whl')) : undefined;
   if (!wheel) throw new Error(`no wheel in ${path.relative(ROOT, dir)}: run 'npm run package' first (or pass --no-python)`);
-  return lastLine(run('bash', ['-c', '. scripts/lang-check.sh && python_venv "$0"', path.join(dir, wheel)]));
+  return lastLine(run('bash', ['-c', '. tools/scripts/lang-check.sh && python_venv "$0"', path.join(dir, wheel)]));
 }
 
 /** The tools write the same objects for N databases; Python's YAML is byte-identical to TypeScript's. */
@@ -129,7 +129,7 @@ function main(): void {
   const runs = Number(opt('--runs') ?? 5);
   const ns = (opt('--ns') ?? '1,10,100').split(',').map(Number);
   fs.mkdirSync(TMP, { recursive: true });
-  const helm = lastLine(run('bash', [path.join(ROOT, 'bench', 'helm', 'build.sh')]));
+  const helm = lastLine(run('bash', [path.join(ROOT, 'tools', 'bench', 'helm', 'build.sh')]));
   const tools: Tools = { helm, chart: prepareChart(), python: argv.includes('--no-python') ? undefined : pythonVenv() };
   const failures = checkSame(tools, 3);
   if (failures.length > 0) {
@@ -177,7 +177,7 @@ function main(): void {
     console.log([r.tool, r.startMs.toFixed(0), ...ns.map((n) => r.ms[n].toFixed(0)), r.perDbMs.toFixed(1)].join(' | '));
   }
   const results = { date: new Date().toISOString(), loadavg: os.loadavg(), helm: helmVersion, runs, ns, rows, runsMs: Object.fromEntries(times) };
-  fs.writeFileSync(path.join(ROOT, 'bench', 'results.helm.json'), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(path.join(ROOT, 'tools', 'bench', 'results.helm.json'), JSON.stringify(results, null, 2) + '\n');
 }
 
 try {

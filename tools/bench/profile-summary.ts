@@ -55,7 +55,7 @@ const CATEGORIES: [string, (f: ProfileNode['callFrame'], frames: ProfileNode['ca
   // a require() below the main module's own load
   ['module loading', (_, frames) => frames.filter((x) => x.functionName === 'Module._load').length >= 2],
   ['library constructors (out/lib)', (f) => f.url.includes('/out/lib/')],
-  ['bench fixture / baselines (building inputs)', (f) => f.url.includes('/out/bench/')],
+  ['bench fixture / baselines (building inputs)', (f) => f.url.includes('/out/tools/bench/')],
 ];
 
 /** Milliseconds per phase. */

@@ -71,7 +71,7 @@ function timed(make: () => { synth(): void }): [number, number] {
 function main(): void {
   const n = Number(process.argv[2] ?? 1000);
   const rounds = Number(process.argv[3] ?? 5);
-  const tmp = path.join(__dirname, '..', '..', 'bench', '.tmp');
+  const tmp = path.join(__dirname, '..', '..', '..', 'tools', 'bench', '.tmp');
   const template = readTemplate(path.join(tmp, 'template.json'));
   const out = (v: string) => path.join(tmp, `fast-path-${v}`);
   const variants: [string, () => { synth(): void }, boolean][] = [

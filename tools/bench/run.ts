@@ -22,8 +22,8 @@ import type { Measurement, Variant } from './child';
 import { libraryApp } from './fixture';
 import { dbName } from './names';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const TMP = path.join(ROOT, 'bench', '.tmp');
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const TMP = path.join(ROOT, 'tools', 'bench', '.tmp');
 const TEMPLATE = path.join(TMP, 'template.json');
 const CHILD = path.join(__dirname, 'child.js');
 const CHECKS = path.join(__dirname, 'checks.js');
@@ -303,7 +303,7 @@ function main(): void {
   const smoke = argv.includes('--smoke');
   const strict = argv.includes('--strict');
   const outArg = argv.indexOf('--out');
-  const resultsFile = outArg >= 0 ? path.resolve(argv[outArg + 1]) : smoke ? path.join(TMP, 'results.smoke.json') : path.join(ROOT, 'bench', 'results.json');
+  const resultsFile = outArg >= 0 ? path.resolve(argv[outArg + 1]) : smoke ? path.join(TMP, 'results.smoke.json') : path.join(ROOT, 'tools', 'bench', 'results.json');
   const detailsFile = resultsFile.replace(/\.json$/, '') + '.details.json';
   const p = plan(smoke);
   const started = performance.now();

@@ -8,8 +8,8 @@ import * as fs from 'fs';
 import { performance } from 'perf_hooks';
 import { isDeepStrictEqual } from 'util';
 import * as YAML from 'yaml';
-import { loadBaseline, manifestFiles, objectKey } from '../lib/plan/baseline';
-import * as reader from '../lib/plan/yaml-reader';
+import { loadBaseline, manifestFiles, objectKey } from '../../lib/plan/baseline';
+import * as reader from '../../lib/plan/yaml-reader';
 
 const gc = (): void => (globalThis as any).gc?.();
 

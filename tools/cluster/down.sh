@@ -3,7 +3,7 @@
 # wait for it to exit, SIGKILL after STOP_TIMEOUT seconds. Never kills by name.
 # Logs stay in $CLUSTER_DIR; pass --clean (or CLUSTER_CLEAN=1) to delete the directory too.
 set -euo pipefail
-# shellcheck source=cluster/lib.sh
+# shellcheck source=tools/cluster/lib.sh
 . "$(dirname "$0")/lib.sh"
 STOP_TIMEOUT="${STOP_TIMEOUT:-15}"
 

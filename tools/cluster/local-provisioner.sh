@@ -10,7 +10,7 @@
 # volumes as on any cluster. Polls every POLL seconds; logs one line per action.
 set -uo pipefail
 CLUSTER_DIR="$1" KUBECTL="$2"
-# shellcheck source=cluster/lib.sh
+# shellcheck source=tools/cluster/lib.sh
 . "$(dirname "$0")/lib.sh"
 export KUBECONFIG="$CLUSTER_DIR/admin.kubeconfig"
 VOLUMES="$CLUSTER_DIR/volumes"

@@ -7,7 +7,7 @@
 # A no-op when no node was started. Run by cluster/down.sh.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=cluster/lib.sh
+# shellcheck source=tools/cluster/lib.sh
 . "$HERE/lib.sh"
 BIN="${CLUSTER_BIN:-$("$HERE/build.sh" --print-bin)}"
 export KUBECONFIG="$CLUSTER_DIR/admin.kubeconfig"

@@ -7,7 +7,7 @@
 # root. Progress and errors on stderr. See docs/contributing/cluster.md, "The real node".
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=cluster/lib.sh
+# shellcheck source=tools/cluster/lib.sh
 . "$HERE/lib.sh"
 READY_TIMEOUT="${READY_TIMEOUT:-120}"
 START=$SECONDS

@@ -4,7 +4,7 @@
 # Ready via kwok in ordinal order, server-side strict dry-run works, PodSecurity enforces.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=cluster/lib.sh
+# shellcheck source=tools/cluster/lib.sh
 . "$HERE/lib.sh"
 export KUBECONFIG="$CLUSTER_DIR/admin.kubeconfig"
 BIN="${CLUSTER_BIN:-$("$HERE/build.sh" --print-bin)}"

@@ -13,14 +13,14 @@
 # docs/contributing/cluster.md.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(cd "$HERE/.." && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
 START=$SECONDS
 log() { printf '[test %3ss] %s\n' "$((SECONDS - START))" "$*" >&2; }
 SUITE="${CLUSTER_SUITE:-cluster}"
 case "$SUITE" in
-  cluster) JEST_CONFIG="$ROOT/jest.cluster.config.js" ;;
+  cluster) JEST_CONFIG="$ROOT/test/cluster/jest.config.js" ;;
   e2e)
-    JEST_CONFIG="$ROOT/jest.e2e.config.js"
+    JEST_CONFIG="$ROOT/test/e2e/jest.config.js"
     export REAL_NODE=1 NODES="${NODES:-0}"
     export CLUSTER_DIR="${CLUSTER_DIR:-/tmp/cdk8s-stateful-e2e}"
     export ETCD_CLIENT_PORT="${ETCD_CLIENT_PORT:-24790}" ETCD_PEER_PORT="${ETCD_PEER_PORT:-24800}"
@@ -40,8 +40,8 @@ esac
 CLUSTER_BIN="$("$HERE/build.sh" | tail -n1)"
 export CLUSTER_BIN
 if [ "$SUITE" = e2e ]; then
-  [ -x "$ROOT/images/build.sh" ] || { log "images/build.sh missing: the real node has no images to run"; exit 1; }
-  IMAGES_DIR="$("$ROOT/images/build.sh" | tail -n1)"
+  [ -x "$ROOT/tools/images/build.sh" ] || { log "tools/images/build.sh missing: the real node has no images to run"; exit 1; }
+  IMAGES_DIR="$("$ROOT/tools/images/build.sh" | tail -n1)"
   export IMAGES_DIR
 fi
 

@@ -5,7 +5,7 @@
 # the export lines on stdout. Progress and errors go to stderr. See docs/contributing/cluster.md.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=cluster/lib.sh
+# shellcheck source=tools/cluster/lib.sh
 . "$HERE/lib.sh"
 NODES="${NODES:-3}"
 ZONES="${ZONES:-3}"

@@ -11,7 +11,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(dirname "$HERE")"
+ROOT="$(cd "$HERE/../.." && pwd)"
 RUN_ID="smoke-$$"
 WORK="${SMOKE_DIR:-/tmp/ctr-images/work}/$RUN_ID"
 

@@ -3,7 +3,7 @@
 # docs/api/API.typescript.md and docs/api/API.python.md (run after typedoc, which empties docs/api/).
 # The assembly (.jsii) is recompiled when a source or package.json is newer than it.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 if [ ! -f .jsii ] || [ -n "$(find lib imports package.json tsconfig.jsii.json -newer .jsii -print -quit)" ]; then
   npx jsii --silence-warnings=missing-dev-dependency

@@ -11,9 +11,9 @@
 # their versions, and a Go workspace (go.work, in a temporary directory) points at them and takes
 # the nearest jsii-runtime-go release the proxy has.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-# shellcheck source=scripts/lang-check.sh
-. scripts/lang-check.sh
+cd "$(dirname "$0")/../.."
+# shellcheck source=tools/scripts/lang-check.sh
+. tools/scripts/lang-check.sh
 export GOMODCACHE="$cache/gomod" GOCACHE="$cache/gocache" GOFLAGS=
 need_quickstart go-check
 
@@ -27,7 +27,7 @@ if [ ! -f "$bindings/.complete" ]; then
   touch "$bindings/.complete"
 fi
 
-. scripts/inputs-hash.sh
+. tools/scripts/inputs-hash.sh
 pacmak_target go go-check --code-only
 
 # the runtime the generated code asks for, or the nearest later release the proxy serves

@@ -4,7 +4,7 @@
 // `cdk8s import k8s@1.27.0` downloads exactly this file from GitHub; we feed the same importer
 // (cdk8s-cli's ImportKubernetesApi) the copy kept beside the repository, so the output is what
 // the CLI would write, byte for byte, with no network. The schema is kept in the repository
-// (schemas/v<version>/_definitions.json).
+// (test/schemas/v<version>/_definitions.json).
 const path = require('path');
 const fs = require('fs');
 // cdk8s-cli's package "exports" hides its internals, so resolve them by file path.
@@ -14,7 +14,7 @@ const { ImportKubernetesApi } = require(path.join(cli, 'lib', 'import', 'k8s'));
 
 const K8S_VERSION = '1.27.0';
 const schema = path.resolve(
-  process.env.K8S_SCHEMA ?? path.join(__dirname, '..', 'schemas', `v${K8S_VERSION}`, '_definitions.json'),
+  process.env.K8S_SCHEMA ?? path.join(__dirname, '..', '..', 'test', 'schemas', `v${K8S_VERSION}`, '_definitions.json'),
 );
 
 async function main() {
@@ -30,7 +30,7 @@ async function main() {
     return download(schema);
   };
   const importer = new ImportKubernetesApi({ apiVersion: K8S_VERSION });
-  await importer.import({ outdir: path.join(__dirname, '..', 'imports'), targetLanguage: 'typescript' });
+  await importer.import({ outdir: path.join(__dirname, '..', '..', 'imports'), targetLanguage: 'typescript' });
 }
 
 main().catch((e) => {

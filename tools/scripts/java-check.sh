@@ -9,9 +9,9 @@
 # ~/.cache/cdk8s-stateful/m2, keyed by their versions. Later runs only rebuild this package's jar
 # when its sources changed.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-# shellcheck source=scripts/lang-check.sh
-. scripts/lang-check.sh
+cd "$(dirname "$0")/../.."
+# shellcheck source=tools/scripts/lang-check.sh
+. tools/scripts/lang-check.sh
 m2="$cache/m2"
 mvn=(mvn -q -B -Dstyle.color=never "-Dmaven.repo.local=$m2")
 need_quickstart java-check
@@ -29,7 +29,7 @@ if [ ! -f "$cache/java-deps/$deps_key" ]; then
   touch "$cache/java-deps/$deps_key"
 fi
 
-. scripts/inputs-hash.sh
+. tools/scripts/inputs-hash.sh
 pacmak_target java java-check --maven-local-repository "$m2"
 ls out/package/java/invalid/cdk8s-stateful/cdk8s-stateful/*/*.jar
 

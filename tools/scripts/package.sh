@@ -6,11 +6,11 @@
 # scripts/java-check.sh builds and tests the Java one). Nothing is rebuilt when the inputs (sources, scripts, package metadata, lockfile)
 # are those of the last build: out/package/.inputs holds their hash.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$HOME/.cache/cdk8s-stateful/pip}"
 targets="js python ${PACKAGE_TARGETS:-}"
-. scripts/inputs-hash.sh
+. tools/scripts/inputs-hash.sh
 inputs=$(inputs_hash "$targets")
 if [ -f out/package/.inputs ] && [ "$(cat out/package/.inputs)" = "$inputs" ] && [ -f .jsii ]; then
   echo "package: out/package/ is up to date with the sources (delete out/package/.inputs to rebuild)"

@@ -8,9 +8,9 @@
 #      database into their policies (scripts/python-plus-lines.py), and
 #   4. a bad input fails in Python with the library's full message, as in TypeScript.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-# shellcheck source=scripts/lang-check.sh
-. scripts/lang-check.sh
+cd "$(dirname "$0")/../.."
+# shellcheck source=tools/scripts/lang-check.sh
+. tools/scripts/lang-check.sh
 wheel=$(find out/package/python -maxdepth 1 -name 'cdk8s_stateful-*-py3-none-any.whl' 2>/dev/null | sort | head -1 || true)
 [ -n "$wheel" ] || { echo "python-check: no wheel in out/package/python: run 'npm run package' first" >&2; exit 1; }
 need_quickstart python-check
@@ -44,7 +44,7 @@ if [ ! -x "$venv33/bin/python" ] || [ ! -f "$venv33/.complete" ]; then
   touch "$venv33/.complete"
 fi
 "$venv33/bin/pip" install --quiet --no-deps --force-reinstall "$wheel"
-for line in cdk8s_plus_27 cdk8s_plus_33; do "$venv33/bin/python" scripts/python-plus-lines.py "$line" "$tmp/$line"; done
+for line in cdk8s_plus_27 cdk8s_plus_33; do "$venv33/bin/python" tools/scripts/python-plus-lines.py "$line" "$tmp/$line"; done
 
 # the same bad input from both languages: the message must arrive whole
 py_message=$("$venv/bin/python" -c '

@@ -13,7 +13,7 @@
 # synthesized workloads carry.
 # The apps' own dependencies are installed once per version set under ~/.cache/cdk8s-stateful/scratch.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 root=$PWD
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 tarball=$(find "$root"/out/package/js -maxdepth 1 -name 'cdk8s-stateful@*.jsii.tgz' 2>/dev/null | sort | head -1 || true)

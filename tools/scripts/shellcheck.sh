@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Usage: scripts/shellcheck.sh
+# Usage: tools/scripts/shellcheck.sh
 # Lints every shell script of the repository with shellcheck (every severity, sourced files
 # followed): each tracked or new *.sh, and .ci/run. Fails on any finding.
-# CI installs shellcheck first (bash scripts/apt-install.sh shellcheck shellcheck).
+# CI installs shellcheck first (bash tools/scripts/apt-install.sh shellcheck shellcheck).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 command -v shellcheck >/dev/null || {
-  echo "shellcheck: not installed; run: bash scripts/apt-install.sh shellcheck shellcheck" >&2
+  echo "shellcheck: not installed; run: bash tools/scripts/apt-install.sh shellcheck shellcheck" >&2
   exit 1
 }
 

@@ -4,7 +4,7 @@
 // How long requiring each of the examples' modules takes, in the order node loads them, and the
 // guard's look-up of what git's HEAD holds in dist/ (what runs when the CLI has emptied dist/).
 const { performance } = require('perf_hooks');
-const root = require('path').join(__dirname, '..', '..');
+const root = require('path').join(__dirname, '..', '..', '..');
 const times = [];
 let t = performance.now();
 const lap = (name) => { const now = performance.now(); times.push(`${name} ${(now - t).toFixed(0)}`); t = now; };

@@ -4,14 +4,14 @@
 //   cdk8s, serialized in one process: CPU ms of each, 5 rounds.
 const { performance } = require('perf_hooks');
 const { ApiObject } = require('cdk8s');
-const { libraryApp } = require('../../out/bench/fixture');
-const { rawCdk8sApp, readTemplate, cdk8sYaml } = require('../../out/bench/baselines');
-const { dbName } = require('../../out/bench/names');
+const { libraryApp } = require('../../../out/tools/bench/fixture');
+const { rawCdk8sApp, readTemplate, cdk8sYaml } = require('../../../out/tools/bench/baselines');
+const { dbName } = require('../../../out/tools/bench/names');
 const YAML = cdk8sYaml();
 const n = 1000;
 const objs = (app) => app.node.findAll().filter((c) => c instanceof ApiObject).map((o) => o.toJson());
-const lib = objs(libraryApp(n, 'bench/.tmp/experiments'));
-const raw = objs(rawCdk8sApp(readTemplate('bench/.tmp/template.json'), n, 'bench/.tmp/experiments', dbName));
+const lib = objs(libraryApp(n, 'tools/bench/.tmp/experiments'));
+const raw = objs(rawCdk8sApp(readTemplate('tools/bench/.tmp/template.json'), n, 'tools/bench/.tmp/experiments', dbName));
 const mapStrings = (v, f) => typeof v === 'string' ? f(v) : Array.isArray(v) ? v.map((x) => mapStrings(x, f)) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapStrings(x, f)])) : v;
 const libClone = JSON.parse(JSON.stringify(lib));
 const libSameShapes = mapStrings(lib, (s) => s);               // rebuilt objects, same string objects

@@ -5,7 +5,7 @@
 // bench/helm/quickstart_n.py is the same app in Python; bench/helm/stateful-postgresql is the chart.
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { DatabaseEngine, PostgresVersion, StatefulDatabase, StorageClassFast, StorageProvider } from '../../lib';
+import { DatabaseEngine, PostgresVersion, StatefulDatabase, StorageClassFast, StorageProvider } from '../../../lib';
 
 /** N quickstart databases in one Chart; nothing is synthesized yet. */
 export function quickstartDatabases(n: number, outdir: string): App {
