@@ -1,5 +1,5 @@
 // MariaDB Galera (3 members) on the real node: the preset at the version the test image carries
-// (MariaDB 11.8 with Galera 4, images/versions.json), applied with kubectl; the engine's own view
+// (MariaDB 11.8 with Galera 4, tools/images/versions.json), applied with kubectl; the engine's own view
 // of health through pod DNS names and the client Service; failure scenarios, each checking that
 // every acknowledged write is still there.
 import { DatabaseEngine, MariaDbVersion } from '../../lib';

@@ -1,5 +1,5 @@
 // ZooKeeper (3 members) on the real node: the preset at the version the test image carries
-// (ZooKeeper 3.9, images/versions.json), applied with kubectl; health as ZooKeeper reports it
+// (ZooKeeper 3.9, tools/images/versions.json), applied with kubectl; health as ZooKeeper reports it
 // (`srvr`: exactly one leader), a znode written through one member read through another by pod
 // DNS names; failure scenarios, each checking every acknowledged write.
 import { Chart, Size } from 'cdk8s';

@@ -27,7 +27,7 @@ describe('postgresql on loopback', () => {
   requireBinary('postgres', [BIN]);
   requireBinary('psql');
   const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf-8' }).stdout.trim());
-  if (!(uid > 0)) throw new Error('the postgres system user is missing: run scripts/install-servers.sh');
+  if (!(uid > 0)) throw new Error('the postgres system user is missing: run tools/scripts/install-servers.sh');
   root = scratch('postgres');
   fs.chmodSync(root, 0o755);
   const keysDir = secrets(root, PASSWORDS, uid);

@@ -1,7 +1,7 @@
 // Where the library's synthesis time and memory go, next to raw cdk8s, phase by phase, in one
 // process (best of several rounds, so that load from elsewhere on the machine matters less):
-//   node --expose-gc out/bench/attribution.js [N=1000] [rounds=5]
-// It needs bench/.tmp/template.json (written by `npm run bench`).
+//   node --expose-gc out/tools/bench/attribution.js [N=1000] [rounds=5]
+// It needs tools/bench/.tmp/template.json (written by `npm run bench`).
 // Phases follow App.synth(): build the app; validate every construct (App.synth does it twice:
 // once itself, once more in Chart.toJson); render every ApiObject (`toJson()`; for the library
 // also split into cdk8s's generic rendering and the generated L1 `toJson_*` conversion of

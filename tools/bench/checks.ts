@@ -1,5 +1,5 @@
 // The synth-time checks alone, on large inputs, and how their cost grows:
-//   node --expose-gc out/bench/checks.js [--smoke]
+//   node --expose-gc out/tools/bench/checks.js [--smoke]
 // 1. the binding proof `unboundClaims` (lib/storage/volume-binder.ts), n volumes and n claims:
 //    - "free": unreserved volumes of mixed capacities, claims of mixed requests (the sort and
 //      binary-search path, some claims left unbound);

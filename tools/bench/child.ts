@@ -1,5 +1,5 @@
 // One measurement in a fresh process, so that peak RSS is this measurement's own:
-//   node out/bench/child.js <variant> <n> <outdir> [templateFile]
+//   node out/tools/bench/child.js <variant> <n> <outdir> [templateFile]
 // Loads what the variant needs, warms up on a small app, then times one synthesis of N
 // databases, from app construction to the files on disk, and prints one JSON line.
 import * as fs from 'fs';

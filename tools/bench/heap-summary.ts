@@ -1,7 +1,7 @@
-// Summarizes a V8 heap snapshot (`BENCH_HEAP_SNAPSHOT=<file> node out/bench/child.js ...` writes
+// Summarizes a V8 heap snapshot (`BENCH_HEAP_SNAPSHOT=<file> node out/tools/bench/child.js ...` writes
 // one of the built app, before synth): self size per kind of object, largest first, and the total.
-//   node out/bench/heap-summary.js <file.heapsnapshot> [top=25]
-//   node out/bench/heap-summary.js <file.heapsnapshot> --maps [top=25]
+//   node out/tools/bench/heap-summary.js <file.heapsnapshot> [top=25]
+//   node out/tools/bench/heap-summary.js <file.heapsnapshot> --maps [top=25]
 // Objects are grouped by constructor name (V8's node name), strings and arrays by their type.
 // --maps: the hidden classes (V8 maps) that only one object uses, grouped by that object's
 // constructor and first property names: many of one group means objects that never share a shape.

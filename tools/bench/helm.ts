@@ -1,11 +1,11 @@
-// Side by side with Helm (`npm run bench:helm`, see bench/README.md):
-//   node out/bench/helm.js [--runs <k=5>] [--ns 1,10,100] [--no-python]
+// Side by side with Helm (`npm run bench:helm`, see tools/bench/README.md):
+//   node out/tools/bench/helm.js [--runs <k=5>] [--ns 1,10,100] [--no-python]
 // The README's quickstart database (PostgreSQL preset) N times:
-//   - Helm: the chart bench/helm/stateful-postgresql, `helm template db-<i> … -n shop`, one release
-//     per database (a process each, as releases are rendered), helm built by bench/helm/build.sh;
-//   - cdk8s, TypeScript: `node out/bench/helm/quickstart-n.js N <dir>`, one process for N databases;
-//   - cdk8s, Python through jsii: bench/helm/quickstart_n.py, the same app, with the wheel of
-//     `npm run package` in the virtualenv scripts/python-check.sh uses.
+//   - Helm: the chart tools/bench/helm/stateful-postgresql, `helm template db-<i> … -n shop`, one release
+//     per database (a process each, as releases are rendered), helm built by tools/bench/helm/build.sh;
+//   - cdk8s, TypeScript: `node out/tools/bench/helm/quickstart-n.js N <dir>`, one process for N databases;
+//   - cdk8s, Python through jsii: tools/bench/helm/quickstart_n.py, the same app, with the wheel of
+//     `npm run package` in the virtualenv tools/scripts/python-check.sh uses.
 // First the outputs are checked to be the same objects (parsed, by kind/namespace/name; Python's
 // YAML byte-identical to TypeScript's); then every tool is timed end to end, the tools interleaved,
 // best of the runs (load from elsewhere on the machine only ever adds time; medians are in the

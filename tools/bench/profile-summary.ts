@@ -1,7 +1,7 @@
 // Summarizes a V8 .cpuprofile (from `node --cpu-prof`): the functions with the most self time and
 // the most inclusive time (time with the function anywhere on the stack), with their file.
-//   node out/bench/profile-summary.js <file.cpuprofile> [top=25] [filter-substring]
-//   node out/bench/profile-summary.js <file.cpuprofile> --categories
+//   node out/tools/bench/profile-summary.js <file.cpuprofile> [top=25] [filter-substring]
+//   node out/tools/bench/profile-summary.js <file.cpuprofile> --categories
 // --categories splits the samples into the phases of a synthesis (first matching rule wins).
 import * as fs from 'fs';
 

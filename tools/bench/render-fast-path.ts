@@ -1,11 +1,11 @@
-// What-if for a proposed change in lib/render.ts (bench/README.md, "Proposed optimizations"): the
+// What-if for a proposed change in lib/render.ts (tools/bench/README.md, "Proposed optimizations"): the
 // library's ApiObjects rendered by `sanitizeValue` alone, skipping cdk8s's `resolve()` walk, when
 // the props are plain data (objects, arrays, primitives: nothing a resolver would replace), there
 // are no JSON patches and the App has only cdk8s's built-in resolvers; otherwise cdk8s's own
 // `toJson()`. Times the N-database app with and without it (and raw cdk8s) in one process, rounds
 // interleaved, best of the rounds (wall and process CPU time), and checks that both write the same bytes.
-//   node --expose-gc out/bench/render-fast-path.js [N=1000] [rounds=5]
-// It needs bench/.tmp/template.json (written by `npm run bench`).
+//   node --expose-gc out/tools/bench/render-fast-path.js [N=1000] [rounds=5]
+// It needs tools/bench/.tmp/template.json (written by `npm run bench`).
 import * as fs from 'fs';
 import * as path from 'path';
 import { performance } from 'perf_hooks';

@@ -1,6 +1,6 @@
-// `npm run bench` (and `npm run bench:smoke`): see bench/README.md.
+// `npm run bench` (and `npm run bench:smoke`): see tools/bench/README.md.
 //
-//   node out/bench/run.js [--smoke] [--strict] [--out <results.json>]
+//   node out/tools/bench/run.js [--smoke] [--strict] [--out <results.json>]
 //
 // 1. builds the baselines' template from the library's own output and checks, on the parsed YAML
 //    documents, that the library, the chart-per-database layout and both baselines write the same
@@ -28,7 +28,7 @@ const TEMPLATE = path.join(TMP, 'template.json');
 const CHILD = path.join(__dirname, 'child.js');
 const CHECKS = path.join(__dirname, 'checks.js');
 
-/** The targets (bench/README.md, "Targets"). */
+/** The targets (tools/bench/README.md, "Targets"). */
 const TARGET_RATIO_TO_RAW = 1.0; // library with the deployed manifests present ≤ 1.0× raw cdk8s at N = 1000, wall and CPU
 const TARGET_RSS_TO_RAW = 1.2; // library's peak RSS ≤ 1.2× raw cdk8s's at N = 5000
 const TARGET_SCALING = 1.1; // µs per database at N = 5000 ≤ 1.1× that at N = 500
@@ -324,7 +324,7 @@ function main(): void {
     `byte-identical to the YAML floor: library ${verification.byteIdenticalToYamlFloor.library}, raw ${verification.byteIdenticalToYamlFloor['raw-cdk8s']}`);
 
   if (argv.includes('--baseline-only')) {
-    // only the issue-13 target: `node out/bench/run.js --baseline-only`
+    // only the issue-13 target: `node out/tools/bench/run.js --baseline-only`
     const b = measureBaseline(p);
     console.log(`synth with the deployed manifests present / without, N=${b.n}, ${b.runs} interleaved triples (with, without, raw cdk8s): wall ${fmt(b.ratio, 3)}× ` +
       `(${fmt(b.with_baseline_ms)} ms against ${fmt(b.without_baseline_ms)} ms; runs ${b.with_baseline_runs_ms.join(', ')} against ${b.without_baseline_runs_ms.join(', ')}), ` +
@@ -465,7 +465,7 @@ function main(): void {
   }
   const pool = checks.series.filter((x) => x.name.startsWith('NfsPersistentVolumePool'));
   for (const s of pool) {
-    if (s.exponent > allowed) console.log(`NOTE ${s.name} grows with exponent ${fmt(s.exponent, 2)}: faster than n·log n (see bench/README.md)`);
+    if (s.exponent > allowed) console.log(`NOTE ${s.name} grows with exponent ${fmt(s.exponent, 2)}: faster than n·log n (see tools/bench/README.md)`);
   }
 
   const loadAfter = os.loadavg();
@@ -524,7 +524,7 @@ function measureBaseline(p: Plan) {
   };
 }
 
-/** The library's reader of the deployed manifests against the `yaml` package (bench/yaml-reader.ts), on the N-database app. */
+/** The library's reader of the deployed manifests against the `yaml` package (tools/bench/yaml-reader.ts), on the N-database app. */
 function measureReader(n: number, rounds: number) {
   const dir = path.join(TMP, `reader-${n}`);
   fs.rmSync(dir, { recursive: true, force: true });

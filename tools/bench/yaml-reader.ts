@@ -2,7 +2,7 @@
 // (lib/plan/yaml-reader.ts) against the maintained `yaml` package (the direct dependency in
 // node_modules/yaml), on the same code path (lib/plan/baseline.ts: only the guarded kinds, of a
 // StatefulSet's pod template only the images), and a plain full parse of every file with it.
-//   node --expose-gc out/bench/yaml-reader.js <dir with the app's manifests> [rounds=5]
+//   node --expose-gc out/tools/bench/yaml-reader.js <dir with the app's manifests> [rounds=5]
 // Prints one JSON line: best ms of each way, and whether they read the same objects.
 import * as fs from 'fs';
 import { performance } from 'perf_hooks';

@@ -11,7 +11,7 @@ KUBE_SCORE=v1.20.0
 KUBE_LINTER=v0.8.3
 POLARIS_COMMIT=dafa0b74fc09a9505849b0a6f8c78f1c364d0112   # the commit of tag 10.2.2
 
-# Same module/build caches as cluster/, so downloads are shared.
+# Same module/build caches as tools/cluster/, so downloads are shared.
 export GOBIN="$BIN" GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false"
 export GOMODCACHE="$CACHE/gomod" GOCACHE="$CACHE/gocache"
 command -v go >/dev/null || { echo "install.sh: go is not on PATH" >&2; exit 1; }
@@ -23,7 +23,7 @@ has() {
     go version -m "$BIN/$1" 2>/dev/null | awk -v m="$2" '$1=="mod" && $2==m {print $3}' | grep -qF "$3"
 }
 
-log() { echo "checkers/install.sh: $*" >&2; }
+log() { echo "tools/checkers/install.sh: $*" >&2; }
 
 # kube-score: plain go install by tag.
 if has kube-score github.com/zegl/kube-score "$KUBE_SCORE"; then log "kube-score $KUBE_SCORE ok"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Static gate: kube-score, kube-linter and Polaris over every *.yaml in a directory.
-#   checkers/run.sh [dir]            (default: dist/)
+#   tools/checkers/run.sh [dir]            (default: dist/)
 # Bar: kube-score no CRITICAL and no WARNING; kube-linter no finding; Polaris no danger and
-# score >= 95. Switched-off checks live only in checkers/config.yaml. Exit 0 = pass, 1 = fail,
+# score >= 95. Switched-off checks live only in tools/checkers/config.yaml. Exit 0 = pass, 1 = fail,
 # 2 = usage/setup error. Polaris is skipped (with a notice) if it is not installed, unless
 # CHECKERS_REQUIRE_POLARIS=1. See docs/contributing/checkers.md.
 set -euo pipefail
@@ -18,7 +18,7 @@ mapfile -t FILES < <(find "$DIR" -maxdepth 1 -type f -name '*.yaml' | sort)
 ((${#FILES[@]})) || { echo "run.sh: no *.yaml files in $DIR" >&2; exit 2; }
 
 if [[ ! -x "$BIN/kube-score" || ! -x "$BIN/kube-linter" ]]; then
-  "$HERE/install.sh" >/dev/null || { echo "run.sh: checkers/install.sh failed" >&2; exit 2; }
+  "$HERE/install.sh" >/dev/null || { echo "run.sh: tools/checkers/install.sh failed" >&2; exit 2; }
 fi
 
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
@@ -64,7 +64,7 @@ if [[ -x "$BIN/polaris" ]]; then
   echo "score: $score (minimum $POLARIS_MIN_SCORE), exit code $rc" >>"$TMP/po.out"
   result polaris "$rc" "$TMP/po.out"
 elif [[ "${CHECKERS_REQUIRE_POLARIS:-0}" == 1 ]]; then
-  echo "== polaris: FAIL (not installed in $BIN; run checkers/install.sh)"; FAILED+=(polaris)
+  echo "== polaris: FAIL (not installed in $BIN; run tools/checkers/install.sh)"; FAILED+=(polaris)
 else
   echo "== polaris: SKIPPED (not installed in $BIN; the Go module proxy here refuses it, see docs/contributing/checkers.md)"
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Self-test of the gate: the good fixture must pass checkers/run.sh, the bad one must fail.
+# Self-test of the gate: the good fixture must pass tools/checkers/run.sh, the bad one must fail.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 pass=0; fail=0

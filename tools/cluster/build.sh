@@ -2,7 +2,7 @@
 # Build the integration-test cluster (etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler, kubectl, kwok, and for the real node kubelet, kube-proxy and CoreDNS) from the
 # Go module proxy into a cache outside the repo.
-# Usage: cluster/build.sh [--print-bin]   (last line of output = bin dir)
+# Usage: tools/cluster/build.sh [--print-bin]   (last line of output = bin dir)
 # See docs/contributing/cluster.md.
 set -euo pipefail
 

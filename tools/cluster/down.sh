@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stop the cluster started by cluster/up.sh: SIGTERM each recorded PID (reverse start order),
+# Stop the cluster started by tools/cluster/up.sh: SIGTERM each recorded PID (reverse start order),
 # wait for it to exit, SIGKILL after STOP_TIMEOUT seconds. Never kills by name.
 # Logs stay in $CLUSTER_DIR; pass --clean (or CLUSTER_CLEAN=1) to delete the directory too.
 set -euo pipefail

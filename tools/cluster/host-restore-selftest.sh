@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Self-test of what node-down.sh uses to leave the host as node-up.sh found it (cluster/lib.sh:
+# Self-test of what node-down.sh uses to leave the host as node-up.sh found it (tools/cluster/lib.sh:
 # save_host_state, remove_new_chains, restore_host_sysctls), run inside a throwaway network
 # namespace so the host's own iptables and sysctls are never touched: chains made before the
 # save (another tool's, with a rule jumping to it) must survive, chains made after it (kube-proxy
@@ -9,7 +9,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 [ "$(id -u)" = 0 ] || { echo "host-restore-selftest: needs root (a network namespace)" >&2; exit 1; }
-command -v iptables-save >/dev/null || { echo "host-restore-selftest: iptables missing (run cluster/install-deps.sh)" >&2; exit 1; }
+command -v iptables-save >/dev/null || { echo "host-restore-selftest: iptables missing (run tools/cluster/install-deps.sh)" >&2; exit 1; }
 NETNS="cdk8s-selftest-$$"
 WORK="$(mktemp -d)"
 trap 'ip netns delete "$NETNS" 2>/dev/null || true; rm -rf "$WORK"' EXIT

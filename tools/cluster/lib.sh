@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034
-# Shared settings for cluster/{up,down,smoke}.sh. Sourced, not executed.
+# Shared settings for tools/cluster/{up,down,smoke}.sh. Sourced, not executed.
 # Every value can be overridden from the environment.
 CLUSTER_DIR="${CLUSTER_DIR:-/tmp/cdk8s-stateful-cluster}"
 ETCD_CLIENT_PORT="${ETCD_CLIENT_PORT:-23790}"
@@ -11,7 +11,7 @@ KWOK_PORT="${KWOK_PORT:-16247}"
 # Stop order (reverse of start order).
 COMPONENTS="kwok kube-scheduler kube-controller-manager kube-apiserver etcd"
 
-# The real node (cluster/node-up.sh, node-down.sh): containerd + kubelet + kube-proxy + CoreDNS.
+# The real node (tools/cluster/node-up.sh, node-down.sh): containerd + kubelet + kube-proxy + CoreDNS.
 # Pods get addresses on a local bridge; NODE_IP (the bridge's address) is the node's InternalIP,
 # where the API server reaches the kubelet and pods reach CoreDNS. Nothing leaves the machine.
 NODE_NAME="${NODE_NAME:-real-node}"
@@ -27,7 +27,7 @@ KUBE_PROXY_METRICS_PORT="${KUBE_PROXY_METRICS_PORT:-10249}"
 COREDNS_PORT="${COREDNS_PORT:-1053}"
 COREDNS_HEALTH_PORT="${COREDNS_HEALTH_PORT:-18080}"
 CACHE="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}"
-# Images the node imports (OCI archives from images/build.sh) and where containerd keeps them
+# Images the node imports (OCI archives from tools/images/build.sh) and where containerd keeps them
 # between runs, so a warm start imports nothing.
 IMAGES_DIR="${IMAGES_DIR:-$CACHE/images}"
 CONTAINERD_ROOT="${CONTAINERD_ROOT:-$CACHE/node/containerd}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The real node's volume provisioner, started by cluster/node-up.sh:
+# The real node's volume provisioner, started by tools/cluster/node-up.sh:
 #   local-provisioner.sh CLUSTER_DIR KUBECTL
 # Plays the external provisioner of every dynamic StorageClass, for claims the scheduler placed
 # on the real node: a Pending claim with no volume whose `volume.kubernetes.io/selected-node`

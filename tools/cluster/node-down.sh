@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Stop the real node that cluster/node-up.sh started in $CLUSTER_DIR, and undo what it did to the
+# Stop the real node that tools/cluster/node-up.sh started in $CLUSTER_DIR, and undo what it did to the
 # host: its pods are deleted through the API (the kubelet tears their sandboxes and networks
 # down) while the node is cordoned, then the components stop (recorded PIDs only), leftover shims
 # of this containerd are killed, mounts under $CLUSTER_DIR are unmounted, kube-proxy's iptables
 # rules, the FORWARD guard and the bridge are removed. The image store ($CONTAINERD_ROOT) stays.
-# A no-op when no node was started. Run by cluster/down.sh.
+# A no-op when no node was started. Run by tools/cluster/down.sh.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=tools/cluster/lib.sh

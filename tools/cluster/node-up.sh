@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Join one real node to the control plane that cluster/up.sh started in $CLUSTER_DIR: a private
+# Join one real node to the control plane that tools/cluster/up.sh started in $CLUSTER_DIR: a private
 # containerd (own root, state, socket and config; never the system service), the kubelet,
 # kube-proxy (iptables mode), CoreDNS serving cluster.local from the API server at the cluster DNS
 # Service address, and a local-volume provisioner. Imports every image archive in $IMAGES_DIR.
-# Run by `REAL_NODE=1 cluster/up.sh`; stopped by cluster/node-down.sh (down.sh runs it). Needs
+# Run by `REAL_NODE=1 tools/cluster/up.sh`; stopped by tools/cluster/node-down.sh (down.sh runs it). Needs
 # root. Progress and errors on stderr. See docs/contributing/cluster.md, "The real node".
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -24,28 +24,28 @@ ctr_() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 # --- can this machine run the node? (say why not, never skip) ------------------------------
 [ "$(id -u)" = 0 ] || die "the real node needs root (containerd, the pod bridge, iptables)"
 for b in kubelet kube-proxy coredns kubectl; do
-  [ -x "$BIN/$b" ] || die "$BIN/$b missing (run cluster/build.sh)"
+  [ -x "$BIN/$b" ] || die "$BIN/$b missing (run tools/cluster/build.sh)"
 done
 for t in containerd containerd-shim-runc-v2 runc ctr iptables ip conntrack; do
-  command -v "$t" >/dev/null || die "$t not found (run cluster/install-deps.sh)"
+  command -v "$t" >/dev/null || die "$t not found (run tools/cluster/install-deps.sh)"
 done
 CNI_BIN="${CNI_BIN:-/usr/lib/cni}"
 for p in bridge host-local loopback portmap; do
-  [ -x "$CNI_BIN/$p" ] || die "CNI plugin $CNI_BIN/$p missing (run cluster/install-deps.sh)"
+  [ -x "$CNI_BIN/$p" ] || die "CNI plugin $CNI_BIN/$p missing (run tools/cluster/install-deps.sh)"
 done
 { [ -f "$KUBECONFIG" ] && kc get --raw /readyz >/dev/null 2>&1; } ||
-  die "no control plane answers in $CLUSTER_DIR (start it with cluster/up.sh)"
+  die "no control plane answers in $CLUSTER_DIR (start it with tools/cluster/up.sh)"
 for c in $NODE_COMPONENTS; do
-  if pid_of "$c" >/dev/null; then die "$c already running from $CLUSTER_DIR; run cluster/node-down.sh"; fi
+  if pid_of "$c" >/dev/null; then die "$c already running from $CLUSTER_DIR; run tools/cluster/node-down.sh"; fi
 done
 if ip link show "$NODE_BRIDGE" >/dev/null 2>&1; then
-  die "bridge $NODE_BRIDGE exists already (another real node? run cluster/node-down.sh for it)"
+  die "bridge $NODE_BRIDGE exists already (another real node? run tools/cluster/node-down.sh for it)"
 fi
 for p in "$KUBELET_PORT" "$KUBELET_HEALTHZ_PORT" "$KUBE_PROXY_HEALTHZ_PORT" "$KUBE_PROXY_METRICS_PORT" "$COREDNS_HEALTH_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then die "port $p on 127.0.0.1 is already in use"; fi
 done
 ls "$IMAGES_DIR"/*.tar >/dev/null 2>&1 ||
-  die "no image archives in $IMAGES_DIR (build them with images/build.sh; the pod sandbox needs the pause image)"
+  die "no image archives in $IMAGES_DIR (build them with tools/images/build.sh; the pod sandbox needs the pause image)"
 
 on_exit() {
   local rc=$?
@@ -141,7 +141,7 @@ for tar in "$IMAGES_DIR"/*.tar; do
   log "imported $ref ($digest)"
 done
 ctr_ images ls -q | grep -x "$SANDBOX_IMAGE" >/dev/null ||
-  die "the sandbox image $SANDBOX_IMAGE is not among the archives in $IMAGES_DIR (images/build.sh builds it)"
+  die "the sandbox image $SANDBOX_IMAGE is not among the archives in $IMAGES_DIR (tools/images/build.sh builds it)"
 
 # --- kubelet --------------------------------------------------------------------------------------
 ssl() { openssl "$@" >/dev/null 2>&1 || die "openssl $1 failed"; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke test for a cluster started by cluster/up.sh: a restricted-compliant StatefulSet with a
+# Smoke test for a cluster started by tools/cluster/up.sh: a restricted-compliant StatefulSet with a
 # volumeClaimTemplate binds to 2 static NFS PVs (storageClassName nfs-pool), its pods become
 # Ready via kwok in ordinal order, server-side strict dry-run works, PodSecurity enforces.
 set -euo pipefail

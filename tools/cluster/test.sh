@@ -2,14 +2,14 @@
 # The cluster suites: build the control plane (cached; a cold machine builds it, ~10-15 min),
 # start it, run jest, and stop the cluster again whatever happens. Exits with jest's exit code.
 # Extra arguments go to jest, e.g.
-#   cluster/test.sh -t web-nfs-pool                  # kwok suite (npm run test:cluster)
-#   CLUSTER_SUITE=e2e cluster/test.sh test/e2e/galera  # real-node suite (npm run test:e2e)
-# CLUSTER_SUITE=cluster (default): jest.cluster.config.js on test/cluster/, kwok nodes only.
-# CLUSTER_SUITE=e2e: jest.e2e.config.js on test/e2e/, with the images built (images/build.sh),
+#   tools/cluster/test.sh -t web-nfs-pool                  # kwok suite (npm run test:cluster)
+#   CLUSTER_SUITE=e2e tools/cluster/test.sh test/e2e/galera  # real-node suite (npm run test:e2e)
+# CLUSTER_SUITE=cluster (default): test/cluster/jest.config.js on test/cluster/, kwok nodes only.
+# CLUSTER_SUITE=e2e: test/e2e/jest.config.js on test/e2e/, with the images built (tools/images/build.sh),
 # no kwok nodes and the real node (REAL_NODE=1), in its own CLUSTER_DIR and ports, holding
 # /tmp/cdk8s-stateful-realnode.lock so two real-node runs never overlap.
 # Environment: CLUSTER_DIST (default dist/) picks the synthesized examples of the kwok suite;
-# everything cluster/up.sh reads (CLUSTER_DIR, ports, NODES, ...) is passed through. See
+# everything tools/cluster/up.sh reads (CLUSTER_DIR, ports, NODES, ...) is passed through. See
 # docs/contributing/cluster.md.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -83,7 +83,7 @@ for attempt in 1 2 3; do
   # (9>&-: the daemons it starts must not inherit the real-node lock and hold it after this run)
   if ENV_LINES="$("$HERE/up.sh" 9>&-)"; then break; fi
   ENV_LINES=""
-  log "cluster/up.sh failed (attempt $attempt of 3)"
+  log "tools/cluster/up.sh failed (attempt $attempt of 3)"
 done
 [ -n "$ENV_LINES" ] || { log "cluster did not start"; exit 1; }
 eval "$ENV_LINES"

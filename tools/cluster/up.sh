@@ -17,11 +17,11 @@ die() { log "ERROR: $*"; exit 1; }
 
 BIN="${CLUSTER_BIN:-$("$HERE/build.sh" | tail -n1)}"
 for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok; do
-  [ -x "$BIN/$b" ] || die "$BIN/$b missing (run cluster/build.sh)"
+  [ -x "$BIN/$b" ] || die "$BIN/$b missing (run tools/cluster/build.sh)"
 done
 
 for c in $COMPONENTS; do
-  if pid_of "$c" >/dev/null; then die "$c already running from $CLUSTER_DIR; run cluster/down.sh"; fi
+  if pid_of "$c" >/dev/null; then die "$c already running from $CLUSTER_DIR; run tools/cluster/down.sh"; fi
 done
 safe_to_wipe || die "CLUSTER_DIR=$CLUSTER_DIR exists and was not made by up.sh; refusing to wipe it"
 for p in "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KCM_PORT" "$SCHEDULER_PORT" "$KWOK_PORT"; do
@@ -152,8 +152,8 @@ wait_for kube-scheduler "kube-scheduler healthy" healthz "$SCHEDULER_PORT"
 # --- kwok and fake nodes ---------------------------------------------------------------------
 # An explicit, empty config keeps a stray ~/.kwok/kwok.yaml out; with no stages configured,
 # kwok v0.7.0 uses its built-in "fast" node and pod stages (v0.8.0 would need them in the file).
-echo '# intentionally empty, see cluster/up.sh' >"$D/kwok.yaml"
-# kwok plays only its own nodes (label type=kwok): the real node (cluster/node-up.sh) is left alone.
+echo '# intentionally empty, see tools/cluster/up.sh' >"$D/kwok.yaml"
+# kwok plays only its own nodes (label type=kwok): the real node (tools/cluster/node-up.sh) is left alone.
 start kwok --config="$D/kwok.yaml" --kubeconfig="$KUBECONFIG" --manage-all-nodes=false \
   --manage-nodes-with-label-selector=type=kwok \
   --cidr=10.244.1.1/16 --node-ip=10.244.0.1 --node-lease-duration-seconds=40 \
@@ -198,7 +198,7 @@ export KUBECONFIG="$KUBECONFIG"
 export PATH="$BIN:\$PATH"
 ENV
 if [ "${REAL_NODE:-0}" = 1 ]; then
-  CLUSTER_BIN="$BIN" "$HERE/node-up.sh" || die "the real node did not start (cluster/node-up.sh)"
+  CLUSTER_BIN="$BIN" "$HERE/node-up.sh" || die "the real node did not start (tools/cluster/node-up.sh)"
 fi
 log "cluster up in $((SECONDS - START))s; logs and PIDs in $D"
 cat "$D/env"

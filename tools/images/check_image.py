@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks that an image archive of images/build.sh holds what its recipe says.
+"""Checks that an image archive of tools/images/build.sh holds what its recipe says.
 
 usage: check_image.py IMAGES_DIR ARCHIVE NAME [VERSIONS_JSON]
 

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# A private containerd for images/smoke.sh: its own root, state, socket and config under
+# A private containerd for tools/images/smoke.sh: its own root, state, socket and config under
 # CTR_DIR (default /tmp/ctr-images), so it never touches a node's containerd. Sourced.
 #
 #   ctr_up                  start it (or reuse the one running there)

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Runs the test images for real, before any cluster: builds them (images/build.sh), imports them
-# into a private containerd (images/ctr.sh, under CTR_DIR=/tmp/ctr-images) and runs each as a
+# Runs the test images for real, before any cluster: builds them (tools/images/build.sh), imports them
+# into a private containerd (tools/images/ctr.sh, under CTR_DIR=/tmp/ctr-images) and runs each as a
 # restricted pod would run it (non-root uid, read-only root filesystem, no capabilities, seccomp,
 # only the preset's volumes writable), checking that the server starts and serves.
 #
-#   images/smoke.sh [name ...]     every image, or the named ones
+#   tools/images/smoke.sh [name ...]     every image, or the named ones
 #
-# Each image's check is images/smoke/<name>.sh. Fails with the reason when containers cannot run
+# Each image's check is tools/images/smoke/<name>.sh. Fails with the reason when containers cannot run
 # here (no containerd, no runc, no overlayfs, ...): never a silent skip.
 set -euo pipefail
 
@@ -124,7 +124,7 @@ tmp_dir() {
 
 failed=()
 for name in "${NAMES[@]}"; do
-  [ -f "$HERE/smoke/$name.sh" ] || fail "no smoke test for '$name' (images/smoke/$name.sh)"
+  [ -f "$HERE/smoke/$name.sh" ] || fail "no smoke test for '$name' (tools/images/smoke/$name.sh)"
   ctr_import "$name"
   say "$name: $(archive_ref "$IMAGES_OUT/$name.tar")"
   start=$SECONDS

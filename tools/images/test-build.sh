@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Tests of the image build (images/build.sh):
+# Tests of the image build (tools/images/build.sh):
 #   1. clean: the named images are built cold into a private cache inside a mount namespace in
 #      which every other file system is read-only, so a build that writes anywhere outside its
 #      cache (through an absolute symlink of the image's root, a hook run outside the chroot, ...)
 #      fails there with "Read-only file system";
 #   2. content: each archive holds what its recipe says: the reference of versions.json, every
-#      file of images/<name>/rootfs/ and images/lib/ byte for byte (a regular file, not a link to
+#      file of tools/images/<name>/rootfs/ and tools/images/lib/ byte for byte (a regular file, not a link to
 #      something else), every pinned Debian package at its pinned version.
 #
-#   images/test-build.sh [name ...]     default: mariadb and mysql (their /etc/mysql/my.cnf is an
+#   tools/images/test-build.sh [name ...]     default: mariadb and mysql (their /etc/mysql/my.cnf is an
 #                                       absolute symlink in Debian's packages)
 #   TEST_BUILD_KEEP=1                   keep the private cache (its path is printed)
 #
@@ -56,7 +56,7 @@ unshare --mount --propagation private bash -euo pipefail -c '
   export CDK8S_STATEFUL_CACHE="$private" TMPDIR="$private/tmp" HOME="$private"
   exec "$0" "$@"
 ' "$HERE/build.sh" "$PRIVATE" "$@" >/dev/null ||
-  fail "images/build.sh $* failed with the machine read-only outside its cache (a 'Read-only file system' above is a write outside the cache)"
+  fail "tools/images/build.sh $* failed with the machine read-only outside its cache (a 'Read-only file system' above is a write outside the cache)"
 say "built $* in $((SECONDS - start))s without writing outside $PRIVATE"
 
 # --- 2. what each archive holds -------------------------------------------------------------------

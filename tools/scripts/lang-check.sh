@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# What scripts/{python,java,go}-check.sh share, in one place. Sourced from the repository root.
+# What tools/scripts/{python,java,go}-check.sh share, in one place. Sourced from the repository root.
 # root and cache are for the scripts that source this file
 # shellcheck disable=SC2034
 root=$PWD

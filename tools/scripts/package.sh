@@ -3,7 +3,7 @@
 #   js/cdk8s-stateful@<version>.jsii.tgz   the npm tarball (`npm pack`, whose prepack runs jsii)
 #   python/cdk8s_stateful-<version>-py3-none-any.whl (and the sdist)
 # PACKAGE_TARGETS adds targets (README, "The package and other languages", says what each needs;
-# scripts/java-check.sh builds and tests the Java one). Nothing is rebuilt when the inputs (sources, scripts, package metadata, lockfile)
+# tools/scripts/java-check.sh builds and tests the Java one). Nothing is rebuilt when the inputs (sources, scripts, package metadata, lockfile)
 # are those of the last build: out/package/.inputs holds their hash.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

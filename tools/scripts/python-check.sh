@@ -5,7 +5,7 @@
 #   1. examples/python/quickstart.py writes YAML byte-identical to examples/quickstart.ts, and
 #   2. an engine binder written in Python (IEngineBinder) is called back at synth, and
 #   3. a Deployment, StatefulSet and Secrets of cdk8s-plus-27 and of -33 go into the library, and the
-#      database into their policies (scripts/python-plus-lines.py), and
+#      database into their policies (tools/scripts/python-plus-lines.py), and
 #   4. a bad input fails in Python with the library's full message, as in TypeScript.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

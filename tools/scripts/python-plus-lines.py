@@ -1,4 +1,4 @@
-"""Objects of another cdk8s-plus line in Python (run by scripts/python-check.sh with cdk8s-plus-33).
+"""Objects of another cdk8s-plus line in Python (run by tools/scripts/python-check.sh with cdk8s-plus-33).
 
 A Deployment, a StatefulSet and Secrets of the line go to the library's parameters, and the
 database to the line's allow_to and NetworkPolicy; the rendered selectors are compared with the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Test of scripts/apt-install.sh in a scratch Debian 12 root (mmdebstrap; nothing is installed
+# Test of tools/scripts/apt-install.sh in a scratch Debian 12 root (mmdebstrap; nothing is installed
 # on the machine itself): installing a package that ships a service does not start it, and the
 # policy-rc.d the script put in place for its install is gone afterwards. The root has no init
 # system, where invoke-rc.d blocks every start on its own: an `/sbin/init` and a `runlevel` that
@@ -12,7 +12,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 say() { printf '[test-apt-install] %s\n' "$*" >&2; }
 [ "$(id -u)" = 0 ] || { say "FAIL: run as root (mmdebstrap's root mode)"; exit 1; }
-command -v mmdebstrap >/dev/null || { say "FAIL: mmdebstrap is missing (images/install-deps.sh installs it)"; exit 1; }
+command -v mmdebstrap >/dev/null || { say "FAIL: mmdebstrap is missing (tools/images/install-deps.sh installs it)"; exit 1; }
 
 # the hooks below run outside the root with it as $1; `servers` lists processes whose root it is
 # shellcheck disable=SC2016 # expanded by mmdebstrap's hook shell

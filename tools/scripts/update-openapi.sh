@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copies the OpenAPI v3 documents of the API groups the library writes from the k8s.io/kubernetes
-# Go module (api/openapi-spec/v3) into schemas/<version>/openapi-v3/, with their SHA256SUMS.
-# Usage: bash scripts/update-openapi.sh v1.34.10
+# Go module (api/openapi-spec/v3) into test/schemas/<version>/openapi-v3/, with their SHA256SUMS.
+# Usage: bash tools/scripts/update-openapi.sh v1.34.10
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 version=${1:?usage: update-openapi.sh <version, e.g. v1.34.10>}

@@ -1,6 +1,6 @@
-// One-off experiment behind a number in bench/README.md (run from the repository root after `npm run bench`
-// has written bench/.tmp/template.json):
-//   node --expose-gc bench/experiments/module-heap.js without|with-lib   raw cdk8s at N = 1000, with and
+// One-off experiment behind a number in tools/bench/README.md (run from the repository root after `npm run bench`
+// has written tools/bench/.tmp/template.json):
+//   node --expose-gc tools/bench/experiments/module-heap.js without|with-lib   raw cdk8s at N = 1000, with and
 //   without the library and cdk8s-plus-27 loaded: heap before, CPU and wall of the synth.
 const loadLib = process.argv[2] === 'with-lib';
 if (loadLib) { require('../../../out/lib'); require('cdk8s-plus-27'); }

@@ -1,6 +1,6 @@
-// One-off experiment behind a number in bench/README.md ("The CLI and the library"), from the
+// One-off experiment behind a number in tools/bench/README.md ("The CLI and the library"), from the
 // repository root after `npx tsc`:
-//   node bench/experiments/require-times.js     (run it 5 times: single runs move a lot)
+//   node tools/bench/experiments/require-times.js     (run it 5 times: single runs move a lot)
 // How long requiring each of the examples' modules takes, in the order node loads them, and the
 // guard's look-up of what git's HEAD holds in dist/ (what runs when the CLI has emptied dist/).
 const { performance } = require('perf_hooks');

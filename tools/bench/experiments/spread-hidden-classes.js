@@ -1,6 +1,6 @@
-// One-off experiment behind a number in bench/README.md (run from the repository root after `npm run bench`
-// has written bench/.tmp/template.json):
-//   node --allow-natives-syntax bench/experiments/spread-hidden-classes.js   objects built by a spread over
+// One-off experiment behind a number in tools/bench/README.md (run from the repository root after `npm run bench`
+// has written tools/bench/.tmp/template.json):
+//   node --allow-natives-syntax tools/bench/experiments/spread-hidden-classes.js   objects built by a spread over
 //   eight GVK objects, and property by property: how many share the map of the previous one of their kind.
 const gvks = Array.from({ length: 8 }, (_, i) => ({ apiVersion: 'v' + i, kind: 'K' + i }));
 function viaSpread(g, body) { return { ...g, metadata: {}, ...body }; }

@@ -1,6 +1,6 @@
-// One-off experiment behind a number in bench/README.md (run from the repository root after `npm run bench`
-// has written bench/.tmp/template.json):
-//   node --expose-gc bench/experiments/yaml-same-documents.js   the same documents from the library and from raw
+// One-off experiment behind a number in tools/bench/README.md (run from the repository root after `npm run bench`
+// has written tools/bench/.tmp/template.json):
+//   node --expose-gc tools/bench/experiments/yaml-same-documents.js   the same documents from the library and from raw
 //   cdk8s, serialized in one process: CPU ms of each, 5 rounds.
 const { performance } = require('perf_hooks');
 const { ApiObject } = require('cdk8s');

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds helm from the Go module proxy into the shared cache, keyed by version (as cluster/build.sh
+# Builds helm from the Go module proxy into the shared cache, keyed by version (as tools/cluster/build.sh
 # caches its Go builds), and prints the binary's path on the last line.
-# Usage: bench/helm/build.sh        HELM_VERSION=v4.3.2 by default
+# Usage: tools/bench/helm/build.sh        HELM_VERSION=v4.3.2 by default
 set -euo pipefail
 
 HELM_VERSION="${HELM_VERSION:-v4.3.2}"

@@ -1,8 +1,8 @@
-// The README's quickstart database N times, for the side-by-side with Helm (bench/helm.ts):
-//   node out/bench/helm/quickstart-n.js <N> <outdir>
+// The README's quickstart database N times, for the side-by-side with Helm (tools/bench/helm.ts):
+//   node out/tools/bench/helm/quickstart-n.js <N> <outdir>
 // One Chart in namespace `shop`, the shared `fast` StorageClass, and databases db-0 … db-<N-1>,
 // each the quickstart's PostgreSQL with its own credentials Secret `<name>-credentials`.
-// bench/helm/quickstart_n.py is the same app in Python; bench/helm/stateful-postgresql is the chart.
+// tools/bench/helm/quickstart_n.py is the same app in Python; tools/bench/helm/stateful-postgresql is the chart.
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, PostgresVersion, StatefulDatabase, StorageClassFast, StorageProvider } from '../../../lib';

@@ -1,4 +1,4 @@
-"""bench/helm/quickstart-n.ts in Python, through jsii: the quickstart database N times.
+"""tools/bench/helm/quickstart-n.ts in Python, through jsii: the quickstart database N times.
 
   python quickstart_n.py <N> <outdir>
 """

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2153 # WORK, SCRIPTS, CTR_SOCK: set by images/smoke.sh, which sources this
+# shellcheck shell=bash disable=SC2153 # WORK, SCRIPTS, CTR_SOCK: set by tools/images/smoke.sh, which sources this
 # busybox, as the custom-engine test uses it: an init container (uid 1000) writes a file into a
 # shared volume, `httpd` serves it from there, `wget` fetches it.
 www="$(data_dir busybox-www 1000 1000)"

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2153 # WORK, SCRIPTS, CTR_SOCK: set by images/smoke.sh, which sources this
+# shellcheck shell=bash disable=SC2153 # WORK, SCRIPTS, CTR_SOCK: set by tools/images/smoke.sh, which sources this
 # mariadb, two ways:
 #  1. as examples/mariadb.ts runs it (uid 999, credentials from the Secret's files, data in
 #     /var/lib/mysql): the entrypoint initializes the volume, healthcheck.sh passes, the

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2153 # WORK, SCRIPTS, CTR_SOCK: set by images/smoke.sh, which sources this
+# shellcheck shell=bash disable=SC2153 # WORK, SCRIPTS, CTR_SOCK: set by tools/images/smoke.sh, which sources this
 # mysql, as the preset runs it (uid 999, read-only root, the Secret's files): the primary's
 # `config` and `clone` init containers, mysql-start.sh running the entrypoint, which initializes
 # the data directory and runs the preset's initdb script (the replication account); the probes

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2153 # WORK, SCRIPTS, CTR_SOCK: set by images/smoke.sh, which sources this
+# shellcheck shell=bash disable=SC2153 # WORK, SCRIPTS, CTR_SOCK: set by tools/images/smoke.sh, which sources this
 # pause: holds still as 65535, ends at once on SIGTERM, saying so.
 run pause 65535 65535 pause --
 wait_for 10 is_status pause RUNNING || fail "pause is not running: $(logs pause)"

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2153 # WORK, SCRIPTS, CTR_SOCK: set by images/smoke.sh, which sources this
+# shellcheck shell=bash disable=SC2153 # WORK, SCRIPTS, CTR_SOCK: set by tools/images/smoke.sh, which sources this
 # postgres, as the preset runs it (uid 999, postgres-start.sh running the entrypoint): the
 # primary's `clone` init container passes, the entrypoint initializes PGDATA with the superuser
 # password from the Secret's file and runs the preset's initdb script (the replication and

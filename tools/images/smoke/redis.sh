@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2153 # WORK, SCRIPTS, CTR_SOCK: set by images/smoke.sh, which sources this
+# shellcheck shell=bash disable=SC2153 # WORK, SCRIPTS, CTR_SOCK: set by tools/images/smoke.sh, which sources this
 # redis, as the preset runs it (uid 999): the `config` init container writes redis.conf with the
 # password from the Secret's file, the server starts from it with AOF on /data, the preset's
 # probes pass, and a key written survives a restart of the server on the same volume. Then the

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2153 # WORK, SCRIPTS, CTR_SOCK: set by images/smoke.sh, which sources this
+# shellcheck shell=bash disable=SC2153 # WORK, SCRIPTS, CTR_SOCK: set by tools/images/smoke.sh, which sources this
 # zookeeper, as the preset runs it (uid 1000, the image's own command): the `config` init
 # container copies the image's /conf and writes zoo.cfg and myid, the server starts from the
 # read-only /conf with ZK_SERVER_HEAP, the preset's probes pass, and zkCli.sh writes and reads a
