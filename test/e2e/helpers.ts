@@ -4,7 +4,7 @@
 // control plane and the real node and sets KUBECONFIG, KUBECTL and CLUSTER_DIR.
 //
 // One file per engine uses these; a scenario is a plain jest test. A behaviour that is wrong
-// today is written as `test.failing('KNOWN FAILURE (issue 10): <what and why>', ...)`, so it is
+// today is written as `test.failing('KNOWN FAILURE: <what and why>', ...)`, so it is
 // reported, never skipped, and turns red the day it is fixed (then flip it to `test`).
 import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';

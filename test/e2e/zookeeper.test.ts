@@ -118,8 +118,8 @@ function watchLeaders(replicas: number): { stop: () => Promise<{ most: number; s
 // The preset refuses to change the member list by more than one at a time (old and new members
 // could each elect a leader and fork the data; docs/engines.md, ZooKeeper): 3 -> 5 in one step
 // stalls the roll at the first re-configured member, the old majority keeps serving, and going
-// back to 3 makes the ensemble whole again. Before issue 10 the same apply gave two leaders, each
-// accepting writes. (The one-at-a-time path is not run: four full rolls.)
+// back to 3 makes the ensemble whole again. Before the preset refused a change by 2 members,
+// the same apply gave two leaders, each accepting writes. (The one-at-a-time path is not run: four full rolls.)
 test('scale 3 -> 5 -> 3 in one step (replicas changed in the app and applied): refused while the old majority serves, never two leaders; back to 3, no znode lost', async () => {
   const writer = startWriter(() => write(), 4000); // through the client Service, all along
   const leaders = watchLeaders(5);

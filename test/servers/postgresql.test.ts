@@ -1,6 +1,6 @@
 // PostgreSQL 15 (Debian's packages) on 127.0.0.1-3, set up by postgres-replica.sh and
 // postgres-initdb.sh as the preset's containers run them (the image's entrypoint stood in for by
-// initdb with the same options), probed by postgres-probe.sh. Issue 10: standbys stream through
+// initdb with the same options), probed by postgres-probe.sh. Standbys stream through
 // slots of their own, are Ready only while they stream, and a primary whose volume is lost comes
 // back as a copy of the furthest standby, with every row.
 import { spawnSync } from 'child_process';

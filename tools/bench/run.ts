@@ -324,7 +324,7 @@ function main(): void {
     `byte-identical to the YAML floor: library ${verification.byteIdenticalToYamlFloor.library}, raw ${verification.byteIdenticalToYamlFloor['raw-cdk8s']}`);
 
   if (argv.includes('--baseline-only')) {
-    // only the issue-13 target: `node out/tools/bench/run.js --baseline-only`
+    // only the target for synth with the deployed manifests present: `node out/tools/bench/run.js --baseline-only`
     const b = measureBaseline(p);
     console.log(`synth with the deployed manifests present / without, N=${b.n}, ${b.runs} interleaved triples (with, without, raw cdk8s): wall ${fmt(b.ratio, 3)}× ` +
       `(${fmt(b.with_baseline_ms)} ms against ${fmt(b.without_baseline_ms)} ms; runs ${b.with_baseline_runs_ms.join(', ')} against ${b.without_baseline_runs_ms.join(', ')}), ` +
