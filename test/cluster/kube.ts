@@ -192,7 +192,7 @@ export function kubectlBin(): string {
   if (kubectlPath) return kubectlPath;
   if (process.env.KUBECTL) return (kubectlPath = process.env.KUBECTL);
   const bin = process.env.CLUSTER_BIN
-    ?? spawnSync('bash', [path.join(REPO, 'cluster', 'build.sh'), '--print-bin'], { encoding: 'utf8' }).stdout.trim();
+    ?? spawnSync('bash', [path.join(REPO, 'tools', 'cluster', 'build.sh'), '--print-bin'], { encoding: 'utf8' }).stdout.trim();
   return (kubectlPath = path.join(bin, 'kubectl'));
 }
 

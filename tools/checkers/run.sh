@@ -11,7 +11,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CONFIG="$HERE/config.yaml"
 BIN="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}/checkers/bin"
 POLARIS_MIN_SCORE=95
-DIR="${1:-$HERE/../dist}"   # default: the repo's dist/
+DIR="${1:-$HERE/../../dist}"   # default: the repo's dist/
 
 [[ -d "$DIR" ]] || { echo "run.sh: no such directory: $DIR" >&2; exit 2; }
 mapfile -t FILES < <(find "$DIR" -maxdepth 1 -type f -name '*.yaml' | sort)
