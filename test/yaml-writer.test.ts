@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart, Yaml } from 'cdk8s';
 import * as fc from 'fast-check';
-import { libraryApp } from '../bench/fixture';
+import { libraryApp } from '../tools/bench/fixture';
 import { ChangeGuard } from '../lib';
 import { layoutDocument, stringifyDocuments, withYamlWriter } from '../lib/plan/yaml-writer';
 import { yamlPackage } from '../lib/plan/yaml-reader';

@@ -6,7 +6,7 @@ import { yamlPackage } from './yaml-reader';
  *
  * cdk8s serializes every object with `YAML.stringify(obj, { keepUndefined: true, lineWidth: 0,
  * version: '1.1' })`: a Document, a node per value and a schema look-up per scalar, two thirds of
- * a synth's time (bench/README.md). The documents of Kubernetes objects are plain JSON maps, so
+ * a synth's time (tools/bench/README.md). The documents of Kubernetes objects are plain JSON maps, so
  * their block layout is fixed: this writer lays them out itself and leaves each scalar it cannot
  * prove plain to the `yaml` package (the copy cdk8s bundles), asked once per distinct scalar.
  * Anything outside that subset (a document that is not a map, `undefined` values, an object met

@@ -41,7 +41,7 @@ export enum VolumeBindingMode {
  * Cluster-scoped objects (StorageClass, PersistentVolume) must not carry a namespace, but every
  * cdk8s ApiObject takes its chart's: it is dropped from the object's metadata, which renders what
  * the JSON patch `remove /metadata/namespace` would, without a patch to hold and apply to a copy
- * of every object at synth (bench/README.md).
+ * of every object at synth (tools/bench/README.md).
  * Internal: not exported from the package.
  */
 export function makeClusterScoped(obj: ApiObject): void {
