@@ -193,6 +193,13 @@ export interface EngineBinding {
   /** Overrides the engine's args. */
   readonly args?: string[];
   /**
+   * A command the kubelet runs in the database container before it stops it (a `preStop` hook),
+   * while the pod's network still works, e.g. to leave replication cleanly. It counts against the
+   * pod's termination grace period.
+   * @default - none
+   */
+  readonly preStop?: string[];
+  /**
    * A single writer: the ordinal of the primary. The client Service `<name>` then selects only
    * that pod (by its `statefulset.kubernetes.io/pod-name` label), and a read Service
    * `<name>-read` selects every member.

@@ -136,6 +136,7 @@ function resolveMain(check: PropValidator, identity: DatabaseIdentity, claims: R
   const args = binding.args ?? engine.args;
   scanCommand(check, 'the command of the database container', command);
   scanCommand(check, 'the args of the database container', args);
+  scanCommand(check, 'the preStop command of the database container', binding.preStop);
   return {
     name: 'main',
     image: identity.registry !== undefined ? withRegistry(engine.image, identity.registry) : engine.image,
@@ -147,6 +148,7 @@ function resolveMain(check: PropValidator, identity: DatabaseIdentity, claims: R
     readinessProbe: readiness,
     livenessProbe: liveness,
     startupProbe: startup,
+    preStop: binding.preStop,
     resources: resolveResources(check, 'resources', props.resources),
   };
 }
