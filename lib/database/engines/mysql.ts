@@ -112,6 +112,8 @@ export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
           {
             name: 'clone',
             image,
+            // a throwaway server clones a peer's data: it needs the database's memory
+            runsServer: true,
             command: runScript('mysql-clone.sh'),
             env: { ...identityEnv(ctx), ...keys, DATA_DIR: dataDir, RUN_DIR: kplus.EnvValue.fromValue(RUN_PATH) },
             mounts: [{ volume: dataVolume, path: ctx.dataPath }, { volume: 'run', path: RUN_PATH }],

@@ -114,6 +114,8 @@ export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
         initContainers: [{
           name: 'config',
           image,
+          // an empty primary copies a peer's data with a temporary server: it needs the database's memory
+          runsServer: true,
           command: runScript('redis-config.sh'),
           env: {
             ...identityEnv(ctx),
