@@ -22,7 +22,7 @@ export const FIELD_RENAMES: { readonly [tsName: string]: string } = {
  *
  * The generated classes convert every object again at synth, with converters that rebuild each
  * level by object spread; for thousands of databases that doubles the memory of the documents and
- * the garbage collection with it (bench/README.md). Here the typed props become plain JSON in one
+ * the garbage collection with it (tools/bench/README.md). Here the typed props become plain JSON in one
  * linear pass: `IntOrString` and `Quantity` become their values, field names the API's.
  * @internal
  */
@@ -34,7 +34,7 @@ export function kube<P>(
 ): ApiObject {
   const typed = props as { metadata?: any; [key: string]: unknown };
   // built property by property: an object spread over the different GVK objects would give every
-  // object a hidden class of its own (bench/README.md)
+  // object a hidden class of its own (tools/bench/README.md)
   const json: { apiVersion: string; kind: string; [key: string]: unknown } = { apiVersion: type.GVK.apiVersion, kind: type.GVK.kind, metadata: typed.metadata };
   for (const key of Object.keys(typed)) {
     if (key !== 'metadata' && typed[key] !== undefined) json[FIELD_RENAMES[key] ?? key] = plain(typed[key]);

@@ -1,13 +1,13 @@
 // The engine scripts are real files (lib/database/engines/scripts/*.sh, executed by scripts.test.ts,
 // the servers suite and the real node); the library carries their texts in a module generated from
-// them by `npm run build` (scripts/engine-scripts-module.js). Here: the module is that of the files.
+// them by `npm run build` (tools/scripts/engine-scripts-module.js). Here: the module is that of the files.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ENGINE_SCRIPTS } from '../lib/database/engines/private/engine-scripts.generated';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const generator: { render(dir?: string): string; MODULE: string; SCRIPTS_DIR: string } = require('../scripts/engine-scripts-module.js');
+const generator: { render(dir?: string): string; MODULE: string; SCRIPTS_DIR: string } = require('../tools/scripts/engine-scripts-module.js');
 
 describe('the engine scripts module', () => {
   test('is what the generator writes from the scripts now (run `npm run build` after editing a script)', () => {

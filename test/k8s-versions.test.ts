@@ -20,7 +20,7 @@ function synthObjects(build: (dir: string) => { synth(): void }): any[] {
   }
 }
 
-describe(`Kubernetes ${NEWEST_KUBERNETES} (newest OpenAPI v3 in schemas/)`, () => {
+describe(`Kubernetes ${NEWEST_KUBERNETES} (newest OpenAPI v3 in test/schemas/)`, () => {
   test('the copied documents are the module\'s, byte for byte (SHA256SUMS)', () => {
     const dir = openApiV3Dir();
     const sums = fs.readFileSync(path.join(dir, 'SHA256SUMS'), 'utf-8').trim().split('\n').map((l) => l.split(/\s+/));

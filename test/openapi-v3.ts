@@ -6,7 +6,7 @@ import { schemaPath } from './util';
 /**
  * The newest Kubernetes the repository has an OpenAPI spec of: the v3 documents of the groups the
  * library writes, copied from the `k8s.io/kubernetes` module's `api/openapi-spec/v3` (see
- * schemas/README.md), so a fresh clone needs no module cache.
+ * test/schemas/README.md), so a fresh clone needs no module cache.
  */
 export const NEWEST_KUBERNETES = 'v1.34.10';
 

@@ -20,8 +20,8 @@ describe('the npm package', () => {
 
   test('the engine scripts travel inside the compiled library (its generated module), not as files the library looks for', () => {
     expect(pkg.files.filter((f: string) => f.endsWith('.sh'))).toEqual([]);
-    expect(pkg.scripts.build).toBe('node scripts/engine-scripts-module.js && tsc');
-    expect(pkg.scripts.prepack).toMatch(/^node scripts\/engine-scripts-module\.js && jsii /);
+    expect(pkg.scripts.build).toBe('node tools/scripts/engine-scripts-module.js && tsc');
+    expect(pkg.scripts.prepack).toMatch(/^node tools\/scripts\/engine-scripts-module\.js && jsii /);
     const sources = path.join(root, 'lib');
     const readsFiles = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? readsFiles(path.join(dir, e.name)) : /\.ts$/.test(e.name) && /__dirname|readFileSync\(.*scripts/.test(fs.readFileSync(path.join(dir, e.name), 'utf-8')) ? [e.name] : []);

@@ -48,15 +48,15 @@ export function json(obj: ApiObject): any {
   return obj.toJson();
 }
 
-/** The official 1.27 definitions, kept in the repository (`schemas/`); works from `test/` and from `out/test/`. */
+/** The official 1.27 definitions, kept in the repository (`test/schemas/`); works from `test/` and from `out/test/`. */
 const SCHEMA = schemaPath('v1.27.0', '_definitions.json');
 
-/** A file under the repository's `schemas/` directory, found by walking up from here. */
+/** A file under the repository's `test/schemas/` directory, found by walking up from here. */
 export function schemaPath(...parts: string[]): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'schemas', ...parts);
+    const candidate = path.join(dir, 'test', 'schemas', ...parts);
     if (fs.existsSync(candidate)) return candidate;
-    if (path.dirname(dir) === dir) throw new Error(`schemas/${parts.join('/')} not found above ${__dirname}: it is part of the repository`);
+    if (path.dirname(dir) === dir) throw new Error(`test/schemas/${parts.join('/')} not found above ${__dirname}: it is part of the repository`);
   }
 }
 

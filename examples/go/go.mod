@@ -1,4 +1,4 @@
-// Build and run it with scripts/go-check.sh, which puts the generated bindings in a Go workspace.
+// Build and run it with tools/scripts/go-check.sh, which puts the generated bindings in a Go workspace.
 module example.com/quickstart
 
 go 1.25

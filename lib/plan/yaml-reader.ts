@@ -3,7 +3,7 @@ import * as path from 'path';
 /**
  * Reads the YAML that cdk8s writes (block style, two-space indentation, one scalar per line)
  * about twenty times faster than a general parser, so that comparing a synth with the manifests
- * already deployed stays cheap for thousands of databases (bench/README.md). Anything outside that
+ * already deployed stays cheap for thousands of databases (tools/bench/README.md). Anything outside that
  * shape (block scalars, anchors, flow collections, YAML 1.1 values such as `yes`, octal numbers or
  * timestamps) is handed to the `yaml` package cdk8s itself bundles, with cdk8s's YAML 1.1 schema,
  * so the result always equals a full parse; a test checks it on every example, the benchmark's

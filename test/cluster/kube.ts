@@ -1,7 +1,7 @@
 // A minimal Kubernetes client for the cluster suite: REST calls and watches over node's https
 // (no client library), and kubectl through child_process for what a user would run by hand
-// (apply, dry-run, scale, patch, cordon, create secret). Reads KUBECONFIG, which cluster/test.sh
-// (or `eval "$(cluster/up.sh)"`) sets.
+// (apply, dry-run, scale, patch, cordon, create secret). Reads KUBECONFIG, which tools/cluster/test.sh
+// (or `eval "$(tools/cluster/up.sh)"`) sets.
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as https from 'https';
@@ -23,7 +23,7 @@ let conn: Connection | undefined;
 function connection(): Connection {
   if (conn) return conn;
   const file = process.env.KUBECONFIG;
-  if (!file) throw new Error('KUBECONFIG is not set: run the suite through cluster/test.sh (npm run test:cluster), or eval "$(cluster/up.sh)" first');
+  if (!file) throw new Error('KUBECONFIG is not set: run the suite through tools/cluster/test.sh (npm run test:cluster), or eval "$(tools/cluster/up.sh)" first');
   const cfg = parse(fs.readFileSync(file, 'utf8'));
   const ctx = cfg.contexts.find((c: any) => c.name === cfg['current-context']).context;
   const cluster = cfg.clusters.find((c: any) => c.name === ctx.cluster).cluster;
@@ -192,7 +192,7 @@ export function kubectlBin(): string {
   if (kubectlPath) return kubectlPath;
   if (process.env.KUBECTL) return (kubectlPath = process.env.KUBECTL);
   const bin = process.env.CLUSTER_BIN
-    ?? spawnSync('bash', [path.join(REPO, 'cluster', 'build.sh'), '--print-bin'], { encoding: 'utf8' }).stdout.trim();
+    ?? spawnSync('bash', [path.join(REPO, 'tools', 'cluster', 'build.sh'), '--print-bin'], { encoding: 'utf8' }).stdout.trim();
   return (kubectlPath = path.join(bin, 'kubectl'));
 }
 

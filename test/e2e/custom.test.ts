@@ -1,5 +1,5 @@
 // A custom engine (DatabaseEngine.custom) with two init containers that share a scratch volume
-// with the server: busybox httpd (the test image busybox, images/versions.json) serves what the
+// with the server: busybox httpd (the test image busybox, tools/images/versions.json) serves what the
 // init containers wrote, through the client Service and each member's pod DNS name.
 import { Size } from 'cdk8s';
 import { DatabaseEngine, HealthProbe, StatefulDatabase } from '../../lib';

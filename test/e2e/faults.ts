@@ -1,6 +1,6 @@
 // Faults as they really happen, for any engine's scenario on the real node (test/e2e/). They act
 // from the host, as root, on the test node's own containers: the suite runs as root because the
-// node does (cluster/node-up.sh), and cluster/test.sh sets CLUSTER_DIR, whose containerd they ask.
+// node does (tools/cluster/node-up.sh), and tools/cluster/test.sh sets CLUSTER_DIR, whose containerd they ask.
 //   crash      SIGKILL to the container's init, sent from the host (a container's PID 1 cannot be
 //              killed from inside its own PID namespace); every process of the container dies at
 //              once, no shutdown code runs; the kubelet restarts the container.
@@ -26,7 +26,7 @@ const PARTITION_MARK = 'cdk8s-stateful e2e partition';
 
 function clusterDir(): string {
   const dir = process.env.CLUSTER_DIR;
-  if (!dir) throw new Error('CLUSTER_DIR is not set: the fault helpers act on the node cluster/test.sh started (npm run test:e2e)');
+  if (!dir) throw new Error('CLUSTER_DIR is not set: the fault helpers act on the node tools/cluster/test.sh started (npm run test:e2e)');
   return dir;
 }
 

@@ -1,5 +1,5 @@
 // MariaDB Galera (3 members) on the real node: the preset at the version the test image carries
-// (MariaDB 11.8 with Galera 4, images/versions.json), applied with kubectl; the engine's own view
+// (MariaDB 11.8 with Galera 4, tools/images/versions.json), applied with kubectl; the engine's own view
 // of health through pod DNS names and the client Service; failure scenarios, each checking that
 // every acknowledged write is still there.
 import { DatabaseEngine, MariaDbVersion } from '../../lib';
@@ -152,7 +152,7 @@ test('scale 3 -> 5 -> 3: the new members join with the data, the cluster shrinks
 
 // Last: a full outage. Every member starts at once (Parallel), publishes its last committed
 // position once it has read it (grastate.dat, or InnoDB after a crash), and the most advanced one
-// bootstraps; the others join it (issue 10, item 2). pc.recovery is off: the election decides.
+// bootstraps; the others join it. pc.recovery is off: the election decides.
 // Measured before the fix (29 Nov 2026): the set stayed down (galera-0 aborted with
 // safe_to_bootstrap: 0, or two members bootstrapped and one was left non-primary).
 test('full outage (every pod deleted at once): the cluster comes back by itself with every committed row', async () => {

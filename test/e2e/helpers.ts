@@ -1,10 +1,10 @@
 // Shared helpers of the real-node suite (test/e2e/, `npm run test:e2e`): synthesize an app with
 // the library, apply it with kubectl as a user would, wait for it, run clients in its pods with
-// `kubectl exec`, and tear its namespace down. cluster/test.sh (CLUSTER_SUITE=e2e) starts the
+// `kubectl exec`, and tear its namespace down. tools/cluster/test.sh (CLUSTER_SUITE=e2e) starts the
 // control plane and the real node and sets KUBECONFIG, KUBECTL and CLUSTER_DIR.
 //
 // One file per engine uses these; a scenario is a plain jest test. A behaviour that is wrong
-// today is written as `test.failing('KNOWN FAILURE (issue 10): <what and why>', ...)`, so it is
+// today is written as `test.failing('KNOWN FAILURE: <what and why>', ...)`, so it is
 // reported, never skipped, and turns red the day it is fixed (then flip it to `test`).
 import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
@@ -17,7 +17,7 @@ import { DatabaseEngine, StatefulDatabase } from '../../lib';
 
 /** The repository root. */
 export const REPO = path.resolve(__dirname, '..', '..');
-/** The real node's name (cluster/lib.sh NODE_NAME). */
+/** The real node's name (tools/cluster/lib.sh NODE_NAME). */
 export const NODE_NAME = process.env.NODE_NAME ?? 'real-node';
 const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 
@@ -65,18 +65,18 @@ export async function kubectl(args: string[], opts: { input?: string; timeoutMs?
  */
 export async function requireRealNode(): Promise<void> {
   if (!process.env.KUBECONFIG) {
-    throw new Error('KUBECONFIG is not set: run the suite through `npm run test:e2e` (cluster/test.sh starts the control plane and the real node)');
+    throw new Error('KUBECONFIG is not set: run the suite through `npm run test:e2e` (tools/cluster/test.sh starts the control plane and the real node)');
   }
   const ready = await kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
-  if (ready.trim() !== 'True') throw new Error(`node ${NODE_NAME} is not Ready (status '${ready}'): see cluster/node-up.sh and $CLUSTER_DIR/kubelet.log`);
+  if (ready.trim() !== 'True') throw new Error(`node ${NODE_NAME} is not Ready (status '${ready}'): see tools/cluster/node-up.sh and $CLUSTER_DIR/kubelet.log`);
 }
 
 /**
- * The reference images/versions.json gives image NAME, e.g. `docker.io/library/mariadb:11.8.9`;
- * with IMAGES_VERSIONS=old, images/versions-old.json (the older majors, as images/build.sh).
+ * The reference tools/images/versions.json gives image NAME, e.g. `docker.io/library/mariadb:11.8.9`;
+ * with IMAGES_VERSIONS=old, tools/images/versions-old.json (the older majors, as tools/images/build.sh).
  */
 export function imageRef(name: string): string {
-  const file = path.join(REPO, 'images', process.env.IMAGES_VERSIONS === 'old' ? 'versions-old.json' : 'versions.json');
+  const file = path.join(REPO, 'tools', 'images', process.env.IMAGES_VERSIONS === 'old' ? 'versions-old.json' : 'versions.json');
   const versions = JSON.parse(fs.readFileSync(file, 'utf8'));
   const ref = versions[name]?.image;
   if (typeof ref !== 'string') throw new Error(`${file} has no image for '${name}'`);

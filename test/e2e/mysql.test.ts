@@ -1,5 +1,5 @@
 // MySQL primary + 2 replicas (GTID replication, clone plugin) on the real node: the preset at the
-// version the test image carries (images/versions.json), applied with kubectl; health as MySQL
+// version the test image carries (tools/images/versions.json), applied with kubectl; health as MySQL
 // reports it (SHOW REPLICAS on the primary, both replication threads on each replica, read_only),
 // a row read through the `-read` Service and on each replica by its pod DNS name; failure
 // scenarios, each checking every acknowledged write.

@@ -1,5 +1,5 @@
 // PostgreSQL primary + 2 streaming replicas on the real node: the preset at the version the test
-// image carries (PostgreSQL 18, images/versions.json), applied with kubectl; health as PostgreSQL
+// image carries (PostgreSQL 18, tools/images/versions.json), applied with kubectl; health as PostgreSQL
 // reports it (pg_stat_replication on the primary), a row read through the `-read` Service and on
 // each replica by its pod DNS name; failure scenarios, each checking every acknowledged write.
 import { DatabaseEngine, PostgresVersion } from '../../lib';

@@ -1,5 +1,5 @@
 // Redis primary + 2 replicas on the real node: the preset at the version the test image carries
-// (Redis 8.0, images/versions.json), applied with kubectl; health as Redis reports it (INFO
+// (Redis 8.0, tools/images/versions.json), applied with kubectl; health as Redis reports it (INFO
 // replication: connected_slaves:2), a key written on the primary read on each replica by its pod
 // DNS name; failure scenarios, each checking every acknowledged write.
 import { DatabaseEngine, RedisVersion } from '../../lib';

@@ -1,5 +1,5 @@
 // ZooKeeper (3 members) on the real node: the preset at the version the test image carries
-// (ZooKeeper 3.9, images/versions.json), applied with kubectl; health as ZooKeeper reports it
+// (ZooKeeper 3.9, tools/images/versions.json), applied with kubectl; health as ZooKeeper reports it
 // (`srvr`: exactly one leader), a znode written through one member read through another by pod
 // DNS names; failure scenarios, each checking every acknowledged write.
 import { Chart, Size } from 'cdk8s';
@@ -138,8 +138,8 @@ function watchLeaders(replicas: number): { stop: () => Promise<{ most: number; s
 // The preset refuses to change the member list by more than one at a time (old and new members
 // could each elect a leader and fork the data; docs/engines.md, ZooKeeper): 3 -> 5 in one step
 // stalls the roll at the first re-configured member, the old majority keeps serving, and going
-// back to 3 makes the ensemble whole again. Before issue 10 the same apply gave two leaders, each
-// accepting writes. (The one-at-a-time path is not run: four full rolls.)
+// back to 3 makes the ensemble whole again. Before the preset refused a change by 2 members,
+// the same apply gave two leaders, each accepting writes. (The one-at-a-time path is not run: four full rolls.)
 test('scale 3 -> 5 -> 3 in one step (replicas changed in the app and applied): refused while the old majority serves, never two leaders; back to 3, no znode lost', async () => {
   const writer = startWriter(() => write(), 4000); // through the client Service, all along
   const leaders = watchLeaders(5);

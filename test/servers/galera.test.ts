@@ -2,7 +2,7 @@
 // of its own, where its directories sit at the pod's paths (/var/lib/mysql, /etc/mysql/conf.d,
 // /run/mysqld), running the preset's install and bootstrap scripts, then
 // galera-start.sh as the database container does (the image's entrypoint stood in for by
-// galera-entrypoint.sh). Issue 10: a new cluster forms; after every member is killed at once the
+// galera-entrypoint.sh). A new cluster forms; after every member is killed at once the
 // cluster comes back by itself with every committed row, led by the most advanced member; a member
 // whose volume is lost rejoins as a copy.
 import { spawnSync } from 'child_process';

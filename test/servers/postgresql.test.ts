@@ -1,6 +1,6 @@
 // PostgreSQL 15 (Debian's packages) on 127.0.0.1-3, set up by postgres-replica.sh and
 // postgres-initdb.sh as the preset's containers run them (the image's entrypoint stood in for by
-// initdb with the same options), probed by postgres-probe.sh. Issue 10: standbys stream through
+// initdb with the same options), probed by postgres-probe.sh. Standbys stream through
 // slots of their own, are Ready only while they stream, and a primary whose volume is lost comes
 // back as a copy of the furthest standby, with every row.
 import { spawnSync } from 'child_process';
@@ -27,7 +27,7 @@ describe('postgresql on loopback', () => {
   requireBinary('postgres', [BIN]);
   requireBinary('psql');
   const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf-8' }).stdout.trim());
-  if (!(uid > 0)) throw new Error('the postgres system user is missing: run scripts/install-servers.sh');
+  if (!(uid > 0)) throw new Error('the postgres system user is missing: run tools/scripts/install-servers.sh');
   root = scratch('postgres');
   fs.chmodSync(root, 0o755);
   const keysDir = secrets(root, PASSWORDS, uid);

@@ -1,5 +1,5 @@
 // Redis 7 (Debian's redis-server) on 127.0.0.1-3, configured by redis-config.sh as the preset's
-// init container does, probed by redis-probe.sh. Issue 10: the primary's volume is lost while
+// init container does, probed by redis-probe.sh. The primary's volume is lost while
 // replicas hold the data: the data survives and the primary comes back as a copy of them; a
 // replica cut off from its primary is not Ready; maxmemory follows the memory limit.
 import { spawnSync } from 'child_process';

@@ -13,7 +13,7 @@ export function requireBinary(name: string, where: string[] = []): string {
     const candidate = path.join(dir, name);
     if (fs.existsSync(candidate)) return candidate;
   }
-  throw new Error(`${name} is not installed: run scripts/install-servers.sh (apt packages) before npm run test:servers`);
+  throw new Error(`${name} is not installed: run tools/scripts/install-servers.sh (apt packages) before npm run test:servers`);
 }
 
 /**

@@ -1,0 +1,18 @@
+// Jest config of the real-node suite (test/e2e/), run by tools/cluster/test.sh with CLUSTER_SUITE=e2e
+// (`npm run test:e2e`) against the control plane and real node that script starts. The unit run
+// (`npm test`, config in package.json) ignores test/e2e/.
+const path = require('path');
+
+/** @type {import('jest').Config} */
+module.exports = {
+  rootDir: path.resolve(__dirname, '..', '..'),
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/e2e/tsconfig.json' }] },
+  // one node, 2 cores: one engine at a time, each in its own namespace, torn down after it
+  maxWorkers: 1,
+  // databases start, replicate and recover in minutes; each test sets its own limit
+  testTimeout: 600000,
+  slowTestThreshold: 120,
+  verbose: true,
+};
