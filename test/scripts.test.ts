@@ -931,6 +931,23 @@ describe('redis', () => {
     expect(read(r, 'etc/redis/redis.conf')).toContain('masterauth "pw"\n');
   });
 
+  test('config: an empty primary whose replicas are still loading their data (an error reply to DBSIZE, on which redis-cli exits 0) keeps waiting', () => {
+    const p = pod(DatabaseEngine.redis());
+    const loading = {
+      ...netStub,
+      'redis-cli': `case "$*" in
+  *"info replication") printf 'role:slave\\nmaster_repl_offset:0\\n' ;;
+  *"info persistence") printf 'loading:1\\n' ;;
+  *dbsize) echo "LOADING Redis is loading the dataset in memory" ;;
+esac`,
+    };
+    const r = root(p, loading);
+    const res = run(p, r, 'config', { ordinal: 0, env: { NET: 'open', DISCOVERY_SECONDS: '1', POLL_SECONDS: '1' }, timeout: 4000 });
+    expect(res.status).toBeNull();
+    expect(res.stderr).toMatch(/waiting to learn whether another member holds data \(no answer from: db-1\.db-headless\.data\.svc\.cluster\.local db-2\.db-headless\.data\.svc\.cluster\.local\)/);
+    expect(fs.existsSync(path.join(r, 'etc/redis/redis.conf'))).toBe(false);
+  });
+
   test('config: a renamed password key is the file read', () => {
     const p = pod(DatabaseEngine.redis(), {}, 'db', { passwordKey: 'redis-pw' });
     const r = root(p, noRedis, { 'redis-pw': 'renamed' });
