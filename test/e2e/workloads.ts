@@ -90,7 +90,7 @@ elements() { MYSQL_PWD="$pw" timeout 60 ${opts.client} -h "$1" -uroot -N -B -e "
 export function zookeeperWorkload(): WorkloadEngine {
   return {
     functions: `
-z() { h=$1; shift; ZOO_LOG_DIR=/tmp CLIENT_JVMFLAGS=-Xmx48m timeout 15 zkCli.sh -server "$h:2181" "$@" 2>&1; }
+z() { h=$1; shift; ZOO_LOG_DIR=/tmp CLIENT_JVMFLAGS=-Xmx64m timeout 30 zkCli.sh -server "$h:2181" "$@" 2>&1; }
 op_add() { z "$SVC" create "/h-s-$1" 1; }
 op_write() {
   out=$(z "$SVC" set "/h-k-$1" "$2"); rc=$?
