@@ -948,6 +948,17 @@ esac`,
     expect(fs.existsSync(path.join(r, 'etc/redis/redis.conf'))).toBe(false);
   });
 
+  // A member that refuses connections may hold data (its server is starting, loading or
+  // crash-looping); the scripts take it for a member without data, as they must for a new set's
+  // replicas waiting in their init containers: TCP cannot tell the two apart (docs/engines.md).
+  test.failing('KNOWN FAILURE: config: an empty primary whose peers refuse connections starts a new data set after DISCOVERY_SECONDS (they may hold data)', () => {
+    const p = pod(DatabaseEngine.redis());
+    const r = root(p, noRedis);
+    const res = run(p, r, 'config', { ordinal: 0, env: quiet, timeout: 4000 });
+    expect(res.status).toBeNull();
+    expect(fs.existsSync(path.join(r, 'etc/redis/redis.conf'))).toBe(false);
+  });
+
   test('config: a renamed password key is the file read', () => {
     const p = pod(DatabaseEngine.redis(), {}, 'db', { passwordKey: 'redis-pw' });
     const r = root(p, noRedis, { 'redis-pw': 'renamed' });
