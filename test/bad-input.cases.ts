@@ -181,7 +181,8 @@ export const BAD_INPUTS: BadInput[] = [
   } },
   // resources
   { what: 'a CPU request above its limit', build: () => db({ resources: { cpu: { request: kplus.Cpu.units(2), limit: kplus.Cpu.millis(500) } } }) },
-  { what: 'a memory request above the default limit', build: () => db({ resources: { memory: { request: Size.gibibytes(2) } } }) },
+  { what: 'an init container that runs the server, with resources of its own', build: () => db({ initContainers: [{ name: 'copy', image: 'busybox:1.36.1', runsServer: true,
+    resources: { memory: { limit: Size.gibibytes(1) } } }] }) },
   { what: 'an init container memory request above its limit', build: () => db({ initContainers: [{ name: 'init', image: 'busybox:1.36.1',
     resources: { memory: { request: Size.mebibytes(256), limit: Size.mebibytes(128) } } }] }) },
   { what: 'a CPU request as a string', build: () => db({ resources: { cpu: { request: '500m' } } }) },

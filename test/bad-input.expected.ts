@@ -182,8 +182,8 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "StorageClass 'b/fast/Resource': StorageClass 'fast' is also written by 'a/fast/Resource': two objects of one kind and name overwrite each other when applied. Fix: give one of them another name (the construct's 'name' prop), or define it once and share it.",
   "a CPU request above its limit":
     "StatefulDatabase 'test/db': resources: cpu request 2 is above its limit 500m: the API server refuses such a pod. Fix: lower the request, or give cpu.limit of at least 2.",
-  "a memory request above the default limit":
-    "StatefulDatabase 'test/db': resources: memory request 2Gi is above its limit 1Gi (the default limit, as only the request was given): the API server refuses such a pod. Fix: lower the request, or give memory.limit of at least 2Gi.",
+  "an init container that runs the server, with resources of its own":
+    "StatefulDatabase 'test/db': init container 'copy' has runsServer and resources: a container that runs the server gets the database's resources. Fix: drop resources, or set runsServer to false.",
   "an init container memory request above its limit":
     "StatefulDatabase 'test/db': resources of init container 'init': memory request 256Mi is above its limit 128Mi: the API server refuses such a pod. Fix: lower the request, or give memory.limit of at least 256Mi.",
   "a CPU request as a string":

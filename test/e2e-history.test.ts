@@ -135,9 +135,9 @@ describe('single primary: at no sampled moment two members accept writes', () =>
   });
 });
 
-test('summarize counts operations by kind and outcome', () => {
+test('summarize counts operations by kind and outcome, and quotes what the client said for the first of each that did not succeed', () => {
   expect(summarize([op(0, 'add', 's', '1', 0, 1), op(0, 'add', 's', '2', 0, 1, 'info'), op(0, 'read', 'a', '1', 0, 1)]))
-    .toBe('add info: 1, add ok: 1, read ok: 1');
+    .toBe('add info: 1, add ok: 1, read ok: 1 (add info: (no output))');
 });
 
 describe('the workload\'s records (the client pod\'s files) become a history', () => {

@@ -325,12 +325,12 @@ describe('DatabaseEngine.postgresql', () => {
 });
 
 describe('DatabaseEngine.redis', () => {
-  test('config generated at runtime into an emptyDir; the password only as the Secret\'s file; maxmemory from the limit', () => {
+  test('config generated at runtime into a memory-backed emptyDir; the password only as the Secret\'s file; maxmemory from the limit', () => {
     const { m, sts, pod } = build(DatabaseEngine.redis({ version: RedisVersion.VER_7_2_6 }));
     expect(sts.spec.podManagementPolicy).toBe('Parallel');
     expect(pod.containers[0].args).toEqual(['redis-server', '/etc/redis/redis.conf']);
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/redis', readOnly: true });
-    expect(pod.volumes.find((v: any) => v.name === 'config')).toEqual({ name: 'config', emptyDir: {} });
+    expect(pod.volumes.find((v: any) => v.name === 'config')).toEqual({ name: 'config', emptyDir: { medium: 'Memory' } });
     expect(env(pod.initContainers[0], 'PW_KEY')).toEqual(secretKey('PW_KEY', 'password'));
     expect(env(pod.containers[0], 'PW_KEY')).toEqual(secretKey('PW_KEY', 'password'));
     expect(env(pod.containers[0], 'REDISCLI_AUTH')).toBeUndefined();

@@ -181,6 +181,38 @@ describe('StatefulDatabase', () => {
     expect(main.livenessProbe).toEqual({ exec: { command: ['pg_isready'] }, initialDelaySeconds: 20, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 });
   });
 
+  test('resources: a default never contradicts a given value: a request alone raises the default limit, a limit alone lowers the default request', () => {
+    const main = find(build({ resources: { cpu: { request: kplus.Cpu.units(2) }, memory: { limit: Size.mebibytes(256) } } }).out(), 'StatefulSet')
+      .spec.template.spec.containers[0];
+    expect(main.resources).toEqual({
+      requests: { 'cpu': '2', 'memory': '256Mi', 'ephemeral-storage': '64Mi' },
+      limits: { 'cpu': '2', 'memory': '256Mi', 'ephemeral-storage': '1Gi' },
+    });
+  });
+
+  test('init containers: a preset\'s server-running one gets the database\'s resources, its file writers initContainerResources, the user\'s their own', () => {
+    const c = chart('prod');
+    new StatefulDatabase(c, 'orders', {
+      engine: DatabaseEngine.mysql(),
+      credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'orders-credentials') },
+      resources: { memory: { request: Size.gibibytes(4), limit: Size.gibibytes(8) } },
+      initContainerResources: { cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(200) }, memory: { request: Size.mebibytes(32), limit: Size.mebibytes(64) } },
+      initContainers: [{ name: 'mine', image: 'busybox:1.36.1', command: ['true'] }],
+    });
+    const pod = find(synth(c), 'StatefulSet').spec.template.spec;
+    const byName = Object.fromEntries(pod.initContainers.map((i: any) => [i.name, i.resources]));
+    expect(byName.clone).toEqual(pod.containers[0].resources);
+    expect(byName.clone.limits.memory).toBe('8Gi');
+    expect(byName.config).toEqual({
+      requests: { 'cpu': '50m', 'memory': '32Mi', 'ephemeral-storage': '64Mi' },
+      limits: { 'cpu': '200m', 'memory': '64Mi', 'ephemeral-storage': '1Gi' },
+    });
+    expect(byName.mine).toEqual({
+      requests: { 'cpu': '250m', 'memory': '512Mi', 'ephemeral-storage': '64Mi' },
+      limits: { 'cpu': '1', 'memory': '1Gi', 'ephemeral-storage': '1Gi' },
+    });
+  });
+
   test('clientService: false leaves only the headless Service', () => {
     expect(build({ clientService: false }).out().filter((m) => m.kind === 'Service').map((m) => m.metadata.name)).toEqual(['orders-headless']);
   });

@@ -75,9 +75,18 @@ export interface InitContainer {
   /**
    * Requests and limits of this init container, field by field over the defaults (not the
    * database container's).
-   * @default - cpu 250m/1, memory 512Mi/1Gi, ephemeral storage 64Mi/1Gi
+   * @default - cpu 250m/1, memory 512Mi/1Gi, ephemeral storage 64Mi/1Gi; for a preset's init
+   * container, the database's `initContainerResources`
    */
   readonly resources?: kplus.ContainerResources;
+  /**
+   * This init container runs the database server (a throwaway server that copies or recovers the
+   * data): it gets the database container's requests and limits, since it needs what the server
+   * needs (a copy of a large dataset is OOM-killed under a small default limit). `resources` must
+   * not be given with it.
+   * @default false
+   */
+  readonly runsServer?: boolean;
 }
 
 /** Options of {@link DatabaseEngine.custom}. */
@@ -192,6 +201,13 @@ export interface EngineBinding {
   readonly command?: string[];
   /** Overrides the engine's args. */
   readonly args?: string[];
+  /**
+   * A command the kubelet runs in the database container before it stops it (a `preStop` hook),
+   * while the pod's network still works, e.g. to leave replication cleanly. It counts against the
+   * pod's termination grace period.
+   * @default - none
+   */
+  readonly preStop?: string[];
   /**
    * A single writer: the ordinal of the primary. The client Service `<name>` then selects only
    * that pod (by its `statefulset.kubernetes.io/pod-name` label), and a read Service

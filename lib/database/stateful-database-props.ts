@@ -169,6 +169,13 @@ export interface StatefulDatabaseProps {
    */
   readonly resources?: kplus.ContainerResources;
   /**
+   * Requests and limits of the preset's init containers that only prepare files (config writers),
+   * field by field over the defaults. The init containers that run the server (copies, recovery)
+   * get `resources`; your own `initContainers` keep their own `resources`.
+   * @default - cpu 250m/1, memory 512Mi/1Gi, ephemeral storage 64Mi/1Gi
+   */
+  readonly initContainerResources?: kplus.ContainerResources;
+  /**
    * @default - the engine's probe
    */
   readonly readinessProbe?: HealthProbe;

@@ -195,7 +195,7 @@ function membershipStep(db: DatabaseContext, from: number, to: number): number {
   if (db.engine === 'zookeeper') return 1; // static membership: every member rolls onto a new ensemble
   // Galera and other majority-quorum engines: what stays must be a majority of the old members
   if (to < from) return Math.max(1, from - (Math.floor(from / 2) + 1));
-  return Infinity; // joiners come one at a time (OrderedReady) and state-transfer from a member
+  return Infinity; // joiners start in parallel and each state-transfers from a member of the Primary component
 }
 
 function quorumChange(key: string, db: DatabaseContext, from: number, to: number): Finding[] {

@@ -13,14 +13,18 @@ export interface FaultSuite {
   readonly workload: WorkloadEngine;
   /** The password the workload's functions get as $pw. */
   readonly secret: string;
-  /** The ordinal of the member that takes the writes (the primary; any member for Galera). */
-  readonly target: number;
+  /**
+   * The ordinal of the member that takes the writes (the primary; any member for Galera), or a
+   * function that finds it when the fault strikes (ZooKeeper's leader is elected).
+   */
+  readonly target: number | (() => Promise<number>);
   /** Asserts the set is whole again (replicas streaming, cluster size...), after the fault. */
   readonly healthy: () => Promise<void>;
   readonly readyWithin?: number;
   /**
    * Set when reads through the client Service are known not to be linearizable (the engine's file
-   * has a test.failing that shows it deterministically): the scenarios then assert every other
+   * has a test.failing that shows it deterministically, or the engine promises less: ZooKeeper's
+   * members answer reads from their own state, sequentially consistent): the scenarios then assert every other
    * property and print the linearizability result without asserting it, so a stale read that may
    * or may not happen in a given run makes no test flaky.
    */
@@ -47,8 +51,13 @@ export function expectClean(r: CheckedHistory, opts: { readsNotLinearizable?: bo
 export const FAULT_SECONDS = 8;
 
 export function faultScenarios(s: FaultSuite): void {
-  const target = `${s.name}-${s.target}`;
-  const peers = [0, 1, 2].filter((i) => i !== s.target).map((i) => `${s.name}-${i}`);
+  const named = typeof s.target === 'number' ? `${s.name}-${s.target}` : `the leader of ${s.name}`;
+  const ordinal = async () => (typeof s.target === 'number' ? s.target : s.target());
+  const target = async () => `${s.name}-${await ordinal()}`;
+  const peers = async () => {
+    const t = await ordinal();
+    return [0, 1, 2].filter((i) => i !== t).map((i) => `${s.name}-${i}`);
+  };
   const o = () => workloadOptions(s.ns, s.name, s.secret);
   const scenario = (key: 'crash' | 'pause' | 'partition', title: string, fault: () => Promise<void>) => {
     const body = async () => {
@@ -61,16 +70,16 @@ export function faultScenarios(s: FaultSuite): void {
     if (known) test.failing(`KNOWN FAILURE: ${known}`, body, minutes(12));
     else test(title, body, minutes(12));
   };
-  scenario('crash', `crash ${target} (SIGKILL from the host) with writes in flight: no acknowledged write lost, reads linearizable, one writer at a time`,
+  scenario('crash', `crash ${named} (SIGKILL from the host) with writes in flight: no acknowledged write lost, reads linearizable, one writer at a time`,
     async () => {
-      await crash(s.ns, target);
+      await crash(s.ns, await target());
       await waitForReady(s.ns, s.name, 3, s.readyWithin ?? minutes(6));
     });
-  scenario('pause', `pause ${target} (SIGSTOP ${FAULT_SECONDS} s, SIGCONT) with writes in flight: no acknowledged write lost, reads linearizable, one writer at a time`,
-    () => pause(s.ns, target, FAULT_SECONDS));
-  scenario('partition', `partition ${target} from its peers and the API server for ${FAULT_SECONDS} s with writes in flight: no acknowledged write lost, reads linearizable, one writer at a time`,
+  scenario('pause', `pause ${named} (SIGSTOP ${FAULT_SECONDS} s, SIGCONT) with writes in flight: no acknowledged write lost, reads linearizable, one writer at a time`,
+    async () => pause(s.ns, await target(), FAULT_SECONDS));
+  scenario('partition', `partition ${named} from its peers and the API server for ${FAULT_SECONDS} s with writes in flight: no acknowledged write lost, reads linearizable, one writer at a time`,
     async () => {
-      await partitionFor(s.ns, target, { peers, apiServer: true }, FAULT_SECONDS);
+      await partitionFor(s.ns, await target(), { peers: await peers(), apiServer: true }, FAULT_SECONDS);
       await waitForReady(s.ns, s.name, 3, s.readyWithin ?? minutes(6));
     });
 }

@@ -35,7 +35,12 @@ export interface Op {
 export function summarize(history: readonly Op[]): string {
   const counts = new Map<string, number>();
   for (const op of history) counts.set(`${op.kind} ${op.outcome}`, (counts.get(`${op.kind} ${op.outcome}`) ?? 0) + 1);
-  return [...counts.entries()].sort().map(([k, n]) => `${k}: ${n}`).join(', ');
+  const summary = [...counts.entries()].sort().map(([k, n]) => `${k}: ${n}`).join(', ');
+  // what the client said when an operation did not succeed: the first of each kind and outcome
+  const seen = new Set<string>();
+  const said = history.filter((op) => op.outcome !== 'ok' && !seen.has(`${op.kind} ${op.outcome}`) && seen.add(`${op.kind} ${op.outcome}`))
+    .map((op) => `${op.kind} ${op.outcome}: ${(op.detail ?? '').trim().slice(0, 160) || '(no output)'}`);
+  return said.length ? `${summary} (${said.join('; ')})` : summary;
 }
 
 export interface SetResult {

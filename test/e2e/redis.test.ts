@@ -4,11 +4,11 @@
 // DNS name; failure scenarios, each checking every acknowledged write.
 import { DatabaseEngine, RedisVersion } from '../../lib';
 import {
-  claimVolume, clientExec, deletePods, imageRef, imageTag, memoryLimitMib, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
-  serviceEndpoints, setEnv, setUpPreset, startWriter, waitFor, waitForReady,
+  claimVolume, clientExec, deletePods, imageRef, imageTag, loseVolume, memoryLimitMib, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
+  serviceEndpoints, setEnv, setUpPreset, sleep, startWriter, waitFor, waitForReady,
 } from './helpers';
-import { faultScenarios, workloadOptions } from './fault-scenarios';
-import { nodeLoss } from './faults';
+import { expectClean, FAULT_SECONDS, faultScenarios, workloadOptions } from './fault-scenarios';
+import { diskFull, nodeLoss, slowStart } from './faults';
 import { withWorkload } from './workload';
 import { redisWorkload } from './workloads';
 
@@ -169,3 +169,47 @@ test('full outage (every pod deleted at once): the set comes back with every ack
   await expectReplicas(3);
   await expectAllKeys(3);
 }, minutes(10));
+
+// The primary's volume fills up (a file takes every free block of a small tmpfs put under the
+// volume first) while the workload writes: Redis refuses writes once it cannot append to its AOF,
+// so nothing it acknowledged is only in a file it could not write; once space is freed, it writes
+// again by itself.
+test('the primary\'s volume fills up with writes in flight: writes are refused while it is full, no acknowledged write is lost, writes resume once space is freed', async () => {
+  // the volume onto the tmpfs first (the pod restarts on it), before the recorded history
+  await (await diskFull(NS, member(0), `data-${member(0)}`)).free();
+  await waitForReady(NS, NAME, 3, minutes(6));
+  await expectReplicas(3);
+  const r = await withWorkload(redisWorkload(), workloadOptions(NS, NAME, PASSWORD), async () => {
+    const full = await diskFull(NS, member(0), `data-${member(0)}`);
+    try {
+      // the fault bites: a write is refused with the AOF's error
+      await waitFor(NS, 'a write refused while the disk is full', minutes(1), async () =>
+        /MISCONF|AOF|space/i.test(await cli(serviceHost(NS, NAME), 'SET e2e:disk-full x')));
+      await sleep(FAULT_SECONDS * 1000);
+    } finally {
+      await full.free();
+    }
+  });
+  await waitForReady(NS, NAME, 3, minutes(6));
+  await expectReplicas(3);
+  expectClean(r);
+  await write();
+  await expectAllKeys(3);
+}, minutes(14));
+
+// After a full outage the primary comes back on an empty volume while both replicas, which hold
+// the data, are stalled for 2 minutes (every process of their pods stopped as it appears, longer
+// than any timer of the scripts): their servers accept connections but answer nothing, so the
+// empty primary cannot learn what they hold and waits; once they run, it copies the most advanced.
+// (A member whose address refuses connections is another matter: the scripts take it for a member
+// without data; docs/engines.md, "Known failure", and the stand-in test in test/scripts.test.ts.)
+test('full outage, the primary\'s volume lost, both replicas stalled for 2 minutes: the empty primary starts no new data set; every acknowledged key is kept', async () => {
+  await write();
+  await expectAllKeys(3);
+  const held = [1, 2].map((i) => slowStart(NS, member(i), 120));
+  await deletePods(NS, [member(1), member(2)], { force: true });
+  await loseVolume(NS, member(0), `data-${member(0)}`);
+  await Promise.all(held);
+  await waitForReady(NS, NAME, 3, minutes(8));
+  await expectAllKeys(3);
+}, minutes(16));

@@ -5,7 +5,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Proc, requireBinary, runScript, scratch, secrets, until } from './util';
+import { Proc, requireBinary, runScript, SCRIPTS, scratch, secrets, until } from './util';
 
 const PASSWORD = 'red "is" pass $word';
 const PORT = String(16379);
@@ -86,5 +86,52 @@ describe('redis on loopback', () => {
     cli(HOSTS[0], 'set', 'after', 'recovery');
     expect(cli(HOSTS[0], 'wait', '2', '5000')).toBe('2');
     expect(cli(HOSTS[2], 'get', 'after')).toBe('recovery');
+  });
+
+  /** Loses the primary's volume: its server killed, its data directory emptied. */
+  const losePrimaryVolume = async () => {
+    members[0]!.kill();
+    await members[0]!.exited();
+    fs.rmSync(path.join(root, 'data-0'), { recursive: true, force: true });
+    fs.mkdirSync(path.join(root, 'data-0'));
+  };
+  const bothReplicasLinked = () => (info(HOSTS[1], 'master_link_status') === 'up' && info(HOSTS[2], 'master_link_status') === 'up' ? true : undefined);
+
+  test('the copy is interrupted half-way (its init container killed): the next start copies again and never starts empty', async () => {
+    const keys = cli(HOSTS[0], 'dbsize');
+    await losePrimaryVolume();
+    // the init container, killed (with its temporary server) as soon as that server copies
+    const copying = new Proc('setsid', ['bash', path.join(SCRIPTS, 'redis-config.sh')], { SCRIPTS_DIR: SCRIPTS, ...env(0) });
+    const syncPort = ['--no-auth-warning', '-h', '127.0.0.1', '-p', '16380'];
+    await until('the temporary server up', () => (spawnSync('redis-cli', [...syncPort, 'ping'], { env: { PATH: process.env.PATH, REDISCLI_AUTH: PASSWORD }, encoding: 'utf-8' }).stdout.trim() === 'PONG' ? true : undefined));
+    process.kill(-copying.child.pid!, 'SIGKILL');
+    await copying.exited();
+    const res = config(0);
+    expect(res.stderr).toMatch(/copied 127\.0\.0\.[23]/);
+    start(0);
+    await until('primary serves', () => (cli(HOSTS[0], 'dbsize') === keys ? true : undefined));
+    await until('replicas follow the primary again', bothReplicasLinked);
+    for (const host of HOSTS) expect(cli(host, 'dbsize')).toBe(keys);
+  });
+
+  test('replicas still loading their data (slower than any timer) count as holding data: the empty primary waits and copies', async () => {
+    const pipe = Array.from({ length: 5000 }, (_, k) => `SET load:${k} ${k}\r\n`).join('');
+    spawnSync('redis-cli', ['--no-auth-warning', '-h', HOSTS[0], '-p', PORT, '--pipe'], { env: { PATH: process.env.PATH, REDISCLI_AUTH: PASSWORD }, input: pipe, encoding: 'utf-8' });
+    expect(cli(HOSTS[0], 'wait', '2', '5000')).toBe('2');
+    const keys = cli(HOSTS[0], 'dbsize');
+    await losePrimaryVolume();
+    // both replicas restart and load their data slowly (3 ms a key: about 15 s, over DISCOVERY_SECONDS)
+    for (const i of [1, 2]) {
+      members[i]!.kill();
+      await members[i]!.exited();
+      members[i] = new Proc('redis-server', [path.join(root, `conf-${i}`, 'redis.conf'), '--bind', HOSTS[i], '--key-load-delay', '3000']);
+    }
+    await until('replicas loading', () => (/loading:1/.test(cli(HOSTS[1], 'info', 'persistence')) ? true : undefined));
+    const res = config(0);
+    expect(res.stderr).toMatch(/copied 127\.0\.0\.[23]/);
+    start(0);
+    await until('primary serves', () => (cli(HOSTS[0], 'dbsize') === keys ? true : undefined));
+    await until('replicas follow the primary again', bothReplicasLinked);
+    for (const host of HOSTS) expect(cli(host, 'dbsize')).toBe(keys);
   });
 });

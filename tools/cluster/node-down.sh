@@ -16,9 +16,12 @@ log() { echo "node-down: $*" >&2; }
 kc() { "$BIN/kubectl" --request-timeout=10s "$@"; }
 ctr_() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 
+# Only what this CLUSTER_DIR started: node-up.sh records the host's state there before it creates
+# anything (the bridge included). The bridge's name is the machine's: another cluster's node (a
+# real-node run beside a kwok run) must never be torn down from here.
 started=""
 for c in $NODE_COMPONENTS; do [ -f "$CLUSTER_DIR/$c.pid" ] && started=1; done
-if ip link show "$NODE_BRIDGE" >/dev/null 2>&1 || [ -f "$HOST_STATE" ]; then started=1; fi
+if [ -f "$HOST_STATE" ]; then started=1; fi
 [ -n "$started" ] || exit 0
 
 # 1. the pods, while the kubelet and the API server still run

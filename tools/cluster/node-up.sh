@@ -195,6 +195,13 @@ clusterDomain: cluster.local
 resolvConf: ""
 serializeImagePulls: false
 registerNode: true
+# The node's images are imported from the cache and cannot be pulled (there is no registry): the
+# kubelet must never garbage-collect them. The disk is the machine's, shared with everything else
+# on it: a passing spike to 85% once made the kubelet delete the pause image, and every pod after
+# that failed to start. No eviction for disk pressure either (a test runs for minutes).
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%"}
 # In-place resize needs the pod cgroups that cgroupsPerQOS: false does without: with the gate on,
 # the kubelet 1.34.10 panics (nil pointer in doPodResizeAction) when a pod's resources change.
 featureGates: {InPlacePodVerticalScaling: false}

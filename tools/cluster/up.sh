@@ -37,6 +37,9 @@ on_exit() {
 }
 trap on_exit EXIT
 
+# a real node of this CLUSTER_DIR that was never torn down (a run killed hard): take it down first,
+# while its record of the host's state is still here (node-down.sh acts only on that record)
+if [ -f "$HOST_STATE" ]; then "$HERE/node-down.sh" >&2 || true; fi
 rm -rf "$CLUSTER_DIR"
 D="$CLUSTER_DIR" P="$CLUSTER_DIR/pki"
 mkdir -p "$P"

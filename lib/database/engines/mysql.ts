@@ -92,6 +92,8 @@ export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
       return {
         primaryOrdinal: ctx.startOrdinal,
         env: { ...identityEnv(ctx), ...keys, DATA_DIR: dataDir },
+        // a replica leaves replication while its network works (see mysql-prestop.sh)
+        preStop: runScript('mysql-prestop.sh'),
         scratchVolumes: ['config', 'run'],
         mounts: [
           { volume: 'config', path: CONFIG_PATH, readOnly: true },
@@ -110,13 +112,15 @@ export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
           {
             name: 'clone',
             image,
+            // a throwaway server clones a peer's data: it needs the database's memory
+            runsServer: true,
             command: runScript('mysql-clone.sh'),
             env: { ...identityEnv(ctx), ...keys, DATA_DIR: dataDir, RUN_DIR: kplus.EnvValue.fromValue(RUN_PATH) },
             mounts: [{ volume: dataVolume, path: ctx.dataPath }, { volume: 'run', path: RUN_PATH }],
           },
         ],
         files: {
-          ...scriptFiles('mysql-start.sh', 'mysql-config.sh', 'mysql-clone.sh', 'mysql-initdb.sh', 'mysql-probe.sh'),
+          ...scriptFiles('mysql-start.sh', 'mysql-config.sh', 'mysql-clone.sh', 'mysql-initdb.sh', 'mysql-probe.sh', 'mysql-prestop.sh'),
           ...(extra.length > 0 ? { 'engine.conf': extra.join('\n') + '\n' } : {}),
         },
       };

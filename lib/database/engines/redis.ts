@@ -108,11 +108,14 @@ export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
         primaryOrdinal: ctx.startOrdinal,
         // the readiness probe authenticates with the password from the Secret's file
         env: { ...secrets.password },
-        scratchVolumes: ['config'],
+        // redis.conf holds the password: memory-backed, never on the node's disk
+        memoryVolumes: ['config'],
         mounts: [{ volume: 'config', path: CONFIG_PATH, readOnly: true }],
         initContainers: [{
           name: 'config',
           image,
+          // an empty primary copies a peer's data with a temporary server: it needs the database's memory
+          runsServer: true,
           command: runScript('redis-config.sh'),
           env: {
             ...identityEnv(ctx),

@@ -42,7 +42,9 @@ export function quantityValue(quantity: string): number {
 /**
  * The given requests and limits over the defaults, field by field (`cpu: { request }` keeps the
  * default CPU limit and the memory defaults), checked: each a quantity, no request above its
- * limit (the API server refuses that pod).
+ * limit (the API server refuses that pod). A default never contradicts a given value: a request
+ * alone above the default limit raises the limit to it, a limit alone below the default request
+ * lowers the request to it.
  */
 export function resolveResources(check: PropValidator, what: string, given: kplus.ContainerResources | undefined,
   defaults: ResolvedResources = DEFAULT_RESOURCES): ResolvedResources {
@@ -57,17 +59,22 @@ export function resolveResources(check: PropValidator, what: string, given: kplu
   };
   const pair = (name: string, value: { request?: unknown; limit?: unknown } | undefined, dflt: Pair): Pair => {
     if (value !== undefined) check.record(`${what} ${name}`, value);
-    const request = amount(`${name}.request`, value?.request) ?? dflt.request;
-    const limit = amount(`${name}.limit`, value?.limit) ?? dflt.limit;
+    // a default never contradicts what was given: a request alone above the default limit raises
+    // the limit to it; a limit alone below the default request lowers the request to it (as
+    // Kubernetes defaults a missing request to the limit)
+    const givenRequest = amount(`${name}.request`, value?.request);
+    const givenLimit = amount(`${name}.limit`, value?.limit);
+    const above = (a: string, b: string) => quantityValue(a) > quantityValue(b);
+    const request = givenRequest ?? (givenLimit !== undefined && above(dflt.request, givenLimit) ? givenLimit : dflt.request);
+    const limit = givenLimit ?? (above(request, dflt.limit) ? request : dflt.limit);
     for (const [field, q] of [['request', request], ['limit', limit]]) {
       const n = quantityValue(q);
       if (!(n > 0) || !Number.isFinite(n)) {
         check.fail(`${what} ${name}.${field} must be a positive quantity, got ${show(q)}. Fix: e.g. ${name === 'cpu' ? 'Cpu.millis(500)' : 'Size.mebibytes(512)'}.`);
       }
     }
-    if (quantityValue(request) > quantityValue(limit)) {
-      const which = value?.limit === undefined ? ` (the default limit${value?.request === undefined ? '' : ', as only the request was given'})` : '';
-      check.fail(`${what}: ${name} request ${request} is above its limit ${limit}${which}: the API server refuses such a pod. ` +
+    if (above(request, limit)) {
+      check.fail(`${what}: ${name} request ${request} is above its limit ${limit}: the API server refuses such a pod. ` +
         `Fix: lower the request, or give ${name}.limit of at least ${request}.`);
     }
     return { request, limit };

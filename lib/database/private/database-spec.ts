@@ -99,6 +99,8 @@ export interface ResolvedContainer {
   readonly readinessProbe?: HealthProbe;
   readonly livenessProbe?: HealthProbe;
   readonly startupProbe?: HealthProbe;
+  /** Run by the kubelet in the container before it is stopped. */
+  readonly preStop?: string[];
 }
 
 /** The containers and the volumes they share. */

@@ -97,6 +97,7 @@ function container(c: ResolvedContainer, securityContext: k8s.SecurityContext): 
     readinessProbe: c.readinessProbe?._toKube(),
     livenessProbe: c.livenessProbe?._toKube(),
     startupProbe: c.startupProbe?._toKube(),
+    lifecycle: c.preStop !== undefined ? { preStop: { exec: { command: c.preStop } } } : undefined,
     securityContext,
     resources: resources(c.resources),
   };

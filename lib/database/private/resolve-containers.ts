@@ -4,7 +4,7 @@ import { DatabasePort, EngineBinding, InitContainer, NamedVolumeMount } from '..
 import { SCRIPTS_PATH } from '../engines/private/engine-scripts';
 import { HealthProbe } from '../probe';
 import type { ScratchVolume, StatefulDatabaseProps } from '../stateful-database-props';
-import { resolveResources } from './container-resources';
+import { ResolvedResources, resolveResources } from './container-resources';
 import { DatabaseIdentity, ResolvedClaims, ResolvedContainer, ResolvedContainers, ResolvedMount, ResolvedVolume } from './database-spec';
 import { CREDENTIALS_PATH, resolveEnv, scanCommand } from './resolve-env';
 import { secretName } from './secret-name';
@@ -33,8 +33,8 @@ export function resolveContainers(check: PropValidator, identity: DatabaseIdenti
   const duplicateVolume = volumeNames.find((n, i) => volumeNames.indexOf(n) !== i);
   if (duplicateVolume) check.fail(`volume name '${duplicateVolume}' is used twice. Fix: give every claim template and scratch volume its own name.`);
   const mounts = new MountResolver(check, volumeNames, scriptsConfigMap !== undefined, props.credentials !== undefined);
-  const initContainers = resolveInitContainers(check, identity, binding, props, mounts);
   const main = resolveMain(check, identity, claims, binding, props, mounts);
+  const initContainers = resolveInitContainers(check, identity, binding, props, mounts, main.resources);
   return { volumes, initContainers, main, scriptsConfigMap };
 }
 
@@ -89,11 +89,17 @@ class MountResolver {
 
 /** The engine's init containers, then the user's; every container name distinct. */
 function resolveInitContainers(check: PropValidator, identity: DatabaseIdentity, binding: EngineBinding, props: StatefulDatabaseProps,
-  mounts: MountResolver): ResolvedContainer[] {
+  mounts: MountResolver, database: ResolvedResources): ResolvedContainer[] {
   const engineInits = binding.initContainers ?? [];
   const registry = identity.registry;
+  const presetDefaults = resolveResources(check, 'initContainerResources', props.initContainerResources);
   const initContainers = [...engineInits, ...check.list('initContainers', props.initContainers)].map((c: InitContainer, i): ResolvedContainer => {
     const image = check.pinnedImage(`image of init container '${c.name}'`, c.image);
+    if (c.runsServer && c.resources !== undefined) {
+      check.fail(`init container '${c.name}' has runsServer and resources: a container that runs the server gets the database's resources. Fix: drop resources, or set runsServer to false.`);
+    }
+    const own = `resources of init container '${c.name}'`;
+    const resources = c.runsServer ? database : resolveResources(check, own, c.resources, i < engineInits.length ? presetDefaults : undefined);
     scanCommand(check, `the command of init container '${c.name}'`, c.command);
     scanCommand(check, `the args of init container '${c.name}'`, c.args);
     return {
@@ -104,7 +110,7 @@ function resolveInitContainers(check: PropValidator, identity: DatabaseIdentity,
       args: c.args,
       env: resolveEnv(check, `init container '${c.name}'`, c.env),
       mounts: mounts.resolve(c.name, check.list(`mounts of init container '${c.name}'`, c.mounts)),
-      resources: resolveResources(check, `resources of init container '${c.name}'`, c.resources),
+      resources,
     };
   });
   const containerNames = ['main', ...initContainers.map((c) => c.name)];
@@ -136,6 +142,7 @@ function resolveMain(check: PropValidator, identity: DatabaseIdentity, claims: R
   const args = binding.args ?? engine.args;
   scanCommand(check, 'the command of the database container', command);
   scanCommand(check, 'the args of the database container', args);
+  scanCommand(check, 'the preStop command of the database container', binding.preStop);
   return {
     name: 'main',
     image: identity.registry !== undefined ? withRegistry(engine.image, identity.registry) : engine.image,
@@ -147,6 +154,7 @@ function resolveMain(check: PropValidator, identity: DatabaseIdentity, claims: R
     readinessProbe: readiness,
     livenessProbe: liveness,
     startupProbe: startup,
+    preStop: binding.preStop,
     resources: resolveResources(check, 'resources', props.resources),
   };
 }

@@ -11,7 +11,14 @@ DATA_DIR="${DATA_DIR:-/var/lib/mysql/data}"
 
 ordinal="$(pod_ordinal)"
 start="$(start_ordinal)"
+# this member's DNS name, also for ordinals past the synthesized members (a scale-up): its pod
+# name under the domain of the first member's name
 self="$(peer_address "$ordinal" || true)"
+first="$(peer_address "$start" || true)"
+if [ -z "$self" ] && [ -n "$first" ]; then
+  host="${HOSTNAME:-$(hostname)}"
+  self="${host%%.*}.${first#*.}"
+fi
 # server-id 0 is reserved (replication refuses it): offset every ordinal by 100
 server_id=$((100 + ordinal))
 

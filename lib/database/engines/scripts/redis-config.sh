@@ -10,10 +10,13 @@
 # unless the props say otherwise: a database does not drop keys to make room.
 #
 # A primary whose data directory is empty while a replica holds data (its volume was lost) first
-# becomes a copy of the most advanced replica: a temporary server replicates it into the data
-# directory, then stops; the primary then starts with that data and the replicas follow it. A
-# replica whose primary is gone refuses to be synced from (NOMASTERLINK), so the source is detached
-# (REPLICAOF NO ONE) for the copy and pointed back at the primary right after.
+# becomes a copy of the most advanced replica: a temporary server replicates it into a scratch
+# directory of the volume (COPY_DIR), then stops, and only then is its append-only file renamed
+# into the data directory, in one step: a copy cut short (the pod deleted, the container killed)
+# leaves nothing that looks like data, and the next start copies again. The primary then starts
+# with that data and the replicas follow it. A replica whose primary is gone refuses to be synced
+# from (NOMASTERLINK), so the source is detached (REPLICAOF NO ONE) for the copy and pointed back
+# at the primary right after.
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
@@ -22,6 +25,7 @@ CONFIG_DIR="${CONFIG_DIR:-/etc/redis}"
 DATA_DIR="${DATA_DIR:-/data}"
 PORT="${REDIS_PORT:-6379}"
 SYNC_PORT="${SYNC_PORT:-6380}"
+COPY_DIR="$DATA_DIR/.cdk8s-copy"
 
 read_secret REDIS_PASSWORD PW_KEY
 require_single_line "the Redis password" "$REDIS_PASSWORD"
@@ -47,12 +51,16 @@ info_field() {
 }
 
 # peer_position HOST: how much the member holds: its replication offset, at least 1 with keys;
-# 0 when it serves nothing
+# 0 when it serves nothing. Fails when it cannot tell: no answer, a member still loading its data
+# (it answers INFO, but not DBSIZE), or an error reply (on which redis-cli exits 0).
 peer_position() {
-  local info keys offset
+  local info persistence keys offset
   info="$(cli "$1" "$PORT" info replication 2>/dev/null)" || return 1
   grep -q '^role:' <<<"$info" || return 1
+  persistence="$(cli "$1" "$PORT" info persistence 2>/dev/null)" || return 1
+  if [ "$(info_field "$persistence" loading)" = 1 ] || [ "$(info_field "$persistence" async_loading)" = 1 ]; then return 1; fi
   keys="$(cli "$1" "$PORT" dbsize 2>/dev/null)" || return 1
+  case "$keys" in '' | *[!0-9]*) return 1 ;; esac
   offset="$(info_field "$info" master_repl_offset)"
   offset="${offset:-0}"
   if [ "${keys:-0}" -gt 0 ] && [ "$offset" -lt 1 ]; then offset=1; fi
@@ -65,7 +73,9 @@ copy_from() {
   log "redis: the primary's data directory $DATA_DIR is empty but $source holds data: copying it before the primary starts"
   cli "$source" "$PORT" replicaof no one >/dev/null || die "redis: cannot detach $source from its lost primary to copy it"
   mkdir -p "$CONFIG_DIR"
-  (umask 077 && write_conf "$source" >"$CONFIG_DIR/sync.conf")
+  rm -rf "$COPY_DIR"
+  mkdir -p "$COPY_DIR"
+  (umask 077 && write_conf "$source" "$COPY_DIR" >"$CONFIG_DIR/sync.conf")
   redis-server "$CONFIG_DIR/sync.conf" --port "$SYNC_PORT" --bind 127.0.0.1 &
   pid=$!
   trap 'kill "$pid" 2>/dev/null || true; cli "$source" "$PORT" replicaof "$primary" "$PORT" >/dev/null 2>&1 || true' EXIT
@@ -86,20 +96,25 @@ copy_from() {
   trap - EXIT
   cli "$source" "$PORT" replicaof "$primary" "$PORT" >/dev/null || log "redis: could not point $source back at $primary: do it by hand (REPLICAOF $primary $PORT)"
   rm -f "$CONFIG_DIR/sync.conf"
-  has_data || die "redis: the copy of $source left no data files in $DATA_DIR"
+  # the append-only file (a directory since Redis 7) into place in one rename; the rest goes
+  local aof
+  for aof in appendonlydir appendonly.aof ''; do [ -n "$aof" ] && [ -e "$COPY_DIR/$aof" ] && break; done
+  [ -n "$aof" ] || die "redis: the copy of $source left no append-only file in $COPY_DIR"
+  mv "$COPY_DIR/$aof" "$DATA_DIR/$aof"
+  rm -rf "$COPY_DIR"
   log "redis: copied $source ($(info_field "$info" master_repl_offset) bytes of replication stream); starting as the primary"
 }
 
 quoted="${REDIS_PASSWORD//\\/\\\\}"
 quoted="${quoted//\"/\\\"}"
 
-# write_conf [SOURCE]: the server's config, a replica of SOURCE if given
+# write_conf [SOURCE [DIR]]: the server's config, a replica of SOURCE if given, its files in DIR
 write_conf() {
-  local source="${1:-}" limit=$((${MEMORY_LIMIT_BYTES:-0} / 1048576))
+  local source="${1:-}" dir="${2:-$DATA_DIR}" limit=$((${MEMORY_LIMIT_BYTES:-0} / 1048576))
   echo "# Written by cdk8s-stateful redis-config.sh for ordinal $ordinal."
   echo "port $PORT"
   echo "bind * -::*"
-  echo "dir $DATA_DIR"
+  echo "dir $dir"
   echo "appendonly yes"
   echo "requirepass \"$quoted\""
   echo "masterauth \"$quoted\""
@@ -117,6 +132,8 @@ write_conf() {
   fi
 }
 
+# what an interrupted copy left behind is not data
+rm -rf "$COPY_DIR"
 if [ "$ordinal" -eq "$start" ] && ! has_data && [ "$(peer_count)" -gt 1 ]; then
   if source="$(find_source "$PORT")"; then
     copy_from "$source"
