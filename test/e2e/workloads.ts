@@ -84,25 +84,30 @@ elements() { MYSQL_PWD="$pw" timeout 60 ${opts.client} -h "$1" -uroot -N -B -e "
 /**
  * ZooKeeper through the client Service (any member: followers forward writes to the leader), with
  * zkCli.sh (one JVM an operation). The set is the znodes /h-s-*, a register the data of /h-k-KEY,
- * created by its first write. A member accepts writes when it leads. zkCli's exit code is not a
- * contract across versions: its output decides (`set` prints nothing when it succeeds).
+ * created by its first write. A member accepts writes when it leads. zkCli prints its log on
+ * stdout (an ERROR line "Exiting JVM with code N" even on success): `z` keeps only what the
+ * command itself printed, and the outcome is read from that (`set` prints nothing on success).
  */
 export function zookeeperWorkload(): WorkloadEngine {
   return {
     functions: `
-z() { h=$1; shift; ZOO_LOG_DIR=/tmp CLIENT_JVMFLAGS=-Xmx64m timeout 30 zkCli.sh -server "$h:2181" "$@" 2>&1; }
+z() {
+  h=$1; shift
+  out=$(ZOO_LOG_DIR=/tmp CLIENT_JVMFLAGS=-Xmx64m timeout 30 zkCli.sh -server "$h:2181" "$@" 2>&1); rc=$?
+  printf '%s\\n' "$out" | grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2} |^Connecting to |^WATCHER::|^WatchedEvent |^[[:space:]]*$'
+  return $rc
+}
 op_add() { z "$SVC" create "/h-s-$1" 1; }
 op_write() {
   out=$(z "$SVC" set "/h-k-$1" "$2"); rc=$?
-  case "$out" in *"Node does not exist"*) out=$(z "$SVC" create "/h-k-$1" "$2"); rc=$? ;; esac
-  printf '%s\\n' "$out" | grep -E 'Created|Exception|KeeperErrorCode|exists|rror' ; return $rc
+  case "$out" in *"Node does not exist"*) z "$SVC" create "/h-k-$1" "$2"; return $? ;; esac
+  printf '%s\\n' "$out"; return $rc
 }
 op_read() {
   out=$(z "$SVC" get "/h-k-$1"); rc=$?
-  [ $rc = 0 ] || { printf '%s\\n' "$out" | tail -n 3; return $rc; }
   case "$out" in *"Node does not exist"*) return 0 ;; esac
   v=$(printf '%s\\n' "$out" | grep -E '^r[0-9]+-[0-9]+-[0-9]+$' | tail -n 1)
-  [ -n "$v" ] || { printf 'no value in: %s\\n' "$(printf '%s' "$out" | tail -n 3)"; return 1; }
+  [ -n "$v" ] || { printf 'no value (exit %s): %s\\n' "$rc" "$out"; return 1; }
   printf '%s\\n' "$v"
 }
 role() { timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/2181"; printf srvr >&3; cat <&3' "$1" | grep '^Mode:'; }
@@ -110,11 +115,12 @@ elements() { z "$1" ls / | grep '^\\[' | tr ',' '\\n' | tr -d '[] ' | grep "^h-s
 `,
     outcome: (kind, rc, out) => {
       if (rc === 124) return 'info';
-      const error = /Exception|KeeperErrorCode|Node already exists|rror/.test(out);
-      if (kind === 'read') return rc === 0 && !error ? 'ok' : 'fail';
-      if (rc === 0 && !error && (kind === 'write' || /Created \//.test(out))) return 'ok';
-      // refused before a session existed: nothing was sent; anything else may have been applied
-      return /Node already exists|Node does not exist/.test(out) ? 'fail' : 'info';
+      const said = out.trim();
+      if (kind === 'read') return rc === 0 ? 'ok' : 'fail';
+      if (kind === 'add' && /^Created \/h-s-/m.test(said)) return 'ok';
+      if (kind === 'write' && ((rc === 0 && said === '') || /^Created \/h-k-/m.test(said))) return 'ok';
+      // refused by the server: it did not happen; anything else (a lost connection) may have
+      return /Node already exists|Node does not exist/.test(said) ? 'fail' : 'info';
     },
     writer: (raw) => ({ writable: /Mode: (leader|standalone)/.test(raw) }),
   };

@@ -96,7 +96,7 @@ async function leader(): Promise<number> {
 // crash, pause and partition of the leader with writes in flight (through any member: followers
 // forward them), the history checked after each; reads are sequentially consistent by design
 faultScenarios({
-  ns: NS, name: NAME, workload: zookeeperWorkload(), secret: '', target: leader, readsNotLinearizable: true,
+  ns: NS, name: NAME, workload: zookeeperWorkload(), secret: '', target: leader, readsNotLinearizable: true, minAcknowledged: 3,
   healthy: () => expectEnsemble(3),
 });
 
