@@ -4,11 +4,12 @@ import { App, Chart, Yaml } from 'cdk8s';
 import * as fc from 'fast-check';
 import { libraryApp } from '../tools/bench/fixture';
 import { ChangeGuard } from '../lib';
-import { layoutDocument, stringifyDocuments, withYamlWriter } from '../lib/plan/yaml-writer';
+import { layoutDocument, saveDocuments, stringifyDocuments, stringifyPieces, withYamlWriter } from '../lib/plan/yaml-writer';
 import { yamlPackage } from '../lib/plan/yaml-reader';
 
 // cdk8s's own writer, before any synth could have replaced it
 const cdk8sStringify: (...docs: unknown[]) => string = Yaml.stringify;
+const cdk8sSave: (file: string, docs: unknown[]) => void = Yaml.save;
 
 describe('the YAML writer', () => {
   const dist = path.join(__dirname, '..', 'dist');
@@ -66,10 +67,28 @@ describe('the YAML writer', () => {
   });
 
   test('is cdk8s\'s writer again after a synth, also after a failed one', () => {
-    expect(withYamlWriter(() => Yaml.stringify)).toBe(stringifyDocuments);
+    expect(withYamlWriter(() => [Yaml.stringify, Yaml.save])).toEqual([stringifyDocuments, saveDocuments]);
     expect(Yaml.stringify).toBe(cdk8sStringify);
+    expect(Yaml.save).toBe(cdk8sSave);
     expect(() => withYamlWriter(() => { throw new Error('boom'); })).toThrow('boom');
     expect(Yaml.stringify).toBe(cdk8sStringify);
+    expect(Yaml.save).toBe(cdk8sSave);
+  });
+
+  test('saves a file in pieces, byte for byte as cdk8s\'s Yaml.save', () => {
+    const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'yaml-save-'));
+    // several pieces of about a megabyte, non-ASCII text, undefined documents, none at all
+    const big = Array.from({ length: 3000 }, (_, i) => ({ kind: 'ConfigMap', metadata: { name: `c-${i}` }, data: { text: `é ${'x'.repeat(900)} ${i}\n` } }));
+    const cases: unknown[][] = [[], [undefined], [...docs, undefined, ...docs], [...big, undefined, { a: 'ü' }]];
+    for (const set of cases) {
+      const [mine, theirs] = [path.join(dir, 'mine.yaml'), path.join(dir, 'theirs.yaml')];
+      fs.writeFileSync(mine, 'longer text that the save must truncate '.repeat(100_000));
+      saveDocuments(mine, set);
+      cdk8sSave.call(Yaml, theirs, set);
+      expect(fs.readFileSync(mine).equals(fs.readFileSync(theirs))).toBe(true);
+    }
+    expect(stringifyPieces(big).length).toBeGreaterThan(2);
+    expect(stringifyPieces(big).join('')).toBe(cdk8sStringify(...big));
   });
 
   test('an app with the guard attached writes its files with it, the same bytes as without', () => {

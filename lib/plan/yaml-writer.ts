@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { Yaml } from 'cdk8s';
 import { yamlPackage } from './yaml-reader';
 
@@ -81,20 +82,68 @@ export function stringifyDocuments(...docs: unknown[]): string {
   return docs.map((d) => (d === undefined ? '\n' : stringifyDocument(d))).join('---\n');
 }
 
-const ORIGINAL: (...docs: unknown[]) => string = Yaml.stringify;
+/** Characters of YAML joined into one piece of a file before the next piece starts. */
+const PIECE = 1 << 20;
 
 /**
- * Runs `synth` with cdk8s's `Yaml.stringify` replaced by this writer, and puts it back after.
- * Synthesis is synchronous: nothing else runs in between.
+ * A file's text as cdk8s's `Yaml.save` writes it (`Yaml.stringify` of the documents), in pieces of
+ * about a megabyte: the same characters as the one string, joined. @internal
+ */
+export function stringifyPieces(docs: unknown[]): string[] {
+  const pieces: string[] = [];
+  let parts: string[] = [];
+  let length = 0;
+  docs.forEach((d, i) => {
+    const text = (i > 0 ? '---\n' : '') + (d === undefined ? '\n' : stringifyDocument(d));
+    parts.push(text);
+    length += text.length;
+    if (length >= PIECE) {
+      pieces.push(parts.join(''));
+      parts = [];
+      length = 0;
+    }
+  });
+  if (parts.length > 0 || pieces.length === 0) pieces.push(parts.join(''));
+  return pieces;
+}
+
+/**
+ * cdk8s's `Yaml.save` (`writeFileSync` of `Yaml.stringify`), with this writer and without the
+ * file's text as one string: for thousands of objects that string, the array of its documents'
+ * texts and the UTF-8 copy `writeFileSync` makes are each as large as the file, and all alive at
+ * the write (tools/bench/README.md). Every document is laid out before the file is opened, as before.
+ * @internal
+ */
+export function saveDocuments(filePath: string, docs: unknown[]): void {
+  const pieces = stringifyPieces(docs);
+  const fd = fs.openSync(filePath, 'w');
+  try {
+    for (const piece of pieces) {
+      const bytes = Buffer.from(piece, 'utf8');
+      for (let at = 0; at < bytes.length;) at += fs.writeSync(fd, bytes, at, bytes.length - at);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const ORIGINAL: (...docs: unknown[]) => string = Yaml.stringify;
+const ORIGINAL_SAVE: (filePath: string, docs: unknown[]) => void = Yaml.save;
+
+/**
+ * Runs `synth` with cdk8s's `Yaml.stringify` and `Yaml.save` replaced by this writer, and puts them
+ * back after. Synthesis is synchronous: nothing else runs in between.
  * @internal
  */
 export function withYamlWriter<T>(synth: () => T): T {
-  if (Yaml.stringify !== ORIGINAL) return synth(); // nested, or replaced by someone else
+  if (Yaml.stringify !== ORIGINAL || Yaml.save !== ORIGINAL_SAVE) return synth(); // nested, or replaced by someone else
   Yaml.stringify = stringifyDocuments;
+  Yaml.save = saveDocuments;
   try {
     return synth();
   } finally {
     Yaml.stringify = ORIGINAL;
+    Yaml.save = ORIGINAL_SAVE;
   }
 }
 
