@@ -96,7 +96,9 @@ describe('metrics', () => {
     expect(Object.keys(exporter.resources.requests).sort()).toEqual(['cpu', 'ephemeral-storage', 'memory']);
     const text = JSON.stringify(exporter);
     expect(text).not.toContain('root-password');
-    expect(text).toContain(name === 'redis' ? '"key":"password"' : 'monitoring-password');
+    expect(text).not.toContain('secretKeyRef'); // read from the Secret's files: no secret in the pod spec
+    expect(text).toContain(`${StatefulDatabase.CREDENTIALS_PATH}/${name === 'redis' ? 'password' : 'monitoring-password'}`);
+    expect(exporter.volumeMounts).toEqual([{ name: 'credentials', mountPath: StatefulDatabase.CREDENTIALS_PATH, readOnly: true }]);
     expect(main.name).toBe('main');
   });
 

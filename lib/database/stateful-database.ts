@@ -128,7 +128,6 @@ export class StatefulDatabase extends Construct implements IPodSelectorLike {
       replicas: identity.replicas,
       selectorLabels: identity.selectorLabels,
       claimTemplates: this.claimTemplateNames,
-      credentialsSecret: spec.containers.volumes.find((v) => v.secret !== undefined)?.secret,
       credentialsPath: CREDENTIALS_PATH,
       redisPasswordKey: props.credentials?.passwordKey ?? 'password',
       networkPolicy: policy !== undefined,

@@ -28,7 +28,6 @@ export interface MetricsTarget {
   readonly replicas: number;
   readonly selectorLabels: { [key: string]: string };
   readonly claimTemplates: string[];
-  readonly credentialsSecret?: string;
   readonly credentialsPath: string;
   /** The key of the Redis preset's password (its only account). */
   readonly redisPasswordKey: string;
@@ -105,13 +104,14 @@ function addToPods(target: MetricsTarget, source: MetricsSource, resources: Reso
     name: 'metrics',
     image: exporter.image,
     imagePullPolicy: 'IfNotPresent',
+    command: exporter.command,
     args: exporter.args.length > 0 ? exporter.args : undefined,
-    env: exporter.env.map((e) => e.secretKey === undefined ? { name: e.name, value: e.value }
-      : { name: e.name, valueFrom: { secretKeyRef: { name: target.credentialsSecret, key: e.secretKey } } }),
+    env: exporter.env.length > 0 ? exporter.env : undefined,
     ports: [port],
     // no readiness probe: a slow scrape must never take the member out of its Services
     livenessProbe: { tcpSocket: { port: source.port }, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 3 },
-    volumeMounts: exporter.mountsCredentials ? [{ name: 'credentials', mountPath: target.credentialsPath, readOnly: true }] : undefined,
+    // the account's files, read-only; the pod's fsGroup lets the exporter's user read them
+    volumeMounts: [{ name: 'credentials', mountPath: target.credentialsPath, readOnly: true }],
     securityContext: {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,

@@ -7,11 +7,10 @@
 /** The engines that have metrics, by their `app.kubernetes.io/name`. */
 export type MetricsEngine = 'postgresql' | 'mysql' | 'mariadb-galera' | 'redis' | 'zookeeper';
 
-/** An environment variable of the exporter: a value, or a key of the credentials Secret. */
+/** An environment variable of the exporter (never a secret: those are read from the Secret's files). */
 export interface ExporterEnv {
   readonly name: string;
-  readonly value?: string;
-  readonly secretKey?: string;
+  readonly value: string;
 }
 
 /** How an engine's members serve their metrics. */
@@ -21,10 +20,10 @@ export interface MetricsSource {
   /** The sidecar, unless the server serves its metrics itself. */
   readonly exporter?: {
     readonly image: string;
+    /** A shell that reads the account from the Secret's files, then starts the exporter. */
+    readonly command?: string[];
     readonly args: string[];
     readonly env: ExporterEnv[];
-    /** Whether it reads the credentials Secret's files (mounted read-only). */
-    readonly mountsCredentials: boolean;
   };
   /** Server settings that turn the built-in metrics on (ZooKeeper's zoo.cfg lines). */
   readonly serverConfig?: string[];
@@ -54,6 +53,7 @@ export interface ExporterAccount {
 /** The metrics source of an engine preset. */
 export function metricsSource(engine: MetricsEngine, account: ExporterAccount): MetricsSource {
   const image = account.image ?? EXPORTER_IMAGES[engine];
+  const file = (key: string) => `"$(cat ${account.credentialsPath}/${key})"`;
   switch (engine) {
     case 'postgresql':
       // postgres_exporter reads the account from files: the password never enters the environment
@@ -67,22 +67,20 @@ export function metricsSource(engine: MetricsEngine, account: ExporterAccount): 
             { name: 'DATA_SOURCE_USER_FILE', value: `${account.credentialsPath}/${account.usernameKey}` },
             { name: 'DATA_SOURCE_PASS_FILE', value: `${account.credentialsPath}/${account.passwordKey}` },
           ],
-          mountsCredentials: true,
         },
       };
     case 'mysql':
     case 'mariadb-galera':
-      // mysqld_exporter takes the password only from its environment (or a my.cnf)
+      // mysqld_exporter takes the password only from its environment (or a my.cnf): a shell of
+      // the image puts it there from the Secret's file, so the pod spec names no secret value
       return {
         port: 9104,
         exporter: {
           image,
-          args: ['--web.listen-address=:9104', '--mysqld.address=127.0.0.1:3306', '--mysqld.username=$(MONITORING_USERNAME)'],
-          env: [
-            { name: 'MONITORING_USERNAME', secretKey: account.usernameKey },
-            { name: 'MYSQLD_EXPORTER_PASSWORD', secretKey: account.passwordKey },
-          ],
-          mountsCredentials: false,
+          command: ['/bin/sh', '-c', `MYSQLD_EXPORTER_PASSWORD=${file(account.passwordKey)} exec /bin/mysqld_exporter ` +
+            `--mysqld.username=${file(account.usernameKey)} "$@"`, 'mysqld_exporter'],
+          args: ['--web.listen-address=:9104', '--mysqld.address=127.0.0.1:3306'],
+          env: [],
         },
       };
     case 'redis':
@@ -90,13 +88,12 @@ export function metricsSource(engine: MetricsEngine, account: ExporterAccount): 
         port: 9121,
         exporter: {
           image,
+          command: ['/bin/sh', '-c', `REDIS_PASSWORD=${file(account.redisPasswordKey)} exec /redis_exporter "$@"`, 'redis_exporter'],
           args: [],
           env: [
             { name: 'REDIS_ADDR', value: 'redis://127.0.0.1:6379' },
             { name: 'REDIS_EXPORTER_WEB_LISTEN_ADDRESS', value: ':9121' },
-            { name: 'REDIS_PASSWORD', secretKey: account.redisPasswordKey },
           ],
-          mountsCredentials: false,
         },
       };
     case 'zookeeper':

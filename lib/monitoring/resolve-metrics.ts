@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import { show } from '../errors';
 import { PropValidator } from '../prop-validator';
 import { DatabaseMetricsOptions, MetricsScraper } from './metrics-props';
-import { AlertContext } from './alerts';
+import { AlertContext, promDuration } from './alerts';
 import { EXPORTER_IMAGES, MetricsEngine } from './exporters';
 
 /*
@@ -70,7 +70,7 @@ function scraper(check: PropValidator, given: MetricsScraper | undefined): Resol
 function seconds(check: PropValidator, what: string, value: Duration | undefined, dflt: number, min: number, max: number): number {
   if (value === undefined) return dflt;
   const s = check.seconds(`metrics.${what}`, value, max);
-  if (s < min) check.fail(`metrics.${what} must be at least ${min} seconds, got ${s}. Fix: e.g. Duration.seconds(${dflt}).`);
+  if (s < min) check.fail(`metrics.${what} must be at least ${promDuration(min)}, got ${promDuration(s)}. Fix: e.g. Duration.seconds(${dflt}), the default.`);
   return s;
 }
 
