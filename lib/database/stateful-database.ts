@@ -123,7 +123,7 @@ export class StatefulDatabase extends Construct implements IPodSelectorLike {
     this.podDisruptionBudget = disruptionBudget(this, spec);
     this.metrics = props.metrics && new DatabaseMetrics(this, 'Metrics', {
       name: identity.name,
-      namespace: identity.namespaceName,
+      namespaceName: identity.namespaceName,
       engineName: identity.engine.name,
       replicas: identity.replicas,
       selectorLabels: identity.selectorLabels,

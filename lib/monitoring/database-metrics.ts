@@ -23,7 +23,7 @@ const EXPORTER_USER = 65534;
 /** What the metrics of a database are attached to. */
 export interface MetricsTarget {
   readonly name: string;
-  readonly namespace: string;
+  readonly namespaceName: string;
   readonly engineName: string;
   readonly replicas: number;
   readonly selectorLabels: { [key: string]: string };
@@ -155,7 +155,7 @@ function podMonitor(scope: Construct, target: MetricsTarget, m: ResolvedMetrics)
 }
 
 function prometheusRule(scope: Construct, target: MetricsTarget, m: ResolvedMetrics): ApiObject {
-  const groups = alertGroups({ ...m.thresholds, engine: m.engine, namespace: target.namespace, name: target.name, replicas: target.replicas, claimTemplates: target.claimTemplates });
+  const groups = alertGroups({ ...m.thresholds, engine: m.engine, namespace: target.namespaceName, name: target.name, replicas: target.replicas, claimTemplates: target.claimTemplates });
   return new PrometheusRule(scope, 'PrometheusRule', {
     metadata: { name: target.name, labels: Object.keys(m.prometheusLabels).length > 0 ? m.prometheusLabels : undefined },
     spec: {
@@ -170,6 +170,6 @@ function prometheusRule(scope: Construct, target: MetricsTarget, m: ResolvedMetr
 function dashboardConfigMap(scope: Construct, target: MetricsTarget, m: ResolvedMetrics): ApiObject {
   return kube(k8s.KubeConfigMap, scope, 'Dashboard', {
     metadata: { name: `${target.name}-dashboard`, labels: m.dashboardLabels },
-    data: { [`${target.namespace}-${target.name}.json`]: dashboardJson(m.engine, target.namespace, target.name, target.claimTemplates) },
+    data: { [`${target.namespaceName}-${target.name}.json`]: dashboardJson(m.engine, target.namespaceName, target.name, target.claimTemplates) },
   });
 }
