@@ -9,7 +9,8 @@
 // and, once the cluster runs, the monitoring account, on any member (docs/engines.md, Metrics):
 //
 //   CREATE USER 'monitoring'@'127.0.0.1' IDENTIFIED BY '<monitoring-password>' WITH MAX_USER_CONNECTIONS 3;
-//   GRANT PROCESS, REPLICATION CLIENT, SELECT ON performance_schema.* TO 'monitoring'@'127.0.0.1';
+//   GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO 'monitoring'@'127.0.0.1';
+//   GRANT SELECT ON performance_schema.* TO 'monitoring'@'127.0.0.1';
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
