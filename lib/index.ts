@@ -14,3 +14,6 @@ export * from './database/engines';
 export * from './database/stateful-database-props';
 export * from './database/stateful-database';
 export * from './plan';
+export * from './monitoring/metrics-props';
+export { DatabaseMetrics } from './monitoring/database-metrics';
+export type { MetricsTarget } from './monitoring/database-metrics';

@@ -18,6 +18,11 @@ const engine = DatabaseEngine.custom({ image: 'postgres:16.6', ports: [{ name: '
 const quorum = DatabaseEngine.of({ name: 'zk', image: 'zookeeper:3.9.3', quorum: true, ports: [{ name: 'client', port: 2181 }, { name: 'peer', port: 2888, peer: true }] });
 const db = (props: any = {}, namespace?: string) => new StatefulDatabase(chart(namespace), 'db', { engine, ...props });
 const pool = (props: any = {}) => new NfsPersistentVolumePool(chart(), 'pool', { server: 'nfs.local', basePath: '/exports', ...props });
+/** A preset database with credentials and these `metrics`. */
+const monitored = (engine: DatabaseEngine, metrics: any, props: any = {}) => {
+  const c = chart();
+  new StatefulDatabase(c, 'db', { engine, credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'db-credentials') }, metrics, ...props });
+};
 /** Synthesizes the chart as `cdk8s synth` does (validating the whole App): app-wide errors surface here. */
 const synthOf = (c: Chart) => Testing.synth(c);
 const dbOnPool = (poolProps: any, dbProps: any) => {
@@ -255,6 +260,20 @@ export const BAD_INPUTS: BadInput[] = [
     const c = chart();
     new StatefulDatabase(c, 'db', { engine, imagePullSecrets: [new kplus.Deployment(c, 'api', { containers: [{ image: 'example/api:1.0.0' }] })] });
   } },
+  // metrics (docs/engines.md, Metrics)
+  { what: 'metrics on a custom engine', build: () => db({ metrics: {} }) },
+  { what: 'an exporter image for ZooKeeper', build: () => monitored(DatabaseEngine.zookeeper(), { exporterImage: 'example/zk-exporter:1.0.0' }) },
+  { what: 'an exporter image without a tag', build: () => monitored(DatabaseEngine.redis(), { exporterImage: 'oliver006/redis_exporter' }) },
+  { what: 'a monitoring password key with a slash', build: () => monitored(DatabaseEngine.postgresql(), { passwordKey: 'monitoring/password' }) },
+  { what: 'a scraper by address range and labels at once', build: () => monitored(DatabaseEngine.redis(), { scraper: { cidr: '10.0.0.0/8', podLabels: { app: 'prometheus' } } }) },
+  { what: 'a scraper address range that is no CIDR', build: () => monitored(DatabaseEngine.redis(), { scraper: { cidr: '10.0.0.0' } }) },
+  { what: 'a volume alert at 100 percent', build: () => monitored(DatabaseEngine.mysql(), { alertThresholds: { volumeUsedPercent: 100 } }) },
+  { what: 'a replication lag threshold of zero', build: () => monitored(DatabaseEngine.mysql(), { alertThresholds: { replicationLag: Duration.seconds(0) } }) },
+  { what: 'a failover window shorter than a minute', build: () => monitored(DatabaseEngine.redis(), { alertThresholds: { failoverWindow: Duration.seconds(30) } }) },
+  { what: 'a backup CronJob name with capitals', build: () => monitored(DatabaseEngine.postgresql(), { backup: { cronJobName: 'Nightly', interval: Duration.days(1) } }) },
+  { what: 'a Prometheus label with a space', build: () => monitored(DatabaseEngine.postgresql(), { prometheusOperator: true, prometheusLabels: { release: 'kube prometheus' } }) },
+  { what: 'a scrape annotation also in podAnnotations', build: () => monitored(DatabaseEngine.redis(), {}, { podAnnotations: { 'prometheus.io/scrape': 'false' } }) },
+  { what: 'an exporter memory request above its limit', build: () => monitored(DatabaseEngine.redis(), { exporterResources: { memory: { request: Size.mebibytes(256) } } }) },
   // strict mode
   { what: 'an even quorum in strict mode', build: () => {
     const c = chart();

@@ -284,4 +284,30 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "StatefulDatabase 'test/db': credentials.secret name must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'DB_Credentials'. Fix: use a name such as 'fast' or 'nfs-web-0'.",
   "a Deployment as an image pull Secret":
     "StatefulDatabase 'test/db': imagePullSecrets[0] must be a cdk8s-plus Secret, got a Deployment named 'test-api'. Fix: pass a Secret of your cdk8s-plus, e.g. Secret.fromSecretName(chart, 'creds', 'db-credentials').",
+  "metrics on a custom engine":
+    "StatefulDatabase 'test/db': metrics has no exporter for engine 'custom': metrics come with the presets (postgresql, mysql, mariadb-galera, redis, zookeeper). Fix: leave metrics out and run your engine's exporter yourself, or use a preset.",
+  "an exporter image for ZooKeeper":
+    "StatefulDatabase 'test/db': metrics.exporterImage is set, got 'example/zk-exporter:1.0.0', but zookeeper serves its own metrics (no exporter sidecar). Fix: leave exporterImage out.",
+  "an exporter image without a tag":
+    "StatefulDatabase 'test/db': metrics.exporterImage must name a pinned tag or digest (not 'latest'), got 'oliver006/redis_exporter'. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:…', so every replica runs the same build.",
+  "a monitoring password key with a slash":
+    "StatefulDatabase 'test/db': metrics.passwordKey must be a Secret key (letters, digits, '-', '_' or '.'), got 'monitoring/password'. Fix: e.g. 'monitoring-password'.",
+  "a scraper by address range and labels at once":
+    "StatefulDatabase 'test/db': metrics.scraper has both cidr and labels: the scraper is either an address range or pods. Fix: give cidr, or podLabels and namespaceLabels.",
+  "a scraper address range that is no CIDR":
+    "StatefulDatabase 'test/db': metrics.scraper.cidr must be an IPv4 CIDR, got '10.0.0.0'. Fix: e.g. '10.0.0.0/8'.",
+  "a volume alert at 100 percent":
+    "StatefulDatabase 'test/db': metrics.alertThresholds.volumeUsedPercent must be a whole number from 1 to 99, got 100. Fix: use a percentage from 1 to 99, e.g. 80.",
+  "a replication lag threshold of zero":
+    "StatefulDatabase 'test/db': metrics.alertThresholds.replicationLag must be at least 1s, got 0s. Fix: e.g. Duration.seconds(30), the default.",
+  "a failover window shorter than a minute":
+    "StatefulDatabase 'test/db': metrics.alertThresholds.failoverWindow must be at least 1m, got 30s. Fix: e.g. Duration.seconds(900), the default.",
+  "a backup CronJob name with capitals":
+    "StatefulDatabase 'test/db': metrics.backup.cronJobName must be a DNS-1123 subdomain of at most 253 characters (lower-case letters, digits, '-' and '.'), got 'Nightly'. Fix: use a name such as 'fast' or 'nfs-web-0'.",
+  "a Prometheus label with a space":
+    "StatefulDatabase 'test/db': metrics.prometheusLabels has an invalid label 'release': 'kube prometheus' (keys are [prefix/]name, values at most 63 alphanumerics, '-', '_' or '.'). Fix: e.g. { 'storage': 'pv' }.",
+  "a scrape annotation also in podAnnotations":
+    "StatefulDatabase 'test/db': podAnnotations sets 'prometheus.io/scrape', which metrics sets for its scrape annotations. Fix: leave it out of podAnnotations, or pass metrics: { scrapeAnnotations: false }.",
+  "an exporter memory request above its limit":
+    "StatefulDatabase 'test/db': metrics.exporterResources: memory request 256Mi is above its limit 128Mi (the default limit, as only the request was given): the API server refuses such a pod. Fix: lower the request, or give memory.limit of at least 256Mi.",
 };

@@ -32,7 +32,7 @@ describe('examples', () => {
 
   test('one chart per scenario of domain.md', () => {
     expect([...fresh.keys()]).toEqual([
-      'galera.k8s.yaml', 'mariadb.k8s.yaml', 'springboot-web.k8s.yaml',
+      'galera.k8s.yaml', 'mariadb.k8s.yaml', 'monitored-galera.k8s.yaml', 'springboot-web.k8s.yaml',
       'storage-tiers.k8s.yaml', 'web-nfs-pool.k8s.yaml', 'zookeeper.k8s.yaml',
     ]);
   });

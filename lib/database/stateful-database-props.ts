@@ -2,6 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import * as k8s from '../../imports/k8s';
+import type { DatabaseMetricsOptions } from '../monitoring/metrics-props';
 import { AccessMode } from '../storage/common';
 import { IPersistentVolumePool } from '../storage/nfs-pool';
 import { IStorageClass } from '../storage/storage-class';
@@ -324,6 +325,15 @@ export interface StatefulDatabaseProps {
    * @default - none: immutable fields, major versions and a switch to Delete are refused
    */
   readonly changeApprovals?: ChangeApprovals;
+  /**
+   * Metrics: an exporter sidecar authenticated as a monitoring account from the credentials
+   * Secret (ZooKeeper: its built-in Prometheus provider), scrape annotations or a PodMonitor, a
+   * PrometheusRule and a Grafana dashboard (docs/engines.md, Metrics). Off by default: the
+   * monitoring account is yours to create first, and the PodMonitor and PrometheusRule need the
+   * Prometheus Operator's CRDs.
+   * @default - no metrics
+   */
+  readonly metrics?: DatabaseMetricsOptions;
 }
 
 /** A taint the pods tolerate. */

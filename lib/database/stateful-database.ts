@@ -2,6 +2,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { show } from '../errors';
+import { DatabaseMetrics, metricsPodAnnotations } from '../monitoring/database-metrics';
 import { Connections } from '../network/connections';
 import { IPodSelectorLike, NetworkPolicyPeerConfigLike, PodSelectorConfigLike } from '../network/peer';
 import { HeadlessService } from '../network/headless-service';
@@ -77,11 +78,13 @@ export class StatefulDatabase extends Construct implements IPodSelectorLike {
   public readonly engine: DatabaseEngine;
   /** The changes to the deployed set this database approves (`changeApprovals`), for the {@link ChangeGuard}. */
   public readonly changeApprovals: ChangeApprovals;
+  /** The metrics (exporter, scrape target, alerts, dashboard), with `metrics`. */
+  public readonly metrics?: DatabaseMetrics;
 
   constructor(scope: Construct, id: string, props: StatefulDatabaseProps) {
     super(scope, id);
     // every check in one place (private/resolve-*.ts); what follows only renders what it returns
-    const spec = resolveSpec(this, id, props);
+    const spec = resolveSpec(this, id, withScrapeAnnotations(this, props));
     const { identity } = spec;
     this.name = identity.name;
     this.replicas = identity.replicas;
@@ -118,6 +121,20 @@ export class StatefulDatabase extends Construct implements IPodSelectorLike {
       });
     }
     this.podDisruptionBudget = disruptionBudget(this, spec);
+    this.metrics = props.metrics && new DatabaseMetrics(this, 'Metrics', {
+      name: identity.name,
+      namespaceName: identity.namespaceName,
+      engineName: identity.engine.name,
+      replicas: identity.replicas,
+      selectorLabels: identity.selectorLabels,
+      claimTemplates: this.claimTemplateNames,
+      credentialsPath: CREDENTIALS_PATH,
+      redisPasswordKey: props.credentials?.passwordKey ?? 'password',
+      networkPolicy: policy !== undefined,
+      statefulSet: this.resource,
+      scripts: this.scripts,
+      engineConfig: spec.containers.scriptsConfigMap?.files['engine.conf'],
+    }, props.metrics);
   }
 
   /**
@@ -180,4 +197,16 @@ export class StatefulDatabase extends Construct implements IPodSelectorLike {
     return Array.from({ length: this.replicas }, (_, i) => `${template}-${this.name}-${this.startOrdinal + i}`);
   }
 
+}
+
+/** The props with the scrape annotations of `metrics` added to the pod annotations (a clash fails). */
+function withScrapeAnnotations(scope: Construct, props: StatefulDatabaseProps): StatefulDatabaseProps {
+  // without an engine, resolveSpec reports that first
+  if (props.metrics === undefined || typeof props.engine?.name !== 'string') return props;
+  const check = new PropValidator(scope, 'StatefulDatabase');
+  const scrape = metricsPodAnnotations(check, props.engine.name, props.metrics);
+  if (Object.keys(scrape).length === 0) return props;
+  const clash = Object.keys(scrape).find((k) => props.podAnnotations?.[k] !== undefined);
+  if (clash) check.fail(`podAnnotations sets '${clash}', which metrics sets for its scrape annotations. Fix: leave it out of podAnnotations, or pass metrics: { scrapeAnnotations: false }.`);
+  return { ...props, podAnnotations: { ...props.podAnnotations, ...scrape } };
 }

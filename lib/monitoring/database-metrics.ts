@@ -1,0 +1,175 @@
+import { ApiObject, JsonPatch } from 'cdk8s';
+import { Construct } from 'constructs';
+import * as k8s from '../../imports/k8s';
+import { PodMonitor, PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../imports/monitoring.coreos.com';
+import { resolveResources, ResolvedResources } from '../database/private/container-resources';
+import { kube } from '../render';
+import { PropValidator } from '../prop-validator';
+import { alertGroups } from './alerts';
+import { dashboardJson } from './dashboards';
+import { MetricsSource, metricsSource } from './exporters';
+import { DatabaseMetricsOptions } from './metrics-props';
+import { ResolvedMetrics, resolveMetrics } from './resolve-metrics';
+
+/** The exporter's requests and limits before the user's `exporterResources`. */
+const EXPORTER_RESOURCES: ResolvedResources = {
+  cpu: { request: '10m', limit: '200m' },
+  memory: { request: '32Mi', limit: '128Mi' },
+  ephemeralStorage: { request: '8Mi', limit: '64Mi' },
+};
+/** The user the exporter sidecars run as (`nobody`, as the upstream images do). */
+const EXPORTER_USER = 65534;
+
+/** What the metrics of a database are attached to. */
+export interface MetricsTarget {
+  readonly name: string;
+  readonly namespaceName: string;
+  readonly engineName: string;
+  readonly replicas: number;
+  readonly selectorLabels: { [key: string]: string };
+  readonly claimTemplates: string[];
+  readonly credentialsPath: string;
+  /** The key of the Redis preset's password (its only account). */
+  readonly redisPasswordKey: string;
+  readonly networkPolicy: boolean;
+  readonly statefulSet: ApiObject;
+  readonly scripts?: ApiObject;
+  /** The engine settings the scripts ConfigMap holds already (`engine.conf`). */
+  readonly engineConfig?: string;
+}
+
+/**
+ * The scrape annotations a database's pods get with `metrics`, checked: the StatefulDatabase adds
+ * them to its pod annotations before it renders the pods.
+ */
+export function metricsPodAnnotations(check: PropValidator, engineName: string, options: DatabaseMetricsOptions | undefined): { [key: string]: string } {
+  if (options === undefined) return {};
+  const resolved = resolveMetrics(check, engineName, options);
+  if (!resolved.scrapeAnnotations) return {};
+  const source = metricsSource(resolved.engine, { usernameKey: '', passwordKey: '', redisPasswordKey: '', credentialsPath: '' });
+  return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(source.port), 'prometheus.io/path': '/metrics' };
+}
+
+/**
+ * A database's metrics: the exporter sidecar (or ZooKeeper's built-in provider) on a port named
+ * `metrics`, a NetworkPolicy that lets only the scraper reach it, the Prometheus Operator's
+ * PodMonitor and PrometheusRule on request, and a Grafana dashboard ConfigMap.
+ */
+export class DatabaseMetrics extends Construct {
+  /** The metrics port. */
+  public readonly port: number;
+  /** The PodMonitor, with `prometheusOperator`. */
+  public readonly podMonitor?: ApiObject;
+  /** The PrometheusRule, with `prometheusOperator`. */
+  public readonly prometheusRule?: ApiObject;
+  /** The dashboard ConfigMap, unless `dashboard: false`. */
+  public readonly dashboard?: ApiObject;
+  /** The NetworkPolicy that lets the scraper in, when the database has its NetworkPolicy. */
+  public readonly networkPolicy?: ApiObject;
+
+  constructor(scope: Construct, id: string, target: MetricsTarget, options: DatabaseMetricsOptions) {
+    super(scope, id);
+    const check = new PropValidator(scope, 'StatefulDatabase');
+    const m = resolveMetrics(check, target.engineName, options);
+    const resources = resolveResources(check, 'metrics.exporterResources', options.exporterResources, EXPORTER_RESOURCES);
+    const source = metricsSource(m.engine, {
+      image: m.exporterImage,
+      usernameKey: m.usernameKey,
+      passwordKey: m.passwordKey,
+      redisPasswordKey: target.redisPasswordKey,
+      credentialsPath: target.credentialsPath,
+    });
+    this.port = source.port;
+    addToPods(target, source, resources);
+    if (target.networkPolicy) this.networkPolicy = scrapePolicy(this, target, m, source.port);
+    if (m.prometheusOperator) {
+      this.podMonitor = podMonitor(this, target, m);
+      this.prometheusRule = prometheusRule(this, target, m);
+    }
+    if (m.dashboardLabels) this.dashboard = dashboardConfigMap(this, target, m);
+  }
+}
+
+/** The sidecar (or ZooKeeper's settings and port) added to the StatefulSet's pods. */
+function addToPods(target: MetricsTarget, source: MetricsSource, resources: ResolvedResources): void {
+  const port = { name: 'metrics', containerPort: source.port, protocol: 'TCP' };
+  if (source.serverConfig) {
+    target.statefulSet.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/ports/-', port));
+    const lines = [...(target.engineConfig ? [target.engineConfig.replace(/\n$/, '')] : []), ...source.serverConfig];
+    target.scripts?.addJsonPatch(JsonPatch.add('/data/engine.conf', lines.join('\n') + '\n'));
+  }
+  const exporter = source.exporter;
+  if (!exporter) return;
+  target.statefulSet.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/-', {
+    name: 'metrics',
+    image: exporter.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: exporter.command,
+    args: exporter.args.length > 0 ? exporter.args : undefined,
+    env: exporter.env.length > 0 ? exporter.env : undefined,
+    ports: [port],
+    // no readiness probe: a slow scrape must never take the member out of its Services
+    livenessProbe: { tcpSocket: { port: source.port }, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 3 },
+    // the account's files, read-only; the pod's fsGroup lets the exporter's user read them
+    volumeMounts: [{ name: 'credentials', mountPath: target.credentialsPath, readOnly: true }],
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      runAsUser: EXPORTER_USER,
+      runAsGroup: EXPORTER_USER,
+      capabilities: { drop: ['ALL'] },
+    },
+    resources: {
+      requests: { 'cpu': resources.cpu.request, 'memory': resources.memory.request, 'ephemeral-storage': resources.ephemeralStorage.request },
+      limits: { 'cpu': resources.cpu.limit, 'memory': resources.memory.limit, 'ephemeral-storage': resources.ephemeralStorage.limit },
+    },
+  }));
+}
+
+/** Ingress from the scraper to the metrics port, nothing else (NetworkPolicies add up). */
+function scrapePolicy(scope: Construct, target: MetricsTarget, m: ResolvedMetrics, port: number): ApiObject {
+  const s = m.scraper;
+  const peer: k8s.NetworkPolicyPeer = s.cidr !== undefined ? { ipBlock: { cidr: s.cidr } } : {
+    podSelector: { matchLabels: s.podLabels && Object.keys(s.podLabels).length > 0 ? s.podLabels : undefined },
+    namespaceSelector: s.namespaceLabels ? { matchLabels: Object.keys(s.namespaceLabels).length > 0 ? s.namespaceLabels : undefined } : undefined,
+  };
+  return kube(k8s.KubeNetworkPolicy, scope, 'NetworkPolicy', {
+    metadata: { name: `${target.name}-metrics` },
+    spec: {
+      podSelector: { matchLabels: target.selectorLabels },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [peer], ports: [{ port: k8s.IntOrString.fromNumber(port), protocol: 'TCP' }] }],
+    },
+  });
+}
+
+function podMonitor(scope: Construct, target: MetricsTarget, m: ResolvedMetrics): ApiObject {
+  return new PodMonitor(scope, 'PodMonitor', {
+    metadata: { name: target.name, labels: Object.keys(m.prometheusLabels).length > 0 ? m.prometheusLabels : undefined },
+    spec: {
+      selector: { matchLabels: target.selectorLabels },
+      podMetricsEndpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }],
+    },
+  });
+}
+
+function prometheusRule(scope: Construct, target: MetricsTarget, m: ResolvedMetrics): ApiObject {
+  const groups = alertGroups({ ...m.thresholds, engine: m.engine, namespace: target.namespaceName, name: target.name, replicas: target.replicas, claimTemplates: target.claimTemplates });
+  return new PrometheusRule(scope, 'PrometheusRule', {
+    metadata: { name: target.name, labels: Object.keys(m.prometheusLabels).length > 0 ? m.prometheusLabels : undefined },
+    spec: {
+      groups: groups.map((g) => ({
+        name: g.name,
+        rules: g.rules.map((r) => ({ ...r, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr) })),
+      })),
+    },
+  });
+}
+
+function dashboardConfigMap(scope: Construct, target: MetricsTarget, m: ResolvedMetrics): ApiObject {
+  return kube(k8s.KubeConfigMap, scope, 'Dashboard', {
+    metadata: { name: `${target.name}-dashboard`, labels: m.dashboardLabels },
+    data: { [`${target.namespaceName}-${target.name}.json`]: dashboardJson(m.engine, target.namespaceName, target.name, target.claimTemplates) },
+  });
+}
