@@ -100,7 +100,7 @@ postgresql:
   parameters: $MEMBER_PARAMETERS
   pg_hba:
   - local all all trust
-  - host replication $(q "$REPLICATION_USER") all scram-sha-256
+  - $(q "host replication $REPLICATION_USER all scram-sha-256")
   - host all all all scram-sha-256
 YAML
 )
