@@ -3,6 +3,7 @@ import { App, YamlOutputType } from 'cdk8s';
 import { ChangeGuard, ChangeGuardOptions } from '../lib';
 import { GaleraCluster } from './galera';
 import { MariaDb } from './mariadb';
+import { PostgresqlHa } from './postgresql-ha';
 import { SpringbootWeb } from './springboot-web';
 import { StorageTiers } from './storage-tiers';
 import { WebOnNfsPool } from './web-nfs-pool';
@@ -18,6 +19,7 @@ export function examplesApp(outdir = 'dist', guard: ChangeGuardOptions = {}): Ap
   new MariaDb(app);
   new ZooKeeperEnsemble(app);
   new StorageTiers(app);
+  new PostgresqlHa(app);
   return app;
 }
 

@@ -45,6 +45,21 @@ const redeploy = (before: any, after: any) => {
   build(after).synthYaml();
 };
 const zookeeper = DatabaseEngine.zookeeper();
+const PATRONI_IMAGE = 'registry.example.com/postgres-patroni:18.4-4.1.5';
+/** A PostgreSQL set with Patroni options PATRONI (and more props), with credentials. */
+const patroniDb = (patroni: any, props: any = {}) => {
+  const c = chart();
+  new StatefulDatabase(c, 'db', { engine: DatabaseEngine.postgresql({ patroni }), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'pg') }, ...props });
+};
+/** A PostgreSQL set deployed with the engine options BEFORE, then synthesized again with AFTER. */
+const redeployPostgres = (before: any, after: any) => {
+  const dir = outdir();
+  const build = (options: any) => appOf(dir, (c) => new StatefulDatabase(c, 'db', {
+    engine: DatabaseEngine.postgresql(options), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'pg') },
+  }));
+  build(before).synth();
+  build(after).synthYaml();
+};
 
 export const BAD_INPUTS: BadInput[] = [
   // names
@@ -268,4 +283,17 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'a ZooKeeper ensemble grown by two members at once', build: () => redeploy({ engine: zookeeper, replicas: 3 }, { engine: zookeeper, replicas: 5 }) },
   { what: 'a PostgreSQL major upgrade without the upgrade prop', build: () => redeploy({}, { engine: DatabaseEngine.custom({ image: 'postgres:17.2', ports: [{ name: 'pg', port: 5432 }], runAsUser: 999 }) }) },
   { what: 'claim retention switched to Delete on a deployed set', build: () => redeploy({}, { claimRetentionWhenDeleted: ClaimRetention.DELETE }) },
+  { what: 'a deployed streaming PostgreSQL set switched to Patroni', build: () => redeployPostgres({}, { patroni: { image: PATRONI_IMAGE } }) },
+  { what: 'a deployed Patroni PostgreSQL set switched back to streaming', build: () => redeployPostgres({ patroni: { image: PATRONI_IMAGE } }, {}) },
+  // PostgreSQL with Patroni
+  { what: 'Patroni with the official postgres image', build: () => patroniDb({ image: 'postgres:18.4' }) },
+  { what: 'Patroni with the official image by its full name', build: () => patroniDb({ image: 'docker.io/library/postgres:18.4' }) },
+  { what: 'Patroni without an image', build: () => patroniDb({}) },
+  { what: 'Patroni with an unpinned image', build: () => patroniDb({ image: 'registry.example.com/postgres-patroni' }) },
+  { what: 'Patroni with an unknown durability', build: () => patroniDb({ image: PATRONI_IMAGE, durability: 'eventual' }) },
+  { what: 'Patroni with an API server CIDR that is not one', build: () => patroniDb({ image: PATRONI_IMAGE, apiServerCidrs: ['10.0.0.1'] }) },
+  { what: 'Patroni with no API server port', build: () => patroniDb({ image: PATRONI_IMAGE, apiServerPorts: [] }) },
+  { what: 'Patroni with an API server port out of range', build: () => patroniDb({ image: PATRONI_IMAGE, apiServerPorts: [70000] }) },
+  { what: 'Patroni with an existing ServiceAccount', build: () => patroniDb({ image: PATRONI_IMAGE }, { serviceAccountName: 'pg' }) },
+  { what: 'Patroni without credentials', build: () => db({ engine: DatabaseEngine.postgresql({ patroni: { image: PATRONI_IMAGE } }) }) },
 ];

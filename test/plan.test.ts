@@ -406,7 +406,7 @@ describe('the YAML reader', () => {
     }), { numRuns: 500 });
   });
 
-  test('a baseline of the examples reads every guarded object; of a pod template, the containers\' names and images', () => {
+  test('a baseline of the examples reads every guarded object; of a pod template, the names, images and commands of the containers and init containers', () => {
     const objects = loadBaseline(dist);
     const full = loadBaseline(dist, 'all');
     for (const [key, o] of objects) {
@@ -416,7 +416,8 @@ describe('the YAML reader', () => {
         continue;
       }
       expect({ ...o, spec: { ...o.spec, template: undefined } }).toEqual({ ...f, spec: { ...f.spec, template: undefined } });
-      expect(o.spec.template).toEqual({ spec: { containers: f.spec.template.spec.containers.map((c: any) => ({ name: c.name, image: c.image })) } });
+      const brief = (list: any[] | undefined) => (list ?? []).map((c: any) => ({ name: c.name, image: c.image, ...(c.command ? { command: c.command } : {}) }));
+      expect(o.spec.template).toEqual({ spec: { containers: brief(f.spec.template.spec.containers), initContainers: brief(f.spec.template.spec.initContainers) } });
     }
     expect([...objects.keys()].map((k) => k.split('/')[0]).sort().filter((k, i, a) => a.indexOf(k) === i)).toEqual(['PersistentVolume', 'StatefulSet', 'StorageClass']);
   });

@@ -133,6 +133,7 @@ function compareStatefulSet(key: string, before: any, after: any, guard: GuardCo
   if (db) {
     out.push(...quorumChange(key, db, a.replicas ?? 1, b.replicas ?? 1));
     out.push(...versionChange(key, db, mainImage(before), mainImage(after)));
+    if (db.engine === 'postgresql') out.push(...leaderElectionChange(key, db, postgresLeader(before), postgresLeader(after)));
     for (const when of ['whenDeleted', 'whenScaled']) {
       const from = a.persistentVolumeClaimRetentionPolicy?.[when] ?? 'Retain';
       const to = b.persistentVolumeClaimRetentionPolicy?.[when] ?? 'Retain';
@@ -245,6 +246,27 @@ function versionChange(key: string, db: DatabaseContext, from: string | undefine
     steps: ack
       ? [postgres ? 'the data directory must already be upgraded (pg_upgrade, or dump and restore into new claims).' : 'take a backup before the apply; the rollout upgrades one member at a time.']
       : [`keep ${show(from)}, or, once ${postgres ? 'the data is migrated (pg_upgrade, or dump and restore)' : 'a backup exists'}, set changeApprovals: { majorVersionUpgrade: true } on the database.`],
+  }];
+}
+
+/** Who decides a PostgreSQL set's primary, by what its pods run: Patroni, or the first ordinal (the streaming layout). */
+function postgresLeader(sts: any): 'Patroni' | 'the first ordinal' | undefined {
+  const pod = sts?.spec?.template?.spec ?? {};
+  const main = (pod.containers ?? []).find((c: any) => c?.name === 'main');
+  if ((main?.command ?? []).some((a: unknown) => typeof a === 'string' && a.endsWith('/patroni-start.sh'))) return 'Patroni';
+  if ((pod.initContainers ?? []).some((c: any) => c?.name === 'clone')) return 'the first ordinal';
+  return undefined;
+}
+
+function leaderElectionChange(key: string, db: DatabaseContext, from: string | undefined, to: string | undefined): Finding[] {
+  if (!from || !to || from === to) return [];
+  return [{
+    object: key, owner: db.owner, field: 'spec.template.spec.containers[main].command', from: `primary decided by ${from}`, to: `primary decided by ${to}`,
+    verdict: 'refused',
+    why: to === 'Patroni'
+      ? 'Patroni did not initialize these data directories and holds no initialize key for them: the first member to take its leader lock, a replica as likely as the primary, would lead, and the others would follow a history they may not share.'
+      : 'the streaming layout makes the first ordinal the primary, whichever member Patroni promoted last: the set would follow a member that may lag behind, and the others would carry a timeline it never saw.',
+    steps: ['keep the layout the set was created with, and move the data into a new set of the other layout (docs/engines.md, "Moving a PostgreSQL set to Patroni": a new set under another name, pg_dump | pg_restore or logical replication, then the clients).'],
   }];
 }
 
