@@ -178,9 +178,9 @@ test('primary partitioned from its peers and the API server until a replica lead
     const { heal } = await partition(NS, old, { peers, apiServer: true });
     try {
       promoted = await newPrimary(old);
-      await sleep(10_000);
-      // the old primary, cut off, is no longer writable (it demoted itself)
-      expect(await exec(NS, old, 'main', `psql -h /var/run/postgresql -U postgres -At -c 'SELECT pg_is_in_recovery()'`).then((o) => o.trim())).toBe('t');
+      // the old primary, cut off, is no longer writable: it demoted itself (asked over its socket, from the host side)
+      await waitFor(NS, `${old} in recovery while cut off`, minutes(1), async () =>
+        (await exec(NS, old, 'main', "psql -h /var/run/postgresql -U postgres -At -c 'SELECT pg_is_in_recovery()'")).trim() === 't');
     } finally {
       await heal();
     }
