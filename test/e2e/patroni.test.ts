@@ -161,9 +161,12 @@ test('primary crashed (SIGKILL), restarted at once by the kubelet, writes in fli
 
 test('switchover with patronictl, writes in flight: the chosen replica leads, the old primary follows; no acknowledged write lost', async () => {
   const old = await expectHealthy();
-  const candidate = MEMBERS.filter((m) => m !== old).sort()[0];
+  // in synchronous mode Patroni switches over only to the synchronous standby
+  const members = JSON.parse(await exec(NS, old, 'main', 'patronictl list -f json'));
+  const candidate = members.find((m: any) => m.Role === 'Sync Standby').Member;
   const r = await withWorkload(postgresWorkload(), opts(), async () => {
-    await exec(NS, old, 'main', `patronictl switchover --leader ${old} --candidate ${candidate} --force`);
+    const out = await exec(NS, old, 'main', `patronictl switchover --leader ${old} --candidate ${candidate} --force`);
+    expect(out).toMatch(/Successfully switched over to "?${candidate}/);
     await newPrimary(old);
   }, { settleMs: 10_000 });
   expect(await expectHealthy()).toBe(candidate);
