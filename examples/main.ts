@@ -4,6 +4,7 @@ import { ChangeGuard, ChangeGuardOptions } from '../lib';
 import { GaleraCluster } from './galera';
 import { MariaDb } from './mariadb';
 import { MonitoredGalera } from './monitored-galera';
+import { PostgresqlHa } from './postgresql-ha';
 import { SpringbootWeb } from './springboot-web';
 import { StorageTiers } from './storage-tiers';
 import { WebOnNfsPool } from './web-nfs-pool';
@@ -20,6 +21,7 @@ export function examplesApp(outdir = 'dist', guard: ChangeGuardOptions = {}): Ap
   new ZooKeeperEnsemble(app);
   new StorageTiers(app);
   new MonitoredGalera(app);
+  new PostgresqlHa(app);
   return app;
 }
 

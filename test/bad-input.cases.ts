@@ -50,6 +50,21 @@ const redeploy = (before: any, after: any) => {
   build(after).synthYaml();
 };
 const zookeeper = DatabaseEngine.zookeeper();
+const PATRONI_IMAGE = 'registry.example.com/postgres-patroni:18.4-4.1.5';
+/** A PostgreSQL set with Patroni options PATRONI (and more props), with credentials. */
+const patroniDb = (patroni: any, props: any = {}) => {
+  const c = chart();
+  new StatefulDatabase(c, 'db', { engine: DatabaseEngine.postgresql({ patroni }), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'pg') }, ...props });
+};
+/** A PostgreSQL set deployed with the engine options BEFORE, then synthesized again with AFTER. */
+const redeployPostgres = (before: any, after: any) => {
+  const dir = outdir();
+  const build = (options: any) => appOf(dir, (c) => new StatefulDatabase(c, 'db', {
+    engine: DatabaseEngine.postgresql(options), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'pg') },
+  }));
+  build(before).synth();
+  build(after).synthYaml();
+};
 
 export const BAD_INPUTS: BadInput[] = [
   // names
@@ -273,7 +288,7 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'a backup CronJob name with capitals', build: () => monitored(DatabaseEngine.postgresql(), { backup: { cronJobName: 'Nightly', interval: Duration.days(1) } }) },
   { what: 'a Prometheus label with a space', build: () => monitored(DatabaseEngine.postgresql(), { prometheusOperator: true, prometheusLabels: { release: 'kube prometheus' } }) },
   { what: 'a scrape annotation also in podAnnotations', build: () => monitored(DatabaseEngine.redis(), {}, { podAnnotations: { 'prometheus.io/scrape': 'false' } }) },
-  { what: 'an exporter memory request above its limit', build: () => monitored(DatabaseEngine.redis(), { exporterResources: { memory: { request: Size.mebibytes(256) } } }) },
+  { what: 'an exporter memory request above its limit', build: () => monitored(DatabaseEngine.redis(), { exporterResources: { memory: { request: Size.mebibytes(256), limit: Size.mebibytes(128) } } }) },
   // strict mode
   { what: 'an even quorum in strict mode', build: () => {
     const c = chart();
@@ -288,4 +303,17 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'a ZooKeeper ensemble grown by two members at once', build: () => redeploy({ engine: zookeeper, replicas: 3 }, { engine: zookeeper, replicas: 5 }) },
   { what: 'a PostgreSQL major upgrade without the upgrade prop', build: () => redeploy({}, { engine: DatabaseEngine.custom({ image: 'postgres:17.2', ports: [{ name: 'pg', port: 5432 }], runAsUser: 999 }) }) },
   { what: 'claim retention switched to Delete on a deployed set', build: () => redeploy({}, { claimRetentionWhenDeleted: ClaimRetention.DELETE }) },
+  { what: 'a deployed streaming PostgreSQL set switched to Patroni', build: () => redeployPostgres({}, { patroni: { image: PATRONI_IMAGE } }) },
+  { what: 'a deployed Patroni PostgreSQL set switched back to streaming', build: () => redeployPostgres({ patroni: { image: PATRONI_IMAGE } }, {}) },
+  // PostgreSQL with Patroni
+  { what: 'Patroni with the official postgres image', build: () => patroniDb({ image: 'postgres:18.4' }) },
+  { what: 'Patroni with the official image by its full name', build: () => patroniDb({ image: 'docker.io/library/postgres:18.4' }) },
+  { what: 'Patroni without an image', build: () => patroniDb({}) },
+  { what: 'Patroni with an unpinned image', build: () => patroniDb({ image: 'registry.example.com/postgres-patroni' }) },
+  { what: 'Patroni with an unknown durability', build: () => patroniDb({ image: PATRONI_IMAGE, durability: 'eventual' }) },
+  { what: 'Patroni with an API server CIDR that is not one', build: () => patroniDb({ image: PATRONI_IMAGE, apiServerCidrs: ['10.0.0.1'] }) },
+  { what: 'Patroni with no API server port', build: () => patroniDb({ image: PATRONI_IMAGE, apiServerPorts: [] }) },
+  { what: 'Patroni with an API server port out of range', build: () => patroniDb({ image: PATRONI_IMAGE, apiServerPorts: [70000] }) },
+  { what: 'Patroni with an existing ServiceAccount', build: () => patroniDb({ image: PATRONI_IMAGE }, { serviceAccountName: 'pg' }) },
+  { what: 'Patroni without credentials', build: () => db({ engine: DatabaseEngine.postgresql({ patroni: { image: PATRONI_IMAGE } }) }) },
 ];

@@ -309,5 +309,29 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
   "a scrape annotation also in podAnnotations":
     "StatefulDatabase 'test/db': podAnnotations sets 'prometheus.io/scrape', which metrics sets for its scrape annotations. Fix: leave it out of podAnnotations, or pass metrics: { scrapeAnnotations: false }.",
   "an exporter memory request above its limit":
-    "StatefulDatabase 'test/db': metrics.exporterResources: memory request 256Mi is above its limit 128Mi (the default limit, as only the request was given): the API server refuses such a pod. Fix: lower the request, or give memory.limit of at least 256Mi.",
+    "StatefulDatabase 'test/db': metrics.exporterResources: memory request 256Mi is above its limit 128Mi: the API server refuses such a pod. Fix: lower the request, or give memory.limit of at least 256Mi.",
+  "a deployed streaming PostgreSQL set switched to Patroni":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db spec.template.spec.containers[main].command from 'primary decided by the first ordinal' to 'primary decided by Patroni': Patroni did not initialize these data directories and holds no initialize key for them: the first member to take its leader lock, a replica as likely as the primary, would lead, and the others would follow a history they may not share. Fix: keep the layout the set was created with, and move the data into a new set of the other layout (docs/engines.md, \"Moving a PostgreSQL set to Patroni\": a new set under another name, pg_dump | pg_restore or logical replication, then the clients).",
+  "a deployed Patroni PostgreSQL set switched back to streaming":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db spec.template.spec.containers[main].command from 'primary decided by Patroni' to 'primary decided by the first ordinal': the streaming layout makes the first ordinal the primary, whichever member Patroni promoted last: the set would follow a member that may lag behind, and the others would carry a timeline it never saw. Fix: keep the layout the set was created with, and move the data into a new set of the other layout (docs/engines.md, \"Moving a PostgreSQL set to Patroni\": a new set under another name, pg_dump | pg_restore or logical replication, then the clients).",
+  "Patroni with the official postgres image":
+    "DatabaseEngine.postgresql 'test/db': patroni got the official image 'postgres:18.4', which has no Patroni. Fix: build an image with PostgreSQL and Patroni 4 (FROM postgres:<version>, then apt-get install patroni; docs/engines.md, 'PostgreSQL with Patroni'), push it, and pass it pinned: patroni: { image: 'registry.example.com/postgres-patroni:18.4-4.1.5' }.",
+  "Patroni with the official image by its full name":
+    "DatabaseEngine.postgresql 'test/db': patroni got the official image 'docker.io/library/postgres:18.4', which has no Patroni. Fix: build an image with PostgreSQL and Patroni 4 (FROM postgres:<version>, then apt-get install patroni; docs/engines.md, 'PostgreSQL with Patroni'), push it, and pass it pinned: patroni: { image: 'registry.example.com/postgres-patroni:18.4-4.1.5' }.",
+  "Patroni without an image":
+    "StatefulDatabase 'test/db': engine image must name a pinned tag or digest (not 'latest'), got ''. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:…', so every replica runs the same build.",
+  "Patroni with an unpinned image":
+    "StatefulDatabase 'test/db': engine image must name a pinned tag or digest (not 'latest'), got 'registry.example.com/postgres-patroni'. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:…', so every replica runs the same build.",
+  "Patroni with an unknown durability":
+    "DatabaseEngine.postgresql 'test/db': patroni durability must be synchronous or asynchronous, got \"eventual\". Fix: use PostgresDurability.SYNCHRONOUS.",
+  "Patroni with an API server CIDR that is not one":
+    "StatefulDatabase 'test/db': apiServerCidrs must be an IPv4 CIDR, got '10.0.0.1'. Fix: e.g. '10.0.0.10/32', the API server's endpoint address.",
+  "Patroni with no API server port":
+    "StatefulDatabase 'test/db': apiServerCidrs and apiServerPorts must each be a list of at least one, got [\"0.0.0.0/0\"] and []. Fix: omit them for any address on ports 443 and 6443.",
+  "Patroni with an API server port out of range":
+    "StatefulDatabase 'test/db': apiServerPorts must be a whole number from 1 to 65535, got 70000. Fix: use a port number from 1 to 65535.",
+  "Patroni with an existing ServiceAccount":
+    "StatefulDatabase 'test/db': serviceAccountName 'pg' is given, but the engine uses the Kubernetes API and creates its own account 'db' with a Role of exactly what it needs. Fix: drop serviceAccountName.",
+  "Patroni without credentials":
+    "DatabaseEngine.postgresql 'test/db': the database has no credentials: Patroni needs a superuser password and the replicas a replication password. Fix: pass credentials: { secret: Secret.fromSecretName(chart, 'creds', 'my-credentials') } (create it with 'kubectl create secret generic my-credentials --from-literal=root-password=…').",
 };

@@ -15,7 +15,7 @@ describe('bad input', () => {
 
   test.each(BAD_INPUTS.map((c) => [c.what, c]))('%s', (what, c) => {
     const expected = EXPECTED_ERRORS[what as string];
-    expect(expected).toMatch(/^\w+ '(test|a|b)\/[^']+': .*Fix: /);
+    expect(expected).toMatch(/^[\w.]+ '(test|a|b)\/[^']+': .*Fix: /);
     expect(c.build).toThrow(expected);
     expect(c.build).toThrow(StatefulConfigError); // the library's own error type, never a wrapped string
     let message = '';

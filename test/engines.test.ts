@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  DatabaseEngine, MariaDbVersion, MysqlVersion, PostgresVersion, RedisMaxmemoryPolicy, RedisVersion, StatefulConfigError,
+  DatabaseEngine, MariaDbVersion, MysqlVersion, PostgresDurability, PostgresVersion, RedisMaxmemoryPolicy, RedisVersion, StatefulConfigError,
   StatefulDatabase, StatefulDatabaseProps, ZooKeeperVersion,
 } from '../lib';
 import { chart, find, schemaErrors, synth } from './util';
@@ -321,6 +321,71 @@ describe('DatabaseEngine.postgresql', () => {
       '-c', 'max_connections=200', '-c', 'shared_buffers=262144kB', '-c', 'work_mem=16MB']);
     expect(() => build(DatabaseEngine.postgresql({ config: { hot_standby: 'off' } }))).toThrow(/config sets 'hot_standby', which the preset manages itself/);
     expect(() => build(DatabaseEngine.postgresql({ maxConnections: 1.5 }))).toThrow(/maxConnections must be a whole number from 1 to 262143, got 1.5/);
+  });
+});
+
+describe('DatabaseEngine.postgresql with Patroni', () => {
+  const image = 'registry.example.com/postgres-patroni:18.4-4.1.5';
+  const patroni = (options: any = {}, props: Partial<StatefulDatabaseProps> = {}) =>
+    build(DatabaseEngine.postgresql({ patroni: { image, ...options }, maxConnections: 300, config: { work_mem: '16MB' } }), props);
+
+  test('Patroni runs the set: its image and REST API, its probes, no clone init container, settings split between cluster and member', () => {
+    const { sts, pod } = patroni();
+    expect(sts.spec.podManagementPolicy).toBe('Parallel');
+    const main = pod.containers[0];
+    expect(main.image).toBe(image);
+    expect(pod.initContainers).toBeUndefined();
+    expect(main.command).toEqual(['bash', '/opt/cdk8s-stateful/patroni-start.sh']);
+    expect(main.args).toBeUndefined();
+    expect(main.ports).toEqual([{ name: 'postgresql', containerPort: 5432, protocol: 'TCP' }, { name: 'patroni', containerPort: 8008, protocol: 'TCP' }]);
+    expect(handler(main.readinessProbe)).toBe(handler({ httpGet: { path: '/readiness', port: 8008 } }));
+    expect(handler(main.livenessProbe)).toBe(handler({ httpGet: { path: '/liveness', port: 8008 } }));
+    expect(JSON.parse(env(main, 'CLUSTER_PARAMETERS').value)).toEqual({ max_connections: '300', max_slot_wal_keep_size: '2097152kB', wal_keep_size: '256MB' });
+    expect(JSON.parse(env(main, 'MEMBER_PARAMETERS').value)).toEqual({ unix_socket_directories: '/var/run/postgresql', work_mem: '16MB' });
+    expect(env(main, 'SYNCHRONOUS').value).toBe('true');
+    expect(env(main, 'NAMESPACE').valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.namespace' } });
+    expect(env(main, 'POD_IP').valueFrom).toEqual({ fieldRef: { fieldPath: 'status.podIP' } });
+    for (const [name, key] of [['ROOT_KEY', 'root-password'], ['REPLICATION_KEY', 'replication-password'], ['USERNAME_KEY', 'username'], ['PW_KEY', 'password']]) {
+      expect(env(main, name)).toEqual(secretKey(name, key));
+    }
+    expect(env(patroni({ durability: PostgresDurability.ASYNCHRONOUS }).pod.containers[0], 'SYNCHRONOUS').value).toBe('false');
+  });
+
+  test('the writer Service selects the pod labelled primary, -read those labelled replica; the REST API is a peer port only', () => {
+    const { m } = patroni();
+    expect(find(m, 'Service', 'db').spec.selector).toEqual({ 'app.kubernetes.io/instance': 'db', 'cdk8s-stateful.dev/role': 'primary' });
+    expect(find(m, 'Service', 'db-read').spec.selector).toEqual({ 'app.kubernetes.io/instance': 'db', 'cdk8s-stateful.dev/role': 'replica' });
+    expect(find(m, 'Service', 'db').spec.ports.map((p: any) => p.port)).toEqual([5432]);
+    expect(find(m, 'Service', 'db-headless').spec.ports.map((p: any) => p.port)).toEqual([5432, 8008]);
+  });
+
+  test('a ServiceAccount with a token for these pods only, a Role of what Patroni uses in its namespace, the API server in the NetworkPolicy', () => {
+    const { m, pod } = patroni({ apiServerCidrs: ['10.0.0.10/32'], apiServerPorts: [6443] });
+    expect(pod.serviceAccountName).toBe('db');
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(find(m, 'ServiceAccount', 'db').automountServiceAccountToken).toBe(false);
+    const role = find(m, 'Role', 'db');
+    expect(role.metadata.namespace).toBe('data');
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch', 'update', 'watch'] },
+    ]);
+    expect(find(m, 'RoleBinding', 'db')).toMatchObject({
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'db' },
+      subjects: [{ kind: 'ServiceAccount', name: 'db', namespace: 'data' }],
+    });
+    expect(m.filter((o: any) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
+    expect(find(m, 'NetworkPolicy', 'db').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.0.0.10/32' } }], ports: [{ port: 6443, protocol: 'TCP' }] });
+    const defaults = find(patroni().m, 'NetworkPolicy', 'db').spec.egress;
+    expect(defaults).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] });
+    expect(m.flatMap((o: any) => schemaErrors(o))).toEqual([]);
+  });
+
+  test.each(presets)('%s without Patroni: no API token, no Role, no API server egress', (_, engine) => {
+    const { m, pod } = build(engine());
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(m.filter((o: any) => /Role/.test(o.kind))).toEqual([]);
+    expect(JSON.stringify(find(m, 'NetworkPolicy').spec.egress)).not.toContain('ipBlock');
   });
 });
 

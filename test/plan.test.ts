@@ -346,6 +346,21 @@ describe('engine versions', () => {
     expect(refusal(dir, pg(PostgresVersion.of('16.8')))).toBe('');
   });
 
+  test('a new image of a Patroni set is allowed, with a note that the primary moves and how to choose when', () => {
+    const patroni = (image: string): Build => (chart) => {
+      const secret = kplus.Secret.fromSecretName(chart, 'creds', 'pg-credentials');
+      new StatefulDatabase(chart, 'db', { engine: DatabaseEngine.postgresql({ patroni: { image } }), credentials: { secret } });
+    };
+    const dir = deployed(patroni('registry.example.com/pg-patroni:18.4-4.1.5'));
+    expect(next(dir, patroni('registry.example.com/pg-patroni:18.4-4.1.5')).findings).toEqual([]);
+    expect(next(dir, patroni('registry.example.com/pg-patroni:18.5-4.1.5')).findings).toEqual([
+      "StatefulDatabase 'test/db': changes StatefulSet ns/db spec.template.spec.containers[main].image from 'registry.example.com/pg-patroni:18.4-4.1.5' " +
+      "to 'registry.example.com/pg-patroni:18.5-4.1.5': the rolling update restarts every member, the primary among them: Patroni then moves the primary to a replica, " +
+      'and writes pause for a few seconds. Before the apply: to choose when the primary moves, run `kubectl -n ns exec db-0 -- patronictl switchover --force` after the ' +
+      'replicas are updated, or before the apply; afterwards `kubectl -n ns exec db-0 -- patronictl list` shows one Leader and streaming replicas.',
+    ]);
+  });
+
   test('MariaDB 10.11 to 11.4 is a new release series', () => {
     const mariadb = (version: MariaDbVersion): Build => (chart) => {
       new StatefulDatabase(chart, 'db', { engine: DatabaseEngine.custom({ image: version.image, ports: [{ name: 'mysql', port: 3306 }], runAsUser: 999 }) });
@@ -409,7 +424,7 @@ describe('the YAML reader', () => {
     }), { numRuns: 500 });
   });
 
-  test('a baseline of the examples reads every guarded object; of a pod template, the containers\' names and images', () => {
+  test('a baseline of the examples reads every guarded object; of a pod template, the names, images and commands of the containers and init containers', () => {
     const objects = loadBaseline(dist);
     const full = loadBaseline(dist, 'all');
     for (const [key, o] of objects) {
@@ -419,7 +434,8 @@ describe('the YAML reader', () => {
         continue;
       }
       expect({ ...o, spec: { ...o.spec, template: undefined } }).toEqual({ ...f, spec: { ...f.spec, template: undefined } });
-      expect(o.spec.template).toEqual({ spec: { containers: f.spec.template.spec.containers.map((c: any) => ({ name: c.name, image: c.image })) } });
+      const brief = (list: any[] | undefined) => (list ?? []).map((c: any) => ({ name: c.name, image: c.image, ...(c.command ? { command: c.command } : {}) }));
+      expect(o.spec.template).toEqual({ spec: { containers: brief(f.spec.template.spec.containers), initContainers: brief(f.spec.template.spec.initContainers) } });
     }
     expect([...objects.keys()].map((k) => k.split('/')[0]).sort().filter((k, i, a) => a.indexOf(k) === i)).toEqual(['PersistentVolume', 'StatefulSet', 'StorageClass']);
   });

@@ -13,6 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseCredentials, DatabaseEngine, StatefulDatabase, StatefulDatabaseProps } from '../lib';
+import { parse as parseYaml } from 'yaml';
 import { chart, find, synth } from './util';
 
 const SECRETS: { [key: string]: string } = {
@@ -126,7 +127,9 @@ function containerEnv(p: Pod, container: any, r: string, o: RunOptions): { [name
     else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.labels['apps.kubernetes.io/pod-index']") {
       if (o.podIndex ?? true) env[e.name] = String(o.ordinal);
       else env.HOSTNAME = `${p.db.name}-${o.ordinal}`;
-    } else throw new Error(`unexpected env ${JSON.stringify(e)}`);
+    } else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') env[e.name] = 'data';
+    else if (e.valueFrom?.fieldRef?.fieldPath === 'status.podIP') env[e.name] = '10.250.0.7';
+    else throw new Error(`unexpected env ${JSON.stringify(e)}`);
   }
   if (!(o.podIndex ?? true)) delete env.POD_INDEX;
   for (const [name, value] of Object.entries(env)) {
@@ -882,6 +885,75 @@ mkdir -p "$d"; echo 17 >"$d/PG_VERSION"; echo "# Do not edit" >"$d/postgresql.au
       expect(dead.status).toBe(1);
       expect(dead.stderr).toMatch(/does not answer on \S*\/var\/run\/postgresql or 127.0.0.1:5432/);
     });
+  });
+});
+
+describe('postgresql with Patroni', () => {
+  const engine = () => DatabaseEngine.postgresql({ patroni: { image: 'registry.example.com/postgres-patroni:18.4-4.1.5' }, maxConnections: 200 });
+  // patroni: keeps the configuration it was started with and its mode; postgres: the server binary the script looks for
+  const stubs = { patroni: 'cp "$1" "$LOG.patroni.yml"; echo "patroni $* mode $(stat -c %a "$1")" >>"$LOG"', postgres: 'exit 0' };
+  const start = (secrets = SECRETS) => {
+    const p = pod(engine());
+    const r = root(p, stubs, secrets);
+    const res = run(p, r, 'main', { ordinal: 1, env: { PG_BIN_DIR: `${r}/stubs`, PG_MAJOR: '18' } });
+    return { r, res, config: fs.existsSync(`${r}/calls.log.patroni.yml`) ? parseYaml(read(r, 'calls.log.patroni.yml')) : undefined };
+  };
+
+  test('patroni-start.sh writes patroni.yml (mode 0600, in the run volume) from the environment and the Secret\'s files, then execs patroni', () => {
+    const { r, res, config } = start();
+    expect(res.stderr).toMatch(/member db-1 of db in data/);
+    expect(res.status).toBe(0);
+    expect(calls(r)).toBe(`patroni ${r}/var/run/postgresql/patroni.yml mode 600\n`);
+    // every password as the Secret holds it: quotes, backslashes, $ and backquotes survive YAML
+    expect(config.postgresql.authentication).toEqual({
+      superuser: { username: 'postgres', password: SECRETS['root-password'] },
+      replication: { username: 'replicator', password: SECRETS['replication-password'] },
+      rewind: { username: 'postgres', password: SECRETS['root-password'] },
+    });
+    expect(config.restapi).toEqual({ listen: '0.0.0.0:8008', connect_address: '10.250.0.7:8008', authentication: { username: 'patroni', password: SECRETS['root-password'] } });
+    expect(config).toMatchObject({ scope: 'db', name: 'db-1' });
+    expect(config.kubernetes).toMatchObject({
+      namespace: 'data', use_endpoints: false, scope_label: 'app.kubernetes.io/instance', role_label: 'cdk8s-stateful.dev/role',
+      leader_label_value: 'primary', follower_label_value: 'replica', pod_ip: '10.250.0.7',
+    });
+    expect(config.bootstrap.dcs).toEqual({
+      ttl: 15, loop_wait: 5, retry_timeout: 5, maximum_lag_on_failover: 1048576, failsafe_mode: true, synchronous_mode: true,
+      postgresql: { use_pg_rewind: true, use_slots: true, parameters: { max_connections: '200', max_slot_wal_keep_size: '2097152kB', wal_keep_size: '256MB' } },
+    });
+    expect(config.bootstrap.post_bootstrap).toBe(`${r}/opt/cdk8s-stateful/patroni-bootstrap.sh`);
+    expect(config.postgresql).toMatchObject({
+      data_dir: `${r}/var/lib/postgresql/data/pgdata`, bin_dir: `${r}/stubs`, connect_address: '10.250.0.7:5432',
+      parameters: { unix_socket_directories: `/var/run/postgresql` },
+      pg_hba: ['local all all trust', 'host replication replicator all scram-sha-256', 'host all all all scram-sha-256'],
+    });
+  });
+
+  test('patroni-start.sh refuses a password with a line break, naming it', () => {
+    const { res, config } = start({ ...SECRETS, 'replication-password': 'two\nlines' });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/the replication password contains a line break/);
+    expect(config).toBeUndefined();
+  });
+
+  test('patroni-start.sh refuses an image without Patroni or without the server, with the fix', () => {
+    const p = pod(engine());
+    const r = root(p, { postgres: 'exit 0' });
+    const res = run(p, r, 'main', { ordinal: 0, env: { PG_BIN_DIR: `${r}/stubs`, PATH: `${r}/stubs:/usr/bin:/bin` } });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/the image has no patroni on PATH. Fix: build the image with Patroni/);
+    const noServer = run(p, root(p, stubs), 'main', { ordinal: 0, env: { PG_MAJOR: '99' } });
+    expect(noServer.stderr).toMatch(/no PostgreSQL server in \/usr\/lib\/postgresql\/99\/bin/);
+  });
+
+  test('patroni-bootstrap.sh creates the application role and database once, the password through stdin', () => {
+    const p = pod(engine());
+    const r = root(p, { psql: 'echo "psql $* <<< $(cat)" >>"$LOG"' }, { ...SECRETS, username: 'app' });
+    const env = containerEnv(p, p.spec.containers[0], r, { ordinal: 0 });
+    const res = spawnSync('bash', [`${r}/opt/cdk8s-stateful/patroni-bootstrap.sh`, 'postgres://postgres@%2Fvar%2Frun%2Fpostgresql:5432/postgres'], { env, encoding: 'utf-8' });
+    expect(res.stderr).toMatch(/created the application role and database 'app'/);
+    expect(res.status).toBe(0);
+    expect(calls(r)).toContain(`psql -v ON_ERROR_STOP=1 --no-psqlrc postgres://postgres@%2Fvar%2Frun%2Fpostgresql:5432/postgres <<< CREATE ROLE "app" WITH LOGIN PASSWORD 'red "is"\\ pass $word';`);
+    expect(calls(r)).toContain('CREATE DATABASE "app" OWNER "app";');
   });
 });
 

@@ -216,10 +216,63 @@ export interface EngineBinding {
    */
   readonly primaryOrdinal?: number;
   /**
+   * A single writer elected at run time: the engine labels each pod with its role, and the client
+   * Service `<name>` selects the pod labelled `primary`, the read Service `<name>-read` those
+   * labelled `replica` (instead of `primaryOrdinal`'s fixed pod).
+   * @default - no role label
+   */
+  readonly roleLabel?: RoleLabel;
+  /**
+   * What the members do with the Kubernetes API in their own namespace (a leader lock, their
+   * role label). The database then creates a ServiceAccount `<name>` with a Role of exactly these
+   * rules and its RoleBinding, mounts the account's token into its pods (no other pod gets
+   * one), and its NetworkPolicy lets the members reach the API server.
+   * @default - no API access: no token in the pods
+   */
+  readonly apiAccess?: ApiAccess;
+  /**
    * Synth-time warnings about this shape of database (see `StatefulDatabase.warnings`).
    * @default - none
    */
   readonly warnings?: string[];
+}
+
+/** The label an engine sets on each pod with the member's role (see `EngineBinding.roleLabel`). */
+export interface RoleLabel {
+  /** The label key, e.g. `role`. */
+  readonly key: string;
+  /** The value on the primary. */
+  readonly primary: string;
+  /** The value on a replica that serves reads. */
+  readonly replica: string;
+}
+
+/** A rule of the Role the members get (the fields of an RBAC `PolicyRule`). */
+export interface ApiRule {
+  /** API groups, `''` for the core group. */
+  readonly apiGroups: string[];
+  /** Resources, e.g. `configmaps`. */
+  readonly resources: string[];
+  /** Verbs, e.g. `get`, `patch`. */
+  readonly verbs: string[];
+}
+
+/** Kubernetes API access of the members (see `EngineBinding.apiAccess`). */
+export interface ApiAccess {
+  /** The Role's rules, in the database's namespace only. */
+  readonly rules: ApiRule[];
+  /**
+   * Where the NetworkPolicy lets the members reach the API server: the addresses of its
+   * endpoints (`kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes`),
+   * since network plugins match egress after the `kubernetes` Service address is translated.
+   * @default ['0.0.0.0/0'] - any address, on `apiServerPorts` only
+   */
+  readonly apiServerCidrs?: string[];
+  /**
+   * The API server's ports as its endpoints serve them (6443 for kubeadm, 443 on many managed clusters).
+   * @default [443, 6443]
+   */
+  readonly apiServerPorts?: number[];
 }
 
 /** Credentials from an existing Secret; the library never writes a password into YAML. */

@@ -9,7 +9,7 @@ import { HeadlessService } from '../network/headless-service';
 import { PropValidator } from '../prop-validator';
 import { addWarning } from '../synth-checks';
 import { DatabaseEngine } from './engine';
-import { clientServices, disruptionBudget, scriptsConfigMap, serviceAccount, statefulSet } from './private/render-database';
+import { accessRole, clientServices, disruptionBudget, scriptsConfigMap, serviceAccount, statefulSet } from './private/render-database';
 import { CREDENTIALS_PATH } from './private/resolve-env';
 import { resolveSpec } from './private/resolve-spec';
 import { ChangeApprovals, StatefulDatabaseProps } from './stateful-database-props';
@@ -62,6 +62,8 @@ export class StatefulDatabase extends Construct implements IPodSelectorLike {
   public readonly podDisruptionBudget?: ApiObject;
   /** The ServiceAccount, with `createServiceAccount`. */
   public readonly serviceAccount?: ApiObject;
+  /** The Role of what the engine does with the Kubernetes API (bound to `serviceAccount`), for an engine that uses it. */
+  public readonly apiRole?: ApiObject;
   /** The ConfigMap of engine scripts, if the engine has any. */
   public readonly scripts?: ApiObject;
   /** The L1 StatefulSet; also reachable as `ApiObject.of(this)`. */
@@ -106,6 +108,7 @@ export class StatefulDatabase extends Construct implements IPodSelectorLike {
     });
     this.scripts = scriptsConfigMap(this, spec);
     this.serviceAccount = serviceAccount(this, spec);
+    this.apiRole = accessRole(this, spec);
     this.resource = statefulSet(this, spec);
     const services = clientServices(this, spec);
     this.clientService = services.client;
@@ -118,6 +121,7 @@ export class StatefulDatabase extends Construct implements IPodSelectorLike {
         clientPorts: identity.clientPorts.map((p) => ({ port: p.targetPort })),
         peerPorts: identity.servicePorts.map((p) => ({ port: p.targetPort })),
         dns: policy.dns,
+        apiServer: policy.apiServer,
       });
     }
     this.podDisruptionBudget = disruptionBudget(this, spec);

@@ -31,6 +31,19 @@ export interface ConnectionsProps {
    * @default - pods `k8s-app: kube-dns` in namespace `kube-system`, port 53
    */
   readonly dns?: ClusterDns;
+  /**
+   * Lets the members reach the Kubernetes API server (an engine that keeps its leader lock there).
+   * @default - no egress to the API server
+   */
+  readonly apiServer?: ApiServerEgress;
+}
+
+/** The Kubernetes API server as a NetworkPolicy egress target: its endpoints' addresses and ports. */
+export interface ApiServerEgress {
+  /** Address ranges of the API server's endpoints. */
+  readonly cidrs: string[];
+  /** Their ports (TCP). */
+  readonly ports: number[];
 }
 
 /** The cluster DNS as a NetworkPolicy egress target. */
@@ -105,6 +118,11 @@ export class Connections extends Construct {
             }],
             ports: [{ port: k8s.IntOrString.fromNumber(dns.port), protocol: 'UDP' }, { port: k8s.IntOrString.fromNumber(dns.port), protocol: 'TCP' }],
           },
+          // the leader lock of an engine that keeps it in the API server
+          ...(props.apiServer ? [{
+            to: props.apiServer.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+            ports: ports(props.apiServer.ports.map((port) => ({ port }))),
+          }] : []),
         ],
       },
     });

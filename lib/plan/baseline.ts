@@ -178,9 +178,10 @@ export function quantityBytes(value: unknown): number | undefined {
 }
 
 /**
- * A guarded document; of a StatefulSet's pod template only the containers' names and images,
- * which is all the rules read (the template may change freely), found by their lines in the
- * layout cdk8s writes; any other layout is parsed in full.
+ * A guarded document; of a StatefulSet's pod template only the names, images and commands of
+ * the containers and init containers, which is all the rules
+ * read (the template may change freely), found by their lines in the layout cdk8s writes; any
+ * other layout is parsed in full.
  */
 function parseGuarded(doc: string): any {
   const start = doc.indexOf('\n  template:\n');
@@ -189,19 +190,38 @@ function parseGuarded(doc: string): any {
   next.lastIndex = start + 1;
   const end = next.exec(doc)?.index ?? doc.length;
   const block = doc.slice(start, end);
-  const containers: { [key: string]: unknown }[] = [];
-  const marker = '\n      containers:\n';
+  const containers = containerList(block, 'containers');
+  if (!containers || containers.length === 0 || containers.some((c) => typeof c.image !== 'string')) return parseDocument(doc);
+  const initContainers = containerList(block, 'initContainers') ?? [];
+  const obj = parseDocument(doc.slice(0, start + 1) + doc.slice(end + 1));
+  obj.spec.template = { spec: { containers, initContainers } };
+  return obj;
+}
+
+/**
+ * The names and images (and commands, a list of plain scalars) of the pod template's list KEY,
+ * from its lines in the layout cdk8s writes; undefined when the template has no such list.
+ */
+function containerList(block: string, key: string): { [key: string]: unknown }[] | undefined {
+  const marker = `\n      ${key}:\n`;
   const at = block.indexOf(marker);
-  if (at < 0) return parseDocument(doc);
+  if (at < 0) return undefined;
+  const list: { [key: string]: unknown }[] = [];
+  let command: unknown[] | undefined;
   for (const line of block.slice(at + marker.length).split('\n')) {
     if (!line.startsWith('        ')) break;
-    const m = /^ {8}(- | {2})(image|name): (.+)$/.exec(line);
-    if (m?.[1] === '- ') containers.push({});
-    else if (line.startsWith('        - ')) containers.push({});
-    if (m && containers.length > 0) containers[containers.length - 1][m[2]] = parseScalar(m[3]);
+    const m = /^ {8}(- | {2})(image|name|command):(?: (.+))?$/.exec(line);
+    if (line.startsWith('        - ')) list.push({});
+    const item = list[list.length - 1];
+    if (m && item) {
+      command = m[2] === 'command' ? [] : undefined;
+      if (command) item.command = command;
+      else item[m[2]] = parseScalar(m[3] ?? '');
+    } else if (command && /^ {12}- (.+)$/.test(line)) {
+      command.push(parseScalar(line.slice(14)));
+    } else if (/^ {10}\S/.test(line)) {
+      command = undefined;
+    }
   }
-  if (containers.length === 0 || containers.some((c) => typeof c.image !== 'string')) return parseDocument(doc);
-  const obj = parseDocument(doc.slice(0, start + 1) + doc.slice(end + 1));
-  obj.spec.template = { spec: { containers } };
-  return obj;
+  return list;
 }

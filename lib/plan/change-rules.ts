@@ -133,6 +133,10 @@ function compareStatefulSet(key: string, before: any, after: any, guard: GuardCo
   if (db) {
     out.push(...quorumChange(key, db, a.replicas ?? 1, b.replicas ?? 1));
     out.push(...versionChange(key, db, mainImage(before), mainImage(after)));
+    if (db.engine === 'postgresql') {
+      out.push(...leaderElectionChange(key, db, postgresLeader(before), postgresLeader(after)));
+      out.push(...primaryMove(key, db, before, after));
+    }
     for (const when of ['whenDeleted', 'whenScaled']) {
       const from = a.persistentVolumeClaimRetentionPolicy?.[when] ?? 'Retain';
       const to = b.persistentVolumeClaimRetentionPolicy?.[when] ?? 'Retain';
@@ -221,21 +225,22 @@ function quorumChange(key: string, db: DatabaseContext, from: number, to: number
 }
 
 /** The release series of an image tag that a data directory is tied to: PostgreSQL's major, X.Y for the others. */
-function series(image: string): { repository: string; series: string } | undefined {
+/** The release series of an image's tag; a PostgreSQL set's image (the official one, or one with Patroni) by its major from 10 on. */
+function series(image: string, postgresEngine: boolean): { repository: string; series: string } | undefined {
   const m = /^(.*?):([0-9]+)(?:\.([0-9]+))?/.exec(image.split('@')[0]);
   if (!m) return undefined;
   const repository = m[1];
-  const postgresLike = /(^|\/)postgres(ql)?$/.test(repository) && Number(m[2]) >= 10;
+  const postgresLike = (postgresEngine || /(^|\/)postgres(ql)?$/.test(repository)) && Number(m[2]) >= 10;
   return { repository, series: postgresLike || m[3] === undefined ? m[2] : `${m[2]}.${m[3]}` };
 }
 
 function versionChange(key: string, db: DatabaseContext, from: string | undefined, to: string | undefined): Finding[] {
   if (!from || !to || from === to) return [];
-  const a = series(from);
-  const b = series(to);
+  const a = series(from, db.engine === 'postgresql');
+  const b = series(to, db.engine === 'postgresql');
   if (!a || !b || a.repository !== b.repository || a.series === b.series) return [];
   const ack = db.approvals.majorVersionUpgrade === true;
-  const postgres = /postgres/.test(a.repository);
+  const postgres = db.engine === 'postgresql' || /postgres/.test(a.repository);
   return [{
     object: key, owner: db.owner, field: 'spec.template.spec.containers[main].image', from, to,
     verdict: ack ? 'manual' : 'refused',
@@ -245,6 +250,42 @@ function versionChange(key: string, db: DatabaseContext, from: string | undefine
     steps: ack
       ? [postgres ? 'the data directory must already be upgraded (pg_upgrade, or dump and restore into new claims).' : 'take a backup before the apply; the rollout upgrades one member at a time.']
       : [`keep ${show(from)}, or, once ${postgres ? 'the data is migrated (pg_upgrade, or dump and restore)' : 'a backup exists'}, set changeApprovals: { majorVersionUpgrade: true } on the database.`],
+  }];
+}
+
+/** Who decides a PostgreSQL set's primary, by what its pods run: Patroni, or the first ordinal (the streaming layout). */
+function postgresLeader(sts: any): 'Patroni' | 'the first ordinal' | undefined {
+  const pod = sts?.spec?.template?.spec ?? {};
+  const main = (pod.containers ?? []).find((c: any) => c?.name === 'main');
+  if ((main?.command ?? []).some((a: unknown) => typeof a === 'string' && a.endsWith('/patroni-start.sh'))) return 'Patroni';
+  if ((pod.initContainers ?? []).some((c: any) => c?.name === 'clone')) return 'the first ordinal';
+  return undefined;
+}
+
+function leaderElectionChange(key: string, db: DatabaseContext, from: string | undefined, to: string | undefined): Finding[] {
+  if (!from || !to || from === to) return [];
+  return [{
+    object: key, owner: db.owner, field: 'spec.template.spec.containers[main].command', from: `primary decided by ${from}`, to: `primary decided by ${to}`,
+    verdict: 'refused',
+    why: to === 'Patroni'
+      ? 'Patroni did not initialize these data directories and holds no initialize key for them: the first member to take its leader lock, a replica as likely as the primary, would lead, and the others would follow a history they may not share.'
+      : 'the streaming layout makes the first ordinal the primary, whichever member Patroni promoted last: the set would follow a member that may lag behind, and the others would carry a timeline it never saw.',
+    steps: ['keep the layout the set was created with, and move the data into a new set of the other layout (docs/engines.md, "Moving a PostgreSQL set to Patroni": a new set under another name, pg_dump | pg_restore or logical replication, then the clients).'],
+  }];
+}
+
+/** A new image of a Patroni set: the rollout restarts the primary too, and Patroni moves it. */
+function primaryMove(key: string, db: DatabaseContext, before: any, after: any): Finding[] {
+  const from = mainImage(before);
+  const to = mainImage(after);
+  if (postgresLeader(before) !== 'Patroni' || postgresLeader(after) !== 'Patroni' || !from || !to || from === to) return [];
+  const { namespace, name } = nameParts(key);
+  return [{
+    object: key, owner: db.owner, field: 'spec.template.spec.containers[main].image', from, to,
+    verdict: 'manual',
+    why: 'the rolling update restarts every member, the primary among them: Patroni then moves the primary to a replica, and writes pause for a few seconds.',
+    steps: [`to choose when the primary moves, run \`kubectl -n ${namespace} exec ${name}-0 -- patronictl switchover --force\` after the replicas are updated, or before the apply;`,
+      `afterwards \`kubectl -n ${namespace} exec ${name}-0 -- patronictl list\` shows one Leader and streaming replicas.`],
   }];
 }
 

@@ -58,6 +58,19 @@ export interface SetResult {
  * The set checker: every acknowledged `add` must be in each member's final contents (MEMBERS maps
  * a member's name to the elements it holds, read after the fault healed).
  */
+/**
+ * The longest time the clients went without an acknowledged write (an add or a register write):
+ * from one acknowledgement to the next, in ms. Around a failover it is the failover time as the
+ * clients see it: the last write the old primary acknowledged to the first the new one did.
+ */
+export function longestWriteGap(history: readonly Op[]): number {
+  const acks = history.filter((op) => op.kind !== 'read' && op.outcome === 'ok' && op.complete !== undefined)
+    .map((op) => op.complete as number).sort((a, b) => a - b);
+  let longest = 0;
+  for (let i = 1; i < acks.length; i++) longest = Math.max(longest, acks[i] - acks[i - 1]);
+  return longest;
+}
+
 export function checkSet(history: readonly Op[], members: { readonly [member: string]: Iterable<string> }): SetResult {
   const adds = history.filter((op) => op.kind === 'add');
   const acked = adds.filter((op) => op.outcome === 'ok').map((op) => op.value as string);

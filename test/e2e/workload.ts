@@ -8,7 +8,7 @@
 // writers at once.
 import { spawn } from 'child_process';
 import { CLIENT, exec, minutes, sleep, waitFor } from './helpers';
-import { checkLinearizable, checkSet, checkSinglePrimary, Op, Outcome, RoleSample, summarize } from './history';
+import { checkLinearizable, checkSet, checkSinglePrimary, longestWriteGap, Op, Outcome, RoleSample, summarize } from './history';
 
 /** How one engine runs the workload's operations; the sh functions run in the client pod. */
 export interface WorkloadEngine {
@@ -168,6 +168,8 @@ export interface CheckedHistory {
   readonly notLinearizable?: string;
   readonly twoWriters: { round: number; groups: string[] }[];
   readonly rounds: number;
+  /** The longest time without an acknowledged write, in ms (see `longestWriteGap`). */
+  readonly longestWriteGapMs: number;
 }
 
 /**
@@ -202,10 +204,12 @@ export async function checkHistory(o: WorkloadOptions, engine: WorkloadEngine, r
     notLinearizable: lin.ok ? undefined : `key ${lin.key}: ${JSON.stringify(lin.ops?.map((op) => [op.process, op.kind, op.value ?? null, op.invoke, op.complete ?? null, op.outcome]))}`.slice(0, 4000),
     twoWriters: primaries.violations,
     rounds: primaries.rounds,
+    longestWriteGapMs: longestWriteGap(recorded.history),
   };
   // the scenario's numbers, in the suite's output (docs/engines.md quotes them)
   process.stdout.write(`history ${o.ns} ${run}: ${result.summary}; acknowledged adds ${result.acknowledged}, lost ${result.lost.length}` +
-    `${result.lost.length ? ` (${result.lost.join(' ')})` : ''}; linearizable ${result.linearizable}; role rounds ${result.rounds}, two writers in ${result.twoWriters.length}\n`);
+    `${result.lost.length ? ` (${result.lost.join(' ')})` : ''}; linearizable ${result.linearizable}; role rounds ${result.rounds}, two writers in ${result.twoWriters.length}; ` +
+    `longest time without an acknowledged write ${(result.longestWriteGapMs / 1000).toFixed(1)} s\n`);
   return result;
 }
 

@@ -31,7 +31,8 @@ CACHE="${CDK8S_STATEFUL_CACHE:-$HOME/.cache/cdk8s-stateful}"
 # between runs, so a warm start imports nothing.
 IMAGES_DIR="${IMAGES_DIR:-$CACHE/images}"
 CONTAINERD_ROOT="${CONTAINERD_ROOT:-$CACHE/node/containerd}"
-NODE_COMPONENTS="local-provisioner kube-proxy coredns kubelet containerd"
+# apiserver-proxy: the API server (loopback only) for pods, at NODE_IP:APISERVER_PORT
+NODE_COMPONENTS="apiserver-proxy local-provisioner kube-proxy coredns kubelet containerd"
 CONTAINERD_SOCK="$CLUSTER_DIR/containerd/containerd.sock"
 
 # pid_of NAME: print the PID of a component started for this CLUSTER_DIR, if it is still alive.

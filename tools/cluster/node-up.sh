@@ -26,7 +26,7 @@ ctr_() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 for b in kubelet kube-proxy coredns kubectl; do
   [ -x "$BIN/$b" ] || die "$BIN/$b missing (run tools/cluster/build.sh)"
 done
-for t in containerd containerd-shim-runc-v2 runc ctr iptables ip conntrack; do
+for t in containerd containerd-shim-runc-v2 runc ctr iptables ip conntrack socat; do
   command -v "$t" >/dev/null || die "$t not found (run tools/cluster/install-deps.sh)"
 done
 CNI_BIN="${CNI_BIN:-/usr/lib/cni}"
@@ -253,6 +253,30 @@ endpoints:
 ports:
 - {name: dns, port: $COREDNS_PORT, protocol: UDP}
 - {name: dns-tcp, port: $COREDNS_PORT, protocol: TCP}
+YAML
+
+# --- the API server for pods: the `kubernetes` Service -------------------------------------------
+# The API server listens on loopback only (tools/cluster/up.sh) and reconciles no endpoints for the
+# `kubernetes` Service: pods that use the API (Patroni's leader lock) reach it through a forwarder
+# on the node address, which the Service's EndpointSlice names. A ServiceAccount token's CA and
+# the API server's certificate (its SANs include the Service address) make TLS check out.
+start_component apiserver-proxy socat -lf "$D/apiserver-proxy.socat.log" \
+  "TCP-LISTEN:$APISERVER_PORT,bind=$NODE_IP,fork,reuseaddr" "TCP:127.0.0.1:$APISERVER_PORT"
+wait_for apiserver-proxy "API server reachable on $NODE_IP:$APISERVER_PORT" sh -c \
+  "curl -sk --max-time 2 -o /dev/null -w '%{http_code}' https://$NODE_IP:$APISERVER_PORT/readyz | grep -q '^[1-5]'"
+kc apply -f - >/dev/null <<YAML
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: kubernetes-node
+  namespace: default
+  labels: {kubernetes.io/service-name: kubernetes, endpointslice.kubernetes.io/managed-by: cdk8s-stateful.cluster}
+addressType: IPv4
+endpoints:
+- addresses: [$NODE_IP]
+  conditions: {ready: true}
+ports:
+- {name: https, port: $APISERVER_PORT, protocol: TCP}
 YAML
 
 # --- kube-proxy (iptables): ClusterIP Services --------------------------------------------------

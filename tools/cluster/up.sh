@@ -49,9 +49,17 @@ export KUBECONFIG
 
 # --- PKI, token, kubeconfig, admission config ---------------------------------------------
 ssl() { openssl "$@" >/dev/null 2>&1 || die "openssl $1 failed"; }
-ssl req -x509 -newkey rsa:2048 -nodes -keyout "$P/ca.key" -out "$P/ca.crt" -days 365 -subj /CN=cdk8s-stateful-ca
+# the extensions a strict verifier asks of a CA and a server certificate (Python 3.13's ssl, which
+# Patroni's client in a pod uses, refuses a CA without keyUsage and a server certificate without
+# an authority key identifier), as kubeadm's certificates have them
+ssl req -x509 -newkey rsa:2048 -nodes -keyout "$P/ca.key" -out "$P/ca.crt" -days 365 -subj /CN=cdk8s-stateful-ca \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -addext subjectKeyIdentifier=hash
 ssl req -newkey rsa:2048 -nodes -keyout "$P/apiserver.key" -out "$P/apiserver.csr" -subj /CN=kube-apiserver
-printf 'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n' >"$P/san.ext"
+{
+  printf 'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n'
+  printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n'
+  printf 'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n'
+} >"$P/san.ext"
 ssl x509 -req -in "$P/apiserver.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial -days 365 \
   -extfile "$P/san.ext" -out "$P/apiserver.crt"
 # the API server's client certificate for kubelets (kubectl logs/exec on the real node)

@@ -12,7 +12,7 @@ if [ ! -d "$src" ]; then
 fi
 dest="test/schemas/$version/openapi-v3"
 mkdir -p "$dest"
-for group in api__v1 apis__apps__v1 apis__policy__v1 apis__networking.k8s.io__v1 apis__storage.k8s.io__v1; do
+for group in api__v1 apis__apps__v1 apis__policy__v1 apis__networking.k8s.io__v1 apis__rbac.authorization.k8s.io__v1 apis__storage.k8s.io__v1; do
   install -m 644 "$src/${group}_openapi.json" "$dest/"
 done
 (cd "$dest" && sha256sum ./*.json | sed 's| \./| |' > SHA256SUMS)

@@ -5,6 +5,8 @@ export { MariaDbVersion } from './mariadb-galera';
 export type { MariaDbGaleraOptions } from './mariadb-galera';
 export { PostgresVersion } from './postgresql';
 export type { PostgresqlOptions } from './postgresql';
+export { PostgresDurability } from './postgresql-patroni';
+export type { PatroniOptions } from './postgresql-patroni';
 export { RedisMaxmemoryPolicy, RedisVersion } from './redis';
 export type { RedisOptions } from './redis';
 export { ZooKeeperVersion } from './zookeeper';

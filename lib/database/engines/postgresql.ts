@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine-definition';
 import { checkVersion, engineBinder, configLines, identityEnv, integerOption, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
+import { PatroniOptions, patroniBinding, patroniDefinition, patroniImage, patroniSettings } from './postgresql-patroni';
 
 /**
  * A version of the official `postgres` image (Docker Hub library image, Debian based).
@@ -59,6 +60,16 @@ export interface PostgresqlOptions {
    * @default - none
    */
   readonly config?: { [name: string]: string };
+  /**
+   * Automatic failover: Patroni, with the Kubernetes API as its store, elects the primary (its
+   * leader lock is a ConfigMap of the set's namespace), promotes a replica when the primary is
+   * lost, and labels each pod with its role, which the client Service `<name>` (the primary) and
+   * `<name>-read` (the streaming replicas) select. Needs an image with Patroni (`image`), and
+   * gives the pods a ServiceAccount token with a Role of what Patroni does in the namespace.
+   * A set deployed without it is not switched in place: see docs/engines.md for the migration.
+   * @default - no failover: the first ordinal is the primary, the others stream from it
+   */
+  readonly patroni?: PatroniOptions;
 }
 
 const PORT = 5432;
@@ -68,6 +79,44 @@ const MANAGED = ['hot_standby', 'wal_keep_size', 'max_slot_wal_keep_size', 'prim
 
 /** The PostgreSQL primary/streaming replicas preset; see {@link DatabaseEngine.postgresql}. */
 export function postgresqlDefinition(options: PostgresqlOptions = {}): EngineDefinition {
+  return options.patroni ? patroniPostgresql(options, options.patroni) : streamingPostgresql(options);
+}
+
+/** The settings of the options, checked, as `name=value` lines. */
+function settingLines(ctx: EngineContext, options: PostgresqlOptions, version: PostgresVersion): string[] {
+  checkVersion(ctx, 'postgresql', version.version, { major: 13, minor: 0 }, 'wal_keep_size, max_slot_wal_keep_size and standby.signal');
+  const slotCap = sizeOptionKib(ctx, 'postgresql', 'maxSlotWalKeepSize', options.maxSlotWalKeepSize, 1024) ?? 2 * 1024 * 1024;
+  const sharedBuffers = sizeOptionKib(ctx, 'postgresql', 'sharedBuffers', options.sharedBuffers, 128);
+  const settings = configLines(ctx, 'postgresql', {
+    shared_buffers: sharedBuffers === undefined ? undefined : `${sharedBuffers}kB`,
+    max_connections: integerOption(ctx, 'postgresql', 'maxConnections', options.maxConnections, 1, 262_143),
+  }, options.config, { name: /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/, managed: MANAGED, line: (n, v) => `${n}=${v}` });
+  return [`max_slot_wal_keep_size=${slotCap}kB`, ...settings];
+}
+
+/** With Patroni: it elects the primary, the Services follow its role label. */
+function patroniPostgresql(options: PostgresqlOptions, patroni: PatroniOptions): EngineDefinition {
+  return {
+    name: 'postgresql',
+    image: typeof patroni.image === 'string' ? patroni.image : '',
+    dataPath: '/var/lib/postgresql/data',
+    runAsUser: 999,
+    readOnlyRootFilesystem: true,
+    // Patroni's initialize key decides which member initializes a new cluster: no ordering needed
+    parallelStart: true,
+    defaultReplicas: 3,
+    ...patroniDefinition(),
+    binder: engineBinder((ctx: EngineContext): EngineBinding => {
+      patroniImage(ctx, patroni);
+      // the socket directory is the run volume
+      const settings = patroniSettings(['wal_keep_size=256MB', `unix_socket_directories=${RUN_PATH}`, ...settingLines(ctx, options, options.version ?? PostgresVersion.VER_18_4)]);
+      return patroniBinding(ctx, patroni, settings, `${ctx.dataPath}/pgdata`, RUN_PATH);
+    }),
+  };
+}
+
+/** Without Patroni: the first ordinal is the primary. */
+function streamingPostgresql(options: PostgresqlOptions): EngineDefinition {
   const version = options.version ?? PostgresVersion.VER_18_4;
   const image = version.image;
   return {
@@ -85,21 +134,15 @@ export function postgresqlDefinition(options: PostgresqlOptions = {}): EngineDef
     // all, also while it rejects connections to replay WAL after a crash (see postgres-probe.sh)
     ...scriptProbes((kind) => runScript('postgres-probe.sh', kind)),
     binder: engineBinder((ctx: EngineContext): EngineBinding => {
-      checkVersion(ctx, 'postgresql', version.version, { major: 13, minor: 0 }, 'wal_keep_size, max_slot_wal_keep_size and standby.signal');
+      const [slotCap, ...settings] = settingLines(ctx, options, version);
       const secrets = requireCredentials(ctx, 'postgresql', 'the image needs a superuser password and the replicas a replication password');
-      const slotCap = sizeOptionKib(ctx, 'postgresql', 'maxSlotWalKeepSize', options.maxSlotWalKeepSize, 1024) ?? 2 * 1024 * 1024;
-      const sharedBuffers = sizeOptionKib(ctx, 'postgresql', 'sharedBuffers', options.sharedBuffers, 128);
-      const settings = configLines(ctx, 'postgresql', {
-        shared_buffers: sharedBuffers === undefined ? undefined : `${sharedBuffers}kB`,
-        max_connections: integerOption(ctx, 'postgresql', 'maxConnections', options.maxConnections, 1, 262_143),
-      }, options.config, { name: /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/, managed: MANAGED, line: (n, v) => `${n}=${v}` });
       // a subdirectory: initdb refuses a mount point that holds lost+found
       const pgdata = kplus.EnvValue.fromValue(`${ctx.dataPath}/pgdata`);
       return {
         primaryOrdinal: ctx.startOrdinal,
         // WAL kept for standbys: through each one's replication slot (created by the standby), up
         // to the cap; the image's entrypoint prepends `postgres`
-        args: ['-c', 'hot_standby=on', '-c', 'wal_keep_size=256MB', '-c', `max_slot_wal_keep_size=${slotCap}kB`, ...settings.flatMap((s) => ['-c', s])],
+        args: ['-c', 'hot_standby=on', '-c', 'wal_keep_size=256MB', '-c', slotCap, ...settings.flatMap((s) => ['-c', s])],
         env: {
           ...identityEnv(ctx),
           PGDATA: pgdata,

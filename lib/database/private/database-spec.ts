@@ -1,8 +1,8 @@
 import { IConstruct } from 'constructs';
-import type { ClusterDns } from '../../network/connections';
+import type { ApiServerEgress, ClusterDns } from '../../network/connections';
 import { PoolClaims, IPersistentVolumePool } from '../../storage/nfs-pool';
 import { DatabaseEngine } from '../engine';
-import { EngineBinding } from '../engine-definition';
+import { ApiRule, EngineBinding } from '../engine-definition';
 import { HealthProbe } from '../probe';
 import { ResolvedResources } from './container-resources';
 
@@ -128,6 +128,8 @@ export interface ResolvedPod {
   readonly tolerations?: ResolvedToleration[];
   readonly priorityClassName?: string;
   readonly serviceAccountName?: string;
+  /** Whether the account's token is mounted: only for an engine that uses the Kubernetes API. */
+  readonly automountToken: boolean;
   readonly imagePullSecrets?: string[];
 }
 
@@ -138,6 +140,8 @@ export interface ResolvedWorkload {
   readonly claimRetention: { readonly whenDeleted: string; readonly whenScaled: string };
   /** A ServiceAccount to create, by name. */
   readonly createServiceAccount?: string;
+  /** The Role (and its RoleBinding to the created account) the engine's API access needs. */
+  readonly role?: { readonly name: string; readonly rules: ApiRule[] };
 }
 
 /** The client and read Services. */
@@ -146,16 +150,18 @@ export interface ResolvedClientService {
   readonly annotations?: { [key: string]: string };
   readonly ports: ResolvedPort[];
   readonly selector: { [key: string]: string };
-  /** The read Service over every member, for a single-writer engine. */
+  /** The read Service, for a single-writer engine. */
   readonly readServiceName?: string;
+  /** The read Service's selector: every member, or the replicas by their role label. */
+  readonly readSelector?: { [key: string]: string };
 }
 
 /** The database's Services, disruption budget and policy. */
 export interface ResolvedServices {
   readonly clientService?: ResolvedClientService;
   readonly budget?: { readonly maxUnavailable: number };
-  /** The DNS the NetworkPolicy lets the members reach. */
-  readonly networkPolicy?: { readonly dns: ClusterDns };
+  /** The DNS (and the API server, for an engine that uses it) the NetworkPolicy lets the members reach. */
+  readonly networkPolicy?: { readonly dns: ClusterDns; readonly apiServer?: ApiServerEgress };
 }
 
 /** Everything a StatefulDatabase renders, checked and defaulted. */

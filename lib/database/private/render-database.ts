@@ -41,8 +41,9 @@ function podTemplate(spec: DatabaseSpec): k8s.PodTemplateSpec {
     spec: {
       restartPolicy: 'Always',
       serviceAccountName: pod.serviceAccountName,
-      // no API token in the pod: a database has no business with the API server
-      automountServiceAccountToken: false,
+      // no API token in the pod: a database has no business with the API server, unless its
+      // engine keeps its leader lock there (its own account, with a Role of exactly that)
+      automountServiceAccountToken: pod.automountToken,
       enableServiceLinks: false,
       priorityClassName: pod.priorityClassName,
       terminationGracePeriodSeconds: pod.terminationGracePeriodSeconds,
@@ -163,7 +164,7 @@ export function clientServices(scope: Construct, spec: DatabaseSpec): { client?:
   // the read Service stays inside the cluster: the type and annotations (a load balancer's) are the client Service's
   const read = svc.readServiceName === undefined ? undefined : kube(k8s.KubeService, scope, 'Read', {
     metadata: { name: svc.readServiceName },
-    spec: { type: 'ClusterIP', selector: spec.identity.selectorLabels, ports },
+    spec: { type: 'ClusterIP', selector: svc.readSelector, ports },
   });
   return { client, read };
 }
@@ -181,11 +182,31 @@ export function disruptionBudget(scope: Construct, spec: DatabaseSpec): ApiObjec
   });
 }
 
-/** The ServiceAccount the database creates, if asked: no token mounted anywhere. */
+/**
+ * The ServiceAccount the database creates, if asked or its engine uses the API server: no token
+ * mounted by default (only the database's own pods opt in, when its engine needs it).
+ */
 export function serviceAccount(scope: Construct, spec: DatabaseSpec): ApiObject | undefined {
   const name = spec.workload.createServiceAccount;
   return name === undefined ? undefined : kube(k8s.KubeServiceAccount, scope, 'ServiceAccount', {
     metadata: { name },
     automountServiceAccountToken: false,
   });
+}
+
+/** The Role of the engine's API access and its RoleBinding to the database's account, in its namespace. */
+export function accessRole(scope: Construct, spec: DatabaseSpec): ApiObject | undefined {
+  const role = spec.workload.role;
+  const account = spec.workload.createServiceAccount;
+  if (role === undefined || account === undefined) return undefined;
+  const resource = kube(k8s.KubeRole, scope, 'Role', {
+    metadata: { name: role.name },
+    rules: role.rules.map((r) => ({ apiGroups: r.apiGroups, resources: r.resources, verbs: r.verbs })),
+  });
+  kube(k8s.KubeRoleBinding, scope, 'RoleBinding', {
+    metadata: { name: role.name },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.name },
+    subjects: [{ kind: 'ServiceAccount', name: account, namespace: spec.identity.namespaceName }],
+  });
+  return resource;
 }

@@ -4,6 +4,7 @@ import { show } from '../../errors';
 import { PropValidator } from '../../prop-validator';
 import type { PodToleration, StatefulDatabaseProps } from '../stateful-database-props';
 import { secretName } from './secret-name';
+import type { ApiRule, EngineBinding } from '../engine-definition';
 import { DatabaseIdentity, ResolvedPod, ResolvedToleration, ResolvedWorkload } from './database-spec';
 
 /** How the StatefulSet starts and updates its pods (checked before the pod: the order of the errors is the API's). */
@@ -24,14 +25,18 @@ export function resolveRollout(check: PropValidator, identity: DatabaseIdentity,
 }
 
 /** What happens to the claims on deletion and scale-down, and the ServiceAccount to create. */
-export function resolveRetention(check: PropValidator, identity: DatabaseIdentity, props: StatefulDatabaseProps): Pick<ResolvedWorkload, 'claimRetention' | 'createServiceAccount'> {
+export function resolveRetention(check: PropValidator, identity: DatabaseIdentity, props: StatefulDatabaseProps,
+  binding: EngineBinding): Pick<ResolvedWorkload, 'claimRetention' | 'createServiceAccount' | 'role'> {
   const retention = (what: string, value: string | undefined): string => {
     const v = value ?? 'Retain';
     if (v !== 'Retain' && v !== 'Delete') check.fail(`${what} must be Retain or Delete, got ${show(v)}. Fix: use ClaimRetention.RETAIN.`);
     return v;
   };
+  const access = binding.apiAccess;
   return {
-    createServiceAccount: props.createServiceAccount ? identity.name : undefined,
+    // an engine that uses the API server gets an account of its own, bound to a Role of its rules
+    createServiceAccount: props.createServiceAccount || access ? identity.name : undefined,
+    role: access ? { name: identity.name, rules: check.list('apiAccess rules', access.rules).map((r, i) => apiRule(check, i, r)) } : undefined,
     claimRetention: {
       whenDeleted: retention('claimRetentionWhenDeleted', props.claimRetentionWhenDeleted),
       whenScaled: retention('claimRetentionWhenScaled', props.claimRetentionWhenScaled),
@@ -40,11 +45,16 @@ export function resolveRetention(check: PropValidator, identity: DatabaseIdentit
 }
 
 /** The pod's placement and identity: grace period, anti-affinity, nodes, priority, account, pull secrets. */
-export function resolvePod(check: PropValidator, props: StatefulDatabaseProps, name: string): ResolvedPod {
+export function resolvePod(check: PropValidator, props: StatefulDatabaseProps, name: string, binding: EngineBinding): ResolvedPod {
   if (props.serviceAccountName !== undefined && props.createServiceAccount) {
     check.fail(`serviceAccountName ${show(props.serviceAccountName)} and createServiceAccount are both given. Fix: keep one: an existing account, or the one the database creates.`);
   }
-  const serviceAccountName = props.createServiceAccount ? name
+  const automountToken = binding.apiAccess !== undefined;
+  if (automountToken && props.serviceAccountName !== undefined) {
+    check.fail(`serviceAccountName ${show(props.serviceAccountName)} is given, but the engine uses the Kubernetes API and creates its own account '${name}' ` +
+      'with a Role of exactly what it needs. Fix: drop serviceAccountName.');
+  }
+  const serviceAccountName = props.createServiceAccount || automountToken ? name
     : props.serviceAccountName === undefined ? undefined : check.dnsSubdomain('serviceAccountName', props.serviceAccountName);
   return {
     terminationGracePeriodSeconds: check.seconds('terminationGracePeriod', props.terminationGracePeriod ?? Duration.seconds(30), 86400),
@@ -53,9 +63,23 @@ export function resolvePod(check: PropValidator, props: StatefulDatabaseProps, n
     tolerations: props.tolerations === undefined ? undefined : check.list('tolerations', props.tolerations).map((t, i) => toleration(check, i, t)),
     priorityClassName: props.priorityClassName === undefined ? undefined : check.dnsSubdomain('priorityClassName', props.priorityClassName),
     serviceAccountName,
+    automountToken,
     imagePullSecrets: props.imagePullSecrets === undefined ? undefined : check.list('imagePullSecrets', props.imagePullSecrets)
       .map((s, i) => secretName(check, `imagePullSecrets[${i}]`, s)),
   };
+}
+
+/** A rule of the engine's Role: API groups, resources and verbs, none empty, no wildcard. */
+function apiRule(check: PropValidator, index: number, rule: ApiRule): ApiRule {
+  const what = `apiAccess rules[${index}]`;
+  check.record(what, rule);
+  for (const field of ['apiGroups', 'resources', 'verbs'] as const) {
+    const values = rule[field];
+    if (!Array.isArray(values) || values.length === 0 || values.some((v) => typeof v !== 'string' || v.includes('*'))) {
+      check.fail(`${what} ${field} must name each value (no '*', none empty), got ${show(rule[field])}. Fix: list exactly what the engine uses.`);
+    }
+  }
+  return { apiGroups: [...rule.apiGroups], resources: [...rule.resources], verbs: [...rule.verbs] };
 }
 
 function antiAffinity(check: PropValidator, mode: string): ResolvedPod['antiAffinity'] {

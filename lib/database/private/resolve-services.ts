@@ -2,20 +2,21 @@ import * as kplus from 'cdk8s-plus-27';
 import { show } from '../../errors';
 import { PropValidator } from '../../prop-validator';
 import type { StatefulDatabaseProps } from '../stateful-database-props';
-import type { ClusterDns } from '../../network/connections';
+import type { ApiServerEgress, ClusterDns } from '../../network/connections';
+import type { ApiAccess, EngineBinding } from '../engine-definition';
 import { DatabaseIdentity, ResolvedClientService, ResolvedServices } from './database-spec';
 import { annotations } from './resolve-identity';
 
 /** The client (and read) Service, the disruption budget and the NetworkPolicy's DNS. */
-export function resolveServices(check: PropValidator, identity: DatabaseIdentity, props: StatefulDatabaseProps, primary: number | undefined): ResolvedServices {
-  const clientService = resolveClientService(check, identity, props, primary);
+export function resolveServices(check: PropValidator, identity: DatabaseIdentity, props: StatefulDatabaseProps, binding: EngineBinding): ResolvedServices {
+  const clientService = resolveClientService(check, identity, props, binding);
   const budget = resolveBudget(check, identity, props);
-  const networkPolicy = (props.networkPolicy ?? true) ? { dns: resolveDns(check, props) } : undefined;
+  const networkPolicy = (props.networkPolicy ?? true) ? { dns: resolveDns(check, props), apiServer: resolveApiServer(check, binding.apiAccess) } : undefined;
   return { clientService, budget, networkPolicy };
 }
 
 function resolveClientService(check: PropValidator, identity: DatabaseIdentity, props: StatefulDatabaseProps,
-  primary: number | undefined): ResolvedClientService | undefined {
+  binding: EngineBinding): ResolvedClientService | undefined {
   if (!(props.clientService ?? true)) {
     if (props.clientServiceType !== undefined || props.clientServiceAnnotations !== undefined) {
       check.fail('clientServiceType or clientServiceAnnotations is given, but clientService is false. Fix: drop them, or turn the client Service on.');
@@ -28,15 +29,40 @@ function resolveClientService(check: PropValidator, identity: DatabaseIdentity, 
   if (!allowed.includes(type)) {
     check.fail(`clientServiceType must be ClusterIP, NodePort or LoadBalancer, got ${show(type)}. Fix: e.g. ServiceType.LOAD_BALANCER for clients outside the cluster.`);
   }
-  const { name, selectorLabels } = identity;
   return {
     type,
     annotations: props.clientServiceAnnotations === undefined ? undefined : annotations(check, 'clientServiceAnnotations', props.clientServiceAnnotations),
     ports: identity.clientPorts,
-    // the StatefulSet controller labels every pod with its name: a single writer is selectable
-    selector: primary === undefined ? selectorLabels : { ...selectorLabels, 'statefulset.kubernetes.io/pod-name': `${name}-${primary}` },
-    readServiceName: primary === undefined ? undefined : `${name}-read`,
+    ...selectors(identity, binding),
   };
+}
+
+/** Who the client and read Services select: every member, the fixed primary, or the members by their role label. */
+function selectors({ name, selectorLabels }: DatabaseIdentity, { primaryOrdinal, roleLabel }: EngineBinding): Pick<ResolvedClientService, 'selector' | 'readServiceName' | 'readSelector'> {
+  // the engine labels each pod with its role at run time: the Services follow the elected primary
+  if (roleLabel) {
+    return {
+      selector: { ...selectorLabels, [roleLabel.key]: roleLabel.primary },
+      readServiceName: `${name}-read`,
+      readSelector: { ...selectorLabels, [roleLabel.key]: roleLabel.replica },
+    };
+  }
+  if (primaryOrdinal === undefined) return { selector: selectorLabels };
+  // the StatefulSet controller labels every pod with its name: a single writer is selectable
+  return { selector: { ...selectorLabels, 'statefulset.kubernetes.io/pod-name': `${name}-${primaryOrdinal}` }, readServiceName: `${name}-read`, readSelector: selectorLabels };
+}
+
+/** Where the members reach the API server, for an engine that uses it. */
+function resolveApiServer(check: PropValidator, access: ApiAccess | undefined): ApiServerEgress | undefined {
+  if (access === undefined) return undefined;
+  const cidrs = access.apiServerCidrs ?? ['0.0.0.0/0'];
+  const ports = access.apiServerPorts ?? [443, 6443];
+  if (!Array.isArray(cidrs) || !Array.isArray(ports) || cidrs.length === 0 || ports.length === 0) {
+    check.fail(`apiServerCidrs and apiServerPorts must each be a list of at least one, got ${show(cidrs)} and ${show(ports)}. Fix: omit them for any address on ports 443 and 6443.`);
+  }
+  cidrs.forEach((c) => check.ipv4Cidr('apiServerCidrs', c, "'10.0.0.10/32', the API server's endpoint address"));
+  ports.forEach((p) => check.port('apiServerPorts', p));
+  return { cidrs, ports };
 }
 
 function resolveBudget(check: PropValidator, identity: DatabaseIdentity, props: StatefulDatabaseProps): ResolvedServices['budget'] {

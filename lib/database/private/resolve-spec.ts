@@ -22,9 +22,9 @@ export function resolveSpec(scope: IConstruct, id: string, props: StatefulDataba
   const warnings = [...quorumWarnings(identity), ...(binding.warnings ?? [])];
   const containers = resolveContainers(check, identity, claims, binding, props);
   const rollout = resolveRollout(check, identity, props);
-  const pod = resolvePod(check, props, identity.name);
-  const services = resolveServices(check, identity, props, binding.primaryOrdinal);
-  const workload = { ...rollout, ...resolveRetention(check, identity, props) };
+  const pod = resolvePod(check, props, identity.name, binding);
+  const services = resolveServices(check, identity, props, binding);
+  const workload = { ...rollout, ...resolveRetention(check, identity, props, binding) };
   return { identity, claims, binding, warnings, containers, workload, pod, services };
 }
 
