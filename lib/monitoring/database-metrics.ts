@@ -22,17 +22,27 @@ const EXPORTER_USER = 65534;
 
 /** What the metrics of a database are attached to. */
 export interface MetricsTarget {
+  /** The database's name (the StatefulSet's). */
   readonly name: string;
+  /** Its namespace. */
   readonly namespaceName: string;
+  /** The engine preset's name, e.g. `redis`. */
   readonly engineName: string;
+  /** The number of members. */
   readonly replicas: number;
+  /** The labels that select the database's pods. */
   readonly selectorLabels: { [key: string]: string };
+  /** The names of the claim templates (the volume alerts watch them). */
   readonly claimTemplates: string[];
+  /** Where the credentials Secret is mounted in the pods. */
   readonly credentialsPath: string;
   /** The key of the Redis preset's password (its only account). */
   readonly redisPasswordKey: string;
+  /** Whether the database has a NetworkPolicy (the scraper then gets one of its own). */
   readonly networkPolicy: boolean;
+  /** The StatefulSet the exporter sidecar joins. */
   readonly statefulSet: ApiObject;
+  /** The scripts ConfigMap, when the engine has one. */
   readonly scripts?: ApiObject;
   /** The engine settings the scripts ConfigMap holds already (`engine.conf`). */
   readonly engineConfig?: string;
