@@ -97,6 +97,16 @@ describe('redis on loopback', () => {
   };
   const bothReplicasLinked = () => (info(HOSTS[1], 'master_link_status') === 'up' && info(HOSTS[2], 'master_link_status') === 'up' ? true : undefined);
 
+  /** The empty primary copies a replica and serves KEYS keys; both replicas follow it again. */
+  const copiesAndServes = async (keys: string) => {
+    const res = config(0);
+    expect(res.stderr).toMatch(/copied 127\.0\.0\.[23]/);
+    start(0);
+    await until('primary serves', () => (cli(HOSTS[0], 'dbsize') === keys ? true : undefined));
+    await until('replicas follow the primary again', bothReplicasLinked);
+    for (const host of HOSTS) expect(cli(host, 'dbsize')).toBe(keys);
+  };
+
   test('the copy is interrupted half-way (its init container killed): the next start copies again and never starts empty', async () => {
     const keys = cli(HOSTS[0], 'dbsize');
     await losePrimaryVolume();
@@ -106,12 +116,7 @@ describe('redis on loopback', () => {
     await until('the temporary server up', () => (spawnSync('redis-cli', [...syncPort, 'ping'], { env: { PATH: process.env.PATH, REDISCLI_AUTH: PASSWORD }, encoding: 'utf-8' }).stdout.trim() === 'PONG' ? true : undefined));
     process.kill(-copying.child.pid!, 'SIGKILL');
     await copying.exited();
-    const res = config(0);
-    expect(res.stderr).toMatch(/copied 127\.0\.0\.[23]/);
-    start(0);
-    await until('primary serves', () => (cli(HOSTS[0], 'dbsize') === keys ? true : undefined));
-    await until('replicas follow the primary again', bothReplicasLinked);
-    for (const host of HOSTS) expect(cli(host, 'dbsize')).toBe(keys);
+    await copiesAndServes(keys);
   });
 
   test('replicas still loading their data (slower than any timer) count as holding data: the empty primary waits and copies', async () => {
@@ -127,11 +132,6 @@ describe('redis on loopback', () => {
       members[i] = new Proc('redis-server', [path.join(root, `conf-${i}`, 'redis.conf'), '--bind', HOSTS[i], '--key-load-delay', '3000']);
     }
     await until('replicas loading', () => (/loading:1/.test(cli(HOSTS[1], 'info', 'persistence')) ? true : undefined));
-    const res = config(0);
-    expect(res.stderr).toMatch(/copied 127\.0\.0\.[23]/);
-    start(0);
-    await until('primary serves', () => (cli(HOSTS[0], 'dbsize') === keys ? true : undefined));
-    await until('replicas follow the primary again', bothReplicasLinked);
-    for (const host of HOSTS) expect(cli(host, 'dbsize')).toBe(keys);
+    await copiesAndServes(keys);
   });
 });
