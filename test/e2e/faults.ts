@@ -12,13 +12,14 @@
 //              ever named, so nothing is sent or blocked anywhere else.
 //   slowStart  a member held stopped (every container of its pod, as each appears) for N seconds
 //              from the moment it starts: it comes up later than any timer in the scripts.
-//   nodeLoss   a member's pod and its volume gone, and the pod kept from coming back (the node is
-//              cordoned: nowhere to run) for N seconds.
+//   nodeLoss   a member's pod and its volume gone, and the pod kept from coming back for N seconds
+//              (the API server refuses to create it: a ValidatingAdmissionPolicy naming that pod
+//              only, so the other pods of the node, other suites' included, go on as before).
 //   diskFull   a member's volume filled up (a file that takes every free block of a small
 //              filesystem mounted for it), then freed.
 import * as fs from 'fs';
 import * as path from 'path';
-import { claimVolume, deletePods, kubectl, minutes, NODE_NAME, run, sleep, waitFor } from './helpers';
+import { claimVolume, deletePods, kubectl, minutes, run, sleep, waitFor } from './helpers';
 
 const POD_CIDR = process.env.POD_CIDR ?? '10.250.0.0/24';
 const SERVICE_CIDR = process.env.SERVICE_CIDR ?? '10.96.0.0/16';
@@ -216,26 +217,74 @@ export async function slowStart(ns: string, pod: string, seconds: number): Promi
   }
 }
 
-/** Cordons (true) or uncordons the real node. */
-async function cordon(on: boolean): Promise<void> {
-  await kubectl([on ? 'cordon' : 'uncordon', NODE_NAME]);
+/** The ValidatingAdmissionPolicy (and binding) that keeps pod NS/POD from being created. */
+function keepOffPolicy(ns: string, pod: string): object {
+  const name = `e2e-keep-off.${ns}.${pod}`;
+  const policy = {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+        resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+      },
+      validations: [{ expression: `object.metadata.name != '${pod}'`, message: `${KEPT_OFF} ${ns}/${pod}` }],
+    },
+  };
+  const binding = { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name }, spec: { policyName: name, validationActions: ['Deny'] } };
+  return { apiVersion: 'v1', kind: 'List', items: [policy, binding] };
+}
+const KEPT_OFF = 'e2e fault: kept off the node:';
+
+/** Whether the API server refuses pod NS/POD now: a server-side dry run of its creation goes through admission. */
+async function keptOff(ns: string, pod: string): Promise<boolean> {
+  const probe = {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: pod, namespace: ns },
+    spec: {
+      securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [{ name: 'probe', image: 'registry.k8s.io/pause:3.10', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
+    },
+  };
+  const r = await run(process.env.KUBECTL ?? 'kubectl', ['create', '--dry-run=server', '-f', '-'], { input: JSON.stringify(probe) });
+  return `${r.stdout}${r.stderr}`.includes(`${KEPT_OFF} ${ns}/${pod}`);
+}
+
+/**
+ * Keeps pod NS/POD from being created, as a node that is gone keeps its pod from running: the API
+ * server refuses it (the StatefulSet controller retries), while every other pod is scheduled as
+ * usual. Resolves once the refusal is in force; the returned function lifts it, waits until it is
+ * lifted, and makes the pod's StatefulSet look again at once (an annotation on the set: after
+ * minutes of refusals, its controller's retry would otherwise come only after its back-off).
+ */
+async function keepOff(ns: string, pod: string): Promise<() => Promise<void>> {
+  const policy = JSON.stringify(keepOffPolicy(ns, pod));
+  await kubectl(['apply', '-f', '-'], { input: policy });
+  await waitFor(ns, `the API server to refuse pod ${pod}`, minutes(1), () => keptOff(ns, pod));
+  return async () => {
+    await kubectl(['delete', '--ignore-not-found', '-f', '-'], { input: policy });
+    await waitFor(ns, `the API server to take pod ${pod} again`, minutes(1), async () => !(await keptOff(ns, pod)));
+    const set = pod.replace(/-\d+$/, '');
+    await kubectl(['-n', ns, 'annotate', '--overwrite', 'statefulset', set, `e2e.cdk8s-stateful.dev/let-in=${pod}-${Date.now()}`]);
+  };
 }
 
 /**
  * Loses member POD with its volume as a node that is gone for good would: its claim CLAIM is
- * deleted, then the pod at once, and for AWAY seconds the replacement cannot be scheduled (the
- * node is cordoned; pods already running go on). Then the node takes pods again, and the member
+ * deleted, then the pod at once, and for AWAY seconds the replacement cannot be created (see
+ * `keepOff`; every other pod goes on). Then it can again, and the member
  * comes back on a new, empty volume. Resolves when its claim is bound to that new volume.
  */
 export async function nodeLoss(ns: string, pod: string, claim: string, awaySeconds: number): Promise<void> {
   const lost = await claimVolume(ns, claim);
-  await cordon(true);
+  const letIn = await keepOff(ns, pod);
   try {
     await kubectl(['-n', ns, 'delete', 'pvc', claim, '--wait=false']);
     await deletePods(ns, [pod], { force: true });
     await sleep(awaySeconds * 1000);
   } finally {
-    await cordon(false);
+    await letIn();
   }
   await waitFor(ns, `claim ${claim} bound to a new volume`, minutes(3), async () => {
     const r = await run(process.env.KUBECTL ?? 'kubectl', ['-n', ns, 'get', 'pvc', claim, '-o', 'jsonpath={.spec.volumeName}']);
@@ -256,9 +305,9 @@ export async function diskFull(ns: string, pod: string, claim: string, sizeMib =
   if (!dir.startsWith(`${clusterDir()}/`)) throw new Error(`${claim}: volume path '${dir}' is not under ${clusterDir()}`);
   const mounted = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === dir);
   if (!mounted) {
-    // the pod goes (and cannot come back: the node is cordoned), its data moves onto a tmpfs of
+    // the pod goes (and cannot come back: it is kept off), its data moves onto a tmpfs of
     // SIZE_MIB mounted on the same path, then it comes back on it
-    await cordon(true);
+    const letIn = await keepOff(ns, pod);
     try {
       await deletePods(ns, [pod]);
       const copy = `${dir}.full-copy`;
@@ -267,7 +316,7 @@ export async function diskFull(ns: string, pod: string, claim: string, sizeMib =
       await host('cp', ['-a', `${copy}/.`, dir]);
       await host('rm', ['-rf', copy]);
     } finally {
-      await cordon(false);
+      await letIn();
     }
   }
   const filler = path.join(dir, '.e2e-disk-full');

@@ -278,9 +278,20 @@ export function setUpEngine(ns: string, setup: EngineSetup): void {
     await apply(ns, synth(ns, setup.define));
     if (setup.client) await createClientPod(ns, setup.client.image, setup.client.uid);
     await waitForReady(ns, setup.name, setup.replicas, setup.readyWithin);
-  }, setup.readyWithin + minutes(2));
+    await waitForServiceRouted(ns, setup.name, minutes(2));
+  }, setup.readyWithin + minutes(4));
   afterAll(() => deleteNamespace(ns), minutes(6));
 }
+
+/**
+ * CPU requests sized for the test node: two engine files run at once on its 2 cores, and a set
+ * that grows to 5 members beside another set of 3 must still be scheduled (the default request,
+ * 250m per member and per init container, would not fit). Limits and memory keep the defaults.
+ */
+export const NODE_SIZED = {
+  resources: { cpu: { request: kplus.Cpu.millis(100) } },
+  initContainerResources: { cpu: { request: kplus.Cpu.millis(100) } },
+} as const;
 
 /**
  * `setUpEngine` for a replicated preset as the engine files use it: set NAME with 3 members of
@@ -299,6 +310,7 @@ export function setUpPreset(ns: string, preset: { name: string; engine: Database
       replicas: 3,
       credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', secretName) },
       storage: { size: Size.gibibytes(1) },
+      ...NODE_SIZED,
     }),
     client: { image: preset.image, uid: 999 },
     readyWithin: preset.readyWithin,
@@ -317,6 +329,21 @@ export async function memoryLimitMib(ns: string, pod: string, container = 'main'
 export async function serviceEndpoints(ns: string, name: string): Promise<string[]> {
   const slices = JSON.parse(await kubectl(['-n', ns, 'get', 'endpointslices', '-l', `kubernetes.io/service-name=${name}`, '-o', 'json']));
   return slices.items.flatMap((slice: any) => (slice.endpoints ?? []).filter((e: any) => e.conditions?.ready).map((e: any) => e.targetRef?.name)).sort();
+}
+
+/**
+ * Resolves when Service NAME routes: it has ready endpoints and kube-proxy has programmed its
+ * cluster IP to them (its `KUBE-SVC-` jump is in the node's nat table). Pods turn Ready before
+ * that: a client that connects in between is refused, as on any cluster.
+ */
+export async function waitForServiceRouted(ns: string, name: string, timeoutMs: number): Promise<void> {
+  const jump = new RegExp(`^-A KUBE-SERVICES .*"${ns}/${name}(:[^ "]*)? cluster IP" .*-j KUBE-SVC-`, 'm');
+  await waitFor(ns, `Service ${name} routed to its ready endpoints`, timeoutMs, async () => {
+    if ((await serviceEndpoints(ns, name)).length === 0) return false;
+    const nat = await run('iptables-save', ['-t', 'nat']);
+    if (nat.code !== 0) throw new Error(`iptables-save -t nat failed (${nat.code}): ${nat.stderr}`);
+    return jump.test(nat.stdout);
+  });
 }
 
 /** The name of the client pod (see `createClientPod`). */

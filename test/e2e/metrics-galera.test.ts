@@ -7,7 +7,7 @@
 import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, MariaDbVersion, StatefulDatabase } from '../../lib';
-import { clientExec, imageRef, imageTag, minutes, password, podHost, setUpEngine, synth, waitFor } from './helpers';
+import { clientExec, imageRef, imageTag, minutes, password, podHost, setUpEngine, synth, waitFor, NODE_SIZED } from './helpers';
 import { partition } from './faults';
 import { HostPrometheus, measureExporters, ruleFileOf } from './prometheus';
 
@@ -25,6 +25,7 @@ function defineDatabase(chart: Chart, operator: boolean): StatefulDatabase {
     replicas: 3,
     credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', `${NAME}-credentials`) },
     storage: { size: Size.gibibytes(1) },
+    ...NODE_SIZED,
     metrics: {
       exporterImage: imageRef('mysqld-exporter'),
       prometheusOperator: operator,

@@ -6,8 +6,7 @@ import { Chart, Size } from 'cdk8s';
 import { DatabaseEngine, StatefulDatabase, ZooKeeperVersion } from '../../lib';
 import {
   apply, claimVolume, CLIENT, deletePods, exec, imageRef, imageTag, minutes, podHost, recordPodDeletions, run, serviceHost, setEnv,
-  setUpEngine, sleep, startWriter, synth, waitFor, waitForReady,
-} from './helpers';
+  setUpEngine, sleep, startWriter, synth, waitFor, waitForReady, NODE_SIZED } from './helpers';
 import { faultScenarios } from './fault-scenarios';
 import { zookeeperWorkload } from './workloads';
 
@@ -21,6 +20,7 @@ const ensemble = (replicas: number) => (chart: Chart) => new StatefulDatabase(ch
   engine: DatabaseEngine.zookeeper({ version: ZooKeeperVersion.of(imageTag('zookeeper')) }),
   replicas,
   storage: { size: Size.gibibytes(1) },
+  ...NODE_SIZED,
 });
 const deploy = (replicas: number) => apply(NS, synth(NS, ensemble(replicas)));
 
