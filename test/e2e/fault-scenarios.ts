@@ -4,7 +4,7 @@
 // `mysqlProtocolWorkload({ client: 'mysql' })` (workloads.ts) -- the hook for the MySQL file.
 import { crash, partitionFor, pause } from './faults';
 import { minutes, podHost, serviceHost, waitForReady } from './helpers';
-import { CheckedHistory, withWorkload, WorkloadEngine, WorkloadOptions } from './workload';
+import { CheckedHistory, MIN_ACKNOWLEDGED, withWorkload, WorkloadEngine, WorkloadOptions } from './workload';
 
 export interface FaultSuite {
   readonly ns: string;
@@ -48,7 +48,7 @@ export function workloadOptions(ns: string, name: string, secret: string): Workl
 export function expectClean(r: CheckedHistory, opts: { readsNotLinearizable?: boolean; minAcknowledged?: number } = {}): void {
   const linearizable = opts.readsNotLinearizable ? true : r.notLinearizable ?? true;
   expect({ lost: r.lost, linearizable, twoWriters: r.twoWriters }).toEqual({ lost: [], linearizable: true, twoWriters: [] });
-  expect(r.acknowledged).toBeGreaterThanOrEqual(opts.minAcknowledged ?? 6);
+  expect(r.acknowledged).toBeGreaterThanOrEqual(opts.minAcknowledged ?? MIN_ACKNOWLEDGED);
   expect(r.rounds).toBeGreaterThan(3);
 }
 
@@ -66,7 +66,7 @@ export function faultScenarios(s: FaultSuite): void {
   const o = () => workloadOptions(s.ns, s.name, s.secret);
   const scenario = (key: 'crash' | 'pause' | 'partition', title: string, fault: () => Promise<void>) => {
     const body = async () => {
-      const r = await withWorkload(s.workload, o(), fault);
+      const r = await withWorkload(s.workload, o(), fault, { minAcknowledged: s.minAcknowledged });
       await waitForReady(s.ns, s.name, 3, s.readyWithin ?? minutes(6));
       await s.healthy();
       expectClean(r, s);

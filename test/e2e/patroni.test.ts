@@ -24,7 +24,7 @@ const SUPERUSER_PASSWORD = password();
 const APP_PASSWORD = password();
 /** The failover time the docs promise: the last acknowledged write on the old primary to the first on the new. */
 const FAILOVER_BUDGET_MS = 30_000;
-/** Longer than Patroni's leader ttl (30 s): the leader lock expires while the primary is away. */
+/** Longer than the leader lock's ttl (15 s): it expires while the primary is away. */
 const AWAY_SECONDS = 45;
 
 async function sql(host: string, statement: string): Promise<string> {
@@ -221,11 +221,11 @@ test('every member crashed at once (SIGKILL), writes in flight: one primary agai
   expectCleanFailover(r, 'every member crashed');
 }, minutes(12));
 
-test('the primary\'s node lost (pod and volume gone for 2 minutes), writes in flight: a replica leads, writes go on, the member comes back as a replica', async () => {
+test('the primary\'s node lost (pod and volume gone for 5 minutes), writes in flight: a replica leads, writes go on, the member comes back as a replica', async () => {
   const old = await expectHealthy();
   let promoted = '';
   const r = await withWorkload(postgresWorkload(), opts(), async () => {
-    const lost = nodeLoss(NS, old, `data-${old}`, 120);
+    const lost = nodeLoss(NS, old, `data-${old}`, 300);
     promoted = await newPrimary(old);
     await lost;
     await waitForReady(NS, NAME, 3, minutes(8));
@@ -233,4 +233,4 @@ test('the primary\'s node lost (pod and volume gone for 2 minutes), writes in fl
   expect(await expectHealthy()).toBe(promoted);
   expect((await roles())[old]).toBe('replica');
   expectCleanFailover(r, 'primary node lost');
-}, minutes(16));
+}, minutes(20));

@@ -49,6 +49,8 @@ let runs = 0;
 /** A running workload: `stop()` ends it and returns its history and role samples. */
 export interface Workload {
   readonly run: string;
+  /** The adds acknowledged so far (the record files read while the clients go on). */
+  acknowledged(): Promise<number>;
   stop(): Promise<{ history: Op[]; samples: RoleSample[] }>;
 }
 
@@ -111,14 +113,15 @@ export async function startWorkload(engine: WorkloadEngine, o: WorkloadOptions):
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the workload did not start in the client pod:\n${output}`);
     await sleep(200);
   }
+  const records = async () => parseRecords(await exec(o.ns, CLIENT, CLIENT, `cat ${dir}/h.* ${dir}/s 2>/dev/null; true`, undefined, 60_000), engine);
   return {
     run,
+    acknowledged: async () => acknowledgedAdds((await records()).history),
     stop: async () => {
       await exec(o.ns, CLIENT, CLIENT, `touch ${dir}/stop`);
       await Promise.race([exited, sleep(30_000)]);
       child.kill('SIGTERM');
-      const text = await exec(o.ns, CLIENT, CLIENT, `cat ${dir}/h.* ${dir}/s 2>/dev/null; true`, undefined, 60_000);
-      return parseRecords(text, engine);
+      return records();
     },
   };
 }
@@ -215,21 +218,28 @@ export async function checkHistory(o: WorkloadOptions, engine: WorkloadEngine, r
 
 /**
  * The whole scenario: the workload runs for WARMUP, then FAULT strikes (and heals before it
- * resolves), then the workload runs for SETTLE more, stops, and the checkers run.
+ * resolves), then the workload runs for SETTLE more, and on until it has MIN_ACKNOWLEDGED adds
+ * acknowledged in all (a slow client on a loaded node still gives the checkers enough to judge;
+ * at most 3 more minutes), stops, and the checkers run.
  */
 export async function withWorkload(engine: WorkloadEngine, o: WorkloadOptions, fault: () => Promise<void>,
-  timing: { warmupMs?: number; settleMs?: number; convergeMs?: number } = {}): Promise<CheckedHistory> {
+  timing: { warmupMs?: number; settleMs?: number; convergeMs?: number; minAcknowledged?: number } = {}): Promise<CheckedHistory> {
   const workload = await startWorkload(engine, o);
   let recorded: { history: Op[]; samples: RoleSample[] } | undefined;
   try {
     await sleep(timing.warmupMs ?? 4000);
     await fault();
     await sleep(timing.settleMs ?? 5000);
+    const until = Date.now() + minutes(3);
+    while (Date.now() < until && (await workload.acknowledged()) < (timing.minAcknowledged ?? MIN_ACKNOWLEDGED)) await sleep(2000);
   } finally {
     recorded = await workload.stop();
   }
   return checkHistory(o, engine, workload.run, recorded, timing.convergeMs);
 }
+
+/** The acknowledged adds a scenario needs by default (`expectClean` asserts it). */
+export const MIN_ACKNOWLEDGED = 6;
 
 /** Acknowledged adds: the workload did write (a scenario with none proves nothing). */
 export function acknowledgedAdds(history: readonly Op[]): number {
