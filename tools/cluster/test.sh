@@ -90,14 +90,14 @@ eval "$ENV_LINES"
 export KUBECTL="$CLUSTER_BIN/kubectl"
 log "cluster up; KUBECONFIG=$KUBECONFIG"
 
-# 3. the suite. Not exec, because the trap must run afterwards. Run in the background and waited
+# 3. the suite, as many files at once as its jest config says (maxWorkers). Not exec, because the trap must run afterwards. Run in the background and waited
 # for, because bash defers a trap until its foreground command ends, and `wait` is interrupted
 # by a signal at once. So a TERM or INT to this script stops jest and the cluster right away.
 # jest leads its own process group (setsid: a background child is no group leader, so setsid execs
 # it in place and $! is jest's PID and group id), so that stopping it stops what it started too.
 cd "$ROOT"
 rc=0
-setsid "$ROOT/node_modules/.bin/jest" --config "$JEST_CONFIG" --runInBand "$@" &
+setsid "$ROOT/node_modules/.bin/jest" --config "$JEST_CONFIG" "$@" &
 JEST_PID=$!
 wait "$JEST_PID" || rc=$?
 # children jest left behind (a kubectl it did not wait for) go with it
