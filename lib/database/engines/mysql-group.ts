@@ -177,7 +177,7 @@ export function groupBinding(ctx: EngineContext, options: MysqlGroupReplicationO
         mounts: [groupMount, { volume: 'run', path: runPath }],
         resources: SIDECAR_RESOURCES,
       },
-      api('label', 'label', { ROLE_LABEL: value(MYSQL_GROUP_ROLE_LABEL.key) }),
+      api('label', 'label', { ROLE_LABEL: value(MYSQL_GROUP_ROLE_LABEL.key), GROUP_LEASE: value(`${ctx.name}-group`) }),
     ],
     files: {
       ...scriptFiles('mysql-start.sh', 'mysql-group.sh', 'mysql-group-initdb.sh', 'mysql-group-api.sh', 'kube-api.sh'),

@@ -10,7 +10,9 @@
 #           holder) means join. Never a poll of the peers: the API server arbitrates.
 #   label   sidecar `label`: mirrors GROUP_DIR/role (primary, replica or none, which the `group`
 #           sidecar writes from the local member's state) onto this pod's label ROLE_LABEL, which
-#           the Services select: `<name>` the primary, `<name>-read` the secondaries.
+#           the Services select: `<name>` the primary, `<name>-read` the secondaries. And takes
+#           the Lease for a reboot of the group when the `group` sidecar asks (reboot.request):
+#           the answer is reboot.granted or reboot.denied.
 set -eu
 # shellcheck source=kube-api.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/kube-api.sh"
@@ -44,6 +46,20 @@ decide() {
   done
 }
 
+# reboot: the `group` sidecar found the group gone (a full outage) and this member the most
+# advanced; the Lease goes to this member only if nobody changed it since it was read
+reboot() {
+  answer=denied
+  code="$(kube_request GET "$(kube_lease_path "$GROUP_LEASE")")"
+  if [ "$code" = 200 ]; then
+    version="$(kube_field resourceVersion)"
+    code="$(kube_lease_take "$GROUP_LEASE" "$POD reboot $(date -u +%Y-%m-%dT%H:%M:%SZ)" "$version")"
+    [ "$code" != 200 ] || answer=granted
+  fi
+  log "mysql: a reboot of the group from $POD: Lease $GROUP_LEASE $answer (HTTP $code)"
+  : >"$GROUP_DIR/reboot.$answer"
+}
+
 mirror() {
   : "${ROLE_LABEL:?ROLE_LABEL is not set}"
   last=''
@@ -58,6 +74,7 @@ mirror() {
         log "mysql: labelling $POD $ROLE_LABEL=$role got HTTP $code; retrying"
       fi
     fi
+    if [ -f "$GROUP_DIR/reboot.request" ] && [ ! -f "$GROUP_DIR/reboot.granted" ] && [ ! -f "$GROUP_DIR/reboot.denied" ]; then reboot; fi
     sleep "${LABEL_INTERVAL:-1}"
   done
 }

@@ -19,6 +19,13 @@
 #   live        liveness and startup: the server answers a ping on its socket.
 #   leave       preStop: leaves the group, so that it elects another primary at once.
 #
+# A full outage (every member stopped: no group is left to join) ends with a reboot: after a failed
+# join, a member that finds every other member answering, none of them in a group, and itself
+# holding every transaction any of them holds (the lowest ordinal among equals) asks the `label`
+# sidecar to take the group's Lease at the version it reads; only with the Lease does it bootstrap
+# the group again, from its data, and the others join it. While any member does not answer, no
+# member reboots the group: the missing one may hold the latest transactions (docs/engines.md).
+#
 # Environment: GROUP_NAME (the group's UUID), GROUP_PORT (33061), GROUP_ALLOWLIST, GROUP_DIR,
 # MEMBER_EXPEL_TIMEOUT, UNREACHABLE_MAJORITY_TIMEOUT; PEERS and the pod identity (common.sh).
 # Passwords come from the credentials Secret's files (ROOT_KEY, REPLICATION_KEY) and reach the
@@ -151,10 +158,80 @@ join() {
   return "$rc"
 }
 
+# peer_sql HOST ARGS...: the mysql client on member HOST as root, batch output
+peer_sql() {
+  local h="$1"
+  shift
+  mysql --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD") -h"$h" -P"${MYSQL_PORT:-3306}" --connect-timeout=3 -N -B "$@"
+}
+
+# POSITION: the transactions a member holds, applied or received (its relay log applies them when
+# it starts Group Replication), as one GTID set; and its local member state.
+POSITION="SELECT REPLACE(CONCAT_WS(',', NULLIF(@@GLOBAL.gtid_executed, ''), NULLIF((SELECT MAX(RECEIVED_TRANSACTION_SET)
+    FROM performance_schema.replication_connection_status WHERE CHANNEL_NAME = 'group_replication_applier'), '')), '\n', ''),
+  IFNULL((SELECT MAX(MEMBER_STATE) FROM performance_schema.replication_group_members WHERE MEMBER_ID = @@server_uuid), 'OFFLINE')"
+
+# reboot_candidate: whether every member answers, none is in a group, and this member holds every
+# transaction any of them holds (the lowest ordinal among equals): the one member that may
+# bootstrap the group again after a full outage. Transactions the group committed are on a
+# majority, so the member with the most holds them all.
+reboot_candidate() {
+  local mine peer theirs state ordinal self start subset
+  self="$(pod_ordinal)"
+  start="$(start_ordinal)"
+  mine="$(local_sql -e "$POSITION" | cut -f1)" || return 1
+  ordinal="$start"
+  for peer in ${PEERS:-}; do
+    if [ "$ordinal" -ne "$self" ]; then
+      IFS=$'\t' read -r theirs state < <(peer_sql "$peer" -e "$POSITION" 2>/dev/null || echo $'-\tUNKNOWN')
+      case "$state" in
+        OFFLINE | ERROR) ;;
+        *) return 1 ;;
+      esac
+      [ "$theirs" != NULL ] || theirs=''
+      subset="$(local_sql -e "SELECT GTID_SUBSET('$theirs', '$mine'), GTID_SUBSET('$mine', '$theirs')")" || return 1
+      case "$subset" in
+        1$'\t'0) ;;
+        1$'\t'1) [ "$self" -lt "$ordinal" ] || return 1 ;;
+        *) return 1 ;;
+      esac
+    fi
+    ordinal=$((ordinal + 1))
+  done
+  log "mysql: no member is in a group, and this one holds every transaction any of them holds ($mine)"
+}
+
+# reboot_granted: asks the `label` sidecar to take the group's Lease for a reboot (at the version it
+# reads: of concurrent takers one wins); true when it answered that this member holds it now
+reboot_granted() {
+  local answer waited=0
+  rm -f "$GROUP_DIR/reboot.granted" "$GROUP_DIR/reboot.denied"
+  : >"$GROUP_DIR/reboot.request"
+  while [ "$waited" -lt 30 ]; do
+    if [ -f "$GROUP_DIR/reboot.granted" ]; then answer=granted; break; fi
+    if [ -f "$GROUP_DIR/reboot.denied" ]; then answer=denied; break; fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  rm -f "$GROUP_DIR/reboot.request" "$GROUP_DIR/reboot.granted" "$GROUP_DIR/reboot.denied"
+  [ "${answer:-}" = granted ]
+}
+
+# after_failed_join: a full outage (no group to join) is ended by the most advanced member, once
+after_failed_join() {
+  failures=$((failures + 1))
+  [ "$failures" -ge "${REBOOT_AFTER_FAILURES:-1}" ] || return 0
+  if reboot_candidate && reboot_granted; then
+    log "mysql: took the group's Lease to reboot the group from this member"
+    : >"$GROUP_DIR/bootstrap"
+  fi
+}
+
 member_loop() {
   mkdir -p "$GROUP_DIR"
   write_role none
   local state role last=''
+  failures=0
   while :; do
     state="$(member_state)"
     role="$(role_of "${state:-OFFLINE - 0 0 0}")"
@@ -162,7 +239,10 @@ member_loop() {
     if [ "$role" != "$last" ]; then log "mysql: local member ${state:-not answering}: role $role"; last="$role"; fi
     case "$state" in
       OFFLINE*1 | ERROR*1)
-        join "$state" || log "mysql: could not start Group Replication; retrying" ;;
+        if join "$state"; then failures=0; else
+          log "mysql: could not start Group Replication; retrying"
+          after_failed_join
+        fi ;;
     esac
     sleep "${MEMBER_INTERVAL:-1}"
   done
