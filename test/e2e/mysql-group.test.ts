@@ -21,7 +21,7 @@ const ROLE = 'cdk8s-stateful.dev/role';
 const ROOT_PASSWORD = password();
 /** The failover time the docs promise: the last acknowledged write on the old primary to the first on the new. */
 const FAILOVER_BUDGET_MS = 30_000;
-/** Longer than the group takes to expel a silent member (5 s suspicion + 1 s expel timeout) and the minority primary's 10 s. */
+/** Longer than the group takes to expel a silent member (5 s suspicion, no expel timeout) and the minority primary's 10 s. */
 const PARTITION_SECONDS = 20;
 
 /** The local server's super_read_only, asked on its socket in the pod's `group` container (for a member cut off from the client pod's view). */

@@ -30,9 +30,11 @@ export interface MysqlGroupReplicationOptions {
   readonly ipAllowlist?: string[];
   /**
    * Seconds a member suspected of being gone (silent for 5 s) may stay in the group before the
-   * others expel it (`group_replication_member_expel_timeout`); a crashed primary is replaced
-   * about 5 s plus this after it stopped answering. 0 to 3600.
-   * @default 1
+   * others expel it (`group_replication_member_expel_timeout`). With 0 a crashed primary is
+   * replaced about 7 s after it stopped answering; with any other value the group acts on the
+   * suspicion at its next periodic check (every 15 s), about 20 s or more. A member expelled by
+   * mistake (stalled over 5 s) rejoins by itself. 0 to 3600.
+   * @default 0
    */
   readonly memberExpelTimeoutSeconds?: number;
   /**
@@ -94,9 +96,9 @@ function checkOptions(ctx: EngineContext, options: MysqlGroupReplicationOptions)
       fail(`groupReplication ipAllowlist has ${JSON.stringify(entry)}, which is not an IPv4 CIDR. Fix: e.g. '10.244.0.0/16'.`);
     }
   }
-  const expel = options.memberExpelTimeoutSeconds ?? 1;
+  const expel = options.memberExpelTimeoutSeconds ?? 0;
   if (!Number.isInteger(expel) || expel < 0 || expel > 3600) {
-    fail(`groupReplication memberExpelTimeoutSeconds must be a whole number from 0 to 3600, got ${JSON.stringify(expel)}. Fix: leave it out for 1 s.`);
+    fail(`groupReplication memberExpelTimeoutSeconds must be a whole number from 0 to 3600, got ${JSON.stringify(expel)}. Fix: leave it out for 0 (expel once suspected).`);
   }
   return { image, allowlist: [...allowlist, '127.0.0.1/8'].join(','), expel };
 }

@@ -11,8 +11,7 @@
 #   label   sidecar `label`: mirrors GROUP_DIR/role (primary, replica or none, which the `group`
 #           sidecar writes from the local member's state) onto this pod's label ROLE_LABEL, which
 #           the Services select: `<name>` the primary, `<name>-read` the secondaries. And takes
-#           the Lease for a reboot of the group when the `group` sidecar asks (reboot.request):
-#           the answer is reboot.granted or reboot.denied.
+#           the Lease when the `group` sidecar asks (lease.request; see take).
 set -eu
 # shellcheck source=kube-api.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/kube-api.sh"
@@ -46,18 +45,32 @@ decide() {
   done
 }
 
-# reboot: the `group` sidecar found the group gone (a full outage) and this member the most
-# advanced; the Lease goes to this member only if nobody changed it since it was read
-reboot() {
+# take KIND: the `group` sidecar asks for the Lease, to bootstrap the group (KIND bootstrap) or to
+# reboot it after a full outage (KIND reboot). The Lease's holder says where the group stands:
+#   <pod>                         created by <pod>, which has not bootstrapped yet
+#   <pod> bootstrapped            <pod> bootstrapped the group
+#   <pod> reboot <time>           <pod> rebooted the group after a full outage
+# A bootstrap is granted only to the creator while the group is not bootstrapped; a reboot only
+# once it was. The new holder is written at the version read (kube_lease_take): of concurrent
+# takers, one wins. The answer is GROUP_DIR/lease.granted or lease.denied.
+take() {
   answer=denied
   code="$(kube_request GET "$(kube_lease_path "$GROUP_LEASE")")"
   if [ "$code" = 200 ]; then
+    holder="$(kube_field holderIdentity)"
     version="$(kube_field resourceVersion)"
-    code="$(kube_lease_take "$GROUP_LEASE" "$POD reboot $(date -u +%Y-%m-%dT%H:%M:%SZ)" "$version")"
-    [ "$code" != 200 ] || answer=granted
+    case "$1:$holder" in
+      "bootstrap:$POD") new="$POD bootstrapped" ;;
+      reboot:*" "*) new="$POD reboot $(date -u +%Y-%m-%dT%H:%M:%SZ)" ;;
+      *) new='' ;;
+    esac
+    if [ -n "$new" ]; then
+      code="$(kube_lease_take "$GROUP_LEASE" "$new" "$version")"
+      [ "$code" != 200 ] || answer=granted
+    fi
   fi
-  log "mysql: a reboot of the group from $POD: Lease $GROUP_LEASE $answer (HTTP $code)"
-  : >"$GROUP_DIR/reboot.$answer"
+  log "mysql: $1 of the group from $POD: Lease $GROUP_LEASE (holder '${holder:-?}') $answer (HTTP $code)"
+  : >"$GROUP_DIR/lease.$answer"
 }
 
 mirror() {
@@ -74,7 +87,9 @@ mirror() {
         log "mysql: labelling $POD $ROLE_LABEL=$role got HTTP $code; retrying"
       fi
     fi
-    if [ -f "$GROUP_DIR/reboot.request" ] && [ ! -f "$GROUP_DIR/reboot.granted" ] && [ ! -f "$GROUP_DIR/reboot.denied" ]; then reboot; fi
+    if [ -f "$GROUP_DIR/lease.request" ] && [ ! -f "$GROUP_DIR/lease.granted" ] && [ ! -f "$GROUP_DIR/lease.denied" ]; then
+      take "$(cat "$GROUP_DIR/lease.request")"
+    fi
     sleep "${LABEL_INTERVAL:-1}"
   done
 }

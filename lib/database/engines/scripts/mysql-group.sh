@@ -11,7 +11,8 @@
 #               statement (START GROUP_REPLICATION USER=..., PASSWORD=...: never stored on disk).
 #               It bootstraps the group only when GROUP_DIR/bootstrap exists, which the `lease`
 #               init container writes when it created the group's Lease (exactly one member ever
-#               does), and consumes that file first. A member whose data directory holds no
+#               does), consumes that file first, and has the `label` sidecar mark the Lease
+#               bootstrapped (a compare-and-swap that fails if a reboot took it meanwhile). A member whose data directory holds no
 #               transaction joins by cloning a member (group_replication_clone_threshold). Every
 #               second it writes the local member's role to GROUP_DIR/role (primary, replica or
 #               none), which the `label` sidecar mirrors onto the pod's role label.
@@ -84,7 +85,7 @@ write_config() {
     echo "loose-group_replication_ssl_mode=REQUIRED"
     echo "loose-group_replication_recovery_use_ssl=ON"
     # a member silent for 5 s is suspected, then expelled after this many more seconds
-    echo "loose-group_replication_member_expel_timeout=${MEMBER_EXPEL_TIMEOUT:-1}"
+    echo "loose-group_replication_member_expel_timeout=${MEMBER_EXPEL_TIMEOUT:-0}"
     # a primary cut off from the majority leaves the group (read-only, its blocked commits rolled
     # back) after this many seconds instead of waiting forever; the sidecar rejoins it once healed
     echo "loose-group_replication_unreachable_majority_timeout=${UNREACHABLE_MAJORITY_TIMEOUT:-10}"
@@ -129,14 +130,10 @@ write_role() {
   mv -f "$GROUP_DIR/.role.tmp" "$GROUP_DIR/role"
 }
 
-# join STATE: starts Group Replication (bootstraps the group when this member holds the Lease's decision)
+# join STATE [bootstrap]: starts Group Replication; with `bootstrap`, bootstraps the group
 join() {
   local state="$1" executed bootstrap=false threshold=9223372036854775807 rc=0
-  if [ -f "$GROUP_DIR/bootstrap" ]; then
-    # consumed before the attempt: a crash half-way never leads to a second bootstrap
-    mv -f "$GROUP_DIR/bootstrap" "$GROUP_DIR/bootstrap.consumed"
-    bootstrap=true
-  fi
+  [ "${2:-}" != bootstrap ] || bootstrap=true
   executed="$(local_sql -e 'SELECT @@GLOBAL.gtid_executed')" || return 1
   executed="${executed//\\n/}"
   if [ -z "$executed" ] && [ "$bootstrap" = false ]; then
@@ -144,7 +141,7 @@ join() {
     threshold=1
   fi
   read_secret REPLICATION_PASSWORD REPLICATION_KEY
-  log "mysql: $([ "$bootstrap" = true ] && echo 'bootstrapping the group (this member created its Lease)' || echo 'joining the group') from state ${state%% *}$([ "$threshold" = 1 ] && echo ', by cloning a member (no local transactions)')"
+  log "mysql: $([ "$bootstrap" = true ] && echo 'bootstrapping the group (this member holds its Lease)' || echo 'joining the group') from state ${state%% *}$([ "$threshold" = 1 ] && echo ', by cloning a member (no local transactions)')"
   {
     case "$state" in ERROR*) echo "STOP GROUP_REPLICATION;" ;; esac
     # read-only from every start on until the group elects this member (a clone replaces the setting)
@@ -201,29 +198,51 @@ reboot_candidate() {
   log "mysql: no member is in a group, and this one holds every transaction any of them holds ($mine)"
 }
 
-# reboot_granted: asks the `label` sidecar to take the group's Lease for a reboot (at the version it
-# reads: of concurrent takers one wins); true when it answered that this member holds it now
-reboot_granted() {
-  local answer waited=0
-  rm -f "$GROUP_DIR/reboot.granted" "$GROUP_DIR/reboot.denied"
-  : >"$GROUP_DIR/reboot.request"
+# lease_granted KIND: asks the `label` sidecar to take the group's Lease for KIND (bootstrap: the
+# first bootstrap by the Lease's creator; reboot: after a full outage) as a compare-and-swap at
+# the version it reads; true when it answered that this member holds it now
+lease_granted() {
+  local answer='' waited=0
+  rm -f "$GROUP_DIR/lease.granted" "$GROUP_DIR/lease.denied"
+  printf '%s\n' "$1" >"$GROUP_DIR/.lease.request.tmp"
+  mv -f "$GROUP_DIR/.lease.request.tmp" "$GROUP_DIR/lease.request"
   while [ "$waited" -lt 30 ]; do
-    if [ -f "$GROUP_DIR/reboot.granted" ]; then answer=granted; break; fi
-    if [ -f "$GROUP_DIR/reboot.denied" ]; then answer=denied; break; fi
+    if [ -f "$GROUP_DIR/lease.granted" ]; then answer=granted; break; fi
+    if [ -f "$GROUP_DIR/lease.denied" ]; then answer=denied; break; fi
     sleep 1
     waited=$((waited + 1))
   done
-  rm -f "$GROUP_DIR/reboot.request" "$GROUP_DIR/reboot.granted" "$GROUP_DIR/reboot.denied"
-  [ "${answer:-}" = granted ]
+  rm -f "$GROUP_DIR/lease.request" "$GROUP_DIR/lease.granted" "$GROUP_DIR/lease.denied"
+  [ "$answer" = granted ]
 }
 
-# after_failed_join: a full outage (no group to join) is ended by the most advanced member, once
-after_failed_join() {
-  failures=$((failures + 1))
-  [ "$failures" -ge "${REBOOT_AFTER_FAILURES:-1}" ] || return 0
-  if reboot_candidate && reboot_granted; then
+# start_member STATE: joins the group; bootstraps it only with the Lease's creator's decision,
+# consumed before the attempt (a crash half-way never leads to a second bootstrap), and only
+# while the Lease still says nobody bootstrapped
+start_member() {
+  if [ -f "$GROUP_DIR/bootstrap" ]; then
+    mv -f "$GROUP_DIR/bootstrap" "$GROUP_DIR/bootstrap.consumed"
+    if lease_granted bootstrap; then
+      join "$1" bootstrap
+      return
+    fi
+    log "mysql: the group's Lease no longer waits for this member's bootstrap: joining instead"
+  fi
+  # a member with transactions first checks for a full outage (a join would wait a minute for a
+  # group that is not there); one without waits for a failed join
+  if [ -n "$(local_sql -e 'SELECT @@GLOBAL.gtid_executed')" ] && reboot_candidate && lease_granted reboot; then
     log "mysql: took the group's Lease to reboot the group from this member"
-    : >"$GROUP_DIR/bootstrap"
+    join "$1" bootstrap
+    return
+  fi
+  join "$1"
+}
+
+# after_failed_join STATE: a full outage (no group to join) is ended by the most advanced member, once
+after_failed_join() {
+  if reboot_candidate && lease_granted reboot; then
+    log "mysql: took the group's Lease to reboot the group from this member"
+    join "$1" bootstrap || log "mysql: the reboot failed; retrying"
   fi
 }
 
@@ -231,7 +250,6 @@ member_loop() {
   mkdir -p "$GROUP_DIR"
   write_role none
   local state role last=''
-  failures=0
   while :; do
     state="$(member_state)"
     role="$(role_of "${state:-OFFLINE - 0 0 0}")"
@@ -239,9 +257,9 @@ member_loop() {
     if [ "$role" != "$last" ]; then log "mysql: local member ${state:-not answering}: role $role"; last="$role"; fi
     case "$state" in
       OFFLINE*1 | ERROR*1)
-        if join "$state"; then failures=0; else
+        if ! start_member "$state"; then
           log "mysql: could not start Group Replication; retrying"
-          after_failed_join
+          after_failed_join "$state"
         fi ;;
     esac
     sleep "${MEMBER_INTERVAL:-1}"
