@@ -11,13 +11,13 @@ import { expectClean, workloadOptions } from './fault-scenarios';
 import {
   clientExec, exec, imageRef, imageTag, kubectl, loseVolume, minutes, password, podHost, serviceEndpoints, setUpPreset, waitFor, waitForReady,
 } from './helpers';
-import { CheckedHistory, withWorkload, WorkloadEngine } from './workload';
+import { expectCleanFailover, roleLabels } from './role-label';
+import { withWorkload, WorkloadEngine } from './workload';
 import { mysqlProtocolWorkload } from './workloads';
 
 const NS = 'e2e-mysql-group';
 const NAME = 'mysql';
 const MEMBERS = [0, 1, 2].map((i) => `${NAME}-${i}`);
-const ROLE = 'cdk8s-stateful.dev/role';
 const ROOT_PASSWORD = password();
 /** The failover time the docs promise: the last acknowledged write on the old primary to the first on the new. */
 const FAILOVER_BUDGET_MS = 30_000;
@@ -54,18 +54,7 @@ role() { m "$1" -e "SELECT @@global.super_read_only, (SELECT IFNULL(SUM(MEMBER_S
   };
 }
 
-/** The members by the role label on their pods. */
-async function roles(): Promise<{ [pod: string]: string }> {
-  const pods = JSON.parse(await kubectl(['-n', NS, 'get', 'pods', '-l', `app.kubernetes.io/instance=${NAME}`, '-o', 'json']));
-  return Object.fromEntries(pods.items.map((p: any) => [p.metadata.name, p.metadata.labels?.[ROLE] ?? '']));
-}
-
-/** The one pod labelled primary (throws unless exactly one is). */
-async function primary(): Promise<string> {
-  const labelled = Object.entries(await roles()).filter(([, r]) => r === 'primary').map(([p]) => p);
-  if (labelled.length !== 1) throw new Error(`expected one pod labelled ${ROLE}=primary, got ${JSON.stringify(labelled)}`);
-  return labelled[0];
-}
+const { roles, newPrimary } = roleLabels(NS, NAME);
 
 /** The group as MEMBER sees it: "host:STATE:ROLE" a line, sorted. */
 async function groupView(member: string): Promise<string[]> {
@@ -97,24 +86,7 @@ async function expectHealthy(): Promise<string> {
   return leader;
 }
 
-/** The scenario's history is clean, and the clients never went longer than the budget without an acknowledged write. */
-function expectCleanFailover(r: CheckedHistory, what: string): void {
-  process.stdout.write(`failover ${what}: longest time without an acknowledged write ${(r.longestWriteGapMs / 1000).toFixed(1)} s\n`);
-  expectClean(r);
-  expect(r.longestWriteGapMs).toBeLessThanOrEqual(FAILOVER_BUDGET_MS);
-}
-
 const opts = () => workloadOptions(NS, NAME, ROOT_PASSWORD);
-
-/** Waits until a pod other than OLD is labelled primary. */
-async function newPrimary(old: string, within = minutes(2)): Promise<string> {
-  let leader = old;
-  await waitFor(NS, `a member other than ${old} labelled primary`, within, async () => {
-    leader = await primary().catch(() => old);
-    return leader !== old;
-  });
-  return leader;
-}
 
 setUpPreset(NS, {
   name: NAME,
@@ -153,7 +125,7 @@ test('the primary crashed (SIGKILL from the host) with writes in flight: the gro
   expect(promoted).not.toBe(old);
   expect(await expectHealthy()).toBe(promoted);
   expect((await roles())[old]).toBe('replica');
-  expectCleanFailover(r, 'primary crashed');
+  expectCleanFailover(r, 'primary crashed', FAILOVER_BUDGET_MS);
 }, minutes(12));
 
 test(`the primary partitioned from its peers and the API server for ${PARTITION_SECONDS} s with writes in flight: the majority elects another, the old one leaves and rejoins once healed; no acknowledged write lost`, async () => {
@@ -181,7 +153,7 @@ test(`the primary partitioned from its peers and the API server for ${PARTITION_
     await waitForReady(NS, NAME, 3, minutes(6));
   }, { settleMs: 10_000 });
   expect(await expectHealthy()).toBe(promoted);
-  expectCleanFailover(r, `primary partitioned ${PARTITION_SECONDS} s`);
+  expectCleanFailover(r, `primary partitioned ${PARTITION_SECONDS} s`, FAILOVER_BUDGET_MS);
 }, minutes(12));
 
 test('a secondary\'s volume lost (pod and claim deleted) with writes in flight: it comes back empty and joins by cloning a member; no acknowledged write lost', async () => {
@@ -193,7 +165,7 @@ test('a secondary\'s volume lost (pod and claim deleted) with writes in flight: 
   }, { settleMs: 10_000 });
   await expectHealthy();
   expect(await sql(host(victim), 'SELECT STATE FROM performance_schema.clone_status')).toBe('Completed');
-  expectCleanFailover(r, 'secondary volume lost');
+  expectCleanFailover(r, 'secondary volume lost', FAILOVER_BUDGET_MS);
 }, minutes(14));
 
 test('every member crashed at once (SIGKILL) with writes in flight: the group is rebooted from the most advanced member; no acknowledged write lost', async () => {
