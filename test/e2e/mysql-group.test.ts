@@ -177,6 +177,9 @@ test('every member crashed at once (SIGKILL) with writes in flight: the group is
     await waitForReady(NS, NAME, 3, minutes(6));
   }, { settleMs: 10_000 });
   await expectHealthy();
+  // rebooted by one member under the Lease, which says so
+  const lease = (await kubectl(['-n', NS, 'get', 'lease', `${NAME}-group`, '-o', 'jsonpath={.spec.holderIdentity}'])).trim();
+  expect(lease).toMatch(new RegExp(`^${NAME}-[0-2] reboot `));
   expectClean(r);
   process.stdout.write(`every member crashed: longest time without an acknowledged write ${(r.longestWriteGapMs / 1000).toFixed(1)} s\n`);
 }, minutes(12));
