@@ -94,6 +94,8 @@ mirror() {
   done
 }
 
+# PID 1 of its container: without a handler SIGTERM would be ignored until the grace period ends
+trap 'exit 0' TERM INT
 mkdir -p "$GROUP_DIR"
 case "${1:-}" in
   lease) decide ;;

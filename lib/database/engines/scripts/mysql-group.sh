@@ -247,6 +247,8 @@ after_failed_join() {
 }
 
 member_loop() {
+  # PID 1 of its container: without a handler SIGTERM would be ignored until the grace period ends
+  trap 'exit 0' TERM INT
   mkdir -p "$GROUP_DIR"
   write_role none
   local state role last=''
