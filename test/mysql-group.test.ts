@@ -61,6 +61,7 @@ describe('MySQL with Group Replication', () => {
     const main = byName(pod.containers, 'main');
     expect(main.readinessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/mysql-group.sh', 'ready']);
     expect(main.readinessProbe.periodSeconds).toBe(2);
+    expect(main.readinessProbe.failureThreshold).toBe(1);
     expect(main.lifecycle.preStop.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/mysql-group.sh', 'leave']);
     expect(main.volumeMounts).toContainEqual({ name: 'scripts', mountPath: '/docker-entrypoint-initdb.d/10-group-account.sh', subPath: 'mysql-group-initdb.sh', readOnly: true });
     // no container holds a password in its environment: only the Secret's key names
