@@ -158,18 +158,6 @@ test(`the primary partitioned from its peers and the API server for ${PARTITION_
   expectCleanFailover(r, `primary partitioned ${PARTITION_SECONDS} s`, FAILOVER_BUDGET_MS);
 }, minutes(12));
 
-test('a secondary\'s volume lost (pod and claim deleted) with writes in flight: it comes back empty and joins by cloning a member; no acknowledged write lost', async () => {
-  const leader = await expectHealthy();
-  const victim = MEMBERS.find((m) => m !== leader)!;
-  const r = await withWorkload(groupWorkload(), opts(), async () => {
-    await loseVolume(NS, victim, `data-${victim}`);
-    await waitForReady(NS, NAME, 3, minutes(8));
-  }, { settleMs: 10_000 });
-  await expectHealthy();
-  expect(await sql(host(victim), 'SELECT STATE FROM performance_schema.clone_status')).toBe('Completed');
-  expectCleanFailover(r, 'secondary volume lost', FAILOVER_BUDGET_MS);
-}, minutes(14));
-
 test('every member crashed at once (SIGKILL) with writes in flight: the group is rebooted from the most advanced member; no acknowledged write lost', async () => {
   await expectHealthy();
   const r = await withWorkload(groupWorkload(), opts(), async () => {
@@ -183,3 +171,15 @@ test('every member crashed at once (SIGKILL) with writes in flight: the group is
   expectClean(r);
   process.stdout.write(`every member crashed: longest time without an acknowledged write ${(r.longestWriteGapMs / 1000).toFixed(1)} s\n`);
 }, minutes(12));
+
+test('a secondary\'s volume lost (pod and claim deleted) with writes in flight: it comes back empty and joins by cloning a member; no acknowledged write lost', async () => {
+  const leader = await expectHealthy();
+  const victim = MEMBERS.find((m) => m !== leader)!;
+  const r = await withWorkload(groupWorkload(), opts(), async () => {
+    await loseVolume(NS, victim, `data-${victim}`);
+    await waitForReady(NS, NAME, 3, minutes(8));
+  }, { settleMs: 10_000 });
+  await expectHealthy();
+  expect(await sql(host(victim), 'SELECT STATE FROM performance_schema.clone_status')).toBe('Completed');
+  expectCleanFailover(r, 'secondary volume lost', FAILOVER_BUDGET_MS);
+}, minutes(14));
