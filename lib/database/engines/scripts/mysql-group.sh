@@ -20,12 +20,13 @@
 #   live        liveness and startup: the server answers a ping on its socket.
 #   leave       preStop: leaves the group, so that it elects another primary at once.
 #
-# A full outage (every member stopped: no group is left to join) ends with a reboot: after a failed
-# join, a member that finds every other member answering, none of them in a group, and itself
+# A full outage (every member stopped: no group is left to join) ends with a reboot: a member not
+# in the group that finds every other member answering, none of them in a group, and itself
 # holding every transaction any of them holds (the lowest ordinal among equals) asks the `label`
-# sidecar to take the group's Lease at the version it reads; only with the Lease does it bootstrap
-# the group again, from its data, and the others join it. While any member does not answer, no
-# member reboots the group: the missing one may hold the latest transactions (docs/engines.md).
+# sidecar to take the group's Lease (a compare-and-swap: only once the group was bootstrapped);
+# only with the Lease does it bootstrap the group again, from its data, and the others join it.
+# While any member does not answer, no member reboots the group: the missing one may hold the
+# latest transactions (docs/engines.md, the operator's procedure).
 #
 # Environment: GROUP_NAME (the group's UUID), GROUP_PORT (33061), GROUP_ALLOWLIST, GROUP_DIR,
 # MEMBER_EXPEL_TIMEOUT, UNREACHABLE_MAJORITY_TIMEOUT; PEERS and the pod identity (common.sh).
@@ -162,40 +163,48 @@ peer_sql() {
   mysql --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD") -h"$h" -P"${MYSQL_PORT:-3306}" --connect-timeout=3 -N -B "$@"
 }
 
-# POSITION: the transactions a member holds, applied or received (its relay log applies them when
-# it starts Group Replication), as one GTID set; and its local member state.
-POSITION="SELECT REPLACE(CONCAT_WS(',', NULLIF(@@GLOBAL.gtid_executed, ''), NULLIF((SELECT MAX(RECEIVED_TRANSACTION_SET)
-    FROM performance_schema.replication_connection_status WHERE CHANNEL_NAME = 'group_replication_applier'), '')), '\n', ''),
-  IFNULL((SELECT MAX(MEMBER_STATE) FROM performance_schema.replication_group_members WHERE MEMBER_ID = @@server_uuid), 'OFFLINE')"
+# POSITION: a member's local member state, and the transactions it holds, applied or received (its
+# relay log applies them when it starts Group Replication), as one GTID set (empty when none; the
+# state comes first: read splits tabs as whitespace and would drop an empty first field).
+POSITION="SELECT IFNULL((SELECT MAX(MEMBER_STATE) FROM performance_schema.replication_group_members WHERE MEMBER_ID = @@server_uuid), 'OFFLINE'),
+  REPLACE(CONCAT_WS(',', NULLIF(@@GLOBAL.gtid_executed, ''), NULLIF((SELECT MAX(RECEIVED_TRANSACTION_SET)
+    FROM performance_schema.replication_connection_status WHERE CHANNEL_NAME = 'group_replication_applier'), '')), '\n', '')"
 
-# reboot_candidate: whether every member answers, none is in a group, and this member holds every
-# transaction any of them holds (the lowest ordinal among equals): the one member that may
-# bootstrap the group again after a full outage. Transactions the group committed are on a
-# majority, so the member with the most holds them all.
-reboot_candidate() {
-  local mine peer theirs state ordinal self start subset
+# outage_verdict: what a member that is not in the group does, from its peers' own states:
+#   join    a peer is in a group (ONLINE or RECOVERING): join it
+#   wait    no peer that answers is in a group, and a peer does not answer (it may hold the latest
+#           transactions), or another member holds more: no group to join yet, ask again shortly
+#   reboot  every peer answers, none is in a group, and this member holds every transaction any
+#           of them holds (the lowest ordinal among equals): the one member that may bootstrap
+#           the group again after a full outage. Transactions the group committed are on a
+#           majority, so the member with the most holds them all.
+outage_verdict() {
+  local mine peer theirs state ordinal self start subset verdict=reboot
   self="$(pod_ordinal)"
   start="$(start_ordinal)"
-  mine="$(local_sql -e "$POSITION" | cut -f1)" || return 1
+  mine="$(local_sql -e "$POSITION" | cut -f2)" || { echo wait; return; }
+  [ "$mine" != NULL ] || mine=''
   ordinal="$start"
   for peer in ${PEERS:-}; do
     if [ "$ordinal" -ne "$self" ]; then
-      IFS=$'\t' read -r theirs state < <(peer_sql "$peer" -e "$POSITION" 2>/dev/null || echo $'-\tUNKNOWN')
+      IFS=$'\t' read -r state theirs < <(peer_sql "$peer" -e "$POSITION" 2>/dev/null || echo UNKNOWN)
       case "$state" in
-        OFFLINE | ERROR) ;;
-        *) return 1 ;;
-      esac
-      [ "$theirs" != NULL ] || theirs=''
-      subset="$(local_sql -e "SELECT GTID_SUBSET('$theirs', '$mine'), GTID_SUBSET('$mine', '$theirs')")" || return 1
-      case "$subset" in
-        1$'\t'0) ;;
-        1$'\t'1) [ "$self" -lt "$ordinal" ] || return 1 ;;
-        *) return 1 ;;
+        ONLINE | RECOVERING) echo join; return ;;
+        OFFLINE | ERROR)
+          [ "$theirs" != NULL ] || theirs=''
+          subset="$(local_sql -e "SELECT GTID_SUBSET('$theirs', '$mine'), GTID_SUBSET('$mine', '$theirs')")" || subset=''
+          case "$subset" in
+            1$'\t'0) ;;
+            1$'\t'1) [ "$self" -lt "$ordinal" ] || verdict='wait' ;;
+            *) verdict='wait' ;;
+          esac ;;
+        *) verdict='wait' ;;
       esac
     fi
     ordinal=$((ordinal + 1))
   done
-  log "mysql: no member is in a group, and this one holds every transaction any of them holds ($mine)"
+  [ "$verdict" != reboot ] || log "mysql: no member is in a group, and this one holds every transaction any of them holds ($mine)"
+  echo "$verdict"
 }
 
 # lease_granted KIND: asks the `label` sidecar to take the group's Lease for KIND (bootstrap: the
@@ -228,22 +237,17 @@ start_member() {
     fi
     log "mysql: the group's Lease no longer waits for this member's bootstrap: joining instead"
   fi
-  # a member with transactions first checks for a full outage (a join would wait a minute for a
-  # group that is not there); one without waits for a failed join
-  if [ -n "$(local_sql -e 'SELECT @@GLOBAL.gtid_executed')" ] && reboot_candidate && lease_granted reboot; then
-    log "mysql: took the group's Lease to reboot the group from this member"
-    join "$1" bootstrap
-    return
-  fi
+  case "$(outage_verdict)" in
+    reboot)
+      if lease_granted reboot; then
+        log "mysql: took the group's Lease to reboot the group from this member"
+        join "$1" bootstrap
+        return
+      fi ;;
+    # no group to join (a join would wait a minute for one): ask again in a second
+    wait) return 0 ;;
+  esac
   join "$1"
-}
-
-# after_failed_join STATE: a full outage (no group to join) is ended by the most advanced member, once
-after_failed_join() {
-  if reboot_candidate && lease_granted reboot; then
-    log "mysql: took the group's Lease to reboot the group from this member"
-    join "$1" bootstrap || log "mysql: the reboot failed; retrying"
-  fi
 }
 
 member_loop() {
@@ -259,10 +263,7 @@ member_loop() {
     if [ "$role" != "$last" ]; then log "mysql: local member ${state:-not answering}: role $role"; last="$role"; fi
     case "$state" in
       OFFLINE*1 | ERROR*1)
-        if ! start_member "$state"; then
-          log "mysql: could not start Group Replication; retrying"
-          after_failed_join "$state"
-        fi ;;
+        start_member "$state" || log "mysql: could not start Group Replication; retrying" ;;
     esac
     sleep "${MEMBER_INTERVAL:-1}"
   done
