@@ -21,8 +21,6 @@ const MEMBERS = [0, 1, 2].map((i) => `${NAME}-${i}`);
 const ROOT_PASSWORD = password();
 /** The failover time the docs promise: the last acknowledged write on the old primary to the first on the new. */
 const FAILOVER_BUDGET_MS = 30_000;
-/** Longer than the group takes to expel a silent member (5 s suspicion, no expel timeout) and the minority primary's 10 s. */
-const PARTITION_SECONDS = 20;
 
 /** The local server's super_read_only, asked on its socket in the pod's `group` container (for a member cut off from the client pod's view). */
 const LOCAL_READ_ONLY = `bash -c 'mysql --defaults-extra-file=<(printf "[client]\\nuser=root\\npassword=%s\\n" "$(cat /run/secrets/db/root-password)") -N -B -e "SELECT @@global.super_read_only"'`;
@@ -130,7 +128,7 @@ test('the primary crashed (SIGKILL from the host) with writes in flight: the gro
   expectCleanFailover(r, 'primary crashed', FAILOVER_BUDGET_MS);
 }, minutes(12));
 
-test(`the primary partitioned from its peers and the API server for ${PARTITION_SECONDS} s with writes in flight: the majority elects another, the old one leaves and rejoins once healed; no acknowledged write lost`, async () => {
+test('the primary partitioned from its peers and the API server with writes in flight, until the majority elected another and the old one turned read-only, then healed: it rejoins; no acknowledged write lost', async () => {
   const old = await expectHealthy();
   const peers = MEMBERS.filter((m) => m !== old);
   let promoted = '';
@@ -155,7 +153,7 @@ test(`the primary partitioned from its peers and the API server for ${PARTITION_
     await waitForReady(NS, NAME, 3, minutes(6));
   }, { settleMs: 10_000 });
   expect(await expectHealthy()).toBe(promoted);
-  expectCleanFailover(r, `primary partitioned ${PARTITION_SECONDS} s`, FAILOVER_BUDGET_MS);
+  expectCleanFailover(r, 'primary partitioned', FAILOVER_BUDGET_MS);
 }, minutes(12));
 
 test('every member crashed at once (SIGKILL) with writes in flight: the group is rebooted from the most advanced member; no acknowledged write lost', async () => {
