@@ -34,20 +34,26 @@ async function sql(target: string, statement: string): Promise<string> {
 }
 
 /**
- * The MySQL workload, with a member counted writable only when it is not super-read-only and sees
- * a majority of the group ONLINE: a primary cut off from the majority keeps super_read_only off
- * until it leaves the group, but cannot commit (every commit needs the majority's consensus).
+ * The MySQL workload, with a member counted writable as Group Replication lets it commit: not
+ * super-read-only, and by its own member state: OFFLINE (the plugin is not running: nothing else
+ * guards it), or ONLINE seeing a majority of the group ONLINE (a primary cut off from the majority
+ * keeps super_read_only off until it leaves the group, but every commit needs the majority).
+ * RECOVERING and ERROR members refuse every commit ("Transaction cannot be executed while Group
+ * Replication is recovering", the plugin's before-commit hook), which matters because a clone
+ * turns super_read_only off on its recipient while it is RECOVERING, just before the restart.
  */
 function groupWorkload(): WorkloadEngine {
   const base = mysqlProtocolWorkload({ client: 'mysql' });
   return {
     ...base,
     functions: `${base.functions}
-role() { m "$1" -e "SELECT @@global.super_read_only, (SELECT IFNULL(SUM(MEMBER_STATE = 'ONLINE'), 0) FROM performance_schema.replication_group_members), (SELECT COUNT(*) FROM performance_schema.replication_group_members)"; }
+role() { m "$1" -e "SELECT @@global.super_read_only, IFNULL((SELECT MAX(MEMBER_STATE) FROM performance_schema.replication_group_members WHERE MEMBER_ID = @@server_uuid), 'OFFLINE'), (SELECT IFNULL(SUM(MEMBER_STATE = 'ONLINE'), 0) FROM performance_schema.replication_group_members), (SELECT COUNT(*) FROM performance_schema.replication_group_members)"; }
 `,
     writer: (raw) => {
-      const [readOnly, online, total] = raw.trim().split(/\s+/).map(Number);
-      return { writable: readOnly === 0 && online * 2 > total };
+      const [readOnly, state, online, total] = raw.trim().split(/\s+/);
+      if (readOnly !== '0') return { writable: false };
+      if (state === 'OFFLINE') return { writable: true };
+      return { writable: state === 'ONLINE' && Number(online) * 2 > Number(total) };
     },
   };
 }
