@@ -5,10 +5,8 @@
 // reboot only once bootstrapped), and the role file mirrored onto the pod's label.
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { parse } from 'yaml';
-import { kubectlOk, REPO } from './kube';
+import { createPausePod, kubectlOk, REPO, serviceAccountFiles } from './kube';
 
 const NS = 'mysql-group-api';
 const SCRIPTS = path.join(REPO, 'lib', 'database', 'engines', 'scripts');
@@ -68,25 +66,8 @@ beforeAll(async () => {
   await kubectlOk(['-n', NS, 'create', 'role', 'leases', '--verb=get,create,update', '--resource=leases']);
   await kubectlOk(['-n', NS, 'create', 'role', 'pods', '--verb=get,patch', '--resource=pods']);
   for (const role of ['leases', 'pods']) await kubectlOk(['-n', NS, 'create', 'rolebinding', role, `--role=${role}`, `--serviceaccount=${NS}:db`]);
-  for (const i of [0, 1, 2]) {
-    await kubectlOk(['-n', NS, 'apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: `db-${i}` },
-      spec: {
-        automountServiceAccountToken: false,
-        securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-        containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
-      },
-    }));
-  }
-  const token = (await kubectlOk(['-n', NS, 'create', 'token', 'db'])).stdout.trim();
-  const cfg = parse(fs.readFileSync(process.env.KUBECONFIG as string, 'utf8'));
-  const cluster = cfg.clusters[0].cluster;
-  api = cluster.server;
-  saDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mysql-group-api-'));
-  fs.writeFileSync(path.join(saDir, 'token'), token);
-  fs.writeFileSync(path.join(saDir, 'namespace'), NS);
-  fs.writeFileSync(path.join(saDir, 'ca.crt'), cluster['certificate-authority-data']
-    ? Buffer.from(cluster['certificate-authority-data'], 'base64') : fs.readFileSync(cluster['certificate-authority']));
+  for (const i of [0, 1, 2]) await createPausePod(NS, `db-${i}`);
+  ({ dir: saDir, api } = await serviceAccountFiles(NS, 'db'));
 });
 
 afterAll(async () => {
