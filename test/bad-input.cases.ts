@@ -1,7 +1,7 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  AccessMode, AntiAffinity, ClaimRetention, DatabaseEngine, HeadlessService, HealthProbe,
+  AccessMode, AntiAffinity, ClaimRetention, DatabaseEngine, MysqlVersion, HeadlessService, HealthProbe,
   NfsPersistentVolumePool, ReclaimPolicy, StatefulDatabase, StorageClass, StorageClassFast,
   StorageClassSlow, StorageProvider, SynthChecks, UpdateStrategy,
 } from '../lib';
@@ -55,6 +55,11 @@ const PATRONI_IMAGE = 'registry.example.com/postgres-patroni:18.4-4.1.5';
 const patroniDb = (patroni: any, props: any = {}) => {
   const c = chart();
   new StatefulDatabase(c, 'db', { engine: DatabaseEngine.postgresql({ patroni }), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'pg') }, ...props });
+};
+/** A MySQL set with Group Replication options GROUP (and more MySQL options), with credentials. */
+const mysqlGroupDb = (group: any, options: any = {}) => {
+  const c = chart();
+  new StatefulDatabase(c, 'db', { engine: DatabaseEngine.mysql({ ...options, groupReplication: group }), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'my') } });
 };
 /** A PostgreSQL set deployed with the engine options BEFORE, then synthesized again with AFTER. */
 const redeployPostgres = (before: any, after: any) => {
@@ -316,4 +321,12 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'Patroni with an API server port out of range', build: () => patroniDb({ image: PATRONI_IMAGE, apiServerPorts: [70000] }) },
   { what: 'Patroni with an existing ServiceAccount', build: () => patroniDb({ image: PATRONI_IMAGE }, { serviceAccountName: 'pg' }) },
   { what: 'Patroni without credentials', build: () => db({ engine: DatabaseEngine.postgresql({ patroni: { image: PATRONI_IMAGE } }) }) },
+  // MySQL with Group Replication
+  { what: 'MySQL Group Replication with an unpinned API client image', build: () => mysqlGroupDb({ apiClientImage: 'curlimages/curl' }) },
+  { what: 'MySQL Group Replication with an allowlist entry that is not a CIDR', build: () => mysqlGroupDb({ ipAllowlist: ['10.244.0.0'] }) },
+  { what: 'MySQL Group Replication with an empty allowlist', build: () => mysqlGroupDb({ ipAllowlist: [] }) },
+  { what: 'MySQL Group Replication with a negative expel timeout', build: () => mysqlGroupDb({ memberExpelTimeoutSeconds: -1 }) },
+  { what: 'MySQL Group Replication with the group seeds in config', build: () => mysqlGroupDb({}, { config: { group_replication_group_seeds: 'a:33061' } }) },
+  { what: 'MySQL Group Replication on MySQL 8.0.26', build: () => mysqlGroupDb({}, { version: MysqlVersion.of('8.0.26') }) },
+  { what: 'MySQL Group Replication as null', build: () => mysqlGroupDb(null) },
 ];

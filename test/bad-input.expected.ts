@@ -334,4 +334,18 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "StatefulDatabase 'test/db': serviceAccountName 'pg' is given, but the engine uses the Kubernetes API and creates its own account 'db' with a Role of exactly what it needs. Fix: drop serviceAccountName.",
   "Patroni without credentials":
     "DatabaseEngine.postgresql 'test/db': the database has no credentials: Patroni needs a superuser password and the replicas a replication password. Fix: pass credentials: { secret: Secret.fromSecretName(chart, 'creds', 'my-credentials') } (create it with 'kubectl create secret generic my-credentials --from-literal=root-password=…').",
+  "MySQL Group Replication with an unpinned API client image":
+    "DatabaseEngine.mysql 'test/db': groupReplication apiClientImage must be a pinned image with sh and curl, got \"curlimages/curl\". Fix: e.g. 'docker.io/curlimages/curl:8.14.1'.",
+  "MySQL Group Replication with an allowlist entry that is not a CIDR":
+    "DatabaseEngine.mysql 'test/db': groupReplication ipAllowlist has \"10.244.0.0\", which is not an IPv4 CIDR. Fix: e.g. '10.244.0.0/16'.",
+  "MySQL Group Replication with an empty allowlist":
+    "DatabaseEngine.mysql 'test/db': groupReplication ipAllowlist must list the pod network's CIDRs, got []. Fix: e.g. ['10.244.0.0/16'], or leave it out for the private ranges.",
+  "MySQL Group Replication with a negative expel timeout":
+    "DatabaseEngine.mysql 'test/db': groupReplication memberExpelTimeoutSeconds must be a whole number from 0 to 3600, got -1. Fix: leave it out for 0 (expel once suspected).",
+  "MySQL Group Replication with the group seeds in config":
+    "DatabaseEngine.mysql 'test/db': config sets 'group_replication_group_seeds', which the preset manages itself. Fix: remove it from config (typed options: innodb_buffer_pool_size, max_connections).",
+  "MySQL Group Replication on MySQL 8.0.26":
+    "DatabaseEngine.mysql 'test/db': version 8.0.26 is older than 8.0.27, which the preset needs (Group Replication with START GROUP_REPLICATION USER/PASSWORD, the clone threshold and the XCom stack). Fix: use 8.0.27 or newer, or DatabaseEngine.custom() for an older image.",
+  "MySQL Group Replication as null":
+    "DatabaseEngine.mysql 'test/db': groupReplication must be an object, got null. Fix: groupReplication: {} for the defaults.",
 };

@@ -185,6 +185,13 @@ export interface EngineBinding {
   readonly env?: { [name: string]: kplus.EnvValue };
   /** Init containers, run before the user's. */
   readonly initContainers?: InitContainer[];
+  /**
+   * Containers that run beside the database container for the pod's whole life (e.g. one that
+   * keeps the pod's role label current). Each restarts on its own when it exits; `runsServer` does
+   * not apply. They run after the init containers, with the same security context.
+   * @default - none
+   */
+  readonly sidecars?: InitContainer[];
   /** `emptyDir` volumes the engine's containers share. */
   readonly scratchVolumes?: string[];
   /**

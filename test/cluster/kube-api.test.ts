@@ -3,10 +3,8 @@
 // namespace only, the way an engine's containers use it.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { parse } from 'yaml';
-import { kubectlOk, REPO } from './kube';
+import { createPausePod, kubectlOk, REPO, serviceAccountFiles } from './kube';
 
 const NS = 'kube-api-script';
 const SCRIPT = path.join(REPO, 'lib', 'database', 'engines', 'scripts', 'kube-api.sh');
@@ -31,23 +29,8 @@ beforeAll(async () => {
   for (const role of ['member', 'labeler']) {
     await kubectlOk(['-n', NS, 'create', 'rolebinding', role, `--role=${role}`, `--serviceaccount=${NS}:member`]);
   }
-  await kubectlOk(['-n', NS, 'apply', '-f', '-'], JSON.stringify({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'db-0' },
-    spec: {
-      automountServiceAccountToken: false,
-      securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
-    },
-  }));
-  const token = (await kubectlOk(['-n', NS, 'create', 'token', 'member'])).stdout.trim();
-  const cfg = parse(fs.readFileSync(process.env.KUBECONFIG as string, 'utf8'));
-  const cluster = cfg.clusters[0].cluster;
-  api = cluster.server;
-  saDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-api-'));
-  fs.writeFileSync(path.join(saDir, 'token'), token);
-  fs.writeFileSync(path.join(saDir, 'namespace'), NS);
-  fs.writeFileSync(path.join(saDir, 'ca.crt'), cluster['certificate-authority-data']
-    ? Buffer.from(cluster['certificate-authority-data'], 'base64') : fs.readFileSync(cluster['certificate-authority']));
+  await createPausePod(NS, 'db-0');
+  ({ dir: saDir, api } = await serviceAccountFiles(NS, 'member'));
 });
 
 afterAll(async () => {

@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as https from 'https';
+import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
 
@@ -252,4 +253,33 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The Ready condition of a pod, as 'True' / 'False' / undefined. */
 export function podReady(pod: any): boolean {
   return (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+}
+
+/**
+ * What a pod of ServiceAccount SA in NS would have mounted, in a new directory under the system's
+ * temporary one: its token, the namespace and the API server's CA (kube-api.sh's SA_DIR); and the
+ * API server's URL (KUBE_API), from KUBECONFIG.
+ */
+export async function serviceAccountFiles(ns: string, sa: string): Promise<{ dir: string; api: string }> {
+  const token = (await kubectlOk(['-n', ns, 'create', 'token', sa])).stdout.trim();
+  const cfg = parse(fs.readFileSync(process.env.KUBECONFIG as string, 'utf8'));
+  const cluster = cfg.clusters[0].cluster;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${ns}-`));
+  fs.writeFileSync(path.join(dir, 'token'), token);
+  fs.writeFileSync(path.join(dir, 'namespace'), ns);
+  fs.writeFileSync(path.join(dir, 'ca.crt'), cluster['certificate-authority-data']
+    ? Buffer.from(cluster['certificate-authority-data'], 'base64') : fs.readFileSync(cluster['certificate-authority']));
+  return { dir, api: cluster.server };
+}
+
+/** Creates pod NAME in NS: a restricted pause container, no token (an object for labels and patches). */
+export async function createPausePod(ns: string, name: string): Promise<void> {
+  await kubectlOk(['-n', ns, 'apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name },
+    spec: {
+      automountServiceAccountToken: false,
+      securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
+    },
+  }));
 }

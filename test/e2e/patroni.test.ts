@@ -8,18 +8,18 @@
 // write (the failover time as clients see it) and asserts it is at most FAILOVER_BUDGET_MS.
 import { DatabaseEngine, PostgresVersion } from '../../lib';
 import { containerPid, crash, nodeLoss, partition, partitionFor, slowStart } from './faults';
-import { expectClean, workloadOptions } from './fault-scenarios';
+import { workloadOptions } from './fault-scenarios';
 import {
   clientExec, exec, imageRef, imageTag, kubectl, minutes, password, podHost, serviceEndpoints, serviceHost, setUpPreset, sleep,
   waitFor, waitForReady,
 } from './helpers';
+import { expectCleanFailover as expectFailoverWithin, roleLabels } from './role-label';
 import { CheckedHistory, withWorkload } from './workload';
 import { postgresWorkload } from './workloads';
 
 const NS = 'e2e-patroni';
 const NAME = 'pg';
 const MEMBERS = [0, 1, 2].map((i) => `${NAME}-${i}`);
-const ROLE = 'cdk8s-stateful.dev/role';
 const SUPERUSER_PASSWORD = password();
 const APP_PASSWORD = password();
 /** The failover time the docs promise: the last acknowledged write on the old primary to the first on the new. */
@@ -32,18 +32,7 @@ async function sql(host: string, statement: string): Promise<string> {
   return out.trim();
 }
 
-/** The members by the role label Patroni set on their pods. */
-async function roles(): Promise<{ [pod: string]: string }> {
-  const pods = JSON.parse(await kubectl(['-n', NS, 'get', 'pods', '-l', `app.kubernetes.io/instance=${NAME}`, '-o', 'json']));
-  return Object.fromEntries(pods.items.map((p: any) => [p.metadata.name, p.metadata.labels?.[ROLE] ?? '']));
-}
-
-/** The one pod labelled primary (throws unless exactly one is). */
-async function primary(): Promise<string> {
-  const labelled = Object.entries(await roles()).filter(([, r]) => r === 'primary').map(([p]) => p);
-  if (labelled.length !== 1) throw new Error(`expected one pod labelled ${ROLE}=primary, got ${JSON.stringify(labelled)}`);
-  return labelled[0];
-}
+const { roles, primary, newPrimary } = roleLabels(NS, NAME);
 
 const host = (pod: string) => podHost(NS, NAME, Number(pod.slice(NAME.length + 1)));
 
@@ -68,24 +57,10 @@ async function expectHealthy(): Promise<string> {
   return leader;
 }
 
-/** The scenario's history is clean, and the clients never went longer than the budget without an acknowledged write. */
-function expectCleanFailover(r: CheckedHistory, what: string): void {
-  process.stdout.write(`failover ${what}: longest time without an acknowledged write ${(r.longestWriteGapMs / 1000).toFixed(1)} s\n`);
-  expectClean(r);
-  expect(r.longestWriteGapMs).toBeLessThanOrEqual(FAILOVER_BUDGET_MS);
-}
+/** The scenario's history is clean, within the failover budget. */
+const expectCleanFailover = (r: CheckedHistory, what: string) => expectFailoverWithin(r, what, FAILOVER_BUDGET_MS);
 
 const opts = () => workloadOptions(NS, NAME, SUPERUSER_PASSWORD);
-
-/** Waits until a pod other than OLD is labelled primary. */
-async function newPrimary(old: string, within = minutes(2)): Promise<string> {
-  let leader = old;
-  await waitFor(NS, `a member other than ${old} labelled primary`, within, async () => {
-    leader = await primary();
-    return leader !== old;
-  });
-  return leader;
-}
 
 setUpPreset(NS, {
   name: NAME,

@@ -1,6 +1,7 @@
 export { ImageVersion } from './image-version';
 export { MysqlVersion } from './mysql';
 export type { MysqlOptions } from './mysql';
+export type { MysqlGroupReplicationOptions } from './mysql-group';
 export { MariaDbVersion } from './mariadb-galera';
 export type { MariaDbGaleraOptions } from './mariadb-galera';
 export { PostgresVersion } from './postgresql';

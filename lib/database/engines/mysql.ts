@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine-definition';
 import { checkVersion, engineBinder, identityEnv, requireCredentials, runScript, mysqlConfigLines, scriptFiles, scriptProbes } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
+import { groupBinding, groupPorts, groupProbes, MysqlGroupReplicationOptions } from './mysql-group';
 
 /**
  * A version of the official `mysql` image (Docker Hub library image, Oracle Linux based).
@@ -52,6 +53,16 @@ export interface MysqlOptions {
    * @default - none
    */
   readonly config?: { [name: string]: string };
+  /**
+   * Group Replication instead of asynchronous replicas: a single-primary group that elects its
+   * primary by its own consensus and fails over by itself. The group is bootstrapped once, by the
+   * member that creates the Lease `<name>-group`; each pod is labelled with its member's role, and
+   * the client Service `<name>` follows the primary, `<name>-read` the secondaries. The members get
+   * a ServiceAccount with a Role limited to that Lease and their pods' labels. See docs/engines.md,
+   * "MySQL with Group Replication".
+   * @default - asynchronous replication from the first member, no failover
+   */
+  readonly groupReplication?: MysqlGroupReplicationOptions;
 }
 
 const PORT = 3306;
@@ -60,11 +71,17 @@ const RUN_PATH = '/var/run/mysqld';
 const MANAGED = ['datadir', 'server-id', 'server_id', 'gtid_mode', 'gtid-mode', 'enforce_gtid_consistency', 'enforce-gtid-consistency', 'log_bin', 'log-bin',
   'relay_log', 'relay-log', 'relay_log_recovery', 'skip_replica_start', 'plugin-load-add', 'report_host', 'read_only', 'super_read_only',
   'innodb_buffer_pool_size', 'max_connections'];
+/** Settings the group mode manages too. */
+const GROUP_MANAGED = ['skip_networking', 'skip-networking', ...['group_name', 'start_on_boot', 'bootstrap_group', 'single_primary_mode',
+  'communication_stack', 'local_address', 'group_seeds', 'ip_allowlist', 'ssl_mode', 'recovery_use_ssl', 'member_expel_timeout',
+  'unreachable_majority_timeout', 'exit_state_action', 'autorejoin_tries', 'consistency', 'clone_threshold']
+  .flatMap((n) => [`group_replication_${n}`, `loose-group_replication_${n}`])];
 
 /** The MySQL primary/replicas preset; see {@link DatabaseEngine.mysql}. */
 export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
   const version = options.version ?? MysqlVersion.VER_9_7_4;
   const image = version.image;
+  if (options.groupReplication !== undefined) return mysqlGroupDefinition(options, version, options.groupReplication);
   return {
     name: 'mysql',
     image,
@@ -124,6 +141,32 @@ export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
           ...(extra.length > 0 ? { 'engine.conf': extra.join('\n') + '\n' } : {}),
         },
       };
+    }),
+  };
+}
+
+/** The MySQL preset with Group Replication; see `MysqlOptions.groupReplication`. */
+function mysqlGroupDefinition(options: MysqlOptions, version: MysqlVersion, group: MysqlGroupReplicationOptions): EngineDefinition {
+  const image = version.image;
+  return {
+    name: 'mysql',
+    image,
+    ports: groupPorts(),
+    dataPath: '/var/lib/mysql',
+    runAsUser: 999,
+    readOnlyRootFilesystem: true,
+    parallelStart: true,
+    defaultReplicas: 3,
+    quorum: true,
+    command: runScript('mysql-start.sh'),
+    ...groupProbes(),
+    binder: engineBinder((ctx: EngineContext): EngineBinding => {
+      checkVersion(ctx, 'mysql', version.version, { major: 8, minor: 0, patch: 27 },
+        'Group Replication with START GROUP_REPLICATION USER/PASSWORD, the clone threshold and the XCom stack');
+      const secrets = requireCredentials(ctx, 'mysql', 'the image needs a root password and the group a recovery password');
+      const extra = mysqlConfigLines(ctx, 'mysql', options, [...MANAGED, ...GROUP_MANAGED]);
+      const dataDir = kplus.EnvValue.fromValue(`${ctx.dataPath}/data`);
+      return groupBinding(ctx, group, image, { ...secrets.root, ...secrets.replication }, dataDir, { run: RUN_PATH, config: CONFIG_PATH }, extra);
     }),
   };
 }

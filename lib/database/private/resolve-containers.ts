@@ -35,7 +35,8 @@ export function resolveContainers(check: PropValidator, identity: DatabaseIdenti
   const mounts = new MountResolver(check, volumeNames, scriptsConfigMap !== undefined, props.credentials !== undefined);
   const main = resolveMain(check, identity, claims, binding, props, mounts);
   const initContainers = resolveInitContainers(check, identity, binding, props, mounts, main.resources);
-  return { volumes, initContainers, main, scriptsConfigMap };
+  const sidecars = resolveSidecars(check, identity, binding, props, mounts, initContainers);
+  return { volumes, initContainers, main, sidecars, scriptsConfigMap };
 }
 
 /** Scratch volumes (the user's, the engine's, `/tmp`), memory volumes, the scripts and the credentials. */
@@ -118,6 +119,29 @@ function resolveInitContainers(check: PropValidator, identity: DatabaseIdentity,
   const dupContainer = containerNames.find((n, i) => containerNames.indexOf(n) !== i);
   if (dupContainer) check.fail(`container name '${dupContainer}' is used twice. Fix: give each init container a distinct name other than 'main'.`);
   return initContainers;
+}
+
+/** The engine's sidecars: like its init containers, names distinct from every other container. */
+function resolveSidecars(check: PropValidator, identity: DatabaseIdentity, binding: EngineBinding, props: StatefulDatabaseProps,
+  mounts: MountResolver, initContainers: ResolvedContainer[]): ResolvedContainer[] {
+  const presetDefaults = resolveResources(check, 'initContainerResources', props.initContainerResources);
+  const sidecars = (binding.sidecars ?? []).map((c): ResolvedContainer => {
+    const image = check.pinnedImage(`image of sidecar '${c.name}'`, c.image);
+    scanCommand(check, `the command of sidecar '${c.name}'`, c.command);
+    return {
+      name: c.name,
+      image: identity.registry !== undefined ? withRegistry(image, identity.registry) : image,
+      command: c.command,
+      args: c.args,
+      env: resolveEnv(check, `sidecar '${c.name}'`, c.env),
+      mounts: mounts.resolve(c.name, c.mounts ?? []),
+      resources: resolveResources(check, `resources of sidecar '${c.name}'`, c.resources, presetDefaults),
+    };
+  });
+  const names = ['main', ...initContainers.map((c) => c.name), ...sidecars.map((c) => c.name)];
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) check.fail(`container name '${dup}' is used twice (a sidecar of the engine and an init container). Fix: give your init container another name.`);
+  return sidecars;
 }
 
 /** The database container: the engine's image and command, the claims mounted, probes, env and resources. */
