@@ -185,6 +185,13 @@ export interface EngineBinding {
   readonly env?: { [name: string]: kplus.EnvValue };
   /** Init containers, run before the user's. */
   readonly initContainers?: InitContainer[];
+  /**
+   * Containers that run beside the database container for the pod's whole life (a backup
+   * scheduler): the same shape as an init container, under the same security context, with the
+   * database's `initContainerResources` unless they give their own.
+   * @default - none
+   */
+  readonly sidecars?: InitContainer[];
   /** `emptyDir` volumes the engine's containers share. */
   readonly scratchVolumes?: string[];
   /**
