@@ -46,6 +46,13 @@ export interface S3Repository {
    * @default true
    */
   readonly pathStyle?: boolean;
+  /**
+   * The store's addresses, where the database's NetworkPolicy lets the members reach the
+   * endpoint's port (e.g. `['10.96.0.0/12']` for a store inside the cluster). A store's DNS name
+   * cannot be matched by a NetworkPolicy: without this, any address on that port.
+   * @default ['0.0.0.0/0'] - any address, on the endpoint's port only
+   */
+  readonly egressCidrs?: string[];
 }
 
 /** Which member a scheduled backup reads its data from. */
@@ -69,6 +76,9 @@ export interface ResolvedS3Repository {
   readonly secretAccessKeyKey: string;
   readonly caCertificateKey?: string;
   readonly pathStyle: boolean;
+  readonly egressCidrs: string[];
+  /** The endpoint's port (443 unless it names one). */
+  readonly port: number;
 }
 
 /** A synth-time failure: `what` is the option's name in the error, the message says the fix. */
@@ -85,10 +95,10 @@ export function resolveS3Repository(fail: BackupFail, what: string, repo: S3Repo
   if (repo === null || typeof repo !== 'object') {
     fail(`${what} must be an S3Repository, got ${JSON.stringify(repo)}. Fix: { bucket: 'backups', endpoint: 's3.example.com', region: 'us-east-1', path: '/prod/orders' }.`);
   }
-  const text = (field: keyof S3Repository, pattern: RegExp, example: string): string => {
+  const text = (field: keyof S3Repository, pattern: RegExp, rule: string, example: string): string => {
     const value = repo[field];
     if (typeof value !== 'string' || !pattern.test(value)) {
-      fail(`${what}.${field} got ${JSON.stringify(value)}, which is not valid here. Fix: e.g. '${example}'.`);
+      fail(`${what}.${field} must be ${rule}, got ${JSON.stringify(value)}. Fix: e.g. '${example}'.`);
     }
     return value;
   };
@@ -100,22 +110,30 @@ export function resolveS3Repository(fail: BackupFail, what: string, repo: S3Repo
     }
     return value;
   };
-  const endpoint = text('endpoint', /.*/, 's3.example.com');
+  const endpoint = text('endpoint', /.*/, 'a host name', 's3.example.com');
   if (/^[a-z]+:\/\//i.test(endpoint) || !HOST_PORT.test(endpoint)) {
     fail(`${what}.endpoint got ${JSON.stringify(endpoint)}: give the host name and optional port only (backups go over HTTPS). Fix: e.g. 's3.example.com' or 'store.backup.svc:7070'.`);
+  }
+  const port = endpoint.includes(':') ? Number(endpoint.split(':')[1]) : 443;
+  if (!(port >= 1 && port <= 65535)) fail(`${what}.endpoint got ${JSON.stringify(endpoint)}, whose port is not 1 to 65535. Fix: e.g. 'store.backup.svc:7070'.`);
+  const egressCidrs = repo.egressCidrs ?? ['0.0.0.0/0'];
+  if (!Array.isArray(egressCidrs) || egressCidrs.length === 0) {
+    fail(`${what}.egressCidrs must list at least one address range, got ${JSON.stringify(egressCidrs)}. Fix: leave it out (any address), or e.g. ['10.96.0.0/12'].`);
   }
   if (repo.pathStyle !== undefined && typeof repo.pathStyle !== 'boolean') {
     fail(`${what}.pathStyle must be true or false, got ${JSON.stringify(repo.pathStyle)}. Fix: leave it out (path style) or pass false (virtual-host style).`);
   }
   return {
-    bucket: text('bucket', BUCKET, 'backups'),
+    bucket: text('bucket', BUCKET, "a bucket name (3 to 63 lower-case letters, digits, '.' and '-')", 'backups'),
     endpoint,
-    region: text('region', REGION, 'us-east-1'),
-    path: text('path', REPO_PATH, '/prod/orders'),
+    region: text('region', REGION, "a region name (lower-case letters, digits and '-')", 'us-east-1'),
+    path: text('path', REPO_PATH, "an absolute path of names (letters, digits, '.', '_' and '-')", '/prod/orders'),
     accessKeyIdKey: key('accessKeyIdKey', 's3-access-key-id')!,
     secretAccessKeyKey: key('secretAccessKeyKey', 's3-secret-access-key')!,
     caCertificateKey: key('caCertificateKey'),
     pathStyle: repo.pathStyle ?? true,
+    egressCidrs,
+    port,
   };
 }
 
@@ -161,10 +179,15 @@ export function checkCronSchedule(fail: BackupFail, what: string, schedule: stri
  * a `timestamptz`.
  */
 export function checkTimestamp(fail: BackupFail, what: string, value: string): string {
-  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/;
-  const time = typeof value === 'string' && iso.test(value) ? new Date(value) : undefined;
-  if (time === undefined || Number.isNaN(time.getTime())) {
-    fail(`${what} got ${JSON.stringify(value)}, which is not an ISO 8601 timestamp with its zone. Fix: e.g. '2026-03-01T12:00:00Z' (UTC) or '2026-03-01T13:00:00+01:00'.`);
+  const iso = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|[+-](\d{2}):(\d{2}))$/;
+  const m = typeof value === 'string' ? iso.exec(value) : null;
+  const [year, month, day, hour, minute, second] = (m ?? []).slice(1, 7).map(Number);
+  // a real calendar day (no 30 February), hours, minutes and an offset in range
+  const day0 = new Date(Date.UTC(year, month - 1, day));
+  const valid = m !== null && day0.getUTCMonth() === month - 1 && day0.getUTCDate() === day && hour <= 23 && minute <= 59 && second <= 59 &&
+    (m[9] === undefined || (Number(m[9]) <= 14 && Number(m[10]) <= 59));
+  if (!valid) {
+    fail(`${what} got ${JSON.stringify(value)}, which is not a real date and time as an ISO 8601 timestamp with its zone. Fix: e.g. '2026-03-01T12:00:00Z' (UTC) or '2026-03-01T13:00:00+01:00'.`);
   }
   return value;
 }

@@ -238,10 +238,26 @@ export interface EngineBinding {
    */
   readonly apiAccess?: ApiAccess;
   /**
+   * Other services the members reach beyond their peers, the DNS and the API server (a backup
+   * store): the NetworkPolicy lets them out to these addresses on these TCP ports.
+   * @default - none
+   */
+  readonly egress?: EngineEgress[];
+  /**
    * Synth-time warnings about this shape of database (see `StatefulDatabase.warnings`).
    * @default - none
    */
   readonly warnings?: string[];
+}
+
+/** A service outside the set the members reach (see `EngineBinding.egress`). */
+export interface EngineEgress {
+  /** What it is, for error messages, e.g. `backup.repository`. */
+  readonly what: string;
+  /** Its addresses, e.g. `['10.0.0.0/8']`, or `['0.0.0.0/0']` for anywhere. */
+  readonly cidrs: string[];
+  /** Its TCP ports. */
+  readonly ports: number[];
 }
 
 /** The label an engine sets on each pod with the member's role (see `EngineBinding.roleLabel`). */

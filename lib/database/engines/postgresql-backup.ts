@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { BackupMember, checkCronSchedule, checkTimestamp, ResolvedS3Repository, resolveS3Repository, S3Repository, sameRepository } from '../backup';
-import type { EngineContext, InitContainer } from '../engine-definition';
+import type { EngineContext, EngineEgress, InitContainer } from '../engine-definition';
 import { engineFail, identityEnv, integerOption, runScript, sizeOptionKib } from './private/preset-helpers';
 
 /*
@@ -91,6 +91,8 @@ export interface PgBackRestBinding {
   readonly sidecars: InitContainer[];
   /** The scripts the pods need beyond the preset's. */
   readonly files: string[];
+  /** The repositories the members reach, for the NetworkPolicy. */
+  readonly egress: EngineEgress[];
 }
 
 /** The server settings a preset with backups manages (refused in `config`). */
@@ -131,7 +133,10 @@ export function pgBackRestBinding(ctx: EngineContext, backup: PostgresBackupOpti
   };
   const settings = backup ? archiveSettings(ctx, backup, paths.run) : [];
   const sidecars = backup ? [backupSidecar(ctx, image!, { ...env, ...scheduleEnv(ctx, backup) }, paths)] : [];
-  return { image, settings, env, sidecars, files: ['pgbackrest.sh', ...(backup ? ['postgres-backup.sh'] : [])] };
+  const egress = [[backupRepo, 'backup.repository'], [restoreRepo, 'restoreFrom.repository']]
+    .filter((r): r is [ResolvedS3Repository, string] => r[0] !== undefined)
+    .map(([r, what]) => ({ what, cidrs: r.egressCidrs, ports: [r.port] }));
+  return { image, settings, env, sidecars, files: ['pgbackrest.sh', ...(backup ? ['postgres-backup.sh'] : [])], egress };
 }
 
 /** The repository's env under PREFIX (see pgbackrest.sh): values, and its keys as the Secret's files. */
@@ -171,9 +176,16 @@ function backupEnv(ctx: EngineContext, backup: PostgresBackupOptions, repo: Reso
 function archiveSettings(ctx: EngineContext, backup: PostgresBackupOptions, run: string): string[] {
   let timeout = 60;
   if (backup.archiveTimeout !== undefined) {
-    timeout = backup.archiveTimeout instanceof Duration ? backup.archiveTimeout.toSeconds() : NaN;
+    // what a Duration offers, not its class: another copy of cdk8s may have made it
+    const d = backup.archiveTimeout as { toSeconds?: unknown };
+    try {
+      timeout = typeof d?.toSeconds === 'function' ? Number((d.toSeconds as () => number).call(d)) : NaN;
+    } catch {
+      timeout = NaN; // a fraction of a second
+    }
     if (!Number.isInteger(timeout) || timeout < 10 || timeout > 3600) {
-      engineFail(ctx, 'postgresql', `backup.archiveTimeout got ${JSON.stringify(backup.archiveTimeout)}, not a whole number of seconds from 10 to 3600. Fix: e.g. Duration.minutes(1).`);
+      const got = Number.isFinite(timeout) ? `${timeout} seconds` : JSON.stringify(backup.archiveTimeout);
+      engineFail(ctx, 'postgresql', `backup.archiveTimeout must be a whole number of seconds from 10 to 3600, got ${got}. Fix: e.g. Duration.minutes(1).`);
     }
   }
   return ['archive_mode=on', `archive_command=pgbackrest --config=${run}/pgbackrest.conf --stanza=db archive-push %p`, `archive_timeout=${timeout}`];

@@ -203,6 +203,7 @@ function streamingPostgresql(options: PostgresqlOptions): EngineDefinition {
           mounts: [{ volume: ctx.dataVolume ?? 'data', path: ctx.dataPath }, { volume: 'run', path: RUN_PATH }],
         }],
         sidecars: backups.sidecars,
+        egress: backups.egress,
         files: scriptFiles('postgres-start.sh', 'postgres-replica.sh', 'postgres-initdb.sh', 'postgres-probe.sh', ...backups.files),
       };
     }),

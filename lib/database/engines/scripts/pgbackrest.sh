@@ -84,8 +84,11 @@ pgbackrest_write_config() {
 # cron_field_matches FIELD VALUE MIN MAX: whether VALUE is in the cron FIELD (checked at synth:
 # numbers, '*', ranges a-b, steps /n, comma lists)
 cron_field_matches() {
-  local field="$1" value=$((10#$2)) min="$3" max="$4" part range step lo hi
-  for part in ${field//,/ }; do
+  local value=$((10#$2)) min="$3" max="$4" part range step lo hi
+  local -a parts
+  # split on commas into an array: a bare `for` over the field would expand `*` as a glob
+  IFS=, read -r -a parts <<<"$1"
+  for part in "${parts[@]}"; do
     step=1 range="$part"
     if [[ "$part" == */* ]]; then step="${part#*/}" range="${part%/*}"; fi
     if [ "$range" = '*' ]; then lo="$min" hi="$max"
