@@ -56,6 +56,13 @@ export interface PostgresBackupOptions {
    * @default Duration.minutes(1)
    */
   readonly archiveTimeout?: Duration;
+  /**
+   * Requests and limits of the sidecar `backup`, field by field over the database's
+   * `initContainerResources`. It waits most of the time: it requests little, and may use up to
+   * the limits while a backup runs (two processes compressing with zstd).
+   * @default - requests cpu 50m and memory 128Mi; the limits of `initContainerResources`
+   */
+  readonly resources?: kplus.ContainerResources;
 }
 
 /** A PostgreSQL set created from a backup; see `PostgresqlOptions.restoreFrom`. */
@@ -132,7 +139,7 @@ export function pgBackRestBinding(ctx: EngineContext, backup: PostgresBackupOpti
     ...(backup && backupRepo ? backupEnv(ctx, backup, backupRepo) : {}),
   };
   const settings = backup ? archiveSettings(ctx, backup, paths.run) : [];
-  const sidecars = backup ? [backupSidecar(ctx, image!, { ...env, ...scheduleEnv(ctx, backup) }, paths)] : [];
+  const sidecars = backup ? [backupSidecar(ctx, image!, { ...env, ...scheduleEnv(ctx, backup) }, paths, backup.resources)] : [];
   const egress = [[backupRepo, 'backup.repository'], [restoreRepo, 'restoreFrom.repository']]
     .filter((r): r is [ResolvedS3Repository, string] => r[0] !== undefined)
     .map(([r, what]) => ({ what, cidrs: r.egressCidrs, ports: [r.port] }));
@@ -192,9 +199,12 @@ function archiveSettings(ctx: EngineContext, backup: PostgresBackupOptions, run:
 }
 
 /** The sidecar that takes the scheduled backups (postgres-backup.sh), with the data and run volumes. */
-function backupSidecar(ctx: EngineContext, image: string, env: { [name: string]: kplus.EnvValue }, paths: { pgdata: string; run: string }): InitContainer {
+function backupSidecar(ctx: EngineContext, image: string, env: { [name: string]: kplus.EnvValue }, paths: { pgdata: string; run: string },
+  resources: kplus.ContainerResources | undefined): InitContainer {
   return {
     name: 'backup',
+    // idle between backups: a small request, the init containers' limits
+    resources: resources ?? { cpu: { request: kplus.Cpu.millis(50) }, memory: { request: Size.mebibytes(128) } },
     image,
     command: runScript('postgres-backup.sh'),
     env: {
