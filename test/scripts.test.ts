@@ -1212,10 +1212,10 @@ esac`,
     const p = pod(DatabaseEngine.postgresql({ restoreFrom: { image, repository, pointInTime: '2026-03-01T12:00:00.250Z' } }), { replicas: 1 });
     const r = root(p, stubs, keys);
     const res = run(p, r, 'clone', { ordinal: 0 });
-    expect(res.stderr).toMatch(/restored; the server replays the archived WAL up to 2026-03-01T12:00:00.250Z/);
+    expect(res.stderr).toMatch(/restored; the server replays the archived WAL up to 2026-03-01 12:00:00\.250\+00/);
     expect(res.status).toBe(0);
     const conf = `${r}/var/run/postgresql/pgbackrest-restore.conf`;
-    expect(calls(r)).toContain(`pgbackrest --config=${conf} --stanza=db --pg1-path=${r}/var/lib/postgresql/data/pgdata.restore --type=time --target=2026-03-01T12:00:00.250Z --target-action=promote`);
+    expect(calls(r)).toContain(`pgbackrest --config=${conf} --stanza=db --pg1-path=${r}/var/lib/postgresql/data/pgdata.restore --type=time --target=2026-03-01 12:00:00.250+00 --target-action=promote`);
     expect(calls(r)).toContain(`--recovery-option=restore_command=pgbackrest --config=${conf} --stanza=db archive-get %f "%p" restore`);
     expect(read(r, 'var/lib/postgresql/data/pgdata/PG_VERSION')).toBe('18\n');
     const text = fs.readFileSync(conf, 'utf-8');

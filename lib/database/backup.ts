@@ -175,8 +175,8 @@ export function checkCronSchedule(fail: BackupFail, what: string, schedule: stri
 
 /**
  * A point in time checked: an ISO 8601 timestamp with its zone (`2026-03-01T12:00:00Z`,
- * `2026-03-01T13:00:00.250+01:00`, up to microseconds), returned as given: PostgreSQL reads it as
- * a `timestamptz`.
+ * `2026-03-01T13:00:00.250+01:00`, up to microseconds), returned as pgBackRest and PostgreSQL
+ * read it: a space for the `T`, `+00` for `Z` (`2026-03-01 12:00:00+00`).
  */
 export function checkTimestamp(fail: BackupFail, what: string, value: string): string {
   const iso = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|[+-](\d{2}):(\d{2}))$/;
@@ -189,5 +189,5 @@ export function checkTimestamp(fail: BackupFail, what: string, value: string): s
   if (!valid) {
     fail(`${what} got ${JSON.stringify(value)}, which is not a real date and time as an ISO 8601 timestamp with its zone. Fix: e.g. '2026-03-01T12:00:00Z' (UTC) or '2026-03-01T13:00:00+01:00'.`);
   }
-  return value;
+  return value.replace('T', ' ').replace(/Z$/, '+00');
 }
