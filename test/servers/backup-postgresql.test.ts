@@ -137,6 +137,7 @@ describe('postgresql backups with pgBackRest to versitygw on loopback', () => {
     await until('primary up', () => (sql(primary, 'SELECT 1') === '1' ? true : undefined));
     sql(primary, 'CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, \'a\' FROM generate_series(1, 50) g');
     const backup = await asPostgres('postgres-backup.sh', backupEnv, 'now');
+    console.log(`servers backup-postgresql: ${backup.stderr.split('\n').find((l) => l.includes('full backup done')) ?? 'no backup line'}`);
     expect(backup.stderr).toMatch(/full backup done in \d+s, \d+ bytes in the repository/);
     expect(backup.status).toBe(0);
     await archiveAll();
@@ -152,6 +153,7 @@ describe('postgresql backups with pgBackRest to versitygw on loopback', () => {
 
   const restore = async (name: string, target?: string) => {
     const m = member(name);
+    const started = Date.now();
     const env = { ...moved(p.restoreEnv(target), m.dir), PGDATA: m.pgdata, RUN_DIR: m.run, POD_INDEX: '0', START_ORDINAL: '0', PEERS: 'db-0', HOSTNAME: 'db-0', KEYS_DIR: keysDir };
     const res = await asPostgres('postgres-replica.sh', env);
     expect(res.stderr).toMatch(/restored; the server replays the archived WAL/);
@@ -160,6 +162,7 @@ describe('postgresql backups with pgBackRest to versitygw on loopback', () => {
     expect(conf).toContain(`restore_command = 'pgbackrest --config=${m.run}/pgbackrest-restore.conf --stanza=db archive-get %f "%p"'`);
     start(m);
     await until(`${name} promoted`, () => (sql(m, 'SELECT pg_is_in_recovery()') === 'f' ? true : undefined), 120);
+    console.log(`servers backup-postgresql: restore ${name}: restored, replayed and promoted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return sql(m, "SELECT string_agg(v || ':' || n, ' ' ORDER BY v) FROM (SELECT v, count(*) n FROM t GROUP BY v) s");
   };
 
@@ -182,6 +185,8 @@ describe('postgresql backups with pgBackRest to versitygw on loopback', () => {
     expect(sql(primary, "SELECT count(*) FROM t WHERE v = 'd'")).toBe('400');
     await until('the archiver reporting the store down', () => (Number(sql(primary, 'SELECT failed_count FROM pg_stat_archiver')) > failedBefore ? true : undefined), 120);
     gw = startStore();
+    const back = Date.now();
     await archiveAll(240);
+    console.log(`servers backup-postgresql: backlog archived ${((Date.now() - back) / 1000).toFixed(1)} s after the store came back`);
   });
 });
