@@ -177,6 +177,23 @@ describe('postgresql backups with pgBackRest to versitygw on loopback', () => {
     await new Promise((r) => setTimeout(r, 2000));
   });
 
+  test('a corrupted backup: the restore stops with pgBackRest\'s message and the reason; no server starts on a half-restored directory', async () => {
+    // the largest file of the backup, one byte changed in the store's directory
+    const files = spawnSync('find', [path.join(store, 'backups', 'servers', 'db', 'backup'), '-type', 'f', '-path', '*/pg_data/*', '-size', '+8k'], { encoding: 'utf-8' }).stdout.trim().split('\n');
+    expect(files.length).toBeGreaterThan(0);
+    const victim = files.sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
+    const bytes = fs.readFileSync(victim);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    fs.writeFileSync(victim, bytes);
+    const m = member('corrupt');
+    const env = { ...moved(p.restoreEnv(), m.dir), PGDATA: m.pgdata, RUN_DIR: m.run, POD_INDEX: '0', START_ORDINAL: '0', PEERS: 'db-0', HOSTNAME: 'db-0', KEYS_DIR: keysDir };
+    const res = await asPostgres('postgres-replica.sh', env);
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toMatch(/ERROR: \[\d+\]/);
+    expect(res.stderr).toMatch(/the restore from backups\/servers\/db failed \(see pgBackRest's message above\): the set does not start empty instead/);
+    expect(fs.existsSync(path.join(m.pgdata, 'PG_VERSION'))).toBe(false);
+  });
+
   test('the store down: the server keeps taking writes and switching segments; the backlog is archived once it is back', async () => {
     gw.kill();
     await gw.exited();
