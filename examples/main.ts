@@ -4,6 +4,7 @@ import { ChangeGuard, ChangeGuardOptions } from '../lib';
 import { GaleraCluster } from './galera';
 import { MariaDb } from './mariadb';
 import { MonitoredGalera } from './monitored-galera';
+import { PostgresqlBackup } from './postgresql-backup';
 import { PostgresqlHa } from './postgresql-ha';
 import { SpringbootWeb } from './springboot-web';
 import { StorageTiers } from './storage-tiers';
@@ -22,6 +23,7 @@ export function examplesApp(outdir = 'dist', guard: ChangeGuardOptions = {}): Ap
   new StorageTiers(app);
   new MonitoredGalera(app);
   new PostgresqlHa(app);
+  new PostgresqlBackup(app);
   return app;
 }
 

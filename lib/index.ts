@@ -11,6 +11,8 @@ export * from './database/probe';
 export * from './database/engine-definition';
 export * from './database/engine';
 export * from './database/engines';
+export { BackupMember } from './database/backup';
+export type { S3Repository } from './database/backup';
 export * from './database/stateful-database-props';
 export * from './database/stateful-database';
 export * from './plan';

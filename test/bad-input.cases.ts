@@ -1,7 +1,7 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  AccessMode, AntiAffinity, ClaimRetention, DatabaseEngine, MysqlVersion, HeadlessService, HealthProbe,
+  AccessMode, AntiAffinity, BackupMember, ClaimRetention, DatabaseEngine, MysqlVersion, HeadlessService, HealthProbe,
   NfsPersistentVolumePool, ReclaimPolicy, StatefulDatabase, StorageClass, StorageClassFast,
   StorageClassSlow, StorageProvider, SynthChecks, UpdateStrategy,
 } from '../lib';
@@ -60,6 +60,20 @@ const patroniDb = (patroni: any, props: any = {}) => {
 const mysqlGroupDb = (group: any, options: any = {}) => {
   const c = chart();
   new StatefulDatabase(c, 'db', { engine: DatabaseEngine.mysql({ ...options, groupReplication: group }), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'my') } });
+};
+const PGBACKREST_IMAGE = 'registry.example.com/postgres-pgbackrest:18.6-2.60.0';
+const S3_REPO = { bucket: 'backups', endpoint: 's3.example.com', region: 'us-east-1', path: '/prod/pg' };
+/** A PostgreSQL set with credentials and `backup` (a valid one, with BACKUP's fields over it), and more engine OPTIONS. */
+const backupDb = (backup: any, options: any = {}, props: any = {}) => {
+  const c = chart();
+  const engine = DatabaseEngine.postgresql({ backup: { image: PGBACKREST_IMAGE, repository: S3_REPO, schedule: '30 2 * * *', ...backup }, ...options });
+  new StatefulDatabase(c, 'db', { engine, credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'pg') }, ...props });
+};
+/** A PostgreSQL set with credentials restored from RESTORE. */
+const restoredDb = (restore: any) => {
+  const c = chart();
+  const engine = DatabaseEngine.postgresql({ restoreFrom: { image: PGBACKREST_IMAGE, repository: S3_REPO, ...restore } });
+  new StatefulDatabase(c, 'db', { engine, credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'pg') } });
 };
 /** A PostgreSQL set deployed with the engine options BEFORE, then synthesized again with AFTER. */
 const redeployPostgres = (before: any, after: any) => {
@@ -329,4 +343,29 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'MySQL Group Replication with the group seeds in config', build: () => mysqlGroupDb({}, { config: { group_replication_group_seeds: 'a:33061' } }) },
   { what: 'MySQL Group Replication on MySQL 8.0.26', build: () => mysqlGroupDb({}, { version: MysqlVersion.of('8.0.26') }) },
   { what: 'MySQL Group Replication as null', build: () => mysqlGroupDb(null) },
+  // PostgreSQL backups and restores (pgBackRest)
+  { what: 'a backup schedule with six fields', build: () => backupDb({ schedule: '0 30 2 * * *' }) },
+  { what: 'a backup schedule at minute 60', build: () => backupDb({ schedule: '60 * * * *' }) },
+  { what: 'a backup schedule with a day name', build: () => backupDb({ schedule: '0 2 * * MON' }) },
+  { what: 'a backup schedule macro', build: () => backupDb({ schedule: '@daily' }) },
+  { what: 'a backup schedule with a step of 0', build: () => backupDb({ schedule: '*/0 * * * *' }) },
+  { what: 'a backup without a pgBackRest image', build: () => backupDb({ image: undefined }) },
+  { what: 'a backup with an unpinned image', build: () => backupDb({ image: 'registry.example.com/postgres-pgbackrest' }) },
+  { what: 'a backup endpoint with a scheme', build: () => backupDb({ repository: { ...S3_REPO, endpoint: 'https://s3.example.com' } }) },
+  { what: 'a backup bucket with capitals', build: () => backupDb({ repository: { ...S3_REPO, bucket: 'Backups' } }) },
+  { what: 'a backup repository path without a leading slash', build: () => backupDb({ repository: { ...S3_REPO, path: 'prod/pg' } }) },
+  { what: 'a backup repository without a region', build: () => backupDb({ repository: { ...S3_REPO, region: undefined } }) },
+  { what: 'a backup access key name with a slash', build: () => backupDb({ repository: { ...S3_REPO, accessKeyIdKey: 's3/key' } }) },
+  { what: 'backups read from a replica', build: () => backupDb({ member: BackupMember.REPLICA }) },
+  { what: 'a backup retention of no full backup', build: () => backupDb({ retainFullBackups: 0 }) },
+  { what: 'an archive queue under 16 MiB', build: () => backupDb({ archiveQueueMax: Size.mebibytes(8) }) },
+  { what: 'an archive timeout of 5 seconds', build: () => backupDb({ archiveTimeout: Duration.seconds(5) }) },
+  { what: 'archive_command in the config of a set with backups', build: () => backupDb({}, { config: { archive_command: '/bin/true' } }) },
+  { what: 'backups with Patroni', build: () => backupDb({}, { patroni: { image: PATRONI_IMAGE } }) },
+  { what: 'backups without credentials', build: () => db({ engine: DatabaseEngine.postgresql({ backup: { image: PGBACKREST_IMAGE, repository: S3_REPO, schedule: '30 2 * * *' } }) }) },
+  { what: 'a restore to a point in time without a zone', build: () => restoredDb({ pointInTime: '2026-03-01 12:00:00' }) },
+  { what: 'a restore to a date that does not exist', build: () => restoredDb({ pointInTime: '2026-02-30T12:00:00Z' }) },
+  { what: 'a restore without a pgBackRest image', build: () => restoredDb({ image: undefined }) },
+  { what: 'a restore whose backups go to the repository it comes from', build: () => backupDb({}, { restoreFrom: { repository: S3_REPO } }) },
+  { what: 'a restore with another image than the backups', build: () => backupDb({}, { restoreFrom: { repository: { ...S3_REPO, path: '/old/pg' }, image: 'registry.example.com/other:1.0' } }) },
 ];

@@ -348,4 +348,52 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "DatabaseEngine.mysql 'test/db': version 8.0.26 is older than 8.0.27, which the preset needs (Group Replication with START GROUP_REPLICATION USER/PASSWORD, the clone threshold and the XCom stack). Fix: use 8.0.27 or newer, or DatabaseEngine.custom() for an older image.",
   "MySQL Group Replication as null":
     "DatabaseEngine.mysql 'test/db': groupReplication must be an object, got null. Fix: groupReplication: {} for the defaults.",
+  "a backup schedule with six fields":
+    "DatabaseEngine.postgresql 'test/db': backup.schedule got \"0 30 2 * * *\", which has 6 field(s); a cron schedule has 5 (minute hour day-of-month month day-of-week). Fix: e.g. '30 2 * * *' (02:30 every day) or '0 */6 * * *' (every 6 hours).",
+  "a backup schedule at minute 60":
+    "DatabaseEngine.postgresql 'test/db': backup.schedule got \"60 * * * *\": its minute field '60' is outside 0-59 or an empty range. Fix: numbers 0-59, '*', ranges 'a-b' and steps '/n', e.g. '30 2 * * *' (02:30 every day) or '0 */6 * * *' (every 6 hours).",
+  "a backup schedule with a day name":
+    "DatabaseEngine.postgresql 'test/db': backup.schedule got \"0 2 * * MON\": its day of week field 'MON' is not a number, range, step or *. Fix: numbers 0-7, '*', ranges 'a-b' and steps '/n', e.g. '30 2 * * *' (02:30 every day) or '0 */6 * * *' (every 6 hours).",
+  "a backup schedule macro":
+    "DatabaseEngine.postgresql 'test/db': backup.schedule got \"@daily\", which has 1 field(s); a cron schedule has 5 (minute hour day-of-month month day-of-week). Fix: e.g. '30 2 * * *' (02:30 every day) or '0 */6 * * *' (every 6 hours).",
+  "a backup schedule with a step of 0":
+    "DatabaseEngine.postgresql 'test/db': backup.schedule got \"*/0 * * * *\": its minute field '*/0' has a step of 0. Fix: numbers 0-59, '*', ranges 'a-b' and steps '/n', e.g. '30 2 * * *' (02:30 every day) or '0 */6 * * *' (every 6 hours).",
+  "a backup without a pgBackRest image":
+    "DatabaseEngine.postgresql 'test/db': backup.image got undefined: backups and restores run pgBackRest, which the official postgres image lacks. Fix: an image with PostgreSQL and pgBackRest (docs/engines.md, Backups), e.g. image: 'registry.example.com/postgres-pgbackrest:18.6'.",
+  "a backup with an unpinned image":
+    "StatefulDatabase 'test/db': engine image must name a pinned tag or digest (not 'latest'), got 'registry.example.com/postgres-pgbackrest'. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:…', so every replica runs the same build.",
+  "a backup endpoint with a scheme":
+    "DatabaseEngine.postgresql 'test/db': backup.repository.endpoint got \"https://s3.example.com\": give the host name and optional port only (backups go over HTTPS). Fix: e.g. 's3.example.com' or 'store.backup.svc:7070'.",
+  "a backup bucket with capitals":
+    "DatabaseEngine.postgresql 'test/db': backup.repository.bucket must be a bucket name (3 to 63 lower-case letters, digits, '.' and '-'), got \"Backups\". Fix: e.g. 'backups'.",
+  "a backup repository path without a leading slash":
+    "DatabaseEngine.postgresql 'test/db': backup.repository.path must be an absolute path of names (letters, digits, '.', '_' and '-'), got \"prod/pg\". Fix: e.g. '/prod/orders'.",
+  "a backup repository without a region":
+    "DatabaseEngine.postgresql 'test/db': backup.repository.region must be a region name (lower-case letters, digits and '-'), got undefined. Fix: e.g. 'us-east-1'.",
+  "a backup access key name with a slash":
+    "DatabaseEngine.postgresql 'test/db': backup.repository.accessKeyIdKey must be a key of the credentials Secret (letters, digits, '-', '_' and '.'), got \"s3/key\". Fix: name the key as it is in the Secret, e.g. 's3-access-key-id'.",
+  "backups read from a replica":
+    "DatabaseEngine.postgresql 'test/db': backup.member is REPLICA, which this preset does not offer: pgBackRest backs up a standby only while it also reaches the primary's host. Fix: leave member out (the primary).",
+  "a backup retention of no full backup":
+    "DatabaseEngine.postgresql 'test/db': backup.retainFullBackups must be a whole number from 1 to 100, got 0. Fix: e.g. backup.retainFullBackups: 100.",
+  "an archive queue under 16 MiB":
+    "DatabaseEngine.postgresql 'test/db': backup.archiveQueueMax must be a Size of at least 16384 KiB in whole KiB, got 8192 KiB. Fix: e.g. backup.archiveQueueMax: Size.mebibytes(256).",
+  "an archive timeout of 5 seconds":
+    "DatabaseEngine.postgresql 'test/db': backup.archiveTimeout must be a whole number of seconds from 10 to 3600, got 5 seconds. Fix: e.g. Duration.minutes(1).",
+  "archive_command in the config of a set with backups":
+    "DatabaseEngine.postgresql 'test/db': config sets 'archive_command', which the preset manages itself. Fix: remove it from config (typed options: shared_buffers, max_connections).",
+  "backups with Patroni":
+    "DatabaseEngine.postgresql 'test/db': backup and restoreFrom are not offered with patroni yet. Fix: leave patroni out (the streaming preset backs up and restores), or leave backup and restoreFrom out.",
+  "backups without credentials":
+    "DatabaseEngine.postgresql 'test/db': the database has no credentials: the image needs a superuser password and the replicas a replication password. Fix: pass credentials: { secret: Secret.fromSecretName(chart, 'creds', 'my-credentials') } (create it with 'kubectl create secret generic my-credentials --from-literal=root-password=…').",
+  "a restore to a point in time without a zone":
+    "DatabaseEngine.postgresql 'test/db': restoreFrom.pointInTime got \"2026-03-01 12:00:00\", which is not a real date and time as an ISO 8601 timestamp with its zone. Fix: e.g. '2026-03-01T12:00:00Z' (UTC) or '2026-03-01T13:00:00+01:00'.",
+  "a restore to a date that does not exist":
+    "DatabaseEngine.postgresql 'test/db': restoreFrom.pointInTime got \"2026-02-30T12:00:00Z\", which is not a real date and time as an ISO 8601 timestamp with its zone. Fix: e.g. '2026-03-01T12:00:00Z' (UTC) or '2026-03-01T13:00:00+01:00'.",
+  "a restore without a pgBackRest image":
+    "DatabaseEngine.postgresql 'test/db': restoreFrom.image got undefined: backups and restores run pgBackRest, which the official postgres image lacks. Fix: an image with PostgreSQL and pgBackRest (docs/engines.md, Backups), e.g. image: 'registry.example.com/postgres-pgbackrest:18.6'.",
+  "a restore whose backups go to the repository it comes from":
+    "DatabaseEngine.postgresql 'test/db': backup.repository and restoreFrom.repository are the same directory (backups/prod/pg): the restored set would archive into the backups it came from. Fix: give the new set's backup its own path, e.g. '/prod/pg-restored'.",
+  "a restore with another image than the backups":
+    "DatabaseEngine.postgresql 'test/db': restoreFrom.image \"registry.example.com/other:1.0\" differs from backup.image \"registry.example.com/postgres-pgbackrest:18.6-2.60.0\": one image runs every container. Fix: leave restoreFrom.image out.",
 };

@@ -324,6 +324,34 @@ describe('DatabaseEngine.postgresql', () => {
   });
 });
 
+describe('DatabaseEngine.postgresql with backup and restoreFrom (pgBackRest)', () => {
+  const image = 'registry.example.com/postgres-pgbackrest:18.6-2.60.0';
+  const repository = { bucket: 'backups', endpoint: 'store.backup.svc:7070', region: 'us-east-1', path: '/shop/orders', egressCidrs: ['10.96.0.0/12'] };
+
+  test('backup: every container runs the pgBackRest image, the sidecar `backup` beside the server, the store reachable through the NetworkPolicy', () => {
+    const { m, pod } = build(DatabaseEngine.postgresql({ backup: { image, repository, schedule: '0 */6 * * *' } }));
+    expect(m.flatMap((o: any) => schemaErrors(o))).toEqual([]);
+    expect([...pod.initContainers, ...pod.containers].map((c: any) => [c.name, c.image])).toEqual([['clone', image], ['main', image], ['backup', image]]);
+    const sidecar = pod.containers[1];
+    expect(sidecar.command).toEqual(['bash', '/opt/cdk8s-stateful/postgres-backup.sh']);
+    expect(env(sidecar, 'BACKUP_SCHEDULE').value).toBe('0 */6 * * *');
+    expect(env(sidecar, 'BACKUP_S3_KEY_FILE').value).toBe('/run/secrets/db/s3-access-key-id');
+    expect(env(sidecar, 'BACKUP_S3_SECRET_FILE').value).toBe('/run/secrets/db/s3-secret-access-key');
+    expect(sidecar.securityContext).toEqual(pod.containers[0].securityContext);
+    expect(sidecar.volumeMounts.map((v: any) => v.mountPath)).toEqual(['/var/lib/postgresql/data', '/var/run/postgresql', '/tmp', '/opt/cdk8s-stateful', '/run/secrets/db']);
+    const egress = find(m, 'NetworkPolicy', 'db').spec.egress;
+    expect(egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.96.0.0/12' } }], ports: [{ port: 7070, protocol: 'TCP' }] });
+  });
+
+  test('restoreFrom: the image and the source repository for the clone container, no sidecar, no archiving', () => {
+    const { pod } = build(DatabaseEngine.postgresql({ restoreFrom: { image, repository, pointInTime: '2026-03-01T13:00:00+01:00' } }));
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['main']);
+    expect(env(pod.initContainers[0], 'RESTORE_TARGET').value).toBe('2026-03-01 13:00:00+01:00');
+    expect(env(pod.initContainers[0], 'RESTORE_PATH').value).toBe('/shop/orders');
+    expect(pod.containers[0].args.join(' ')).not.toContain('archive');
+  });
+});
+
 describe('DatabaseEngine.postgresql with Patroni', () => {
   const image = 'registry.example.com/postgres-patroni:18.4-4.1.5';
   const patroni = (options: any = {}, props: Partial<StatefulDatabaseProps> = {}) =>

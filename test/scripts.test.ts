@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseCredentials, DatabaseEngine, StatefulDatabase, StatefulDatabaseProps } from '../lib';
 import { parse as parseYaml } from 'yaml';
@@ -1166,5 +1167,101 @@ describe('zookeeper', () => {
     expect(await probe('ready', 'This ZooKeeper instance is not currently serving requests\n')).not.toBe(0);
     expect(await probe('live', 'imok')).toBe(0);
     expect(await probe('live', '')).not.toBe(0);
+  });
+});
+
+describe('postgresql with pgBackRest', () => {
+  const repository = { bucket: 'backups', endpoint: 's3.store.svc:7070', region: 'us-east-1', path: '/prod/db', caCertificateKey: 's3-ca.crt' };
+  const image = 'registry.example.com/postgres-pgbackrest:18.6';
+  const keys = { ...SECRETS, 's3-access-key-id': 'AKIDEXAMPLE', 's3-secret-access-key': 'wJalr/K7MDENG+bPxRfiCY', 's3-ca.crt': '-----BEGIN CERTIFICATE-----\n' };
+  /** pgbackrest and pg_isready stubs: calls logged; `restore` fills --pg1-path; BACKUP_FAILS=1 makes `backup` fail. */
+  const stubs = {
+    pgbackrest: `echo "pgbackrest $*" >>"$LOG"
+for a in "$@"; do case "$a" in --pg1-path=*) d="\${a#--pg1-path=}";; esac; done
+case "$*" in
+  *restore) echo 18 >"$d/PG_VERSION" ;;
+  *--type=full*backup) [ -z "\${BACKUP_FAILS:-}" ] || exit 1 ;;
+  *info) echo '[{"backup":[{"info":{"delta":9,"repository":{"delta":1234,"size":1234},"size":9}}]}]' ;;
+esac`,
+    pg_isready: 'exit 0',
+    ...netStub,
+  };
+  const helper = (r: string, fn: string) => spawnSync('bash', ['-c', `. "${r}/opt/cdk8s-stateful/common.sh"; . "${r}/opt/cdk8s-stateful/pgbackrest.sh"; ${fn}`], {
+    env: { PATH: process.env.PATH }, encoding: 'utf-8',
+  });
+
+  test('cron_matches reads the five fields as cron does (steps, ranges, lists, either day field, Sunday as 7)', () => {
+    const r = root(pod(DatabaseEngine.postgresql({ backup: { image, repository, schedule: '30 2 * * *' } })));
+    const fires = (schedule: string, time: string) => helper(r, `cron_matches '${schedule}' '${time}'`).status === 0;
+    expect(fires('30 2 * * *', '30 02 06 12 0')).toBe(true);
+    expect(fires('30 2 * * *', '31 02 06 12 0')).toBe(false);
+    expect(fires('*/15 * * * *', '45 13 01 01 3')).toBe(true);
+    expect(fires('*/15 * * * *', '08 13 01 01 3')).toBe(false);
+    expect(fires('5/20 * * * *', '45 00 01 01 3')).toBe(true);
+    expect(fires('0 9-17/4 * * 1-5', '00 13 02 03 1')).toBe(true);
+    expect(fires('0 9-17/4 * * 1-5', '00 15 02 03 1')).toBe(false);
+    expect(fires('0 0 1,15 * *', '00 00 15 07 2')).toBe(true);
+    // both day fields restricted: either one
+    expect(fires('0 0 1 * 0', '00 00 09 08 0')).toBe(true);
+    expect(fires('0 0 1 * 0', '00 00 01 08 4')).toBe(true);
+    expect(fires('0 0 1 * 0', '00 00 02 08 4')).toBe(false);
+    expect(fires('0 0 * * 7', '00 00 09 08 0')).toBe(true);
+  });
+
+  test('clone with restoreFrom: the empty primary restores to the point in time, its config holds the Secret\'s keys, the data moved into place', () => {
+    const p = pod(DatabaseEngine.postgresql({ restoreFrom: { image, repository, pointInTime: '2026-03-01T12:00:00.250Z' } }), { replicas: 1 });
+    const r = root(p, stubs, keys);
+    const res = run(p, r, 'clone', { ordinal: 0 });
+    expect(res.stderr).toMatch(/restored; the server replays the archived WAL up to 2026-03-01 12:00:00\.250\+00/);
+    expect(res.status).toBe(0);
+    const conf = `${r}/var/run/postgresql/pgbackrest-restore.conf`;
+    expect(calls(r)).toContain(`pgbackrest --config=${conf} --stanza=db --pg1-path=${r}/var/lib/postgresql/data/pgdata.restore --type=time --target=2026-03-01 12:00:00.250+00 --target-action=promote`);
+    expect(calls(r)).toContain(`--recovery-option=restore_command=pgbackrest --config=${conf} --stanza=db archive-get %f "%p" restore`);
+    expect(read(r, 'var/lib/postgresql/data/pgdata/PG_VERSION')).toBe('18\n');
+    const text = fs.readFileSync(conf, 'utf-8');
+    expect(text).toContain('repo1-s3-key=AKIDEXAMPLE\nrepo1-s3-key-secret=wJalr/K7MDENG+bPxRfiCY\n');
+    expect(text).toContain('repo1-s3-endpoint=s3.store.svc\nrepo1-storage-port=7070\n');
+    expect(text).toMatch(/\nrepo1-path=\S*\/prod\/db\n/);
+    expect(text).toContain(`repo1-storage-ca-file=${r}/run/secrets/db/s3-ca.crt\n`);
+    expect(text).not.toContain('archive-async');
+    expect(fs.statSync(conf).mode & 0o777).toBe(0o600);
+  });
+
+  test('clone with restoreFrom: a primary that has data is not restored again', () => {
+    const p = pod(DatabaseEngine.postgresql({ restoreFrom: { image, repository } }), { replicas: 1 });
+    const r = root(p, stubs, keys);
+    fs.mkdirSync(`${r}/var/lib/postgresql/data/pgdata`, { recursive: true });
+    fs.writeFileSync(`${r}/var/lib/postgresql/data/pgdata/PG_VERSION`, '18\n');
+    expect(run(p, r, 'clone', { ordinal: 0 }).status).toBe(0);
+    expect(calls(r)).not.toContain('restore');
+  });
+
+  test('backup sidecar `now`: the stanza, a full backup, its outcome in backup-status; a failed backup says so and fails', () => {
+    const p = pod(DatabaseEngine.postgresql({ backup: { image, repository, schedule: '30 2 * * *', retainFullBackups: 3, archiveQueueMax: Size.mebibytes(512) } }));
+    const r = root(p, stubs, keys);
+    const ok = run(p, r, 'backup', { ordinal: 0, args: ['now'] });
+    expect(ok.stderr).toMatch(/full backup done in \d+s, 1234 bytes in the repository/);
+    expect(ok.status).toBe(0);
+    expect(calls(r)).toMatch(/pgbackrest --stanza=db stanza-create\npgbackrest --stanza=db --type=full backup\n/);
+    expect(read(r, 'var/run/postgresql/backup-status')).toMatch(/^last_success=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\nduration_seconds=\d+\nsize_bytes=1234\n$/);
+    const conf = read(r, 'var/run/postgresql/pgbackrest.conf');
+    expect(conf).toContain(`archive-async=y\nspool-path=${r}/var/lib/postgresql/data/pgbackrest-spool\narchive-push-queue-max=524288KiB\nrepo1-retention-full=3\n`);
+    const failed = run(p, r, 'backup', { ordinal: 0, args: ['now'], env: { BACKUP_FAILS: '1' } });
+    expect(failed.status).not.toBe(0);
+    expect(failed.stderr).toMatch(/backup: FAILED after \d+s/);
+    expect(read(r, 'var/run/postgresql/backup-status')).toMatch(/last_failure=/);
+  });
+
+  test('start with backup: the server archives through pgBackRest asynchronously; its config is written before the entrypoint runs', () => {
+    const p = pod(DatabaseEngine.postgresql({ backup: { image, repository, schedule: '30 2 * * *' } }));
+    const main = p.spec.containers[0];
+    expect(main.image).toBe(image);
+    expect(main.args).toEqual(expect.arrayContaining(['archive_mode=on', 'archive_command=pgbackrest --config=/var/run/postgresql/pgbackrest.conf --stanza=db archive-push %p', 'archive_timeout=60']));
+    expect(p.spec.containers.map((c: any) => c.name)).toEqual(['main', 'backup']);
+    const r = root(p, { ...stubs, 'docker-entrypoint.sh': 'echo "entrypoint $*" >>"$LOG"' }, keys);
+    const res = run(p, r, 'main', { ordinal: 0, args: main.args });
+    expect(res.status).toBe(0);
+    expect(calls(r)).toContain('entrypoint postgres -c hot_standby=on');
+    expect(read(r, 'var/run/postgresql/pgbackrest.conf')).toContain('repo1-s3-uri-style=path\n');
   });
 });

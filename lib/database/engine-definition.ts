@@ -186,9 +186,10 @@ export interface EngineBinding {
   /** Init containers, run before the user's. */
   readonly initContainers?: InitContainer[];
   /**
-   * Containers that run beside the database container for the pod's whole life (e.g. one that
-   * keeps the pod's role label current). Each restarts on its own when it exits; `runsServer` does
-   * not apply. They run after the init containers, with the same security context.
+   * Containers that run beside the database container for the pod's whole life (a backup
+   * scheduler, a keeper of the pod's role label): the same shape as an init container, under the
+   * same security context, with the database's `initContainerResources` unless they give their
+   * own. Each restarts on its own when it exits; `runsServer` does not apply.
    * @default - none
    */
   readonly sidecars?: InitContainer[];
@@ -238,10 +239,26 @@ export interface EngineBinding {
    */
   readonly apiAccess?: ApiAccess;
   /**
+   * Other services the members reach beyond their peers, the DNS and the API server (a backup
+   * store): the NetworkPolicy lets them out to these addresses on these TCP ports.
+   * @default - none
+   */
+  readonly egress?: EngineEgress[];
+  /**
    * Synth-time warnings about this shape of database (see `StatefulDatabase.warnings`).
    * @default - none
    */
   readonly warnings?: string[];
+}
+
+/** A service outside the set the members reach (see `EngineBinding.egress`). */
+export interface EngineEgress {
+  /** What it is, for error messages, e.g. `backup.repository`. */
+  readonly what: string;
+  /** Its addresses, e.g. `['10.0.0.0/8']`, or `['0.0.0.0/0']` for anywhere. */
+  readonly cidrs: string[];
+  /** Its TCP ports. */
+  readonly ports: number[];
 }
 
 /** The label an engine sets on each pod with the member's role (see `EngineBinding.roleLabel`). */

@@ -122,6 +122,7 @@ export class StatefulDatabase extends Construct implements IPodSelectorLike {
         peerPorts: identity.servicePorts.map((p) => ({ port: p.targetPort })),
         dns: policy.dns,
         apiServer: policy.apiServer,
+        egress: policy.egress,
       });
     }
     this.podDisruptionBudget = disruptionBudget(this, spec);

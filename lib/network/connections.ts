@@ -36,6 +36,11 @@ export interface ConnectionsProps {
    * @default - no egress to the API server
    */
   readonly apiServer?: ApiServerEgress;
+  /**
+   * More places the members reach (an engine's backup store), by address and TCP port.
+   * @default - none
+   */
+  readonly egress?: ApiServerEgress[];
 }
 
 /** The Kubernetes API server as a NetworkPolicy egress target: its endpoints' addresses and ports. */
@@ -123,6 +128,8 @@ export class Connections extends Construct {
             to: props.apiServer.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
             ports: ports(props.apiServer.ports.map((port) => ({ port }))),
           }] : []),
+          // what the engine reaches outside the set (a backup store)
+          ...(props.egress ?? []).map((e) => ({ to: e.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: ports(e.ports.map((port) => ({ port }))) })),
         ],
       },
     });

@@ -7,6 +7,7 @@ export type { MariaDbGaleraOptions } from './mariadb-galera';
 export { PostgresVersion } from './postgresql';
 export type { PostgresqlOptions } from './postgresql';
 export { PostgresDurability } from './postgresql-patroni';
+export type { PostgresBackupOptions, PostgresRestoreOptions } from './postgresql-backup';
 export type { PatroniOptions } from './postgresql-patroni';
 export { RedisMaxmemoryPolicy, RedisVersion } from './redis';
 export type { RedisOptions } from './redis';

@@ -1,8 +1,9 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine-definition';
-import { checkVersion, engineBinder, configLines, identityEnv, integerOption, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
+import { checkVersion, engineBinder, engineFail, configLines, identityEnv, integerOption, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
+import { PGBACKREST_MANAGED, PostgresBackupOptions, PostgresRestoreOptions, pgBackRestBinding } from './postgresql-backup';
 import { PatroniOptions, patroniBinding, patroniDefinition, patroniImage, patroniSettings } from './postgresql-patroni';
 
 /**
@@ -70,6 +71,24 @@ export interface PostgresqlOptions {
    * @default - no failover: the first ordinal is the primary, the others stream from it
    */
   readonly patroni?: PatroniOptions;
+  /**
+   * Backups to S3-compatible storage with pgBackRest: the server archives every WAL segment
+   * asynchronously (a bounded queue: a store that is down never stops the primary), and the
+   * sidecar `backup` takes full backups on a cron schedule. Together they allow a restore to any
+   * moment since the oldest kept backup (`restoreFrom`). Needs an image with pgBackRest
+   * (`backup.image`); not yet with `patroni`. See docs/engines.md, Backups.
+   * @default - no backups, no WAL archiving
+   */
+  readonly backup?: PostgresBackupOptions;
+  /**
+   * Create this set from a backup: its first member, finding no data in any member, restores the
+   * repository's latest backup and replays the archived WAL, to its end or to `pointInTime`,
+   * then the set runs normally (the replicas copy the restored primary). The credentials Secret
+   * must hold the passwords of the backed-up set: the restored data keeps its roles. A set that
+   * has data ignores it. Not yet with `patroni`.
+   * @default - a new, empty database
+   */
+  readonly restoreFrom?: PostgresRestoreOptions;
 }
 
 const PORT = 5432;
@@ -83,14 +102,14 @@ export function postgresqlDefinition(options: PostgresqlOptions = {}): EngineDef
 }
 
 /** The settings of the options, checked, as `name=value` lines. */
-function settingLines(ctx: EngineContext, options: PostgresqlOptions, version: PostgresVersion): string[] {
+function settingLines(ctx: EngineContext, options: PostgresqlOptions, version: PostgresVersion, alsoManaged: string[] = []): string[] {
   checkVersion(ctx, 'postgresql', version.version, { major: 13, minor: 0 }, 'wal_keep_size, max_slot_wal_keep_size and standby.signal');
   const slotCap = sizeOptionKib(ctx, 'postgresql', 'maxSlotWalKeepSize', options.maxSlotWalKeepSize, 1024) ?? 2 * 1024 * 1024;
   const sharedBuffers = sizeOptionKib(ctx, 'postgresql', 'sharedBuffers', options.sharedBuffers, 128);
   const settings = configLines(ctx, 'postgresql', {
     shared_buffers: sharedBuffers === undefined ? undefined : `${sharedBuffers}kB`,
     max_connections: integerOption(ctx, 'postgresql', 'maxConnections', options.maxConnections, 1, 262_143),
-  }, options.config, { name: /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/, managed: MANAGED, line: (n, v) => `${n}=${v}` });
+  }, options.config, { name: /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/, managed: [...MANAGED, ...alsoManaged], line: (n, v) => `${n}=${v}` });
   return [`max_slot_wal_keep_size=${slotCap}kB`, ...settings];
 }
 
@@ -107,6 +126,9 @@ function patroniPostgresql(options: PostgresqlOptions, patroni: PatroniOptions):
     defaultReplicas: 3,
     ...patroniDefinition(),
     binder: engineBinder((ctx: EngineContext): EngineBinding => {
+      if (options.backup !== undefined || options.restoreFrom !== undefined) {
+        engineFail(ctx, 'postgresql', 'backup and restoreFrom are not offered with patroni yet. Fix: leave patroni out (the streaming preset backs up and restores), or leave backup and restoreFrom out.');
+      }
       patroniImage(ctx, patroni);
       // the socket directory is the run volume
       const settings = patroniSettings(['wal_keep_size=256MB', `unix_socket_directories=${RUN_PATH}`, ...settingLines(ctx, options, options.version ?? PostgresVersion.VER_18_4)]);
@@ -118,7 +140,8 @@ function patroniPostgresql(options: PostgresqlOptions, patroni: PatroniOptions):
 /** Without Patroni: the first ordinal is the primary. */
 function streamingPostgresql(options: PostgresqlOptions): EngineDefinition {
   const version = options.version ?? PostgresVersion.VER_18_4;
-  const image = version.image;
+  // with backups or a restore, every container runs an image with pgBackRest
+  const image = options.restoreFrom?.image ?? options.backup?.image ?? version.image;
   return {
     name: 'postgresql',
     image,
@@ -134,15 +157,16 @@ function streamingPostgresql(options: PostgresqlOptions): EngineDefinition {
     // all, also while it rejects connections to replay WAL after a crash (see postgres-probe.sh)
     ...scriptProbes((kind) => runScript('postgres-probe.sh', kind)),
     binder: engineBinder((ctx: EngineContext): EngineBinding => {
-      const [slotCap, ...settings] = settingLines(ctx, options, version);
+      const [slotCap, ...settings] = settingLines(ctx, options, version, options.backup || options.restoreFrom ? PGBACKREST_MANAGED : []);
       const secrets = requireCredentials(ctx, 'postgresql', 'the image needs a superuser password and the replicas a replication password');
       // a subdirectory: initdb refuses a mount point that holds lost+found
       const pgdata = kplus.EnvValue.fromValue(`${ctx.dataPath}/pgdata`);
+      const backups = pgBackRestBinding(ctx, options.backup, options.restoreFrom, { pgdata: `${ctx.dataPath}/pgdata`, run: RUN_PATH });
       return {
         primaryOrdinal: ctx.startOrdinal,
         // WAL kept for standbys: through each one's replication slot (created by the standby), up
         // to the cap; the image's entrypoint prepends `postgres`
-        args: ['-c', 'hot_standby=on', '-c', 'wal_keep_size=256MB', '-c', slotCap, ...settings.flatMap((s) => ['-c', s])],
+        args: ['-c', 'hot_standby=on', '-c', 'wal_keep_size=256MB', '-c', slotCap, ...[...backups.settings, ...settings].flatMap((s) => ['-c', s])],
         env: {
           ...identityEnv(ctx),
           PGDATA: pgdata,
@@ -154,6 +178,7 @@ function streamingPostgresql(options: PostgresqlOptions): EngineDefinition {
           ...secrets.replication,
           ...secrets.username,
           ...secrets.password,
+          ...backups.env,
         },
         scratchVolumes: ['run'],
         // parallel queries share memory through /dev/shm, which a container gets only 64 MiB of
@@ -173,10 +198,13 @@ function streamingPostgresql(options: PostgresqlOptions): EngineDefinition {
             PGDATA: pgdata,
             RUN_DIR: kplus.EnvValue.fromValue(RUN_PATH),
             ...secrets.replication,
+            ...backups.env,
           },
           mounts: [{ volume: ctx.dataVolume ?? 'data', path: ctx.dataPath }, { volume: 'run', path: RUN_PATH }],
         }],
-        files: scriptFiles('postgres-start.sh', 'postgres-replica.sh', 'postgres-initdb.sh', 'postgres-probe.sh'),
+        sidecars: backups.sidecars,
+        egress: backups.egress,
+        files: scriptFiles('postgres-start.sh', 'postgres-replica.sh', 'postgres-initdb.sh', 'postgres-probe.sh', ...backups.files),
       };
     }),
   };

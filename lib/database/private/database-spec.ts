@@ -163,7 +163,7 @@ export interface ResolvedServices {
   readonly clientService?: ResolvedClientService;
   readonly budget?: { readonly maxUnavailable: number };
   /** The DNS (and the API server, for an engine that uses it) the NetworkPolicy lets the members reach. */
-  readonly networkPolicy?: { readonly dns: ClusterDns; readonly apiServer?: ApiServerEgress };
+  readonly networkPolicy?: { readonly dns: ClusterDns; readonly apiServer?: ApiServerEgress; readonly egress?: ApiServerEgress[] };
 }
 
 /** Everything a StatefulDatabase renders, checked and defaulted. */

@@ -34,8 +34,7 @@ export function resolveContainers(check: PropValidator, identity: DatabaseIdenti
   if (duplicateVolume) check.fail(`volume name '${duplicateVolume}' is used twice. Fix: give every claim template and scratch volume its own name.`);
   const mounts = new MountResolver(check, volumeNames, scriptsConfigMap !== undefined, props.credentials !== undefined);
   const main = resolveMain(check, identity, claims, binding, props, mounts);
-  const initContainers = resolveInitContainers(check, identity, binding, props, mounts, main.resources);
-  const sidecars = resolveSidecars(check, identity, binding, props, mounts, initContainers);
+  const { initContainers, sidecars } = resolveInitContainers(check, identity, binding, props, mounts, main.resources);
   return { volumes, initContainers, main, sidecars, scriptsConfigMap };
 }
 
@@ -88,60 +87,59 @@ class MountResolver {
   }
 }
 
-/** The engine's init containers, then the user's; every container name distinct. */
-function resolveInitContainers(check: PropValidator, identity: DatabaseIdentity, binding: EngineBinding, props: StatefulDatabaseProps,
-  mounts: MountResolver, database: ResolvedResources): ResolvedContainer[] {
-  const engineInits = binding.initContainers ?? [];
-  const registry = identity.registry;
-  const presetDefaults = resolveResources(check, 'initContainerResources', props.initContainerResources);
-  const initContainers = [...engineInits, ...check.list('initContainers', props.initContainers)].map((c: InitContainer, i): ResolvedContainer => {
-    const image = check.pinnedImage(`image of init container '${c.name}'`, c.image);
-    if (c.runsServer && c.resources !== undefined) {
-      check.fail(`init container '${c.name}' has runsServer and resources: a container that runs the server gets the database's resources. Fix: drop resources, or set runsServer to false.`);
-    }
-    const own = `resources of init container '${c.name}'`;
-    const resources = c.runsServer ? database : resolveResources(check, own, c.resources, i < engineInits.length ? presetDefaults : undefined);
-    scanCommand(check, `the command of init container '${c.name}'`, c.command);
-    scanCommand(check, `the args of init container '${c.name}'`, c.args);
-    return {
-      name: c.name,
-      // the registry override applies to what the engine brings, not to images the user wrote
-      image: registry !== undefined && i < engineInits.length ? withRegistry(image, registry) : image,
-      command: c.command,
-      args: c.args,
-      env: resolveEnv(check, `init container '${c.name}'`, c.env),
-      mounts: mounts.resolve(c.name, check.list(`mounts of init container '${c.name}'`, c.mounts)),
-      resources,
-    };
-  });
-  const containerNames = ['main', ...initContainers.map((c) => c.name)];
-  containerNames.forEach((n) => check.dnsLabel('container name', n));
-  const dupContainer = containerNames.find((n, i) => containerNames.indexOf(n) !== i);
-  if (dupContainer) check.fail(`container name '${dupContainer}' is used twice. Fix: give each init container a distinct name other than 'main'.`);
-  return initContainers;
+/** How an engine's or the user's extra container (init or sidecar) is checked and resolved. */
+interface ExtraContainers {
+  readonly check: PropValidator;
+  readonly mounts: MountResolver;
+  readonly registry?: string;
+  /** The resources of a preset's containers when they give none (`initContainerResources`). */
+  readonly presetDefaults: ResolvedResources;
+  /** The database container's resources, for a container that runs the server. */
+  readonly database: ResolvedResources;
 }
 
-/** The engine's sidecars: like its init containers, names distinct from every other container. */
-function resolveSidecars(check: PropValidator, identity: DatabaseIdentity, binding: EngineBinding, props: StatefulDatabaseProps,
-  mounts: MountResolver, initContainers: ResolvedContainer[]): ResolvedContainer[] {
-  const presetDefaults = resolveResources(check, 'initContainerResources', props.initContainerResources);
-  const sidecars = (binding.sidecars ?? []).map((c): ResolvedContainer => {
-    const image = check.pinnedImage(`image of sidecar '${c.name}'`, c.image);
-    scanCommand(check, `the command of sidecar '${c.name}'`, c.command);
-    return {
-      name: c.name,
-      image: identity.registry !== undefined ? withRegistry(image, identity.registry) : image,
-      command: c.command,
-      args: c.args,
-      env: resolveEnv(check, `sidecar '${c.name}'`, c.env),
-      mounts: mounts.resolve(c.name, c.mounts ?? []),
-      resources: resolveResources(check, `resources of sidecar '${c.name}'`, c.resources, presetDefaults),
-    };
-  });
-  const names = ['main', ...initContainers.map((c) => c.name), ...sidecars.map((c) => c.name)];
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup) check.fail(`container name '${dup}' is used twice (a sidecar of the engine and an init container). Fix: give your init container another name.`);
-  return sidecars;
+/** One init container or sidecar, checked; `engine` when the engine brings it (the registry override applies). */
+function resolveExtraContainer(x: ExtraContainers, kind: string, c: InitContainer, engine: boolean): ResolvedContainer {
+  const check = x.check;
+  const image = check.pinnedImage(`image of ${kind} '${c.name}'`, c.image);
+  if (c.runsServer && c.resources !== undefined) {
+    check.fail(`${kind} '${c.name}' has runsServer and resources: a container that runs the server gets the database's resources. Fix: drop resources, or set runsServer to false.`);
+  }
+  const own = `resources of ${kind} '${c.name}'`;
+  const resources = c.runsServer ? x.database : resolveResources(check, own, c.resources, engine ? x.presetDefaults : undefined);
+  scanCommand(check, `the command of ${kind} '${c.name}'`, c.command);
+  scanCommand(check, `the args of ${kind} '${c.name}'`, c.args);
+  return {
+    name: c.name,
+    // the registry override applies to what the engine brings, not to images the user wrote
+    image: x.registry !== undefined && engine ? withRegistry(image, x.registry) : image,
+    command: c.command,
+    args: c.args,
+    env: resolveEnv(check, `${kind} '${c.name}'`, c.env),
+    mounts: x.mounts.resolve(c.name, check.list(`mounts of ${kind} '${c.name}'`, c.mounts)),
+    resources,
+  };
+}
+
+/** The engine's init containers, then the user's, and the engine's sidecars; every container name distinct. */
+function resolveInitContainers(check: PropValidator, identity: DatabaseIdentity, binding: EngineBinding, props: StatefulDatabaseProps,
+  mounts: MountResolver, database: ResolvedResources): { initContainers: ResolvedContainer[]; sidecars: ResolvedContainer[] } {
+  const engineInits = binding.initContainers ?? [];
+  const x: ExtraContainers = {
+    check, mounts, database, registry: identity.registry,
+    presetDefaults: resolveResources(check, 'initContainerResources', props.initContainerResources),
+  };
+  const initContainers = [...engineInits, ...check.list('initContainers', props.initContainers)]
+    .map((c: InitContainer, i) => resolveExtraContainer(x, 'init container', c, i < engineInits.length));
+  const sidecars = (binding.sidecars ?? []).map((c) => resolveExtraContainer(x, 'sidecar', c, true));
+  const containerNames = ['main', ...initContainers.map((c) => c.name), ...sidecars.map((c) => c.name)];
+  containerNames.forEach((n) => check.dnsLabel('container name', n));
+  const dupContainer = containerNames.find((n, i) => containerNames.indexOf(n) !== i);
+  if (dupContainer) {
+    const taken = ['main', ...sidecars.map((c) => c.name)].map((n) => `'${n}'`).join(', ');
+    check.fail(`container name '${dupContainer}' is used twice. Fix: give each init container a distinct name other than ${taken}.`);
+  }
+  return { initContainers, sidecars };
 }
 
 /** The database container: the engine's image and command, the claims mounted, probes, env and resources. */

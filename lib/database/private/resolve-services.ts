@@ -3,7 +3,7 @@ import { show } from '../../errors';
 import { PropValidator } from '../../prop-validator';
 import type { StatefulDatabaseProps } from '../stateful-database-props';
 import type { ApiServerEgress, ClusterDns } from '../../network/connections';
-import type { ApiAccess, EngineBinding } from '../engine-definition';
+import type { ApiAccess, EngineBinding, EngineEgress } from '../engine-definition';
 import { DatabaseIdentity, ResolvedClientService, ResolvedServices } from './database-spec';
 import { annotations } from './resolve-identity';
 
@@ -11,7 +11,11 @@ import { annotations } from './resolve-identity';
 export function resolveServices(check: PropValidator, identity: DatabaseIdentity, props: StatefulDatabaseProps, binding: EngineBinding): ResolvedServices {
   const clientService = resolveClientService(check, identity, props, binding);
   const budget = resolveBudget(check, identity, props);
-  const networkPolicy = (props.networkPolicy ?? true) ? { dns: resolveDns(check, props), apiServer: resolveApiServer(check, binding.apiAccess) } : undefined;
+  const networkPolicy = (props.networkPolicy ?? true) ? {
+    dns: resolveDns(check, props),
+    apiServer: resolveApiServer(check, binding.apiAccess),
+    egress: resolveEgress(check, binding.egress),
+  } : undefined;
   return { clientService, budget, networkPolicy };
 }
 
@@ -63,6 +67,16 @@ function resolveApiServer(check: PropValidator, access: ApiAccess | undefined): 
   cidrs.forEach((c) => check.ipv4Cidr('apiServerCidrs', c, "'10.0.0.10/32', the API server's endpoint address"));
   ports.forEach((p) => check.port('apiServerPorts', p));
   return { cidrs, ports };
+}
+
+/** The engine's other egress (a backup store): addresses and ports checked. */
+function resolveEgress(check: PropValidator, egress: EngineEgress[] | undefined): ApiServerEgress[] | undefined {
+  if (egress === undefined || egress.length === 0) return undefined;
+  return egress.map((e) => {
+    e.cidrs.forEach((c) => check.ipv4Cidr(`${e.what} egressCidrs`, c, "'10.0.0.0/8', the store's addresses, or '0.0.0.0/0'"));
+    e.ports.forEach((p) => check.port(`${e.what} port`, p));
+    return { cidrs: e.cidrs, ports: e.ports };
+  });
 }
 
 function resolveBudget(check: PropValidator, identity: DatabaseIdentity, props: StatefulDatabaseProps): ResolvedServices['budget'] {

@@ -31,7 +31,31 @@ slot="$(slot_name "$app")"
 if [ -d "$PGDATA" ] && [ ! -s "$PGDATA/PG_VERSION" ] && [ -n "$(ls -A "$PGDATA")" ]; then
   die "postgresql: $PGDATA holds files but no PG_VERSION. Inspect the volume; this script only fills an empty data directory."
 fi
+# restore_if_asked: for a new set created from a backup (RESTORE_* set, `restoreFrom`): restores
+# the repository's latest backup into the empty data directory, recovering up to RESTORE_TARGET (a
+# point in time) or to the end of the archived WAL, then promoting; the server replays the WAL
+# when it starts, fetching it with restore_command. Without RESTORE_*: nothing (a new cluster).
+restore_if_asked() {
+  [ -n "${RESTORE_BUCKET:-}" ] || return 0
+  # shellcheck source=pgbackrest.sh
+  . "${SCRIPTS_DIR:-$(dirname "$0")}/pgbackrest.sh"
+  local conf="$RUN_DIR/pgbackrest-restore.conf" target=()
+  pgbackrest_write_config "$conf" RESTORE
+  if [ -n "${RESTORE_TARGET:-}" ]; then target=(--type=time "--target=$RESTORE_TARGET" --target-action=promote); fi
+  log "postgresql: a new set from a backup: pgbackrest restore of ${RESTORE_BUCKET}${RESTORE_PATH} ${RESTORE_TARGET:+to $RESTORE_TARGET}"
+  rm -rf "$PGDATA.restore"
+  install -d -m 0700 "$PGDATA.restore"
+  pgbackrest --config="$conf" --stanza="$STANZA" --pg1-path="$PGDATA.restore" "${target[@]}" \
+    --recovery-option="restore_command=pgbackrest --config=$conf --stanza=$STANZA archive-get %f \"%p\"" restore ||
+    die "postgresql: the restore from ${RESTORE_BUCKET}${RESTORE_PATH} failed (see pgBackRest's message above): the set does not start empty instead. Fix: the repository, its keys in the credentials Secret, or restoreFrom's pointInTime (within the backups' WAL)."
+  rmdir "$PGDATA" 2>/dev/null || true
+  mv "$PGDATA.restore" "$PGDATA"
+  log "postgresql: restored; the server replays the archived WAL${RESTORE_TARGET:+ up to $RESTORE_TARGET} when it starts, then promotes"
+  exit 0
+}
+
 if [ "$ordinal" -eq "$start" ] && { [ -s "$PGDATA/PG_VERSION" ] || [ "$(peer_count)" -le 1 ]; }; then
+  [ -s "$PGDATA/PG_VERSION" ] || restore_if_asked
   log "postgresql: primary (ordinal $ordinal); the image's entrypoint initializes an empty $PGDATA"
   exit 0
 fi
@@ -70,6 +94,7 @@ clone() {
 
 if [ "$ordinal" -eq "$start" ]; then
   if ! source="$(find_source "$PORT")"; then
+    restore_if_asked
     log "postgresql: new primary; the image's entrypoint initializes $PGDATA"
     exit 0
   fi
