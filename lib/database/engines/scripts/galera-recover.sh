@@ -16,6 +16,7 @@ DATA_DIR="${DATA_DIR:-/var/lib/mysql/data}"
 RUN_DIR="${RUN_DIR:-/run/mysqld}"
 INIT_MARKER="${INIT_MARKER:-$(dirname "$DATA_DIR")/.cdk8s-initialized}"
 grastate="$DATA_DIR/grastate.dat"
+mkdir -p "$RUN_DIR"
 
 if [ -d "$DATA_DIR/mysql" ] && [ ! -e "$INIT_MARKER" ]; then
   if [ -f "$grastate" ]; then
@@ -38,7 +39,6 @@ if [ -d "$DATA_DIR/mysql" ]; then
   fi
   if [ "${seqno:--1}" = -1 ]; then
     # a crash: the committed position is in InnoDB
-    mkdir -p "$RUN_DIR"
     out="$(mariadbd --datadir="$DATA_DIR" --wsrep-recover --log-error=/dev/stderr --socket="$RUN_DIR/recover.sock" --skip-networking 2>&1 || true)"
     position="$(sed -n 's/.*WSREP: Recovered position:[[:space:]]*\([-0-9a-f]*:-\{0,1\}[0-9]*\).*/\1/p' <<<"$out" | tail -n 1)"
     if [ -n "$position" ]; then

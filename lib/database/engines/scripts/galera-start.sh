@@ -37,11 +37,12 @@ for f in mariabackup.backup.log mariabackup.prepare.log mariabackup.move.log; do
   tail -q -n 0 -F "$DATA_DIR/$f" >&2 2>/dev/null &
 done
 
-# watch_primary: see above. Runs beside the server for the container's life.
+# watch_primary SERVER: see above. Runs beside the server (process SERVER, this shell once it
+# execs) for as long as it runs.
 watch_primary() {
   local members status size stuck=0
   members="$(peer_count)"
-  while sleep "$WATCH_SECONDS"; do
+  while sleep "$WATCH_SECONDS" && kill -0 "$1" 2>/dev/null; do
     read -r status size < <(mariadb --protocol=socket -umysql --connect-timeout=3 -N -B -e \
       "SELECT MAX(IF(VARIABLE_NAME = 'WSREP_CLUSTER_STATUS', VARIABLE_VALUE, NULL)), MAX(IF(VARIABLE_NAME = 'WSREP_CLUSTER_SIZE', VARIABLE_VALUE, NULL)) FROM information_schema.GLOBAL_STATUS" 2>/dev/null) || { stuck=0; continue; }
     if [ "$status" = non-Primary ] && [ "${size:-0}" -ge "$members" ]; then stuck=$((stuck + WATCH_SECONDS)); else stuck=0; fi
@@ -64,7 +65,7 @@ else
   rm -f "$RUN_DIR/galera-decision"
   log "galera: joining the cluster"
 fi
-watch_primary &
+watch_primary "$$" &
 
 # --datadir on the command line: a datadir in the image's own config files must not win over the
 # preset's (the position was read from DATA_DIR).
