@@ -16,7 +16,6 @@ const HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
 const ROOT_PW = "r00t 'pw'";
 let root = '';
 const members: (Proc | undefined)[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 afterAll(() => {
   for (const m of members) if (m?.child.pid) spawnSync('bash', ['-c', `pkill -9 -s ${m.child.pid} || true`]);
@@ -117,19 +116,21 @@ describe('mariadb galera on loopback', () => {
   };
   const allReady = (n = 3) => (HOSTS.slice(0, n).every((_, i) => ready(i)) ? true : undefined);
 
-  test('a new cluster: the Lease\'s holder bootstraps, the others start, wait in a non-Primary component and join it by mariabackup SST', async () => {
+  test('a new cluster: the Lease\'s holder bootstraps; the others, told to join once it is Ready, join it by mariabackup SST', async () => {
     for (const i of [0, 1, 2]) { prepare(i); initContainers(i); }
     // recover: an empty volume is no position and no data
     for (const i of [0, 1, 2]) expect(position(i)).toEqual(['00000000-0000-0000-0000-000000000000', '-1', '0', '0']);
-    decide(0, 'bootstrap'); decide(1, 'join'); decide(2, 'join');
-    for (const i of [2, 1]) start(i);
-    await sleep(5000); // the joiners run first, without a Primary component, and do not exit
+    decide(0, 'bootstrap');
     start(0);
+    await wait('member 0 Synced', () => (ready(0) ? true : undefined), 120);
+    // `decide` tells the others to join once a member is Ready
+    for (const i of [1, 2]) { decide(i, 'join'); start(i); }
     await wait('3 members Synced', () => allReady(), 240);
     expect(sql(0, "SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'")).toBe('wsrep_cluster_size\t3');
     expect(members[0]!.log).toMatch(/bootstrap Lease: bootstrapping the cluster/);
     expect(members[1]!.log).toMatch(/joining the cluster/);
     expect(members[1]!.log).not.toMatch(/container exited/);
+    expect(members[2]!.log).not.toMatch(/container exited/);
     rootSql(0, 'CREATE DATABASE shop; CREATE TABLE shop.orders (id INT PRIMARY KEY, item VARCHAR(40))');
     for (let k = 1; k <= 100; k++) rootSql(k % 3, `INSERT INTO shop.orders VALUES (${k}, 'item ${k}')`);
     expect(rootSql(2, 'SELECT COUNT(*) FROM shop.orders')).toBe('100');
