@@ -52,6 +52,10 @@ const redeploy = (before: any, after: any) => {
 const zookeeper = DatabaseEngine.zookeeper();
 const PATRONI_IMAGE = 'registry.example.com/postgres-patroni:18.4-4.1.5';
 /** A PostgreSQL set with Patroni options PATRONI (and more props), with credentials. */
+const galeraDb = (options: any, props: any = {}) => {
+  const c = chart();
+  new StatefulDatabase(c, 'db', { engine: DatabaseEngine.mariadbGalera(options), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'galera') }, ...props });
+};
 const patroniDb = (patroni: any, props: any = {}) => {
   const c = chart();
   new StatefulDatabase(c, 'db', { engine: DatabaseEngine.postgresql({ patroni }), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'pg') }, ...props });
@@ -316,4 +320,9 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'Patroni with an API server port out of range', build: () => patroniDb({ image: PATRONI_IMAGE, apiServerPorts: [70000] }) },
   { what: 'Patroni with an existing ServiceAccount', build: () => patroniDb({ image: PATRONI_IMAGE }, { serviceAccountName: 'pg' }) },
   { what: 'Patroni without credentials', build: () => db({ engine: DatabaseEngine.postgresql({ patroni: { image: PATRONI_IMAGE } }) }) },
+  // MariaDB Galera
+  { what: 'Galera with wsrepSyncWait out of range', build: () => galeraDb({ wsrepSyncWait: 16 }) },
+  { what: 'Galera with an unpinned API client image', build: () => galeraDb({ apiClientImage: 'curlimages/curl' }) },
+  { what: 'Galera with the durability setting in config', build: () => galeraDb({ config: { innodb_flush_log_at_trx_commit: '2' } }) },
+  { what: 'Galera with an existing ServiceAccount', build: () => galeraDb({}, { serviceAccountName: 'db' }) },
 ];

@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { ApiRule, EngineBinding, EngineContext, EngineDefinition, InitContainer } from '../engine-definition';
-import { checkVersion, engineBinder, engineFail, identityEnv, integerOption, mysqlConfigLines, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
+import { checkVersion, engineBinder, engineFail, identityEnv, mysqlConfigLines, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
 
 /**
@@ -156,7 +156,7 @@ function bindGalera(ctx: EngineContext, options: MariaDbGaleraOptions, image: st
     engineFail(ctx, 'mariadbGalera', `forceBootstrap must be true or false, got ${JSON.stringify(options.forceBootstrap)}. Fix: omit it unless a member is gone for good.`);
   }
   const apiClientImage = apiClientImageOf(ctx, options.apiClientImage);
-  const syncWait = integerOption(ctx, 'mariadbGalera', 'wsrepSyncWait', options.wsrepSyncWait, 0, 15);
+  const syncWait = syncWaitOf(ctx, options.wsrepSyncWait);
   const extra = [...(syncWait === undefined ? [] : [`wsrep_sync_wait=${syncWait}`]), ...mysqlConfigLines(ctx, 'mariadbGalera', options, MANAGED)];
   // a subdirectory of the claim: a state transfer empties the data directory, and a fresh ext4
   // volume's root holds a lost+found that the database user cannot remove
@@ -194,7 +194,16 @@ function bindGalera(ctx: EngineContext, options: MariaDbGaleraOptions, image: st
   };
 }
 
-/** The API client image, checked: a non-empty image reference. */
+/** `wsrepSyncWait`, checked: a bit mask of 0 to 15. */
+function syncWaitOf(ctx: EngineContext, value: number | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 15) {
+    engineFail(ctx, 'mariadbGalera', `wsrepSyncWait must be a whole number from 0 to 15 (1 reads, 2 UPDATE and DELETE, 4 INSERT and REPLACE, 8 SHOW, added up), got ${Number.isNaN(value) ? 'NaN' : JSON.stringify(value)}. Fix: wsrepSyncWait: 1 for reads that see every write committed before them.`);
+  }
+  return String(value);
+}
+
+/** The API client image, checked: a pinned image reference. */
 function apiClientImageOf(ctx: EngineContext, image: string | undefined): string {
   if (image === undefined) return DEFAULT_API_CLIENT_IMAGE;
   if (typeof image !== 'string' || !/^[^\s:]+(:[^\s:]+)?(@sha256:[0-9a-f]{64})?$/.test(image) || !/[:@]/.test(image)) {
