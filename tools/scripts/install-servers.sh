@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the database servers the real-server suite (test/servers/, `npm run test:servers`)
 # runs the engine scripts against, from Debian's packages: Redis 7.0, PostgreSQL 15, MariaDB 10.11
-# with Galera 4 and mariadb-backup (and socat, which Galera's state port and SST use). Needs root.
+# with Galera 4 and mariadb-backup (and socat, which SST uses). Needs root.
 # A no-op when they are installed already.
 exec "$(dirname "$0")/apt-install.sh" install-servers \
   redis-server redis-tools postgresql-15 postgresql-client-15 mariadb-server mariadb-client mariadb-backup galera-4 socat
