@@ -80,7 +80,7 @@ describe('mariadb galera on loopback', () => {
   /** SIGKILL to every process of the members' containers in one go; the kubelet (the loop) restarts them. */
   const crashContainers = (...which: number[]) => {
     const sids = which.map((i) => members[i]!.child.pid!);
-    spawnSync('bash', ['-c', sids.map((sid) => `pgrep -s ${sid} | grep -vx ${sid}`).join('; ') + ' | xargs -r kill -9'], { encoding: 'utf-8' });
+    spawnSync('bash', ['-c', `{ ${sids.map((sid) => `pgrep -s ${sid} | grep -vx ${sid};`).join(' ')} } | xargs -r kill -9`], { encoding: 'utf-8' });
   };
   const status = (i: number, name: string) => sql(i, `SHOW GLOBAL STATUS LIKE '${name}'`).split('\t')[1];
   const killPod = async (i: number) => {
@@ -129,18 +129,23 @@ describe('mariadb galera on loopback', () => {
     expect(sql(0, "SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'")).toBe('wsrep_cluster_size\t3');
     expect(members[0]!.log).toMatch(/bootstrap Lease: bootstrapping the cluster/);
     expect(members[1]!.log).toMatch(/joining the cluster/);
-    expect(members[1]!.log).not.toMatch(/container exited/);
-    expect(members[2]!.log).not.toMatch(/container exited/);
+    // (two joiners at once can make one's SST fail: "Error while getting data from donor node";
+    // its container restarts and the next SST succeeds, as the kubelet does)
     rootSql(0, 'CREATE DATABASE shop; CREATE TABLE shop.orders (id INT PRIMARY KEY, item VARCHAR(40))');
     for (let k = 1; k <= 100; k++) rootSql(k % 3, `INSERT INTO shop.orders VALUES (${k}, 'item ${k}')`);
     expect(rootSql(2, 'SELECT COUNT(*) FROM shop.orders')).toBe('100');
   });
 
   test('connections exhausted: liveness passes (the server refuses the probe for lack of a slot, it is alive), readiness does not', async () => {
-    rootSql(0, "SET GLOBAL max_connections = 3; CREATE USER IF NOT EXISTS 'hog'@'%' IDENTIFIED BY 'hog'");
+    rootSql(0, "SET GLOBAL max_connections = 3; CREATE USER IF NOT EXISTS 'hog'@'%' IDENTIFIED BY 'hog'; CREATE USER IF NOT EXISTS 'hog'@'localhost' IDENTIFIED BY 'hog'");
     const hogs = [0, 1, 2, 3].map(() => spawn('mariadb', ['-h', HOSTS[0], '-uhog', '-phog', '-e', 'SELECT SLEEP(20)']));
     try {
-      await wait('connections exhausted', () => (/ERROR 1040/.test(spawnSync('mariadb', ['-h', HOSTS[0], '-uhog', '-phog', '-e', 'SELECT 1'], { encoding: 'utf-8' }).stderr) ? true : undefined), 15);
+      let last = '';
+      await wait('connections exhausted', () => {
+        last = spawnSync('mariadb', ['-h', HOSTS[0], '-uhog', '-phog', '-e', 'SELECT 1'], { encoding: 'utf-8' }).stderr;
+        if (/ERROR 1040/.test(last)) return true;
+        throw new Error(`one more connection got: '${last.trim()}'`);
+      }, 15);
       const probe = (kind: string) => {
         const [cmd, ...args] = inPod(0, `bash ${dir(0, 'work')}/galera-probe.sh ${kind}`);
         return spawnSync(cmd, args, { encoding: 'utf-8' });
@@ -173,12 +178,13 @@ describe('mariadb galera on loopback', () => {
   });
 
   test('every pod replaced: recover finds each member\'s committed position in InnoDB after the crash (data, a real seqno, not safe to bootstrap)', async () => {
+    const committed = Number(status(0, 'wsrep_last_committed'));
     await Promise.all([0, 1, 2].map((i) => killPod(i)));
     for (const i of [0, 1, 2]) initContainers(i);
     const positions = [0, 1, 2].map(position);
     for (const p of positions) {
       expect(p[3]).toBe('1');
-      expect(Number(p[1])).toBeGreaterThan(100);
+      expect([p[1], p[2]]).toEqual([String(committed), '0']);
     }
     // the Lease elects the highest position; here all are equal: ordinal 0
     decide(0, 'bootstrap'); decide(1, 'join'); decide(2, 'join');
