@@ -40,15 +40,21 @@ done
 # watch_primary SERVER: see above. Runs beside the server (process SERVER, this shell once it
 # execs) for as long as it runs.
 watch_primary() {
-  local members status size stuck=0
+  local members out status size pw stuck=0
   members="$(peer_count)"
   while sleep "$WATCH_SECONDS" && kill -0 "$1" 2>/dev/null; do
-    read -r status size < <(mariadb --protocol=socket -umysql --connect-timeout=3 -N -B -e \
-      "SELECT MAX(IF(VARIABLE_NAME = 'WSREP_CLUSTER_STATUS', VARIABLE_VALUE, NULL)), MAX(IF(VARIABLE_NAME = 'WSREP_CLUSTER_SIZE', VARIABLE_VALUE, NULL)) FROM information_schema.GLOBAL_STATUS" 2>/dev/null) || { stuck=0; continue; }
+    # SHOW, not SELECT: a non-Primary member refuses queries (ERROR 1047), not SHOW
+    out="$(mariadb --protocol=socket -umysql --connect-timeout=3 -N -B -e \
+      "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_status', 'wsrep_cluster_size')" 2>/dev/null)" || { stuck=0; continue; }
+    status="$(awk '$1 == "wsrep_cluster_status" { print $2 }' <<<"$out")"
+    size="$(awk '$1 == "wsrep_cluster_size" { print $2 }' <<<"$out")"
     if [ "$status" = non-Primary ] && [ "${size:-0}" -ge "$members" ]; then stuck=$((stuck + WATCH_SECONDS)); else stuck=0; fi
     if [ "$stuck" -ge "$PRIMARY_GRACE" ]; then
       log "galera: all $size members are connected and the component has been non-Primary for ${stuck}s: making it Primary (pc.bootstrap)"
-      mariadb --protocol=socket -umysql --connect-timeout=3 -e "SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'" || log "galera: pc.bootstrap failed"
+      # as root (the probe account may not set provider options), the password through a pipe
+      read_secret pw ROOT_KEY
+      mariadb --defaults-extra-file=<(mysql_options "$pw") --protocol=socket --connect-timeout=3 \
+        -e "SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'" || log "galera: pc.bootstrap failed"
       stuck=0
     fi
   done
