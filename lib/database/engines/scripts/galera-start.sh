@@ -44,7 +44,7 @@ watch_primary() {
   members="$(peer_count)"
   while sleep "$WATCH_SECONDS" && kill -0 "$1" 2>/dev/null; do
     # SHOW, not SELECT: a non-Primary member refuses queries (ERROR 1047), not SHOW
-    out="$(mariadb --protocol=socket -umysql --connect-timeout=3 -N -B -e \
+    out="$(timeout 10 mariadb --protocol=socket -umysql --connect-timeout=3 -N -B -e \
       "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_status', 'wsrep_cluster_size')" 2>/dev/null)" || { stuck=0; continue; }
     status="$(awk '$1 == "wsrep_cluster_status" { print $2 }' <<<"$out")"
     size="$(awk '$1 == "wsrep_cluster_size" { print $2 }' <<<"$out")"
@@ -53,7 +53,7 @@ watch_primary() {
       log "galera: all $size members are connected and the component has been non-Primary for ${stuck}s: making it Primary (pc.bootstrap)"
       # as root (the probe account may not set provider options), the password through a pipe
       read_secret pw ROOT_KEY
-      mariadb --defaults-extra-file=<(mysql_options "$pw") --protocol=socket --connect-timeout=3 \
+      timeout 10 mariadb --defaults-extra-file=<(mysql_options "$pw") --protocol=socket --connect-timeout=3 \
         -e "SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'" || log "galera: pc.bootstrap failed"
       stuck=0
     fi
