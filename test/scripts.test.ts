@@ -618,7 +618,7 @@ describe('mariadb galera', () => {
     const p = pod(DatabaseEngine.mariadbGalera());
     const r = root(p, galeraStubs);
     expect(run(p, r, 'install', { ordinal: 0 }).status).toBe(0);
-    expect(fs.readdirSync(`${r}/work-dir`).sort()).toEqual(['common.sh', 'galera-probe.sh', 'galera-start.sh']);
+    expect(fs.readdirSync(`${r}/work-dir`).sort()).toEqual(['common.sh', 'galera-probe.sh', 'galera-recover.sh', 'galera-start.sh']);
     prepare(r);
     fs.mkdirSync(`${r}/run/mysqld`, { recursive: true });
     if (decision) fs.writeFileSync(`${r}/run/mysqld/galera-decision`, `${decision}\n`);
@@ -635,13 +635,14 @@ describe('mariadb galera', () => {
   test('start: the Lease\'s holder bootstraps once; when only its container restarts it joins (never a second bootstrap)', () => {
     const { r, first, again } = start('bootstrap', grastate(-1, 0));
     expect(first.status).toBe(0);
-    expect(first.args).toBe('entrypoint mariadbd --datadir=/var/lib/mysql/data --wsrep-new-cluster');
+    // after a crash: the position recovered from InnoDB (7), told to the server
+    expect(first.args).toBe(`entrypoint mariadbd --datadir=/var/lib/mysql/data --wsrep-start-position=${uuid}:7 --wsrep-new-cluster`);
     expect(first.stderr).toMatch(/holds the set's bootstrap Lease: bootstrapping the cluster/);
     expect(read(r, 'var/lib/mysql/data/grastate.dat')).toContain('safe_to_bootstrap: 1\n');
     expect(fs.existsSync(`${r}/run/mysqld/galera-decision`)).toBe(false);
     expect(first.passwordFile).toBe(`${r}/run/secrets/db/root-password`);
     const restarted = again();
-    expect(restarted.args).toBe('entrypoint mariadbd --datadir=/var/lib/mysql/data');
+    expect(restarted.args).toBe(`entrypoint mariadbd --datadir=/var/lib/mysql/data --wsrep-start-position=${uuid}:7`);
     expect(restarted.stderr).toMatch(/joining the cluster/);
   });
 

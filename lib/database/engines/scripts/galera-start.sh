@@ -19,6 +19,7 @@
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
+HERE="${SCRIPTS_DIR:-$(dirname "$0")}"
 
 DATA_DIR="${DATA_DIR:-/var/lib/mysql/data}"
 RUN_DIR="${RUN_DIR:-/run/mysqld}"
@@ -60,8 +61,14 @@ watch_primary() {
   done
 }
 
+# the position this start continues from: after a crash grastate.dat says seqno -1 and the
+# committed position is in InnoDB (galera-recover.sh, as the `recover` init container runs it); the
+# server is told it (--wsrep-start-position), or its group would see an undefined state
+bash "$HERE/galera-recover.sh"
+read -r uuid seqno _ data <"$RUN_DIR/galera-position"
 decision="$(cat "$RUN_DIR/galera-decision" 2>/dev/null || true)"
 args=()
+if [ "$data" = 1 ] && [ "$seqno" != -1 ]; then args+=("--wsrep-start-position=$uuid:$seqno"); fi
 if [ "$decision" = bootstrap ]; then
   rm -f "$RUN_DIR/galera-decision"
   log "galera: this member holds the set's bootstrap Lease: bootstrapping the cluster"
