@@ -181,12 +181,8 @@ async function crashTogetherWithWrites(pods: string[], readyWithin: number): Pro
 }
 
 // Two members crash in the same instant: galera-0 is left alone, non-Primary (1 of 3). When the
-// two come back they should form one Primary component with it, by themselves. Measured on
-// loopback (test/servers/galera.test.ts, MariaDB 10.11, 6 Dec 2026): the restarted members never
-// open their sockets (a joiner waits for a Primary component) and the survivor stops answering
-// SHOW GLOBAL STATUS, so galera-start.sh's watcher cannot make the component Primary. Replacing
-// the pods (kubectl delete pod) runs the Lease election again.
-test.failing('KNOWN FAILURE: a lone survivor: the two other members crash together (SIGKILL, writes in flight): the three stay non-Primary',
+// two come back they must form one Primary component with it, by themselves.
+test('a lone survivor: the two other members crash together (SIGKILL, writes in flight): one Primary component of 3 again by itself, no acknowledged write lost',
   () => crashTogetherWithWrites([member(1), member(2)], minutes(6)), minutes(12));
 
 // Every member crashes in the same instant (a power cut): no pod is replaced, only the containers
