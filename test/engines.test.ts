@@ -307,6 +307,9 @@ describe('DatabaseEngine.mariadbGalera', () => {
     // the durability settings are the preset's
     expect(() => build(DatabaseEngine.mariadbGalera({ config: { innodb_flush_log_at_trx_commit: '2' } }))).toThrow(/which the preset manages itself/);
     expect(() => build(DatabaseEngine.mariadbGalera({ config: { wsrep_sync_wait: '1' } }))).toThrow(/which the preset manages itself/);
+    // a registry with a port, a digest
+    expect(build(DatabaseEngine.mariadbGalera({ apiClientImage: 'registry.local:5000/curl:8.14.1' })).pod.initContainers[3].image).toBe('registry.local:5000/curl:8.14.1');
+    expect(() => build(DatabaseEngine.mariadbGalera({ apiClientImage: 'registry.local:5000/curl' }))).toThrow(/apiClientImage must be a pinned image reference/);
   });
 });
 

@@ -206,7 +206,9 @@ function syncWaitOf(ctx: EngineContext, value: number | undefined): string | und
 /** The API client image, checked: a pinned image reference. */
 function apiClientImageOf(ctx: EngineContext, image: string | undefined): string {
   if (image === undefined) return DEFAULT_API_CLIENT_IMAGE;
-  if (typeof image !== 'string' || !/^[^\s:]+(:[^\s:]+)?(@sha256:[0-9a-f]{64})?$/.test(image) || !/[:@]/.test(image)) {
+  // a tag after the last path segment (a registry may have a port) or a digest
+  const pinned = typeof image === 'string' && /^\S+$/.test(image) && (image.slice(image.lastIndexOf('/') + 1).includes(':') || image.includes('@sha256:'));
+  if (!pinned) {
     engineFail(ctx, 'mariadbGalera', `apiClientImage must be a pinned image reference with a POSIX shell and curl, got ${JSON.stringify(image)}. Fix: e.g. apiClientImage: '${DEFAULT_API_CLIENT_IMAGE}'.`);
   }
   return image;
