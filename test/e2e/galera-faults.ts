@@ -1,0 +1,42 @@
+// Faults of the Galera scenarios that the shared helpers (faults.ts) do not have: several members
+// crashed in the same instant, and a member's connections exhausted by a client.
+import { containerPid } from './faults';
+import { clientExec, kubectl, minutes, waitFor } from './helpers';
+
+async function restarts(ns: string, pod: string): Promise<number> {
+  const out = await kubectl(['-n', ns, 'get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[?(@.name=="main")].restartCount}']);
+  return Number(out.trim() || '0');
+}
+
+/** The `main` container's restart count of each of PODS. */
+export async function restartCounts(ns: string, pods: string[]): Promise<number[]> {
+  return Promise.all(pods.map((pod) => restarts(ns, pod)));
+}
+
+/**
+ * SIGKILL to the `main` container of every one of PODS in the same instant (their PIDs are read
+ * first, then signalled in one loop); resolves once the kubelet has seen each die.
+ */
+export async function crashTogether(ns: string, pods: string[]): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('crashTogether needs root: it signals the containers from the host');
+  const before = await restartCounts(ns, pods);
+  const pids = await Promise.all(pods.map((pod) => containerPid(ns, pod)));
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  await waitFor(ns, `${pods.join(', ')} restarted after SIGKILL`, minutes(2),
+    async () => (await restartCounts(ns, pods)).every((n, i) => n > before[i]));
+}
+
+/**
+ * Holds COUNT connections of an account without privileges open on HOST for SECONDS (each runs
+ * SELECT SLEEP), from the client pod, with the root password in $pw to create the account.
+ * Resolves when they end, with the error one more connection got while they were open.
+ */
+export async function exhaustConnections(ns: string, host: string, rootPassword: string, count: number, seconds: number): Promise<string> {
+  const script = `
+MYSQL_PWD="$pw" mariadb -h ${host} -uroot -e "CREATE USER IF NOT EXISTS 'hog'@'%' IDENTIFIED BY 'hog-pw'"
+for i in $(seq ${count}); do MYSQL_PWD=hog-pw mariadb -h ${host} -uhog -e 'SELECT SLEEP(${seconds})' >/dev/null 2>&1 & done
+sleep 10
+MYSQL_PWD=hog-pw mariadb -h ${host} -uhog -e 'SELECT 1' 2>&1 || true
+wait`;
+  return (await clientExec(ns, script, rootPassword, '', (seconds + 60) * 1000)).trim();
+}
