@@ -9,5 +9,6 @@ export { PostgresDurability } from './postgresql-patroni';
 export type { PatroniOptions } from './postgresql-patroni';
 export { RedisMaxmemoryPolicy, RedisVersion } from './redis';
 export type { RedisOptions } from './redis';
+export type { RedisSentinelOptions } from './redis-sentinel';
 export { ZooKeeperVersion } from './zookeeper';
 export type { ZooKeeperOptions } from './zookeeper';

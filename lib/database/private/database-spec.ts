@@ -108,6 +108,8 @@ export interface ResolvedContainers {
   readonly volumes: ResolvedVolume[];
   readonly initContainers: ResolvedContainer[];
   readonly main: ResolvedContainer;
+  /** The engine's containers beside the database container. */
+  readonly sidecars: ResolvedContainer[];
   readonly scriptsConfigMap?: { readonly name: string; readonly files: { [name: string]: string } };
 }
 

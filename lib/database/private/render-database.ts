@@ -67,7 +67,7 @@ function podTemplate(spec: DatabaseSpec): k8s.PodTemplateSpec {
         labelSelector: { matchLabels: identity.selectorLabels },
       }],
       initContainers: containers.initContainers.length > 0 ? containers.initContainers.map((c) => container(c, security)) : undefined,
-      containers: [container(containers.main, security)],
+      containers: [containers.main, ...containers.sidecars].map((c) => container(c, security)),
       volumes: containers.volumes.map(volume),
     },
   };

@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
 import { PropValidator } from '../../prop-validator';
-import { DatabasePort, EngineBinding, InitContainer, NamedVolumeMount } from '../engine-definition';
+import { DatabasePort, EngineBinding, InitContainer, NamedVolumeMount, SidecarContainer } from '../engine-definition';
 import { SCRIPTS_PATH } from '../engines/private/engine-scripts';
 import { HealthProbe } from '../probe';
 import type { ScratchVolume, StatefulDatabaseProps } from '../stateful-database-props';
@@ -35,7 +35,14 @@ export function resolveContainers(check: PropValidator, identity: DatabaseIdenti
   const mounts = new MountResolver(check, volumeNames, scriptsConfigMap !== undefined, props.credentials !== undefined);
   const main = resolveMain(check, identity, claims, binding, props, mounts);
   const initContainers = resolveInitContainers(check, identity, binding, props, mounts, main.resources);
-  return { volumes, initContainers, main, scriptsConfigMap };
+  const sidecars = resolveSidecars(check, identity, binding, mounts);
+  const names = ['main', ...initContainers.map((c) => c.name), ...sidecars.map((c) => c.name)];
+  const dupContainer = names.find((n, i) => names.indexOf(n) !== i);
+  if (dupContainer) check.fail(`container name '${dupContainer}' is used twice. Fix: give each init container a distinct name other than 'main' and the engine's sidecars.`);
+  const served = new Set(sidecars.flatMap((c) => (c.ports ?? []).map((p) => p.port)));
+  // a port a sidecar serves is declared on the sidecar, not on the database container
+  const database = served.size === 0 ? main : { ...main, ports: main.ports?.filter((p) => !served.has(p.port)) };
+  return { volumes, initContainers, main: database, sidecars, scriptsConfigMap };
 }
 
 /** Scratch volumes (the user's, the engine's, `/tmp`), memory volumes, the scripts and the credentials. */
@@ -113,11 +120,41 @@ function resolveInitContainers(check: PropValidator, identity: DatabaseIdentity,
       resources,
     };
   });
-  const containerNames = ['main', ...initContainers.map((c) => c.name)];
-  containerNames.forEach((n) => check.dnsLabel('container name', n));
-  const dupContainer = containerNames.find((n, i) => containerNames.indexOf(n) !== i);
-  if (dupContainer) check.fail(`container name '${dupContainer}' is used twice. Fix: give each init container a distinct name other than 'main'.`);
+  initContainers.forEach((c) => check.dnsLabel('container name', c.name));
   return initContainers;
+}
+
+/** The requests and limits of an engine's sidecar unless it says otherwise: a small helper process. */
+const SIDECAR_RESOURCES: ResolvedResources = {
+  cpu: { request: '50m', limit: '500m' },
+  memory: { request: '32Mi', limit: '128Mi' },
+  ephemeralStorage: { request: '16Mi', limit: '256Mi' },
+};
+
+/** The engine's sidecars: pinned images (from the registry override too), their mounts, ports and resources. */
+function resolveSidecars(check: PropValidator, identity: DatabaseIdentity, binding: EngineBinding, mounts: MountResolver): ResolvedContainer[] {
+  const registry = identity.registry;
+  return check.list('sidecars', binding.sidecars).map((c: SidecarContainer): ResolvedContainer => {
+    check.dnsLabel('container name', c.name);
+    const image = check.pinnedImage(`image of sidecar '${c.name}'`, c.image);
+    scanCommand(check, `the command of sidecar '${c.name}'`, c.command);
+    const ports = (c.ports ?? []).map((port) => {
+      const p = identity.engine.ports.find((e) => e.port === port);
+      if (!p) check.fail(`sidecar '${c.name}' serves port ${port}, which is not one of the engine's ports (${identity.engine.ports.map((e) => e.port).join(', ')}). Fix: add it to the engine's ports.`);
+      return { name: p.name, port: p.port };
+    });
+    if (c.livenessProbe !== undefined) validateProbe(check, `livenessProbe of sidecar '${c.name}'`, c.livenessProbe, identity.engine.ports);
+    return {
+      name: c.name,
+      image: registry !== undefined ? withRegistry(image, registry) : image,
+      command: c.command,
+      ports: ports.length > 0 ? ports : undefined,
+      env: resolveEnv(check, `sidecar '${c.name}'`, c.env),
+      mounts: mounts.resolve(c.name, check.list(`mounts of sidecar '${c.name}'`, c.mounts)),
+      livenessProbe: c.livenessProbe,
+      resources: resolveResources(check, `resources of sidecar '${c.name}'`, c.resources, SIDECAR_RESOURCES),
+    };
+  });
 }
 
 /** The database container: the engine's image and command, the claims mounted, probes, env and resources. */
