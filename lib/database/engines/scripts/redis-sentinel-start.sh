@@ -111,7 +111,7 @@ write_conf() {
   local limit=$((${MEMORY_LIMIT_BYTES:-0} / 1048576))
   echo "# Written by cdk8s-stateful redis-sentinel-start.sh for $me."
   echo "port $PORT"
-  echo "bind * -::*"
+  echo "bind ${BIND_ADDRESS:-* -::*}"
   echo "dir $DATA_DIR"
   echo "appendonly yes"
   echo "requirepass \"$quoted\""

@@ -14,6 +14,8 @@
 # left out: Sentinel finds it again when it is back).
 #   SET_NAME, QUORUM          the set's name and how many Sentinels must agree that its master is down
 #   DOWN_AFTER_MS, FAILOVER_TIMEOUT_MS   Sentinel's down-after-milliseconds and failover-timeout
+#   BIND_ADDRESS              where Sentinel listens and the local server is (every address, and
+#                             127.0.0.1, unless the tests run several members on one host)
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
@@ -71,7 +73,7 @@ write_conf() {
   local state="$1" master="$2" host
   echo "# Written by cdk8s-stateful redis-sentinel.sh for $me; Sentinel rewrites it."
   echo "port $SENTINEL_PORT"
-  echo "bind * -::*"
+  echo "bind ${BIND_ADDRESS:-* -::*}"
   echo "dir /tmp"
   echo "sentinel resolve-hostnames yes"
   echo "sentinel announce-hostnames yes"
@@ -96,7 +98,7 @@ write_conf() {
 # report_role: the local server's role, for the role keeper
 report_role() {
   local info role=unknown
-  info="$(REDISCLI_AUTH="$REDIS_PASSWORD" timeout 2 redis-cli --no-auth-warning -h 127.0.0.1 -p "$PORT" info replication 2>/dev/null || true)"
+  info="$(REDISCLI_AUTH="$REDIS_PASSWORD" timeout 2 redis-cli --no-auth-warning -h "${BIND_ADDRESS:-127.0.0.1}" -p "$PORT" info replication 2>/dev/null || true)"
   case "$(sed -n 's/^role:\([a-z]*\).*/\1/p' <<<"$info")" in
     master) role=master ;;
     slave) role=replica ;;
