@@ -56,6 +56,11 @@ const patroniDb = (patroni: any, props: any = {}) => {
   const c = chart();
   new StatefulDatabase(c, 'db', { engine: DatabaseEngine.postgresql({ patroni }), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'pg') }, ...props });
 };
+/** A Redis set with Sentinel options SENTINEL (and more props), with credentials. */
+const sentinelDb = (sentinel: any, props: any = {}) => {
+  const c = chart();
+  new StatefulDatabase(c, 'db', { engine: DatabaseEngine.redis({ sentinel }), replicas: 3, credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'redis') }, ...props });
+};
 /** A PostgreSQL set deployed with the engine options BEFORE, then synthesized again with AFTER. */
 const redeployPostgres = (before: any, after: any) => {
   const dir = outdir();
@@ -316,4 +321,12 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'Patroni with an API server port out of range', build: () => patroniDb({ image: PATRONI_IMAGE, apiServerPorts: [70000] }) },
   { what: 'Patroni with an existing ServiceAccount', build: () => patroniDb({ image: PATRONI_IMAGE }, { serviceAccountName: 'pg' }) },
   { what: 'Patroni without credentials', build: () => db({ engine: DatabaseEngine.postgresql({ patroni: { image: PATRONI_IMAGE } }) }) },
+  { what: 'Redis Sentinel with 2 members', build: () => sentinelDb({}, { replicas: 2 }) },
+  { what: 'Redis Sentinel with a replica lag as long as down-after', build: () => sentinelDb({ downAfter: Duration.seconds(3), minReplicasMaxLag: Duration.seconds(3) }) },
+  { what: 'Redis Sentinel with a replica lag in milliseconds', build: () => sentinelDb({ minReplicasMaxLag: Duration.millis(1500) }) },
+  { what: 'Redis Sentinel writing only with more replicas than there are', build: () => sentinelDb({ minReplicasToWrite: 3 }) },
+  { what: 'Redis Sentinel with down-after under a second', build: () => sentinelDb({ downAfter: Duration.millis(500) }) },
+  { what: 'Redis Sentinel with down-after as a number', build: () => sentinelDb({ downAfter: 5000 }) },
+  { what: 'Redis Sentinel with an unpinned API client image', build: () => sentinelDb({ apiClientImage: 'curlimages/curl' }) },
+  { what: 'Redis Sentinel with an existing ServiceAccount', build: () => sentinelDb({}, { serviceAccountName: 'redis' }) },
 ];

@@ -105,7 +105,7 @@ export function sentinelSettings(ctx: EngineContext, options: RedisSentinelOptio
   }
   if (ctx.replicas < 3) {
     engineFail(ctx, 'redis', `sentinel needs at least 3 members, got replicas: ${ctx.replicas}: the Sentinels must be a majority to promote a replica, ` +
-      'and with 2 members one lost stops every failover. Fix: replicas: 3 (or drop sentinel for a single member).');
+      'and with 2 members one lost stops every failover. Fix: replicas: 3 or more, or drop sentinel (the first member is then the primary, without failover).');
   }
   const downAfterMs = millis(ctx, 'downAfter', options.downAfter, 5000, 1000, 600_000);
   const failoverTimeoutMs = millis(ctx, 'failoverTimeout', options.failoverTimeout, 10_000, 1000, 3_600_000);
@@ -168,7 +168,7 @@ export function sentinelContainers(ctx: EngineContext, s: SentinelSettings, redi
         name: 'role',
         image: s.apiClientImage,
         command: keeper('keep'),
-        env: { ...keeperEnv, ROLE_LABEL: value(REDIS_ROLE_LABEL.key) },
+        env: { ...keeperEnv, ROLE_LABEL: value(REDIS_ROLE_LABEL.key), POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME) },
         mounts: [config],
       },
     ],

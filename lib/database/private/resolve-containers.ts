@@ -38,7 +38,7 @@ export function resolveContainers(check: PropValidator, identity: DatabaseIdenti
   const sidecars = resolveSidecars(check, identity, binding, mounts);
   const names = ['main', ...initContainers.map((c) => c.name), ...sidecars.map((c) => c.name)];
   const dupContainer = names.find((n, i) => names.indexOf(n) !== i);
-  if (dupContainer) check.fail(`container name '${dupContainer}' is used twice. Fix: give each init container a distinct name other than 'main' and the engine's sidecars.`);
+  if (dupContainer) check.fail(`container name '${dupContainer}' is used twice. Fix: give each init container a distinct name other than 'main'.`);
   const served = new Set(sidecars.flatMap((c) => (c.ports ?? []).map((p) => p.port)));
   // a port a sidecar serves is declared on the sidecar, not on the database container
   const database = served.size === 0 ? main : { ...main, ports: main.ports?.filter((p) => !served.has(p.port)) };

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Redis with Sentinel: the Kubernetes side of a member, in the API client image (a POSIX shell and
-# curl; kube-api.sh). Acts on this pod (HOSTNAME, the pod's name) and on the Lease SET_NAME-founded only.
+# curl; kube-api.sh). Acts on this pod (POD_NAME, through the downward API) and on the Lease
+# SET_NAME-founded only.
 #   founded   (init container) whether the set was ever founded: CONFIG_DIR/founded gets `present`
 #             (the Lease exists), `absent` (the API server says it does not) or `unknown` (no
 #             answer within about 30 s). redis-sentinel-start.sh founds a new set only on `absent`.
@@ -16,8 +17,7 @@ set -u
 
 CONFIG_DIR="${CONFIG_DIR:-/etc/redis}"
 : "${SET_NAME:?SET_NAME is not set}"
-POD="${POD_NAME:-${HOSTNAME:-}}"
-POD="${POD%%.*}"
+POD="${POD_NAME:-}"
 LEASE="$SET_NAME-founded"
 
 log() {
@@ -48,7 +48,7 @@ founded() {
 }
 
 keep() {
-  [ -n "$POD" ] || { log "redis: HOSTNAME is not set: the keeper labels its own pod by name"; exit 1; }
+  [ -n "$POD" ] || { log "redis: POD_NAME is not set: the keeper labels its own pod by name"; exit 1; }
   : "${ROLE_LABEL:?ROLE_LABEL is not set}"
   labelled='' since=0
   while :; do

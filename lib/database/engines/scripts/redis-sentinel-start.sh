@@ -47,12 +47,12 @@ has_data() {
   [ -e "$DATA_DIR/appendonlydir" ] || [ -e "$DATA_DIR/appendonly.aof" ] || [ -e "$DATA_DIR/dump.rdb" ]
 }
 
-# sentinel_view HOST: "EPOCH MASTER" as the Sentinel on HOST sees the set; fails when it does not answer or does not know it
+# sentinel_view HOST: "EPOCH MASTER FLAGS" as the Sentinel on HOST sees the set; fails when it does not answer or does not know it
 sentinel_view() {
   local out
   out="$(REDISCLI_AUTH="$REDIS_PASSWORD" timeout 3 redis-cli --no-auth-warning -h "$1" -p "$SENTINEL_PORT" sentinel master "$SET_NAME" 2>/dev/null)" || return 1
-  awk 'NR % 2 == 1 { key = $0; next } key == "ip" { ip = $0 } key == "config-epoch" { epoch = $0 }
-       END { if (ip == "" || epoch !~ /^[0-9]+$/) exit 1; print epoch, ip }' <<<"$out"
+  awk 'NR % 2 == 1 { key = $0; next } key == "ip" { ip = $0 } key == "config-epoch" { epoch = $0 } key == "flags" { flags = $0 }
+       END { if (ip == "" || epoch !~ /^[0-9]+$/) exit 1; print epoch, ip, flags }' <<<"$out"
 }
 
 # state_view: "EPOCH MASTER" from this member's copy of its Sentinel's state; fails without one
@@ -63,14 +63,17 @@ state_view() {
        END { if (ip == "") exit 1; print (epoch == "" ? 0 : epoch), ip }' "$STATE_FILE"
 }
 
-# known_master: the master of the answer with the highest epoch; fails when nobody knows the set
+# known_master: the master of the answer with the highest epoch; fails when nobody knows the set.
+# Sets FAILING when a Sentinel is failing the master over (or agrees with a quorum that it is down).
 known_master() {
-  local best=-1 master='' view epoch host peer
+  local best=-1 master='' view epoch host flags peer
   local -a peers
   read -r -a peers <<<"${PEERS:-}"
+  FAILING=''
   for peer in "${peers[@]}" state; do
     if [ "$peer" = state ]; then view="$(state_view)" || continue; else view="$(sentinel_view "$peer")" || continue; fi
-    read -r epoch host <<<"$view"
+    read -r epoch host flags <<<"$view"
+    case ",${flags:-}," in *,failover_in_progress,* | *,o_down,*) FAILING="$FAILING $peer" ;; esac
     if [ "$epoch" -gt "$best" ]; then best="$epoch" master="$host"; fi
   done
   [ -n "$master" ] || return 1
@@ -81,8 +84,17 @@ known_master() {
 decide() {
   local master founded waited=0
   while :; do
-    if master="$(known_master)"; then
+    if known_master >"$CONFIG_DIR/.known" 2>/dev/null; then
+      master="$(cat "$CONFIG_DIR/.known")"
       if [ "$master" != "$me" ]; then echo "$master"; return; fi
+      # named master while the Sentinels fail it over: wait for the outcome (a while: when no
+      # replica can be promoted, the failover is abandoned and this member is the master again)
+      if [ -n "$FAILING" ] && [ "$waited" -lt "${FAILOVER_WAIT_SECONDS:-30}" ]; then
+        [ $((waited % 10)) -eq 0 ] && log "redis: the Sentinels are failing this member over (${FAILING# }): waiting for the outcome"
+        sleep "$POLL_SECONDS"
+        waited=$((waited + POLL_SECONDS))
+        continue
+      fi
       if has_data; then echo "$me"; return; fi
       [ $((waited % 30)) -eq 0 ] && log "redis: the Sentinels name this member ($me) the master, but its data directory is empty: waiting for them to promote a replica that holds the data"
     elif has_data; then
@@ -134,8 +146,9 @@ write_conf() {
   fi
 }
 
-master="$(decide)"
 mkdir -p "$CONFIG_DIR"
+master="$(decide)"
+rm -f "$CONFIG_DIR/.known"
 umask 077
 write_conf "$master" >"$CONFIG_DIR/.redis.conf.tmp"
 mv -f "$CONFIG_DIR/.redis.conf.tmp" "$CONFIG_DIR/redis.conf"
