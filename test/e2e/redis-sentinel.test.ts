@@ -83,6 +83,9 @@ async function expectHealthy(): Promise<number> {
     for (const i of [0, 1, 2]) {
       const named = (await cli(podHost(NS, NAME, i), `SENTINEL get-master-addr-by-name ${NAME}`, 26379).catch(() => '')).split('\n')[0];
       if (named !== podHost(NS, NAME, m)) return false;
+      // and knows both replicas (Sentinel learns them from the master's INFO, every 10 s)
+      const replicas = await cli(podHost(NS, NAME, i), `SENTINEL replicas ${NAME}`, 26379).catch(() => '');
+      if (!others.every((r) => replicas.includes(podHost(NS, NAME, r)))) return false;
     }
     return JSON.stringify(await serviceEndpoints(NS, NAME)) === JSON.stringify([member(m)]) &&
       JSON.stringify(await serviceEndpoints(NS, `${NAME}-read`)) === JSON.stringify(others.map(member));

@@ -4,6 +4,8 @@
 # and runs Sentinel. Beside it, once a second:
 #   - the local server's role (INFO replication of 127.0.0.1 only) goes to CONFIG_DIR/role
 #     (master, replica or unknown), which the role keeper mirrors into the pod's label;
+#   - a replica left following another member than the master the Sentinels name (one they did
+#     not know yet when they failed over) is pointed at that master after FOLLOW_SECONDS (15);
 #   - what Sentinel learned (its id, epochs, the master, the replicas and Sentinels it knows; no
 #     password) is copied to STATE_FILE on the data volume, so that it outlives the pod: after every
 #     pod of the set was deleted at once, the Sentinels and the members still know which member was
@@ -95,16 +97,46 @@ write_conf() {
   done < <(grep -E "^sentinel (known-replica|known-sentinel) $SET_NAME " <<<"$state" || true)
 }
 
-# report_role: the local server's role, for the role keeper
+# local_cli HOST PORT ARGS...: redis-cli with the password in its environment only
+local_cli() {
+  local host="$1" port="$2"
+  shift 2
+  REDISCLI_AUTH="$REDIS_PASSWORD" timeout 2 redis-cli --no-auth-warning -h "$host" -p "$port" "$@" 2>/dev/null
+}
+
+# report_role: the local server's role, for the role keeper; sets INFO to its INFO replication
 report_role() {
-  local info role=unknown
-  info="$(REDISCLI_AUTH="$REDIS_PASSWORD" timeout 2 redis-cli --no-auth-warning -h "${BIND_ADDRESS:-127.0.0.1}" -p "$PORT" info replication 2>/dev/null || true)"
-  case "$(sed -n 's/^role:\([a-z]*\).*/\1/p' <<<"$info")" in
+  local role=unknown
+  INFO="$(local_cli "${BIND_ADDRESS:-127.0.0.1}" "$PORT" info replication | tr -d '\r' || true)"
+  case "$(sed -n 's/^role:\([a-z]*\).*/\1/p' <<<"$INFO")" in
     master) role=master ;;
     slave) role=replica ;;
   esac
   echo "$role" >"$CONFIG_DIR/.role.tmp"
   mv -f "$CONFIG_DIR/.role.tmp" "$CONFIG_DIR/role"
+}
+
+# follow_sentinel: a replica that replicates from another member than the master this Sentinel
+# names, for FOLLOW_SECONDS on end while no failover is going on, is pointed at that master (a
+# replica the Sentinels did not know yet when they failed over is left behind, following the old
+# master; Sentinel itself only reconfigures the replicas it knows)
+off_since=0
+follow_sentinel() {
+  local source master view flags
+  source="$(sed -n 's/^master_host:\(.*\)$/\1/p' <<<"$INFO")"
+  view="$(local_cli "${BIND_ADDRESS:-127.0.0.1}" "$SENTINEL_PORT" sentinel master "$SET_NAME" |
+    awk 'NR % 2 == 1 { key = $0; next } key == "ip" { ip = $0 } key == "flags" { flags = $0 } END { print ip, flags }')"
+  read -r master flags <<<"$view"
+  if [ -z "$source" ] || [ -z "$master" ] || [ "$source" = "$master" ] || [ "$master" = "$me" ] || [ "$flags" != master ]; then
+    off_since=0
+    return
+  fi
+  [ "$off_since" -gt 0 ] || off_since="$SECONDS"
+  if [ $((SECONDS - off_since)) -ge "${FOLLOW_SECONDS:-15}" ]; then
+    log "sentinel: the local replica follows $source, but the Sentinels name $master the master: pointing it at $master"
+    local_cli "${BIND_ADDRESS:-127.0.0.1}" "$PORT" replicaof "$master" "$PORT" >/dev/null || log "sentinel: REPLICAOF $master failed"
+    off_since=0
+  fi
 }
 
 # keep_state: Sentinel's state onto the data volume, when it changed
@@ -135,6 +167,7 @@ pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null || true' TERM INT
 while kill -0 "$pid" 2>/dev/null; do
   report_role
+  follow_sentinel
   keep_state
   sleep "${REPORT_SECONDS:-1}"
 done
