@@ -59,7 +59,7 @@ describe('redis with Sentinel on loopback', () => {
   const env = (i: number) => ({
     SCRIPTS_DIR: SCRIPTS, POD_INDEX: String(i), START_ORDINAL: '0', PEERS: HOSTS.join(' '), REDIS_PORT: PORT, SENTINEL_PORT,
     DATA_DIR: dir('data', i), CONFIG_DIR: dir('conf', i), KEYS_DIR: keysDir, PW_KEY: 'password', SET_NAME: 'set', QUORUM: '2',
-    BIND_ADDRESS: HOSTS[i], DOWN_AFTER_MS: '2000', FAILOVER_TIMEOUT_MS: '6000', MIN_REPLICAS_TO_WRITE: '1', MIN_REPLICAS_MAX_LAG: '1', POLL_SECONDS: '1',
+    BIND_ADDRESS: HOSTS[i], DOWN_AFTER_MS: '2000', FAILOVER_TIMEOUT_MS: '6000', MIN_REPLICAS_TO_WRITE: '1', MIN_REPLICAS_MAX_LAG: '1', POLL_SECONDS: '1', FOLLOW_SECONDS: '3',
   });
   /** A pod's start: the `founded` init container's answer, then the server and the Sentinel. */
   const startPod = (i: number, founded: 'absent' | 'present') => {
@@ -105,7 +105,8 @@ describe('redis with Sentinel on loopback', () => {
     await masterOf(promoted, 'the old master a replica of the new one');
     expect(servers[0]!.log).toContain(`starting 127.0.0.1 as a replica of ${HOSTS[promoted]}`);
     expect(cli(HOSTS[promoted], PORT, 'set', 'k2', 'v2')).toBe('OK');
-    expect(cli(HOSTS[promoted], PORT, 'wait', '2', '5000')).toBe('2');
+    // both replicas have it once the old master's full sync is done
+    await until('both replicas acknowledge', () => (cli(HOSTS[promoted], PORT, 'wait', '2', '1000') === '2' ? true : undefined), 30);
   });
 
   test('a master cut off from its replicas refuses writes (min-replicas-to-write) before the Sentinels could promote another', async () => {
@@ -141,6 +142,15 @@ describe('redis with Sentinel on loopback', () => {
     const promoted = await anyOtherMaster(m);
     await masterOf(promoted, 'the empty member a replica of the promoted one');
     await until('the data copied', () => (cli(HOSTS[m], PORT, 'get', 'k2') === 'v2' ? true : undefined), 30);
+  });
+
+  test('a replica left following another member than the Sentinels\' master is pointed back at it', async () => {
+    const m = [0, 1, 2].find((i) => role(i) === 'master')!;
+    const [r, other] = [0, 1, 2].filter((i) => i !== m);
+    expect(cli(HOSTS[r], PORT, 'replicaof', HOSTS[other], PORT)).toBe('OK');
+    const masterHost = (i: number) => cli(HOSTS[i], PORT, 'info', 'replication').split('\n').find((l) => l.startsWith('master_host:'))?.split(':')[1]?.trim();
+    await until('the replica back on the master', () => (masterHost(r) === HOSTS[m] ? true : undefined), 30);
+    expect(sentinels[r]!.log).toContain(`the local replica follows ${HOSTS[other]}, but the Sentinels name ${HOSTS[m]} the master: pointing it at ${HOSTS[m]}`);
   });
 
   test('a member without data that no Sentinel answers, in a set that was founded: it waits, and starts no server', async () => {
