@@ -79,6 +79,11 @@ const restoredDb = (restore: any) => {
   const engine = DatabaseEngine.postgresql({ restoreFrom: { image: PGBACKREST_IMAGE, repository: S3_REPO, ...restore } });
   new StatefulDatabase(c, 'db', { engine, credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'pg') } });
 };
+/** A Redis set with Sentinel options SENTINEL (and more props), with credentials. */
+const sentinelDb = (sentinel: any, props: any = {}) => {
+  const c = chart();
+  new StatefulDatabase(c, 'db', { engine: DatabaseEngine.redis({ sentinel }), replicas: 3, credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'redis') }, ...props });
+};
 /** A PostgreSQL set deployed with the engine options BEFORE, then synthesized again with AFTER. */
 const redeployPostgres = (before: any, after: any) => {
   const dir = outdir();
@@ -377,4 +382,12 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'Galera with an unpinned API client image', build: () => galeraDb({ apiClientImage: 'curlimages/curl' }) },
   { what: 'Galera with the durability setting in config', build: () => galeraDb({ config: { innodb_flush_log_at_trx_commit: '2' } }) },
   { what: 'Galera with an existing ServiceAccount', build: () => galeraDb({}, { serviceAccountName: 'db' }) },
+  { what: 'Redis Sentinel with 2 members', build: () => sentinelDb({}, { replicas: 2 }) },
+  { what: 'Redis Sentinel with a replica lag as long as down-after', build: () => sentinelDb({ downAfter: Duration.seconds(3), minReplicasMaxLag: Duration.seconds(3) }) },
+  { what: 'Redis Sentinel with a replica lag in milliseconds', build: () => sentinelDb({ minReplicasMaxLag: Duration.millis(1500) }) },
+  { what: 'Redis Sentinel writing only with more replicas than there are', build: () => sentinelDb({ minReplicasToWrite: 3 }) },
+  { what: 'Redis Sentinel with down-after under a second', build: () => sentinelDb({ downAfter: Duration.millis(500) }) },
+  { what: 'Redis Sentinel with down-after as a number', build: () => sentinelDb({ downAfter: 5000 }) },
+  { what: 'Redis Sentinel with an unpinned API client image', build: () => sentinelDb({ apiClientImage: 'curlimages/curl' }) },
+  { what: 'Redis Sentinel with an existing ServiceAccount', build: () => sentinelDb({}, { serviceAccountName: 'redis' }) },
 ];

@@ -404,4 +404,20 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "DatabaseEngine.mariadbGalera 'test/db': config sets 'innodb_flush_log_at_trx_commit', which the preset manages itself. Fix: remove it from config (typed options: innodb_buffer_pool_size, max_connections).",
   "Galera with an existing ServiceAccount":
     "StatefulDatabase 'test/db': serviceAccountName 'db' is given, but the engine uses the Kubernetes API and creates its own account 'db' with a Role of exactly what it needs. Fix: drop serviceAccountName.",
+  "Redis Sentinel with 2 members":
+    "DatabaseEngine.redis 'test/db': sentinel needs at least 3 members, got replicas: 2: the Sentinels must be a majority to promote a replica, and with 2 members one lost stops every failover. Fix: replicas: 3 or more, or drop sentinel (the first member is then the primary, without failover).",
+  "Redis Sentinel with a replica lag as long as down-after":
+    "DatabaseEngine.redis 'test/db': sentinel.minReplicasMaxLag must be whole seconds shorter than downAfter (3000 ms), got 3000 ms: a master cut off from its replicas must stop taking writes before the Sentinels promote another. Fix: e.g. minReplicasMaxLag: Duration.seconds(2).",
+  "Redis Sentinel with a replica lag in milliseconds":
+    "DatabaseEngine.redis 'test/db': sentinel.minReplicasMaxLag must be whole seconds shorter than downAfter (5000 ms), got 1500 ms: a master cut off from its replicas must stop taking writes before the Sentinels promote another. Fix: e.g. minReplicasMaxLag: Duration.seconds(2).",
+  "Redis Sentinel writing only with more replicas than there are":
+    "DatabaseEngine.redis 'test/db': sentinel.minReplicasToWrite must be a whole number from 0 to 2 (the replicas of 3 members), got 3. Fix: e.g. minReplicasToWrite: 1.",
+  "Redis Sentinel with down-after under a second":
+    "DatabaseEngine.redis 'test/db': sentinel.downAfter must be a Duration from 1 s to 600 s, got 500 ms. Fix: e.g. downAfter: Duration.seconds(5).",
+  "Redis Sentinel with down-after as a number":
+    "DatabaseEngine.redis 'test/db': sentinel.downAfter must be a Duration from 1 s to 600 s, got 5000. Fix: e.g. downAfter: Duration.seconds(5).",
+  "Redis Sentinel with an unpinned API client image":
+    "StatefulDatabase 'test/db': image of init container 'founded' must name a pinned tag or digest (not 'latest'), got 'curlimages/curl'. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:…', so every replica runs the same build.",
+  "Redis Sentinel with an existing ServiceAccount":
+    "StatefulDatabase 'test/db': serviceAccountName 'redis' is given, but the engine uses the Kubernetes API and creates its own account 'db' with a Role of exactly what it needs. Fix: drop serviceAccountName.",
 };

@@ -7,7 +7,7 @@ import {
   StatefulDatabase, StatefulDatabaseProps, ZooKeeperVersion,
 } from '../lib';
 import { chart, find, schemaErrors, synth } from './util';
-import { Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 
 const SCRIPTS = path.join(__dirname, '..', 'lib', 'database', 'engines', 'scripts');
 
@@ -476,6 +476,77 @@ describe('DatabaseEngine.redis', () => {
 
   test('fails without credentials: no unauthenticated Redis', () => {
     expect(() => build(DatabaseEngine.redis(), {}, false)).toThrow(/DatabaseEngine.redis 'test\/db': the database has no credentials: without requirepass/);
+  });
+});
+
+describe('DatabaseEngine.redis with Sentinel', () => {
+  const sentinel = (options: any = {}, props: Partial<StatefulDatabaseProps> = {}) =>
+    build(DatabaseEngine.redis({ sentinel: options, config: { hz: '20' } }), { replicas: 3, ...props });
+  const named = (pod: any, name: string) => [...(pod.initContainers ?? []), ...pod.containers].find((c: any) => c.name === name);
+
+  test('each pod: the server started as the Sentinels say, a Sentinel from the same image, a role keeper in the API client image', () => {
+    const { m, pod } = sentinel();
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['main', 'sentinel', 'role']);
+    expect(pod.initContainers.map((c: any) => [c.name, c.image, c.command])).toEqual([
+      ['founded', 'docker.io/curlimages/curl:8.14.1', ['sh', '/opt/cdk8s-stateful/redis-role-keeper.sh', 'founded']],
+    ]);
+    const [main, sent, role] = pod.containers;
+    expect(main.command).toEqual(['bash', '/opt/cdk8s-stateful/redis-sentinel-start.sh']);
+    expect(main.args).toBeUndefined();
+    expect(main.ports).toEqual([{ name: 'redis', containerPort: 6379, protocol: 'TCP' }]);
+    expect(main.volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/redis' });
+    expect(pod.volumes.find((v: any) => v.name === 'config')).toEqual({ name: 'config', emptyDir: { medium: 'Memory' } });
+    expect([env(main, 'SET_NAME').value, env(main, 'MIN_REPLICAS_TO_WRITE').value, env(main, 'MIN_REPLICAS_MAX_LAG').value]).toEqual(['db', '1', '2']);
+    expect(sent.image).toBe('redis:8.2.1');
+    expect(sent.command).toEqual(['bash', '/opt/cdk8s-stateful/redis-sentinel.sh']);
+    expect(sent.ports).toEqual([{ name: 'sentinel', containerPort: 26379, protocol: 'TCP' }]);
+    expect(sent.volumeMounts.slice(0, 2)).toEqual([{ name: 'config', mountPath: '/etc/redis' }, { name: 'data', mountPath: '/data' }]);
+    expect(['QUORUM', 'DOWN_AFTER_MS', 'FAILOVER_TIMEOUT_MS'].map((n) => env(sent, n).value)).toEqual(['2', '5000', '10000']);
+    expect(env(sent, 'PW_KEY')).toEqual(secretKey('PW_KEY', 'password'));
+    expect(role.image).toBe('docker.io/curlimages/curl:8.14.1');
+    expect(role.command).toEqual(['sh', '/opt/cdk8s-stateful/redis-role-keeper.sh', 'keep']);
+    expect(env(role, 'ROLE_LABEL').value).toBe('cdk8s-stateful.dev/role');
+    for (const c of pod.containers) expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(Object.keys(find(m, 'ConfigMap').data).sort()).toEqual(
+      ['common.sh', 'engine.conf', 'kube-api.sh', 'redis-probe.sh', 'redis-role-keeper.sh', 'redis-sentinel-start.sh', 'redis-sentinel.sh']);
+    expect(m.flatMap((o: any) => schemaErrors(o))).toEqual([]);
+  });
+
+  test('the Services follow the role label: <name> the primary, -read the replicas; Sentinel\'s port for Sentinel-aware clients', () => {
+    const { m } = sentinel();
+    expect(find(m, 'Service', 'db').spec.selector).toEqual({ 'app.kubernetes.io/instance': 'db', 'cdk8s-stateful.dev/role': 'primary' });
+    expect(find(m, 'Service', 'db-read').spec.selector).toEqual({ 'app.kubernetes.io/instance': 'db', 'cdk8s-stateful.dev/role': 'replica' });
+    expect(find(m, 'Service', 'db-headless').spec.ports.map((p: any) => p.port)).toEqual([6379, 26379]);
+    expect(find(m, 'Service', 'db').spec.ports.map((p: any) => p.port)).toEqual([6379, 26379]);
+  });
+
+  test('the keeper\'s Role: its own pod\'s label and the founding Lease, nothing else; the API server in the NetworkPolicy', () => {
+    const { m, pod } = sentinel({ apiServerCidrs: ['10.0.0.10/32'], apiServerPorts: [6443] });
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(find(m, 'Role', 'db').rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'patch'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create'] },
+    ]);
+    expect(find(m, 'NetworkPolicy', 'db').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.0.0.10/32' } }], ports: [{ port: 6443, protocol: 'TCP' }] });
+  });
+
+  test('quorum, timings and durability from the options; the API client image and registry override', () => {
+    const { pod } = sentinel({ downAfter: Duration.seconds(8), failoverTimeout: Duration.seconds(30), minReplicasToWrite: 2, minReplicasMaxLag: Duration.seconds(4),
+      apiClientImage: 'registry.example.com/curl:8.14.1' }, { replicas: 5 });
+    const [main, sent, role] = pod.containers;
+    expect(['QUORUM', 'DOWN_AFTER_MS', 'FAILOVER_TIMEOUT_MS'].map((n) => env(sent, n).value)).toEqual(['3', '8000', '30000']);
+    expect([env(main, 'MIN_REPLICAS_TO_WRITE').value, env(main, 'MIN_REPLICAS_MAX_LAG').value]).toEqual(['2', '4']);
+    expect(role.image).toBe('registry.example.com/curl:8.14.1');
+    const mirrored = sentinel({}, { imageRegistry: 'mirror.example.com' } as any).pod;
+    expect(mirrored.containers.map((c: any) => c.image)).toEqual(['mirror.example.com/library/redis:8.2.1', 'mirror.example.com/library/redis:8.2.1',
+      'mirror.example.com/curlimages/curl:8.14.1']);
+    expect(named(mirrored, 'founded').image).toBe('mirror.example.com/curlimages/curl:8.14.1');
+  });
+
+  test('without sentinel the preset\'s output is what it was: no sidecar, no role label', () => {
+    const { pod, m } = build(DatabaseEngine.redis(), { replicas: 3 });
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['main']);
+    expect(find(m, 'Service', 'db').spec.selector['statefulset.kubernetes.io/pod-name']).toBe('db-0');
   });
 });
 

@@ -89,6 +89,48 @@ export interface InitContainer {
   readonly runsServer?: boolean;
 }
 
+/**
+ * A container that runs beside the database container for the pod's whole life: a failover
+ * monitor, a keeper of the pod's role label. It runs as the database's user, under the same
+ * restricted security context.
+ */
+export interface SidecarContainer {
+  /** The container name, e.g. `sentinel`. */
+  readonly name: string;
+  /** A pinned image. */
+  readonly image: string;
+  /**
+   * @default - the image's entrypoint
+   */
+  readonly command?: string[];
+  /**
+   * Environment variables. Never a password: read it from `StatefulDatabase.CREDENTIALS_PATH/<key>`.
+   * @default - none
+   */
+  readonly env?: { [name: string]: kplus.EnvValue };
+  /**
+   * Volumes it mounts, by name; they must exist on the database.
+   * @default - none (only `/tmp`)
+   */
+  readonly mounts?: NamedVolumeMount[];
+  /**
+   * The engine's ports this container serves (they are then declared on it, not on the database
+   * container); each must be one of the engine definition's `ports`.
+   * @default - none
+   */
+  readonly ports?: number[];
+  /**
+   * Requests and limits, field by field over the defaults.
+   * @default - cpu 50m/500m, memory 32Mi/128Mi, ephemeral storage 16Mi/256Mi
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * Restarts the container when it fails.
+   * @default - none
+   */
+  readonly livenessProbe?: HealthProbe;
+}
+
 /** Options of {@link DatabaseEngine.custom}. */
 export interface CustomEngineOptions {
   /** A pinned image, e.g. `nginxinc/nginx-unprivileged:1.27.3`. */
@@ -185,14 +227,6 @@ export interface EngineBinding {
   readonly env?: { [name: string]: kplus.EnvValue };
   /** Init containers, run before the user's. */
   readonly initContainers?: InitContainer[];
-  /**
-   * Containers that run beside the database container for the pod's whole life (a backup
-   * scheduler, a keeper of the pod's role label): the same shape as an init container, under the
-   * same security context, with the database's `initContainerResources` unless they give their
-   * own. Each restarts on its own when it exits; `runsServer` does not apply.
-   * @default - none
-   */
-  readonly sidecars?: InitContainer[];
   /** `emptyDir` volumes the engine's containers share. */
   readonly scratchVolumes?: string[];
   /**
@@ -216,6 +250,13 @@ export interface EngineBinding {
    * @default - none
    */
   readonly preStop?: string[];
+  /**
+   * Containers that run beside the database container for the pod's whole life (a backup
+   * scheduler, a failover monitor, a keeper of the pod's role label; see {@link SidecarContainer}).
+   * Each restarts on its own when it exits.
+   * @default - none
+   */
+  readonly sidecars?: SidecarContainer[];
   /**
    * A single writer: the ordinal of the primary. The client Service `<name>` then selects only
    * that pod (by its `statefulset.kubernetes.io/pod-name` label), and a read Service

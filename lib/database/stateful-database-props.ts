@@ -279,7 +279,7 @@ export interface StatefulDatabaseProps {
    */
   readonly imagePullSecrets?: IConstruct[];
   /**
-   * Pull the engine's images (the database and the engine's init containers) from this registry
+   * Pull the engine's images (the database, the engine's init containers and sidecars) from this registry
    * instead, keeping the repository and tag: `postgres:17.2` becomes
    * `<registry>/library/postgres:17.2`. For mirrors and air-gapped clusters; the images of your
    * own init containers are used as you wrote them.

@@ -11,5 +11,6 @@ export type { PostgresBackupOptions, PostgresRestoreOptions } from './postgresql
 export type { PatroniOptions } from './postgresql-patroni';
 export { RedisMaxmemoryPolicy, RedisVersion } from './redis';
 export type { RedisOptions } from './redis';
+export type { RedisSentinelOptions } from './redis-sentinel';
 export { ZooKeeperVersion } from './zookeeper';
 export type { ZooKeeperOptions } from './zookeeper';

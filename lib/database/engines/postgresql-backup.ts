@@ -57,10 +57,10 @@ export interface PostgresBackupOptions {
    */
   readonly archiveTimeout?: Duration;
   /**
-   * Requests and limits of the sidecar `backup`, field by field over the database's
-   * `initContainerResources`. It waits most of the time: it requests little, and may use up to
-   * the limits while a backup runs (two processes compressing with zstd).
-   * @default - requests cpu 50m and memory 128Mi; the limits of `initContainerResources`
+   * Requests and limits of the sidecar `backup`, field by field over the defaults. It waits most
+   * of the time: it requests little, and may use up to the limits while a backup runs (two
+   * processes compressing with zstd).
+   * @default - cpu 50m/1, memory 128Mi/1Gi, ephemeral storage 64Mi/1Gi
    */
   readonly resources?: kplus.ContainerResources;
 }
@@ -198,13 +198,21 @@ function archiveSettings(ctx: EngineContext, backup: PostgresBackupOptions, run:
   return ['archive_mode=on', `archive_command=pgbackrest --config=${run}/pgbackrest.conf --stanza=db archive-push %p`, `archive_timeout=${timeout}`];
 }
 
+/** The backup sidecar's requests and limits: idle between backups (a small request), room to compress while one runs. */
+function backupResources(own: kplus.ContainerResources | undefined): kplus.ContainerResources {
+  return {
+    cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.units(1), ...own?.cpu },
+    memory: { request: Size.mebibytes(128), limit: Size.gibibytes(1), ...own?.memory },
+    ephemeralStorage: { request: Size.mebibytes(64), limit: Size.gibibytes(1), ...own?.ephemeralStorage },
+  };
+}
+
 /** The sidecar that takes the scheduled backups (postgres-backup.sh), with the data and run volumes. */
 function backupSidecar(ctx: EngineContext, image: string, env: { [name: string]: kplus.EnvValue }, paths: { pgdata: string; run: string },
   resources: kplus.ContainerResources | undefined): InitContainer {
   return {
     name: 'backup',
-    // idle between backups: a small request, the init containers' limits
-    resources: resources ?? { cpu: { request: kplus.Cpu.millis(50) }, memory: { request: Size.mebibytes(128) } },
+    resources: backupResources(resources),
     image,
     command: runScript('postgres-backup.sh'),
     env: {

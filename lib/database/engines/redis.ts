@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine-definition';
 import { checkVersion, engineBinder, configLines, engineFail, identityEnv, memoryLimitEnv, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
+import { RedisSentinelOptions, SENTINEL_PORT, sentinelAccess, sentinelContainers, sentinelServerEnv, sentinelSettings } from './redis-sentinel';
 
 /**
  * A version of the official `redis` image (Docker Hub library image, Debian based).
@@ -69,6 +70,13 @@ export interface RedisOptions {
    * @default - none
    */
   readonly config?: { [name: string]: string };
+  /**
+   * Sentinel decides which member is the master and fails over when it is lost: a Sentinel
+   * beside each member, the members start as the Sentinels say, and the client Service follows
+   * the current master (a role label each pod keeps). Needs at least 3 members.
+   * @default - no failover: the first ordinal is the primary
+   */
+  readonly sentinel?: RedisSentinelOptions;
 }
 
 const PORT = 6379;
@@ -80,17 +88,19 @@ const MANAGED = ['port', 'bind', 'dir', 'appendonly', 'requirepass', 'masterauth
 export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
   const version = options.version ?? RedisVersion.VER_8_2_1;
   const image = version.image;
+  const sentinel = options.sentinel;
   return {
     name: 'redis',
     image,
-    ports: [{ name: 'redis', port: PORT }],
+    ports: [{ name: 'redis', port: PORT }, ...(sentinel !== undefined ? [{ name: 'sentinel', port: SENTINEL_PORT }] : [])],
     dataPath: '/data',
     runAsUser: 999,
     readOnlyRootFilesystem: true,
     // a primary that lost its volume learns from the running replicas that it must copy them
     parallelStart: true,
     defaultReplicas: 3,
-    args: ['redis-server', `${CONFIG_PATH}/redis.conf`],
+    // with Sentinel, every start of the server first asks the Sentinels which member is the master
+    ...(sentinel !== undefined ? { command: runScript('redis-sentinel-start.sh') } : { args: ['redis-server', `${CONFIG_PATH}/redis.conf`] }),
     // ready: an authenticated PING answers PONG and a replica is linked to its primary; live: the
     // server answers a PING at all, without the password, so that a rotated Secret never gets a
     // running server killed
@@ -104,6 +114,30 @@ export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
         engineFail(ctx, 'redis', `maxmemoryPolicy must be a RedisMaxmemoryPolicy, got ${JSON.stringify(policy)}. Fix: e.g. RedisMaxmemoryPolicy.NOEVICTION.`);
       }
       const extra = configLines(ctx, 'redis', {}, options.config, { name: /^[a-z][a-z0-9-]*$/, managed: MANAGED, line: (n, v) => `${n} ${v}` });
+      const serverEnv = {
+        ...memoryLimitEnv(),
+        DATA_DIR: kplus.EnvValue.fromValue(ctx.dataPath),
+        CONFIG_DIR: kplus.EnvValue.fromValue(CONFIG_PATH),
+        ...(maxmemory !== undefined ? { MAXMEMORY: kplus.EnvValue.fromValue(`${maxmemory}kb`) } : {}),
+        MAXMEMORY_POLICY: kplus.EnvValue.fromValue(policy),
+      };
+      const engineConf: { [name: string]: string } = extra.length > 0 ? { 'engine.conf': extra.join('\n') + '\n' } : {};
+      if (sentinel !== undefined) {
+        const settings = sentinelSettings(ctx, sentinel);
+        return {
+          env: { ...identityEnv(ctx), ...serverEnv, ...secrets.password, ...sentinelServerEnv(ctx, settings) },
+          // redis.conf and sentinel.conf hold the password: memory-backed, never on the node's disk;
+          // writable: the start script writes redis.conf at every start, Sentinel rewrites its own
+          memoryVolumes: ['config'],
+          mounts: [{ volume: 'config', path: CONFIG_PATH }],
+          ...sentinelContainers(ctx, settings, image, CONFIG_PATH, secrets.password),
+          ...sentinelAccess(sentinel),
+          files: {
+            ...scriptFiles('redis-sentinel-start.sh', 'redis-sentinel.sh', 'redis-role-keeper.sh', 'kube-api.sh', 'redis-probe.sh'),
+            ...engineConf,
+          },
+        };
+      }
       return {
         primaryOrdinal: ctx.startOrdinal,
         // the readiness probe authenticates with the password from the Secret's file
@@ -117,21 +151,13 @@ export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
           // an empty primary copies a peer's data with a temporary server: it needs the database's memory
           runsServer: true,
           command: runScript('redis-config.sh'),
-          env: {
-            ...identityEnv(ctx),
-            ...memoryLimitEnv(),
-            DATA_DIR: kplus.EnvValue.fromValue(ctx.dataPath),
-            CONFIG_DIR: kplus.EnvValue.fromValue(CONFIG_PATH),
-            ...secrets.password,
-            ...(maxmemory !== undefined ? { MAXMEMORY: kplus.EnvValue.fromValue(`${maxmemory}kb`) } : {}),
-            MAXMEMORY_POLICY: kplus.EnvValue.fromValue(policy),
-          },
+          env: { ...identityEnv(ctx), ...serverEnv, ...secrets.password },
           // writable: a primary that lost its data copies a replica into it before it starts
           mounts: [{ volume: 'config', path: CONFIG_PATH }, { volume: ctx.dataVolume ?? 'data', path: ctx.dataPath }],
         }],
         files: {
           ...scriptFiles('redis-config.sh', 'redis-probe.sh'),
-          ...(extra.length > 0 ? { 'engine.conf': extra.join('\n') + '\n' } : {}),
+          ...engineConf,
         },
       };
     }),

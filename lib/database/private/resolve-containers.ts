@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
 import { PropValidator } from '../../prop-validator';
-import { DatabasePort, EngineBinding, InitContainer, NamedVolumeMount } from '../engine-definition';
+import { DatabasePort, EngineBinding, InitContainer, NamedVolumeMount, SidecarContainer } from '../engine-definition';
 import { SCRIPTS_PATH } from '../engines/private/engine-scripts';
 import { HealthProbe } from '../probe';
 import type { ScratchVolume, StatefulDatabaseProps } from '../stateful-database-props';
@@ -35,7 +35,10 @@ export function resolveContainers(check: PropValidator, identity: DatabaseIdenti
   const mounts = new MountResolver(check, volumeNames, scriptsConfigMap !== undefined, props.credentials !== undefined);
   const main = resolveMain(check, identity, claims, binding, props, mounts);
   const { initContainers, sidecars } = resolveInitContainers(check, identity, binding, props, mounts, main.resources);
-  return { volumes, initContainers, main, sidecars, scriptsConfigMap };
+  const served = new Set(sidecars.flatMap((c) => (c.ports ?? []).map((p) => p.port)));
+  // a port a sidecar serves is declared on the sidecar, not on the database container
+  const database = served.size === 0 ? main : { ...main, ports: main.ports?.filter((p) => !served.has(p.port)) };
+  return { volumes, initContainers, main: database, sidecars, scriptsConfigMap };
 }
 
 /** Scratch volumes (the user's, the engine's, `/tmp`), memory volumes, the scripts and the credentials. */
@@ -131,7 +134,7 @@ function resolveInitContainers(check: PropValidator, identity: DatabaseIdentity,
   };
   const initContainers = [...engineInits, ...check.list('initContainers', props.initContainers)]
     .map((c: InitContainer, i) => resolveExtraContainer(x, 'init container', c, i < engineInits.length));
-  const sidecars = (binding.sidecars ?? []).map((c) => resolveExtraContainer(x, 'sidecar', c, true));
+  const sidecars = check.list('sidecars', binding.sidecars).map((c: SidecarContainer) => resolveSidecar(x, identity, c));
   const containerNames = ['main', ...initContainers.map((c) => c.name), ...sidecars.map((c) => c.name)];
   containerNames.forEach((n) => check.dnsLabel('container name', n));
   const dupContainer = containerNames.find((n, i) => containerNames.indexOf(n) !== i);
@@ -140,6 +143,26 @@ function resolveInitContainers(check: PropValidator, identity: DatabaseIdentity,
     check.fail(`container name '${dupContainer}' is used twice. Fix: give each init container a distinct name other than ${taken}.`);
   }
   return { initContainers, sidecars };
+}
+
+/** The requests and limits of an engine's sidecar unless it says otherwise: a small helper process. */
+const SIDECAR_RESOURCES: ResolvedResources = {
+  cpu: { request: '50m', limit: '500m' },
+  memory: { request: '32Mi', limit: '128Mi' },
+  ephemeralStorage: { request: '16Mi', limit: '256Mi' },
+};
+
+/** An engine's sidecar: checked like its init containers, with its ports, liveness probe and small default resources. */
+function resolveSidecar(x: ExtraContainers, identity: DatabaseIdentity, c: SidecarContainer): ResolvedContainer {
+  const check: PropValidator = x.check;
+  const ports = (c.ports ?? []).map((port) => {
+    const p = identity.engine.ports.find((e) => e.port === port);
+    if (!p) check.fail(`sidecar '${c.name}' serves port ${port}, which is not one of the engine's ports (${identity.engine.ports.map((e) => e.port).join(', ')}). Fix: add it to the engine's ports.`);
+    return { name: p.name, port: p.port };
+  });
+  if (c.livenessProbe !== undefined) validateProbe(check, `livenessProbe of sidecar '${c.name}'`, c.livenessProbe, identity.engine.ports);
+  const resolved = resolveExtraContainer({ ...x, presetDefaults: SIDECAR_RESOURCES }, 'sidecar', c, true);
+  return { ...resolved, ports: ports.length > 0 ? ports : undefined, livenessProbe: c.livenessProbe };
 }
 
 /** The database container: the engine's image and command, the claims mounted, probes, env and resources. */
