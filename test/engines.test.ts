@@ -365,8 +365,8 @@ describe('DatabaseEngine.postgresql with backup and restoreFrom (pgBackRest)', (
     const sidecar = pod.containers[1];
     expect(sidecar.command).toEqual(['bash', '/opt/cdk8s-stateful/postgres-backup.sh']);
     expect(env(sidecar, 'BACKUP_SCHEDULE').value).toBe('0 */6 * * *');
-    expect(env(sidecar, 'BACKUP_S3_KEY_FILE').value).toBe('/run/secrets/db/s3-access-key-id');
-    expect(env(sidecar, 'BACKUP_S3_SECRET_FILE').value).toBe('/run/secrets/db/s3-secret-access-key');
+    expect(env(sidecar, 'BACKUP_S3_ACCESS_KEY_ID_FILE').value).toBe('/run/secrets/db/s3-access-key-id');
+    expect(env(sidecar, 'BACKUP_S3_ACCESS_KEY_FILE').value).toBe('/run/secrets/db/s3-secret-access-key');
     expect(sidecar.securityContext).toEqual(pod.containers[0].securityContext);
     expect(sidecar.volumeMounts.map((v: any) => v.mountPath)).toEqual(['/var/lib/postgresql/data', '/var/run/postgresql', '/tmp', '/opt/cdk8s-stateful', '/run/secrets/db']);
     const egress = find(m, 'NetworkPolicy', 'db').spec.egress;

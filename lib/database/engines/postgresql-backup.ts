@@ -160,8 +160,8 @@ function repositoryEnv(ctx: EngineContext, prefix: string, repo: ResolvedS3Repos
     [`${prefix}_REGION`]: v(repo.region),
     [`${prefix}_PATH`]: v(repo.path),
     [`${prefix}_URI_STYLE`]: v(repo.pathStyle ? 'path' : 'host'),
-    [`${prefix}_S3_KEY_FILE`]: v(`${dir}/${repo.accessKeyIdKey}`),
-    [`${prefix}_S3_SECRET_FILE`]: v(`${dir}/${repo.secretAccessKeyKey}`),
+    [`${prefix}_S3_ACCESS_KEY_ID_FILE`]: v(`${dir}/${repo.accessKeyIdKey}`),
+    [`${prefix}_S3_ACCESS_KEY_FILE`]: v(`${dir}/${repo.secretAccessKeyKey}`),
     ...(repo.caCertificateKey !== undefined ? { [`${prefix}_CA_FILE`]: v(`${dir}/${repo.caCertificateKey}`) } : {}),
   };
 }

@@ -5,7 +5,7 @@
 # A repository is described by environment variables with a prefix, BACKUP (where this set backs
 # up to) or RESTORE (the set it is created from): <P>_BUCKET, <P>_ENDPOINT (host[:port], HTTPS),
 # <P>_REGION, <P>_PATH, <P>_URI_STYLE (path|host), and the credentials Secret's files
-# <P>_S3_KEY_FILE, <P>_S3_SECRET_FILE and optionally <P>_CA_FILE. The config files hold the keys:
+# <P>_S3_ACCESS_KEY_ID_FILE, <P>_S3_ACCESS_KEY_FILE and optionally <P>_CA_FILE. The config files hold the keys:
 # they are written with umask 077 into RUN_DIR, an emptyDir of the pod, never into the image.
 
 STANZA="${PGBACKREST_STANZA:-db}"
@@ -19,13 +19,13 @@ repo_var() {
 # pgbackrest_repo_lines PREFIX: the repo1-* lines of the repository that PREFIX describes
 pgbackrest_repo_lines() {
   local p="$1" var key secret endpoint host port
-  for var in BUCKET ENDPOINT REGION PATH URI_STYLE S3_KEY_FILE S3_SECRET_FILE; do
+  for var in BUCKET ENDPOINT REGION PATH URI_STYLE S3_ACCESS_KEY_ID_FILE S3_ACCESS_KEY_FILE; do
     [ -n "$(repo_var "$p" "$var")" ] || die "pgbackrest: ${p}_${var} is not set: the preset sets it from the repository's props"
   done
-  key="$(<"$(repo_var "$p" S3_KEY_FILE)")" || die "pgbackrest: cannot read the access key id (${p}_S3_KEY_FILE)"
-  secret="$(<"$(repo_var "$p" S3_SECRET_FILE)")" || die "pgbackrest: cannot read the secret access key (${p}_S3_SECRET_FILE)"
+  key="$(<"$(repo_var "$p" S3_ACCESS_KEY_ID_FILE)")" || die "pgbackrest: cannot read the access key id (${p}_S3_ACCESS_KEY_ID_FILE)"
+  secret="$(<"$(repo_var "$p" S3_ACCESS_KEY_FILE)")" || die "pgbackrest: cannot read the secret access key (${p}_S3_ACCESS_KEY_FILE)"
   if [ -z "$key" ] || [ -z "$secret" ]; then
-    die "pgbackrest: an S3 key of the credentials Secret is empty (${p}_S3_KEY_FILE, ${p}_S3_SECRET_FILE). Fix: put the keys in the Secret."
+    die "pgbackrest: an S3 key of the credentials Secret is empty (${p}_S3_ACCESS_KEY_ID_FILE, ${p}_S3_ACCESS_KEY_FILE). Fix: put the keys in the Secret."
   fi
   require_single_line "the S3 access key id" "$key"
   require_single_line "the S3 secret access key" "$secret"
