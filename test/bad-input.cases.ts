@@ -52,10 +52,6 @@ const redeploy = (before: any, after: any) => {
 const zookeeper = DatabaseEngine.zookeeper();
 const PATRONI_IMAGE = 'registry.example.com/postgres-patroni:18.4-4.1.5';
 /** A PostgreSQL set with Patroni options PATRONI (and more props), with credentials. */
-const galeraDb = (options: any, props: any = {}) => {
-  const c = chart();
-  new StatefulDatabase(c, 'db', { engine: DatabaseEngine.mariadbGalera(options), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'galera') }, ...props });
-};
 const patroniDb = (patroni: any, props: any = {}) => {
   const c = chart();
   new StatefulDatabase(c, 'db', { engine: DatabaseEngine.postgresql({ patroni }), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'pg') }, ...props });
@@ -377,11 +373,6 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'a restore without a pgBackRest image', build: () => restoredDb({ image: undefined }) },
   { what: 'a restore whose backups go to the repository it comes from', build: () => backupDb({}, { restoreFrom: { repository: S3_REPO } }) },
   { what: 'a restore with another image than the backups', build: () => backupDb({}, { restoreFrom: { repository: { ...S3_REPO, path: '/old/pg' }, image: 'registry.example.com/other:1.0' } }) },
-  // MariaDB Galera
-  { what: 'Galera with wsrepSyncWait out of range', build: () => galeraDb({ wsrepSyncWait: 16 }) },
-  { what: 'Galera with an unpinned API client image', build: () => galeraDb({ apiClientImage: 'curlimages/curl' }) },
-  { what: 'Galera with the durability setting in config', build: () => galeraDb({ config: { innodb_flush_log_at_trx_commit: '2' } }) },
-  { what: 'Galera with an existing ServiceAccount', build: () => galeraDb({}, { serviceAccountName: 'db' }) },
   { what: 'Redis Sentinel with 2 members', build: () => sentinelDb({}, { replicas: 2 }) },
   { what: 'Redis Sentinel with a replica lag as long as down-after', build: () => sentinelDb({ downAfter: Duration.seconds(3), minReplicasMaxLag: Duration.seconds(3) }) },
   { what: 'Redis Sentinel with a replica lag in milliseconds', build: () => sentinelDb({ minReplicasMaxLag: Duration.millis(1500) }) },

@@ -396,14 +396,6 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "DatabaseEngine.postgresql 'test/db': backup.repository and restoreFrom.repository are the same directory (backups/prod/pg): the restored set would archive into the backups it came from. Fix: give the new set's backup its own path, e.g. '/prod/pg-restored'.",
   "a restore with another image than the backups":
     "DatabaseEngine.postgresql 'test/db': restoreFrom.image \"registry.example.com/other:1.0\" differs from backup.image \"registry.example.com/postgres-pgbackrest:18.6-2.60.0\": one image runs every container. Fix: leave restoreFrom.image out.",
-  "Galera with wsrepSyncWait out of range":
-    "DatabaseEngine.mariadbGalera 'test/db': wsrepSyncWait must be a whole number from 0 to 15 (1 reads, 2 UPDATE and DELETE, 4 INSERT and REPLACE, 8 SHOW, added up), got 16. Fix: wsrepSyncWait: 1 for reads that see every write committed before them.",
-  "Galera with an unpinned API client image":
-    "DatabaseEngine.mariadbGalera 'test/db': apiClientImage must be a pinned image reference with a POSIX shell and curl, got \"curlimages/curl\". Fix: e.g. apiClientImage: 'docker.io/curlimages/curl:8.14.1'.",
-  "Galera with the durability setting in config":
-    "DatabaseEngine.mariadbGalera 'test/db': config sets 'innodb_flush_log_at_trx_commit', which the preset manages itself. Fix: remove it from config (typed options: innodb_buffer_pool_size, max_connections).",
-  "Galera with an existing ServiceAccount":
-    "StatefulDatabase 'test/db': serviceAccountName 'db' is given, but the engine uses the Kubernetes API and creates its own account 'db' with a Role of exactly what it needs. Fix: drop serviceAccountName.",
   "Redis Sentinel with 2 members":
     "DatabaseEngine.redis 'test/db': sentinel needs at least 3 members, got replicas: 2: the Sentinels must be a majority to promote a replica, and with 2 members one lost stops every failover. Fix: replicas: 3 or more, or drop sentinel (the first member is then the primary, without failover).",
   "Redis Sentinel with a replica lag as long as down-after":

@@ -61,8 +61,7 @@ describe('engine presets', () => {
     const { m, pod } = build(engine());
     expect(pod.containers[0].image).toBe(image);
     for (const c of [...pod.initContainers, ...pod.containers]) {
-      // Galera's `decide` runs the API client image (a shell and curl)
-      expect(c.image).toBe(c.name === 'decide' ? 'docker.io/curlimages/curl:8.14.1' : image);
+      expect(c.image).toBe(image);
       expect(c.securityContext).toEqual({
         allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: uid, runAsGroup: uid,
         capabilities: { drop: ['ALL'] },
@@ -245,71 +244,42 @@ describe('DatabaseEngine.mysql', () => {
 });
 
 describe('DatabaseEngine.mariadbGalera', () => {
-  test('3 members started in parallel, quorum PDB, peer ports on the headless Service only; recover and decide before the server', () => {
+  test('3 members started in parallel, quorum PDB, peer ports (with the state port) on the headless Service only', () => {
     const { db, m, sts, pod } = build(DatabaseEngine.mariadbGalera());
     expect(sts.spec.replicas).toBe(3);
-    // after a full outage every member reports its position before one bootstraps
+    // after a full outage every member publishes its state, and the most advanced one bootstraps
     expect(sts.spec.podManagementPolicy).toBe('Parallel');
     expect(find(m, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
-    expect(find(m, 'Service', 'db-headless').spec.ports.map((p: any) => [p.name, p.port])).toEqual([['mysql', 3306], ['sst', 4444], ['gcomm', 4567], ['ist', 4568]]);
+    expect(find(m, 'Service', 'db-headless').spec.ports.map((p: any) => [p.name, p.port])).toEqual([['mysql', 3306], ['sst', 4444], ['gcomm', 4567], ['ist', 4568], ['state', 4569]]);
     expect(find(m, 'Service', 'db').spec.ports.map((p: any) => p.port)).toEqual([3306]);
     expect(find(m, 'Service', 'db').spec.selector).toEqual({ 'app.kubernetes.io/instance': 'db' });
     expect(db.readService).toBeUndefined();
-    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['install', 'bootstrap', 'recover', 'decide']);
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['install', 'bootstrap']);
     expect(pod.initContainers[0].volumeMounts[0]).toEqual({ name: 'workdir', mountPath: '/work-dir' });
     expect(pod.initContainers[1].volumeMounts[0]).toEqual({ name: 'config', mountPath: '/etc/mysql/conf.d' });
     expect(env(pod.initContainers[1], 'GCACHE_SIZE').value).toBe('1048576K');
-    // recover: the database image on the data volume, sized as the server; decide: the API client
-    const [recover, decide] = pod.initContainers.slice(2);
-    expect(recover.command).toEqual(['bash', '/opt/cdk8s-stateful/galera-recover.sh']);
-    expect(recover.volumeMounts.slice(0, 2)).toEqual([{ name: 'data', mountPath: '/var/lib/mysql' }, { name: 'run', mountPath: '/run/mysqld' }]);
-    expect(recover.resources).toEqual(pod.containers[0].resources);
-    expect(decide.command).toEqual(['sh', '/opt/cdk8s-stateful/galera-decide.sh']);
-    expect(decide.image).toBe('docker.io/curlimages/curl:8.14.1');
-    expect(env(decide, 'LEASE_NAME').value).toBe('db-galera');
-    expect(env(decide, 'SET_NAME').value).toBe('db');
-    expect(env(decide, 'GALERA_FORCE_BOOTSTRAP')).toBeUndefined();
-    expect(decide.volumeMounts.map((v: any) => v.name)).not.toContain('data');
     const main = pod.containers[0];
     expect(main.command).toEqual(['bash', '/work-dir/galera-start.sh']);
     expect(env(main, 'ROOT_KEY')).toEqual(secretKey('ROOT_KEY', 'root-password'));
     expect(env(main, 'MARIADB_ROOT_PASSWORD_FILE')).toBeUndefined();
+    expect(env(main, 'GALERA_FORCE_BOOTSTRAP')).toBeUndefined();
     expect(main.volumeMounts).toContainEqual({ name: 'scripts', mountPath: '/docker-entrypoint-initdb.d/90-cdk8s-initialized.sh', subPath: 'galera-initdb.sh', readOnly: true });
     // the init containers need no password: state transfers and probes use mysql@localhost over the socket
     for (const c of pod.initContainers) expect(c.env?.filter((e: any) => /KEY/.test(e.name)) ?? []).toEqual([]);
     expect(pod.volumes.map((v: any) => v.name)).toEqual(['config', 'workdir', 'run', 'tmp', 'scripts', 'credentials']);
   });
 
-  test('the members may read their pods and keep the set\'s bootstrap Lease, nothing else; the token is in their pods only', () => {
-    const { m, pod } = build(DatabaseEngine.mariadbGalera());
-    expect(pod.automountServiceAccountToken).toBe(true);
-    expect(find(m, 'Role').rules).toEqual([
-      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'get', 'patch'] },
-      { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
-    ]);
-    expect(JSON.stringify(find(m, 'NetworkPolicy').spec.egress)).toContain('ipBlock');
-  });
-
-  test('forceBootstrap, gcacheSize, wsrepSyncWait, apiClientImage, engine settings and a version', () => {
+  test('forceBootstrap, gcacheSize, engine settings and a version', () => {
     const { m, pod } = build(DatabaseEngine.mariadbGalera({
       forceBootstrap: true, version: MariaDbVersion.VER_10_11_10, gcacheSize: Size.gibibytes(4), maxConnections: 500, config: { long_query_time: '5' },
-      wsrepSyncWait: 1, apiClientImage: 'registry.example.com/curl:8.14.1',
     }));
-    const decide = pod.initContainers.find((c: any) => c.name === 'decide');
-    expect(env(decide, 'GALERA_FORCE_BOOTSTRAP').value).toBe('1');
-    expect(decide.image).toBe('registry.example.com/curl:8.14.1');
+    expect(env(pod.containers[0], 'GALERA_FORCE_BOOTSTRAP').value).toBe('1');
     expect(env(pod.initContainers[1], 'GCACHE_SIZE').value).toBe('4194304K');
-    expect(find(m, 'ConfigMap').data['engine.conf']).toBe('wsrep_sync_wait=1\nlong_query_time=5\nmax_connections=500\n');
+    expect(find(m, 'ConfigMap').data['engine.conf']).toBe('long_query_time=5\nmax_connections=500\n');
     expect(pod.containers[0].image).toBe('mariadb:10.11.10');
     expect(() => build(DatabaseEngine.mariadbGalera({ version: MariaDbVersion.of('10.4.34') }))).toThrow(/older than 10.6/);
     expect(() => build(DatabaseEngine.mariadbGalera({ gcacheSize: Size.mebibytes(1) }))).toThrow(/gcacheSize must be a Size of at least 16384 KiB/);
     expect(() => build(DatabaseEngine.mariadbGalera({ config: { wsrep_provider_options: 'x' } }))).toThrow(/which the preset manages itself/);
-    // the durability settings are the preset's
-    expect(() => build(DatabaseEngine.mariadbGalera({ config: { innodb_flush_log_at_trx_commit: '2' } }))).toThrow(/which the preset manages itself/);
-    expect(() => build(DatabaseEngine.mariadbGalera({ config: { wsrep_sync_wait: '1' } }))).toThrow(/which the preset manages itself/);
-    // a registry with a port, a digest
-    expect(build(DatabaseEngine.mariadbGalera({ apiClientImage: 'registry.local:5000/curl:8.14.1' })).pod.initContainers[3].image).toBe('registry.local:5000/curl:8.14.1');
-    expect(() => build(DatabaseEngine.mariadbGalera({ apiClientImage: 'registry.local:5000/curl' }))).toThrow(/apiClientImage must be a pinned image reference/);
   });
 });
 
@@ -439,7 +409,7 @@ describe('DatabaseEngine.postgresql with Patroni', () => {
     expect(m.flatMap((o: any) => schemaErrors(o))).toEqual([]);
   });
 
-  test.each(presets.filter(([name]) => name !== 'mariadbGalera'))('%s without Patroni: no API token, no Role, no API server egress', (_, engine) => {
+  test.each(presets)('%s without Patroni: no API token, no Role, no API server egress', (_, engine) => {
     const { m, pod } = build(engine());
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(m.filter((o: any) => /Role/.test(o.kind))).toEqual([]);

@@ -63,11 +63,3 @@ kube_lease_take() {
   kube_request PUT "$(kube_lease_path "$1")" \
     "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"metadata\":{\"name\":\"$1\",\"resourceVersion\":\"$3\"},\"spec\":{\"holderIdentity\":\"$2\"}}"
 }
-
-# kube_lease_patch NAME RESOURCE_VERSION ANNOTATIONS SPEC: merges the JSON objects ANNOTATIONS (a
-# null value removes one) and SPEC into Lease NAME only if it is still at RESOURCE_VERSION (the
-# version sent in the patch is a precondition): 200, or 409 when someone changed it first.
-kube_lease_patch() {
-  kube_request PATCH "$(kube_lease_path "$1")" \
-    "{\"metadata\":{\"resourceVersion\":\"$2\",\"annotations\":$3},\"spec\":$4}" application/merge-patch+json
-}
