@@ -8,9 +8,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { parse } from 'yaml';
 import { DatabaseEngine, StatefulDatabase } from '../../lib';
-import { kubectlOk, REPO } from './kube';
+import { createPausePod, kubectlOk, REPO, serviceAccountFiles } from './kube';
 
 const NS = 'redis-role-keeper';
 const SCRIPTS = path.join(REPO, 'lib', 'database', 'engines', 'scripts');
@@ -47,24 +46,9 @@ beforeAll(async () => {
   const objects = chart.toJson().filter((o: any) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind));
   expect(objects.map((o: any) => o.kind).sort()).toEqual(['Role', 'RoleBinding', 'ServiceAccount']);
   await kubectlOk(['-n', NS, 'apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
-  await kubectlOk(['-n', NS, 'apply', '-f', '-'], JSON.stringify({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'cache-0' },
-    spec: {
-      automountServiceAccountToken: false,
-      securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
-    },
-  }));
-  const token = (await kubectlOk(['-n', NS, 'create', 'token', 'cache'])).stdout.trim();
-  const cfg = parse(fs.readFileSync(process.env.KUBECONFIG as string, 'utf8'));
-  const cluster = cfg.clusters[0].cluster;
-  api = cluster.server;
-  saDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keeper-sa-'));
+  await createPausePod(NS, 'cache-0');
+  ({ dir: saDir, api } = await serviceAccountFiles(NS, 'cache'));
   configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keeper-config-'));
-  fs.writeFileSync(path.join(saDir, 'token'), token);
-  fs.writeFileSync(path.join(saDir, 'namespace'), NS);
-  fs.writeFileSync(path.join(saDir, 'ca.crt'), cluster['certificate-authority-data']
-    ? Buffer.from(cluster['certificate-authority-data'], 'base64') : fs.readFileSync(cluster['certificate-authority']));
 });
 
 afterAll(async () => {

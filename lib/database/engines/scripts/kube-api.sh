@@ -21,16 +21,15 @@ kube_namespace() {
 # $KUBE_BODY, its HTTP status to stdout (000 when the API server did not answer within
 # KUBE_TIMEOUT seconds, 10 by default). Never retries: the caller decides what a failure means.
 kube_request() {
+  kube_method="$1" kube_path="$2"
   if [ $# -ge 3 ]; then
-    curl -sS --max-time "${KUBE_TIMEOUT:-10}" --cacert "$SA_DIR/ca.crt" \
-      -H "Authorization: Bearer $(cat "$SA_DIR/token")" -H 'Accept: application/json' \
-      -H "Content-Type: ${4:-application/json}" --data-binary "$3" \
-      -X "$1" -o "$KUBE_BODY" -w '%{http_code}' "$KUBE_API$2" || :
+    set -- -H "Content-Type: ${4:-application/json}" --data-binary "$3"
   else
-    curl -sS --max-time "${KUBE_TIMEOUT:-10}" --cacert "$SA_DIR/ca.crt" \
-      -H "Authorization: Bearer $(cat "$SA_DIR/token")" -H 'Accept: application/json' \
-      -X "$1" -o "$KUBE_BODY" -w '%{http_code}' "$KUBE_API$2" || :
+    set --
   fi
+  curl -sS --max-time "${KUBE_TIMEOUT:-10}" --cacert "$SA_DIR/ca.crt" \
+    -H "Authorization: Bearer $(cat "$SA_DIR/token")" -H 'Accept: application/json' "$@" \
+    -X "$kube_method" -o "$KUBE_BODY" -w '%{http_code}' "$KUBE_API$kube_path" || :
 }
 
 # kube_field KEY: the string value of the first "KEY":"..." in the last answer (the API server
