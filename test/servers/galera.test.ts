@@ -16,7 +16,6 @@ let root = '';
 const members: (Proc | undefined)[] = [];
 
 afterAll(() => {
-  for (const m of members) if (m?.child.pid) spawnSync('bash', ['-c', `pkill -9 -s ${m.child.pid} || true`]);
   Proc.killAll();
   if (root && !process.env.KEEP_SERVER_DIRS) fs.rmSync(root, { recursive: true, force: true });
 });
@@ -67,11 +66,11 @@ describe('mariadb galera on loopback', () => {
   const start = (i: number) => {
     const [cmd, ...args] = inPod(i, `exec bash ${dir(i, 'work')}/galera-start.sh`);
     const quoted = [cmd, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-    members[i] = new Proc('setsid', ['bash', '-c', `while :; do ${quoted}; echo "--- container exited: $?"; sleep 2; done`]);
+    members[i] = new Proc('bash', ['-c', `while :; do ${quoted}; echo "--- container exited: $?"; sleep 2; done`]);
   };
   const killPod = async (i: number) => {
     const pid = members[i]!.child.pid!;
-    try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+    members[i]!.kill();
     await members[i]!.exited();
     // what the pod's processes left (the pod's network and mounts go with it in Kubernetes)
     spawnSync('bash', ['-c', `pkill -9 -s ${pid} || true`]);

@@ -111,10 +111,10 @@ describe('redis on loopback', () => {
     const keys = cli(HOSTS[0], 'dbsize');
     await losePrimaryVolume();
     // the init container, killed (with its temporary server) as soon as that server copies
-    const copying = new Proc('setsid', ['bash', path.join(SCRIPTS, 'redis-config.sh')], { SCRIPTS_DIR: SCRIPTS, ...env(0) });
+    const copying = new Proc('bash', [path.join(SCRIPTS, 'redis-config.sh')], { SCRIPTS_DIR: SCRIPTS, ...env(0) });
     const syncPort = ['--no-auth-warning', '-h', '127.0.0.1', '-p', '16380'];
     await until('the temporary server up', () => (spawnSync('redis-cli', [...syncPort, 'ping'], { env: { PATH: process.env.PATH, REDISCLI_AUTH: PASSWORD }, encoding: 'utf-8' }).stdout.trim() === 'PONG' ? true : undefined));
-    process.kill(-copying.child.pid!, 'SIGKILL');
+    copying.kill();
     await copying.exited();
     await copiesAndServes(keys);
   });

@@ -44,23 +44,38 @@ export function runScript(script: string, env: { [name: string]: string }, timeo
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 
-/** A long-running process, killed at the end of the test file. */
+/**
+ * A long-running process in its own process group, as a container's processes are: kill() ends
+ * every process of the group (a script's children and background loops too, which would otherwise
+ * hold its output pipes open and keep Jest from exiting), and killAll() ends them at the end of a file.
+ */
 export class Proc {
   private static all: Proc[] = [];
   public static killAll() {
     Proc.all.forEach((p) => p.kill());
     Proc.all = [];
   }
+  /** The last lines of every running process's output: what a timed-out wait reports. */
+  public static tails(lines = 12): string {
+    return Proc.all.filter((p) => p.log).map((p) => `--- ${p.label}, its last ${lines} lines:\n${p.log.trimEnd().split('\n').slice(-lines).join('\n')}`).join('\n');
+  }
   public readonly child: ChildProcess;
+  public readonly label: string;
   public log = '';
   constructor(command: string, args: string[], env: { [name: string]: string } = {}) {
-    this.child = spawn(command, args, { env: { PATH: process.env.PATH, ...env } });
+    this.label = [command, ...args].join(' ').slice(0, 160);
+    this.child = spawn(command, args, { env: { PATH: process.env.PATH, ...env }, detached: true });
     this.child.stdout?.on('data', (d) => { this.log += d; });
     this.child.stderr?.on('data', (d) => { this.log += d; });
     Proc.all.push(this);
   }
   public kill(signal: NodeJS.Signals = 'SIGKILL') {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    if (this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      // the whole group is gone
+    }
   }
   public exited(): Promise<number | null> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve(this.child.exitCode);
@@ -79,7 +94,7 @@ export async function until<T>(what: string, check: () => T | undefined, seconds
     } catch (e) {
       last = e;
     }
-    if (Date.now() > end) throw new Error(`timed out after ${seconds}s waiting for ${what}${last ? `: ${last}` : ''}`);
+    if (Date.now() > end) throw new Error(`timed out after ${seconds}s waiting for ${what}${last ? `: ${last}` : ''}\n${Proc.tails()}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
