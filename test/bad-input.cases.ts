@@ -63,10 +63,12 @@ const mysqlGroupDb = (group: any, options: any = {}) => {
 };
 const PGBACKREST_IMAGE = 'registry.example.com/postgres-pgbackrest:18.6-2.60.0';
 const S3_REPO = { bucket: 'backups', endpoint: 's3.example.com', region: 'us-east-1', path: '/prod/pg' };
+/** A valid `backup` of a PostgreSQL set. */
+const S3_BACKUP = { image: PGBACKREST_IMAGE, repository: S3_REPO, schedule: '30 2 * * *' };
 /** A PostgreSQL set with credentials and `backup` (a valid one, with BACKUP's fields over it), and more engine OPTIONS. */
 const backupDb = (backup: any, options: any = {}, props: any = {}) => {
   const c = chart();
-  const engine = DatabaseEngine.postgresql({ backup: { image: PGBACKREST_IMAGE, repository: S3_REPO, schedule: '30 2 * * *', ...backup }, ...options });
+  const engine = DatabaseEngine.postgresql({ backup: { ...S3_BACKUP, ...backup }, ...options });
   new StatefulDatabase(c, 'db', { engine, credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'pg') }, ...props });
 };
 /** A PostgreSQL set with credentials restored from RESTORE. */
@@ -329,6 +331,8 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'claim retention switched to Delete on a deployed set', build: () => redeploy({}, { claimRetentionWhenDeleted: ClaimRetention.DELETE }) },
   { what: 'a deployed streaming PostgreSQL set switched to Patroni', build: () => redeployPostgres({}, { patroni: { image: PATRONI_IMAGE } }) },
   { what: 'a deployed Patroni PostgreSQL set switched back to streaming', build: () => redeployPostgres({ patroni: { image: PATRONI_IMAGE } }, {}) },
+  { what: 'backups turned off on a deployed set', build: () => redeployPostgres({ backup: S3_BACKUP }, {}) },
+  { what: 'fewer full backups kept on a deployed set', build: () => redeployPostgres({ backup: { ...S3_BACKUP, retainFullBackups: 7 } }, { backup: { ...S3_BACKUP, retainFullBackups: 2 } }) },
   // PostgreSQL with Patroni
   { what: 'Patroni with the official postgres image', build: () => patroniDb({ image: 'postgres:18.4' }) },
   { what: 'Patroni with the official image by its full name', build: () => patroniDb({ image: 'docker.io/library/postgres:18.4' }) },

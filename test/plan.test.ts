@@ -370,6 +370,63 @@ describe('engine versions', () => {
   });
 });
 
+describe('backups', () => {
+  const repository = { bucket: 'backups', endpoint: 's3.example.com', region: 'us-east-1', path: '/prod/pg' };
+  /** A PostgreSQL set keeping `retain` full backups (the default without it; none with `off`). */
+  const pg = (retain: number | 'default' | 'off', changeApprovals?: ChangeApprovals): Build => (chart) => {
+    const secret = kplus.Secret.fromSecretName(chart, 'creds', 'pg-credentials');
+    const backup = retain === 'off' ? undefined : {
+      image: 'registry.example.com/postgres-pgbackrest:18.6-2.60.0', repository, schedule: '30 2 * * *',
+      retainFullBackups: retain === 'default' ? undefined : retain,
+    };
+    new StatefulDatabase(chart, 'db', { engine: DatabaseEngine.postgresql({ backup }), credentials: { secret }, changeApprovals });
+  };
+  const ANNOTATION = 'cdk8s-stateful.dev/retain-full-backups';
+  const setOf = (manifests: any[]) => manifests.find((m) => m.kind === 'StatefulSet');
+
+  test('the StatefulSet states how many full backups are kept, where the guard reads it; without backups it says nothing', () => {
+    const dir = outdir();
+    expect(setOf(deploy(dir, pg(7))).metadata.annotations).toEqual({ [ANNOTATION]: '7' });
+    expect(setOf(next(dir, pg('default', { backupReduction: true })).manifests).metadata.annotations).toEqual({ [ANNOTATION]: '2' });
+    expect(setOf(next(dir, pg('off', { backupReduction: true })).manifests).metadata.annotations).toBeUndefined();
+  });
+
+  test('turning backups off is refused unless approved', () => {
+    const dir = deployed(pg(7));
+    expect(refusal(dir, pg('off'))).toBe(
+      `${STS} backup (WAL archiving, scheduled full backups) from 'on' to 'off': from the apply on, the server archives no WAL and no full backup is taken: ` +
+      'nothing written after the apply can be restored, and point-in-time recovery ends at the apply. ' +
+      'Fix: keep backup, or, if ending backups is intended, set changeApprovals: { backupReduction: true } on the database.');
+    expect(next(dir, pg('off', { backupReduction: true })).findings).toEqual([
+      "StatefulDatabase 'test/db': changes StatefulSet ns/db backup (WAL archiving, scheduled full backups) from 'on' to 'off': from the apply on, the server archives no WAL " +
+      'and no full backup is taken: nothing written after the apply can be restored, and point-in-time recovery ends at the apply. Before the apply: end of backups ' +
+      'acknowledged (changeApprovals.backupReduction): the repository keeps the backups it holds, no longer expired; delete them yourself once they are not needed.',
+    ]);
+  });
+
+  test('keeping fewer full backups is refused unless approved, the default included', () => {
+    const dir = deployed(pg(7));
+    expect(refusal(dir, pg(3))).toBe(
+      `${STS} backup.retainFullBackups from 7 to 3: after the next full backup, pgBackRest expires all but the newest 3 and the WAL older than the oldest one kept: ` +
+      'the restore points before it no longer exist, and point-in-time recovery reaches back 3 full backups instead of 7. ' +
+      'Fix: keep 7, or, if the shorter window is intended, set changeApprovals: { backupReduction: true } on the database.');
+    expect(refusal(dir, pg('default'))).toContain('backup.retainFullBackups from 7 to 2:');
+    expect(next(dir, pg(3, { backupReduction: true })).findings).toEqual([
+      "StatefulDatabase 'test/db': changes StatefulSet ns/db backup.retainFullBackups from 7 to 3: after the next full backup, pgBackRest expires all but the newest 3 " +
+      'and the WAL older than the oldest one kept: the restore points before it no longer exist, and point-in-time recovery reaches back 3 full backups instead of 7. ' +
+      'Before the apply: shorter window acknowledged (changeApprovals.backupReduction): copy the repository elsewhere before the next full backup if its older restore points are still needed.',
+    ]);
+  });
+
+  test('turning backups on, keeping more full backups, or the same, passes silently', () => {
+    expect(next(deployed(pg('off')), pg(2)).findings).toEqual([]);
+    expect(next(deployed(pg('default')), pg(3)).findings).toEqual([]);
+    expect(next(deployed(pg(3)), pg(30)).findings).toEqual([]);
+    expect(next(deployed(pg(3)), pg(3)).findings).toEqual([]);
+    expect(next(deployed(pg('default')), pg(2)).findings).toEqual([]);
+  });
+});
+
 describe('switching to Delete', () => {
   test('claim retention Delete on a running set needs the acknowledgement', () => {
     const dir = deployed(db());

@@ -81,6 +81,14 @@ export interface ResolvedS3Repository {
   readonly port: number;
 }
 
+/**
+ * The annotation of a StatefulSet whose members archive their WAL and take scheduled full
+ * backups: how many full backups the repository keeps, e.g. `'2'`. A point-in-time restore
+ * reaches back to the oldest of them. The change guard reads it to refuse turning backups off or
+ * keeping fewer (`changeApprovals.backupReduction`).
+ */
+export const RETAIN_FULL_BACKUPS_ANNOTATION = 'cdk8s-stateful.dev/retain-full-backups';
+
 /** A synth-time failure: `what` is the option's name in the error, the message says the fix. */
 export type BackupFail = (message: string) => never;
 

@@ -286,6 +286,13 @@ export interface EngineBinding {
    */
   readonly egress?: EngineEgress[];
   /**
+   * Annotations of the StatefulSet: what the set promises beyond its pod template, stated for
+   * tools that read the manifests (e.g. `cdk8s-stateful.dev/retain-full-backups`, which the
+   * change guard compares).
+   * @default - none
+   */
+  readonly annotations?: { [key: string]: string };
+  /**
    * Synth-time warnings about this shape of database (see `StatefulDatabase.warnings`).
    * @default - none
    */

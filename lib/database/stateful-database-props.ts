@@ -413,4 +413,13 @@ export interface ChangeApprovals {
    * @default false
    */
   readonly claimDeletion?: boolean;
+  /**
+   * DATA LOSS acknowledged: a running set's backups end (`backup` removed: the server archives no
+   * more WAL and no full backup is taken, so nothing written after the apply can be restored), or
+   * `backup.retainFullBackups` is lowered (after the next full backup, pgBackRest deletes the
+   * older full backups and their WAL: a point-in-time restore no longer reaches back as far).
+   * Turning backups on or keeping more full backups needs no approval.
+   * @default false
+   */
+  readonly backupReduction?: boolean;
 }

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'util';
+import { RETAIN_FULL_BACKUPS_ANNOTATION } from '../database/backup';
 import { show } from '../errors';
 import type { ChangeApprovals } from '../database/stateful-database-props';
 import { objectLabel, quantityBytes } from './baseline';
@@ -133,6 +134,7 @@ function compareStatefulSet(key: string, before: any, after: any, guard: GuardCo
   if (db) {
     out.push(...quorumChange(key, db, a.replicas ?? 1, b.replicas ?? 1));
     out.push(...versionChange(key, db, mainImage(before), mainImage(after)));
+    out.push(...backupChange(key, db, before, after));
     if (db.engine === 'postgresql') {
       out.push(...leaderElectionChange(key, db, postgresLeader(before), postgresLeader(after)));
       out.push(...primaryMove(key, db, before, after));
@@ -250,6 +252,37 @@ function versionChange(key: string, db: DatabaseContext, from: string | undefine
     steps: ack
       ? [postgres ? 'the data directory must already be upgraded (pg_upgrade, or dump and restore into new claims).' : 'take a backup before the apply; the rollout upgrades one member at a time.']
       : [`keep ${show(from)}, or, once ${postgres ? 'the data is migrated (pg_upgrade, or dump and restore)' : 'a backup exists'}, set changeApprovals: { majorVersionUpgrade: true } on the database.`],
+  }];
+}
+
+/** How many full backups a set keeps, by its annotation; undefined when it archives and backs up nothing. */
+function retainedFullBackups(sts: any): number | undefined {
+  const value = sts?.metadata?.annotations?.[RETAIN_FULL_BACKUPS_ANNOTATION];
+  return value === undefined ? undefined : Number(value);
+}
+
+/** Backups turned off, or fewer full backups kept: restore points are lost (turning on or keeping more is free). */
+function backupChange(key: string, db: DatabaseContext, before: any, after: any): Finding[] {
+  const from = retainedFullBackups(before);
+  const to = retainedFullBackups(after);
+  if (from === undefined || (to !== undefined && to >= from)) return [];
+  const ack = db.approvals.backupReduction === true;
+  const approve = 'set changeApprovals: { backupReduction: true } on the database.';
+  if (to === undefined) {
+    return [{
+      object: key, owner: db.owner, field: 'backup (WAL archiving, scheduled full backups)', from: 'on', to: 'off',
+      verdict: ack ? 'manual' : 'refused',
+      why: 'from the apply on, the server archives no WAL and no full backup is taken: nothing written after the apply can be restored, and point-in-time recovery ends at the apply.',
+      steps: ack ? ['end of backups acknowledged (changeApprovals.backupReduction): the repository keeps the backups it holds, no longer expired; delete them yourself once they are not needed.']
+        : [`keep backup, or, if ending backups is intended, ${approve}`],
+    }];
+  }
+  return [{
+    object: key, owner: db.owner, field: 'backup.retainFullBackups', from, to,
+    verdict: ack ? 'manual' : 'refused',
+    why: `after the next full backup, pgBackRest expires all but the newest ${to} and the WAL older than the oldest one kept: the restore points before it no longer exist, and point-in-time recovery reaches back ${to} full backups instead of ${from}.`,
+    steps: ack ? ['shorter window acknowledged (changeApprovals.backupReduction): copy the repository elsewhere before the next full backup if its older restore points are still needed.']
+      : [`keep ${from}, or, if the shorter window is intended, ${approve}`],
   }];
 }
 

@@ -1,6 +1,6 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { BackupMember, checkCronSchedule, checkTimestamp, ResolvedS3Repository, resolveS3Repository, S3Repository, sameRepository } from '../backup';
+import { BackupMember, RETAIN_FULL_BACKUPS_ANNOTATION, checkCronSchedule, checkTimestamp, ResolvedS3Repository, resolveS3Repository, S3Repository, sameRepository } from '../backup';
 import type { EngineContext, EngineEgress, InitContainer } from '../engine-definition';
 import { engineFail, identityEnv, integerOption, runScript, sizeOptionKib } from './private/preset-helpers';
 
@@ -100,6 +100,8 @@ export interface PgBackRestBinding {
   readonly files: string[];
   /** The repositories the members reach, for the NetworkPolicy. */
   readonly egress: EngineEgress[];
+  /** The StatefulSet's annotations: with `backup`, how many full backups are kept. */
+  readonly annotations?: { [key: string]: string };
 }
 
 /** The server settings a preset with backups manages (refused in `config`). */
@@ -143,7 +145,9 @@ export function pgBackRestBinding(ctx: EngineContext, backup: PostgresBackupOpti
   const egress = [[backupRepo, 'backup.repository'], [restoreRepo, 'restoreFrom.repository']]
     .filter((r): r is [ResolvedS3Repository, string] => r[0] !== undefined)
     .map(([r, what]) => ({ what, cidrs: r.egressCidrs, ports: [r.port] }));
-  return { image, settings, env, sidecars, files: ['pgbackrest.sh', ...(backup ? ['postgres-backup.sh'] : [])], egress };
+  // what the set promises, where the change guard reads it: a StatefulSet's annotation
+  const annotations = backup ? { [RETAIN_FULL_BACKUPS_ANNOTATION]: retainFullBackups(ctx, backup) } : undefined;
+  return { image, settings, env, sidecars, files: ['pgbackrest.sh', ...(backup ? ['postgres-backup.sh'] : [])], egress, annotations };
 }
 
 /** The repository's env under PREFIX (see pgbackrest.sh): values, and its keys as the Secret's files. */
@@ -169,7 +173,7 @@ function repositoryEnv(ctx: EngineContext, prefix: string, repo: ResolvedS3Repos
 /** The backup repository's env, the queue bound, the retention, the spool directory. */
 function backupEnv(ctx: EngineContext, backup: PostgresBackupOptions, repo: ResolvedS3Repository): { [name: string]: kplus.EnvValue } {
   const queueKib = sizeOptionKib(ctx, 'postgresql', 'backup.archiveQueueMax', backup.archiveQueueMax, 16 * 1024) ?? DEFAULT_QUEUE_KIB;
-  const retain = integerOption(ctx, 'postgresql', 'backup.retainFullBackups', backup.retainFullBackups, 1, 100) ?? '2';
+  const retain = retainFullBackups(ctx, backup);
   return {
     ...repositoryEnv(ctx, 'BACKUP', repo),
     ARCHIVE_QUEUE_MAX: kplus.EnvValue.fromValue(`${queueKib}KiB`),
@@ -177,6 +181,11 @@ function backupEnv(ctx: EngineContext, backup: PostgresBackupOptions, repo: Reso
     // the WAL waiting for the store lives on the data volume: it survives a restart
     SPOOL_DIR: kplus.EnvValue.fromValue(`${ctx.dataPath}/pgbackrest-spool`),
   };
+}
+
+/** How many full backups the repository keeps (`repo1-retention-full`), checked. */
+function retainFullBackups(ctx: EngineContext, backup: PostgresBackupOptions): string {
+  return integerOption(ctx, 'postgresql', 'backup.retainFullBackups', backup.retainFullBackups, 1, 100) ?? '2';
 }
 
 /** archive_mode, the asynchronous archive_command and archive_timeout. */

@@ -204,6 +204,7 @@ function streamingPostgresql(options: PostgresqlOptions): EngineDefinition {
         }],
         sidecars: backups.sidecars,
         egress: backups.egress,
+        annotations: backups.annotations,
         files: scriptFiles('postgres-start.sh', 'postgres-replica.sh', 'postgres-initdb.sh', 'postgres-probe.sh', ...backups.files),
       };
     }),

@@ -16,7 +16,7 @@ export function statefulSet(scope: Construct, spec: DatabaseSpec): ApiObject {
   const { identity, workload } = spec;
   const strategy = workload.updateStrategy;
   return kube(k8s.KubeStatefulSet, scope, 'Resource', {
-    metadata: { name: identity.name, labels: identity.podLabels },
+    metadata: { name: identity.name, labels: identity.podLabels, annotations: spec.binding.annotations },
     spec: {
       serviceName: identity.headlessServiceName,
       replicas: identity.replicas,
