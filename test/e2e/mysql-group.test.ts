@@ -6,12 +6,12 @@
 // linearizable, never two writable primaries; it prints the longest time without an acknowledged
 // write (the failover time as clients see it) and asserts it is at most FAILOVER_BUDGET_MS.
 import { DatabaseEngine, MysqlVersion } from '../../lib';
-import { containerPid, crash, nodeLoss, partition, slowStart } from './faults';
+import { crash, partition } from './faults';
 import { expectClean, workloadOptions } from './fault-scenarios';
 import {
-  clientExec, exec, imageRef, imageTag, kubectl, loseVolume, minutes, password, podHost, serviceEndpoints, setUpPreset, sleep, waitFor, waitForReady,
+  clientExec, exec, imageRef, imageTag, kubectl, loseVolume, minutes, password, podHost, serviceEndpoints, setUpPreset, waitFor, waitForReady,
 } from './helpers';
-import { expectCleanFailover, roleLabels } from './role-label';
+import { ElectedSet, expectCleanFailover, primaryKeptDown, primaryNodeLost, roleLabels } from './role-label';
 import { withWorkload, WorkloadEngine } from './workload';
 import { mysqlProtocolWorkload } from './workloads';
 
@@ -91,6 +91,7 @@ async function expectHealthy(): Promise<string> {
 }
 
 const opts = () => workloadOptions(NS, NAME, ROOT_PASSWORD);
+const elected: ElectedSet = { ns: NS, name: NAME, workload: groupWorkload, options: opts, healthy: expectHealthy };
 
 setUpPreset(NS, {
   name: NAME,
@@ -135,32 +136,12 @@ test('the primary crashed (SIGKILL from the host) with writes in flight: the gro
 }, minutes(12));
 
 test('the primary crashed (SIGKILL) and slow to start again (held stopped 45 s as it restarts), writes in flight: the group elects another meanwhile; the old primary rejoins as a secondary; no acknowledged write lost', async () => {
-  const old = await expectHealthy();
-  let promoted = '';
-  const r = await withWorkload(groupWorkload(), opts(), async () => {
-    const held = slowStart(NS, old, 45);
-    await sleep(300);
-    process.kill(await containerPid(NS, old), 'SIGKILL');
-    promoted = await newPrimary(old);
-    await held;
-    await waitForReady(NS, NAME, 3, minutes(6));
-  }, { settleMs: 10_000 });
-  expect(promoted).not.toBe(old);
-  expect(await expectHealthy()).toBe(promoted);
-  expect((await roles())[old]).toBe('replica');
+  const { r } = await primaryKeptDown(elected, 45);
   expectCleanFailover(r, 'primary crashed, slow to start', FAILOVER_BUDGET_MS);
 }, minutes(12));
 
 test('the primary\'s node lost (pod and volume gone for 5 minutes) with writes in flight: the group elects another and takes writes; the member returns empty and joins by cloning; no acknowledged write lost', async () => {
-  const old = await expectHealthy();
-  let promoted = '';
-  const r = await withWorkload(groupWorkload(), opts(), async () => {
-    const lost = nodeLoss(NS, old, `data-${old}`, 300);
-    promoted = await newPrimary(old);
-    await lost;
-    await waitForReady(NS, NAME, 3, minutes(8));
-  }, { settleMs: 10_000 });
-  expect(await expectHealthy()).toBe(promoted);
+  const { r, old } = await primaryNodeLost(elected, 300);
   expect(await sql(host(old), 'SELECT STATE FROM performance_schema.clone_status')).toBe('Completed');
   expectCleanFailover(r, 'primary node lost', FAILOVER_BUDGET_MS);
 }, minutes(20));
