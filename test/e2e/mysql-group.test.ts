@@ -11,7 +11,7 @@ import { expectClean, workloadOptions } from './fault-scenarios';
 import {
   clientExec, exec, imageRef, imageTag, kubectl, loseVolume, minutes, password, podHost, serviceEndpoints, setUpPreset, waitFor, waitForReady,
 } from './helpers';
-import { expectCleanFailover, roleLabels } from './role-label';
+import { ElectedSet, expectCleanFailover, primaryKeptDown, primaryNodeLost, roleLabels } from './role-label';
 import { withWorkload, WorkloadEngine } from './workload';
 import { mysqlProtocolWorkload } from './workloads';
 
@@ -91,6 +91,7 @@ async function expectHealthy(): Promise<string> {
 }
 
 const opts = () => workloadOptions(NS, NAME, ROOT_PASSWORD);
+const elected: ElectedSet = { ns: NS, name: NAME, workload: groupWorkload, options: opts, healthy: expectHealthy };
 
 setUpPreset(NS, {
   name: NAME,
@@ -133,6 +134,17 @@ test('the primary crashed (SIGKILL from the host) with writes in flight: the gro
   expect((await roles())[old]).toBe('replica');
   expectCleanFailover(r, 'primary crashed', FAILOVER_BUDGET_MS);
 }, minutes(12));
+
+test('the primary crashed (SIGKILL) and slow to start again (held stopped 45 s as it restarts), writes in flight: the group elects another meanwhile; the old primary rejoins as a secondary; no acknowledged write lost', async () => {
+  const { r } = await primaryKeptDown(elected, 45);
+  expectCleanFailover(r, 'primary crashed, slow to start', FAILOVER_BUDGET_MS);
+}, minutes(12));
+
+test('the primary\'s node lost (pod and volume gone for 5 minutes) with writes in flight: the group elects another and takes writes; the member returns empty and joins by cloning; no acknowledged write lost', async () => {
+  const { r, old } = await primaryNodeLost(elected, 300);
+  expect(await sql(host(old), 'SELECT STATE FROM performance_schema.clone_status')).toBe('Completed');
+  expectCleanFailover(r, 'primary node lost', FAILOVER_BUDGET_MS);
+}, minutes(20));
 
 test('the primary partitioned from its peers and the API server with writes in flight, until the majority elected another and the old one turned read-only, then healed: it rejoins; no acknowledged write lost', async () => {
   const old = await expectHealthy();

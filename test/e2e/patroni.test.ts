@@ -7,13 +7,13 @@
 // linearizable, never two writable members; it prints the longest time without an acknowledged
 // write (the failover time as clients see it) and asserts it is at most FAILOVER_BUDGET_MS.
 import { DatabaseEngine, PostgresVersion } from '../../lib';
-import { containerPid, crash, nodeLoss, partition, partitionFor, slowStart } from './faults';
+import { crash, partition, partitionFor } from './faults';
 import { workloadOptions } from './fault-scenarios';
 import {
-  clientExec, exec, imageRef, imageTag, kubectl, minutes, password, podHost, serviceEndpoints, serviceHost, setUpPreset, sleep,
+  clientExec, exec, imageRef, imageTag, kubectl, minutes, password, podHost, serviceEndpoints, serviceHost, setUpPreset,
   waitFor, waitForReady,
 } from './helpers';
-import { expectCleanFailover as expectFailoverWithin, roleLabels } from './role-label';
+import { ElectedSet, expectCleanFailover as expectFailoverWithin, primaryKeptDown, primaryNodeLost, roleLabels } from './role-label';
 import { CheckedHistory, withWorkload } from './workload';
 import { postgresWorkload } from './workloads';
 
@@ -24,7 +24,7 @@ const SUPERUSER_PASSWORD = password();
 const APP_PASSWORD = password();
 /** The failover time the docs promise: the last acknowledged write on the old primary to the first on the new. */
 const FAILOVER_BUDGET_MS = 30_000;
-/** Longer than the leader lock's ttl (15 s): it expires while the primary is away. */
+/** Longer than the leader lock's ttl (10 s): it expires while the primary is away. */
 const AWAY_SECONDS = 45;
 
 async function sql(host: string, statement: string): Promise<string> {
@@ -61,6 +61,7 @@ async function expectHealthy(): Promise<string> {
 const expectCleanFailover = (r: CheckedHistory, what: string) => expectFailoverWithin(r, what, FAILOVER_BUDGET_MS);
 
 const opts = () => workloadOptions(NS, NAME, SUPERUSER_PASSWORD);
+const elected: ElectedSet = { ns: NS, name: NAME, workload: postgresWorkload, options: opts, healthy: expectHealthy };
 
 setUpPreset(NS, {
   name: NAME,
@@ -107,20 +108,8 @@ test('the leader lock is a ConfigMap; only the database pods have an API token, 
 });
 
 test(`primary crashed (SIGKILL from the host) and kept down ${AWAY_SECONDS} s, writes in flight: a replica is promoted, the writer Service follows, the old primary rejoins as a replica; no acknowledged write lost`, async () => {
-  const old = await expectHealthy();
-  let promoted = '';
-  const r = await withWorkload(postgresWorkload(), opts(), async () => {
-    // held stopped as it restarts, so it stays down past the leader lock's ttl
-    const held = slowStart(NS, old, AWAY_SECONDS);
-    await sleep(300);
-    process.kill(await containerPid(NS, old), 'SIGKILL');
-    promoted = await newPrimary(old);
-    await held;
-    await waitForReady(NS, NAME, 3, minutes(6));
-  }, { settleMs: 10_000 });
-  expect(promoted).not.toBe(old);
-  expect(await expectHealthy()).toBe(promoted);
-  expect((await roles())[old]).toBe('replica');
+  // held stopped as it restarts, so it stays down past the leader lock's ttl
+  const { r } = await primaryKeptDown(elected, AWAY_SECONDS);
   expectCleanFailover(r, 'primary crashed and kept down');
 }, minutes(12));
 
@@ -197,15 +186,6 @@ test('every member crashed at once (SIGKILL), writes in flight: one primary agai
 }, minutes(12));
 
 test('the primary\'s node lost (pod and volume gone for 5 minutes), writes in flight: a replica leads, writes go on, the member comes back as a replica', async () => {
-  const old = await expectHealthy();
-  let promoted = '';
-  const r = await withWorkload(postgresWorkload(), opts(), async () => {
-    const lost = nodeLoss(NS, old, `data-${old}`, 300);
-    promoted = await newPrimary(old);
-    await lost;
-    await waitForReady(NS, NAME, 3, minutes(8));
-  }, { settleMs: 10_000 });
-  expect(await expectHealthy()).toBe(promoted);
-  expect((await roles())[old]).toBe('replica');
+  const { r } = await primaryNodeLost(elected, 300);
   expectCleanFailover(r, 'primary node lost');
 }, minutes(20));
