@@ -68,12 +68,11 @@ kubernetes:
   ports: [{name: postgresql, port: $PORT}]
 bootstrap:
   dcs:
-    # the leader lock lapses 10 s after the primary last renewed it (every 2 s): a lost primary
-    # is replaced within about 12 s; a primary that cannot renew it for 4 s demotes itself, before
-    # it lapses (ttl >= loop_wait + 2 * retry_timeout, as Patroni requires)
-    ttl: 10
-    loop_wait: 2
-    retry_timeout: 4
+    # the leader lock lapses 15 s after the primary last renewed it (every 5 s): a lost primary
+    # is replaced within about 20 s (ttl >= loop_wait + 2 * retry_timeout, as Patroni requires)
+    ttl: 15
+    loop_wait: 5
+    retry_timeout: 5
     maximum_lag_on_failover: 1048576
     # a primary that cannot reach the API server stays primary while every member answers it
     failsafe_mode: true
