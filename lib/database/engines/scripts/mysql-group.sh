@@ -184,10 +184,6 @@ outage_verdict() {
   start="$(start_ordinal)"
   mine="$(local_sql -e "$POSITION" | cut -f2)" || { echo wait; return; }
   [ "$mine" != NULL ] || mine=''
-  # a member that holds no transaction never reboots: if no member holds one, the group has not
-  # run yet and its bootstrap by the Lease's creator may be under way (a reboot then would start a
-  # second group beside it)
-  if [ -z "$mine" ]; then echo wait; return; fi
   ordinal="$start"
   for peer in ${PEERS:-}; do
     if [ "$ordinal" -ne "$self" ]; then
