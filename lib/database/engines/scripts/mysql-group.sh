@@ -206,7 +206,7 @@ outage_verdict() {
   # a member that holds no transaction never reboots: if no member holds one, the group has not
   # run yet and its bootstrap by the Lease's creator may be under way (a reboot would start a
   # second group beside it)
-  if [ "$verdict" = reboot ] && [ -z "$mine" ]; then verdict=wait; fi
+  if [ "$verdict" = reboot ] && [ -z "$mine" ]; then verdict='wait'; fi
   [ "$verdict" != reboot ] || log "mysql: no member is in a group, and this one holds every transaction any of them holds ($mine)"
   echo "$verdict"
 }
