@@ -7,7 +7,7 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, PostgresVersion, S3Repository, StatefulDatabase } from '../../lib';
 import {
-  apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, NODE_SIZED, password, requireRealNode, synth, waitFor,
+  apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, NODE_SIZED, password, requireRealNode, sleep, synth, waitFor,
   waitForReady,
 } from './helpers';
 import { createS3Store, S3Store, startS3Store, stopS3Store } from './s3-store';
@@ -104,7 +104,7 @@ test('WAL is archived to the store; a full backup of batch A; batch B, the time,
       break;
     } catch (e) {
       if (attempt >= 4 || !/unable to acquire lock/.test(String(e))) throw e;
-      await new Promise((r) => setTimeout(r, 20_000));
+      await sleep(20_000);
     }
   }
   console.log(`backup-postgresql: full backup in ${((Date.now() - started) / 1000).toFixed(1)}s: ${out.split('\n').filter((l) => l.includes('full backup done')).join('')}`);
