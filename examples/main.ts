@@ -3,9 +3,12 @@ import { App, YamlOutputType } from 'cdk8s';
 import { ChangeGuard, ChangeGuardOptions } from '../lib';
 import { GaleraCluster } from './galera';
 import { MariaDb } from './mariadb';
+import { MariaDbGaleraBackup } from './mariadb-galera-backup';
 import { MonitoredGalera } from './monitored-galera';
+import { MysqlBackup } from './mysql-backup';
 import { PostgresqlBackup } from './postgresql-backup';
 import { PostgresqlHa } from './postgresql-ha';
+import { RedisBackup } from './redis-backup';
 import { SpringbootWeb } from './springboot-web';
 import { StorageTiers } from './storage-tiers';
 import { WebOnNfsPool } from './web-nfs-pool';
@@ -24,6 +27,9 @@ export function examplesApp(outdir = 'dist', guard: ChangeGuardOptions = {}): Ap
   new MonitoredGalera(app);
   new PostgresqlHa(app);
   new PostgresqlBackup(app);
+  new RedisBackup(app);
+  new MariaDbGaleraBackup(app);
+  new MysqlBackup(app);
   return app;
 }
 

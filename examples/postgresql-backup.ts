@@ -2,12 +2,20 @@
 // asynchronously (at most 2 GiB wait for the store while it is down, the primary never stops for
 // it), a full backup every night at 02:30 UTC, the last 7 kept: any moment of the last week can be
 // restored (`restoreFrom`). The image is the official postgres image plus pgBackRest
-// (docs/engines.md, "Backups").
+// (docs/engines.md, "Backups"). The backups are watched: the exporter reports the last backup's
+// time, duration and size and the WAL archiver, and the dashboard shows them; with the Prometheus
+// Operator, `prometheusOperator: true` adds the alerts when a backup is late (none for 48 hours)
+// or failed, or WAL archiving fails or stalls.
 //
 //   kubectl -n orders-backup create secret generic orders-credentials \
 //     --from-literal=root-password="$(openssl rand -base64 24)" \
 //     --from-literal=replication-password="$(openssl rand -base64 24)" \
-//     --from-literal=s3-access-key-id=... --from-literal=s3-secret-access-key=...
+//     --from-literal=s3-access-key-id=... --from-literal=s3-secret-access-key=... \
+//     --from-literal=monitoring-username=monitoring --from-literal=monitoring-password="$(openssl rand -hex 24)"
+//
+// and, once the primary runs, the monitoring account (docs/engines.md, Metrics):
+//
+//   CREATE ROLE monitoring LOGIN PASSWORD '<monitoring-password>'; GRANT pg_monitor TO monitoring;
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -32,6 +40,8 @@ export class PostgresqlBackup extends Chart {
       }),
       credentials: { secret: kplus.Secret.fromSecretName(this, 'Credentials', 'orders-credentials') },
       storage: { size: Size.gibibytes(20) },
+      // scrape annotations (applying this needs no Prometheus Operator CRD) and a dashboard
+      metrics: {},
     });
   }
 }

@@ -52,6 +52,25 @@ const redeploy = (before: any, after: any) => {
 const zookeeper = DatabaseEngine.zookeeper();
 const PATRONI_IMAGE = 'registry.example.com/postgres-patroni:18.4-4.1.5';
 /** A PostgreSQL set with Patroni options PATRONI (and more props), with credentials. */
+const mysqlDb = (options: any) => {
+  const c = chart();
+  new StatefulDatabase(c, 'db', { engine: DatabaseEngine.mysql(options), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'mysql') } });
+};
+const MYSQL_IMAGE = 'registry.example.com/mysql-rclone:9.7.4-1.75.2';
+const mysqlBackup = (backup: any = {}) => ({ image: MYSQL_IMAGE, repository: S3_REPO, schedule: '30 2 * * *', ...backup });
+/** A MySQL set deployed with the engine options BEFORE, then synthesized again with AFTER. */
+const redeployMysql = (before: any, after: any) => {
+  const dir = outdir();
+  const build = (options: any) => appOf(dir, (c) => new StatefulDatabase(c, 'db', {
+    engine: DatabaseEngine.mysql(options), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'mysql') },
+  }));
+  build(before).synth();
+  build(after).synthYaml();
+};
+const galeraDb = (options: any, props: any = {}) => {
+  const c = chart();
+  new StatefulDatabase(c, 'db', { engine: DatabaseEngine.mariadbGalera(options), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'galera') }, ...props });
+};
 const patroniDb = (patroni: any, props: any = {}) => {
   const c = chart();
   new StatefulDatabase(c, 'db', { engine: DatabaseEngine.postgresql({ patroni }), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'pg') }, ...props });
@@ -81,6 +100,39 @@ const restoredDb = (restore: any) => {
 const sentinelDb = (sentinel: any, props: any = {}) => {
   const c = chart();
   new StatefulDatabase(c, 'db', { engine: DatabaseEngine.redis({ sentinel }), replicas: 3, credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'redis') }, ...props });
+};
+const RCLONE_IMAGE = 'registry.example.com/redis-rclone:8.2.1-1.60.1';
+/** A Redis set with credentials and `backup` (a valid one, with BACKUP's fields over it), and more engine OPTIONS. */
+const redisBackupDb = (backup: any, options: any = {}, props: any = {}) => {
+  const c = chart();
+  const engine = DatabaseEngine.redis({ backup: { image: RCLONE_IMAGE, repository: S3_REPO, schedule: '0 * * * *', ...backup }, ...options });
+  new StatefulDatabase(c, 'db', { engine, credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'redis') }, ...props });
+};
+/** A Redis set with credentials restored from RESTORE. */
+const redisRestoredDb = (restore: any, props: any = {}, options: any = {}) => {
+  const c = chart();
+  const engine = DatabaseEngine.redis({ restoreFrom: { image: RCLONE_IMAGE, repository: S3_REPO, ...restore }, ...options });
+  new StatefulDatabase(c, 'db', { engine, credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'redis') }, ...props });
+};
+/** A Redis set deployed with the engine options BEFORE, then synthesized again with AFTER. */
+const redeployRedis = (before: any, after: any) => {
+  const dir = outdir();
+  const build = (options: any) => appOf(dir, (c) => new StatefulDatabase(c, 'db', {
+    engine: DatabaseEngine.redis(options), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'redis') },
+  }));
+  build(before).synth();
+  build(after).synthYaml();
+};
+const GALERA_IMAGE = 'registry.example.com/mariadb-rclone:11.8.3-1.60.1';
+const galeraBackup = (backup: any = {}) => ({ image: GALERA_IMAGE, repository: S3_REPO, schedule: '30 2 * * *', ...backup });
+/** A Galera set deployed with the engine options BEFORE, then synthesized again with AFTER. */
+const redeployGalera = (before: any, after: any) => {
+  const dir = outdir();
+  const build = (options: any) => appOf(dir, (c) => new StatefulDatabase(c, 'db', {
+    engine: DatabaseEngine.mariadbGalera(options), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'galera') },
+  }));
+  build(before).synth();
+  build(after).synthYaml();
 };
 /** A PostgreSQL set deployed with the engine options BEFORE, then synthesized again with AFTER. */
 const redeployPostgres = (before: any, after: any) => {
@@ -306,6 +358,7 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'an exporter image for ZooKeeper', build: () => monitored(DatabaseEngine.zookeeper(), { exporterImage: 'example/zk-exporter:1.0.0' }) },
   { what: 'an exporter image without a tag', build: () => monitored(DatabaseEngine.redis(), { exporterImage: 'oliver006/redis_exporter' }) },
   { what: 'a monitoring password key with a slash', build: () => monitored(DatabaseEngine.postgresql(), { passwordKey: 'monitoring/password' }) },
+  { what: 'the Redis admin password as the monitoring password', build: () => monitored(DatabaseEngine.redis(), { passwordKey: 'password' }) },
   { what: 'a scraper by address range and labels at once', build: () => monitored(DatabaseEngine.redis(), { scraper: { cidr: '10.0.0.0/8', podLabels: { app: 'prometheus' } } }) },
   { what: 'a scraper address range that is no CIDR', build: () => monitored(DatabaseEngine.redis(), { scraper: { cidr: '10.0.0.0' } }) },
   { what: 'a volume alert at 100 percent', build: () => monitored(DatabaseEngine.mysql(), { alertThresholds: { volumeUsedPercent: 100 } }) },
@@ -326,7 +379,8 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'a new headless Service name for a deployed set', build: () => redeploy({}, { headlessServiceName: 'peers' }) },
   { what: 'a smaller claim on a deployed set', build: () => redeploy({ storage: { size: Size.gibibytes(10) } }, { storage: { size: Size.gibibytes(5) } }) },
   { what: 'a larger claim on a class the app does not own', build: () => redeploy({ storage: { storageClass: StorageClass.fromStorageClassName('gp2') } }, { storage: { storageClass: StorageClass.fromStorageClassName('gp2'), size: Size.gibibytes(20) } }) },
-  { what: 'a ZooKeeper ensemble grown by two members at once', build: () => redeploy({ engine: zookeeper, replicas: 3 }, { engine: zookeeper, replicas: 5 }) },
+  { what: 'a ZooKeeper ensemble shrunk from 5 to 2 members at once', build: () => redeploy({ engine: zookeeper, replicas: 5 }, { engine: zookeeper, replicas: 2 }) },
+  { what: 'a ZooKeeper ensemble shrunk from 2 members to 1', build: () => redeploy({ engine: zookeeper, replicas: 2 }, { engine: zookeeper, replicas: 1 }) },
   { what: 'a PostgreSQL major upgrade without the upgrade prop', build: () => redeploy({}, { engine: DatabaseEngine.custom({ image: 'postgres:17.2', ports: [{ name: 'pg', port: 5432 }], runAsUser: 999 }) }) },
   { what: 'claim retention switched to Delete on a deployed set', build: () => redeploy({}, { claimRetentionWhenDeleted: ClaimRetention.DELETE }) },
   { what: 'a deployed streaming PostgreSQL set switched to Patroni', build: () => redeployPostgres({}, { patroni: { image: PATRONI_IMAGE } }) },
@@ -342,7 +396,6 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'Patroni with an API server CIDR that is not one', build: () => patroniDb({ image: PATRONI_IMAGE, apiServerCidrs: ['10.0.0.1'] }) },
   { what: 'Patroni with no API server port', build: () => patroniDb({ image: PATRONI_IMAGE, apiServerPorts: [] }) },
   { what: 'Patroni with an API server port out of range', build: () => patroniDb({ image: PATRONI_IMAGE, apiServerPorts: [70000] }) },
-  { what: 'Patroni with an existing ServiceAccount', build: () => patroniDb({ image: PATRONI_IMAGE }, { serviceAccountName: 'pg' }) },
   { what: 'Patroni without credentials', build: () => db({ engine: DatabaseEngine.postgresql({ patroni: { image: PATRONI_IMAGE } }) }) },
   // MySQL with Group Replication
   { what: 'MySQL Group Replication with an unpinned API client image', build: () => mysqlGroupDb({ apiClientImage: 'curlimages/curl' }) },
@@ -358,6 +411,9 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'a backup schedule with a day name', build: () => backupDb({ schedule: '0 2 * * MON' }) },
   { what: 'a backup schedule macro', build: () => backupDb({ schedule: '@daily' }) },
   { what: 'a backup schedule with a step of 0', build: () => backupDb({ schedule: '*/0 * * * *' }) },
+  { what: 'a backup schedule that never runs', build: () => backupDb({ schedule: '0 2 30 2 *' }) },
+  { what: 'a backup age alert without backups', build: () => monitored(DatabaseEngine.postgresql(), { alertThresholds: { backupAge: Duration.days(2) } }) },
+  { what: 'a backup age alert under 10 minutes', build: () => backupDb({}, {}, { metrics: { prometheusOperator: true, alertThresholds: { backupAge: Duration.minutes(5) } } }) },
   { what: 'a backup without a pgBackRest image', build: () => backupDb({ image: undefined }) },
   { what: 'a backup with an unpinned image', build: () => backupDb({ image: 'registry.example.com/postgres-pgbackrest' }) },
   { what: 'a backup endpoint with a scheme', build: () => backupDb({ repository: { ...S3_REPO, endpoint: 'https://s3.example.com' } }) },
@@ -377,6 +433,51 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'a restore without a pgBackRest image', build: () => restoredDb({ image: undefined }) },
   { what: 'a restore whose backups go to the repository it comes from', build: () => backupDb({}, { restoreFrom: { repository: S3_REPO } }) },
   { what: 'a restore with another image than the backups', build: () => backupDb({}, { restoreFrom: { repository: { ...S3_REPO, path: '/old/pg' }, image: 'registry.example.com/other:1.0' } }) },
+  { what: 'Redis snapshots without an rclone image', build: () => redisBackupDb({ image: undefined }) },
+  { what: 'Redis snapshots with the official redis image', build: () => redisBackupDb({ image: 'redis:8.2.1' }) },
+  { what: 'Redis snapshots with an unpinned image', build: () => redisBackupDb({ image: 'registry.example.com/redis-rclone:latest' }) },
+  { what: 'a Redis snapshot schedule with a day name', build: () => redisBackupDb({ schedule: '0 2 * * MON' }) },
+  { what: 'a Redis snapshot schedule that never runs', build: () => redisBackupDb({ schedule: '0 2 31 4 *' }) },
+  { what: 'Redis snapshots keeping none', build: () => redisBackupDb({ retainBackups: 0 }) },
+  { what: 'Redis snapshots keeping 1001', build: () => redisBackupDb({ retainBackups: 1001 }) },
+  { what: 'Redis snapshots keeping a fraction', build: () => redisBackupDb({ retainBackups: 2.5 }) },
+  { what: 'Redis snapshots read from an unknown member', build: () => redisBackupDb({ member: 'secondary' }) },
+  { what: 'a Redis snapshot endpoint with a scheme', build: () => redisBackupDb({ repository: { ...S3_REPO, endpoint: 'https://s3.example.com' } }) },
+  { what: 'Redis snapshots without credentials', build: () => db({ engine: DatabaseEngine.redis({ backup: { image: RCLONE_IMAGE, repository: S3_REPO, schedule: '0 * * * *' } }) }) },
+  { what: 'a WAL archive alert on Redis snapshots', build: () => redisBackupDb({}, {}, { metrics: { alertThresholds: { walArchiveAge: Duration.minutes(30) } } }) },
+  { what: 'a Redis restore without an rclone image', build: () => redisRestoredDb({ image: undefined }) },
+  { what: 'a Redis restore of a snapshot named by a path', build: () => redisRestoredDb({ backup: 'backups/20260301T023000Z.rdb' }) },
+  { what: 'a Redis restore whose snapshots go to the repository it comes from', build: () => redisBackupDb({}, { restoreFrom: { repository: S3_REPO } }) },
+  { what: 'a Redis restore with another image than the snapshots', build: () => redisBackupDb({}, { restoreFrom: { repository: { ...S3_REPO, path: '/old/redis' }, image: 'registry.example.com/other:1.0' } }) },
+  { what: 'a Redis restore with Sentinel', build: () => redisRestoredDb({}, { replicas: 3 }, { sentinel: {} }) },
+  { what: 'fewer Redis snapshots kept on a deployed set', build: () => redeployRedis({ backup: { image: RCLONE_IMAGE, repository: S3_REPO, schedule: '0 * * * *', retainBackups: 48 } }, { backup: { image: RCLONE_IMAGE, repository: S3_REPO, schedule: '0 * * * *', retainBackups: 24 } }) },
+  { what: 'Redis snapshots turned off on a deployed set', build: () => redeployRedis({ backup: { image: RCLONE_IMAGE, repository: S3_REPO, schedule: '0 * * * *' } }, {}) },
+  { what: 'restoreFrom added to a deployed Redis set', build: () => redeployRedis({}, { restoreFrom: { image: RCLONE_IMAGE, repository: S3_REPO } }) },
+  // MariaDB Galera
+  { what: 'Galera with wsrepSyncWait out of range', build: () => galeraDb({ wsrepSyncWait: 16 }) },
+  { what: 'Galera with an unpinned API client image', build: () => galeraDb({ apiClientImage: 'curlimages/curl' }) },
+  { what: 'Galera with the durability setting in config', build: () => galeraDb({ config: { innodb_flush_log_at_trx_commit: '2' } }) },
+  { what: 'Galera backups without an rclone image', build: () => galeraDb({ backup: galeraBackup({ image: undefined }) }) },
+  { what: 'Galera backups with the official mariadb image', build: () => galeraDb({ backup: galeraBackup({ image: 'docker.io/library/mariadb:11.8.3' }) }) },
+  { what: 'a Galera backup schedule with six fields', build: () => galeraDb({ backup: galeraBackup({ schedule: '0 30 2 * * *' }) }) },
+  { what: 'Galera backups keeping none', build: () => galeraDb({ backup: galeraBackup({ retainBackups: 0 }) }) },
+  { what: 'a Galera backup repository path without a slash', build: () => galeraDb({ backup: galeraBackup({ repository: { ...S3_REPO, path: 'prod/galera' } }) }) },
+  { what: 'a Galera restore of an RDB snapshot', build: () => galeraDb({ restoreFrom: { image: GALERA_IMAGE, repository: S3_REPO, backup: '20260301T023000Z.rdb' } }) },
+  { what: 'a Galera restore whose backups go to the repository it comes from', build: () => galeraDb({ backup: galeraBackup(), restoreFrom: { repository: S3_REPO } }) },
+  { what: 'a Galera restore with another image than the backups', build: () => galeraDb({ backup: galeraBackup(), restoreFrom: { repository: { ...S3_REPO, path: '/old/galera' }, image: 'registry.example.com/other:1.0' } }) },
+  { what: 'fewer Galera backups kept on a deployed set', build: () => redeployGalera({ backup: galeraBackup({ retainBackups: 14 }) }, { backup: galeraBackup({ retainBackups: 7 }) }) },
+  { what: 'Galera backups turned off on a deployed set', build: () => redeployGalera({ backup: galeraBackup() }, {}) },
+  { what: 'restoreFrom added to a deployed Galera set', build: () => redeployGalera({}, { restoreFrom: { image: GALERA_IMAGE, repository: S3_REPO } }) },
+  { what: 'MySQL backups with the official mysql image', build: () => mysqlDb({ backup: mysqlBackup({ image: 'mysql:9.7.4' }) }) },
+  { what: 'MySQL backups with an unpinned image', build: () => mysqlDb({ backup: mysqlBackup({ image: 'registry.example.com/mysql-rclone:latest' }) }) },
+  { what: 'a MySQL backup schedule out of range', build: () => mysqlDb({ backup: mysqlBackup({ schedule: '61 2 * * *' }) }) },
+  { what: 'MySQL backups keeping 1001', build: () => mysqlDb({ backup: mysqlBackup({ retainBackups: 1001 }) }) },
+  { what: 'a MySQL restore of a mariadb-backup stream', build: () => mysqlDb({ restoreFrom: { image: MYSQL_IMAGE, repository: S3_REPO, backup: '20260301T023000Z.mbstream' } }) },
+  { what: 'a MySQL restore without an rclone image', build: () => mysqlDb({ restoreFrom: { repository: S3_REPO } }) },
+  { what: 'MySQL backups with Group Replication', build: () => mysqlDb({ groupReplication: {}, backup: mysqlBackup() }) },
+  { what: 'restoreFrom added to a deployed MySQL set', build: () => redeployMysql({}, { restoreFrom: { image: MYSQL_IMAGE, repository: S3_REPO } }) },
+  { what: 'MySQL backups turned off on a deployed set', build: () => redeployMysql({ backup: mysqlBackup() }, {}) },
+  { what: 'a MySQL restore with Group Replication', build: () => mysqlDb({ groupReplication: {}, restoreFrom: { image: MYSQL_IMAGE, repository: S3_REPO } }) },
   { what: 'Redis Sentinel with 2 members', build: () => sentinelDb({}, { replicas: 2 }) },
   { what: 'Redis Sentinel with a replica lag as long as down-after', build: () => sentinelDb({ downAfter: Duration.seconds(3), minReplicasMaxLag: Duration.seconds(3) }) },
   { what: 'Redis Sentinel with a replica lag in milliseconds', build: () => sentinelDb({ minReplicasMaxLag: Duration.millis(1500) }) },
@@ -384,5 +485,4 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'Redis Sentinel with down-after under a second', build: () => sentinelDb({ downAfter: Duration.millis(500) }) },
   { what: 'Redis Sentinel with down-after as a number', build: () => sentinelDb({ downAfter: 5000 }) },
   { what: 'Redis Sentinel with an unpinned API client image', build: () => sentinelDb({ apiClientImage: 'curlimages/curl' }) },
-  { what: 'Redis Sentinel with an existing ServiceAccount', build: () => sentinelDb({}, { serviceAccountName: 'redis' }) },
 ];

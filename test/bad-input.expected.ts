@@ -268,8 +268,10 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db spec.volumeClaimTemplates[data].spec.resources.requests.storage from '10Gi' to '5Gi': a claim never shrinks (the API server refuses it with 422: the request may not be less than the previous value, and a claim template may not change at all). Fix: keep '10Gi'. To really use less, move the data to a claim template of a new name (a new set, or orphanDelete) and copy it over.",
   "a larger claim on a class the app does not own":
     "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db spec.volumeClaimTemplates[data].spec.resources.requests.storage from '10Gi' to '20Gi': StorageClass 'gp2' is not part of this app, so synth cannot tell whether it allows expansion; the API server refuses the larger request (403 Forbidden) if it does not. Fix: keep '10Gi', or, if the class allows expansion, say so: ChangeGuard.attach(app, { expandableClasses: ['gp2'] }).",
-  "a ZooKeeper ensemble grown by two members at once":
-    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db spec.replicas from 3 to 5: a ZooKeeper ensemble with static membership must change one member per apply: old and new members briefly hold different server lists, and two majorities that do not overlap can both elect a leader (split brain, divergent data). Fix: change replicas in steps: 3 → 4 → 5; after each apply wait until every member is Ready (`kubectl -n ns rollout status statefulset db`) before the next.",
+  "a ZooKeeper ensemble shrunk from 5 to 2 members at once":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db spec.replicas from 5 to 2: the members that stay (2 of 5) are not a majority of the ensemble they leave: a member that fails mid-change takes the quorum with it, and the rest stop serving. Fix: change replicas in steps: 5 → 3 → 2; after each apply wait until every member is Ready (`kubectl -n ns rollout status statefulset db`) before the next.",
+  "a ZooKeeper ensemble shrunk from 2 members to 1":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db spec.replicas from 2 to 1: a ZooKeeper ensemble of 2 members cannot drop to 1 by itself: the member that stays is not a majority, so no leader is left to remove the one that goes. Fix: keep at least 2 members, or first remove the member with `reconfig -remove` as a superuser (docs/engines.md, ZooKeeper), then change replicas.",
   "a PostgreSQL major upgrade without the upgrade prop":
     "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db spec.template.spec.containers[main].image from 'postgres:16.6' to 'postgres:17.2': PostgreSQL 17 does not start on a data directory of PostgreSQL 16 (\"database files are incompatible with server\"): every member would crash-loop on its old data. Fix: keep 'postgres:16.6', or, once the data is migrated (pg_upgrade, or dump and restore), set changeApprovals: { majorVersionUpgrade: true } on the database.",
   "claim retention switched to Delete on a deployed set":
@@ -292,6 +294,8 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "StatefulDatabase 'test/db': metrics.exporterImage must name a pinned tag or digest (not 'latest'), got 'oliver006/redis_exporter'. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:…', so every replica runs the same build.",
   "a monitoring password key with a slash":
     "StatefulDatabase 'test/db': metrics.passwordKey must be a Secret key (letters, digits, '-', '_' or '.'), got 'monitoring/password'. Fix: e.g. 'monitoring-password'.",
+  "the Redis admin password as the monitoring password":
+    "StatefulDatabase 'test/db': metrics.passwordKey is 'password', the key of the Redis admin password (requirepass): the exporter must not hold it. Fix: give the monitoring user keys of its own, e.g. 'monitoring-username' and 'monitoring-password' (the defaults), and add them to the Secret.",
   "a scraper by address range and labels at once":
     "StatefulDatabase 'test/db': metrics.scraper has both cidr and labels: the scraper is either an address range or pods. Fix: give cidr, or podLabels and namespaceLabels.",
   "a scraper address range that is no CIDR":
@@ -334,8 +338,6 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "StatefulDatabase 'test/db': apiServerCidrs and apiServerPorts must each be a list of at least one, got [\"0.0.0.0/0\"] and []. Fix: omit them for any address on ports 443 and 6443.",
   "Patroni with an API server port out of range":
     "StatefulDatabase 'test/db': apiServerPorts must be a whole number from 1 to 65535, got 70000. Fix: use a port number from 1 to 65535.",
-  "Patroni with an existing ServiceAccount":
-    "StatefulDatabase 'test/db': serviceAccountName 'pg' is given, but the engine uses the Kubernetes API and creates its own account 'db' with a Role of exactly what it needs. Fix: drop serviceAccountName.",
   "Patroni without credentials":
     "DatabaseEngine.postgresql 'test/db': the database has no credentials: Patroni needs a superuser password and the replicas a replication password. Fix: pass credentials: { secret: Secret.fromSecretName(chart, 'creds', 'my-credentials') } (create it with 'kubectl create secret generic my-credentials --from-literal=root-password=…').",
   "MySQL Group Replication with an unpinned API client image":
@@ -362,6 +364,12 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "DatabaseEngine.postgresql 'test/db': backup.schedule got \"@daily\", which has 1 field(s); a cron schedule has 5 (minute hour day-of-month month day-of-week). Fix: e.g. '30 2 * * *' (02:30 every day) or '0 */6 * * *' (every 6 hours).",
   "a backup schedule with a step of 0":
     "DatabaseEngine.postgresql 'test/db': backup.schedule got \"*/0 * * * *\": its minute field '*/0' has a step of 0. Fix: numbers 0-59, '*', ranges 'a-b' and steps '/n', e.g. '30 2 * * *' (02:30 every day) or '0 */6 * * *' (every 6 hours).",
+  "a backup schedule that never runs":
+    "DatabaseEngine.postgresql 'test/db': backup.schedule got \"0 2 30 2 *\", which never runs (no such day). Fix: e.g. '30 2 * * *' (02:30 every day).",
+  "a backup age alert without backups":
+    "StatefulDatabase 'test/db': metrics.alertThresholds.backupAge is set, but the engine takes no backups of its own. Fix: leave it out, or give the engine its backups (e.g. DatabaseEngine.postgresql({ backup })).",
+  "a backup age alert under 10 minutes":
+    "StatefulDatabase 'test/db': metrics.alertThresholds.backupAge must be at least 10m, got 5m. Fix: e.g. Duration.seconds(172800), the default.",
   "a backup without a pgBackRest image":
     "DatabaseEngine.postgresql 'test/db': backup.image got undefined: backups and restores run pgBackRest, which the official postgres image lacks. Fix: an image with PostgreSQL and pgBackRest (docs/engines.md, Backups), e.g. image: 'registry.example.com/postgres-pgbackrest:18.6'.",
   "a backup with an unpinned image":
@@ -400,6 +408,12 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "DatabaseEngine.postgresql 'test/db': backup.repository and restoreFrom.repository are the same directory (backups/prod/pg): the restored set would archive into the backups it came from. Fix: give the new set's backup its own path, e.g. '/prod/pg-restored'.",
   "a restore with another image than the backups":
     "DatabaseEngine.postgresql 'test/db': restoreFrom.image \"registry.example.com/other:1.0\" differs from backup.image \"registry.example.com/postgres-pgbackrest:18.6-2.60.0\": one image runs every container. Fix: leave restoreFrom.image out.",
+  "Galera with wsrepSyncWait out of range":
+    "DatabaseEngine.mariadbGalera 'test/db': wsrepSyncWait must be a whole number from 0 to 15 (1 reads, 2 UPDATE and DELETE, 4 INSERT and REPLACE, 8 SHOW, added up), got 16. Fix: wsrepSyncWait: 1 for reads that see every write committed before them.",
+  "Galera with an unpinned API client image":
+    "DatabaseEngine.mariadbGalera 'test/db': apiClientImage must be a pinned image with sh and curl, got \"curlimages/curl\". Fix: e.g. 'docker.io/curlimages/curl:8.14.1'.",
+  "Galera with the durability setting in config":
+    "DatabaseEngine.mariadbGalera 'test/db': config sets 'innodb_flush_log_at_trx_commit', which the preset manages itself. Fix: remove it from config (typed options: innodb_buffer_pool_size, max_connections).",
   "Redis Sentinel with 2 members":
     "DatabaseEngine.redis 'test/db': sentinel needs at least 3 members, got replicas: 2: the Sentinels must be a majority to promote a replica, and with 2 members one lost stops every failover. Fix: replicas: 3 or more, or drop sentinel (the first member is then the primary, without failover).",
   "Redis Sentinel with a replica lag as long as down-after":
@@ -414,6 +428,86 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "DatabaseEngine.redis 'test/db': sentinel.downAfter must be a Duration from 1 s to 600 s, got 5000. Fix: e.g. downAfter: Duration.seconds(5).",
   "Redis Sentinel with an unpinned API client image":
     "StatefulDatabase 'test/db': image of init container 'founded' must name a pinned tag or digest (not 'latest'), got 'curlimages/curl'. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:…', so every replica runs the same build.",
-  "Redis Sentinel with an existing ServiceAccount":
-    "StatefulDatabase 'test/db': serviceAccountName 'redis' is given, but the engine uses the Kubernetes API and creates its own account 'db' with a Role of exactly what it needs. Fix: drop serviceAccountName.",
+  "Redis snapshots without an rclone image":
+    "DatabaseEngine.redis 'test/db': backup.image got undefined: snapshots and restores upload and download with rclone, which the official redis image lacks. Fix: an image with Redis and rclone (docs/engines.md, Redis backups), e.g. image: 'registry.example.com/redis-rclone:8.2.1'.",
+  "Redis snapshots with the official redis image":
+    "DatabaseEngine.redis 'test/db': backup.image got \"redis:8.2.1\", the official redis image, which has no rclone. Fix: an image with Redis and rclone (docs/engines.md, Redis backups), e.g. image: 'registry.example.com/redis-rclone:8.2.1'.",
+  "Redis snapshots with an unpinned image":
+    "StatefulDatabase 'test/db': engine image must name a pinned tag or digest (not 'latest'), got 'registry.example.com/redis-rclone:latest'. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:…', so every replica runs the same build.",
+  "a WAL archive alert on Redis snapshots":
+    "StatefulDatabase 'test/db': metrics.alertThresholds.walArchiveAge is set, got 30m, but the engine archives no WAL (only PostgreSQL with backup does). Fix: leave walArchiveAge out.",
+  "a Redis snapshot schedule with a day name":
+    "DatabaseEngine.redis 'test/db': backup.schedule got \"0 2 * * MON\": its day of week field 'MON' is not a number, range, step or *. Fix: numbers 0-7, '*', ranges 'a-b' and steps '/n', e.g. '30 2 * * *' (02:30 every day) or '0 */6 * * *' (every 6 hours).",
+  "a Redis snapshot schedule that never runs":
+    "DatabaseEngine.redis 'test/db': backup.schedule got \"0 2 31 4 *\", which never runs (no such day). Fix: e.g. '30 2 * * *' (02:30 every day).",
+  "Redis snapshots keeping none":
+    "DatabaseEngine.redis 'test/db': backup.retainBackups must be a whole number from 1 to 1000, got 0. Fix: e.g. backup.retainBackups: 100.",
+  "Redis snapshots keeping 1001":
+    "DatabaseEngine.redis 'test/db': backup.retainBackups must be a whole number from 1 to 1000, got 1001. Fix: e.g. backup.retainBackups: 100.",
+  "Redis snapshots keeping a fraction":
+    "DatabaseEngine.redis 'test/db': backup.retainBackups must be a whole number from 1 to 1000, got 2.5. Fix: e.g. backup.retainBackups: 100.",
+  "Redis snapshots read from an unknown member":
+    "DatabaseEngine.redis 'test/db': backup.member got \"secondary\". Fix: BackupMember.REPLICA (the default) or BackupMember.PRIMARY.",
+  "a Redis snapshot endpoint with a scheme":
+    "DatabaseEngine.redis 'test/db': backup.repository.endpoint got \"https://s3.example.com\": give the host name and optional port only (backups go over HTTPS). Fix: e.g. 's3.example.com' or 'store.backup.svc:7070'.",
+  "Redis snapshots without credentials":
+    "DatabaseEngine.redis 'test/db': the database has no credentials: without requirepass any pod that reaches the Service can read and write every key. Fix: pass credentials: { secret: Secret.fromSecretName(chart, 'creds', 'my-credentials') } (create it with 'kubectl create secret generic my-credentials --from-literal=root-password=…').",
+  "a Redis restore without an rclone image":
+    "DatabaseEngine.redis 'test/db': restoreFrom.image got undefined: snapshots and restores upload and download with rclone, which the official redis image lacks. Fix: an image with Redis and rclone (docs/engines.md, Redis backups), e.g. image: 'registry.example.com/redis-rclone:8.2.1'.",
+  "a Redis restore of a snapshot named by a path":
+    "DatabaseEngine.redis 'test/db': restoreFrom.backup must name a snapshot object of the repository (its UTC time, as the sidecar names it), got \"backups/20260301T023000Z.rdb\". Fix: e.g. '20260301T023000Z.rdb' (list them with 'rclone lsf'), or leave it out for the latest.",
+  "a Redis restore whose snapshots go to the repository it comes from":
+    "DatabaseEngine.redis 'test/db': backup.repository and restoreFrom.repository are the same directory (backups/prod/pg): the restored set would mix its snapshots with those it came from. Fix: give the new set's backup its own path, e.g. '/prod/pg-restored'.",
+  "a Redis restore with another image than the snapshots":
+    "DatabaseEngine.redis 'test/db': restoreFrom.image \"registry.example.com/other:1.0\" differs from backup.image \"registry.example.com/redis-rclone:8.2.1-1.60.1\": one image runs every container. Fix: leave restoreFrom.image out.",
+  "a Redis restore with Sentinel":
+    "DatabaseEngine.redis 'test/db': restoreFrom is not offered with sentinel yet. Fix: restore into a set without sentinel (the pinned-primary preset), or leave restoreFrom out.",
+  "restoreFrom added to a deployed Redis set":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db restoreFrom from 'none' to 's3://s3.example.com/backups/prod/pg': the set is deployed: its members hold data or are creating it, and a member restores only into a new set whose volume is empty, so the restore would never run. Fix: leave restoreFrom out of the deployed set; to restore, create a new set (another name or namespace) with restoreFrom and move the clients to it (docs/engines.md, the restore drill).",
+  "Galera backups without an rclone image":
+    "DatabaseEngine.mariadbGalera 'test/db': backup.image got undefined: backups and restores upload and download with rclone, which the official mariadb image lacks. Fix: an image with MariaDB and rclone (docs/engines.md, MariaDB Galera backups), e.g. image: 'registry.example.com/mariadb-rclone:11.8.3'.",
+  "Galera backups with the official mariadb image":
+    "DatabaseEngine.mariadbGalera 'test/db': backup.image got \"docker.io/library/mariadb:11.8.3\", the official mariadb image, which has no rclone. Fix: an image with MariaDB and rclone (docs/engines.md, MariaDB Galera backups), e.g. image: 'registry.example.com/mariadb-rclone:11.8.3'.",
+  "a Galera backup schedule with six fields":
+    "DatabaseEngine.mariadbGalera 'test/db': backup.schedule got \"0 30 2 * * *\", which has 6 field(s); a cron schedule has 5 (minute hour day-of-month month day-of-week). Fix: e.g. '30 2 * * *' (02:30 every day) or '0 */6 * * *' (every 6 hours).",
+  "Galera backups keeping none":
+    "DatabaseEngine.mariadbGalera 'test/db': backup.retainBackups must be a whole number from 1 to 1000, got 0. Fix: e.g. backup.retainBackups: 100.",
+  "a Galera backup repository path without a slash":
+    "DatabaseEngine.mariadbGalera 'test/db': backup.repository.path must be an absolute path of names (letters, digits, '.', '_' and '-'), got \"prod/galera\". Fix: e.g. '/prod/orders'.",
+  "a Galera restore of an RDB snapshot":
+    "DatabaseEngine.mariadbGalera 'test/db': restoreFrom.backup must name a backup object of the repository (its UTC time, as the sidecar names it), got \"20260301T023000Z.rdb\". Fix: e.g. '20260301T023000Z.mbstream' (list them with 'rclone lsf'), or leave it out for the latest.",
+  "a Galera restore whose backups go to the repository it comes from":
+    "DatabaseEngine.mariadbGalera 'test/db': backup.repository and restoreFrom.repository are the same directory (backups/prod/pg): the restored set would mix its backups with those it came from. Fix: give the new set's backup its own path, e.g. '/prod/pg-restored'.",
+  "a Galera restore with another image than the backups":
+    "DatabaseEngine.mariadbGalera 'test/db': restoreFrom.image \"registry.example.com/other:1.0\" differs from backup.image \"registry.example.com/mariadb-rclone:11.8.3-1.60.1\": one image runs every container. Fix: leave restoreFrom.image out.",
+  "fewer Galera backups kept on a deployed set":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db backup.retainBackups from 14 to 7: after the next backup, all but the newest 7 are deleted from the repository: the restore points before them no longer exist. Fix: keep 14, or, if the shorter window is intended, set changeApprovals: { backupReduction: true } on the database.",
+  "Galera backups turned off on a deployed set":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db backup (scheduled backups) from 'on' to 'off': from the apply on, no backup is taken: nothing written after the apply can be restored. Fix: keep backup, or, if ending backups is intended, set changeApprovals: { backupReduction: true } on the database.",
+  "restoreFrom added to a deployed Galera set":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db restoreFrom from 'none' to 's3://s3.example.com/backups/prod/pg': the set is deployed: its members hold data or are creating it, and a member restores only into a new set whose volume is empty, so the restore would never run. Fix: leave restoreFrom out of the deployed set; to restore, create a new set (another name or namespace) with restoreFrom and move the clients to it (docs/engines.md, the restore drill).",
+  "fewer Redis snapshots kept on a deployed set":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db backup.retainBackups from 48 to 24: after the next snapshot, all but the newest 24 are deleted from the repository: the restore points before them no longer exist. Fix: keep 48, or, if the shorter window is intended, set changeApprovals: { backupReduction: true } on the database.",
+  "Redis snapshots turned off on a deployed set":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db backup (scheduled snapshots) from 'on' to 'off': from the apply on, no snapshot is taken: nothing written after the apply can be restored. Fix: keep backup, or, if ending backups is intended, set changeApprovals: { backupReduction: true } on the database.",
+  "MySQL backups with the official mysql image":
+    "DatabaseEngine.mysql 'test/db': backup.image got \"mysql:9.7.4\", the official mysql image, which has no rclone. Fix: an image with MySQL and rclone (docs/engines.md, MySQL backups), e.g. image: 'registry.example.com/mysql-rclone:9.7.4'.",
+  "MySQL backups with an unpinned image":
+    "StatefulDatabase 'test/db': engine image must name a pinned tag or digest (not 'latest'), got 'registry.example.com/mysql-rclone:latest'. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:…', so every replica runs the same build.",
+  "a MySQL backup schedule out of range":
+    "DatabaseEngine.mysql 'test/db': backup.schedule got \"61 2 * * *\": its minute field '61' is outside 0-59 or an empty range. Fix: numbers 0-59, '*', ranges 'a-b' and steps '/n', e.g. '30 2 * * *' (02:30 every day) or '0 */6 * * *' (every 6 hours).",
+  "MySQL backups keeping 1001":
+    "DatabaseEngine.mysql 'test/db': backup.retainBackups must be a whole number from 1 to 1000, got 1001. Fix: e.g. backup.retainBackups: 100.",
+  "a MySQL restore of a mariadb-backup stream":
+    "DatabaseEngine.mysql 'test/db': restoreFrom.backup must name a backup object of the repository (its UTC time, as the sidecar names it), got \"20260301T023000Z.mbstream\". Fix: e.g. '20260301T023000Z.tar' (list them with 'rclone lsf'), or leave it out for the latest.",
+  "a MySQL restore without an rclone image":
+    "DatabaseEngine.mysql 'test/db': restoreFrom.image got undefined: backups and restores upload and download with rclone, which the official mysql image lacks. Fix: an image with MySQL and rclone (docs/engines.md, MySQL backups), e.g. image: 'registry.example.com/mysql-rclone:9.7.4'.",
+  "MySQL backups with Group Replication":
+    "DatabaseEngine.mysql 'test/db': backup is not available with groupReplication (got both): backups and restores are for the primary/replicas preset. Fix: leave groupReplication out for a set with backup, or leave backup out of the group.",
+  "restoreFrom added to a deployed MySQL set":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db restoreFrom from 'none' to 's3://s3.example.com/backups/prod/pg': the set is deployed: its members hold data or are creating it, and a member restores only into a new set whose volume is empty, so the restore would never run. Fix: leave restoreFrom out of the deployed set; to restore, create a new set (another name or namespace) with restoreFrom and move the clients to it (docs/engines.md, the restore drill).",
+  "MySQL backups turned off on a deployed set":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db backup (scheduled backups) from 'on' to 'off': from the apply on, no backup is taken: nothing written after the apply can be restored. Fix: keep backup, or, if ending backups is intended, set changeApprovals: { backupReduction: true } on the database.",
+  "a MySQL restore with Group Replication":
+    "DatabaseEngine.mysql 'test/db': restoreFrom is not available with groupReplication (got both): backups and restores are for the primary/replicas preset. Fix: leave groupReplication out for a set with restoreFrom, or leave restoreFrom out of the group.",
 };

@@ -127,6 +127,13 @@ describe('single primary: at no sampled moment two members accept writes', () =>
     expect(checkSinglePrimary(s)).toEqual({ rounds: 2, violations: [{ round: 1, groups: ['a', 'b'] }] });
   });
 
+  test('two writable answers one after the other (the first answered before the second was asked) are a handover; overlapping ones are two writers', () => {
+    const handover = [{ round: 1, member: 'a', writable: true, asked: 0, answered: 10 }, { round: 1, member: 'b', writable: true, asked: 11, answered: 20 }];
+    expect(checkSinglePrimary(handover).violations).toEqual([]);
+    const overlapping = [{ round: 1, member: 'a', writable: true, asked: 0, answered: 12 }, { round: 1, member: 'b', writable: true, asked: 11, answered: 20 }];
+    expect(checkSinglePrimary(overlapping).violations).toEqual([{ round: 1, groups: ['a', 'b'] }]);
+  });
+
   test('members of one group (a primary component) may all accept writes; two groups may not', () => {
     const one = [{ round: 1, member: 'a', writable: true, group: 'g' }, { round: 1, member: 'b', writable: true, group: 'g' }];
     expect(checkSinglePrimary(one).violations).toEqual([]);
@@ -150,7 +157,8 @@ describe('the workload\'s records (the client pod\'s files) become a history', (
     'I\t0\t1006000000\tread\tr1-k1\t', 'D\t0\t1007000000\t0\t',
     'I\t1\t1010000000\tadd\ts\tr1-1-3', 'D\t1\t1011000000\t1\tCould not connect to Redis at x:6379: Connection refused',
     'I\t0\t1012000000\twrite\tr1-k2\tr1-0-5', // never completed
-    'S\t1\tredis-0\trole:master', 'S\t1\tredis-1\trole:slave', 'S\t2\tredis-0\t', 'S\t2\tredis-1\trole:master',
+    'S\t1\tredis-0\t1013000000\t1014000000\trole:master', 'S\t1\tredis-1\t1013000000\t1015000000\trole:slave',
+    'S\t2\tredis-0\t1016000000\t1017000000\t', 'S\t2\tredis-1\t1016000000\t1016500000\trole:master',
   ].join('\n');
   const { history, samples } = parseRecords(text, redis);
 
@@ -170,8 +178,8 @@ describe('the workload\'s records (the client pod\'s files) become a history', (
 
   test('role samples: a Redis master accepts writes', () => {
     expect(samples).toEqual([
-      { round: 1, member: 'redis-0', writable: true }, { round: 1, member: 'redis-1', writable: false },
-      { round: 2, member: 'redis-0', writable: false }, { round: 2, member: 'redis-1', writable: true },
+      { round: 1, member: 'redis-0', asked: 1013, answered: 1014, writable: true }, { round: 1, member: 'redis-1', asked: 1013, answered: 1015, writable: false },
+      { round: 2, member: 'redis-0', asked: 1016, answered: 1017, writable: false }, { round: 2, member: 'redis-1', asked: 1016, answered: 1016.5, writable: true },
     ]);
   });
 

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  DatabaseEngine, MariaDbVersion, MysqlVersion, PostgresDurability, PostgresVersion, RedisMaxmemoryPolicy, RedisVersion, StatefulConfigError,
+  BackupMember, DatabaseEngine, MariaDbVersion, MysqlVersion, PostgresDurability, PostgresVersion, RedisMaxmemoryPolicy, RedisVersion, StatefulConfigError,
   StatefulDatabase, StatefulDatabaseProps, ZooKeeperVersion,
 } from '../lib';
 import { chart, find, schemaErrors, synth } from './util';
@@ -24,6 +24,9 @@ const env = (container: any, name: string) => container.env?.find((e: any) => e.
 /** A `*_KEY` variable naming a key of the mounted credentials Secret (a file of KEYS_DIR). */
 const secretKey = (name: string, key: string) => ({ name, value: key });
 const containers = (pod: any): any[] => [...(pod.initContainers ?? []), ...pod.containers];
+/** The init containers on the engine's image (without `founding`, on the API client image). */
+const engineInits = (pod: any): any[] => pod.initContainers.filter((c: any) => c.name !== 'founding');
+const API_CLIENT_IMAGE = 'docker.io/curlimages/curl:8.14.1';
 
 const presets: [string, () => DatabaseEngine, string, number][] = [
   ['mysql', () => DatabaseEngine.mysql(), 'mysql:9.7.4', 999],
@@ -61,7 +64,7 @@ describe('engine presets', () => {
     const { m, pod } = build(engine());
     expect(pod.containers[0].image).toBe(image);
     for (const c of [...pod.initContainers, ...pod.containers]) {
-      expect(c.image).toBe(image);
+      expect(c.image).toBe(['founding', 'decide', 'members'].includes(c.name) ? API_CLIENT_IMAGE : image);
       expect(c.securityContext).toEqual({
         allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: uid, runAsGroup: uid,
         capabilities: { drop: ['ALL'] },
@@ -82,7 +85,8 @@ describe('engine presets', () => {
     expect(Object.keys(files)).toContain('common.sh');
   });
 
-  test.each(presets)('%s: init containers read the ordinal from the pod-index label and the peers from the headless Service', (_, engine) => {
+  // ZooKeeper's members keep the membership in ZooKeeper: no member list in the pod (scripts.test.ts)
+  test.each(presets.filter(([name]) => name !== 'zookeeper'))('%s: init containers read the ordinal from the pod-index label and the peers from the headless Service', (_, engine) => {
     for (const [replicas, startOrdinal] of [[1, 0], [3, 0], [5, 0], [3, 7]]) {
       const { db, pod } = build(engine(), { replicas, startOrdinal });
       const init = pod.initContainers.find((c: any) => env(c, 'PEERS'));
@@ -178,7 +182,7 @@ describe('DatabaseEngine.mysql', () => {
   test('primary/replicas: the client Service selects the primary, <name>-read every member', () => {
     const { db, m, sts, pod } = build(DatabaseEngine.mysql());
     expect(m.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
-      'Service/db-headless', 'ConfigMap/db-scripts', 'StatefulSet/db', 'Service/db', 'Service/db-read', 'NetworkPolicy/db', 'PodDisruptionBudget/db',
+      'Service/db-headless', 'ConfigMap/db-scripts', 'ServiceAccount/db', 'Role/db', 'RoleBinding/db', 'StatefulSet/db', 'Service/db', 'Service/db-read', 'NetworkPolicy/db', 'PodDisruptionBudget/db',
     ]);
     expect(find(m, 'Service', 'db').spec.selector).toEqual({ 'app.kubernetes.io/instance': 'db', 'statefulset.kubernetes.io/pod-name': 'db-0' });
     expect(find(m, 'Service', 'db-read').spec).toEqual({
@@ -188,23 +192,23 @@ describe('DatabaseEngine.mysql', () => {
     expect(db.replicas).toBe(3);
     // members start together: a primary that lost its volume must find the replicas that hold data
     expect(sts.spec.podManagementPolicy).toBe('Parallel');
-    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['config', 'clone']);
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['founding', 'config', 'clone']);
     const main = pod.containers[0];
     // mysql-start.sh points the entrypoint's MYSQL_ROOT_PASSWORD_FILE at KEYS_DIR/ROOT_KEY
     expect(main.command).toEqual(['bash', '/opt/cdk8s-stateful/mysql-start.sh']);
     expect(env(main, 'ROOT_KEY')).toEqual(secretKey('ROOT_KEY', 'root-password'));
     expect(env(main, 'REPLICATION_KEY')).toEqual(secretKey('REPLICATION_KEY', 'replication-password'));
     expect(env(main, 'MYSQL_ROOT_PASSWORD_FILE')).toBeUndefined();
-    const clone = pod.initContainers[1];
+    const clone = engineInits(pod)[1];
     expect(env(clone, 'ROOT_KEY')).toEqual(secretKey('ROOT_KEY', 'root-password'));
     expect(env(clone, 'REPLICATION_KEY')).toEqual(secretKey('REPLICATION_KEY', 'replication-password'));
-    expect(env(pod.initContainers[0], 'ROOT_KEY')).toBeUndefined();
+    expect(env(engineInits(pod)[0], 'ROOT_KEY')).toBeUndefined();
     expect(main.readinessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/mysql-probe.sh', 'ready']);
     expect(main.livenessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/mysql-probe.sh', 'live']);
     expect(main.volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/mysql/conf.d', readOnly: true });
     expect(main.volumeMounts).toContainEqual({ name: 'run', mountPath: '/var/run/mysqld' });
-    expect(pod.initContainers[1].volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/mysql' });
-    expect(env(pod.initContainers[1], 'DATA_DIR').value).toBe('/var/lib/mysql/data');
+    expect(engineInits(pod)[1].volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/mysql' });
+    expect(env(engineInits(pod)[1], 'DATA_DIR').value).toBe('/var/lib/mysql/data');
   });
 
   test('engine settings: typed ones and a map, checked, in engine.conf', () => {
@@ -222,8 +226,8 @@ describe('DatabaseEngine.mysql', () => {
     const { m, pod } = build(DatabaseEngine.mysql({ version: MysqlVersion.VER_8_0_40 }), { startOrdinal: 3, storage: { name: 'mysql', mountPath: '/srv/mysql' } });
     expect(find(m, 'Service', 'db').spec.selector['statefulset.kubernetes.io/pod-name']).toBe('db-3');
     expect(pod.containers[0].image).toBe('mysql:8.0.40');
-    expect(pod.initContainers[1].volumeMounts[0]).toEqual({ name: 'mysql', mountPath: '/srv/mysql' });
-    expect(env(pod.initContainers[0], 'DATA_DIR').value).toBe('/srv/mysql/data');
+    expect(engineInits(pod)[1].volumeMounts[0]).toEqual({ name: 'mysql', mountPath: '/srv/mysql' });
+    expect(env(engineInits(pod)[0], 'DATA_DIR').value).toBe('/srv/mysql/data');
   });
 
   test('fails without credentials, naming the database and the fix', () => {
@@ -244,42 +248,71 @@ describe('DatabaseEngine.mysql', () => {
 });
 
 describe('DatabaseEngine.mariadbGalera', () => {
-  test('3 members started in parallel, quorum PDB, peer ports (with the state port) on the headless Service only', () => {
+  test('3 members started in parallel, quorum PDB, peer ports on the headless Service only; recover and decide before the server', () => {
     const { db, m, sts, pod } = build(DatabaseEngine.mariadbGalera());
     expect(sts.spec.replicas).toBe(3);
-    // after a full outage every member publishes its state, and the most advanced one bootstraps
+    // after a full outage every member reports its position before one bootstraps
     expect(sts.spec.podManagementPolicy).toBe('Parallel');
     expect(find(m, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
-    expect(find(m, 'Service', 'db-headless').spec.ports.map((p: any) => [p.name, p.port])).toEqual([['mysql', 3306], ['sst', 4444], ['gcomm', 4567], ['ist', 4568], ['state', 4569]]);
+    expect(find(m, 'Service', 'db-headless').spec.ports.map((p: any) => [p.name, p.port])).toEqual([['mysql', 3306], ['sst', 4444], ['gcomm', 4567], ['ist', 4568]]);
     expect(find(m, 'Service', 'db').spec.ports.map((p: any) => p.port)).toEqual([3306]);
     expect(find(m, 'Service', 'db').spec.selector).toEqual({ 'app.kubernetes.io/instance': 'db' });
     expect(db.readService).toBeUndefined();
-    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['install', 'bootstrap']);
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['install', 'bootstrap', 'recover', 'decide']);
     expect(pod.initContainers[0].volumeMounts[0]).toEqual({ name: 'workdir', mountPath: '/work-dir' });
     expect(pod.initContainers[1].volumeMounts[0]).toEqual({ name: 'config', mountPath: '/etc/mysql/conf.d' });
     expect(env(pod.initContainers[1], 'GCACHE_SIZE').value).toBe('1048576K');
+    // recover: the database image on the data volume, sized as the server; decide: the API client
+    const [recover, decide] = pod.initContainers.slice(2);
+    expect(recover.command).toEqual(['bash', '/opt/cdk8s-stateful/galera-recover.sh']);
+    expect(recover.volumeMounts.slice(0, 2)).toEqual([{ name: 'data', mountPath: '/var/lib/mysql' }, { name: 'run', mountPath: '/run/mysqld' }]);
+    expect(recover.resources).toEqual(pod.containers[0].resources);
+    expect(decide.command).toEqual(['sh', '/opt/cdk8s-stateful/galera-decide.sh']);
+    expect(decide.image).toBe(API_CLIENT_IMAGE);
+    expect(env(decide, 'LEASE_NAME').value).toBe('db-galera');
+    expect(env(decide, 'SET_NAME').value).toBe('db');
+    expect(env(decide, 'GALERA_FORCE_BOOTSTRAP')).toBeUndefined();
+    expect(decide.volumeMounts.map((v: any) => v.name)).not.toContain('data');
     const main = pod.containers[0];
     expect(main.command).toEqual(['bash', '/work-dir/galera-start.sh']);
     expect(env(main, 'ROOT_KEY')).toEqual(secretKey('ROOT_KEY', 'root-password'));
     expect(env(main, 'MARIADB_ROOT_PASSWORD_FILE')).toBeUndefined();
-    expect(env(main, 'GALERA_FORCE_BOOTSTRAP')).toBeUndefined();
     expect(main.volumeMounts).toContainEqual({ name: 'scripts', mountPath: '/docker-entrypoint-initdb.d/90-cdk8s-initialized.sh', subPath: 'galera-initdb.sh', readOnly: true });
     // the init containers need no password: state transfers and probes use mysql@localhost over the socket
     for (const c of pod.initContainers) expect(c.env?.filter((e: any) => /KEY/.test(e.name)) ?? []).toEqual([]);
     expect(pod.volumes.map((v: any) => v.name)).toEqual(['config', 'workdir', 'run', 'tmp', 'scripts', 'credentials']);
   });
 
-  test('forceBootstrap, gcacheSize, engine settings and a version', () => {
+  test('the members may read their pods and keep the set\'s bootstrap Lease, nothing else; the token is in their pods only', () => {
+    const { m, pod } = build(DatabaseEngine.mariadbGalera());
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(find(m, 'Role').rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'get', 'patch'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+    ]);
+    expect(JSON.stringify(find(m, 'NetworkPolicy').spec.egress)).toContain('ipBlock');
+  });
+
+  test('forceBootstrap, gcacheSize, wsrepSyncWait, apiClientImage, engine settings and a version', () => {
     const { m, pod } = build(DatabaseEngine.mariadbGalera({
       forceBootstrap: true, version: MariaDbVersion.VER_10_11_10, gcacheSize: Size.gibibytes(4), maxConnections: 500, config: { long_query_time: '5' },
+      wsrepSyncWait: 1, apiClientImage: 'registry.example.com/curl:8.14.1',
     }));
-    expect(env(pod.containers[0], 'GALERA_FORCE_BOOTSTRAP').value).toBe('1');
+    const decide = pod.initContainers.find((c: any) => c.name === 'decide');
+    expect(env(decide, 'GALERA_FORCE_BOOTSTRAP').value).toBe('1');
+    expect(decide.image).toBe('registry.example.com/curl:8.14.1');
     expect(env(pod.initContainers[1], 'GCACHE_SIZE').value).toBe('4194304K');
-    expect(find(m, 'ConfigMap').data['engine.conf']).toBe('long_query_time=5\nmax_connections=500\n');
+    expect(find(m, 'ConfigMap').data['engine.conf']).toBe('wsrep_sync_wait=1\nlong_query_time=5\nmax_connections=500\n');
     expect(pod.containers[0].image).toBe('mariadb:10.11.10');
     expect(() => build(DatabaseEngine.mariadbGalera({ version: MariaDbVersion.of('10.4.34') }))).toThrow(/older than 10.6/);
     expect(() => build(DatabaseEngine.mariadbGalera({ gcacheSize: Size.mebibytes(1) }))).toThrow(/gcacheSize must be a Size of at least 16384 KiB/);
     expect(() => build(DatabaseEngine.mariadbGalera({ config: { wsrep_provider_options: 'x' } }))).toThrow(/which the preset manages itself/);
+    // the durability settings are the preset's
+    expect(() => build(DatabaseEngine.mariadbGalera({ config: { innodb_flush_log_at_trx_commit: '2' } }))).toThrow(/which the preset manages itself/);
+    expect(() => build(DatabaseEngine.mariadbGalera({ config: { wsrep_sync_wait: '1' } }))).toThrow(/which the preset manages itself/);
+    // a registry with a port, a digest
+    expect(build(DatabaseEngine.mariadbGalera({ apiClientImage: 'registry.local:5000/curl:8.14.1' })).pod.initContainers[3].image).toBe('registry.local:5000/curl:8.14.1');
+    expect(() => build(DatabaseEngine.mariadbGalera({ apiClientImage: 'registry.local:5000/curl' }))).toThrow(/apiClientImage must be a pinned image with sh and curl/);
   });
 });
 
@@ -291,8 +324,8 @@ describe('DatabaseEngine.postgresql', () => {
     expect(main.image).toBe('postgres:16.6');
     expect(find(m, 'Service', 'db').spec.selector['statefulset.kubernetes.io/pod-name']).toBe('db-0');
     expect(find(m, 'Service', 'db-read').spec.ports[0].port).toBe(5432);
-    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['clone']);
-    expect(env(pod.initContainers[0], 'REPLICATION_KEY')).toEqual(secretKey('REPLICATION_KEY', 'replication-password'));
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['founding', 'clone']);
+    expect(env(engineInits(pod)[0], 'REPLICATION_KEY')).toEqual(secretKey('REPLICATION_KEY', 'replication-password'));
     expect(main.command).toEqual(['bash', '/opt/cdk8s-stateful/postgres-start.sh']);
     expect(main.args).toEqual(['-c', 'hot_standby=on', '-c', 'wal_keep_size=256MB', '-c', 'max_slot_wal_keep_size=2097152kB']);
     // postgres-start.sh exports POSTGRES_PASSWORD_FILE; postgres-initdb.sh reads the others
@@ -315,7 +348,7 @@ describe('DatabaseEngine.postgresql', () => {
     });
     const pod = find(synth(c), 'StatefulSet').spec.template.spec;
     expect(env(pod.containers[0], 'ROOT_KEY').value).toBe('su');
-    expect(env(pod.initContainers[0], 'REPLICATION_KEY').value).toBe('repl');
+    expect(env(engineInits(pod)[0], 'REPLICATION_KEY').value).toBe('repl');
     expect(pod.volumes).toContainEqual({ name: 'credentials', secret: { secretName: 'pg', defaultMode: 0o440 } });
     expect(pod.containers[0].args).toEqual(['-c', 'hot_standby=on', '-c', 'wal_keep_size=256MB', '-c', 'max_slot_wal_keep_size=8388608kB',
       '-c', 'max_connections=200', '-c', 'shared_buffers=262144kB', '-c', 'work_mem=16MB']);
@@ -331,7 +364,7 @@ describe('DatabaseEngine.postgresql with backup and restoreFrom (pgBackRest)', (
   test('backup: every container runs the pgBackRest image, the sidecar `backup` beside the server, the store reachable through the NetworkPolicy', () => {
     const { m, pod } = build(DatabaseEngine.postgresql({ backup: { image, repository, schedule: '0 */6 * * *' } }));
     expect(m.flatMap((o: any) => schemaErrors(o))).toEqual([]);
-    expect([...pod.initContainers, ...pod.containers].map((c: any) => [c.name, c.image])).toEqual([['clone', image], ['main', image], ['backup', image]]);
+    expect([...pod.initContainers, ...pod.containers].map((c: any) => [c.name, c.image])).toEqual([['founding', API_CLIENT_IMAGE], ['clone', image], ['main', image], ['backup', image]]);
     const sidecar = pod.containers[1];
     expect(sidecar.command).toEqual(['bash', '/opt/cdk8s-stateful/postgres-backup.sh']);
     expect(env(sidecar, 'BACKUP_SCHEDULE').value).toBe('0 */6 * * *');
@@ -346,9 +379,159 @@ describe('DatabaseEngine.postgresql with backup and restoreFrom (pgBackRest)', (
   test('restoreFrom: the image and the source repository for the clone container, no sidecar, no archiving', () => {
     const { pod } = build(DatabaseEngine.postgresql({ restoreFrom: { image, repository, pointInTime: '2026-03-01T13:00:00+01:00' } }));
     expect(pod.containers.map((c: any) => c.name)).toEqual(['main']);
-    expect(env(pod.initContainers[0], 'RESTORE_TARGET').value).toBe('2026-03-01 13:00:00+01:00');
-    expect(env(pod.initContainers[0], 'RESTORE_PATH').value).toBe('/shop/orders');
+    expect(env(engineInits(pod)[0], 'RESTORE_TARGET').value).toBe('2026-03-01 13:00:00+01:00');
+    expect(env(engineInits(pod)[0], 'RESTORE_PATH').value).toBe('/shop/orders');
     expect(pod.containers[0].args.join(' ')).not.toContain('archive');
+  });
+});
+
+describe('DatabaseEngine.redis with backup and restoreFrom (RDB snapshots, rclone)', () => {
+  const image = 'registry.example.com/redis-rclone:8.2.1-1.60.1';
+  const repository = { bucket: 'backups', endpoint: 'store.backup.svc:7070', region: 'us-east-1', path: '/shop/cache', caCertificateKey: 's3-ca.crt', egressCidrs: ['10.96.0.0/12'] };
+
+  test('backup: every container runs the rclone image, the sidecar `backup` reads a replica by default, keys as Secret files, the store in the NetworkPolicy, the promise in annotations', () => {
+    const { m, sts, pod } = build(DatabaseEngine.redis({ backup: { image, repository, schedule: '0 * * * *' } }));
+    expect(m.flatMap((o: any) => schemaErrors(o))).toEqual([]);
+    expect([...pod.initContainers, ...pod.containers].map((c: any) => [c.name, c.image])).toEqual([['founding', API_CLIENT_IMAGE], ['config', image], ['main', image], ['backup', image]]);
+    const sidecar = pod.containers[1];
+    expect(sidecar.command).toEqual(['bash', '/opt/cdk8s-stateful/redis-backup.sh']);
+    expect(Object.fromEntries(sidecar.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]))).toMatchObject({
+      BACKUP_SCHEDULE: '0 * * * *', BACKUP_MEMBER: 'replica', RETAIN_BACKUPS: '7', SPOOL_DIR: '/data/.cdk8s-backup', PW_KEY: 'password', KEYS_DIR: '/run/secrets/db',
+      BACKUP_BUCKET: 'backups', BACKUP_ENDPOINT: 'store.backup.svc:7070', BACKUP_PATH: '/shop/cache', BACKUP_URI_STYLE: 'path',
+      BACKUP_S3_ACCESS_KEY_ID_FILE: '/run/secrets/db/s3-access-key-id', BACKUP_S3_ACCESS_KEY_FILE: '/run/secrets/db/s3-secret-access-key', BACKUP_CA_FILE: '/run/secrets/db/s3-ca.crt',
+    });
+    // no key value anywhere in the pod spec
+    expect(JSON.stringify(pod)).not.toMatch(/secretKeyRef/);
+    expect(sidecar.securityContext).toEqual(pod.containers[0].securityContext);
+    expect(sidecar.volumeMounts.map((v: any) => v.mountPath)).toEqual(['/data', '/tmp', '/opt/cdk8s-stateful', '/run/secrets/db']);
+    expect(Object.keys(find(m, 'ConfigMap', 'db-scripts').data)).toEqual(expect.arrayContaining(['cron.sh', 'redis-backup.sh', 'rclone-s3.sh']));
+    expect(find(m, 'NetworkPolicy', 'db').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.96.0.0/12' } }], ports: [{ port: 7070, protocol: 'TCP' }] });
+    expect(sts.metadata.annotations).toMatchObject({
+      'cdk8s-stateful.dev/backup-repository': 's3://store.backup.svc:7070/backups/shop/cache',
+      'cdk8s-stateful.dev/backup-schedule': '0 * * * *',
+      'cdk8s-stateful.dev/retain-full-backups': '7',
+    });
+    const primary = build(DatabaseEngine.redis({ backup: { image, repository, schedule: '0 * * * *', member: BackupMember.PRIMARY, retainBackups: 48 } })).pod.containers[1];
+    expect([env(primary, 'BACKUP_MEMBER').value, env(primary, 'RETAIN_BACKUPS').value]).toEqual(['primary', '48']);
+  });
+
+  test('restoreFrom: the image and the source repository for the init container config, no sidecar, no annotation', () => {
+    const { sts, pod } = build(DatabaseEngine.redis({ restoreFrom: { image, repository, backup: '20260301T023000Z.rdb' } }));
+    expect(pod.containers.map((c: any) => [c.name, c.image])).toEqual([['main', image]]);
+    const config = engineInits(pod)[0];
+    expect(config.name).toBe('config');
+    expect([env(config, 'RESTORE_PATH').value, env(config, 'RESTORE_BACKUP').value, env(config, 'RESTORE_CA_FILE').value]).toEqual(['/shop/cache', '20260301T023000Z.rdb', '/run/secrets/db/s3-ca.crt']);
+    expect(sts.metadata.annotations?.['cdk8s-stateful.dev/backup-repository']).toBeUndefined();
+    // without backup or restoreFrom: the official image, no S3 script
+    const plain = build(DatabaseEngine.redis());
+    expect(plain.pod.containers.map((c: any) => c.image)).toEqual(['redis:8.2.1']);
+    expect(Object.keys(find(plain.m, 'ConfigMap', 'db-scripts').data)).not.toContain('rclone-s3.sh');
+  });
+});
+
+describe('DatabaseEngine.mariadbGalera with backup and restoreFrom (mariadb-backup, rclone)', () => {
+  const image = 'registry.example.com/mariadb-rclone:11.8.3-1.60.1';
+  const repository = { bucket: 'backups', endpoint: 'store.backup.svc:7070', region: 'us-east-1', path: '/shop/orders', caCertificateKey: 's3-ca.crt', egressCidrs: ['10.96.0.0/12'] };
+  const values = (c: any) => Object.fromEntries(c.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+
+  test('backup: every container on the rclone image, the sidecar `backup` beside the server with its data, socket and config, keys as Secret files, the store in the NetworkPolicy, the promise in annotations', () => {
+    const { m, sts, pod } = build(DatabaseEngine.mariadbGalera({ backup: { image, repository, schedule: '30 2 * * *', retainBackups: 14 } }));
+    expect(m.flatMap((o: any) => schemaErrors(o))).toEqual([]);
+    expect(containers(pod).map((c: any) => [c.name, c.image])).toEqual([
+      ['install', image], ['bootstrap', image], ['recover', image], ['decide', API_CLIENT_IMAGE], ['main', image], ['backup', image]]);
+    const sidecar = pod.containers[1];
+    expect(sidecar.command).toEqual(['bash', '/opt/cdk8s-stateful/mariadb-backup.sh']);
+    expect(values(sidecar)).toMatchObject({
+      BACKUP_SCHEDULE: '30 2 * * *', RETAIN_BACKUPS: '14', DATA_DIR: '/var/lib/mysql/data', RUN_DIR: '/run/mysqld',
+      BACKUP_BUCKET: 'backups', BACKUP_ENDPOINT: 'store.backup.svc:7070', BACKUP_PATH: '/shop/orders', BACKUP_URI_STYLE: 'path',
+      BACKUP_S3_ACCESS_KEY_ID_FILE: '/run/secrets/db/s3-access-key-id', BACKUP_S3_ACCESS_KEY_FILE: '/run/secrets/db/s3-secret-access-key', BACKUP_CA_FILE: '/run/secrets/db/s3-ca.crt',
+    });
+    expect(JSON.stringify(pod)).not.toMatch(/secretKeyRef/);
+    expect(sidecar.securityContext).toEqual(pod.containers[0].securityContext);
+    expect(sidecar.volumeMounts.map((v: any) => [v.mountPath, v.readOnly ?? false])).toEqual(expect.arrayContaining([
+      ['/var/lib/mysql', false], ['/run/mysqld', false], ['/etc/mysql/conf.d', true], ['/run/secrets/db', true]]));
+    expect(Object.keys(find(m, 'ConfigMap', 'db-scripts').data)).toEqual(expect.arrayContaining(['cron.sh', 'mariadb-backup.sh', 'rclone-s3.sh', 's3-repository.sh']));
+    expect(Object.keys(find(m, 'ConfigMap', 'db-scripts').data)).not.toContain('mariadb-restore.sh');
+    expect(find(m, 'NetworkPolicy', 'db').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.96.0.0/12' } }], ports: [{ port: 7070, protocol: 'TCP' }] });
+    expect(sts.metadata.annotations).toMatchObject({
+      'cdk8s-stateful.dev/backup-repository': 's3://store.backup.svc:7070/backups/shop/orders',
+      'cdk8s-stateful.dev/backup-schedule': '30 2 * * *',
+      'cdk8s-stateful.dev/retain-full-backups': '14',
+    });
+  });
+
+  test('restoreFrom: the init container restore between bootstrap and recover, with the data volume and the source repository; no sidecar, no annotation', () => {
+    const { m, sts, pod } = build(DatabaseEngine.mariadbGalera({ restoreFrom: { image, repository, backup: '20260301T023000Z.mbstream' } }));
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['install', 'bootstrap', 'restore', 'recover', 'decide']);
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['main']);
+    const restore = pod.initContainers[2];
+    expect(restore.command).toEqual(['bash', '/opt/cdk8s-stateful/mariadb-restore.sh']);
+    expect(values(restore)).toMatchObject({ DATA_DIR: '/var/lib/mysql/data', RESTORE_PATH: '/shop/orders', RESTORE_BACKUP: '20260301T023000Z.mbstream', RESTORE_CA_FILE: '/run/secrets/db/s3-ca.crt' });
+    expect(restore.volumeMounts.map((v: any) => v.mountPath)).toContain('/var/lib/mysql');
+    // prepare applies the redo log as a server's recovery does: the server's requests and limits
+    expect(restore.resources).toEqual(pod.containers[0].resources);
+    expect(Object.keys(find(m, 'ConfigMap', 'db-scripts').data)).toEqual(expect.arrayContaining(['mariadb-restore.sh', 'rclone-s3.sh', 's3-repository.sh']));
+    expect(sts.metadata.annotations?.['cdk8s-stateful.dev/backup-repository']).toBeUndefined();
+    const plain = build(DatabaseEngine.mariadbGalera());
+    expect(plain.pod.initContainers.map((c: any) => c.name)).toEqual(['install', 'bootstrap', 'recover', 'decide']);
+    expect(Object.keys(find(plain.m, 'ConfigMap', 'db-scripts').data)).not.toContain('rclone-s3.sh');
+  });
+});
+
+describe('DatabaseEngine.mysql with backup and restoreFrom (clone plugin, rclone)', () => {
+  const image = 'registry.example.com/mysql-rclone:9.7.4-1.75.2';
+  const repository = { bucket: 'backups', endpoint: 'store.backup.svc:7070', region: 'us-east-1', path: '/shop/orders', caCertificateKey: 's3-ca.crt', egressCidrs: ['10.96.0.0/12'] };
+  const values = (c: any) => Object.fromEntries(c.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+
+  test('backup: every container on the rclone image, the sidecar `backup` with the data volume, the replication password as a Secret file, its metrics port, the store in the NetworkPolicy, the promise in annotations', () => {
+    const { m, sts, pod } = build(DatabaseEngine.mysql({ backup: { image, repository, schedule: '30 2 * * *', retainBackups: 14 } }));
+    expect(m.flatMap((o: any) => schemaErrors(o))).toEqual([]);
+    expect(containers(pod).map((c: any) => [c.name, c.image])).toEqual([
+      ['founding', API_CLIENT_IMAGE], ['config', image], ['clone', image], ['main', image], ['backup', image]]);
+    const sidecar = pod.containers[1];
+    expect(sidecar.command).toEqual(['bash', '/opt/cdk8s-stateful/mysql-backup.sh']);
+    expect(values(sidecar)).toMatchObject({
+      BACKUP_SCHEDULE: '30 2 * * *', RETAIN_BACKUPS: '14', DATA_DIR: '/var/lib/mysql/data', REPLICATION_KEY: 'replication-password',
+      BACKUP_METRICS_PORT: '9188', BACKUP_METRICS_DIR: '/var/lib/mysql/.cdk8s-backup-metrics',
+      BACKUP_BUCKET: 'backups', BACKUP_ENDPOINT: 'store.backup.svc:7070', BACKUP_PATH: '/shop/orders',
+      BACKUP_S3_ACCESS_KEY_ID_FILE: '/run/secrets/db/s3-access-key-id', BACKUP_S3_ACCESS_KEY_FILE: '/run/secrets/db/s3-secret-access-key', BACKUP_CA_FILE: '/run/secrets/db/s3-ca.crt',
+    });
+    expect(JSON.stringify(pod)).not.toMatch(/secretKeyRef/);
+    expect(sidecar.securityContext).toEqual(pod.containers[0].securityContext);
+    expect(sidecar.ports).toEqual([{ name: 'backup-metrics', containerPort: 9188, protocol: 'TCP' }]);
+    expect(sidecar.volumeMounts.map((v: any) => [v.mountPath, v.readOnly ?? false])).toEqual(expect.arrayContaining([['/var/lib/mysql', false], ['/run/secrets/db', true]]));
+    expect(Object.keys(find(m, 'ConfigMap', 'db-scripts').data)).toEqual(expect.arrayContaining(['cron.sh', 'mysql-backup.sh', 'rclone-s3.sh', 's3-repository.sh', 'backup-metrics.sh']));
+    expect(Object.keys(find(m, 'ConfigMap', 'db-scripts').data)).not.toContain('mysql-restore.sh');
+    expect(find(m, 'NetworkPolicy', 'db').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.96.0.0/12' } }], ports: [{ port: 7070, protocol: 'TCP' }] });
+    expect(sts.metadata.annotations).toMatchObject({
+      'cdk8s-stateful.dev/backup-repository': 's3://store.backup.svc:7070/backups/shop/orders',
+      'cdk8s-stateful.dev/backup-schedule': '30 2 * * *',
+      'cdk8s-stateful.dev/retain-full-backups': '14',
+    });
+  });
+
+  test('restoreFrom: the init container restore between config and clone, with the data volume, the socket directory, the root password file and the source repository; no sidecar, no annotation', () => {
+    const { m, sts, pod } = build(DatabaseEngine.mysql({ restoreFrom: { image, repository, backup: '20260301T023000Z.tar' } }));
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['founding', 'config', 'restore', 'clone']);
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['main']);
+    const restore = pod.initContainers[2];
+    expect(restore.command).toEqual(['bash', '/opt/cdk8s-stateful/mysql-restore.sh']);
+    expect(values(restore)).toMatchObject({ DATA_DIR: '/var/lib/mysql/data', RUN_DIR: '/var/run/mysqld', ROOT_KEY: 'root-password', RESTORE_PATH: '/shop/orders', RESTORE_BACKUP: '20260301T023000Z.tar', RESTORE_CA_FILE: '/run/secrets/db/s3-ca.crt' });
+    expect(restore.volumeMounts.map((v: any) => v.mountPath)).toEqual(expect.arrayContaining(['/var/lib/mysql', '/var/run/mysqld']));
+    // a throwaway server starts on the restored directory: the server's requests and limits
+    expect(restore.resources).toEqual(pod.containers[0].resources);
+    expect(Object.keys(find(m, 'ConfigMap', 'db-scripts').data)).toEqual(expect.arrayContaining(['mysql-restore.sh', 'rclone-s3.sh', 's3-repository.sh']));
+    expect(sts.metadata.annotations?.['cdk8s-stateful.dev/backup-repository']).toBeUndefined();
+    const plain = build(DatabaseEngine.mysql());
+    expect(plain.pod.initContainers.map((c: any) => c.name)).toEqual(['founding', 'config', 'clone']);
+    expect(Object.keys(find(plain.m, 'ConfigMap', 'db-scripts').data)).not.toContain('rclone-s3.sh');
+  });
+
+  test('refused with groupReplication, naming both props', () => {
+    expect(() => build(DatabaseEngine.mysql({ groupReplication: {}, backup: { image, repository, schedule: '30 2 * * *' } })))
+      .toThrow(/backup is not available with groupReplication \(got both\).*Fix: leave groupReplication out/);
+    expect(() => build(DatabaseEngine.mysql({ groupReplication: {}, backup: { image, repository, schedule: '30 2 * * *' }, restoreFrom: { repository: { ...repository, path: '/old' } } })))
+      .toThrow(/backup and restoreFrom are not available with groupReplication/);
   });
 });
 
@@ -409,11 +592,38 @@ describe('DatabaseEngine.postgresql with Patroni', () => {
     expect(m.flatMap((o: any) => schemaErrors(o))).toEqual([]);
   });
 
-  test.each(presets)('%s without Patroni: no API token, no Role, no API server egress', (_, engine) => {
+  const founders = ['mysql', 'postgresql', 'redis', 'zookeeper'];
+  // Galera's members keep their bootstrap Lease (its own test above)
+  test.each(presets.filter(([name]) => name !== 'mariadbGalera'))('%s without Patroni: an API token only to read and create the founding Lease, with more than one member', (preset, engine) => {
     const { m, pod } = build(engine());
-    expect(pod.automountServiceAccountToken).toBe(false);
-    expect(m.filter((o: any) => /Role/.test(o.kind))).toEqual([]);
-    expect(JSON.stringify(find(m, 'NetworkPolicy').spec.egress)).not.toContain('ipBlock');
+    const single = build(engine(), { replicas: 1 });
+    expect(single.pod.automountServiceAccountToken).toBe(false);
+    expect(single.m.filter((o: any) => /Role/.test(o.kind))).toEqual([]);
+    expect(JSON.stringify(find(single.m, 'NetworkPolicy').spec.egress)).not.toContain('ipBlock');
+    if (!founders.includes(preset)) {
+      expect(pod.automountServiceAccountToken).toBe(false);
+      expect(m.filter((o: any) => /Role/.test(o.kind))).toEqual([]);
+      expect(JSON.stringify(find(m, 'NetworkPolicy').spec.egress)).not.toContain('ipBlock');
+      return;
+    }
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(find(m, 'Role', 'db').rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['db-founded'], verbs: ['get'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      // ZooKeeper's sidecar `members` reads the set's replica count
+      ...(preset === 'zookeeper' ? [{ apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['db'], verbs: ['get'] }] : []),
+    ]);
+    const founding = pod.initContainers[0];
+    expect(founding.name).toBe('founding');
+    expect(founding.command).toEqual(['sh', '/opt/cdk8s-stateful/founding.sh']);
+    expect(env(founding, 'FOUNDED_FILE').value).toBe('/var/run/cdk8s-founding/founded');
+    expect(env(founding, 'FOUNDING_ORDINAL').value).toBe('0');
+    // the engine's init script reads the answer from the same file, mounted read-only
+    const reader = engineInits(pod).find((c: any) => env(c, 'FOUNDED_FILE'));
+    expect(env(reader, 'FOUNDED_FILE').value).toBe('/var/run/cdk8s-founding/founded');
+    expect(reader.volumeMounts).toContainEqual({ name: 'founding', mountPath: '/var/run/cdk8s-founding', readOnly: true });
+    expect(find(m, 'NetworkPolicy', 'db').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] });
+    expect(m.flatMap((o: any) => schemaErrors(o))).toEqual([]);
   });
 });
 
@@ -424,11 +634,11 @@ describe('DatabaseEngine.redis', () => {
     expect(pod.containers[0].args).toEqual(['redis-server', '/etc/redis/redis.conf']);
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/redis', readOnly: true });
     expect(pod.volumes.find((v: any) => v.name === 'config')).toEqual({ name: 'config', emptyDir: { medium: 'Memory' } });
-    expect(env(pod.initContainers[0], 'PW_KEY')).toEqual(secretKey('PW_KEY', 'password'));
+    expect(env(engineInits(pod)[0], 'PW_KEY')).toEqual(secretKey('PW_KEY', 'password'));
     expect(env(pod.containers[0], 'PW_KEY')).toEqual(secretKey('PW_KEY', 'password'));
     expect(env(pod.containers[0], 'REDISCLI_AUTH')).toBeUndefined();
-    expect(env(pod.initContainers[0], 'MEMORY_LIMIT_BYTES')).toEqual({ name: 'MEMORY_LIMIT_BYTES', valueFrom: { resourceFieldRef: { resource: 'limits.memory', containerName: 'main' } } });
-    expect(env(pod.initContainers[0], 'MAXMEMORY_POLICY').value).toBe('noeviction');
+    expect(env(engineInits(pod)[0], 'MEMORY_LIMIT_BYTES')).toEqual({ name: 'MEMORY_LIMIT_BYTES', valueFrom: { resourceFieldRef: { resource: 'limits.memory', containerName: 'main' } } });
+    expect(env(engineInits(pod)[0], 'MAXMEMORY_POLICY').value).toBe('noeviction');
     expect(pod.containers[0].readinessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/redis-probe.sh', 'ready']);
     expect(pod.containers[0].livenessProbe.exec.command).toEqual(['bash', '/opt/cdk8s-stateful/redis-probe.sh', 'live']);
     expect(find(m, 'ConfigMap').data['redis-config.sh']).not.toMatch(/requirepass [^"\\]/);
@@ -437,8 +647,8 @@ describe('DatabaseEngine.redis', () => {
 
   test('maxmemory, its policy and more settings', () => {
     const { m, pod } = build(DatabaseEngine.redis({ maxmemory: Size.mebibytes(300), maxmemoryPolicy: RedisMaxmemoryPolicy.ALLKEYS_LRU, config: { hz: '20' } }));
-    expect(env(pod.initContainers[0], 'MAXMEMORY').value).toBe('307200kb');
-    expect(env(pod.initContainers[0], 'MAXMEMORY_POLICY').value).toBe('allkeys-lru');
+    expect(env(engineInits(pod)[0], 'MAXMEMORY').value).toBe('307200kb');
+    expect(env(engineInits(pod)[0], 'MAXMEMORY_POLICY').value).toBe('allkeys-lru');
     expect(find(m, 'ConfigMap').data['engine.conf']).toBe('hz 20\n');
     expect(() => build(DatabaseEngine.redis({ config: { requirepass: 'x' } }))).toThrow(/config sets 'requirepass', which the preset manages itself/);
     expect(() => build(DatabaseEngine.redis({ maxmemoryPolicy: 'evict-all' as any }))).toThrow(/maxmemoryPolicy must be a RedisMaxmemoryPolicy, got "evict-all"/);
@@ -478,7 +688,7 @@ describe('DatabaseEngine.redis with Sentinel', () => {
     expect(env(role, 'ROLE_LABEL').value).toBe('cdk8s-stateful.dev/role');
     for (const c of pod.containers) expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
     expect(Object.keys(find(m, 'ConfigMap').data).sort()).toEqual(
-      ['common.sh', 'engine.conf', 'kube-api.sh', 'redis-probe.sh', 'redis-role-keeper.sh', 'redis-sentinel-start.sh', 'redis-sentinel.sh']);
+      ['common.sh', 'engine.conf', 'kube-api.sh', 'redis-monitoring-user.sh', 'redis-probe.sh', 'redis-role-keeper.sh', 'redis-sentinel-start.sh', 'redis-sentinel.sh']);
     expect(m.flatMap((o: any) => schemaErrors(o))).toEqual([]);
   });
 
@@ -528,7 +738,7 @@ describe('DatabaseEngine.zookeeper', () => {
     expect(find(m, 'Service', 'db-headless').spec.ports.map((p: any) => p.port)).toEqual([2181, 2888, 3888]);
     expect(sts.spec.podManagementPolicy).toBe('Parallel');
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'conf', mountPath: '/conf', readOnly: true });
-    expect(pod.initContainers[0].volumeMounts.slice(0, 2)).toEqual([{ name: 'conf', mountPath: '/cdk8s-conf' }, { name: 'data', mountPath: '/data' }]);
+    expect(engineInits(pod)[0].volumeMounts.slice(0, 2)).toEqual([{ name: 'conf', mountPath: '/cdk8s-conf' }, { name: 'data', mountPath: '/data' }]);
     expect(pod.volumes.map((v: any) => v.name)).not.toContain('credentials');
     expect(keysRead(pod)).toEqual([]);
   });

@@ -85,13 +85,13 @@ describe('MySQL with Group Replication', () => {
     expect(JSON.stringify(build().m)).toBe(JSON.stringify(build().m));
   });
 
-  test('the default MySQL preset is unchanged: no sidecar, no API access, the primary pinned to the first member', () => {
+  test('the default MySQL preset: no sidecar, no group Lease (only the founding one), the primary pinned to the first member', () => {
     const c = chart('data');
     new StatefulDatabase(c, 'db', { engine: DatabaseEngine.mysql(), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'db-credentials') } });
     const m = synth(c);
     const pod = find(m, 'StatefulSet').spec.template.spec;
     expect(pod.containers.map((x: any) => x.name)).toEqual(['main']);
-    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(JSON.stringify(find(m, 'Role').rules)).not.toMatch(/pods|db-group/);
     expect(find(m, 'Service', 'db').spec.selector['statefulset.kubernetes.io/pod-name']).toBe('db-0');
   });
 });

@@ -66,11 +66,11 @@ app.synth();
 
   test('a refused change: exit 1, the refusal with its fix, the deployed picture', () => {
     synth({});
-    const r = spawnSync(process.execPath, [BIN, 'plan', '--report', '-'], { cwd: project, encoding: 'utf-8', env: { ...process.env, REPLICAS: '5' } });
+    const r = spawnSync(process.execPath, [BIN, 'plan', '--report', '-'], { cwd: project, encoding: 'utf-8', env: { ...process.env, REPLICAS: '1' } });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('**Refused: 1 change.** Synth fails until each is undone or approved; the picture shows what is deployed.');
-    expect(r.stdout).toContain("1. StatefulDatabase 'shop/orders': refuses to change StatefulSet shop/orders spec.replicas from 3 to 5");
-    expect(r.stdout).toContain('Fix: change replicas in steps: 3 → 4 → 5;');
+    expect(r.stdout).toContain("1. StatefulDatabase 'shop/orders': refuses to change StatefulSet shop/orders spec.replicas from 3 to 1");
+    expect(r.stdout).toContain('Fix: keep at least 2 members');
     expect(r.stdout).toContain('| replicas | 3 | (refused) |');
   });
 

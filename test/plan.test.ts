@@ -304,16 +304,21 @@ describe('StorageClasses and PersistentVolumes', () => {
 });
 
 describe('quorum membership', () => {
-  test('ZooKeeper: one member per apply', () => {
+  test('ZooKeeper: grows by any number (joiners are added by the quorum one at a time); what stays must be a majority', () => {
     const dir = deployed(zk(3));
-    expect(refusal(dir, zk(5))).toBe(
-      `${STS} spec.replicas from 3 to 5: a ZooKeeper ensemble with static membership must change one member per apply: ` +
-      'old and new members briefly hold different server lists, and two majorities that do not overlap can both elect a leader (split brain, divergent data). ' +
-      'Fix: change replicas in steps: 3 → 4 → 5; after each apply wait until every member is Ready (`kubectl -n ns rollout status statefulset db`) before the next.');
-    expect(refusal(dir, zk(1))).toContain('Fix: change replicas in steps: 3 → 2 → 1;');
+    expect(refusal(dir, zk(5))).toBe('');
     expect(refusal(dir, zk(4))).toBe('');
     expect(refusal(dir, zk(2))).toBe('');
     expect(refusal(dir, zk(0))).toBe('');
+    const five = deployed(zk(5));
+    expect(refusal(five, zk(3))).toBe('');
+    expect(refusal(five, zk(2))).toBe(
+      `${STS} spec.replicas from 5 to 2: the members that stay (2 of 5) are not a majority of the ensemble they leave: ` +
+      'a member that fails mid-change takes the quorum with it, and the rest stop serving. ' +
+      'Fix: change replicas in steps: 5 → 3 → 2; after each apply wait until every member is Ready (`kubectl -n ns rollout status statefulset db`) before the next.');
+    expect(refusal(dir, zk(1))).toBe(
+      `${STS} spec.replicas from 3 to 1: a ZooKeeper ensemble of 2 members cannot drop to 1 by itself: the member that stays is not a majority, so no leader is left to remove the one that goes. ` +
+      'Fix: keep at least 2 members, or first remove the member with `reconfig -remove` as a superuser (docs/engines.md, ZooKeeper), then change replicas.');
   });
 
   test('Galera: the members that stay must be a majority of the old ones; joiners may come in any number', () => {
@@ -373,21 +378,22 @@ describe('engine versions', () => {
 describe('backups', () => {
   const repository = { bucket: 'backups', endpoint: 's3.example.com', region: 'us-east-1', path: '/prod/pg' };
   /** A PostgreSQL set keeping `retain` full backups (the default without it; none with `off`). */
-  const pg = (retain: number | 'default' | 'off', changeApprovals?: ChangeApprovals): Build => (chart) => {
+  const pg = (retain: number | 'default' | 'off', changeApprovals?: ChangeApprovals, path = repository.path, schedule = '30 2 * * *'): Build => (chart) => {
     const secret = kplus.Secret.fromSecretName(chart, 'creds', 'pg-credentials');
     const backup = retain === 'off' ? undefined : {
-      image: 'registry.example.com/postgres-pgbackrest:18.6-2.60.0', repository, schedule: '30 2 * * *',
+      image: 'registry.example.com/postgres-pgbackrest:18.6-2.60.0', repository: { ...repository, path }, schedule,
       retainFullBackups: retain === 'default' ? undefined : retain,
     };
     new StatefulDatabase(chart, 'db', { engine: DatabaseEngine.postgresql({ backup }), credentials: { secret }, changeApprovals });
   };
   const ANNOTATION = 'cdk8s-stateful.dev/retain-full-backups';
+  const WHERE = { 'cdk8s-stateful.dev/backup-repository': 's3://s3.example.com/backups/prod/pg', 'cdk8s-stateful.dev/backup-schedule': '30 2 * * *' };
   const setOf = (manifests: any[]) => manifests.find((m) => m.kind === 'StatefulSet');
 
   test('the StatefulSet states how many full backups are kept, where the guard reads it; without backups it says nothing', () => {
     const dir = outdir();
-    expect(setOf(deploy(dir, pg(7))).metadata.annotations).toEqual({ [ANNOTATION]: '7' });
-    expect(setOf(next(dir, pg('default', { backupReduction: true })).manifests).metadata.annotations).toEqual({ [ANNOTATION]: '2' });
+    expect(setOf(deploy(dir, pg(7))).metadata.annotations).toEqual({ ...WHERE, [ANNOTATION]: '7' });
+    expect(setOf(next(dir, pg('default', { backupReduction: true })).manifests).metadata.annotations).toEqual({ ...WHERE, [ANNOTATION]: '2' });
     expect(setOf(next(dir, pg('off', { backupReduction: true })).manifests).metadata.annotations).toBeUndefined();
   });
 
@@ -416,6 +422,32 @@ describe('backups', () => {
       'and the WAL older than the oldest one kept: the restore points before it no longer exist, and point-in-time recovery reaches back 3 full backups instead of 7. ' +
       'Before the apply: shorter window acknowledged (changeApprovals.backupReduction): copy the repository elsewhere before the next full backup if its older restore points are still needed.',
     ]);
+  });
+
+  test('moving the backups to another repository is refused unless approved: the new one starts empty', () => {
+    const dir = deployed(pg(7));
+    expect(refusal(dir, pg(7, undefined, '/prod/pg-2'))).toBe(
+      `${STS} backup.repository from 's3://s3.example.com/backups/prod/pg' to 's3://s3.example.com/backups/prod/pg-2': the new repository holds no backup: ` +
+      'until its first full backup completes nothing written is restorable from it, and point-in-time recovery through it reaches back only to that backup; ' +
+      'the old repository keeps what it holds, but this set no longer archives to it or expires it. ' +
+      "Fix: keep 's3://s3.example.com/backups/prod/pg', or, if the move is intended, set changeApprovals: { backupReduction: true } on the database.");
+    expect(next(dir, pg(7, { backupReduction: true }, '/prod/pg-2')).findings).toEqual([expect.stringContaining('Before the apply: move acknowledged (changeApprovals.backupReduction): take a full backup into the new repository')]);
+    // the same repository passes
+    expect(refusal(dir, pg(7))).toBe('');
+  });
+
+  test('full backups scheduled more often, as many kept, is refused unless approved: the window shrinks', () => {
+    const dir = deployed(pg(7));
+    const path = repository.path;
+    expect(refusal(dir, pg(7, undefined, path, '0 */6 * * *'))).toBe(
+      `${STS} backup.schedule from '30 2 * * *' to '0 */6 * * *': full backups come more often while as many are kept: after the next ones, pgBackRest expires ` +
+      'the older backups and their WAL sooner, and point-in-time recovery reaches back at least 1.5 days instead of 6 days. ' +
+      "Fix: keep '30 2 * * *', or keep more full backups (backup.retainFullBackups) so the window stays, or, if the shorter window is intended, set changeApprovals: { backupReduction: true } on the database.");
+    expect(next(dir, pg(7, { backupReduction: true }, path, '0 */6 * * *')).findings).toEqual([expect.stringContaining('Before the apply: shorter window acknowledged')]);
+    // as often at another hour, less often, or more often with enough kept: the window holds
+    expect(refusal(dir, pg(7, undefined, path, '0 4 * * *'))).toBe('');
+    expect(refusal(dir, pg(7, undefined, path, '30 2 * * 0'))).toBe('');
+    expect(refusal(dir, pg(30, undefined, path, '0 */6 * * *'))).toBe('');
   });
 
   test('turning backups on, keeping more full backups, or the same, passes silently', () => {

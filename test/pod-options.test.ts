@@ -50,6 +50,27 @@ describe('pod placement and identity', () => {
     expect(manifests.some((m) => m.kind === 'ServiceAccount')).toBe(false);
   });
 
+  test('an existing service account with an engine that uses the API: its Role is bound to that account, none is created', () => {
+    const c = chart('shop');
+    new StatefulDatabase(c, 'db', {
+      engine: DatabaseEngine.postgresql(),
+      replicas: 3,
+      credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'db-credentials') },
+      serviceAccountName: 'orders-identity',
+    });
+    const manifests = synth(c);
+    manifests.forEach((m) => expect(schemaErrors(m)).toEqual([]));
+    expect(manifests.some((m) => m.kind === 'ServiceAccount')).toBe(false);
+    const spec = podSpec(manifests);
+    expect(spec.serviceAccountName).toBe('orders-identity');
+    expect(spec.automountServiceAccountToken).toBe(true);
+    expect(find(manifests, 'Role', 'db').rules.map((r: any) => r.verbs)).toEqual([['get'], ['create']]);
+    expect(find(manifests, 'RoleBinding', 'db')).toMatchObject({
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'db' },
+      subjects: [{ kind: 'ServiceAccount', name: 'orders-identity', namespace: 'shop' }],
+    });
+  });
+
   test('createServiceAccount: a ServiceAccount <name> without a token, used by the pods', () => {
     const manifests = render({ createServiceAccount: true });
     expect(find(manifests, 'ServiceAccount', 'db')).toEqual({

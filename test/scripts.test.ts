@@ -1,3 +1,4 @@
+import * as crypto from 'crypto';
 // The engine scripts, executed: each runs with bash in a temporary root with the environment its
 // container gets in the synthesized manifest (paths moved under the root, the pod index or the
 // hostname faked per ordinal) and the credentials Secret as the kubelet mounts it (one file per key
@@ -110,6 +111,12 @@ interface RunOptions {
   readonly args?: string[];
   /** Kill it after this many milliseconds (its status is then null). @default 20000 */
   readonly timeout?: number;
+  /**
+   * What the init container `founding` answered (FOUNDED_FILE), for a container that reads it:
+   * `found` (this member founds the set), `present` (founded from another volume) or `absent`.
+   * @default 'present'
+   */
+  readonly founded?: string;
 }
 
 /** The container's environment as the kubelet would give it, with paths under `r`. */
@@ -170,6 +177,10 @@ function run(p: Pod, r: string, containerName: string, o: RunOptions) {
   // scripts find common.sh beside themselves; the main container of Galera runs them from the work dir
   const env = containerEnv(p, container, r, o);
   if (containerName === 'main') delete env.SCRIPTS_DIR;
+  if (env.FOUNDED_FILE !== undefined) {
+    fs.mkdirSync(path.dirname(env.FOUNDED_FILE), { recursive: true });
+    fs.writeFileSync(env.FOUNDED_FILE, `${o.founded ?? 'present'}\n`);
+  }
   const result = spawnSync(command[0], command.slice(1), { env, encoding: 'utf-8', timeout: o.timeout ?? 20_000, killSignal: 'SIGKILL' });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -394,22 +405,23 @@ if [ -n "$target" ]; then mkdir -p "$target/mysql"; echo donor-uuid >"$target/au
     expect(res.stderr).toMatch(/could not stop the replication connection before stopping/);
   });
 
-  test('clone: the primary with no data, when every other member is up without data, leaves initialization to the entrypoint', () => {
+  test('clone: the primary with no data that founds the set (it created the founding Lease) leaves initialization to the entrypoint, asking no one', () => {
     const p = pod(DatabaseEngine.mysql());
     const r = root(p, { ...mysqlStubs, ...netStub });
-    const res = run(p, r, 'clone', { ordinal: 0, env: { NET: 'refused', DISCOVERY_SECONDS: '2', POLL_SECONDS: '1' } });
+    const res = run(p, r, 'clone', { ordinal: 0, founded: 'found', env: { NET: 'refused', POLL_SECONDS: '1' } });
     expect(res.status).toBe(0);
-    expect(res.stderr).toMatch(/no other member holds data \(all answered, for 2s\)/);
+    expect(res.stderr).toMatch(/this member founds the set \(it created the Lease db-founded\): a new data set/);
     expect(res.stderr).toMatch(/new primary/);
-    expect(calls(r)).not.toMatch(/mysqld/);
+    expect(calls(r)).toBe('');
   });
 
-  test('clone: the primary with no data waits while a member cannot be reached (it may hold the newest data)', () => {
+  test.each(['refused', 'unknown'])('clone: the primary with no data in a founded set waits while the members are %s (loading, crash-looping, partitioned: never "empty")', (net) => {
     const p = pod(DatabaseEngine.mysql());
     const r = root(p, { ...mysqlStubs, ...netStub });
-    const res = run(p, r, 'clone', { ordinal: 0, env: { NET: 'unknown', DISCOVERY_SECONDS: '1', POLL_SECONDS: '1' }, timeout: 4000 });
+    const res = run(p, r, 'clone', { ordinal: 0, env: { NET: net, POLL_SECONDS: '1' }, timeout: 4000 });
     expect(res.status).toBeNull();
-    expect(res.stderr).toMatch(/waiting to learn whether another member holds data \(no answer from: db-1.db-headless.data.svc.cluster.local db-2.db-headless.data.svc.cluster.local\)/);
+    expect(res.stderr).toMatch(/waiting for a member with data to copy \(no answer from: db-1\.db-headless\.data\.svc\.cluster\.local db-2\.db-headless\.data\.svc\.cluster\.local; empty: none\)[\s\S]*never starts a new data set by itself/);
+    expect(res.stderr).not.toMatch(/new primary/);
     expect(calls(r)).not.toMatch(/mysqld/);
   });
 
@@ -558,163 +570,53 @@ describe('mariadb galera', () => {
     expect(cnf).toContain('wsrep_node_name=db-11.db-headless.data.svc.cluster.local\n');
   });
 
-  /**
-   * Fake members on 127.0.0.2, 127.0.0.3, ...: each answers a state line on the state port (what
-   * galera-start.sh publishes), as long as it is in `states`.
-   */
-  async function members(states: string[]): Promise<{ port: number; close: () => void; set: (i: number, line: string) => void }> {
-    const lines = [...states];
-    const servers = lines.map((_, i) => net.createServer((c) => c.end(`${lines[i]}\n`)));
-    let port = 0;
-    for (let attempt = 0; attempt < 20 && port === 0; attempt++) {
-      const candidate = 20000 + Math.floor(Math.random() * 20000);
-      try {
-        for (const [i, srv] of servers.entries()) {
-          await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen(candidate, `127.0.0.${i + 2}`, resolve); });
-        }
-        port = candidate;
-      } catch {
-        servers.forEach((srv) => srv.listening && srv.close());
-      }
-    }
-    return { port, close: () => servers.forEach((srv) => srv.close()), set: (i, line) => { lines[i] = line; } };
-  }
-
   const galeraStubs = {
     'docker-entrypoint.sh': 'echo "entrypoint $* MARIADB_ROOT_PASSWORD_FILE=$MARIADB_ROOT_PASSWORD_FILE" >>"$LOG"',
-    'socat': 'echo "socat $*" >>"$LOG"',
     // following SST logs: not here
     'tail': 'if [[ " $* " == *" -F "* ]]; then exit 0; fi; exec /usr/bin/tail "$@"',
-    'mariadbd': 'echo "mariadbd $*" >>"$LOG"; echo "[Note] WSREP: Recovered position: 6b2f0000-0000-0000-0000-000000000000:${RECOVERED:-7}"',
-  };
-
-  /** Runs install, then galera-start.sh as the database container runs it (asynchronously: fake members answer). */
-  async function start(ordinal: number, peers: string, prepare: (r: string) => void = () => undefined, env: { [name: string]: string } = {},
-    engine = DatabaseEngine.mariadbGalera(), timeoutMs = 15_000) {
-    const p = pod(engine);
-    const r = root(p, galeraStubs);
-    expect(run(p, r, 'install', { ordinal }).status).toBe(0);
-    expect(fs.readdirSync(`${r}/work-dir`).sort()).toEqual(['common.sh', 'galera-probe.sh', 'galera-start.sh', 'galera-state.sh']);
-    prepare(r);
-    const main = p.spec.containers[0];
-    const cenv: { [name: string]: string } = { ...containerEnv(p, main, r, { ordinal }), PEERS: peers, POLL_SECONDS: "1", ...env };
-    delete cenv.SCRIPTS_DIR;
-    const child = spawn('bash', [`${r}/work-dir/galera-start.sh`], { env: cenv });
-    let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    clearTimeout(timer);
-    const log = calls(r);
-    const args = log.split('\n').find((l) => l.startsWith('entrypoint')) ?? '';
-    // paths as in the container (without the test's root)
-    return { r, status, stderr, log, args: args.replace(/ MARIADB_ROOT_PASSWORD_FILE=.*/, '').split(r).join(''), passwordFile: args.replace(/.* MARIADB_ROOT_PASSWORD_FILE=/, '') };
-  }
-  const grastate = (seqno: number, safe: number) => (r: string) => {
-    fs.mkdirSync(`${r}/var/lib/mysql/data/mysql`, { recursive: true });
-    fs.writeFileSync(`${r}/var/lib/mysql/data/grastate.dat`, `# GALERA saved state\nversion: 2.1\nuuid: 6b2f0000-0000-0000-0000-000000000000\nseqno: ${seqno}\nsafe_to_bootstrap: ${safe}\n`);
-    fs.writeFileSync(`${r}/var/lib/mysql/.cdk8s-initialized`, '');
+    'mariadbd': 'echo "mariadbd $*" >>"$LOG"; [ -z "${RECOVERED-7}" ] || echo "[Note] WSREP: Recovered position: 6b2f0000-0000-0000-0000-000000000000:${RECOVERED-7}"',
+    // the watcher beside the server: no server here
+    'mariadb': 'exit 1',
   };
   const uuid = '6b2f0000-0000-0000-0000-000000000000';
+  const grastate = (seqno: number, safe: number) => (r: string) => {
+    fs.mkdirSync(`${r}/var/lib/mysql/data/mysql`, { recursive: true });
+    fs.writeFileSync(`${r}/var/lib/mysql/data/grastate.dat`, `# GALERA saved state\nversion: 2.1\nuuid: ${uuid}\nseqno: ${seqno}\nsafe_to_bootstrap: ${safe}\n`);
+    fs.writeFileSync(`${r}/var/lib/mysql/.cdk8s-initialized`, '');
+  };
 
-  test('start: a member joins a Synced member whatever its own state, an empty volume included; the password file is the Secret\'s', async () => {
-    const m = await members([`synced 1 ${uuid} -1 0`, `deciding 2 ${uuid} 5 0`]);
-    try {
-      const res = await start(0, `self 127.0.0.2 127.0.0.3`, () => undefined, { STATE_PORT: String(m.port) });
-      expect(res.status).toBe(0);
-      expect(res.args).toBe('entrypoint mariadbd --datadir=/var/lib/mysql/data');
-      expect(res.stderr).toMatch(/127.0.0.2 is Synced: joining the cluster through it/);
-      expect(res.passwordFile).toBe(`${res.r}/run/secrets/db/root-password`);
-      // the state server answers peers while the member decides
-      expect(res.log).toContain(`socat -T 3 TCP-LISTEN:${m.port},reuseaddr,fork EXEC:bash ${res.r}/work-dir/galera-state.sh`);
-      expect(read(res.r, 'run/mysqld/galera-state')).toBe(`running 0 00000000-0000-0000-0000-000000000000 -1 0\n`);
-    } finally {
-      m.close();
-    }
-  }, 30_000);
+  /** Runs the `recover` init container on a volume PREPARE makes; its position file and log. */
+  function recover(prepare: (r: string) => void, env: { [name: string]: string } = {}) {
+    const p = pod(DatabaseEngine.mariadbGalera());
+    const r = root(p, galeraStubs);
+    prepare(r);
+    const res = run(p, r, 'recover', { ordinal: 0, env });
+    expect({ status: res.status, stderr: res.status === 0 ? '' : res.stderr }).toEqual({ status: 0, stderr: '' });
+    return { r, stderr: res.stderr, log: calls(r), position: read(r, 'run/mysqld/galera-position') };
+  }
 
-  test('start: after a full outage the most advanced member bootstraps (InnoDB-recovered seqno), the others wait for it', async () => {
-    const m = await members([`deciding 1 ${uuid} 5 0`, `deciding 2 ${uuid} 6 0`]);
-    try {
-      // this member crashed (seqno -1 in grastate.dat): its position comes from InnoDB, 7
-      const lead = await start(0, 'self 127.0.0.2 127.0.0.3', grastate(-1, 0), { STATE_PORT: String(m.port) });
-      expect(lead.status).toBe(0);
-      expect(lead.log).toContain('--wsrep-recover');
-      expect(lead.args).toBe(`entrypoint mariadbd --datadir=/var/lib/mysql/data --wsrep-new-cluster --wsrep-start-position=${uuid}:7`);
-      expect(read(lead.r, 'var/lib/mysql/data/grastate.dat')).toContain('safe_to_bootstrap: 1\n');
-      // behind (seqno 3): waits for the most advanced member, then joins it once it is Synced
-      const behind = start(0, 'self 127.0.0.2 127.0.0.3', grastate(3, 0), { STATE_PORT: String(m.port) });
-      setTimeout(() => m.set(1, `synced 2 ${uuid} 6 0`), 3000);
-      const res = await behind;
-      expect(res.stderr).toMatch(/waiting for ordinal 2 \(6b2f0000-0000-0000-0000-000000000000:6\), the most advanced member, to bootstrap the cluster/);
-      expect(res.args).toBe('entrypoint mariadbd --datadir=/var/lib/mysql/data');
-    } finally {
-      m.close();
-    }
-  }, 30_000);
+  test('recover: an empty volume is no data; a clean stop gives grastate.dat\'s position; a crash InnoDB\'s; an unrecoverable one is data at -1, never empty', () => {
+    expect(recover(() => undefined).position).toBe('00000000-0000-0000-0000-000000000000 -1 0 0\n');
+    const clean = recover(grastate(12, 1));
+    expect(clean.position).toBe(`${uuid} 12 1 1\n`);
+    expect(clean.log).not.toContain('--wsrep-recover');
+    const crashed = recover(grastate(-1, 0));
+    expect(crashed.log).toContain('--wsrep-recover');
+    expect(crashed.position).toBe(`${uuid} 7 0 1\n`);
+    const lost = recover(grastate(-1, 0), { RECOVERED: '' });
+    expect(lost.position).toBe(`${uuid} -1 0 1\n`);
+    expect(lost.stderr).toMatch(/could not recover a position from InnoDB/);
+  });
 
-  test('start: an empty member never leads while a member with data is deciding; a member that left last cleanly leads', async () => {
-    const m = await members([`deciding 1 ${uuid} 2 0`, `deciding 2 ${uuid} 1 1`]);
-    try {
-      const empty = await start(0, 'self 127.0.0.2 127.0.0.3', () => undefined, { STATE_PORT: String(m.port) }, undefined, 4000);
-      expect(empty.status).toBeNull();
-      expect(empty.args).toBe('');
-      expect(empty.stderr).toMatch(/waiting for ordinal 2 .*to bootstrap the cluster/);
-    } finally {
-      m.close();
-    }
-  }, 30_000);
-
-  test('start: a new cluster (every member empty) is bootstrapped by the lowest ordinal; a lone member by itself', async () => {
-    const m = await members([`deciding 1 ${uuid.replace('6b2f', '0000')} -1 0`, `deciding 2 ${uuid.replace('6b2f', '0000')} -1 0`]);
-    try {
-      expect((await start(0, 'self 127.0.0.2 127.0.0.3', () => undefined, { STATE_PORT: String(m.port) })).args).toBe('entrypoint mariadbd --datadir=/var/lib/mysql/data --wsrep-new-cluster');
-      expect((await start(0, 'self', () => undefined, { STATE_PORT: String(m.port) })).args).toBe('entrypoint mariadbd --datadir=/var/lib/mysql/data --wsrep-new-cluster');
-    } finally {
-      m.close();
-    }
-  }, 30_000);
-
-  test('start: a member still recovering its position counts as not answered: nobody is elected on a placeholder', async () => {
-    const m = await members([`recovering 1 00000000-0000-0000-0000-000000000000 -1 0`, `deciding 2 ${uuid} 1 0`]);
-    try {
-      // this member is ahead of ordinal 2 (4 > 1), but ordinal 1 may be further still: wait for it
-      const waiting = start(0, 'self 127.0.0.2 127.0.0.3', grastate(4, 0), { STATE_PORT: String(m.port) });
-      setTimeout(() => m.set(0, `deciding 1 ${uuid} 9 0`), 3000);
-      setTimeout(() => m.set(0, `synced 1 ${uuid} 9 0`), 6000);
-      const res = await waiting;
-      expect(res.stderr).toMatch(/no answer yet from: 127.0.0.2\)/);
-      // it did not bootstrap: it joined ordinal 1, the most advanced, once that was Synced
-      expect(res.stderr).toMatch(/127.0.0.2 is Synced: joining the cluster through it/);
-      expect(res.args).toBe('entrypoint mariadbd --datadir=/var/lib/mysql/data');
-    } finally {
-      m.close();
-    }
-  }, 30_000);
-
-  test('start: waits while a member does not answer; forceBootstrap elects among those that do', async () => {
-    const m = await members([`deciding 1 ${uuid} 2 0`]);
-    try {
-      const waiting = await start(0, 'self 127.0.0.2 127.0.0.9', grastate(4, 0), { STATE_PORT: String(m.port), PROBE_TIMEOUT: '1' }, undefined, 4000);
-      expect(waiting.status).toBeNull();
-      expect(waiting.stderr).toMatch(/waiting for every member to publish its state before one bootstraps \(no answer yet from: 127.0.0.9\)/);
-      const forced = await start(0, 'self 127.0.0.2 127.0.0.9', grastate(4, 0), { STATE_PORT: String(m.port), PROBE_TIMEOUT: '1' },
-        DatabaseEngine.mariadbGalera({ forceBootstrap: true }));
-      expect(forced.args).toBe(`entrypoint mariadbd --datadir=/var/lib/mysql/data --wsrep-new-cluster --wsrep-start-position=${uuid}:4`);
-      expect(forced.stderr).toMatch(/GALERA_FORCE_BOOTSTRAP=1: bootstrapping without 127.0.0.9/);
-    } finally {
-      m.close();
-    }
-  }, 30_000);
-
-  test('start: a first initialization that stopped half-way (system tables, no marker, no grastate.dat) is moved aside and done again', async () => {
-    const res = await start(0, 'self', (r) => {
+  test('recover: a first initialization that stopped half-way (system tables, no marker, no grastate.dat) is moved aside: no data', () => {
+    const res = recover((r) => {
       fs.mkdirSync(`${r}/var/lib/mysql/data/mysql`, { recursive: true });
       fs.writeFileSync(`${r}/var/lib/mysql/data/mysql/user.frm`, '');
     });
     expect(res.stderr).toMatch(/its first initialization did not finish/);
     expect(fs.existsSync(`${res.r}/var/lib/mysql/data.failed-init/mysql/user.frm`)).toBe(true);
     expect(fs.existsSync(`${res.r}/var/lib/mysql/data`)).toBe(false);
+    expect(res.position).toBe('00000000-0000-0000-0000-000000000000 -1 0 0\n');
     // the initdb script the entrypoint runs at the end of an initialization marks it finished
     const p = pod(DatabaseEngine.mariadbGalera());
     const r = root(p);
@@ -722,33 +624,68 @@ describe('mariadb galera', () => {
     const ok = spawnSync('bash', [`${r}/opt/cdk8s-stateful/galera-initdb.sh`], { env: containerEnv(p, p.spec.containers[0], r, { ordinal: 0 }), encoding: 'utf-8' });
     expect(ok.status).toBe(0);
     expect(fs.existsSync(`${r}/var/lib/mysql/.cdk8s-initialized`)).toBe(true);
-  }, 30_000);
+  });
 
-  test('state: answers the published line, `synced` once the server is Synced; probes: live while recovering or deciding, and only while connected once running', () => {
+  /** Runs install, then galera-start.sh as the database container runs it, with DECISION from `decide`. */
+  function start(decision: string | undefined, prepare: (r: string) => void = () => undefined) {
+    const p = pod(DatabaseEngine.mariadbGalera());
+    const r = root(p, galeraStubs);
+    expect(run(p, r, 'install', { ordinal: 0 }).status).toBe(0);
+    expect(fs.readdirSync(`${r}/work-dir`).sort()).toEqual(['common.sh', 'galera-probe.sh', 'galera-recover.sh', 'galera-start.sh']);
+    prepare(r);
+    fs.mkdirSync(`${r}/run/mysqld`, { recursive: true });
+    if (decision) fs.writeFileSync(`${r}/run/mysqld/galera-decision`, `${decision}\n`);
+    const cenv: { [name: string]: string } = { ...containerEnv(p, p.spec.containers[0], r, { ordinal: 0 }), WATCH_SECONDS: '1' };
+    delete cenv.SCRIPTS_DIR;
+    const again = () => {
+      const res = spawnSync('bash', [`${r}/work-dir/galera-start.sh`], { env: cenv, encoding: 'utf-8', timeout: 15_000 });
+      const args = calls(r).split('\n').filter((l) => l.startsWith('entrypoint')).pop() ?? '';
+      return { status: res.status, stderr: res.stderr, args: args.replace(/ MARIADB_ROOT_PASSWORD_FILE=.*/, '').split(r).join(''), passwordFile: args.replace(/.* MARIADB_ROOT_PASSWORD_FILE=/, '') };
+    };
+    return { r, first: again(), again };
+  }
+
+  test('start: the Lease\'s holder bootstraps once; when only its container restarts it joins (never a second bootstrap)', () => {
+    const { r, first, again } = start('bootstrap', grastate(-1, 0));
+    expect(first.status).toBe(0);
+    // after a crash: the position recovered from InnoDB (7), told to the server
+    expect(first.args).toBe(`entrypoint mariadbd --datadir=/var/lib/mysql/data --wsrep-start-position=${uuid}:7 --wsrep-new-cluster`);
+    expect(first.stderr).toMatch(/holds the set's bootstrap Lease: bootstrapping the cluster/);
+    expect(read(r, 'var/lib/mysql/data/grastate.dat')).toContain('safe_to_bootstrap: 1\n');
+    expect(fs.existsSync(`${r}/run/mysqld/galera-decision`)).toBe(false);
+    expect(first.passwordFile).toBe(`${r}/run/secrets/db/root-password`);
+    const restarted = again();
+    expect(restarted.args).toBe(`entrypoint mariadbd --datadir=/var/lib/mysql/data --wsrep-start-position=${uuid}:7`);
+    expect(restarted.stderr).toMatch(/joining the cluster/);
+  });
+
+  test('start: a member told to join (or with no decision) starts the server without --wsrep-new-cluster', () => {
+    expect(start('join').first.args).toBe('entrypoint mariadbd --datadir=/var/lib/mysql/data');
+    expect(start(undefined).first.args).toBe('entrypoint mariadbd --datadir=/var/lib/mysql/data');
+  });
+
+  test('probes: start and live pass on a server that answers; live fails once the member left the cluster; exhausted connections (ERROR 1040) are alive', () => {
     const p = pod(DatabaseEngine.mariadbGalera());
     const r = root(p, {
-      'mariadb': 'case "$*" in *wsrep_connected*) echo "wsrep_connected	${WSREP_CONNECTED:-ON}" ;; *) echo "wsrep_local_state	${WSREP_STATE:-2}" ;; esac',
+      'mariadb': 'if [ -n "${REFUSE:-}" ]; then echo "ERROR 1040 (HY000): Too many connections" >&2; exit 1; fi; case "$*" in *wsrep_connected*) echo "wsrep_connected	${WSREP_CONNECTED:-ON}" ;; *) echo "wsrep_local_state	${WSREP_STATE:-2}" ;; esac',
       'mariadb-admin': 'exit ${PING_STATUS:-1}',
     });
-    fs.mkdirSync(`${r}/run/mysqld`, { recursive: true });
-    const env = { ...containerEnv(p, p.spec.containers[0], r, { ordinal: 0 }), RUN_DIR: `${r}/run/mysqld` };
-    const state = (extra: { [k: string]: string }) => spawnSync('bash', [`${r}/opt/cdk8s-stateful/galera-state.sh`], { env: { ...env, ...extra }, encoding: 'utf-8' }).stdout;
+    const env = { ...containerEnv(p, p.spec.containers[0], r, { ordinal: 0 }) };
     const probe = (kind: string, extra: { [k: string]: string } = {}) =>
       spawnSync('bash', [`${r}/opt/cdk8s-stateful/galera-probe.sh`, kind], { env: { ...env, ...extra }, encoding: 'utf-8' }).status;
-    fs.writeFileSync(`${r}/run/mysqld/galera-state`, `deciding 0 ${uuid} 9 0\n`);
-    expect(state({})).toBe(`deciding 0 ${uuid} 9 0\n`);
-    expect(probe('live')).toBe(0);
-    fs.writeFileSync(`${r}/run/mysqld/galera-state`, `recovering 0 00000000-0000-0000-0000-000000000000 -1 0\n`);
-    expect(probe('live')).toBe(0);
-    fs.writeFileSync(`${r}/run/mysqld/galera-state`, `running 0 ${uuid} 9 0\n`);
-    expect(state({})).toBe(`running 0 ${uuid} 9 0\n`);
-    expect(state({ WSREP_STATE: '4' })).toBe(`synced 0 ${uuid} 9 0\n`);
     expect(probe('live')).toBe(1);
     expect(probe('start')).toBe(1);
-    // running and answering: live only while connected to the cluster; start does not ask
     expect(probe('live', { PING_STATUS: '0' })).toBe(0);
     expect(probe('live', { PING_STATUS: '0', WSREP_CONNECTED: 'OFF' })).toBe(1);
     expect(probe('start', { PING_STATUS: '0', WSREP_CONNECTED: 'OFF' })).toBe(0);
+    // mariadb-admin ping counts any answer of the server, ERROR 1040 included
+    expect(probe('live', { PING_STATUS: '0', REFUSE: '1' })).toBe(0);
+    expect(probe('ready', { REFUSE: '1' })).toBe(1);
+    expect(probe('ready', { WSREP_STATE: '4' })).toBe(0);
+    // a state transfer into this member: alive, not answering
+    fs.mkdirSync(`${r}/var/lib/mysql/data`, { recursive: true });
+    fs.writeFileSync(`${r}/var/lib/mysql/data/sst_in_progress`, '');
+    expect(probe('start')).toBe(0);
   });
 
   test('bootstrap: SST logs stay out of syslog, the write-set cache is sized, engine settings are in [mariadb]', () => {
@@ -756,7 +693,9 @@ describe('mariadb galera', () => {
     const r = root(p);
     expect(run(p, r, 'bootstrap', { ordinal: 0 }).status).toBe(0);
     const cnf = read(r, 'etc/mysql/conf.d/galera.cnf');
-    expect(cnf).toContain('wsrep_provider_options="pc.recovery=FALSE;gcache.size=1048576K"\n');
+    expect(cnf).toContain('wsrep_provider_options="pc.recovery=TRUE;pc.wait_prim=FALSE;gcache.size=1048576K"\n');
+    // every commit flushed before it is acknowledged
+    expect(cnf).toContain('innodb_flush_log_at_trx_commit=1\nsync_binlog=1\n');
     expect(cnf).toContain('long_query_time=3\n[sst]\nsst-syslog=-1\nsst-log-archive=0\n');
   });
 });
@@ -770,13 +709,23 @@ mkdir -p "$d"; echo 17 >"$d/PG_VERSION"; echo "# Do not edit" >"$d/postgresql.au
     ...netStub,
   };
 
-  test('clone: an empty primary whose members are all up without data does not clone: the entrypoint initializes it', () => {
+  test('clone: an empty primary that founds the set (it created the founding Lease) does not clone: the entrypoint initializes it, asking no one', () => {
     const p = pod(DatabaseEngine.postgresql());
     const r = root(p, pgStubs);
-    const res = run(p, r, 'clone', { ordinal: 0, env: { NET: 'refused', DISCOVERY_SECONDS: '1', POLL_SECONDS: '1' } });
+    const res = run(p, r, 'clone', { ordinal: 0, founded: 'found', env: { NET: 'refused', POLL_SECONDS: '1' } });
     expect(res.status).toBe(0);
     expect(res.stderr).toMatch(/new primary; the image's entrypoint initializes/);
-    // it asked the others where their WAL goes, over a replication connection
+    expect(calls(r)).toBe('');
+  });
+
+  test('clone: an empty primary of a founded set whose members refuse connections waits for one with data: never a new cluster', () => {
+    const p = pod(DatabaseEngine.postgresql());
+    const r = root(p, pgStubs);
+    const res = run(p, r, 'clone', { ordinal: 0, env: { NET: 'refused', POLL_SECONDS: '1' }, timeout: 4000 });
+    expect(res.status).toBeNull();
+    expect(res.stderr).toMatch(/waiting for a member with data to copy \(no answer from: db-1\.db-headless\.data\.svc\.cluster\.local db-2\.db-headless\.data\.svc\.cluster\.local; empty: none\)[\s\S]*never starts a new data set by itself/);
+    expect(res.stderr).not.toMatch(/new primary/);
+    // it asks the others where their WAL goes, over a replication connection
     expect(calls(r)).toContain('psql --no-psqlrc -At host=db-1.db-headless.data.svc.cluster.local port=5432 user=replicator replication=true connect_timeout=3 -c IDENTIFY_SYSTEM');
     expect(calls(r)).not.toContain('pg_basebackup');
   });
@@ -959,14 +908,15 @@ describe('postgresql with Patroni', () => {
 });
 
 describe('redis', () => {
-  const quiet = { NET: 'refused', DISCOVERY_SECONDS: '1', POLL_SECONDS: '1' };
+  const quiet = { NET: 'refused', POLL_SECONDS: '1' };
   const noRedis = { 'redis-cli': 'exit 1', ...netStub };
 
   test('config: the primary gets requirepass and masterauth from the Secret\'s file, no replicaof; maxmemory from the limit', () => {
     const p = pod(DatabaseEngine.redis());
     const r = root(p, noRedis);
-    const res = run(p, r, 'config', { ordinal: 0, env: quiet });
+    const res = run(p, r, 'config', { ordinal: 0, founded: 'found', env: quiet });
     expect(res.status).toBe(0);
+    expect(calls(r)).toBe('');
     const conf = read(r, 'etc/redis/redis.conf');
     const lines = conf.split('\n');
     const arg = (key: string) => lines.find((l) => l.startsWith(`${key} `))!.slice(key.length + 1);
@@ -1015,27 +965,28 @@ describe('redis', () => {
 esac`,
     };
     const r = root(p, loading);
-    const res = run(p, r, 'config', { ordinal: 0, env: { NET: 'open', DISCOVERY_SECONDS: '1', POLL_SECONDS: '1' }, timeout: 4000 });
+    const res = run(p, r, 'config', { ordinal: 0, env: { NET: 'open', POLL_SECONDS: '1' }, timeout: 4000 });
     expect(res.status).toBeNull();
-    expect(res.stderr).toMatch(/waiting to learn whether another member holds data \(no answer from: db-1\.db-headless\.data\.svc\.cluster\.local db-2\.db-headless\.data\.svc\.cluster\.local\)/);
+    expect(res.stderr).toMatch(/waiting for a member with data to copy \(no answer from: db-1\.db-headless\.data\.svc\.cluster\.local db-2\.db-headless\.data\.svc\.cluster\.local; empty: none\)[\s\S]*never starts a new data set by itself/);
     expect(fs.existsSync(path.join(r, 'etc/redis/redis.conf'))).toBe(false);
   });
 
   // A member that refuses connections may hold data (its server is starting, loading or
-  // crash-looping); the scripts take it for a member without data, as they must for a new set's
-  // replicas waiting in their init containers: TCP cannot tell the two apart (docs/engines.md).
-  test.failing('KNOWN FAILURE: config: an empty primary whose peers refuse connections starts a new data set after DISCOVERY_SECONDS (they may hold data)', () => {
+  // crash-looping): once the set was founded (the founding Lease exists), an empty primary waits
+  // for a member with data, however long, and never starts a new data set by itself.
+  test('config: an empty primary of a founded set whose peers refuse connections waits: no new data set', () => {
     const p = pod(DatabaseEngine.redis());
     const r = root(p, noRedis);
     const res = run(p, r, 'config', { ordinal: 0, env: quiet, timeout: 4000 });
     expect(res.status).toBeNull();
+    expect(res.stderr).toMatch(/waiting for a member with data to copy/);
     expect(fs.existsSync(path.join(r, 'etc/redis/redis.conf'))).toBe(false);
   });
 
   test('config: a renamed password key is the file read', () => {
     const p = pod(DatabaseEngine.redis(), {}, 'db', { passwordKey: 'redis-pw' });
     const r = root(p, noRedis, { 'redis-pw': 'renamed' });
-    expect(run(p, r, 'config', { ordinal: 0, env: quiet }).status).toBe(0);
+    expect(run(p, r, 'config', { ordinal: 0, founded: 'found', env: quiet }).status).toBe(0);
     expect(read(r, 'etc/redis/redis.conf')).toContain('requirepass "renamed"\n');
   });
 
@@ -1092,59 +1043,111 @@ if [ -n "\${REDISCLI_AUTH:-}" ]; then case "$*" in *"info replication") printf '
 });
 
 describe('zookeeper', () => {
-  test.each([
-    [1, 0, 0], [3, 0, 2], [5, 0, 3], [3, 4, 5],
-  ])('config: %i members from ordinal %i, member %i', (replicas, startOrdinal, ordinal) => {
-    const p = pod(DatabaseEngine.zookeeper(), { replicas, startOrdinal }, 'zk');
-    const r = root(p);
+  const zk = (replicas = 3, startOrdinal = 0) => pod(DatabaseEngine.zookeeper(), { replicas, startOrdinal }, 'zk');
+  const domain = 'zk-headless.data.svc.cluster.local';
+  /** The member's zoo.cfg on its volume and the dynamic config file it points to. */
+  const configOf = (r: string) => {
+    const cfg = read(r, 'data/conf/zoo.cfg');
+    const dynamic = /^dynamicConfigFile=(.*)$/m.exec(cfg)?.[1] ?? '';
+    return { cfg, dynamic, servers: fs.readFileSync(dynamic, 'utf-8').split('\n').filter(Boolean) };
+  };
+  const imageConf = (r: string) => {
     fs.mkdirSync(`${r}/conf`);
     fs.writeFileSync(`${r}/conf/logback.xml`, '<configuration/>');
-    fs.writeFileSync(`${r}/conf/zoo_sample.cfg`, 'sample');
     fs.writeFileSync(`${r}/conf/zoo.cfg`, 'from the image');
-    const res = run(p, r, 'config', { ordinal });
-    expect(res.status).toBe(0);
+  };
+
+  test.each([[1, 0, 0], [3, 0, 0], [3, 4, 4]])('config: %i members from ordinal %i, the founding member %i: an ensemble of itself alone, with reconfig', (replicas, startOrdinal, ordinal) => {
+    const p = zk(replicas, startOrdinal);
+    const r = root(p);
+    imageConf(r);
+    const res = run(p, r, 'config', { ordinal, founded: 'found' });
+    expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
     expect(read(r, 'data/myid')).toBe(`${ordinal + 1}\n`);
-    const cfg = read(r, 'cdk8s-conf/zoo.cfg');
-    const servers = cfg.split('\n').filter((l) => l.startsWith('server.'));
-    expect(servers).toEqual(p.db.peerAddresses.map((host, i) => `server.${startOrdinal + i + 1}=${host}:2888:3888;2181`));
+    const { cfg, dynamic, servers } = configOf(r);
+    expect(dynamic).toBe(`${r}/data/conf/zoo.cfg.dynamic.cdk8s`);
+    expect(servers).toEqual([`server.${ordinal + 1}=zk-${ordinal}.${domain}:2888:3888:participant;2181`]);
     expect(cfg).toContain(`dataDir=${r}/data\n`);
     expect(cfg).toContain(`dataLogDir=${r}/data/log\n`);
-    expect(cfg).toContain('clientPort=2181\n');
-    expect(cfg).toContain(`standaloneEnabled=${replicas === 1}\n`);
-    expect(cfg).toContain('4lw.commands.whitelist=ruok,srvr,mntr\n');
-    expect(fs.readdirSync(`${r}/cdk8s-conf`).sort()).toEqual(['logback.xml', 'zoo.cfg', 'zoo_sample.cfg']);
+    expect(cfg).toContain('standaloneEnabled=false\nreconfigEnabled=true\n');
+    expect(cfg).toContain('4lw.commands.whitelist=ruok,srvr,mntr,conf\n');
+    expect(cfg).not.toMatch(/^server\.|^clientPort/m);
+    expect(fs.readdirSync(`${r}/cdk8s-conf`).sort()).toEqual(['logback.xml']);
     expect(fs.existsSync(`${r}/data/log`)).toBe(true);
   });
 
-  test('config: a member outside the synthesized ensemble fails with the fix', () => {
-    const p = pod(DatabaseEngine.zookeeper(), {}, 'zk');
-    const r = root(p);
-    const res = run(p, r, 'config', { ordinal: 3 });
-    expect(res.status).not.toBe(0);
-    expect(res.stderr).toMatch(/ordinal 3 is not among the 3 members .* not with kubectl scale/);
+  test('the pod template does not depend on the replica count: a resize changes no member (no roll)', () => {
+    const template = (replicas: number) => JSON.stringify(zk(replicas).spec);
+    expect(template(5)).toBe(template(3));
+    expect(template(3)).not.toContain('PEERS');
   });
 
-  test('config: the member list may change by one member between two starts, not more (two majorities could fork the data)', () => {
-    const withReplicas = (replicas: number) => pod(DatabaseEngine.zookeeper(), { replicas }, 'zk');
-    const three = withReplicas(3);
-    const r = root(three);
-    expect(run(three, r, 'config', { ordinal: 0 }).status).toBe(0);
-    expect(read(r, 'data/cdk8s-ensemble')).toBe(three.db.peerAddresses.map((h, i) => `server.${i + 1}=${h}:2888:3888;2181`).join('\n') + '\n');
-    // 3 -> 5 in one step: refused, with the safe procedure
-    const five = withReplicas(5);
-    const refused = run(five, r, 'config', { ordinal: 0, env: { SCRIPTS_DIR: `${r}/opt/cdk8s-stateful` } });
-    expect(refused.status).toBe(1);
-    expect(refused.stderr).toMatch(/the member list changed by 2 members since this member last ran \(3 before, 5 now\).*Fix: go back to the previous replica count and apply; then change replicas by one/);
-    expect(read(r, 'data/cdk8s-ensemble').split('\n').filter(Boolean)).toHaveLength(3);
-    // 3 -> 4 -> 5, one member at a time: accepted, and recorded
-    const four = withReplicas(4);
-    const step = run(four, r, 'config', { ordinal: 0 });
-    expect(step.status).toBe(0);
-    expect(step.stderr).toMatch(/the member list changed by one member \(3 before, 4 now\)/);
-    expect(run(five, r, 'config', { ordinal: 0 }).status).toBe(0);
-    expect(read(r, 'data/cdk8s-ensemble').split('\n').filter(Boolean)).toHaveLength(5);
-    // 5 -> 3 in one step: refused too
-    expect(run(three, r, 'config', { ordinal: 0 }).status).toBe(1);
+  test('config: a restart keeps the membership ZooKeeper wrote on the volume, whatever the app now says', () => {
+    const p = zk(3);
+    const r = root(p);
+    expect(run(p, r, 'config', { ordinal: 0, founded: 'found' }).status).toBe(0);
+    // ZooKeeper committed a reconfig: a new dynamic file, and zoo.cfg points to it
+    const live = [0, 1, 2, 3, 4].map((i) => `server.${i + 1}=zk-${i}.${domain}:2888:3888:participant;0.0.0.0:2181`);
+    fs.writeFileSync(`${r}/data/conf/zoo.cfg.dynamic.100000007`, live.join('\n') + '\n');
+    fs.writeFileSync(`${r}/data/conf/zoo.cfg`, read(r, 'data/conf/zoo.cfg').replace(/dynamicConfigFile=.*/, `dynamicConfigFile=${r}/data/conf/zoo.cfg.dynamic.100000007`));
+    const again = run(zk(5), r, 'config', { ordinal: 0, founded: 'present' });
+    expect(again.status).toBe(0);
+    expect(again.stderr).toMatch(/server 1 restarts with its ensemble config .*zoo.cfg.dynamic.100000007 \(5 servers\)/);
+    expect(configOf(r).servers).toEqual(live);
+    expect(read(r, 'data/myid')).toBe('1\n');
+  });
+
+  test('config: an empty member of a founded set joins the live ensemble (zkCli config) without a vote; a replaced volume takes a new id', () => {
+    const live = [0, 1, 2].map((i) => `server.${i + 1}=zk-${i}.${domain}:2888:3888:participant;0.0.0.0:2181`);
+    // stands in for the live quorum's answer to `config`, through the headless Service
+    const stubs = { 'zkCli.sh': `echo "zkCli $*" >>"$LOG"; printf '%s\\n' ${live.map((l) => `'${l}'`).join(' ')} version=100000003` };
+    const p = zk(5);
+    const r = root(p, stubs);
+    const res = run(p, r, 'config', { ordinal: 3, founded: 'present' });
+    expect(res.status).toBe(0);
+    expect(calls(r)).toContain(`-server ${domain}:2181 config`);
+    expect(read(r, 'data/myid')).toBe('4\n');
+    expect(configOf(r).servers).toEqual([...live, `server.4=zk-3.${domain}:2888:3888:participant;2181`]);
+    // zk-1's volume was replaced: its old id 2 is still a voter, so it joins as 1002
+    const r1 = root(p, stubs);
+    expect(run(p, r1, 'config', { ordinal: 1, founded: 'present' }).status).toBe(0);
+    expect(read(r1, 'data/myid')).toBe('1002\n');
+    expect(configOf(r1).servers).toEqual([...live, `server.1002=zk-1.${domain}:2888:3888:participant;2181`]);
+    // a joiner restarted before the quorum added it (ZooKeeper kept the leader's config, without it): joins again
+    const r3 = root(p, stubs);
+    fs.mkdirSync(`${r3}/data/conf`, { recursive: true });
+    fs.writeFileSync(`${r3}/data/myid`, '4\n');
+    fs.writeFileSync(`${r3}/data/conf/zoo.cfg.dynamic.100000003`, live.join('\n') + '\n');
+    fs.writeFileSync(`${r3}/data/conf/zoo.cfg`, `dynamicConfigFile=${r3}/data/conf/zoo.cfg.dynamic.100000003\n`);
+    expect(run(p, r3, 'config', { ordinal: 3, founded: 'present' }).status).toBe(0);
+    expect(configOf(r3).servers).toEqual([...live, `server.4=zk-3.${domain}:2888:3888:participant;2181`]);
+  });
+
+  test('config: a member of a static ensemble (an earlier version of the preset) keeps its recorded list', () => {
+    const p = zk(3);
+    const r = root(p);
+    const list = [0, 1, 2].map((i) => `server.${i + 1}=zk-${i}.${domain}:2888:3888;2181`);
+    fs.mkdirSync(`${r}/data`, { recursive: true });
+    fs.writeFileSync(`${r}/data/cdk8s-ensemble`, list.join('\n') + '\n');
+    expect(run(p, r, 'config', { ordinal: 2, founded: 'present' }).status).toBe(0);
+    expect(configOf(r).servers).toEqual(list);
+    expect(read(r, 'data/myid')).toBe('3\n');
+  });
+
+  test('start: a superuser of this member only, its password in the memory volume, the server given only the digest', () => {
+    const p = zk(3);
+    const r = root(p, { 'zkServer.sh': 'echo "zkServer.sh $* $SERVER_JVMFLAGS" >>"$LOG"' });
+    const main = p.spec.containers[0];
+    expect(p.spec.volumes).toContainEqual({ name: 'admin', emptyDir: { medium: 'Memory' } });
+    expect(main.volumeMounts).toContainEqual({ name: 'admin', mountPath: '/var/run/cdk8s-admin' });
+    fs.mkdirSync(`${r}/var/run/cdk8s-admin`, { recursive: true });
+    expect(run(p, r, 'main', { ordinal: 0, env: { MEMBERS_INTERVAL: '0.2' } }).status).toBe(0);
+    const password = read(r, 'var/run/cdk8s-admin/password');
+    expect(password).toMatch(/^[0-9a-f]{64}$/);
+    const digest = crypto.createHash('sha1').update(`cdk8s:${password}`).digest('base64');
+    expect(calls(r)).toContain(`zkServer.sh start-foreground ${r}/data/conf/zoo.cfg `);
+    expect(calls(r)).toContain(`-Dzookeeper.DigestAuthenticationProvider.superDigest=cdk8s:${digest}`);
+    expect(calls(r)).not.toContain(password);
   });
 
   /** Runs the probe (asynchronously: the fake server must answer) against a server replying `reply`. */
@@ -1186,7 +1189,7 @@ esac`,
     pg_isready: 'exit 0',
     ...netStub,
   };
-  const helper = (r: string, fn: string) => spawnSync('bash', ['-c', `. "${r}/opt/cdk8s-stateful/common.sh"; . "${r}/opt/cdk8s-stateful/pgbackrest.sh"; ${fn}`], {
+  const helper = (r: string, fn: string) => spawnSync('bash', ['-c', `. "${r}/opt/cdk8s-stateful/common.sh"; . "${r}/opt/cdk8s-stateful/pgbackrest.sh"; . "${r}/opt/cdk8s-stateful/cron.sh"; ${fn}`], {
     env: { PATH: process.env.PATH }, encoding: 'utf-8',
   });
 
@@ -1263,5 +1266,98 @@ esac`,
     expect(res.status).toBe(0);
     expect(calls(r)).toContain('entrypoint postgres -c hot_standby=on');
     expect(read(r, 'var/run/postgresql/pgbackrest.conf')).toContain('repo1-s3-uri-style=path\n');
+  });
+});
+
+describe('redis with backup and restoreFrom (stand-ins for redis-cli, redis-check-rdb and rclone)', () => {
+  const image = 'registry.example.com/redis-rclone:8.2.1-1.60.1';
+  const repository = { bucket: 'backups', endpoint: 's3.store.svc:7070', region: 'us-east-1', path: '/prod/cache', caCertificateKey: 's3-ca.crt' };
+  const keys = { ...SECRETS, 's3-access-key-id': 'AKIDEXAMPLE', 's3-secret-access-key': 'wJalr/K7MDENG+bPxRfiCY', 's3-ca.crt': '-----BEGIN CERTIFICATE-----\n' };
+  /**
+   * redis-cli: the replica db-1 linked and idle; `--rdb FILE` writes RDB_CONTENT (default a good one).
+   * redis-check-rdb: OK for a file that holds GOOD. rclone: a store in $STORE (one directory), its
+   * key and secret required in its environment, never on its command line; every call logged.
+   */
+  const stubs = {
+    'redis-cli': `case "$*" in
+  *--rdb*) for a; do f="$a"; done; printf '%s' "\${RDB_CONTENT:-GOOD rdb}" >"$f"; echo "redis-cli --rdb from $4" >>"$LOG" ;;
+  *"info memory"*) echo used_memory_dataset:1000 ;;
+  *info*) printf 'role:slave\\nmaster_link_status:up\\nmaster_sync_in_progress:0\\nloading:0\\n' ;;
+esac`,
+    'redis-check-rdb': 'if grep -q GOOD "$1"; then echo "[offset 1] \\\\o/ RDB looks OK! \\\\o/"; echo "[info] 7 keys read"; else echo "--- RDB ERROR DETECTED ---"; exit 1; fi',
+    rclone: `echo "rclone $*" >>"$LOG"
+[ "$RCLONE_S3_ACCESS_KEY_ID" = AKIDEXAMPLE ] && [ "$RCLONE_S3_SECRET_ACCESS_KEY" = 'wJalr/K7MDENG+bPxRfiCY' ] || { echo "no keys in the environment" >&2; exit 3; }
+[ -z "\${STORE_DOWN:-}" ] || { echo "connection refused" >&2; exit 1; }
+mkdir -p "$STORE"
+obj() { echo "$STORE/\${1##*/}"; }
+args=()
+while [ "$#" -gt 0 ]; do case "$1" in --ignore-checksum | --files-only) shift ;; --*) shift 2 ;; *) args+=("$1"); shift ;; esac; done
+set -- "\${args[@]}"
+case "$1" in
+  lsf) for f in "$STORE"/*; do [ -e "$f" ] && echo "$(stat -c %s "$f") \${f##*/}"; done; true ;;
+  copyto) case "$2" in :s3:*) [ -e "$(obj "$2")" ] && cp "$(obj "$2")" "$3" ;; *) cp "$2" "$(obj "$3")" ;; esac ;;
+  rcat) cat >"$(obj "$2")" ;;
+  deletefile) rm -f "$(obj "$2")" ;;
+esac`,
+  };
+  const setUp = (engine: DatabaseEngine, replicas = 2) => {
+    const p = pod(engine, { replicas });
+    const r = root(p, stubs, keys);
+    fs.mkdirSync(path.join(r, 'data'));
+    return { p, r, store: path.join(r, 'store') };
+  };
+  const backupSet = () => setUp(DatabaseEngine.redis({ backup: { image, repository, schedule: '0 * * * *', retainBackups: 2 } }));
+
+  test('a snapshot of the replica: checked, then the .rdb, then its .sha256; the keys only in rclone\'s environment; the newest 2 kept, a stray upload removed', () => {
+    const { p, r, store } = backupSet();
+    fs.mkdirSync(store);
+    for (const old of ['20260101T000000Z.rdb', '20260101T000000Z.rdb.sha256', '20260102T000000Z.rdb', '20260102T000000Z.rdb.sha256', '20260102T120000Z.rdb']) fs.writeFileSync(path.join(store, old), 'x');
+    const res = run(p, r, 'backup', { ordinal: 0, args: ['now'], env: { STORE: store, BACKUP_PATH: '/prod/cache' } });
+    expect(res.stderr).toMatch(/snapshot (\d{8}T\d{6}Z\.rdb) done in \d+s: 8 bytes, 7 keys, from db-1\.db-headless\.data\.svc\.cluster\.local, sha256 [0-9a-f]{64}/);
+    expect(res.status).toBe(0);
+    const name = /snapshot (\S+) done/.exec(res.stderr)![1];
+    const log = calls(r);
+    expect(log.indexOf(`copyto ${r}/data/.cdk8s-backup/${name}`)).toBeLessThan(log.indexOf(`rcat :s3:backups/prod/cache/${name}.sha256`));
+    expect(log).toContain(`--ca-cert ${r}/run/secrets/db/s3-ca.crt`);
+    expect(log).not.toMatch(/AKIDEXAMPLE|wJalr/);
+    expect(fs.readdirSync(store).sort()).toEqual(['20260102T000000Z.rdb', '20260102T000000Z.rdb.sha256', name, `${name}.sha256`]);
+    const sha = spawnSync('sha256sum', { input: 'GOOD rdb', encoding: 'utf-8' }).stdout.split(' ')[0];
+    expect(read(r, `store/${name}.sha256`)).toBe(`${sha}  ${name}\n`);
+    expect(fs.existsSync(path.join(r, 'data', '.cdk8s-backup'))).toBe(false);
+  });
+
+  test('a snapshot redis-check-rdb refuses, or a store that is down: FAILED, non-zero, nothing uploaded', () => {
+    const { p, r, store } = backupSet();
+    const bad = run(p, r, 'backup', { ordinal: 0, args: ['now'], env: { STORE: store, RDB_CONTENT: 'truncated' } });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/backup: FAILED after \d+s: redis-check-rdb refused the snapshot from db-1\S* \(--- RDB ERROR DETECTED ---/);
+    expect(calls(r)).not.toMatch(/copyto|rcat/);
+    const down = run(p, r, 'backup', { ordinal: 0, args: ['now'], env: { STORE: store, STORE_DOWN: '1' } });
+    expect(down.status).not.toBe(0);
+    expect(down.stderr).toMatch(/backup: FAILED after \d+s: /);
+    expect(fs.existsSync(store) ? fs.readdirSync(store) : []).toEqual([]);
+  });
+
+  test('restore: the first member that founds the set restores the latest complete snapshot; a checksum mismatch stops it naming the object', () => {
+    const { p, r, store } = setUp(DatabaseEngine.redis({ restoreFrom: { image, repository } }));
+    fs.mkdirSync(store);
+    const put = (name: string, content: string, sum = content) => {
+      fs.writeFileSync(path.join(store, name), content);
+      fs.writeFileSync(path.join(store, `${name}.sha256`), `${spawnSync('sha256sum', { input: sum, encoding: 'utf-8' }).stdout.split(' ')[0]}  ${name}\n`);
+    };
+    put('20260101T000000Z.rdb', 'GOOD old');
+    put('20260102T000000Z.rdb', 'GOOD new', 'GOOD other');
+    // an upload without its checksum object is not a snapshot
+    fs.writeFileSync(path.join(store, '20260103T000000Z.rdb'), 'GOOD partial');
+    const res = run(p, r, 'config', { ordinal: 0, founded: 'found', env: { STORE: store, RESTORE_PATH: '/prod/cache' } });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('ERROR: redis: the snapshot s3://s3.store.svc:7070/backups/prod/cache/20260102T000000Z.rdb is corrupted: its SHA-256 is');
+    expect(res.stderr).toContain('the set does not start empty instead');
+    expect(fs.existsSync(path.join(r, 'etc/redis/redis.conf'))).toBe(false);
+    // an empty repository: no snapshot to start from, and no empty set either
+    const empty = setUp(DatabaseEngine.redis({ restoreFrom: { image, repository } }));
+    const none = run(empty.p, empty.r, 'config', { ordinal: 0, founded: 'found', env: { STORE: empty.store, RESTORE_PATH: '/prod/cache' } });
+    expect(none.stderr).toContain('holds no complete snapshot');
+    expect(none.status).toBe(1);
   });
 });

@@ -4,6 +4,7 @@
  * synth-time checks of them. The engine presets that back up (PostgreSQL with pgBackRest) turn
  * them into their tool's settings.
  */
+import * as kplus from 'cdk8s-plus-27';
 
 /**
  * An S3-compatible bucket that holds a set's backups. The access keys are keys of the database's
@@ -89,6 +90,25 @@ export interface ResolvedS3Repository {
  */
 export const RETAIN_FULL_BACKUPS_ANNOTATION = 'cdk8s-stateful.dev/retain-full-backups';
 
+/**
+ * The annotation of a StatefulSet that backs up: where its repository is,
+ * `s3://<endpoint>/<bucket><path>`. The change guard reads it to refuse moving the backups to
+ * another repository, which starts empty (`changeApprovals.backupReduction`).
+ */
+export const BACKUP_REPOSITORY_ANNOTATION = 'cdk8s-stateful.dev/backup-repository';
+
+/**
+ * The annotation of a StatefulSet that backs up: its full backups' cron schedule, e.g.
+ * `30 2 * * *`. With the number kept, it bounds how far back a restore reaches; the change guard
+ * refuses a schedule that shortens that (`changeApprovals.backupReduction`).
+ */
+export const BACKUP_SCHEDULE_ANNOTATION = 'cdk8s-stateful.dev/backup-schedule';
+
+/** The repository as the annotation states it: `s3://<endpoint>/<bucket><path>`. */
+export function repositoryUrl(repo: ResolvedS3Repository): string {
+  return `s3://${repo.endpoint}/${repo.bucket}${repo.path}`;
+}
+
 /** A synth-time failure: `what` is the option's name in the error, the message says the fix. */
 export type BackupFail = (message: string) => never;
 
@@ -145,6 +165,32 @@ export function resolveS3Repository(fail: BackupFail, what: string, repo: S3Repo
   };
 }
 
+/**
+ * The repository's environment under PREFIX (`BACKUP` or `RESTORE`), as the members' scripts read
+ * it: `<PREFIX>_BUCKET`, `_ENDPOINT`, `_REGION`, `_PATH`, `_URI_STYLE` (`path` or `host`), and the
+ * paths of the credentials Secret's files that hold the keys (`_S3_ACCESS_KEY_ID_FILE`,
+ * `_S3_ACCESS_KEY_FILE`, `_CA_FILE`): never a key itself. WHAT names the option in the error when
+ * the database has no Secret mounted at CREDENTIALS_PATH.
+ */
+export function repositoryEnv(fail: BackupFail, what: string, prefix: string, repo: ResolvedS3Repository,
+  credentialsPath: string | undefined): { [name: string]: kplus.EnvValue } {
+  if (typeof credentialsPath !== 'string') {
+    fail(`${what} needs the S3 keys from the credentials Secret, but the database has none. ` +
+      "Fix: pass credentials: { secret } holding 's3-access-key-id' and 's3-secret-access-key' (or the keys the repository names).");
+  }
+  const v = kplus.EnvValue.fromValue;
+  return {
+    [`${prefix}_BUCKET`]: v(repo.bucket),
+    [`${prefix}_ENDPOINT`]: v(repo.endpoint),
+    [`${prefix}_REGION`]: v(repo.region),
+    [`${prefix}_PATH`]: v(repo.path),
+    [`${prefix}_URI_STYLE`]: v(repo.pathStyle ? 'path' : 'host'),
+    [`${prefix}_S3_ACCESS_KEY_ID_FILE`]: v(`${credentialsPath}/${repo.accessKeyIdKey}`),
+    [`${prefix}_S3_ACCESS_KEY_FILE`]: v(`${credentialsPath}/${repo.secretAccessKeyKey}`),
+    ...(repo.caCertificateKey !== undefined ? { [`${prefix}_CA_FILE`]: v(`${credentialsPath}/${repo.caCertificateKey}`) } : {}),
+  };
+}
+
 /** Whether two repositories are the same directory of the same bucket. */
 export function sameRepository(a: ResolvedS3Repository, b: ResolvedS3Repository): boolean {
   return a.endpoint === b.endpoint && a.bucket === b.bucket && a.path.replace(/\/+$/, '') === b.path.replace(/\/+$/, '');
@@ -198,4 +244,61 @@ export function checkTimestamp(fail: BackupFail, what: string, value: string): s
     fail(`${what} got ${JSON.stringify(value)}, which is not a real date and time as an ISO 8601 timestamp with its zone. Fix: e.g. '2026-03-01T12:00:00Z' (UTC) or '2026-03-01T13:00:00+01:00'.`);
   }
   return value.replace('T', ' ').replace(/Z$/, '+00');
+}
+
+/** The values a checked cron field selects, e.g. `*\/15` of minutes: 0, 15, 30, 45 (day of week 7 read as 0). */
+function cronFieldValues(field: string, min: number, max: number): Set<number> {
+  const values = new Set<number>();
+  for (const part of field.split(',')) {
+    const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part)!;
+    const lo = m[2] === undefined ? min : Number(m[2]);
+    const hi = m[3] !== undefined ? Number(m[3]) : m[2] === undefined || m[4] !== undefined ? max : lo;
+    for (let v = lo; v <= hi; v += Number(m[4] ?? 1)) values.add(max === 7 && v === 7 ? 0 : v);
+  }
+  return values;
+}
+
+/**
+ * The longest time between two runs of a checked cron schedule, in seconds (see cronGapsSeconds).
+ * A schedule that never runs (`0 0 30 2 *`) fails.
+ */
+export function cronLongestGapSeconds(fail: BackupFail, what: string, schedule: string): number {
+  return cronGapsSeconds(fail, what, schedule).longest;
+}
+
+/**
+ * The shortest and the longest time between two runs of a checked cron schedule, in seconds, over
+ * eight years of UTC days from 2024 (every leap-day case but 2100's), read as the members'
+ * scheduler reads it: when both the day of month and the day of week are restricted, either one
+ * matching is enough. A schedule that never runs (`0 0 30 2 *`) fails.
+ */
+export function cronGapsSeconds(fail: BackupFail, what: string, schedule: string): { shortest: number; longest: number } {
+  const f = schedule.trim().split(/\s+/);
+  const [minutes, hours, days, months, weekdays] = f.map((field, i) => cronFieldValues(field, CRON_FIELDS[i][1], CRON_FIELDS[i][2]));
+  const times = [...hours].sort((a, b) => a - b).flatMap((h) => [...minutes].sort((a, b) => a - b).map((m) => h * 60 + m));
+  let longest = 0;
+  let shortest = Number.POSITIVE_INFINITY;
+  for (let i = 1; i < times.length; i++) {
+    longest = Math.max(longest, times[i] - times[i - 1]);
+    shortest = Math.min(shortest, times[i] - times[i - 1]);
+  }
+  const either = f[2] !== '*' && f[4] !== '*';
+  const start = Date.UTC(2024, 0, 1) / 60000;
+  let last: number | undefined;
+  for (let day = 0; day < 8 * 366; day++) {
+    const date = new Date((start + day * 1440) * 60000);
+    const dom = days.has(date.getUTCDate());
+    const dow = weekdays.has(date.getUTCDay());
+    if (!months.has(date.getUTCMonth() + 1) || !(either ? dom || dow : dom && dow)) continue;
+    const first = start + day * 1440 + times[0];
+    if (last !== undefined) {
+      longest = Math.max(longest, first - last);
+      shortest = Math.min(shortest, first - last);
+    }
+    last = start + day * 1440 + times[times.length - 1];
+  }
+  if (last === undefined) {
+    fail(`${what} got ${JSON.stringify(schedule)}, which never runs (no such day). Fix: e.g. '30 2 * * *' (02:30 every day).`);
+  }
+  return { shortest: shortest * 60, longest: longest * 60 };
 }

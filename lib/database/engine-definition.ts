@@ -129,6 +129,13 @@ export interface SidecarContainer {
    * @default - none
    */
   readonly livenessProbe?: HealthProbe;
+  /**
+   * A port on which this container serves Prometheus metrics of its own (a backup sidecar's
+   * outcome), not one of the engine's ports: declared on the container under its name, on no
+   * Service.
+   * @default - none
+   */
+  readonly metricsPort?: DatabasePort;
 }
 
 /** Options of {@link DatabaseEngine.custom}. */
@@ -286,6 +293,13 @@ export interface EngineBinding {
    */
   readonly egress?: EngineEgress[];
   /**
+   * The engine's own scheduled backups, for `metrics`: their exporter reports the backups' state
+   * and the PrometheusRule alerts when one fails or is late, or WAL archiving fails (the
+   * PostgreSQL preset with `backup`).
+   * @default - none: no backup alerts from the engine
+   */
+  readonly backupMetrics?: EngineBackupMetrics;
+  /**
    * Annotations of the StatefulSet: what the set promises beyond its pod template, stated for
    * tools that read the manifests (e.g. `cdk8s-stateful.dev/retain-full-backups`, which the
    * change guard compares).
@@ -309,6 +323,25 @@ export interface EngineEgress {
   readonly ports: number[];
 }
 
+/** The schedule of an engine's own backups, as the backup alerts need it (see `EngineBinding.backupMetrics`). */
+export interface EngineBackupMetrics {
+  /** The longest time between two scheduled full backups, in seconds. */
+  readonly scheduleGapSeconds: number;
+  /**
+   * The longest a written WAL segment waits before it is archived (`archive_timeout`), in seconds:
+   * PostgreSQL, whose exporter reports its backups and archiving.
+   * @default - no WAL archiving
+   */
+  readonly archiveTimeoutSeconds?: number;
+  /**
+   * The port on which the backup sidecar serves its outcome itself (the `cdk8s_backup_*` series of
+   * the shared script backup-metrics.sh), the sidecar's `metricsPort`: `metrics` scrapes it and
+   * lets the scraper in.
+   * @default - none: the engine's exporter reports the backups (PostgreSQL)
+   */
+  readonly port?: DatabasePort;
+}
+
 /** The label an engine sets on each pod with the member's role (see `EngineBinding.roleLabel`). */
 export interface RoleLabel {
   /** The label key, e.g. `role`. */
@@ -327,6 +360,12 @@ export interface ApiRule {
   readonly resources: string[];
   /** Verbs, e.g. `get`, `patch`. */
   readonly verbs: string[];
+  /**
+   * The objects the rule is limited to, by name (`create` cannot be limited this way: the API
+   * server does not know the name before the object exists).
+   * @default - every object of these resources in the namespace
+   */
+  readonly resourceNames?: string[];
 }
 
 /** Kubernetes API access of the members (see `EngineBinding.apiAccess`). */

@@ -69,10 +69,12 @@ export class DatabaseEngine {
   }
 
   /**
-   * A ZooKeeper ensemble (official `zookeeper` image): `myid` is the ordinal + 1, and every
-   * member's zoo.cfg lists every member (`server.N=<pod>:2888:3888;2181`). The client port 2181 is
-   * on the client Service, 2888/3888 on the headless one. Quorum PDB, 3 members by default,
-   * started in parallel (a member is Ready only inside a quorum).
+   * A ZooKeeper ensemble (official `zookeeper` image) with dynamic membership: the member list is
+   * ZooKeeper's own dynamic config on each member's volume; changing `replicas` adds members
+   * (each joins without a vote, syncs, and is added with `reconfig`) or removes them, one at a
+   * time. `myid` is the ordinal + 1. The client port 2181 is on the client Service, 2888/3888 on
+   * the headless one. Quorum PDB, 3 members by default, started in parallel (a member is Ready
+   * only inside a quorum).
    */
   public static zookeeper(options: ZooKeeperOptions = {}): DatabaseEngine {
     return new DatabaseEngine(zookeeperDefinition(options));

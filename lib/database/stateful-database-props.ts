@@ -263,7 +263,9 @@ export interface StatefulDatabaseProps {
   readonly priorityClassName?: string;
   /**
    * An existing ServiceAccount for the pods (e.g. one bound to a cloud identity). The API token is
-   * still not mounted (`automountServiceAccountToken: false`).
+   * not mounted (`automountServiceAccountToken: false`), unless the engine uses the Kubernetes API
+   * (Patroni, Sentinel, Group Replication, a replicated set's founding Lease): then the engine's
+   * Role is bound to this account instead of one the database creates.
    * @default - the namespace's `default` account, unless `createServiceAccount`
    */
   readonly serviceAccountName?: string;

@@ -139,6 +139,7 @@ export class StatefulDatabase extends Construct implements IPodSelectorLike {
       statefulSet: this.resource,
       scripts: this.scripts,
       engineConfig: spec.containers.scriptsConfigMap?.files['engine.conf'],
+      backupMetrics: spec.binding.backupMetrics,
     }, props.metrics);
   }
 

@@ -20,6 +20,12 @@ export interface AlertContext {
   readonly volumeUsedPercent: number;
   readonly volumeFullWithinSeconds: number;
   readonly backup?: { readonly cronJobName: string; readonly intervalSeconds: number };
+  /**
+   * The engine's own backups: the alerts' thresholds; `sidecar` when the backup sidecar serves
+   * their outcome itself (the `cdk8s_backup_*` series), else the engine's exporter does
+   * (PostgreSQL, with its WAL archiving).
+   */
+  readonly engineBackup?: { readonly lateAfterSeconds: number; readonly archiveStalledAfterSeconds?: number; readonly sidecar: boolean };
 }
 
 /** One alerting rule. */
@@ -173,6 +179,60 @@ function backupRules(ctx: AlertContext): AlertRule[] {
     `The last successful backup of ${ctx.namespace}/${ctx.name} (CronJob ${b.cronJobName}) is older than ${promDuration(2 * b.intervalSeconds)}.`)];
 }
 
+/**
+ * PostgreSQL with `backup`: the series of the backup sidecar's table (exporters.ts, the same on
+ * every member, since the table replicates) and the primary's pg_stat_archiver. Late: no
+ * successful full backup (before the first, since backups began) for longer than the threshold.
+ * Failed: the last attempt failed. Archiving failing: the archive command failed within the
+ * archiving threshold and nothing was archived for longer than it. Archiving stalled:
+ * the primary archived nothing for longer than that threshold while rows were written (with
+ * writes, archive_timeout switches segments) and no attempt failed: the archiver hangs.
+ */
+function engineBackupRules(ctx: AlertContext): AlertRule[] {
+  const b = ctx.engineBackup;
+  if (!b || b.sidecar || b.archiveStalledAfterSeconds === undefined || ctx.engine !== 'postgresql') return [];
+  const m = members(ctx);
+  const late = promDuration(b.lateAfterSeconds);
+  const stalled = promDuration(b.archiveStalledAfterSeconds);
+  const written = ['inserted', 'updated', 'deleted'].map((w) => `rate(pg_stat_database_tup_${w}${m}[5m])`).join(' + ');
+  // failures within the threshold and no archive for longer: they came after the last archive
+  const failing = `increase(pg_stat_archiver_failed_count${m}[${stalled}]) > 0`;
+  const unarchived = `pg_stat_archiver_last_archive_age${m} > ${b.archiveStalledAfterSeconds}`;
+  return [
+    rule(ctx, 'PostgresBackupLate', 'critical',
+      `time() - max by (namespace) (pgbackrest_backup_last_success_timestamp_seconds${m} > 0 or pgbackrest_backup_since_timestamp_seconds${m}) > ${b.lateAfterSeconds}`, 0,
+      `${ctx.namespace}/${ctx.name} has had no successful full backup for more than ${late}.`),
+    rule(ctx, 'PostgresBackupFailed', 'warning', `max by (namespace) (pgbackrest_backup_failures${m}) > 0`, 0,
+      `The last {{ $value }} full backup(s) of ${ctx.namespace}/${ctx.name} failed.`),
+    rule(ctx, 'PostgresWalArchivingFailing', 'critical',
+      `${failing} and on (namespace, pod) ${unarchived}`, 0,
+      `{{ $labels.pod }} of ${ctx.namespace}/${ctx.name} fails to archive its WAL: point-in-time recovery stops at the last archived segment.`),
+    rule(ctx, 'PostgresWalArchivingStalled', 'critical',
+      `${unarchived} and on (namespace, pod) pg_replication_is_replica${m} == 0` +
+      ` and on (namespace, pod) sum by (namespace, pod) (${written}) > 0 unless on (namespace, pod) ${failing}`, 300,
+      `{{ $labels.pod }} of ${ctx.namespace}/${ctx.name} takes writes but archived no WAL for more than ${stalled}.`),
+  ];
+}
+
+/**
+ * A backup sidecar that serves its outcome itself (backup-metrics.sh, any engine): the series of
+ * the member that takes the scheduled backups (the others serve none). Late: no successful backup
+ * (before the first, since backups began) for longer than the threshold. Failed: the last attempt
+ * failed, until one succeeds.
+ */
+function sidecarBackupRules(ctx: AlertContext): AlertRule[] {
+  const b = ctx.engineBackup;
+  if (!b?.sidecar) return [];
+  const m = members(ctx);
+  return [
+    rule(ctx, 'DatabaseBackupLate', 'critical',
+      `time() - max by (namespace) (cdk8s_backup_last_success_timestamp_seconds${m} > 0 or cdk8s_backup_since_timestamp_seconds${m}) > ${b.lateAfterSeconds}`, 0,
+      `${ctx.namespace}/${ctx.name} has had no successful backup for more than ${promDuration(b.lateAfterSeconds)}.`),
+    rule(ctx, 'DatabaseBackupFailed', 'warning', `max by (namespace) (cdk8s_backup_consecutive_failures${m}) > 0`, 0,
+      `The last {{ $value }} backup attempt(s) of ${ctx.namespace}/${ctx.name} failed.`),
+  ];
+}
+
 /** Every rule of the database, in one group named after it. */
 export function alertGroups(ctx: AlertContext): RuleGroup[] {
   return [{
@@ -185,6 +245,8 @@ export function alertGroups(ctx: AlertContext): RuleGroup[] {
       ...failoverRules(ctx),
       ...volumeRules(ctx),
       ...backupRules(ctx),
+      ...engineBackupRules(ctx),
+      ...sidecarBackupRules(ctx),
     ],
   }];
 }

@@ -66,11 +66,39 @@ const ENGINE_PANELS: { readonly [engine in MetricsEngine]: Panel[] } = {
   ],
 };
 
-/** The dashboard of a database, as JSON text (stable: same database, same bytes). */
-export function dashboardJson(engine: MetricsEngine, namespace: string, name: string, claimTemplates: string[]): string {
+/** The last outcome of backups whose series are PREFIX_* (FAILURES: the gauge of failed attempts since the last success); WHAT names one. */
+function lastBackupPanels(prefix: string, failures: string, what: string): Panel[] {
+  return [
+    { title: `Age of the last successful ${what}`, expr: `time() - max(${prefix}_last_success_timestamp_seconds$sel > 0)`, legend: 'age', unit: 's' },
+    { title: `Last ${what}: duration`, expr: `max(${prefix}_last_duration_seconds$sel)`, legend: 'duration', unit: 's' },
+    { title: `Last ${what}: size in the repository`, expr: `max(${prefix}_last_size_bytes$sel)`, legend: 'size', unit: 'bytes' },
+    { title: 'Failed backups since the last success', expr: `max(${prefix}_${failures}$sel)`, legend: 'failures', unit: 'short' },
+  ];
+}
+
+/** PostgreSQL with `backup`: the sidecar's table (the same on every member) and the primary's archiver. */
+const BACKUP_PANELS: Panel[] = [
+  ...lastBackupPanels('pgbackrest_backup', 'failures', 'full backup'),
+  { title: 'WAL segments archived per minute', expr: '60 * rate(pg_stat_archiver_archived_count$sel[5m])', legend: '{{pod}}', unit: 'short' },
+  { title: 'Failed WAL archive attempts per minute', expr: '60 * rate(pg_stat_archiver_failed_count$sel[5m])', legend: '{{pod}}', unit: 'short' },
+  { title: 'Age of the last archived WAL segment', expr: 'pg_stat_archiver_last_archive_age$sel', legend: '{{pod}}', unit: 's' },
+];
+
+/** A backup sidecar that serves its outcome itself (backup-metrics.sh, any engine): the member that takes the scheduled backups. */
+const SIDECAR_BACKUP_PANELS: Panel[] = [
+  ...lastBackupPanels('cdk8s_backup', 'consecutive_failures', 'backup'),
+  { title: 'Failed backup attempts per hour', expr: 'sum(3600 * rate(cdk8s_backup_failures_total$sel[1h]))', legend: 'failures', unit: 'short' },
+];
+
+/** The backup panels of a dashboard: PostgreSQL's exporter (`exporter`) or a sidecar's own series (`sidecar`). */
+export type BackupPanels = 'exporter' | 'sidecar';
+
+/** The dashboard of a database, as JSON text (stable: same database, same bytes); `backups` adds the engine's backup panels. */
+export function dashboardJson(engine: MetricsEngine, namespace: string, name: string, claimTemplates: string[], backups?: BackupPanels): string {
   const sel = `{namespace="${namespace}",pod=~"${name}-[0-9]+"}`;
   const claims = `{namespace="${namespace}",persistentvolumeclaim=~"(${claimTemplates.join('|')})-${name}-[0-9]+"}`;
-  const panels = [...COMMON_HEAD, ...ENGINE_PANELS[engine], ...COMMON_TAIL];
+  const backupPanels = { exporter: BACKUP_PANELS, sidecar: SIDECAR_BACKUP_PANELS };
+  const panels = [...COMMON_HEAD, ...ENGINE_PANELS[engine], ...(backups ? backupPanels[backups] : []), ...COMMON_TAIL];
   const dashboard = {
     title: `${namespace}/${name} (${engine})`,
     uid: `cdk8s-${namespace}-${name}`.slice(0, 40),

@@ -2,14 +2,16 @@ import { ApiObject, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { PodMonitor, PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../imports/monitoring.coreos.com';
+import type { EngineBackupMetrics } from '../database/engine-definition';
 import { resolveResources, ResolvedResources } from '../database/private/container-resources';
+import { show } from '../errors';
 import { kube } from '../render';
 import { PropValidator } from '../prop-validator';
-import { alertGroups } from './alerts';
-import { dashboardJson } from './dashboards';
-import { MetricsSource, metricsSource } from './exporters';
+import { AlertContext, alertGroups } from './alerts';
+import { BackupPanels, dashboardJson } from './dashboards';
+import { EXPORTER_FILES_PATH, MetricsSource, metricsSource } from './exporters';
 import { DatabaseMetricsOptions } from './metrics-props';
-import { ResolvedMetrics, resolveMetrics } from './resolve-metrics';
+import { backupAlertThresholds, ResolvedMetrics, resolveMetrics } from './resolve-metrics';
 
 /** The exporter's requests and limits before the user's `exporterResources`. */
 const EXPORTER_RESOURCES: ResolvedResources = {
@@ -36,7 +38,7 @@ export interface MetricsTarget {
   readonly claimTemplates: string[];
   /** Where the credentials Secret is mounted in the pods. */
   readonly credentialsPath: string;
-  /** The key of the Redis preset's password (its only account). */
+  /** The key of the Redis preset's admin password (`requirepass`), which the monitoring user must not share. */
   readonly redisPasswordKey: string;
   /** Whether the database has a NetworkPolicy (the scraper then gets one of its own). */
   readonly networkPolicy: boolean;
@@ -46,6 +48,8 @@ export interface MetricsTarget {
   readonly scripts?: ApiObject;
   /** The engine settings the scripts ConfigMap holds already (`engine.conf`). */
   readonly engineConfig?: string;
+  /** The engine's own backups, when it takes them (their state is in the database). */
+  readonly backupMetrics?: EngineBackupMetrics;
 }
 
 /**
@@ -56,7 +60,7 @@ export function metricsPodAnnotations(check: PropValidator, engineName: string, 
   if (options === undefined) return {};
   const resolved = resolveMetrics(check, engineName, options);
   if (!resolved.scrapeAnnotations) return {};
-  const source = metricsSource(resolved.engine, { usernameKey: '', passwordKey: '', redisPasswordKey: '', credentialsPath: '' });
+  const source = metricsSource(resolved.engine, { usernameKey: '', passwordKey: '', credentialsPath: '' });
   return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(source.port), 'prometheus.io/path': '/metrics' };
 }
 
@@ -68,6 +72,8 @@ export function metricsPodAnnotations(check: PropValidator, engineName: string, 
 export class DatabaseMetrics extends Construct {
   /** The metrics port. */
   public readonly port: number;
+  /** The port on which the backup sidecar serves its outcome, when it does (`backup-metrics`). */
+  public readonly backupPort?: number;
   /** The PodMonitor, with `prometheusOperator`. */
   public readonly podMonitor?: ApiObject;
   /** The PrometheusRule, with `prometheusOperator`. */
@@ -81,22 +87,36 @@ export class DatabaseMetrics extends Construct {
     super(scope, id);
     const check = new PropValidator(scope, 'StatefulDatabase');
     const m = resolveMetrics(check, target.engineName, options);
+    if (m.engine === 'redis') checkRedisAccount(check, m, target.redisPasswordKey);
     const resources = resolveResources(check, 'metrics.exporterResources', options.exporterResources, EXPORTER_RESOURCES);
     const source = metricsSource(m.engine, {
       image: m.exporterImage,
       usernameKey: m.usernameKey,
       passwordKey: m.passwordKey,
-      redisPasswordKey: target.redisPasswordKey,
       credentialsPath: target.credentialsPath,
+      backupState: target.backupMetrics !== undefined && target.backupMetrics.port === undefined,
     });
+    const engineBackup = backupAlertThresholds(check, target.backupMetrics, options);
     this.port = source.port;
     addToPods(target, source, resources);
-    if (target.networkPolicy) this.networkPolicy = scrapePolicy(this, target, m, source.port);
+    const backupPort = target.backupMetrics?.port;
+    this.backupPort = backupPort?.port;
+    if (target.networkPolicy) this.networkPolicy = scrapePolicy(this, target, m, [source.port, ...(backupPort ? [backupPort.port] : [])]);
     if (m.prometheusOperator) {
-      this.podMonitor = podMonitor(this, target, m);
-      this.prometheusRule = prometheusRule(this, target, m);
+      this.podMonitor = podMonitor(this, target, m, backupPort?.name);
+      this.prometheusRule = prometheusRule(this, target, m, engineBackup);
     }
     if (m.dashboardLabels) this.dashboard = dashboardConfigMap(this, target, m);
+  }
+}
+
+/** Redis: the exporter's ACL user is its own, never the admin's `requirepass` password. */
+function checkRedisAccount(check: PropValidator, m: ResolvedMetrics, adminKey: string): void {
+  for (const [what, key] of [['usernameKey', m.usernameKey], ['passwordKey', m.passwordKey]]) {
+    if (key === adminKey) {
+      check.fail(`metrics.${what} is ${show(key)}, the key of the Redis admin password (requirepass): the exporter must not hold it. ` +
+        "Fix: give the monitoring user keys of its own, e.g. 'monitoring-username' and 'monitoring-password' (the defaults), and add them to the Secret.");
+    }
   }
 }
 
@@ -108,8 +128,14 @@ function addToPods(target: MetricsTarget, source: MetricsSource, resources: Reso
     const lines = [...(target.engineConfig ? [target.engineConfig.replace(/\n$/, '')] : []), ...source.serverConfig];
     target.scripts?.addJsonPatch(JsonPatch.add('/data/engine.conf', lines.join('\n') + '\n'));
   }
+  // the engine's and the exporter's files join the scripts ConfigMap; the exporter's are mounted
+  // read-only in its container
+  for (const [file, text] of Object.entries({ ...source.scriptFiles, ...source.files })) {
+    target.scripts?.addJsonPatch(JsonPatch.add(`/data/${file}`, text));
+  }
   const exporter = source.exporter;
   if (!exporter) return;
+  const files = Object.entries(source.files ?? {});
   target.statefulSet.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/-', {
     name: 'metrics',
     image: exporter.image,
@@ -121,7 +147,8 @@ function addToPods(target: MetricsTarget, source: MetricsSource, resources: Reso
     // no readiness probe: a slow scrape must never take the member out of its Services
     livenessProbe: { tcpSocket: { port: source.port }, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 3 },
     // the account's files, read-only; the pod's fsGroup lets the exporter's user read them
-    volumeMounts: [{ name: 'credentials', mountPath: target.credentialsPath, readOnly: true }],
+    volumeMounts: [{ name: 'credentials', mountPath: target.credentialsPath, readOnly: true },
+      ...(files.length > 0 && target.scripts ? [{ name: 'scripts', mountPath: EXPORTER_FILES_PATH, readOnly: true }] : [])],
     securityContext: {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
@@ -137,8 +164,8 @@ function addToPods(target: MetricsTarget, source: MetricsSource, resources: Reso
   }));
 }
 
-/** Ingress from the scraper to the metrics port, nothing else (NetworkPolicies add up). */
-function scrapePolicy(scope: Construct, target: MetricsTarget, m: ResolvedMetrics, port: number): ApiObject {
+/** Ingress from the scraper to the metrics ports (the exporter's, the backup sidecar's), nothing else (NetworkPolicies add up). */
+function scrapePolicy(scope: Construct, target: MetricsTarget, m: ResolvedMetrics, ports: number[]): ApiObject {
   const s = m.scraper;
   const peer: k8s.NetworkPolicyPeer = s.cidr !== undefined ? { ipBlock: { cidr: s.cidr } } : {
     podSelector: { matchLabels: s.podLabels && Object.keys(s.podLabels).length > 0 ? s.podLabels : undefined },
@@ -149,23 +176,24 @@ function scrapePolicy(scope: Construct, target: MetricsTarget, m: ResolvedMetric
     spec: {
       podSelector: { matchLabels: target.selectorLabels },
       policyTypes: ['Ingress'],
-      ingress: [{ from: [peer], ports: [{ port: k8s.IntOrString.fromNumber(port), protocol: 'TCP' }] }],
+      ingress: [{ from: [peer], ports: ports.map((port) => ({ port: k8s.IntOrString.fromNumber(port), protocol: 'TCP' })) }],
     },
   });
 }
 
-function podMonitor(scope: Construct, target: MetricsTarget, m: ResolvedMetrics): ApiObject {
+/** The PodMonitor: the exporter's port, and the backup sidecar's (BACKUPPORT, by name) when it serves one. */
+function podMonitor(scope: Construct, target: MetricsTarget, m: ResolvedMetrics, backupPort: string | undefined): ApiObject {
   return new PodMonitor(scope, 'PodMonitor', {
     metadata: { name: target.name, labels: Object.keys(m.prometheusLabels).length > 0 ? m.prometheusLabels : undefined },
     spec: {
       selector: { matchLabels: target.selectorLabels },
-      podMetricsEndpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }],
+      podMetricsEndpoints: ['metrics', ...(backupPort ? [backupPort] : [])].map((port) => ({ port, path: '/metrics', interval: '30s' })),
     },
   });
 }
 
-function prometheusRule(scope: Construct, target: MetricsTarget, m: ResolvedMetrics): ApiObject {
-  const groups = alertGroups({ ...m.thresholds, engine: m.engine, namespace: target.namespaceName, name: target.name, replicas: target.replicas, claimTemplates: target.claimTemplates });
+function prometheusRule(scope: Construct, target: MetricsTarget, m: ResolvedMetrics, engineBackup: AlertContext['engineBackup']): ApiObject {
+  const groups = alertGroups({ ...m.thresholds, engineBackup, engine: m.engine, namespace: target.namespaceName, name: target.name, replicas: target.replicas, claimTemplates: target.claimTemplates });
   return new PrometheusRule(scope, 'PrometheusRule', {
     metadata: { name: target.name, labels: Object.keys(m.prometheusLabels).length > 0 ? m.prometheusLabels : undefined },
     spec: {
@@ -177,9 +205,15 @@ function prometheusRule(scope: Construct, target: MetricsTarget, m: ResolvedMetr
   });
 }
 
+/** Which backup panels the dashboard gets: the sidecar's own series, the exporter's (PostgreSQL), or none. */
+function backupPanels(target: MetricsTarget): BackupPanels | undefined {
+  if (!target.backupMetrics) return undefined;
+  return target.backupMetrics.port ? 'sidecar' : 'exporter';
+}
+
 function dashboardConfigMap(scope: Construct, target: MetricsTarget, m: ResolvedMetrics): ApiObject {
   return kube(k8s.KubeConfigMap, scope, 'Dashboard', {
     metadata: { name: `${target.name}-dashboard`, labels: m.dashboardLabels },
-    data: { [`${target.namespaceName}-${target.name}.json`]: dashboardJson(m.engine, target.namespaceName, target.name, target.claimTemplates) },
+    data: { [`${target.namespaceName}-${target.name}.json`]: dashboardJson(m.engine, target.namespaceName, target.name, target.claimTemplates, backupPanels(target)) },
   });
 }

@@ -52,6 +52,21 @@ export interface MetricsAlertThresholds {
    * @default Duration.hours(4)
    */
   readonly volumeFullWithin?: Duration;
+  /**
+   * The age of the last successful full backup above which the backup alert fires (PostgreSQL
+   * with `backup`; before the first success, the time since backups began).
+   * @default - twice the longest time between two runs of `backup.schedule`
+   */
+  readonly backupAge?: Duration;
+  /**
+   * How long the primary may go without archiving a WAL segment before the archiving alerts fire:
+   * `PostgresWalArchivingFailing` when its archive command failed within that time,
+   * `PostgresWalArchivingStalled` (5 minutes later) when rows are written but no attempt failed
+   * (PostgreSQL with `backup`). A threshold close to the time between the archiver's retries of
+   * a failed segment may let the failing alert come and go while the store is down.
+   * @default - three times `backup.archiveTimeout`, at least 10 minutes
+   */
+  readonly walArchiveAge?: Duration;
 }
 
 /** A backup CronJob whose last success the backup alert watches (through kube-state-metrics). */

@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import type { EngineBackupMetrics } from '../database/engine-definition';
 import { show } from '../errors';
 import { PropValidator } from '../prop-validator';
 import { DatabaseMetricsOptions, MetricsScraper } from './metrics-props';
@@ -32,7 +33,7 @@ export interface ResolvedMetrics {
   readonly prometheusLabels: { [key: string]: string };
   readonly scrapeAnnotations: boolean;
   readonly dashboardLabels?: { [key: string]: string };
-  readonly thresholds: Omit<AlertContext, 'engine' | 'namespace' | 'name' | 'replicas' | 'claimTemplates'>;
+  readonly thresholds: Omit<AlertContext, 'engine' | 'namespace' | 'name' | 'replicas' | 'claimTemplates' | 'engineBackup'>;
 }
 
 /** The engine's metrics support, or a clear error for an engine without it. */
@@ -113,5 +114,31 @@ export function resolveMetrics(check: PropValidator, engineName: string, options
     dashboardLabels: options.dashboard === false ? undefined
       : check.labels('metrics.dashboardLabels', options.dashboardLabels ?? { grafana_dashboard: '1' }),
     thresholds: thresholds(check, options),
+  };
+}
+
+/**
+ * The thresholds of the alerts on the engine's own backups (PostgreSQL's or Redis's `backup`),
+ * from its schedule unless `alertThresholds` sets them; undefined without such backups.
+ */
+export function backupAlertThresholds(check: PropValidator, backup: EngineBackupMetrics | undefined,
+  options: DatabaseMetricsOptions): AlertContext['engineBackup'] {
+  const t = options.alertThresholds ?? {};
+  if (!backup) {
+    const set = (['backupAge', 'walArchiveAge'] as const).find((k) => t[k] !== undefined);
+    if (set) {
+      check.fail(`metrics.alertThresholds.${set} is set, but the engine takes no backups of its own. Fix: leave it out, or give the engine its backups (e.g. DatabaseEngine.postgresql({ backup })).`);
+    }
+    return undefined;
+  }
+  const archive = backup.archiveTimeoutSeconds;
+  if (archive === undefined && t.walArchiveAge !== undefined) {
+    check.fail(`metrics.alertThresholds.walArchiveAge is set, got ${promDuration(seconds(check, 'alertThresholds.walArchiveAge', t.walArchiveAge, 600, 60, WEEK))}, but the engine archives no WAL (only PostgreSQL with backup does). Fix: leave walArchiveAge out.`);
+  }
+  return {
+    lateAfterSeconds: seconds(check, 'alertThresholds.backupAge', t.backupAge, 2 * backup.scheduleGapSeconds, 600, 10 * 366 * 86400),
+    archiveStalledAfterSeconds: archive === undefined ? undefined
+      : seconds(check, 'alertThresholds.walArchiveAge', t.walArchiveAge, Math.max(600, 3 * archive), 60, WEEK),
+    sidecar: backup.port !== undefined,
   };
 }

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'util';
-import { RETAIN_FULL_BACKUPS_ANNOTATION } from '../database/backup';
+import { BACKUP_REPOSITORY_ANNOTATION, BACKUP_SCHEDULE_ANNOTATION, cronGapsSeconds, RETAIN_FULL_BACKUPS_ANNOTATION } from '../database/backup';
 import { show } from '../errors';
 import type { ChangeApprovals } from '../database/stateful-database-props';
 import { objectLabel, quantityBytes } from './baseline';
@@ -134,7 +134,7 @@ function compareStatefulSet(key: string, before: any, after: any, guard: GuardCo
   if (db) {
     out.push(...quorumChange(key, db, a.replicas ?? 1, b.replicas ?? 1));
     out.push(...versionChange(key, db, mainImage(before), mainImage(after)));
-    out.push(...backupChange(key, db, before, after));
+    out.push(...backupRules(key, db, before, after));
     if (db.engine === 'postgresql') {
       out.push(...leaderElectionChange(key, db, postgresLeader(before), postgresLeader(after)));
       out.push(...primaryMove(key, db, before, after));
@@ -196,34 +196,49 @@ function storageChange(key: string, owner: string, field: string, before: any, a
   };
 }
 
-/** The largest membership change one apply may make, for a quorum engine, from `from` members. */
-function membershipStep(db: DatabaseContext, from: number, to: number): number {
-  if (db.engine === 'zookeeper') return 1; // static membership: every member rolls onto a new ensemble
-  // Galera and other majority-quorum engines: what stays must be a majority of the old members
-  if (to < from) return Math.max(1, from - (Math.floor(from / 2) + 1));
-  return Infinity; // joiners start in parallel and each state-transfers from a member of the Primary component
+/**
+ * The largest membership change one apply may make, for a quorum engine, from `from` members
+ * towards `to`: joiners start in parallel and join the live quorum (Galera: a state transfer from a
+ * member of the Primary component; ZooKeeper: a non-voting follower until the quorum adds it with
+ * `reconfig`), so growth is free; what stays must be a majority of the old members, or a member that
+ * fails mid-change (ZooKeeper: the members still in the config until the leader removes them) takes
+ * the quorum with it. 0: no step keeps a majority.
+ */
+function membershipStep(from: number, to: number): number {
+  if (to < from) return from - (Math.floor(from / 2) + 1);
+  return Infinity;
 }
 
 function quorumChange(key: string, db: DatabaseContext, from: number, to: number): Finding[] {
   if (!db.quorum || from === to || from === 0 || to === 0) return [];
+  const zookeeper = db.engine === 'zookeeper';
   const path: number[] = [from];
   while (path[path.length - 1] !== to) {
     const at = path[path.length - 1];
-    const step = membershipStep(db, at, to);
+    // Galera and the others leave one at a time (a member that leaves cleanly stops counting)
+    const step = zookeeper ? membershipStep(at, to) : Math.max(1, membershipStep(at, to));
+    if (step < 1) return [zookeeperTooSmall(key, db, from, to, at)];
     path.push(to > at ? Math.min(to, at + step) : Math.max(to, at - step));
   }
   if (path.length === 2) return [];
   const { namespace, name } = nameParts(key);
   return [{
     object: key, owner: db.owner, field: 'spec.replicas', from, to, verdict: 'refused',
-    why: db.engine === 'zookeeper'
-      ? 'a ZooKeeper ensemble with static membership must change one member per apply: old and new members briefly hold different server lists, and two majorities that do not overlap can both elect a leader (split brain, divergent data).'
-      : `the members that stay (${to} of ${from}) are not a majority of the cluster they leave: a member that fails mid-change takes the quorum with it, and the rest stop as non-primary.`,
+    why: `the members that stay (${to} of ${from}) are not a majority of the ${zookeeper ? 'ensemble' : 'cluster'} they leave: a member that fails mid-change takes the quorum with it, and the rest stop ${zookeeper ? 'serving' : 'as non-primary'}.`,
     steps: [
       `change replicas in steps: ${path.join(' → ')}; after each apply wait until every member is Ready ` +
         `(\`kubectl -n ${namespace} rollout status statefulset ${name}\`) before the next.`,
     ],
   }];
+}
+
+/** A ZooKeeper scale-down that no step can make by itself: from 2 members, one is not a majority. */
+function zookeeperTooSmall(key: string, db: DatabaseContext, from: number, to: number, at: number): Finding {
+  return {
+    object: key, owner: db.owner, field: 'spec.replicas', from, to, verdict: 'refused',
+    why: `a ZooKeeper ensemble of ${at} members cannot drop to ${at - 1} by itself: the member that stays is not a majority, so no leader is left to remove the one that goes.`,
+    steps: [`keep at least ${at} members, or first remove the member with \`reconfig -remove\` as a superuser (docs/engines.md, ZooKeeper), then change replicas.`],
+  };
 }
 
 /** The release series of an image tag that a data directory is tied to: PostgreSQL's major, X.Y for the others. */
@@ -261,6 +276,17 @@ function retainedFullBackups(sts: any): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
+/**
+ * The engines whose backups are whole copies, one object each, without a log archive (Redis's
+ * snapshots, MariaDB Galera's mariadb-backup streams): what one is called and the sidecar's script.
+ */
+function objectBackups(engine: string): { noun: string; script: string } | undefined {
+  if (engine === 'redis') return { noun: 'snapshot', script: 'redis-backup.sh' };
+  if (engine === 'mariadb-galera') return { noun: 'backup', script: 'mariadb-backup.sh' };
+  if (engine === 'mysql') return { noun: 'backup', script: 'mysql-backup.sh' };
+  return undefined;
+}
+
 /** Backups turned off, or fewer full backups kept: restore points are lost (turning on or keeping more is free). */
 function backupChange(key: string, db: DatabaseContext, before: any, after: any): Finding[] {
   const from = retainedFullBackups(before);
@@ -268,21 +294,119 @@ function backupChange(key: string, db: DatabaseContext, before: any, after: any)
   if (from === undefined || (to !== undefined && to >= from)) return [];
   const ack = db.approvals.backupReduction === true;
   const approve = 'set changeApprovals: { backupReduction: true } on the database.';
+  const objects = objectBackups(db.engine);
   if (to === undefined) {
     return [{
-      object: key, owner: db.owner, field: 'backup (WAL archiving, scheduled full backups)', from: 'on', to: 'off',
+      object: key, owner: db.owner, field: objects ? `backup (scheduled ${objects.noun}s)` : 'backup (WAL archiving, scheduled full backups)', from: 'on', to: 'off',
       verdict: ack ? 'manual' : 'refused',
-      why: 'from the apply on, the server archives no WAL and no full backup is taken: nothing written after the apply can be restored, and point-in-time recovery ends at the apply.',
+      why: objects
+        ? `from the apply on, no ${objects.noun} is taken: nothing written after the apply can be restored.`
+        : 'from the apply on, the server archives no WAL and no full backup is taken: nothing written after the apply can be restored, and point-in-time recovery ends at the apply.',
       steps: ack ? ['end of backups acknowledged (changeApprovals.backupReduction): the repository keeps the backups it holds, no longer expired; delete them yourself once they are not needed.']
         : [`keep backup, or, if ending backups is intended, ${approve}`],
     }];
   }
   return [{
-    object: key, owner: db.owner, field: 'backup.retainFullBackups', from, to,
+    object: key, owner: db.owner, field: objects ? 'backup.retainBackups' : 'backup.retainFullBackups', from, to,
     verdict: ack ? 'manual' : 'refused',
-    why: `after the next full backup, pgBackRest expires all but the newest ${to} and the WAL older than the oldest one kept: the restore points before it no longer exist, and point-in-time recovery reaches back ${to} full backups instead of ${from}.`,
+    why: objects
+      ? `after the next ${objects.noun}, all but the newest ${to} are deleted from the repository: the restore points before them no longer exist.`
+      : `after the next full backup, pgBackRest expires all but the newest ${to} and the WAL older than the oldest one kept: the restore points before it no longer exist, and point-in-time recovery reaches back ${to} full backups instead of ${from}.`,
     steps: ack ? ['shorter window acknowledged (changeApprovals.backupReduction): copy the repository elsewhere before the next full backup if its older restore points are still needed.']
       : [`keep ${from}, or, if the shorter window is intended, ${approve}`],
+  }];
+}
+
+/**
+ * How far back a restore reaches at least, in seconds, by a StatefulSet's annotations: right after
+ * a full backup expires the oldest, the oldest kept is `retain - 1` scheduled runs back, each at
+ * least the schedule's shortest gap. Undefined without backups or with a schedule it cannot read.
+ */
+function restoreWindowSeconds(sts: any): { seconds: number; schedule: string } | undefined {
+  const retain = retainedFullBackups(sts);
+  const schedule = sts?.metadata?.annotations?.[BACKUP_SCHEDULE_ANNOTATION];
+  if (retain === undefined || typeof schedule !== 'string') return undefined;
+  try {
+    const gaps = cronGapsSeconds((message) => { throw new Error(message); }, 'schedule', schedule);
+    return { seconds: (retain - 1) * gaps.shortest, schedule };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A duration in seconds as people read a backup window: days, or hours, or minutes. */
+function span(seconds: number): string {
+  const [unit, size] = seconds >= 86400 ? ['day', 86400] : seconds >= 3600 ? ['hour', 3600] : ['minute', 60];
+  const n = Math.round((seconds / size) * 10) / 10;
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/** Full backups scheduled more often, as many kept: the oldest restore point comes closer. */
+function backupScheduleChange(key: string, db: DatabaseContext, before: any, after: any): Finding[] {
+  const from = restoreWindowSeconds(before);
+  const to = restoreWindowSeconds(after);
+  if (from === undefined || to === undefined || from.schedule === to.schedule || to.seconds >= from.seconds) return [];
+  if ((retainedFullBackups(after) ?? 0) < (retainedFullBackups(before) ?? 0)) return []; // said by backupChange
+  const ack = db.approvals.backupReduction === true;
+  const objects = objectBackups(db.engine);
+  return [{
+    object: key, owner: db.owner, field: 'backup.schedule', from: from.schedule, to: to.schedule,
+    verdict: ack ? 'manual' : 'refused',
+    why: objects
+      ? `${objects.noun}s come more often while as many are kept: after the next ones, the older ${objects.noun}s are deleted sooner, and a restore reaches back at least ${span(to.seconds)} instead of ${span(from.seconds)}.`
+      : `full backups come more often while as many are kept: after the next ones, pgBackRest expires the older backups and their WAL sooner, and point-in-time recovery reaches back at least ${span(to.seconds)} instead of ${span(from.seconds)}.`,
+    steps: ack ? ['shorter window acknowledged (changeApprovals.backupReduction): copy the repository elsewhere before the next full backups if its older restore points are still needed.']
+      : [`keep ${show(from.schedule)}, or keep more full backups (backup.retainFullBackups) so the window stays, or, if the shorter window is intended, set changeApprovals: { backupReduction: true } on the database.`],
+  }];
+}
+
+/** The backups moved to another repository: it starts empty, and the old one is no longer looked after. */
+function backupRepositoryChange(key: string, db: DatabaseContext, before: any, after: any): Finding[] {
+  const from = before?.metadata?.annotations?.[BACKUP_REPOSITORY_ANNOTATION];
+  const to = after?.metadata?.annotations?.[BACKUP_REPOSITORY_ANNOTATION];
+  if (from === undefined || to === undefined || from === to) return [];
+  const ack = db.approvals.backupReduction === true;
+  const objects = objectBackups(db.engine);
+  return [{
+    object: key, owner: db.owner, field: 'backup.repository', from, to,
+    verdict: ack ? 'manual' : 'refused',
+    why: objects
+      ? `the new repository holds no ${objects.noun}: until the first one there completes nothing is restorable from it; the old repository keeps what it holds, but this set no longer expires it.`
+      : 'the new repository holds no backup: until its first full backup completes nothing written is restorable from it, and point-in-time recovery through it reaches back only to that backup; ' +
+        'the old repository keeps what it holds, but this set no longer archives to it or expires it.',
+    steps: ack ? [`move acknowledged (changeApprovals.backupReduction): take a ${objects?.noun ?? 'full backup'} into the new repository right after the apply (${objects?.script ?? 'postgres-backup.sh'} now in the backup sidecar); restore older points from the old repository (restoreFrom).`]
+      : [`keep ${show(from)}, or, if the move is intended, set changeApprovals: { backupReduction: true } on the database.`],
+  }];
+}
+
+/** The backup rules: backups off or fewer kept, moved, scheduled with a shorter window; a restore added to a deployed set. */
+function backupRules(key: string, db: DatabaseContext, before: any, after: any): Finding[] {
+  return [
+    ...backupChange(key, db, before, after),
+    ...backupRepositoryChange(key, db, before, after),
+    ...backupScheduleChange(key, db, before, after),
+    ...restoreFromAdded(key, db, before, after),
+  ];
+}
+
+/** The repository a set's first member restores from (`restoreFrom`: an init container's RESTORE_* env), as `s3://endpoint/bucket/path`. */
+function restoreSource(sts: any): string | undefined {
+  for (const c of sts?.spec?.template?.spec?.initContainers ?? []) {
+    const env = new Map<string, unknown>((c?.env ?? []).map((e: any) => [e?.name, e?.value]));
+    if (env.has('RESTORE_BUCKET')) return `s3://${env.get('RESTORE_ENDPOINT')}/${env.get('RESTORE_BUCKET')}${env.get('RESTORE_PATH') ?? ''}`;
+  }
+  return undefined;
+}
+
+/** `restoreFrom` added to a deployed set: its members hold data (or are creating it) and never restore over it. */
+function restoreFromAdded(key: string, db: DatabaseContext, before: any, after: any): Finding[] {
+  const to = restoreSource(after);
+  if (to === undefined || restoreSource(before) !== undefined) return [];
+  return [{
+    object: key, owner: db.owner, field: 'restoreFrom', from: 'none', to,
+    verdict: 'refused',
+    why: 'the set is deployed: its members hold data or are creating it, and a member restores only into a new set whose volume is empty, so the restore would never run.',
+    steps: ['leave restoreFrom out of the deployed set; to restore, create a new set (another name or namespace) with restoreFrom and move the clients to it (docs/engines.md, the restore drill).'],
   }];
 }
 

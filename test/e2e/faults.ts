@@ -19,7 +19,7 @@
 //              filesystem mounted for it), then freed.
 import * as fs from 'fs';
 import * as path from 'path';
-import { claimVolume, deletePods, kubectl, minutes, run, sleep, waitFor } from './helpers';
+import { claimVolume, deletePods, kubectl, minutes, podUid, run, sleep, waitFor } from './helpers';
 
 const POD_CIDR = process.env.POD_CIDR ?? '10.250.0.0/24';
 const SERVICE_CIDR = process.env.SERVICE_CIDR ?? '10.96.0.0/16';
@@ -90,6 +90,19 @@ export async function crash(ns: string, pod: string, container = 'main'): Promis
   const before = await restartCount(ns, pod, container);
   process.kill(await containerPid(ns, pod, container), 'SIGKILL');
   await waitFor(ns, `${pod}/${container} restarted after SIGKILL`, minutes(2), async () => (await restartCount(ns, pod, container)) > before);
+}
+
+/**
+ * How long the kubelet took to start CONTAINER of POD again after it last died (its back-off: a
+ * container that crashed within the last minutes waits 10 s, 20 s, ... before its next start), in
+ * ms, from the pod's status (whole seconds).
+ */
+export async function restartDelayMs(ns: string, pod: string, container = 'main'): Promise<number> {
+  const status = JSON.parse(await kubectl(['-n', ns, 'get', 'pod', pod, '-o', `jsonpath={.status.containerStatuses[?(@.name=="${container}")]}`]));
+  const died = status.lastState?.terminated?.finishedAt;
+  const started = status.state?.running?.startedAt;
+  if (!died || !started) throw new Error(`${ns}/${pod} container ${container}: no restart in its status (${JSON.stringify(status.state)} after ${JSON.stringify(status.lastState)})`);
+  return Date.parse(started) - Date.parse(died);
 }
 
 /** Stops every process of CONTAINER of POD (SIGSTOP) for SECONDS, then lets them go on (SIGCONT). */
@@ -292,6 +305,14 @@ export async function nodeLoss(ns: string, pod: string, claim: string, awaySecon
   });
 }
 
+/** The host directory of the `local` volume bound to claim CLAIM of NS (under the test node's directory). */
+export async function volumeDirectory(ns: string, claim: string): Promise<string> {
+  const volume = await claimVolume(ns, claim);
+  const dir = (await kubectl(['get', 'pv', volume, '-o', 'jsonpath={.spec.local.path}'])).trim();
+  if (!dir.startsWith(`${clusterDir()}/`)) throw new Error(`${claim}: volume path '${dir}' is not under ${clusterDir()}`);
+  return dir;
+}
+
 /**
  * Fills member POD's volume (claim CLAIM): a file in it takes every free block, until `free()`
  * deletes it. The volume must be a filesystem of its own (a `local` volume on the node is a
@@ -300,9 +321,7 @@ export async function nodeLoss(ns: string, pod: string, claim: string, awaySecon
  * copied in, and the pod comes back on it).
  */
 export async function diskFull(ns: string, pod: string, claim: string, sizeMib = 64): Promise<{ free: () => Promise<void> }> {
-  const volume = await claimVolume(ns, claim);
-  const dir = (await kubectl(['get', 'pv', volume, '-o', 'jsonpath={.spec.local.path}'])).trim();
-  if (!dir.startsWith(`${clusterDir()}/`)) throw new Error(`${claim}: volume path '${dir}' is not under ${clusterDir()}`);
+  const dir = await volumeDirectory(ns, claim);
   const mounted = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === dir);
   if (!mounted) {
     // the pod goes (and cannot come back: it is kept off), its data moves onto a tmpfs of
@@ -326,4 +345,122 @@ export async function diskFull(ns: string, pod: string, claim: string, sizeMib =
   const avail = Number(df.trim().split('\n').pop());
   if (avail > 1024) throw new Error(`${dir} still has ${avail} KiB free after filling it`);
   return { free: async () => fs.rmSync(filler, { force: true }) };
+}
+
+/**
+ * The running containers named CONTAINER of pod POD as it is now (its current uid: not those of a
+ * deleted pod of the same name still stopping), from containerd's own labels: [id, host PID of their init].
+ */
+async function namedTasks(ns: string, pod: string, container: string): Promise<[string, number][]> {
+  const uid = await podUid(ns, pod);
+  if (!uid) return [];
+  const labels = `labels."io.kubernetes.pod.uid"==${uid},labels."io.kubernetes.container.name"==${container}`;
+  const ids = new Set((await ctr(['containers', 'ls', '-q', labels])).split('\n').map((l) => l.trim()).filter(Boolean));
+  return (await podTasks(ns, pod)).filter(([id]) => ids.has(id));
+}
+
+/** The CFS quota of the CPU cgroup of host process PID: the file and what a PERCENT of one core is written as (cgroup v1 or v2). */
+function cpuQuota(pid: number, percent: number): { file: string; value: string } {
+  const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').map((l) => l.split(':'));
+  const v1 = lines.find((f) => f.length >= 3 && f[1].split(',').includes('cpu'));
+  if (v1) {
+    const dir = ['cpu', 'cpu,cpuacct'].map((c) => path.join('/sys/fs/cgroup', c, v1[2])).find((d) => fs.existsSync(path.join(d, 'cpu.cfs_quota_us')));
+    if (!dir) throw new Error(`process ${pid}: no cpu.cfs_quota_us for its cgroup ${v1[2]}`);
+    const period = Number(fs.readFileSync(path.join(dir, 'cpu.cfs_period_us'), 'utf8'));
+    return { file: path.join(dir, 'cpu.cfs_quota_us'), value: String(Math.max(1000, Math.round(period * percent / 100))) };
+  }
+  const v2 = lines.find((f) => f[0] === '0' && f[1] === '');
+  if (!v2) throw new Error(`process ${pid}: no CPU cgroup in /proc/${pid}/cgroup`);
+  return { file: path.join('/sys/fs/cgroup', v2[2], 'cpu.max'), value: `${Math.max(1000, Math.round(1000 * percent))} 100000` };
+}
+
+/**
+ * Starves container CONTAINER of POD of CPU, as a tiny CPU limit on a busy node would: each run of
+ * it that starts from now until `release()` (a restarted one, or one of a re-created pod of that
+ * name; not one that exists already) gets PERCENT of one core through the CFS quota of its CPU
+ * cgroup. Its processes run and answer, every step taking about 100/PERCENT times as long.
+ * Resolves once it watches; `release()` stops watching and gives each its quota back (a run that
+ * ended took its cgroup with it). `starved()`: how many runs it caught.
+ */
+export async function starve(ns: string, pod: string, container: string, percent: number): Promise<{ release: () => Promise<void>; starved: () => number }> {
+  if (process.getuid?.() !== 0) throw new Error('starve needs root: it writes the containers\' CPU cgroups on the host');
+  const labels = `labels."io.kubernetes.pod.namespace"==${ns},labels."io.kubernetes.pod.name"==${pod},labels."io.kubernetes.container.name"==${container}`;
+  const ids = async () => (await ctr(['containers', 'ls', '-q', labels])).split('\n').map((l) => l.trim()).filter(Boolean);
+  const before = new Set(await ids());
+  const saved = new Map<string, { file: string; quota: string }>();
+  let watching = true;
+  const catchNew = async () => {
+    const fresh = (await ids()).filter((id) => !before.has(id) && !saved.has(id));
+    if (fresh.length === 0) return;
+    const running = (await ctr(['tasks', 'ls'])).split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f[2] === 'RUNNING' && fresh.includes(f[0]));
+    for (const [id, pid] of running) {
+      const { file, value } = cpuQuota(Number(pid), percent);
+      const quota = fs.readFileSync(file, 'utf8').trim();
+      fs.writeFileSync(file, value);
+      saved.set(id, { file, quota });
+    }
+  };
+  const watch = (async () => {
+    while (watching) {
+      await catchNew().catch(() => undefined); // not running yet, or exited meanwhile: the next round
+      await sleep(50);
+    }
+  })();
+  return {
+    starved: () => saved.size,
+    release: async () => {
+      watching = false;
+      await watch;
+      for (const { file, quota } of saved.values()) {
+        try {
+          fs.writeFileSync(file, quota);
+        } catch {
+          // that run ended: its cgroup is gone
+        }
+      }
+    },
+  };
+}
+
+/**
+ * Holds running container CONTAINER of POD (and whatever is `kubectl exec`ed in it) to PERCENT of
+ * one core through the CFS quota of its CPU cgroup, until `release()` gives the quota back: a
+ * slow member, or a slow step made long enough to strike during it.
+ */
+export async function throttle(ns: string, pod: string, container: string, percent: number): Promise<{ release: () => Promise<void> }> {
+  if (process.getuid?.() !== 0) throw new Error('throttle needs root: it writes the container\'s CPU cgroup on the host');
+  const { file, value } = cpuQuota(await containerPid(ns, pod, container), percent);
+  const quota = fs.readFileSync(file, 'utf8').trim();
+  fs.writeFileSync(file, value);
+  return {
+    release: async () => {
+      try {
+        fs.writeFileSync(file, quota);
+      } catch {
+        // the container ended: its cgroup is gone
+      }
+    },
+  };
+}
+
+/**
+ * Crashes init container CONTAINER of POD while it runs, as `crash` does the main one: SIGKILL
+ * from the host to its init, so every process of it dies at once and no trap runs. Resolves once
+ * the kubelet has seen it fail (its restart count went up); the kubelet then runs it again.
+ */
+export async function crashInit(ns: string, pod: string, container: string): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('crashInit needs root: it signals the container from the host');
+  const restarts = async () => Number((await kubectl(['-n', ns, 'get', 'pod', pod, '-o',
+    `jsonpath={.status.initContainerStatuses[?(@.name=="${container}")].restartCount}`])).trim() || '0');
+  const before = await restarts();
+  const [task] = await namedTasks(ns, pod, container);
+  if (!task) throw new Error(`${ns}/${pod} init container ${container}: not running`);
+  process.kill(task[1], 'SIGKILL');
+  await waitFor(ns, `${pod}/${container} failed after SIGKILL`, minutes(2), async () => (await restarts()) > before);
+}
+
+/** The host PIDs of every process of container CONTAINER of POD (an init container too) while it runs; [] when it does not. */
+export async function containerProcesses(ns: string, pod: string, container: string): Promise<number[]> {
+  const [task] = await namedTasks(ns, pod, container);
+  return task ? processesOf(task[1]) : [];
 }

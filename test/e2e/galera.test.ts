@@ -9,6 +9,7 @@ import {
 } from './helpers';
 import { expectClean, FAULT_SECONDS, faultScenarios, workloadOptions } from './fault-scenarios';
 import { pause } from './faults';
+import { crashTogether, exhaustConnections, restartCounts, shrinkWhileSilent } from './galera-faults';
 import { withWorkload } from './workload';
 import { mysqlProtocolWorkload } from './workloads';
 
@@ -17,6 +18,8 @@ const NAME = 'galera';
 const member = (i: number) => `${NAME}-${i}`;
 
 const ROOT_PASSWORD = password();
+/** Low enough for the client pod to exhaust with one client process per connection. */
+const MAX_CONNECTIONS = 40;
 
 /** Runs SQL with the mariadb client in the client pod against HOST as root. */
 async function sql(host: string, statement: string): Promise<string> {
@@ -47,8 +50,8 @@ async function expectCluster(size: number): Promise<void> {
 }
 
 /** Waits until every member is in a Primary component of SIZE again (after a test that leaves a member rejoining). */
-async function waitForCluster(size: number): Promise<void> {
-  await waitFor(NS, `every member in a Primary component of ${size}`, minutes(3), async () => {
+async function waitForCluster(size: number, within = minutes(3)): Promise<void> {
+  await waitFor(NS, `every member in a Primary component of ${size}`, within, async () => {
     for (let i = 0; i < size; i++) {
       const host = podHost(NS, NAME, i);
       if (await status(host, 'wsrep_cluster_size').catch(() => '') !== String(size)) return false;
@@ -60,11 +63,16 @@ async function waitForCluster(size: number): Promise<void> {
 
 setUpPreset(NS, {
   name: NAME,
-  engine: DatabaseEngine.mariadbGalera({ version: MariaDbVersion.of(imageTag('mariadb')) }),
+  engine: DatabaseEngine.mariadbGalera({ version: MariaDbVersion.of(imageTag('mariadb')), apiClientImage: imageRef('curl'), maxConnections: MAX_CONNECTIONS }),
   secret: { 'root-password': ROOT_PASSWORD },
   image: imageRef('mariadb'),
   readyWithin: minutes(12),
 });
+
+// the table every scenario writes to (here, so that a scenario also runs alone, with -t)
+beforeAll(async () => {
+  await sql(podHost(NS, NAME, 0), 'CREATE DATABASE IF NOT EXISTS e2e; CREATE TABLE IF NOT EXISTS e2e.t (id INT PRIMARY KEY, v VARCHAR(64))');
+}, minutes(2));
 
 test('3 members form one Primary component: wsrep_cluster_size=3 on each; the write-set cache is 1 GiB', async () => {
   await expectCluster(3);
@@ -156,26 +164,102 @@ test('scale 3 -> 5 -> 3: the new members join with the data, the cluster shrinks
   await write(podHost(NS, NAME, 4));
   await expectAllRows(5);
   await scale(NS, NAME, 3);
+  // two members leaving at once can make one that stays fail the view change and drop out (see
+  // the next test): the liveness probe restarts it and the three form one Primary component again
+  const shrunk = Date.now();
+  await waitForCluster(3, minutes(8));
   await waitForReady(NS, NAME, 3);
-  await waitFor(NS, 'wsrep_cluster_size back to 3', minutes(2), async () => (await status(podHost(NS, NAME, 0), 'wsrep_cluster_size')) === '3');
+  console.log(`galera 5 -> 3: every member in a Primary component of 3 ${((Date.now() - shrunk) / 1000).toFixed(0)} s after the scale-down`);
   await expectCluster(3);
   await write();
   await expectAllRows(3);
 }, minutes(20));
 
-// Last: a full outage. Every member starts at once (Parallel), publishes its last committed
-// position once it has read it (grastate.dat, or InnoDB after a crash), and the most advanced one
-// bootstraps; the others join it. pc.recovery is off: the election decides.
+// What a scale-down can leave behind: the set shrinks from 5 to 3 while galera-0 drops out too.
+// Here galera-3 and galera-4 go silent (SIGSTOP, so that they neither leave cleanly nor come back:
+// a container the kubelet restarts before its pod goes lets pc.recovery re-merge all 5) and galera-0
+// crashes. galera-1 and galera-2 are 2 of the 5 members of their last Primary component:
+// non-Primary; galera-0 comes back and joins them. The three are every member of the set, all
+// connected, and must make their component Primary by themselves (the start script's watcher,
+// pc.bootstrap). Measured with the earlier watcher on MariaDB 11.8: they stayed non-Primary; the
+// server refused pc.bootstrap through wsrep_provider_options ("cannot be changed while the
+// wsrep-provider plugin is loaded").
+test('scale 3 -> 5, then back to 3 while galera-3 and galera-4 are silent (SIGSTOP) and galera-0 crashes (SIGKILL): the three that remain are one Primary component of 3 again by themselves, no acknowledged write lost', async () => {
+  await scale(NS, NAME, 5);
+  await waitForReady(NS, NAME, 5, minutes(12));
+  await write(podHost(NS, NAME, 4));
+  await shrinkWhileSilent(NS, NAME, [member(3), member(4)], [member(0)], 3);
+  const shrunk = Date.now();
+  await waitForCluster(3, minutes(6));
+  console.log(`galera 5 -> 3, two silent, galera-0 crashed: every member in a Primary component of 3 ${((Date.now() - shrunk) / 1000).toFixed(0)} s after`);
+  await waitForReady(NS, NAME, 3, minutes(6));
+  const logs = await Promise.all([0, 1, 2].map((i) => kubectl(['-n', NS, 'logs', member(i), '-c', 'main'])));
+  expect(logs.some((log) => /making it Primary \(pc\.bootstrap\)/.test(log))).toBe(true);
+  expect(logs.join('\n')).not.toMatch(/pc\.bootstrap failed/);
+  await expectCluster(3);
+  await write();
+  await expectAllRows(3);
+}, minutes(20));
+
+// A client holds every connection slot of galera-0 for longer than the liveness budget (6 x 10 s):
+// the member is alive and must not be restarted for it (a restart of every member would turn a
+// connection leak into a full outage).
+test('connections exhausted on a member (max_connections held for 90 s): it is not restarted, the cluster stays whole', async () => {
+  const before = await restartCounts(NS, [0, 1, 2].map(member));
+  const started = Date.now();
+  const refused = await exhaustConnections(NS, podHost(NS, NAME, 0), ROOT_PASSWORD, MAX_CONNECTIONS, 90);
+  expect(refused).toMatch(/ERROR 1040|Too many connections/);
+  // the connections lasted their 90 s: a restart of galera-0 would have cut them (measured before
+  // the fix: they ended after about 60 s, the liveness budget, and galera-0 refused connections)
+  expect(Date.now() - started).toBeGreaterThanOrEqual(90_000);
+  expect(await restartCounts(NS, [0, 1, 2].map(member))).toEqual(before);
+  await expectCluster(3);
+}, minutes(5));
+
+/** PODS crash in the same instant with writes in flight; the set must be whole again by itself, nothing lost. */
+async function crashTogetherWithWrites(pods: string[], readyWithin: number): Promise<void> {
+  await write();
+  const r = await withWorkload(WORKLOAD, workloadOptions(NS, NAME, ROOT_PASSWORD), async () => {
+    await crashTogether(NS, pods);
+    await waitForReady(NS, NAME, 3, readyWithin);
+  });
+  await expectCluster(3);
+  await expectAllRows(3);
+  expectClean(r, { readsNotLinearizable: true });
+}
+
+// Two members crash in the same instant: galera-0 is left alone, non-Primary (1 of 3). When the
+// two come back they must form one Primary component with it, by themselves.
+test('a lone survivor: the two other members crash together (SIGKILL, writes in flight): one Primary component of 3 again by itself, no acknowledged write lost',
+  () => crashTogetherWithWrites([member(1), member(2)], minutes(6)), minutes(12));
+
+// Every member crashes in the same instant (a power cut): no pod is replaced, only the containers
+// restart, so no init container runs again.
+test('every member crashed in the same instant (SIGKILL, writes in flight): one Primary component of 3 again by itself, no acknowledged write lost',
+  () => crashTogetherWithWrites([0, 1, 2].map(member), minutes(8)), minutes(12));
+
+// Last: a full outage. Every pod is replaced at once (Parallel): each member's `recover` init
+// container reads its last committed position (grastate.dat, or InnoDB after a crash), `decide`
+// records it in the set's Lease, and the member the Lease elects bootstraps; the others join it.
 // Measured before the fix (29 Nov 2026): the set stayed down (galera-0 aborted with
 // safe_to_bootstrap: 0, or two members bootstrapped and one was left non-primary).
-test('full outage (every pod deleted at once): the cluster comes back by itself with every committed row', async () => {
+test('full outage (every pod deleted at once, no member shutting down cleanly): the cluster comes back by itself with every committed row', async () => {
   await write();
+  // every server held stopped while its pod goes: none writes its position on the way down, so
+  // each new pod's `recover` must find it in InnoDB after a crash
+  const stopped = [0, 1, 2].map((i) => pause(NS, member(i), 20));
+  await sleep(1000);
   await deletePods(NS, [0, 1, 2].map(member), { force: true });
+  await Promise.all(stopped);
   await waitForReady(NS, NAME, 3, minutes(6));
   // exactly one member bootstrapped, and no member's own position was ahead of it
   const logs = await Promise.all([0, 1, 2].map((i) => kubectl(['-n', NS, 'logs', member(i), '-c', 'main'])));
-  const positions = logs.map((log) => /own position: [-0-9a-f]+:(-?\d+), safe_to_bootstrap (\d)/.exec(log));
+  const recovered = await Promise.all([0, 1, 2].map((i) => kubectl(['-n', NS, 'logs', member(i), '-c', 'recover'])));
+  const positions = recovered.map((log) => /own position: [-0-9a-f]+:(-?\d+), safe_to_bootstrap (\d)/.exec(log));
   expect(positions.map((m) => m !== null)).toEqual([true, true, true]);
+  // each position recovered from InnoDB, none left unknown (-1)
+  expect(recovered.map((log) => /recovered position [-0-9a-f]+:\d+ from InnoDB/.test(log))).toEqual([true, true, true]);
+  expect(positions.map((m) => Number(m![1]) >= 0)).toEqual([true, true, true]);
   const leaders = logs.flatMap((log, i) => log.includes('bootstrapping the cluster') ? [i] : []);
   expect(leaders).toHaveLength(1);
   const rank = (m: RegExpExecArray | null) => (m ? Number(m[2]) * 1e12 + Number(m[1]) : -Infinity); // safe_to_bootstrap first, then seqno

@@ -10,7 +10,8 @@
 // Checkers:
 //   checkSet           every acknowledged `add` is present on every member;
 //   checkLinearizable  the single-key reads and writes are linearizable (registers, one per key);
-//   checkSinglePrimary at no sampled moment do two members (or groups) accept writes.
+//   checkSinglePrimary at no sampled moment do two members (or groups) accept writes (answers
+//                      whose ask-to-answer spans overlap).
 
 export type Outcome = 'ok' | 'fail' | 'info';
 
@@ -206,9 +207,12 @@ function linearizableRegister(ops: readonly Op[]): boolean {
 
 /** One sample of one member's role: does it accept writes, and in which group (see below)? */
 export interface RoleSample {
-  /** Samples taken in the same round (all members asked one after the other) share it. */
+  /** Samples taken in the same round (all members asked at once) share it. */
   readonly round: number;
   readonly member: string;
+  /** When the member was asked and when it answered, in ms: its answer holds for some moment between. */
+  readonly asked?: number;
+  readonly answered?: number;
   readonly writable: boolean;
   /**
    * Members that accept writes together (a Galera primary component) share a group; by default
@@ -217,14 +221,29 @@ export interface RoleSample {
   readonly group?: string;
 }
 
-/** Rounds in which more than one group accepted writes, with the groups. */
+/** Whether the answers of A and B may hold at one moment: their ask-to-answer spans overlap (or a span is unknown). */
+function mayCoincide(a: RoleSample, b: RoleSample): boolean {
+  if (a.asked === undefined || a.answered === undefined || b.asked === undefined || b.answered === undefined) return true;
+  return a.asked <= b.answered && b.asked <= a.answered;
+}
+
+/**
+ * Rounds in which more than one group accepted writes at what may be one moment, with the groups.
+ * Two writable answers whose spans do not overlap (one member answered before the other was
+ * asked) are a handover between them, not two writers.
+ */
 export function checkSinglePrimary(samples: readonly RoleSample[]): { readonly rounds: number; readonly violations: { round: number; groups: string[] }[] } {
-  const rounds = new Map<number, Set<string>>();
-  for (const s of samples) {
-    const groups = rounds.get(s.round) ?? new Set<string>();
-    if (s.writable) groups.add(s.group ?? s.member);
-    rounds.set(s.round, groups);
+  const rounds = new Map<number, RoleSample[]>();
+  for (const s of samples) rounds.set(s.round, [...(rounds.get(s.round) ?? []), s]);
+  const violations: { round: number; groups: string[] }[] = [];
+  for (const [round, all] of rounds) {
+    const writers = all.filter((s) => s.writable);
+    const groups = new Set<string>();
+    writers.forEach((a, i) => writers.slice(i + 1).forEach((b) => {
+      const [ga, gb] = [a.group ?? a.member, b.group ?? b.member];
+      if (ga !== gb && mayCoincide(a, b)) [ga, gb].forEach((g) => groups.add(g));
+    }));
+    if (groups.size > 1) violations.push({ round, groups: [...groups].sort() });
   }
-  const violations = [...rounds.entries()].filter(([, g]) => g.size > 1).map(([round, g]) => ({ round, groups: [...g].sort() }));
   return { rounds: rounds.size, violations };
 }

@@ -4,12 +4,11 @@
 // that evaluates the set's synthesized PrometheusRule. The key series must exist; a member
 // partitioned from the two others must leave the Primary component and raise GaleraNonPrimary
 // and GaleraClusterSizeLow, which resolve once it rejoins.
-import { Chart, Duration, Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
-import { DatabaseEngine, MariaDbVersion, StatefulDatabase } from '../../lib';
-import { clientExec, imageRef, imageTag, minutes, password, podHost, setUpEngine, synth, waitFor, NODE_SIZED } from './helpers';
+import { DatabaseEngine, MariaDbVersion } from '../../lib';
+import { clientExec, imageRef, imageTag, minutes, password, podHost, waitFor } from './helpers';
 import { partition } from './faults';
-import { HostPrometheus, measureExporters, ruleFileOf } from './prometheus';
+import { setUpMonitored } from './monitored-set';
+import { HostPrometheus, measureExporters } from './prometheus';
 
 const NS = 'e2e-metrics-galera';
 const NAME = 'galera';
@@ -18,29 +17,13 @@ const ROOT_PASSWORD = password();
 const MONITORING_PASSWORD = password();
 const prometheus = new HostPrometheus(19091);
 
-function defineDatabase(chart: Chart, operator: boolean): StatefulDatabase {
-  return new StatefulDatabase(chart, NAME, {
-    name: NAME,
-    engine: DatabaseEngine.mariadbGalera({ version: MariaDbVersion.of(imageTag('mariadb')) }),
-    replicas: 3,
-    credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', `${NAME}-credentials`) },
-    storage: { size: Size.gibibytes(1) },
-    ...NODE_SIZED,
-    metrics: {
-      exporterImage: imageRef('mysqld-exporter'),
-      prometheusOperator: operator,
-      alertThresholds: { memberDownFor: Duration.seconds(20), replicationFor: Duration.seconds(20) },
-    },
-  });
-}
-
-setUpEngine(NS, {
+const rules = setUpMonitored({
+  ns: NS,
   name: NAME,
-  replicas: 3,
-  secret: { name: `${NAME}-credentials`, data: { 'root-password': ROOT_PASSWORD, 'monitoring-username': 'monitoring', 'monitoring-password': MONITORING_PASSWORD } },
-  define: (chart) => defineDatabase(chart, false),
+  engine: DatabaseEngine.mariadbGalera({ version: MariaDbVersion.of(imageTag('mariadb')) }),
+  exporterImage: imageRef('mysqld-exporter'),
+  secret: { 'root-password': ROOT_PASSWORD, 'monitoring-username': 'monitoring', 'monitoring-password': MONITORING_PASSWORD },
   client: { image: imageRef('mariadb'), uid: 999 },
-  readyWithin: minutes(10),
 });
 
 const query = (q: string) => prometheus.query(q);
@@ -52,7 +35,7 @@ beforeAll(async () => {
     `CREATE USER 'monitoring'@'127.0.0.1' IDENTIFIED BY '${MONITORING_PASSWORD}' WITH MAX_USER_CONNECTIONS 3;\n` +
     "GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO 'monitoring'@'127.0.0.1';\n" +
     "GRANT SELECT ON performance_schema.* TO 'monitoring'@'127.0.0.1';\n");
-  await prometheus.start(NS, PODS, 9104, ruleFileOf(synth(NS, (chart) => defineDatabase(chart, true))));
+  await prometheus.start(NS, PODS, 9104, rules());
   usage = await measureExporters(NS, PODS);
 }, minutes(3));
 afterAll(() => prometheus.stop('prometheus-galera'));

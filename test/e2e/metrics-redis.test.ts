@@ -1,51 +1,37 @@
 // Metrics on the real node, Redis: a primary + 2 replicas with `metrics` (the redis_exporter
-// sidecar from the test image of Debian's prometheus-redis-exporter), scraped by a real
+// sidecar from the test image of Debian's prometheus-redis-exporter, on the ACL user the preset
+// creates from the Secret's monitoring keys, never the admin password), scraped by a real
 // Prometheus on the host (./prometheus.ts) that evaluates the PrometheusRule the library
 // synthesizes for the same set. The key series must exist; a fault (a replica partitioned from
 // its primary, a member's server stopped) must take its alert to firing, and the alert must
 // resolve once the fault heals. The exporters' CPU and memory are measured from their cgroups.
-import { Chart, Duration, Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
-import { DatabaseEngine, RedisVersion, StatefulDatabase } from '../../lib';
-import { imageRef, imageTag, minutes, password, setUpEngine, synth, waitFor, NODE_SIZED } from './helpers';
+import { createHash } from 'crypto';
+import { DatabaseEngine, RedisVersion } from '../../lib';
+import { exec, imageRef, imageTag, minutes, password, waitFor } from './helpers';
 import { partition, pause } from './faults';
-import { HostPrometheus, measureExporters, ruleFileOf } from './prometheus';
+import { setUpMonitored } from './monitored-set';
+import { HostPrometheus, measureExporters } from './prometheus';
 
 const NS = 'e2e-metrics';
 const NAME = 'redis';
 const PODS = [0, 1, 2].map((i) => `${NAME}-${i}`);
 const PASSWORD = password();
+const MONITORING_PASSWORD = password();
+/** What a scrape of redis_exporter sends (lib/database/engines/scripts/redis-monitoring-user.sh). */
+const MONITORING_COMMANDS = ['+ping', '+info', '+config|get', '+client|setname', '+slowlog|get', '+slowlog|len', '+latency|latest', '+latency|histogram'];
 const prometheus = new HostPrometheus(19090);
 
-/** The set as applied (`operator: false`: the node has no Prometheus Operator CRD), or with its PrometheusRule. */
-function defineDatabase(chart: Chart, operator: boolean): StatefulDatabase {
-  return new StatefulDatabase(chart, NAME, {
-    name: NAME,
-    engine: DatabaseEngine.redis({ version: RedisVersion.of(imageTag('redis')) }),
-    replicas: 3,
-    credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', `${NAME}-credentials`) },
-    storage: { size: Size.gibibytes(1) },
-    ...NODE_SIZED,
-    metrics: {
-      exporterImage: imageRef('redis-exporter'),
-      prometheusOperator: operator,
-      // short, so that pending becomes firing within minutes
-      alertThresholds: { memberDownFor: Duration.seconds(20), replicationFor: Duration.seconds(20) },
-    },
-  });
-}
-
-setUpEngine(NS, {
+const rules = setUpMonitored({
+  ns: NS,
   name: NAME,
-  replicas: 3,
-  secret: { name: `${NAME}-credentials`, data: { password: PASSWORD } },
-  define: (chart) => defineDatabase(chart, false),
-  readyWithin: minutes(8),
+  engine: DatabaseEngine.redis({ version: RedisVersion.of(imageTag('redis')) }),
+  exporterImage: imageRef('redis-exporter'),
+  secret: { 'password': PASSWORD, 'monitoring-username': 'monitoring', 'monitoring-password': MONITORING_PASSWORD },
 });
 
 let usage: Awaited<ReturnType<typeof measureExporters>>;
 beforeAll(async () => {
-  await prometheus.start(NS, PODS, 9121, ruleFileOf(synth(NS, (chart) => defineDatabase(chart, true))));
+  await prometheus.start(NS, PODS, 9121, rules());
   usage = await measureExporters(NS, PODS);
 }, minutes(3));
 afterAll(() => prometheus.stop('prometheus-redis'));
@@ -64,6 +50,38 @@ test('Prometheus scrapes every exporter: the key series of a primary and two lin
     expect({ name, alerts: await prometheus.alerts(name, NAME) }).toEqual({ name, alerts: [] });
   }
 }, minutes(4));
+
+/** redis-cli ARGS in POD's server container, as the admin or as the monitoring user (the password on stdin, never argv). */
+async function redisCli(pod: string, as: 'admin' | 'monitoring', args: string): Promise<string> {
+  const user = as === 'monitoring' ? '--user monitoring ' : '';
+  return (await exec(NS, pod, 'main', `read -r pw; REDISCLI_AUTH="$pw" redis-cli --no-auth-warning ${user}${args}`,
+    `${as === 'admin' ? PASSWORD : MONITORING_PASSWORD}\n`)).trim();
+}
+
+test('each exporter runs as the monitoring user, which the preset made with no key and no command that writes', async () => {
+  await redisCli(PODS[0], 'admin', 'SET metrics-e2e secret');
+  const hash = createHash('sha256').update(MONITORING_PASSWORD).digest('hex');
+  for (const pod of PODS) {
+    // the exporter's process (it connects for each scrape only) holds the monitoring user, and redis_up is 1 with it
+    expect(await exec(NS, pod, 'metrics', "tr '\\0' '\\n' </proc/1/environ | grep '^REDIS_USER='")).toBe('REDIS_USER=monitoring\n');
+    // as Redis holds it: on, the password's SHA-256 only, no key or channel pattern, -@all and the scrape's commands
+    const rules = (await redisCli(pod, 'admin', 'ACL LIST')).split('\n').find((l) => l.startsWith('user monitoring '))?.trim().split(' ') ?? [];
+    expect({ pod, on: rules.includes('on'), password: rules.filter((r) => /^[#>]/.test(r)), patterns: rules.filter((r) => /^[~%&]/.test(r)) })
+      .toEqual({ pod, on: true, password: [`#${hash}`], patterns: [] });
+    expect({ pod, commands: rules.filter((r) => /^[-+]/.test(r)).sort() }).toEqual({ pod, commands: [...MONITORING_COMMANDS, '-@all'].sort() });
+    // every command of the scrapes so far ran: the ACL refused the monitoring user nothing (ACL LOG
+    // records each refusal with its user; the unauthenticated liveness PING is no ACL refusal)
+    const log = (await redisCli(pod, 'admin', 'ACL LOG')).split('\n').map((l) => l.trim());
+    expect({ pod, refusedMonitoring: log.filter((l, i) => l === 'monitoring' && log[i - 1] === 'username').length }).toEqual({ pod, refusedMonitoring: 0 });
+    const stats = (await redisCli(pod, 'admin', 'INFO commandstats')).split('\n');
+    expect(stats.some((l) => l.startsWith('cmdstat_config|get:'))).toBe(true);
+    expect(await redisCli(pod, 'monitoring', 'INFO replication')).toMatch(/^role:(master|slave)/m);
+    for (const denied of ['GET metrics-e2e', 'KEYS metrics-e2e', 'CONFIG SET maxmemory 1', 'FLUSHALL', 'REPLICAOF NO ONE']) {
+      expect({ pod, denied, reply: await redisCli(pod, 'monitoring', denied) }).toEqual({ pod, denied, reply: expect.stringMatching(/^NOPERM/) });
+    }
+  }
+  expect(await redisCli(PODS[1], 'admin', 'GET metrics-e2e')).toBe('secret');
+}, minutes(3));
 
 test('a replica partitioned from its primary: DatabaseReplicationBroken goes pending, then firing, and resolves once healed', async () => {
   const { heal } = await partition(NS, PODS[2], { peers: [PODS[0]] });

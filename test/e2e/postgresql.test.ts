@@ -8,6 +8,7 @@ import {
   setEnv, setUpPreset, startWriter, waitFor, waitForReady,
 } from './helpers';
 import { faultScenarios, workloadOptions } from './fault-scenarios';
+import { slowStart } from './faults';
 import { withWorkload } from './workload';
 import { postgresWorkload } from './workloads';
 
@@ -134,3 +135,30 @@ test('full outage (every pod deleted at once): primary and replicas come back wi
   await write();
   await expectAllRows(3);
 }, minutes(12));
+
+// After a full outage the primary comes back on an empty volume while both replicas, which hold the
+// data, refuse connections for 2 minutes (every process of their pods held stopped as it appears:
+// their addresses are published, nothing listens), longer than any timer of the scripts. A member
+// that refuses connections may be starting, loading or crash-looping, never "empty": the set's
+// founding Lease says it was founded, so the empty primary waits and then copies the most advanced.
+test('full outage, the primary\'s volume lost, both replicas refusing connections for 2 minutes: the empty primary starts no new cluster; every acknowledged row is kept', async () => {
+  await write();
+  await expectAllRows(3);
+  // held 3 minutes from now: the new pods must first appear (slower on a busy node), and then
+  // refuse connections for at least 2 minutes
+  const held = [1, 2].map((i) => slowStart(NS, member(i), 180));
+  await deletePods(NS, [member(1), member(2)], { force: true });
+  await loseVolume(NS, member(0), `data-${member(0)}`);
+  // the fault is the one meant: both replicas' addresses answer, and refuse the connection
+  const refused = async (i: number) => /Connection refused/.test(await clientExec(NS,
+    `timeout 3 bash -c 'exec 3<>/dev/tcp/${podHost(NS, NAME, i)}/5432' 2>&1 || true`, SUPERUSER_PASSWORD));
+  const refusedAfter = Date.now();
+  await waitFor(NS, 'both replicas refusing connections', minutes(2.5), async () => (await refused(1)) && (await refused(2)));
+  console.log(`postgresql: both replicas refused connections ${((Date.now() - refusedAfter) / 1000).toFixed(1)} s after the fault; held until 180 s`);
+  await Promise.all(held);
+  await waitForReady(NS, NAME, 3, minutes(8));
+  await expectStreaming(3);
+  await expectAllRows(3);
+  await write();
+  await expectAllRows(3);
+}, minutes(16));

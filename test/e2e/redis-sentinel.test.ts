@@ -134,7 +134,8 @@ test('the master crashes twice (SIGKILL, again as it restarts: the kubelet holds
   const now = await expectHealthy();
   expect(now).not.toBe(old);
   expect(await info(old, 'role')).toBe('slave');
-  expectFailoverClean('master crashed', r);
+  // reads around a failover are not linearizable (docs/engines.md): a stale read was seen here once
+  expectFailoverClean('master crashed', r, { readsNotLinearizable: true });
 }, minutes(12));
 
 test('the master partitioned from its peers and the API server for 20 s (longer than down-after) with writes in flight: it stops taking writes, a replica is promoted, the old master follows it once healed; no acknowledged write lost, one writer at a time', async () => {
@@ -180,5 +181,7 @@ test('the master crashed (SIGKILL) and slow to start again (held stopped 45 s as
 
 test('the master\'s node lost (its pod and volume gone for 5 minutes) with writes in flight: a replica is promoted; the member returns empty and copies the new master; no acknowledged write lost', async () => {
   const { r } = await primaryNodeLost(elected, 300);
-  expectFailoverClean('master node lost', r);
+  // reads through the Service are not linearizable around a failover (docs/engines.md, Sentinel):
+  // one run of this scenario saw a read older than an earlier one; writes are checked in full
+  expectFailoverClean('master node lost', r, { readsNotLinearizable: true });
 }, minutes(20));

@@ -2,11 +2,11 @@
 // (Redis 8.0, tools/images/versions.json), applied with kubectl; health as Redis reports it (INFO
 // replication: connected_slaves:2), a key written on the primary read on each replica by its pod
 // DNS name; failure scenarios, each checking every acknowledged write.
-import { DatabaseEngine, RedisVersion } from '../../lib';
 import {
-  claimVolume, clientExec, deletePods, imageRef, imageTag, loseVolume, memoryLimitMib, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
-  serviceEndpoints, setEnv, setUpPreset, sleep, startWriter, waitFor, waitForReady,
+  claimVolume, clientExec, deletePods, loseVolume, memoryLimitMib, minutes, password, podHost, recordPodDeletions, scale, serviceHost,
+  serviceEndpoints, setEnv, sleep, startWriter, waitFor, waitForReady,
 } from './helpers';
+import { setUpRedisSet } from './redis-set';
 import { expectClean, FAULT_SECONDS, faultScenarios, workloadOptions } from './fault-scenarios';
 import { diskFull, nodeLoss, slowStart } from './faults';
 import { withWorkload } from './workload';
@@ -20,52 +20,7 @@ const PASSWORD = password();
 /** Acknowledged writes a lost primary volume may take with it (asynchronous replication; measured, docs/engines.md). */
 const LOST_VOLUME_MAX_LOSS = 5;
 
-/** Runs redis-cli ARGS in the client pod against HOST, with the password. */
-async function cli(host: string, args: string): Promise<string> {
-  return (await clientExec(NS, `REDISCLI_AUTH="$pw" redis-cli -h ${host} ${args}`, PASSWORD)).trim();
-}
-const info = async (host: string, field: string) =>
-  (await cli(host, 'INFO replication')).split(/\r?\n/).find((l) => l.startsWith(`${field}:`))?.split(':')[1];
-
-const acked: number[] = [];
-let nextId = 1;
-/** SETs a key through the client Service (the primary); redis-cli exits 0 on an error reply, so the reply is checked. */
-async function write(): Promise<void> {
-  const id = nextId++;
-  const reply = await cli(serviceHost(NS, NAME), `SET e2e:${id} v${id}`);
-  if (reply !== 'OK') throw new Error(`SET e2e:${id} answered '${reply}'`);
-  acked.push(id);
-}
-async function missingOn(host: string): Promise<number[]> {
-  const keys = (await cli(host, '--scan --pattern e2e:*')).split('\n').filter(Boolean).map((k) => Number(k.split(':')[1]));
-  return acked.filter((id) => !keys.includes(id));
-}
-async function expectAllKeys(replicas: number): Promise<void> {
-  for (let i = 0; i < replicas; i++) {
-    await waitFor(NS, `member ${i} has every acknowledged key`, minutes(2), async () => (await missingOn(podHost(NS, NAME, i))).length === 0);
-  }
-}
-async function expectReplicas(replicas: number): Promise<void> {
-  await waitFor(NS, `connected_slaves:${replicas - 1} on the primary`, minutes(3), async () =>
-    (await info(podHost(NS, NAME, 0), 'connected_slaves')) === String(replicas - 1));
-  // a replica counts as connected from the start of its sync; its link is up once the sync is done
-  for (let i = 1; i < replicas; i++) {
-    await waitFor(NS, `${member(i)}'s link to the primary up`, minutes(2), async () => (await info(podHost(NS, NAME, i), 'master_link_status')) === 'up');
-  }
-  expect(await info(podHost(NS, NAME, 0), 'role')).toBe('master');
-  for (let i = 1; i < replicas; i++) {
-    expect({ member: i, role: await info(podHost(NS, NAME, i), 'role'), link: await info(podHost(NS, NAME, i), 'master_link_status') })
-      .toEqual({ member: i, role: 'slave', link: 'up' });
-  }
-}
-
-setUpPreset(NS, {
-  name: NAME,
-  engine: DatabaseEngine.redis({ version: RedisVersion.of(imageTag('redis')) }),
-  secret: { password: PASSWORD },
-  image: imageRef('redis'),
-  readyWithin: minutes(8),
-});
+const { cli, info, write, expectAllKeys, expectReplicas } = setUpRedisSet(NS, NAME, PASSWORD);
 
 test('primary + 2 replicas: connected_slaves:2, both links up', async () => {
   await expectReplicas(3);
@@ -200,9 +155,8 @@ test('the primary\'s volume fills up with writes in flight: writes are refused w
 // After a full outage the primary comes back on an empty volume while both replicas, which hold
 // the data, are stalled for 2 minutes (every process of their pods stopped as it appears, longer
 // than any timer of the scripts): their servers accept connections but answer nothing, so the
-// empty primary cannot learn what they hold and waits; once they run, it copies the most advanced.
-// (A member whose address refuses connections is another matter: the scripts take it for a member
-// without data; docs/engines.md, "Known failure", and the stand-in test in test/scripts.test.ts.)
+// empty primary cannot learn what they hold and waits (the set's founding Lease says it was
+// founded); once they run, it copies the most advanced.
 test('full outage, the primary\'s volume lost, both replicas stalled for 2 minutes: the empty primary starts no new data set; every acknowledged key is kept', async () => {
   await write();
   await expectAllKeys(3);

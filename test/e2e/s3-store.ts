@@ -5,7 +5,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { imageRef, kubectl, minutes, run } from './helpers';
+import type { S3Repository } from '../../lib';
+import { createNamespace, createSecret, deleteNamespace, imageRef, kubectl, minutes, run } from './helpers';
 
 const NAME = 's3';
 const PORT = 7070;
@@ -112,6 +113,16 @@ export async function createS3Store(ns: string, bucket: string, keys: { accessKe
   return { endpoint: `${host}:${PORT}`, caCertificate: tls.ca, ...keys };
 }
 
+/** The credentials Secret's entries a set needs to reach STORE: its keys and its CA, under the key names the repository uses. */
+export function storeSecretEntries(store: S3Store): { [key: string]: string } {
+  return { 's3-access-key-id': store.accessKeyId, 's3-secret-access-key': store.secretAccessKey, 's3-ca.crt': store.caCertificate };
+}
+
+/** A repository at PATH of BUCKET in STORE, its CA read from the Secret's `s3-ca.crt`. */
+export function storeRepository(store: S3Store, bucket: string, path: string): S3Repository {
+  return { bucket, endpoint: store.endpoint, region: 'us-east-1', path, caCertificateKey: 's3-ca.crt' };
+}
+
 /** Scales the store to 0: the store is down (its claim keeps the data). Resolves when its pod is gone. */
 export async function stopS3Store(ns: string): Promise<void> {
   await kubectl(['-n', ns, 'scale', `deployment/${NAME}`, '--replicas=0']);
@@ -122,4 +133,20 @@ export async function stopS3Store(ns: string): Promise<void> {
 export async function startS3Store(ns: string): Promise<void> {
   await kubectl(['-n', ns, 'scale', `deployment/${NAME}`, '--replicas=1']);
   await kubectl(['-n', ns, 'rollout', 'status', `deployment/${NAME}`, `--timeout=${minutes(4) / 1000}s`], { timeoutMs: minutes(5) });
+}
+
+/**
+ * A call of the rclone S3 functions (rclone-s3.sh, on the BACKUP repository) in the sidecar
+ * `backup` of POD in NS, e.g. `s3_snapshots BACKUP .mbstream`: its output.
+ */
+export async function sidecarS3(ns: string, pod: string, call: string): Promise<string> {
+  const scripts = '/opt/cdk8s-stateful';
+  return kubectl(['-n', ns, 'exec', pod, '-c', 'backup', '--', 'bash', '-c', `. ${scripts}/common.sh; . ${scripts}/rclone-s3.sh; ${call}`], { timeoutMs: minutes(3) });
+}
+
+/** A new namespace NS (deleted first if it exists) with the Secret NAME: ENTRIES and the store's keys and CA. */
+export async function namespaceWithStoreSecret(ns: string, name: string, store: S3Store, entries: { [key: string]: string }): Promise<void> {
+  await deleteNamespace(ns);
+  await createNamespace(ns);
+  await createSecret(ns, name, { ...entries, ...storeSecretEntries(store) });
 }

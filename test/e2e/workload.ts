@@ -83,8 +83,13 @@ sampler() {
   while [ ! -e "$D/stop" ]; do
     r=$((r + 1))
     for mh in ${members}; do
-      printf 'S\\t%s\\t%s\\t%s\\n' "$r" "\${mh%%=*}" "$(line "$(role "\${mh#*=}" 2>&1)")" >>"$D/s"
+      (
+        s=$(date +%s%N); out=$(role "\${mh#*=}" 2>&1)
+        printf 'S\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$r" "\${mh%%=*}" "$s" "$(date +%s%N)" "$(line "$out")" >"$D/s.$r.\${mh%%=*}"
+      ) &
     done
+    wait
+    cat "$D"/s."$r".* >>"$D/s"; rm -f "$D"/s."$r".*
     sleep 1
   done
 }
@@ -154,7 +159,7 @@ export function parseRecords(text: string, engine: WorkloadEngine): { history: O
     } else if (f[0] === 'D') {
       close(f[1], ms(f[2]), Number(f[3]), f.slice(4).join('\t'));
     } else if (f[0] === 'S') {
-      samples.push({ round: Number(f[1]), member: f[2], ...engine.writer(f.slice(3).join('\t'), f[2]) });
+      samples.push({ round: Number(f[1]), member: f[2], asked: ms(f[3]), answered: ms(f[4]), ...engine.writer(f.slice(5).join('\t'), f[2]) });
     }
   }
   for (const w of [...open.keys()]) close(w);

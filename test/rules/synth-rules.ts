@@ -8,12 +8,28 @@ import * as kplus from 'cdk8s-plus-27';
 import { stringify } from 'yaml';
 import { DatabaseEngine, StatefulDatabase } from '../../lib';
 
-/** The databases of the rule tests: namespace `ns`, 3 members each, default thresholds. */
+/** The databases of the rule tests (the file is named after the first): namespace `ns`, 3 members each, default thresholds. */
 export const RULE_DATABASES: Array<[string, string, () => DatabaseEngine]> = [
   ['postgresql', 'pg', () => DatabaseEngine.postgresql()],
+  // backups every 6 hours: the backup alert after 12h, the archiving one after 10m (archiveTimeout 1m)
+  ['postgresql-backup', 'pgb', () => DatabaseEngine.postgresql({
+    backup: {
+      image: 'registry.example.com/postgres-pgbackrest:18.4',
+      repository: { bucket: 'backups', endpoint: 's3.example.com', region: 'us-east-1', path: '/ns/pgb' },
+      schedule: '0 */6 * * *',
+    },
+  })],
   ['mysql', 'my', () => DatabaseEngine.mysql()],
   ['mariadb-galera', 'gal', () => DatabaseEngine.mariadbGalera()],
   ['redis', 'rd', () => DatabaseEngine.redis()],
+  // snapshots every 6 hours, served by the backup sidecar itself: the backup alert after 12h
+  ['redis-backup', 'rdb', () => DatabaseEngine.redis({
+    backup: {
+      image: 'registry.example.com/redis-rclone:8.2.1',
+      repository: { bucket: 'backups', endpoint: 's3.example.com', region: 'us-east-1', path: '/ns/rdb' },
+      schedule: '0 */6 * * *',
+    },
+  })],
   ['zookeeper', 'zk', () => DatabaseEngine.zookeeper()],
 ];
 

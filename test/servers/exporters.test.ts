@@ -6,12 +6,13 @@
 // Secret's files, reach its database (`*_up 1`) and scrape without a permission error. Their CPU
 // per scrape and peak memory are measured for the sidecar's requests.
 import { execFileSync, spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, StatefulDatabase } from '../../lib';
-import { Proc, requireBinary, scratch, secrets, until } from './util';
+import { Proc, requireBinary, runScript, scratch, secrets, until } from './util';
 
 const REPO = path.join(__dirname, '..', '..');
 // letters and digits: postgres_exporter 0.17.1 builds a malformed connection string from a
@@ -29,13 +30,18 @@ afterAll(() => {
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
 
-/** The synthesized `metrics` container of a preset's database. */
-function sidecar(engine: DatabaseEngine): any {
+/** The synthesized `metrics` container of a preset's database, and its scripts ConfigMap. */
+function synthesized(engine: DatabaseEngine): { sidecar: any; scripts: any } {
   const chart = new Chart(Testing.app(), 'c', { namespace: 'ns' });
   new StatefulDatabase(chart, 'db', { engine, credentials: { secret: kplus.Secret.fromSecretName(chart, 'creds', 'db-credentials') }, metrics: {} });
-  const sts = Testing.synth(chart).find((m) => m.kind === 'StatefulSet');
-  return sts.spec.template.spec.containers.find((c: any) => c.name === 'metrics');
+  const manifests = Testing.synth(chart);
+  const sts = manifests.find((m) => m.kind === 'StatefulSet');
+  return {
+    sidecar: sts.spec.template.spec.containers.find((c: any) => c.name === 'metrics'),
+    scripts: manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'db-scripts'),
+  };
 }
+const sidecar = (engine: DatabaseEngine) => synthesized(engine).sidecar;
 
 /** Runs the sidecar on the host: its command (or the image's entrypoint) with paths and ports moved. */
 function runSidecar(container: any, moves: Array<[string, string]>, entrypoint: string): Proc {
@@ -141,15 +147,62 @@ describe('metrics sidecars on loopback', () => {
     expect(exporter.log).not.toMatch(/Error from scraper|Access denied/i);
   });
 
-  test('redis_exporter: the password from the Secret\'s file, redis_up 1, the replication series', async () => {
+  test('redis_exporter: its own ACL user, written into redis.conf by redis-config.sh from the Secret\'s files; redis_up 1, no command refused; the user reads no key and changes nothing', async () => {
     requireBinary('redis-server');
-    new Proc('redis-server', ['--port', '26379', '--bind', '127.0.0.1', '--requirepass', KEYS.password, '--save', '', '--appendonly', 'no', '--dir', root]);
-    const exporter = runSidecar(sidecar(DatabaseEngine.redis()), [secretMove, ['127.0.0.1:6379', '127.0.0.1:26379'], [':9121', '127.0.0.1:29121'],
+    requireBinary('redis-cli');
+    const app = synthesized(DatabaseEngine.redis());
+    // the scripts ConfigMap as the pod mounts it: the preset's scripts and monitoring-user.keys
+    const scripts = path.join(root, 'redis-scripts');
+    fs.mkdirSync(scripts);
+    for (const [name, content] of Object.entries(app.scripts.data as { [name: string]: string })) fs.writeFileSync(path.join(scripts, name), content);
+    expect(fs.readFileSync(path.join(scripts, 'monitoring-user.keys'), 'utf-8')).toBe('monitoring-username\nmonitoring-password\n');
+    const data = path.join(root, 'redis-data');
+    const conf = path.join(root, 'redis-conf');
+    fs.mkdirSync(data);
+    const config = runScript('redis-config.sh', {
+      SCRIPTS_DIR: scripts, POD_INDEX: '0', START_ORDINAL: '0', PEERS: '127.0.0.1', REDIS_PORT: '26379', DATA_DIR: data, CONFIG_DIR: conf,
+      KEYS_DIR: keysDir, PW_KEY: 'password', MEMORY_LIMIT_BYTES: String(2 ** 30),
+    });
+    expect({ status: config.status, stderr: config.status === 0 ? '' : config.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(config.stderr).not.toContain('no monitoring user');
+    // a Secret without the monitoring keys: the server is configured all the same, without the user, and the log says why
+    const bare = runScript('redis-config.sh', {
+      SCRIPTS_DIR: scripts, POD_INDEX: '0', START_ORDINAL: '0', PEERS: '127.0.0.1', REDIS_PORT: '26379', DATA_DIR: data, CONFIG_DIR: path.join(root, 'redis-conf-bare'),
+      KEYS_DIR: secrets(path.join(root, 'bare'), { password: KEYS.password }), PW_KEY: 'password', MEMORY_LIMIT_BYTES: String(2 ** 30),
+    });
+    expect(bare.status).toBe(0);
+    expect(bare.stderr).toContain("no monitoring user: the credentials Secret lacks 'monitoring-username' or 'monitoring-password'");
+    expect(fs.readFileSync(path.join(root, 'redis-conf-bare', 'redis.conf'), 'utf-8')).not.toMatch(/^user /m);
+    const redisConf = fs.readFileSync(path.join(conf, 'redis.conf'), 'utf-8');
+    const hash = createHash('sha256').update(KEYS['monitoring-password']).digest('hex');
+    expect(redisConf).toContain(`\nuser monitoring reset on #${hash} resetkeys resetchannels -@all +ping +info +config|get +client|setname `);
+    expect(redisConf).not.toContain(KEYS['monitoring-password']);
+    new Proc('redis-server', [path.join(conf, 'redis.conf'), '--bind', '127.0.0.1']);
+    const cli = (auth: string[], ...args: string[]) => spawnSync('redis-cli', ['--no-auth-warning', '-p', '26379', ...auth, ...args], { encoding: 'utf-8' }).stdout.trim();
+    const admin = ['--pass', KEYS.password];
+    const monitoring = ['--user', KEYS['monitoring-username'], '--pass', KEYS['monitoring-password']];
+    await until('redis up', () => (cli(admin, 'ping') === 'PONG' ? true : undefined));
+    expect(cli(admin, 'set', 'secret-key', 'secret value')).toBe('OK');
+    cli(admin, 'config', 'resetstat');
+    const exporter = runSidecar(app.sidecar, [secretMove, ['127.0.0.1:6379', '127.0.0.1:26379'], [':9121', '127.0.0.1:29121'],
       ['/redis_exporter', path.join(bin, 'prometheus-redis-exporter')]], '');
     const metrics = await scrapeUp(29121, 'redis_up', exporter);
     expect(metrics).toMatch(/^redis_up 1$/m);
     expect(metrics).toMatch(/^redis_connected_slaves 0$/m);
     expect(metrics).toMatch(/^redis_instance_info\{.*role="master".*\} 1$/m);
+    expect(metrics).toMatch(/^redis_db_keys\{db="db0"\} 1$/m);
+    // the scrapes' commands all ran: none refused by the user's ACL
+    const stats = cli(admin, 'info', 'commandstats');
+    expect(stats).toMatch(/^cmdstat_info:calls=[1-9]/m);
+    expect(stats).toMatch(/^cmdstat_config\|get:calls=[1-9]/m);
+    expect(stats).toMatch(/^cmdstat_slowlog\|get:calls=[1-9]/m);
+    expect(stats).not.toMatch(/rejected_calls=[1-9]/);
+    // the monitoring user: no key, nothing that writes or changes the server
+    for (const denied of [['get', 'secret-key'], ['keys', '*'], ['scan', '0'], ['set', 'k', 'v'], ['config', 'set', 'maxmemory', '1'], ['flushall'], ['acl', 'list'], ['shutdown']]) {
+      expect({ denied, reply: cli(monitoring, ...denied) }).toEqual({ denied, reply: expect.stringMatching(/^NOPERM/) });
+    }
+    expect(cli(monitoring, 'info', 'replication')).toMatch(/^role:master$/m);
+    expect(cli(admin, 'get', 'secret-key')).toBe('secret value');
     results.push(`redis_exporter: ${await measure(exporter, 29121)}`);
   });
 });

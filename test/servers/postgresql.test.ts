@@ -37,8 +37,10 @@ describe('postgresql on loopback', () => {
     PATH: `${BIN}:${process.env.PATH}`, TMPDIR: '/tmp', POD_INDEX: String(i), START_ORDINAL: '0', PEERS: HOSTS.join(' '), HOSTNAME: `db-${i}`,
     POSTGRES_PORT: PORT, PGDATA: path.join(dir(i, 'data'), 'pgdata'), RUN_DIR: dir(i, 'run'), KEYS_DIR: keysDir,
     ROOT_KEY: 'root-password', REPLICATION_KEY: 'replication-password', USERNAME_KEY: 'username', PW_KEY: 'password',
-    DISCOVERY_SECONDS: '3', POLL_SECONDS: '1',
+    FOUNDED_FILE: path.join(root, `founded-${i}`), POLL_SECONDS: '1',
   });
+  // what the init container founding (founding.sh) answered from the API server's Lease
+  const founded = (i: number, state: 'found' | 'present') => fs.writeFileSync(env(i).FOUNDED_FILE, `${state}\n`, { mode: 0o644 });
   // as the postgres user, like the container (uid 999 there)
   const asPostgres = (script: string, i: number, extra: { [k: string]: string } = {}) => {
     const e = { ...env(i), ...extra };
@@ -66,9 +68,10 @@ describe('postgresql on loopback', () => {
 
   test('a primary (initialized as the image does, then postgres-initdb.sh) and two standbys streaming through their own slots', async () => {
     prepare(0);
-    // the clone init container first: a new set, the other members refuse connections (they wait
-    // for a primary), so the primary is left to the entrypoint to initialize
-    expect(asPostgres('postgres-replica.sh', 0).stderr).toMatch(/no other member holds data[\s\S]*new primary/);
+    // the clone init container first: a new set (this member created the founding Lease), so the
+    // primary is left to the entrypoint to initialize
+    founded(0, 'found');
+    expect(asPostgres('postgres-replica.sh', 0).stderr).toMatch(/this member founds the set[\s\S]*new primary/);
     // the image's entrypoint: initdb with the superuser password from the Secret's file, host connections by password
     const pwfile = path.join(keysDir, 'root-password');
     let res = spawnSync('runuser', ['-u', 'postgres', '--', `${BIN}/initdb`, '-D', env(0).PGDATA, '--username=postgres', `--pwfile=${pwfile}`,
@@ -113,6 +116,7 @@ describe('postgresql on loopback', () => {
     await until('standby not ready', () => (probe(1).status === 1 ? true : undefined));
     expect(probe(1).stderr).toMatch(/this standby does not stream from the primary .* it would serve stale data/);
 
+    founded(0, 'present');
     const res = asPostgres('postgres-replica.sh', 0);
     expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: expect.stringMatching(/holds data \(position \d+\)[\s\S]*the primary is a copy of 127\.0\.0\.[23]/) });
     start(0);

@@ -32,8 +32,10 @@ describe('redis on loopback', () => {
   const env = (i: number) => ({
     POD_INDEX: String(i), START_ORDINAL: '0', PEERS: HOSTS.join(' '), REDIS_PORT: PORT, SYNC_PORT: String(16380),
     DATA_DIR: path.join(root, `data-${i}`), CONFIG_DIR: path.join(root, `conf-${i}`), KEYS_DIR: keysDir, PW_KEY: 'password',
-    MEMORY_LIMIT_BYTES: String(1024 ** 3), MAXMEMORY_POLICY: 'noeviction', DISCOVERY_SECONDS: '3', POLL_SECONDS: '1',
+    MEMORY_LIMIT_BYTES: String(1024 ** 3), MAXMEMORY_POLICY: 'noeviction', FOUNDED_FILE: path.join(root, `founded-${i}`), POLL_SECONDS: '1',
   });
+  // what the init container founding (founding.sh) answered from the API server's Lease
+  const founded = (i: number, state: 'found' | 'present') => fs.writeFileSync(env(i).FOUNDED_FILE, `${state}\n`);
   const config = (i: number) => {
     fs.mkdirSync(path.join(root, `data-${i}`), { recursive: true });
     const res = runScript('redis-config.sh', env(i));
@@ -44,12 +46,14 @@ describe('redis on loopback', () => {
   const start = (i: number) => { members[i] = new Proc('redis-server', [path.join(root, `conf-${i}`, 'redis.conf'), '--bind', HOSTS[i]]); };
   const probe = (i: number, kind: string) => runScript('redis-probe.sh', { ...env(i), REDIS_HOST: HOSTS[i], ARG: kind });
 
-  test('a new set: replicas start empty, the primary initializes only once they answered empty; maxmemory is 45% of the limit', async () => {
+  test('a new set: replicas start empty, the primary that founds the set initializes at once; maxmemory is 45% of the limit', async () => {
     config(1); start(1);
     config(2); start(2);
-    await until('replicas serve', () => (cli(HOSTS[1], 'ping') === 'PONG' && cli(HOSTS[2], 'ping') === 'PONG' ? true : undefined));
+    founded(0, 'found');
     const res = config(0);
-    expect(res.stderr).toMatch(/no other member holds data/);
+    expect(res.stderr).toMatch(/this member founds the set/);
+    // from now on the set was founded (the Lease exists): an empty primary copies, never starts empty
+    founded(0, 'present');
     start(0);
     await until('replicas linked', () => (info(HOSTS[1], 'master_link_status') === 'up' && info(HOSTS[2], 'master_link_status') === 'up' ? true : undefined));
     expect(cli(HOSTS[0], 'config', 'get', 'maxmemory')).toBe(`maxmemory\n${Math.floor(1024 * 0.45) * 1024 * 1024}`);
@@ -125,7 +129,7 @@ describe('redis on loopback', () => {
     expect(cli(HOSTS[0], 'wait', '2', '5000')).toBe('2');
     const keys = cli(HOSTS[0], 'dbsize');
     await losePrimaryVolume();
-    // both replicas restart and load their data slowly (3 ms a key: about 15 s, over DISCOVERY_SECONDS)
+    // both replicas restart and load their data slowly (3 ms a key: about 15 s)
     for (const i of [1, 2]) {
       members[i]!.kill();
       await members[i]!.exited();

@@ -1,7 +1,9 @@
+export type { ApiClientOptions } from './api-client';
 export { ImageVersion } from './image-version';
 export { MysqlVersion } from './mysql';
 export type { MysqlOptions } from './mysql';
 export type { MysqlGroupReplicationOptions } from './mysql-group';
+export type { MysqlBackupOptions, MysqlRestoreOptions } from './mysql-backup';
 export { MariaDbVersion } from './mariadb-galera';
 export type { MariaDbGaleraOptions } from './mariadb-galera';
 export { PostgresVersion } from './postgresql';
@@ -11,6 +13,8 @@ export type { PostgresBackupOptions, PostgresRestoreOptions } from './postgresql
 export type { PatroniOptions } from './postgresql-patroni';
 export { RedisMaxmemoryPolicy, RedisVersion } from './redis';
 export type { RedisOptions } from './redis';
+export type { RedisBackupOptions, RedisRestoreOptions } from './redis-backup';
+export type { MariaDbGaleraBackupOptions, MariaDbGaleraRestoreOptions } from './mariadb-galera-backup';
 export type { RedisSentinelOptions } from './redis-sentinel';
 export { ZooKeeperVersion } from './zookeeper';
 export type { ZooKeeperOptions } from './zookeeper';

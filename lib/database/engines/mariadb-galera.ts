@@ -1,8 +1,9 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import type { EngineBinding, EngineContext, EngineDefinition, InitContainer } from '../engine-definition';
-import { checkVersion, engineBinder, engineFail, identityEnv, mysqlConfigLines, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
+import type { ApiRule, EngineBinding, EngineContext, EngineDefinition, InitContainer } from '../engine-definition';
+import { checkVersion, engineBinder, engineFail, identityEnv, mysqlConfigLines, pinnedApiClientImage, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
+import { galeraBackupBinding, MariaDbGaleraBackupOptions, MariaDbGaleraRestoreOptions } from './mariadb-galera-backup';
 
 /**
  * A version of the official `mariadb` image (Docker Hub library image, with Galera 4 and
@@ -36,14 +37,42 @@ export interface MariaDbGaleraOptions {
    */
   readonly version?: MariaDbVersion;
   /**
-   * Recovery after a full outage when a member is gone for good: the members that are up elect
-   * the most advanced among themselves and bootstrap the cluster from it, instead of waiting for
-   * every member to publish its state. Transactions that only the missing members committed are
-   * lost. Set it, apply, wait for the cluster, then remove it.
+   * Recovery after a full outage when a majority of the members is gone for good: the members
+   * that reported their position to the set's bootstrap Lease elect the most advanced among
+   * themselves after the election delay, even when they are fewer than a majority. Transactions
+   * that only the missing members committed are lost. Changing it is a rolling update, which a
+   * member that cannot start never gets: the Lease's holder can be set instead (docs/engines.md,
+   * "MariaDB Galera").
    * @see docs/engines.md, "MariaDB Galera"
    * @default false
    */
   readonly forceBootstrap?: boolean;
+  /**
+   * The API client image of the `decide` init container, which records the member's position in
+   * the set's bootstrap Lease and takes the decision who bootstraps the cluster: a POSIX shell and
+   * curl, pinned.
+   * @default 'docker.io/curlimages/curl:8.14.1'
+   */
+  readonly apiClientImage?: string;
+  /**
+   * `wsrep_sync_wait`, 0 to 15: the statements that first wait until the member has applied every
+   * write-set the cluster committed before they started (1 reads, 2 UPDATE and DELETE, 4 INSERT
+   * and REPLACE, 8 SHOW; add them up). 1 gives read-your-writes across members, at the cost of a
+   * cluster round trip per read.
+   * @default - the server's default, 0: a member answers from what it has applied so far
+   */
+  readonly wsrepSyncWait?: number;
+  /**
+   * Where the NetworkPolicy lets the `decide` init container reach the API server (see
+   * `ApiAccess.apiServerCidrs`).
+   * @default ['0.0.0.0/0']
+   */
+  readonly apiServerCidrs?: string[];
+  /**
+   * The API server's ports (see `ApiAccess.apiServerPorts`).
+   * @default [443, 6443]
+   */
+  readonly apiServerPorts?: number[];
   /**
    * The Galera write-set cache (`gcache.size`) on each member's volume: a member that was away
    * catches up by IST, from the cache, as long as the writes it missed fit in it; beyond, it needs
@@ -68,22 +97,53 @@ export interface MariaDbGaleraOptions {
    * @default - none
    */
   readonly config?: { [name: string]: string };
+  /**
+   * Physical backups to S3-compatible storage: the sidecar `backup` of the member with the
+   * highest ordinal streams a backup of its own server, when it is Synced, on a cron schedule
+   * (`mariadb-backup --backup --galera-info --stream=mbstream`, the Galera position recorded in
+   * it) to the repository with rclone, checks the stored object's length and SHA-256, and only
+   * then uploads its checksum object; the newest `retainBackups` are kept. A backup holds the
+   * data as of the moment it was taken: writes after it are not in it (no point-in-time
+   * recovery). Needs an image with rclone (`backup.image`). See docs/engines.md, MariaDB Galera backups.
+   * @default - no backups
+   */
+  readonly backup?: MariaDbGaleraBackupOptions;
+  /**
+   * Create this set from a backup: its first member, when its volume holds no data directory,
+   * downloads the latest complete backup (or `restoreFrom.backup`), checks its SHA-256, extracts
+   * and prepares it (the init container `restore`), and bootstraps the new cluster from it; the
+   * other members join it by SST. A backup that fails a check stops the init container with a
+   * message naming the object: no member starts. A member that holds data ignores it. The
+   * restored data keeps the backed-up set's accounts: the credentials Secret must hold its root
+   * password.
+   * @default - a new, empty data set
+   */
+  readonly restoreFrom?: MariaDbGaleraRestoreOptions;
 }
 
 const CONFIG_PATH = '/etc/mysql/conf.d';
 const WORK_PATH = '/work-dir';
 const RUN_PATH = '/run/mysqld';
-const STATE_PORT = 4569;
+
+/**
+ * The `decide` init container's Role: the set's bootstrap Lease (it creates it the first time) and
+ * reading the members' pods (a Ready member means a Primary component runs).
+ */
+const GALERA_RULES: ApiRule[] = [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'get', 'patch'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+];
 
 /** Settings galera-bootstrap.sh writes: the map of `config` must not override them. */
-const MANAGED = ['datadir', 'bind-address', 'bind_address', 'binlog_format', 'default_storage_engine', 'innodb_autoinc_lock_mode',
+const MANAGED = ['innodb_flush_log_at_trx_commit', 'sync_binlog', 'wsrep_sync_wait', 'datadir', 'bind-address', 'bind_address', 'binlog_format', 'default_storage_engine', 'innodb_autoinc_lock_mode',
   'wsrep_on', 'wsrep_provider', 'wsrep_cluster_name', 'wsrep_cluster_address', 'wsrep_node_name', 'wsrep_sst_method', 'wsrep_sst_auth',
   'wsrep_provider_options', 'innodb_buffer_pool_size', 'max_connections'];
 
 /** The MariaDB Galera preset; see {@link DatabaseEngine.mariadbGalera}. */
 export function mariadbGaleraDefinition(options: MariaDbGaleraOptions = {}): EngineDefinition {
   const version = options.version ?? MariaDbVersion.VER_11_8_3;
-  const image = version.image;
+  // with backups or a restore, every container runs the image with rclone
+  const image = options.restoreFrom?.image ?? options.backup?.image ?? version.image;
   return {
     name: 'mariadb-galera',
     image,
@@ -92,9 +152,6 @@ export function mariadbGaleraDefinition(options: MariaDbGaleraOptions = {}): Eng
       { name: 'sst', port: 4444, peer: true },
       { name: 'gcomm', port: 4567, peer: true },
       { name: 'ist', port: 4568, peer: true },
-      // galera-start.sh publishes this member's last committed position there while the members
-      // agree which of them bootstraps the cluster
-      { name: 'state', port: STATE_PORT, peer: true },
     ],
     dataPath: '/var/lib/mysql',
     runAsUser: 999,
@@ -105,7 +162,8 @@ export function mariadbGaleraDefinition(options: MariaDbGaleraOptions = {}): Eng
     defaultReplicas: 3,
     // installed into the work dir by the `install` init container
     command: ['bash', `${WORK_PATH}/galera-start.sh`],
-    // the startup probe does not ask for the cluster connection (see galera-probe.sh)
+    // the startup probe does not ask for the cluster connection (see galera-probe.sh); the
+    // recovery and the decision who bootstraps run before, in init containers
     ...scriptProbes((kind) => ['bash', `${WORK_PATH}/galera-probe.sh`, kind], Duration.minutes(30), 'start'),
     binder: engineBinder((ctx) => bindGalera(ctx, options, image, version)),
   };
@@ -120,10 +178,13 @@ function bindGalera(ctx: EngineContext, options: MariaDbGaleraOptions, image: st
   if (options.forceBootstrap !== undefined && typeof options.forceBootstrap !== 'boolean') {
     engineFail(ctx, 'mariadbGalera', `forceBootstrap must be true or false, got ${JSON.stringify(options.forceBootstrap)}. Fix: omit it unless a member is gone for good.`);
   }
-  const extra = mysqlConfigLines(ctx, 'mariadbGalera', options, MANAGED);
+  const apiClientImage = pinnedApiClientImage((message) => engineFail(ctx, 'mariadbGalera', message), 'apiClientImage', options.apiClientImage);
+  const syncWait = syncWaitOf(ctx, options.wsrepSyncWait);
+  const extra = [...(syncWait === undefined ? [] : [`wsrep_sync_wait=${syncWait}`]), ...mysqlConfigLines(ctx, 'mariadbGalera', options, MANAGED)];
   // a subdirectory of the claim: a state transfer empties the data directory, and a fresh ext4
   // volume's root holds a lost+found that the database user cannot remove
   const dataDir = kplus.EnvValue.fromValue(`${ctx.dataPath}/data`);
+  const backups = galeraBackupBinding(ctx, options.backup, options.restoreFrom, { dataDir, runPath: RUN_PATH, configPath: CONFIG_PATH });
   return {
     env: {
       ...identityEnv(ctx),
@@ -135,8 +196,6 @@ function bindGalera(ctx: EngineContext, options: MariaDbGaleraOptions, image: st
       // mysql@localhost, authenticated by the unix socket: the SST (mariabackup) and probe account
       MARIADB_MYSQL_LOCALHOST_USER: kplus.EnvValue.fromValue('1'),
       MARIADB_MYSQL_LOCALHOST_GRANTS: kplus.EnvValue.fromValue('RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR'),
-      STATE_PORT: kplus.EnvValue.fromValue(String(STATE_PORT)),
-      ...(options.forceBootstrap ? { GALERA_FORCE_BOOTSTRAP: kplus.EnvValue.fromValue('1') } : {}),
     },
     scratchVolumes: ['config', 'workdir', 'run'],
     mounts: [
@@ -146,12 +205,66 @@ function bindGalera(ctx: EngineContext, options: MariaDbGaleraOptions, image: st
       // run by the entrypoint at the end of a first initialization: marks it finished
       { volume: 'scripts', path: '/docker-entrypoint-initdb.d/90-cdk8s-initialized.sh', subPath: 'galera-initdb.sh', readOnly: true },
     ],
-    initContainers: galeraInitContainers(ctx, image, dataDir, gcache),
+    initContainers: [
+      ...galeraInitContainers(ctx, image, dataDir, gcache),
+      // a new set's first member restores before its position is read
+      ...backups.initContainers,
+      ...galeraDecision(ctx, image, apiClientImage, dataDir, options.forceBootstrap === true),
+    ],
     files: {
-      ...scriptFiles('galera-install.sh', 'galera-bootstrap.sh', 'galera-start.sh', 'galera-state.sh', 'galera-probe.sh', 'galera-initdb.sh'),
+      ...scriptFiles('galera-install.sh', 'galera-bootstrap.sh', 'galera-start.sh', 'galera-recover.sh', 'galera-decide.sh', 'kube-api.sh', 'galera-probe.sh', 'galera-initdb.sh', ...backups.files),
       ...(extra.length > 0 ? { 'engine.conf': extra.join('\n') + '\n' } : {}),
     },
+    // the `decide` init container records the member's position in the set's bootstrap Lease
+    apiAccess: { rules: GALERA_RULES, apiServerCidrs: options.apiServerCidrs, apiServerPorts: options.apiServerPorts },
+    sidecars: backups.sidecars,
+    egress: backups.egress,
+    annotations: backups.annotations,
+    backupMetrics: backups.backupMetrics,
   };
+}
+
+/** `wsrepSyncWait`, checked: a bit mask of 0 to 15. */
+function syncWaitOf(ctx: EngineContext, value: number | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 15) {
+    engineFail(ctx, 'mariadbGalera', `wsrepSyncWait must be a whole number from 0 to 15 (1 reads, 2 UPDATE and DELETE, 4 INSERT and REPLACE, 8 SHOW, added up), got ${Number.isNaN(value) ? 'NaN' : JSON.stringify(value)}. Fix: wsrepSyncWait: 1 for reads that see every write committed before them.`);
+  }
+  return String(value);
+}
+
+/**
+ * `recover` (the database image, with the data volume) finds the member's last committed
+ * position; `decide` (the API client image) records it in the set's bootstrap Lease and decides
+ * whether this member bootstraps the cluster or joins it (galera-decide.sh).
+ */
+function galeraDecision(ctx: EngineContext, image: string, apiClientImage: string, dataDir: kplus.EnvValue, force: boolean): InitContainer[] {
+  const run = { volume: 'run', path: RUN_PATH };
+  return [
+    {
+      name: 'recover',
+      image,
+      runsServer: true,
+      command: runScript('galera-recover.sh'),
+      env: { DATA_DIR: dataDir, RUN_DIR: kplus.EnvValue.fromValue(RUN_PATH) },
+      // the server's own configuration (galera.cnf: the wsrep provider): InnoDB's crash recovery
+      // refuses to run with fewer engines than the server had ("Fewer engines are enabled now")
+      mounts: [{ volume: ctx.dataVolume ?? 'data', path: ctx.dataPath }, run, { volume: 'config', path: CONFIG_PATH }],
+    },
+    {
+      name: 'decide',
+      image: apiClientImage,
+      command: ['sh', ...runScript('galera-decide.sh').slice(1)],
+      env: {
+        ...identityEnv(ctx),
+        RUN_DIR: kplus.EnvValue.fromValue(RUN_PATH),
+        SET_NAME: kplus.EnvValue.fromValue(ctx.name),
+        LEASE_NAME: kplus.EnvValue.fromValue(`${ctx.name}-galera`),
+        ...(force ? { GALERA_FORCE_BOOTSTRAP: kplus.EnvValue.fromValue('1') } : {}),
+      },
+      mounts: [run],
+    },
+  ];
 }
 
 /** `install` copies the start and probe scripts into the work dir; `bootstrap` writes the config. */

@@ -3,7 +3,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { ApiRule, EngineBinding, EngineContext, InitContainer } from '../engine-definition';
 import { HealthProbe } from '../probe';
-import { engineFail, identityEnv, runScript, scriptFiles, scriptProbes } from './private/preset-helpers';
+import { engineFail, identityEnv, pinnedApiClientImage, runScript, scriptFiles, scriptProbes } from './private/preset-helpers';
 
 /*
  * The MySQL preset with Group Replication deciding who takes the writes
@@ -54,7 +54,6 @@ export interface MysqlGroupReplicationOptions {
 export const GROUP_PORT = 33061;
 /** The label the `label` sidecar sets on each pod with its member's role, and its values. */
 export const MYSQL_GROUP_ROLE_LABEL = { key: 'cdk8s-stateful.dev/role', primary: 'primary', replica: 'replica' };
-const DEFAULT_API_CLIENT_IMAGE = 'docker.io/curlimages/curl:8.14.1';
 const DEFAULT_ALLOWLIST = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
 const GROUP_PATH = '/var/run/cdk8s-group';
 
@@ -81,10 +80,7 @@ function checkOptions(ctx: EngineContext, options: MysqlGroupReplicationOptions)
   if (typeof options !== 'object' || options === null) {
     fail(`groupReplication must be an object, got ${JSON.stringify(options)}. Fix: groupReplication: {} for the defaults.`);
   }
-  const image = options.apiClientImage ?? DEFAULT_API_CLIENT_IMAGE;
-  if (typeof image !== 'string' || !/^[^\s]+(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$/.test(image) || /:latest$/.test(image)) {
-    fail(`groupReplication apiClientImage must be a pinned image with sh and curl, got ${JSON.stringify(image)}. Fix: e.g. '${DEFAULT_API_CLIENT_IMAGE}'.`);
-  }
+  const image = pinnedApiClientImage(fail, 'groupReplication apiClientImage', options.apiClientImage);
   const allowlist = options.ipAllowlist ?? DEFAULT_ALLOWLIST;
   const cidr = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
   if (!Array.isArray(allowlist) || allowlist.length === 0) {

@@ -1,8 +1,11 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine-definition';
-import { checkVersion, engineBinder, identityEnv, requireCredentials, runScript, mysqlConfigLines, scriptFiles, scriptProbes } from './private/preset-helpers';
+import type { ApiClientOptions } from './api-client';
+import { withFounding } from './private/founding';
+import { checkVersion, engineBinder, engineFail, identityEnv, requireCredentials, runScript, mysqlConfigLines, scriptFiles, scriptProbes } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
+import { mysqlBackupBinding, MysqlBackupOptions, MysqlRestoreOptions } from './mysql-backup';
 import { groupBinding, groupPorts, groupProbes, MysqlGroupReplicationOptions } from './mysql-group';
 
 /**
@@ -63,6 +66,38 @@ export interface MysqlOptions {
    * @default - asynchronous replication from the first member, no failover
    */
   readonly groupReplication?: MysqlGroupReplicationOptions;
+  /**
+   * How the members reach the Kubernetes API. A set of more than one member records, once, that
+   * it was founded (the Lease `<name>-founded`): a first member whose volume is empty starts a
+   * new data set only if it creates that Lease, and otherwise copies a member with data, waiting
+   * for one however long the others refuse connections. Its pods get a ServiceAccount token with
+   * a Role that can read that Lease and create Leases, nothing else.
+   * @default - the default image, any API server address on ports 443 and 6443
+   */
+  readonly apiClient?: ApiClientOptions;
+  /**
+   * Physical backups to S3-compatible storage: the sidecar `backup` of the member with the highest
+   * ordinal (a replica; the primary in a set of one) has its server clone itself with the clone
+   * plugin (`CLONE LOCAL DATA DIRECTORY`) into a directory of its volume, streams that consistent
+   * data directory as a tar to the repository with rclone on a cron schedule, its SHA-256 taken on
+   * the way and checked by reading the object back, then uploads its checksum object and removes
+   * the local copy; the newest `retainBackups` are kept. A backup is the state at the moment it was
+   * taken (no point-in-time recovery). Needs an image with rclone (`backup.image`). Not with
+   * `groupReplication`. See docs/engines.md, MySQL backups.
+   * @default - no backups
+   */
+  readonly backup?: MysqlBackupOptions;
+  /**
+   * Create this set from a backup: its first member, when its volume holds no data directory,
+   * downloads the latest complete backup (or `restoreFrom.backup`), checks its SHA-256, extracts
+   * it into a staging directory, drops the replication settings it carried, and only then moves
+   * it into place (the init container `restore`); the replicas then clone the first member. A
+   * backup that fails a check stops the init container with a message naming it, and no server
+   * starts. The restored data keeps the backed-up set's accounts: the credentials Secret must hold
+   * its root and replication passwords. Not with `groupReplication`.
+   * @default - a new, empty set
+   */
+  readonly restoreFrom?: MysqlRestoreOptions;
 }
 
 const PORT = 3306;
@@ -80,8 +115,9 @@ const GROUP_MANAGED = ['skip_networking', 'skip-networking', ...['group_name', '
 /** The MySQL primary/replicas preset; see {@link DatabaseEngine.mysql}. */
 export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
   const version = options.version ?? MysqlVersion.VER_9_7_4;
-  const image = version.image;
   if (options.groupReplication !== undefined) return mysqlGroupDefinition(options, version, options.groupReplication);
+  // with backups or a restore, every container runs the image with rclone
+  const image = options.restoreFrom?.image ?? options.backup?.image ?? version.image;
   return {
     name: 'mysql',
     image,
@@ -106,7 +142,8 @@ export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
       // the preset's scripts read the passwords from the Secret's files (read_secret in common.sh);
       // mysql-start.sh points the entrypoint's MYSQL_ROOT_PASSWORD_FILE at the ROOT_KEY file
       const keys = { ...secrets.root, ...secrets.replication };
-      return {
+      const backups = mysqlBackupBinding(ctx, options.backup, options.restoreFrom, { dataDir, runPath: RUN_PATH, keys });
+      return withFounding(ctx, 'mysql', options.apiClient, {
         primaryOrdinal: ctx.startOrdinal,
         env: { ...identityEnv(ctx), ...keys, DATA_DIR: dataDir },
         // a replica leaves replication while its network works (see mysql-prestop.sh)
@@ -126,6 +163,8 @@ export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
             env: { ...identityEnv(ctx), DATA_DIR: dataDir, CONFIG_DIR: kplus.EnvValue.fromValue(CONFIG_PATH) },
             mounts: [{ volume: 'config', path: CONFIG_PATH }],
           },
+          // a new set's first member restores before the clone would look for a donor
+          ...backups.initContainers,
           {
             name: 'clone',
             image,
@@ -137,10 +176,14 @@ export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
           },
         ],
         files: {
-          ...scriptFiles('mysql-start.sh', 'mysql-config.sh', 'mysql-clone.sh', 'mysql-initdb.sh', 'mysql-probe.sh', 'mysql-prestop.sh'),
+          ...scriptFiles('mysql-start.sh', 'mysql-config.sh', 'mysql-clone.sh', 'mysql-initdb.sh', 'mysql-probe.sh', 'mysql-prestop.sh', ...backups.files),
           ...(extra.length > 0 ? { 'engine.conf': extra.join('\n') + '\n' } : {}),
         },
-      };
+        sidecars: backups.sidecars,
+        egress: backups.egress,
+        backupMetrics: backups.backupMetrics,
+        annotations: backups.annotations,
+      }, { engineInit: 'clone', dataMarkers: [`${ctx.dataPath}/data/mysql`] });
     }),
   };
 }
@@ -148,6 +191,7 @@ export function mysqlDefinition(options: MysqlOptions = {}): EngineDefinition {
 /** The MySQL preset with Group Replication; see `MysqlOptions.groupReplication`. */
 function mysqlGroupDefinition(options: MysqlOptions, version: MysqlVersion, group: MysqlGroupReplicationOptions): EngineDefinition {
   const image = version.image;
+  const refused = (['backup', 'restoreFrom'] as const).filter((prop) => options[prop] !== undefined);
   return {
     name: 'mysql',
     image,
@@ -163,6 +207,10 @@ function mysqlGroupDefinition(options: MysqlOptions, version: MysqlVersion, grou
     binder: engineBinder((ctx: EngineContext): EngineBinding => {
       checkVersion(ctx, 'mysql', version.version, { major: 8, minor: 0, patch: 27 },
         'Group Replication with START GROUP_REPLICATION USER/PASSWORD, the clone threshold and the XCom stack');
+      if (refused.length > 0) {
+        engineFail(ctx, 'mysql', `${refused.join(' and ')} ${refused.length > 1 ? 'are' : 'is'} not available with groupReplication (got both): backups and restores are for the primary/replicas preset. ` +
+          `Fix: leave groupReplication out for a set with ${refused.join(' and ')}, or leave ${refused.join(' and ')} out of the group.`);
+      }
       const secrets = requireCredentials(ctx, 'mysql', 'the image needs a root password and the group a recovery password');
       const extra = mysqlConfigLines(ctx, 'mysql', options, [...MANAGED, ...GROUP_MANAGED]);
       const dataDir = kplus.EnvValue.fromValue(`${ctx.dataPath}/data`);

@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { BackupMember, RETAIN_FULL_BACKUPS_ANNOTATION, checkCronSchedule, checkTimestamp, ResolvedS3Repository, resolveS3Repository, S3Repository, sameRepository } from '../backup';
-import type { EngineContext, EngineEgress, InitContainer } from '../engine-definition';
+import { BACKUP_REPOSITORY_ANNOTATION, BACKUP_SCHEDULE_ANNOTATION, BackupMember, RETAIN_FULL_BACKUPS_ANNOTATION, checkCronSchedule, checkTimestamp, cronLongestGapSeconds, repositoryEnv, repositoryUrl, ResolvedS3Repository, resolveS3Repository, S3Repository, sameRepository } from '../backup';
+import type { EngineBackupMetrics, EngineContext, EngineEgress, InitContainer } from '../engine-definition';
 import { engineFail, identityEnv, integerOption, runScript, sizeOptionKib } from './private/preset-helpers';
 
 /*
@@ -100,6 +100,8 @@ export interface PgBackRestBinding {
   readonly files: string[];
   /** The repositories the members reach, for the NetworkPolicy. */
   readonly egress: EngineEgress[];
+  /** The backups' schedule for the backup alerts, with `backup`. */
+  readonly backupMetrics?: EngineBackupMetrics;
   /** The StatefulSet's annotations: with `backup`, how many full backups are kept. */
   readonly annotations?: { [key: string]: string };
 }
@@ -136,38 +138,37 @@ export function pgBackRestBinding(ctx: EngineContext, backup: PostgresBackupOpti
       "Fix: give the new set's backup its own path, e.g. '" + `${backupRepo.path}-restored'.`);
   }
   const env: { [name: string]: kplus.EnvValue } = {
-    ...(restoreRepo ? repositoryEnv(ctx, 'RESTORE', restoreRepo) : {}),
+    ...(restoreRepo ? pgRepositoryEnv(ctx, 'RESTORE', restoreRepo) : {}),
     ...(restore?.pointInTime !== undefined ? { RESTORE_TARGET: kplus.EnvValue.fromValue(checkTimestamp(fail, 'restoreFrom.pointInTime', restore.pointInTime)) } : {}),
     ...(backup && backupRepo ? backupEnv(ctx, backup, backupRepo) : {}),
   };
-  const settings = backup ? archiveSettings(ctx, backup, paths.run) : [];
-  const sidecars = backup ? [backupSidecar(ctx, image!, { ...env, ...scheduleEnv(ctx, backup) }, paths, backup.resources)] : [];
+  const archiveTimeout = backup ? archiveTimeoutSeconds(ctx, backup) : 0;
+  const settings = backup ? archiveSettings(archiveTimeout, paths.run) : [];
+  const schedule = backup ? scheduleEnv(ctx, backup) : {};
+  const sidecars = backup ? [backupSidecar(ctx, image!, { ...env, ...schedule }, paths, backup.resources)] : [];
   const egress = [[backupRepo, 'backup.repository'], [restoreRepo, 'restoreFrom.repository']]
     .filter((r): r is [ResolvedS3Repository, string] => r[0] !== undefined)
     .map(([r, what]) => ({ what, cidrs: r.egressCidrs, ports: [r.port] }));
+  // the sidecar records each backup's outcome where the exporter reads it (postgres-backup.sh)
+  const backupMetrics = backup && {
+    scheduleGapSeconds: cronLongestGapSeconds(fail, 'backup.schedule', checkCronSchedule(fail, 'backup.schedule', backup.schedule)),
+    archiveTimeoutSeconds: archiveTimeout,
+  };
   // what the set promises, where the change guard reads it: a StatefulSet's annotation
-  const annotations = backup ? { [RETAIN_FULL_BACKUPS_ANNOTATION]: retainFullBackups(ctx, backup) } : undefined;
-  return { image, settings, env, sidecars, files: ['pgbackrest.sh', ...(backup ? ['postgres-backup.sh'] : [])], egress, annotations };
+  const annotations = backup && backupRepo
+    ? {
+      [BACKUP_REPOSITORY_ANNOTATION]: repositoryUrl(backupRepo),
+      [BACKUP_SCHEDULE_ANNOTATION]: checkCronSchedule(fail, 'backup.schedule', backup.schedule),
+      [RETAIN_FULL_BACKUPS_ANNOTATION]: retainFullBackups(ctx, backup),
+    }
+    : undefined;
+  return { image, settings, env, sidecars, files: ['s3-repository.sh', 'pgbackrest.sh', ...(backup ? ['cron.sh', 'postgres-backup.sh'] : [])], egress, backupMetrics, annotations };
 }
 
 /** The repository's env under PREFIX (see pgbackrest.sh): values, and its keys as the Secret's files. */
-function repositoryEnv(ctx: EngineContext, prefix: string, repo: ResolvedS3Repository): { [name: string]: kplus.EnvValue } {
-  const dir = ctx.credentialsPath;
-  if (!ctx.credentials || typeof dir !== 'string') {
-    engineFail(ctx, 'postgresql', `${prefix === 'BACKUP' ? 'backup' : 'restoreFrom'}.repository needs the S3 keys from the credentials Secret, but the database has none. ` +
-      "Fix: pass credentials: { secret } holding 's3-access-key-id' and 's3-secret-access-key' (or the keys the repository names).");
-  }
-  const v = kplus.EnvValue.fromValue;
-  return {
-    [`${prefix}_BUCKET`]: v(repo.bucket),
-    [`${prefix}_ENDPOINT`]: v(repo.endpoint),
-    [`${prefix}_REGION`]: v(repo.region),
-    [`${prefix}_PATH`]: v(repo.path),
-    [`${prefix}_URI_STYLE`]: v(repo.pathStyle ? 'path' : 'host'),
-    [`${prefix}_S3_ACCESS_KEY_ID_FILE`]: v(`${dir}/${repo.accessKeyIdKey}`),
-    [`${prefix}_S3_ACCESS_KEY_FILE`]: v(`${dir}/${repo.secretAccessKeyKey}`),
-    ...(repo.caCertificateKey !== undefined ? { [`${prefix}_CA_FILE`]: v(`${dir}/${repo.caCertificateKey}`) } : {}),
-  };
+function pgRepositoryEnv(ctx: EngineContext, prefix: string, repo: ResolvedS3Repository): { [name: string]: kplus.EnvValue } {
+  const what = `${prefix === 'BACKUP' ? 'backup' : 'restoreFrom'}.repository`;
+  return repositoryEnv((message) => engineFail(ctx, 'postgresql', message), what, prefix, repo, ctx.credentials ? ctx.credentialsPath : undefined);
 }
 
 /** The backup repository's env, the queue bound, the retention, the spool directory. */
@@ -175,7 +176,7 @@ function backupEnv(ctx: EngineContext, backup: PostgresBackupOptions, repo: Reso
   const queueKib = sizeOptionKib(ctx, 'postgresql', 'backup.archiveQueueMax', backup.archiveQueueMax, 16 * 1024) ?? DEFAULT_QUEUE_KIB;
   const retain = retainFullBackups(ctx, backup);
   return {
-    ...repositoryEnv(ctx, 'BACKUP', repo),
+    ...pgRepositoryEnv(ctx, 'BACKUP', repo),
     ARCHIVE_QUEUE_MAX: kplus.EnvValue.fromValue(`${queueKib}KiB`),
     RETAIN_FULL: kplus.EnvValue.fromValue(retain),
     // the WAL waiting for the store lives on the data volume: it survives a restart
@@ -188,8 +189,8 @@ function retainFullBackups(ctx: EngineContext, backup: PostgresBackupOptions): s
   return integerOption(ctx, 'postgresql', 'backup.retainFullBackups', backup.retainFullBackups, 1, 100) ?? '2';
 }
 
-/** archive_mode, the asynchronous archive_command and archive_timeout. */
-function archiveSettings(ctx: EngineContext, backup: PostgresBackupOptions, run: string): string[] {
+/** `backup.archiveTimeout` in seconds, checked. */
+function archiveTimeoutSeconds(ctx: EngineContext, backup: PostgresBackupOptions): number {
   let timeout = 60;
   if (backup.archiveTimeout !== undefined) {
     // what a Duration offers, not its class: another copy of cdk8s may have made it
@@ -204,6 +205,11 @@ function archiveSettings(ctx: EngineContext, backup: PostgresBackupOptions, run:
       engineFail(ctx, 'postgresql', `backup.archiveTimeout must be a whole number of seconds from 10 to 3600, got ${got}. Fix: e.g. Duration.minutes(1).`);
     }
   }
+  return timeout;
+}
+
+/** archive_mode, the asynchronous archive_command and archive_timeout. */
+function archiveSettings(timeout: number, run: string): string[] {
   return ['archive_mode=on', `archive_command=pgbackrest --config=${run}/pgbackrest.conf --stanza=db archive-push %p`, `archive_timeout=${timeout}`];
 }
 

@@ -1,6 +1,8 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine-definition';
+import type { ApiClientOptions } from './api-client';
+import { withFounding } from './private/founding';
 import { checkVersion, engineBinder, engineFail, configLines, identityEnv, integerOption, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
 import { PGBACKREST_MANAGED, PostgresBackupOptions, PostgresRestoreOptions, pgBackRestBinding } from './postgresql-backup';
@@ -71,6 +73,15 @@ export interface PostgresqlOptions {
    * @default - no failover: the first ordinal is the primary, the others stream from it
    */
   readonly patroni?: PatroniOptions;
+  /**
+   * How the members reach the Kubernetes API. A set of more than one member records, once, that
+   * it was founded (the Lease `<name>-founded`): a first member whose volume is empty starts a
+   * new data set only if it creates that Lease, and otherwise copies a member with data, waiting
+   * for one however long the others refuse connections. Its pods get a ServiceAccount token with
+   * a Role that can read that Lease and create Leases, nothing else.
+   * @default - the default image, any API server address on ports 443 and 6443
+   */
+  readonly apiClient?: ApiClientOptions;
   /**
    * Backups to S3-compatible storage with pgBackRest: the server archives every WAL segment
    * asynchronously (a bounded queue: a store that is down never stops the primary), and the
@@ -162,7 +173,7 @@ function streamingPostgresql(options: PostgresqlOptions): EngineDefinition {
       // a subdirectory: initdb refuses a mount point that holds lost+found
       const pgdata = kplus.EnvValue.fromValue(`${ctx.dataPath}/pgdata`);
       const backups = pgBackRestBinding(ctx, options.backup, options.restoreFrom, { pgdata: `${ctx.dataPath}/pgdata`, run: RUN_PATH });
-      return {
+      return withFounding(ctx, 'postgresql', options.apiClient, {
         primaryOrdinal: ctx.startOrdinal,
         // WAL kept for standbys: through each one's replication slot (created by the standby), up
         // to the cap; the image's entrypoint prepends `postgres`
@@ -204,9 +215,10 @@ function streamingPostgresql(options: PostgresqlOptions): EngineDefinition {
         }],
         sidecars: backups.sidecars,
         egress: backups.egress,
+        backupMetrics: backups.backupMetrics,
         annotations: backups.annotations,
         files: scriptFiles('postgres-start.sh', 'postgres-replica.sh', 'postgres-initdb.sh', 'postgres-probe.sh', ...backups.files),
-      };
+      }, { engineInit: 'clone', dataMarkers: [`${ctx.dataPath}/pgdata/PG_VERSION`] });
     }),
   };
 }

@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { ApiRule, EngineBinding, EngineContext, InitContainer, SidecarContainer } from '../engine-definition';
 import { SCRIPTS_PATH } from './private/engine-scripts';
-import { engineFail, identityEnv } from './private/preset-helpers';
+import { DEFAULT_API_CLIENT_IMAGE, engineFail, identityEnv } from './private/preset-helpers';
 
 /*
  * The Redis preset with Sentinel deciding which member is the master
@@ -64,7 +64,7 @@ export const SENTINEL_PORT = 26379;
 /** The label the role keeper sets on each pod with its server's role, and its values. */
 export const REDIS_ROLE_LABEL = { key: 'cdk8s-stateful.dev/role', primary: 'primary', replica: 'replica' };
 /** The default API client image (tools/images/curl builds the same for the tests). */
-export const API_CLIENT_IMAGE = 'docker.io/curlimages/curl:8.14.1';
+export const API_CLIENT_IMAGE = DEFAULT_API_CLIENT_IMAGE;
 
 /** The keeper labels its own pod and records, once, that the set was founded (a Lease). */
 const KEEPER_RULES: ApiRule[] = [

@@ -1,8 +1,11 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { EngineBinding, EngineContext, EngineDefinition } from '../engine-definition';
+import type { ApiClientOptions } from './api-client';
+import { withFounding } from './private/founding';
 import { checkVersion, engineBinder, configLines, engineFail, identityEnv, memoryLimitEnv, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
+import { RedisBackupOptions, RedisRestoreOptions, redisBackupBinding } from './redis-backup';
 import { RedisSentinelOptions, SENTINEL_PORT, sentinelAccess, sentinelContainers, sentinelServerEnv, sentinelSettings } from './redis-sentinel';
 
 /**
@@ -77,6 +80,36 @@ export interface RedisOptions {
    * @default - no failover: the first ordinal is the primary
    */
   readonly sentinel?: RedisSentinelOptions;
+  /**
+   * How the members reach the Kubernetes API. A set of more than one member records, once, that
+   * it was founded (the Lease `<name>-founded`): a first member whose volume is empty starts a
+   * new data set only if it creates that Lease, and otherwise copies a member with data, waiting
+   * for one however long the others refuse connections. Its pods get a ServiceAccount token with
+   * a Role that can read that Lease and create Leases, nothing else.
+   * @default - the default image, any API server address on ports 443 and 6443
+   */
+  readonly apiClient?: ApiClientOptions;
+  /**
+   * RDB snapshots to S3-compatible storage: the sidecar `backup` of the primary's pod (with
+   * `sentinel`: of the master's pod, as the Sentinels name it) takes a snapshot of a healthy
+   * replica (or of the primary) on a cron schedule with `redis-cli --rdb`, checks it with
+   * `redis-check-rdb` and uploads it with rclone, then its SHA-256; the newest `retainBackups` are
+   * kept. A snapshot holds the data as of the moment it was taken: writes after it are not in it
+   * (no point-in-time recovery). Needs an image with rclone (`backup.image`). See docs/engines.md,
+   * Redis backups.
+   * @default - no backups
+   */
+  readonly backup?: RedisBackupOptions;
+  /**
+   * Create this set from a snapshot: its first member, when its volume is empty and it founds the
+   * set (it created the Lease `<name>-founded`; a single member: whenever its volume is empty),
+   * downloads the latest snapshot (or `restoreFrom.backup`), checks its SHA-256 and
+   * `redis-check-rdb`, and starts from it; the replicas copy it as in any new set. A snapshot that
+   * fails a check stops the init container `config` with a message naming the object: the set
+   * never starts empty instead. A set that has data ignores it. Not with `sentinel`.
+   * @default - a new, empty data set
+   */
+  readonly restoreFrom?: RedisRestoreOptions;
 }
 
 const PORT = 6379;
@@ -87,7 +120,8 @@ const MANAGED = ['port', 'bind', 'dir', 'appendonly', 'requirepass', 'masterauth
 /** The Redis primary/replicas preset; see {@link DatabaseEngine.redis}. */
 export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
   const version = options.version ?? RedisVersion.VER_8_2_1;
-  const image = version.image;
+  // with snapshots or a restore, every container runs the image with rclone
+  const image = options.restoreFrom?.image ?? options.backup?.image ?? version.image;
   const sentinel = options.sentinel;
   return {
     name: 'redis',
@@ -123,43 +157,64 @@ export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
       };
       const engineConf: { [name: string]: string } = extra.length > 0 ? { 'engine.conf': extra.join('\n') + '\n' } : {};
       if (sentinel !== undefined) {
+        if (options.restoreFrom !== undefined) {
+          engineFail(ctx, 'redis', 'restoreFrom is not offered with sentinel yet. Fix: restore into a set without sentinel (the pinned-primary preset), or leave restoreFrom out.');
+        }
         const settings = sentinelSettings(ctx, sentinel);
+        // the master's pod takes the snapshots, of a replica the Sentinels report
+        const backups = redisBackupBinding(ctx, options.backup, undefined, secrets.password, { SENTINEL_PORT: String(SENTINEL_PORT), SET_NAME: ctx.name });
+        const containers = sentinelContainers(ctx, settings, image, CONFIG_PATH, secrets.password);
         return {
           env: { ...identityEnv(ctx), ...serverEnv, ...secrets.password, ...sentinelServerEnv(ctx, settings) },
           // redis.conf and sentinel.conf hold the password: memory-backed, never on the node's disk;
           // writable: the start script writes redis.conf at every start, Sentinel rewrites its own
           memoryVolumes: ['config'],
           mounts: [{ volume: 'config', path: CONFIG_PATH }],
-          ...sentinelContainers(ctx, settings, image, CONFIG_PATH, secrets.password),
+          initContainers: containers.initContainers,
+          sidecars: [...containers.sidecars, ...backups.sidecars],
           ...sentinelAccess(sentinel),
+          egress: backups.egress,
+          annotations: backups.annotations,
+          backupMetrics: backups.backupMetrics,
           files: {
-            ...scriptFiles('redis-sentinel-start.sh', 'redis-sentinel.sh', 'redis-role-keeper.sh', 'kube-api.sh', 'redis-probe.sh'),
+            ...scriptFiles('redis-sentinel-start.sh', 'redis-monitoring-user.sh', 'redis-sentinel.sh', 'redis-role-keeper.sh', 'kube-api.sh', 'redis-probe.sh', ...backups.files),
             ...engineConf,
           },
         };
       }
-      return {
-        primaryOrdinal: ctx.startOrdinal,
-        // the readiness probe authenticates with the password from the Secret's file
-        env: { ...secrets.password },
-        // redis.conf holds the password: memory-backed, never on the node's disk
-        memoryVolumes: ['config'],
-        mounts: [{ volume: 'config', path: CONFIG_PATH, readOnly: true }],
-        initContainers: [{
-          name: 'config',
-          image,
-          // an empty primary copies a peer's data with a temporary server: it needs the database's memory
-          runsServer: true,
-          command: runScript('redis-config.sh'),
-          env: { ...identityEnv(ctx), ...serverEnv, ...secrets.password },
-          // writable: a primary that lost its data copies a replica into it before it starts
-          mounts: [{ volume: 'config', path: CONFIG_PATH }, { volume: ctx.dataVolume ?? 'data', path: ctx.dataPath }],
-        }],
-        files: {
-          ...scriptFiles('redis-config.sh', 'redis-probe.sh'),
-          ...engineConf,
-        },
-      };
+      return pinnedPrimaryBinding(ctx, options, image, serverEnv, secrets.password, engineConf);
     }),
   };
+}
+
+/** Without Sentinel: the first ordinal is the primary; its pod takes the snapshots, a new one may start from one. */
+function pinnedPrimaryBinding(ctx: EngineContext, options: RedisOptions, image: string, serverEnv: { [name: string]: kplus.EnvValue },
+  password: { [name: string]: kplus.EnvValue }, engineConf: { [name: string]: string }): EngineBinding {
+  const backups = redisBackupBinding(ctx, options.backup, options.restoreFrom, password);
+  return withFounding(ctx, 'redis', options.apiClient, {
+    primaryOrdinal: ctx.startOrdinal,
+    // the readiness probe authenticates with the password from the Secret's file
+    env: { ...password },
+    // redis.conf holds the password: memory-backed, never on the node's disk
+    memoryVolumes: ['config'],
+    mounts: [{ volume: 'config', path: CONFIG_PATH, readOnly: true }],
+    initContainers: [{
+      name: 'config',
+      image,
+      // an empty primary copies a peer's data with a temporary server: it needs the database's memory
+      runsServer: true,
+      command: runScript('redis-config.sh'),
+      env: { ...identityEnv(ctx), ...serverEnv, ...password, ...backups.restoreEnv },
+      // writable: a primary that lost its data copies a replica into it before it starts
+      mounts: [{ volume: 'config', path: CONFIG_PATH }, { volume: ctx.dataVolume ?? 'data', path: ctx.dataPath }],
+    }],
+    sidecars: backups.sidecars,
+    egress: backups.egress,
+    backupMetrics: backups.backupMetrics,
+    annotations: backups.annotations,
+    files: {
+      ...scriptFiles('redis-config.sh', 'redis-monitoring-user.sh', 'redis-probe.sh', ...backups.files),
+      ...engineConf,
+    },
+  }, { engineInit: 'config', dataMarkers: ['appendonlydir', 'appendonly.aof', 'dump.rdb'].map((f) => `${ctx.dataPath}/${f}`) });
 }

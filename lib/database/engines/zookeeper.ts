@@ -1,12 +1,15 @@
-import { Duration } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import type { EngineBinding, EngineContext, EngineDefinition } from '../engine-definition';
-import { checkVersion, engineBinder, identityEnv, runScript, scriptFiles, scriptProbes } from './private/preset-helpers';
+import type { ApiRule, EngineBinding, EngineContext, EngineDefinition, SidecarContainer } from '../engine-definition';
+import type { ApiClientOptions } from './api-client';
+import { SCRIPTS_PATH } from './private/engine-scripts';
+import { withFounding } from './private/founding';
+import { checkVersion, engineBinder, engineFail, identityEnv, pinnedApiClientImage, runScript, scriptFiles, scriptProbes } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
 
 /**
  * A version of the official `zookeeper` image (Docker Hub library image).
- * An enum-like class: a constant, or `of()` for any other tag from 3.5 on.
+ * An enum-like class: a constant, or `of()` for any other tag from 3.6 on.
  */
 export class ZooKeeperVersion extends ImageVersion {
   /** ZooKeeper 3.8.4. */
@@ -29,14 +32,70 @@ export class ZooKeeperVersion extends ImageVersion {
 /** Options of {@link DatabaseEngine.zookeeper}. */
 export interface ZooKeeperOptions {
   /**
-   * The server version.
+   * The server version (3.6 or later: the members change the ensemble with `reconfig`).
    * @default ZooKeeperVersion.VER_3_9_5
    */
   readonly version?: ZooKeeperVersion;
+  /**
+   * How the members reach the Kubernetes API. The set records, once, that it was founded (the
+   * Lease `<name>-founded`): only the member that creates it starts a new ensemble; every other
+   * member whose volume is empty joins the live ensemble without a vote and is added once it has
+   * synced. The sidecar `members` reads the StatefulSet's replica count, so that the leader removes
+   * the members a scale-down took away. The pods get a ServiceAccount token with a Role that can
+   * read that Lease, create Leases and read this StatefulSet, nothing else.
+   * @default - the default image, any API server address on ports 443 and 6443
+   */
+  readonly apiClient?: ApiClientOptions;
 }
 
 const CONFIG_PATH = '/conf';
 const INIT_CONFIG_PATH = '/cdk8s-conf';
+const MEMBERS_PATH = '/var/run/cdk8s-members';
+const ADMIN_PATH = '/var/run/cdk8s-admin';
+
+/** Small requests and limits for the sidecar (a shell loop and one API call every few seconds). */
+const SIDECAR_RESOURCES: kplus.ContainerResources = {
+  cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(200) },
+  memory: { request: Size.mebibytes(16), limit: Size.mebibytes(64) },
+};
+
+/** Where the member itself is reached: `<pod>.<MEMBER_DOMAIN>`, the domain of the headless Service. */
+function memberDomain(ctx: EngineContext): string {
+  const first = ctx.peerAddresses[0];
+  return first ? first.split('.').slice(1).join('.') : ctx.headlessServiceName;
+}
+
+/**
+ * The environment of every ZooKeeper container: no member list (which would change the pod
+ * template, and roll every member, on each resize): the ensemble's membership lives in ZooKeeper.
+ */
+function memberEnv(ctx: EngineContext): { [name: string]: kplus.EnvValue } {
+  const { PEERS: _peers, ...identity } = identityEnv(ctx);
+  const value = kplus.EnvValue.fromValue;
+  return {
+    ...identity,
+    MEMBER_DOMAIN: value(memberDomain(ctx)),
+    REPLICAS_FILE: value(`${MEMBERS_PATH}/replicas`),
+    ADMIN_DIR: value(ADMIN_PATH),
+  };
+}
+
+/** The Role's rule beside the founding Lease's: read this StatefulSet (its replica count). */
+function replicasRule(ctx: EngineContext): ApiRule {
+  return { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get'], resourceNames: [ctx.name] };
+}
+
+/** The sidecar `members`: the StatefulSet's replica count, kept in REPLICAS_FILE. */
+function membersSidecar(ctx: EngineContext, options: ApiClientOptions): SidecarContainer {
+  return {
+    name: 'members',
+    image: pinnedApiClientImage((message) => engineFail(ctx, 'zookeeper', message), 'apiClient.apiClientImage', options.apiClientImage),
+    command: ['sh', `${SCRIPTS_PATH}/zookeeper-replicas.sh`],
+    env: { SET_NAME: kplus.EnvValue.fromValue(ctx.name), REPLICAS_FILE: kplus.EnvValue.fromValue(`${MEMBERS_PATH}/replicas`) },
+    mounts: [{ volume: 'members', path: MEMBERS_PATH }],
+    resources: SIDECAR_RESOURCES,
+  };
+}
 
 /** The ZooKeeper ensemble preset; see {@link DatabaseEngine.zookeeper}. */
 export function zookeeperDefinition(options: ZooKeeperOptions = {}): EngineDefinition {
@@ -59,31 +118,45 @@ export function zookeeperDefinition(options: ZooKeeperOptions = {}): EngineDefin
     defaultReplicas: 3,
     ...scriptProbes((kind) => runScript('zookeeper-probe.sh', kind), Duration.minutes(10)),
     binder: engineBinder((ctx: EngineContext): EngineBinding => {
-      checkVersion(ctx, 'zookeeper', version.version, { major: 3, minor: 5 }, "client ports in 'server.N' lines and the 4lw whitelist");
-      return {
+      checkVersion(ctx, 'zookeeper', version.version, { major: 3, minor: 6 }, "'reconfig' with a dynamic config file and zkCli's -waitforconnection");
+      const env = memberEnv(ctx);
+      const value = kplus.EnvValue.fromValue;
+      const client = options.apiClient ?? {};
+      const bound = withFounding(ctx, 'zookeeper', client, {
         env: {
+          ...env,
           // zkEnv.sh defaults to a 1000 MiB heap, more than the default 1 GiB memory limit leaves
-          ZK_SERVER_HEAP: kplus.EnvValue.fromValue('512'),
+          ZK_SERVER_HEAP: value('512'),
+          DATA_DIR: value(ctx.dataPath),
         },
-        scratchVolumes: ['conf', 'logs'],
+        command: runScript('zookeeper-start.sh'),
+        scratchVolumes: ['conf', 'logs', 'members'],
+        // the password of the member's own superuser, made at each start, never on disk
+        memoryVolumes: ['admin'],
         mounts: [
           { volume: 'conf', path: CONFIG_PATH, readOnly: true },
           { volume: 'logs', path: '/logs' },
+          { volume: 'members', path: MEMBERS_PATH, readOnly: true },
+          { volume: 'admin', path: ADMIN_PATH },
         ],
         initContainers: [{
           name: 'config',
           image,
           command: runScript('zookeeper-config.sh'),
           env: {
-            ...identityEnv(ctx),
-            DATA_DIR: kplus.EnvValue.fromValue(ctx.dataPath),
-            CONFIG_DIR: kplus.EnvValue.fromValue(INIT_CONFIG_PATH),
-            IMAGE_CONF_DIR: kplus.EnvValue.fromValue(CONFIG_PATH),
+            ...env,
+            DATA_DIR: value(ctx.dataPath),
+            CONFIG_DIR: value(INIT_CONFIG_PATH),
+            IMAGE_CONF_DIR: value(CONFIG_PATH),
           },
           mounts: [{ volume: 'conf', path: INIT_CONFIG_PATH }, { volume: ctx.dataVolume ?? 'data', path: ctx.dataPath }],
         }],
-        files: scriptFiles('zookeeper-config.sh', 'zookeeper-probe.sh'),
-      };
+        // a single member has nobody to remove (and cannot drop below one)
+        sidecars: ctx.replicas > 1 ? [membersSidecar(ctx, client)] : [],
+        files: scriptFiles('zookeeper-config.sh', 'zookeeper-start.sh', 'zookeeper-members.sh', 'zookeeper-replicas.sh', 'zookeeper-probe.sh', 'kube-api.sh'),
+      }, { engineInit: 'config', dataMarkers: [`${ctx.dataPath}/version-2`, `${ctx.dataPath}/conf/zoo.cfg`, `${ctx.dataPath}/cdk8s-ensemble`] });
+      if (!bound.apiAccess) return bound;
+      return { ...bound, apiAccess: { ...bound.apiAccess, rules: [...bound.apiAccess.rules, replicasRule(ctx)] } };
     }),
   };
 }

@@ -142,8 +142,8 @@ export interface ResolvedWorkload {
   readonly claimRetention: { readonly whenDeleted: string; readonly whenScaled: string };
   /** A ServiceAccount to create, by name. */
   readonly createServiceAccount?: string;
-  /** The Role (and its RoleBinding to the created account) the engine's API access needs. */
-  readonly role?: { readonly name: string; readonly rules: ApiRule[] };
+  /** The Role the engine's API access needs, and the account its RoleBinding names (created, or the user's). */
+  readonly role?: { readonly name: string; readonly rules: ApiRule[]; readonly subject: string };
 }
 
 /** The client and read Services. */

@@ -194,19 +194,18 @@ export function serviceAccount(scope: Construct, spec: DatabaseSpec): ApiObject 
   });
 }
 
-/** The Role of the engine's API access and its RoleBinding to the database's account, in its namespace. */
+/** The Role of the engine's API access and its RoleBinding to the pods' account, in its namespace. */
 export function accessRole(scope: Construct, spec: DatabaseSpec): ApiObject | undefined {
   const role = spec.workload.role;
-  const account = spec.workload.createServiceAccount;
-  if (role === undefined || account === undefined) return undefined;
+  if (role === undefined) return undefined;
   const resource = kube(k8s.KubeRole, scope, 'Role', {
     metadata: { name: role.name },
-    rules: role.rules.map((r) => ({ apiGroups: r.apiGroups, resources: r.resources, verbs: r.verbs })),
+    rules: role.rules.map((r) => ({ apiGroups: r.apiGroups, resources: r.resources, resourceNames: r.resourceNames, verbs: r.verbs })),
   });
   kube(k8s.KubeRoleBinding, scope, 'RoleBinding', {
     metadata: { name: role.name },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.name },
-    subjects: [{ kind: 'ServiceAccount', name: account, namespace: spec.identity.namespaceName }],
+    subjects: [{ kind: 'ServiceAccount', name: role.subject, namespace: spec.identity.namespaceName }],
   });
   return resource;
 }

@@ -162,7 +162,11 @@ function resolveSidecar(x: ExtraContainers, identity: DatabaseIdentity, c: Sidec
   });
   if (c.livenessProbe !== undefined) validateProbe(check, `livenessProbe of sidecar '${c.name}'`, c.livenessProbe, identity.engine.ports);
   const resolved = resolveExtraContainer({ ...x, presetDefaults: SIDECAR_RESOURCES }, 'sidecar', c, true);
-  return { ...resolved, ports: ports.length > 0 ? ports : undefined, livenessProbe: c.livenessProbe };
+  if (c.metricsPort !== undefined && identity.engine.ports.some((e) => e.port === c.metricsPort!.port || e.name === c.metricsPort!.name)) {
+    check.fail(`sidecar '${c.name}' serves its metrics on port ${c.metricsPort.port} ('${c.metricsPort.name}'), which the engine's ports use already. Fix: give the metrics a port and name of their own.`);
+  }
+  const served = [...ports, ...(c.metricsPort ? [{ name: c.metricsPort.name, port: c.metricsPort.port }] : [])];
+  return { ...resolved, ports: served.length > 0 ? served : undefined, livenessProbe: c.livenessProbe };
 }
 
 /** The database container: the engine's image and command, the claims mounted, probes, env and resources. */

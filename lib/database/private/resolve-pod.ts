@@ -33,10 +33,16 @@ export function resolveRetention(check: PropValidator, identity: DatabaseIdentit
     return v;
   };
   const access = binding.apiAccess;
+  const existing = props.serviceAccountName;
   return {
-    // an engine that uses the API server gets an account of its own, bound to a Role of its rules
-    createServiceAccount: props.createServiceAccount || access ? identity.name : undefined,
-    role: access ? { name: identity.name, rules: check.list('apiAccess rules', access.rules).map((r, i) => apiRule(check, i, r)) } : undefined,
+    // an engine that uses the API server gets an account of its own (or the user's existing one),
+    // bound to a Role of its rules
+    createServiceAccount: existing === undefined && (props.createServiceAccount || access) ? identity.name : undefined,
+    role: access ? {
+      name: identity.name,
+      rules: check.list('apiAccess rules', access.rules).map((r, i) => apiRule(check, i, r)),
+      subject: existing ?? identity.name,
+    } : undefined,
     claimRetention: {
       whenDeleted: retention('claimRetentionWhenDeleted', props.claimRetentionWhenDeleted),
       whenScaled: retention('claimRetentionWhenScaled', props.claimRetentionWhenScaled),
@@ -50,12 +56,9 @@ export function resolvePod(check: PropValidator, props: StatefulDatabaseProps, n
     check.fail(`serviceAccountName ${show(props.serviceAccountName)} and createServiceAccount are both given. Fix: keep one: an existing account, or the one the database creates.`);
   }
   const automountToken = binding.apiAccess !== undefined;
-  if (automountToken && props.serviceAccountName !== undefined) {
-    check.fail(`serviceAccountName ${show(props.serviceAccountName)} is given, but the engine uses the Kubernetes API and creates its own account '${name}' ` +
-      'with a Role of exactly what it needs. Fix: drop serviceAccountName.');
-  }
-  const serviceAccountName = props.createServiceAccount || automountToken ? name
-    : props.serviceAccountName === undefined ? undefined : check.dnsSubdomain('serviceAccountName', props.serviceAccountName);
+  // an existing account is used as given; with the engine's API access, its Role is bound to it
+  const serviceAccountName = props.serviceAccountName !== undefined ? check.dnsSubdomain('serviceAccountName', props.serviceAccountName)
+    : props.createServiceAccount || automountToken ? name : undefined;
   return {
     terminationGracePeriodSeconds: check.seconds('terminationGracePeriod', props.terminationGracePeriod ?? Duration.seconds(30), 86400),
     antiAffinity: antiAffinity(check, props.antiAffinity ?? 'preferred'),
@@ -79,7 +82,11 @@ function apiRule(check: PropValidator, index: number, rule: ApiRule): ApiRule {
       check.fail(`${what} ${field} must name each value (no '*', none empty), got ${show(rule[field])}. Fix: list exactly what the engine uses.`);
     }
   }
-  return { apiGroups: [...rule.apiGroups], resources: [...rule.resources], verbs: [...rule.verbs] };
+  const names = rule.resourceNames;
+  if (names !== undefined && (!Array.isArray(names) || names.length === 0 || names.some((v) => typeof v !== 'string' || v === ''))) {
+    check.fail(`${what} resourceNames must name each object (none empty), got ${show(names)}. Fix: list the objects' names, or leave resourceNames out.`);
+  }
+  return { apiGroups: [...rule.apiGroups], resources: [...rule.resources], verbs: [...rule.verbs], ...(names ? { resourceNames: [...names] } : {}) };
 }
 
 function antiAffinity(check: PropValidator, mode: string): ResolvedPod['antiAffinity'] {

@@ -74,6 +74,8 @@ galera_member() {
     -- bash /opt/cdk8s-stateful/galera-install.sh
   run "galera-bootstrap-$n" 999 999 mariadb --foreground --command "${pod[@]}" --env CONFIG_DIR=/etc/mysql/conf.d \
     --env CLUSTER_NAME=smoke --env GCACHE_SIZE=16384K --mount "$conf:/etc/mysql/conf.d" -- bash /opt/cdk8s-stateful/galera-bootstrap.sh
+  # what the `decide` init container writes (it needs an API server): member 0 bootstraps
+  if [ "$n" = 0 ]; then echo bootstrap >"$run_dir/galera-decision"; else echo join >"$run_dir/galera-decision"; fi
   if [ "$n" -gt 0 ]; then
     # a second member beside the first in one network namespace: its own ports
     printf '%s\n' '[mariadb]' 'port=3307' 'wsrep_cluster_address=gcomm://127.0.0.1:4567' \
@@ -81,7 +83,7 @@ galera_member() {
       'wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:5567;ist.recv_addr=127.0.0.1:5568"' >"$conf/zz-smoke.cnf"
   fi
   run "galera-$n" 999 999 mariadb --command "${pod[@]}" "$@" --env KEYS_DIR=/run/secrets/db --env ROOT_KEY=root-password \
-    --env RUN_DIR=/run/mysqld --env STATE_PORT=4569 \
+    --env RUN_DIR=/run/mysqld \
     --mount "$SCRIPTS/galera-initdb.sh:/docker-entrypoint-initdb.d/90-cdk8s-initialized.sh:ro" \
     --env MARIADB_MYSQL_LOCALHOST_USER=1 --env 'MARIADB_MYSQL_LOCALHOST_GRANTS=RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR' \
     --mount "$data:/var/lib/mysql" --mount "$conf:/etc/mysql/conf.d:ro" --mount "$work:/work-dir:ro" \

@@ -3,7 +3,9 @@
 # docker.io/library/zookeeper:<version>: the zookeeper user is 1000:1000 as in the official image,
 # /conf, /data, /datalog and /logs as there, the scripts on PATH. Debian's `zookeeper` package
 # depends on the full (X11) default-jre, so only its scripts are taken from it; zkEnv.sh,
-# log4j.properties and docker-entrypoint.sh are this project's (rootfs/).
+# log4j.properties and docker-entrypoint.sh are this project's (rootfs/). The Prometheus metrics
+# provider, which the official image ships in its lib/ and Debian does not package, comes from
+# Maven Central (mvn, kept in the cache), each jar checked against its sha256 below.
 # the suite's Java LTS: bookworm has 17, trixie and later 21
 case "$SUITE" in bookworm) JDK=17 ;; *) JDK=21 ;; esac
 PACKAGES=(libzookeeper-java "openjdk-$JDK-jre-headless")
@@ -30,4 +32,43 @@ customize() {
   dpkg-deb --fsys-tarfile "$deb" | in_root "$root" tar -x -C / ./usr/share/zookeeper/bin/zkServer.sh \
     ./usr/share/zookeeper/bin/zkCli.sh ./usr/share/zookeeper/bin/zkCleanup.sh
   in_root "$root" install -d -o 1000 -g 1000 -m 0755 /data /datalog /logs /conf
+  metrics_provider "$root"
+}
+
+# provider_jars: the Prometheus metrics provider of the image's ZooKeeper version and the
+# Prometheus client jars it needs (its Maven dependencies), each with its sha256
+provider_jars() {
+  case "$VERSION" in
+    3.9.3) echo "org.apache.zookeeper:zookeeper-prometheus-metrics:3.9.3 7e03c5727cff7479c0a7ec9b176eb67cf630ed98bfeec8d7e754996326d0e4a4" ;;
+    3.8.0) echo "org.apache.zookeeper:zookeeper-prometheus-metrics:3.8.0 f86020b4e6d76c91d447535504611c2755cdf4352e4a422342183b9e877544f2" ;;
+    *) die "zookeeper: no pinned Prometheus metrics provider for ZooKeeper $VERSION: add its jar and sha256 to images/zookeeper/recipe.sh" ;;
+  esac
+  cat <<'JARS'
+io.prometheus:simpleclient:0.9.0 72d6dc49c023a4b3345d8a8a82d947ea24d07b1ad60cf57fee85a6f77b149a19
+io.prometheus:simpleclient_common:0.9.0 97d404dca184d2a07817ccae2ef1df9fb34b84526c44cf2367ef0ba8031759c0
+io.prometheus:simpleclient_hotspot:0.9.0 927fc7069f9a8ebd1a8420c3bb1675a957bd359b95e50664aa96e387d4b0a256
+io.prometheus:simpleclient_servlet:0.9.0 12cf7668b6f4941dbc8dac6dc270db0e579b216be0aee74a6ad98d7d6e8aa228
+JARS
+}
+
+# metrics_provider ROOT: the provider's jars in /usr/share/zookeeper/lib (zkEnv.sh puts them on
+# the classpath), fetched once into the cache
+metrics_provider() {
+  local root="$1" jars="$CACHE/images/maven-jars" staged gav sum file
+  command -v mvn >/dev/null || die "zookeeper: mvn is missing: it fetches the Prometheus metrics provider from Maven Central (apt-get install maven)"
+  mkdir -p "$jars"
+  staged="$(mktemp -d)"
+  while read -r gav sum; do
+    file="$(cut -d: -f2 <<<"$gav")-$(cut -d: -f3 <<<"$gav").jar"
+    if [ ! -f "$jars/$file" ]; then
+      mvn -q -B -Dmaven.repo.local="$CACHE/images/m2" dependency:copy -Dartifact="$gav" -DoutputDirectory="$jars" >&2 ||
+        die "zookeeper: mvn could not fetch $gav"
+    fi
+    sha256sum --check --quiet - <<<"$sum  $jars/$file" || die "zookeeper: $jars/$file is not the pinned $gav (sha256 $sum)"
+    install -m 0644 "$jars/$file" "$staged/"
+  done < <(provider_jars)
+  # readable by the server's user (mktemp made the directory 0700)
+  chmod 0755 "$staged"
+  copy_into "$root" "$staged" /usr/share/zookeeper/lib
+  rm -rf "$staged"
 }

@@ -231,3 +231,15 @@ export function mysqlConfigLines(ctx: EngineContext, engine: string, options: { 
     max_connections: integerOption(ctx, engine, 'maxConnections', options.maxConnections, 1, 100_000),
   }, options.config, { name: /^[a-z][a-z0-9_-]*$/, managed, line: (n, v) => `${n}=${v}` });
 }
+
+/** The default image of the containers that talk to the Kubernetes API (a POSIX shell and curl). */
+export const DEFAULT_API_CLIENT_IMAGE = 'docker.io/curlimages/curl:8.14.1';
+
+/** IMAGE (the default when undefined), checked to be pinned: a tag other than `latest`, or a digest; FAIL names WHAT. */
+export function pinnedApiClientImage(fail: (message: string) => never, what: string, image: string | undefined): string {
+  const value = image ?? DEFAULT_API_CLIENT_IMAGE;
+  if (typeof value !== 'string' || !/^[^\s]+(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$/.test(value) || /:latest$/.test(value)) {
+    fail(`${what} must be a pinned image with sh and curl, got ${JSON.stringify(value)}. Fix: e.g. '${DEFAULT_API_CLIENT_IMAGE}'.`);
+  }
+  return value;
+}

@@ -161,41 +161,38 @@ write_extra_config() {
   fi
 }
 
-# tcp_state HOST PORT: `open` (something listens), `refused` (the member's pod is up, its address
-# answers, but nothing listens: e.g. a replica without data waiting in an init container) or
-# `unknown` (no address, no answer: the member's pod is not running).
-tcp_state() {
-  local out status=0
-  # shellcheck disable=SC2016 # expanded by the inner bash
-  out="$(timeout "${PROBE_TIMEOUT:-2}" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>&1)" || status=$?
-  if [ "$status" -eq 0 ]; then
-    echo open
-  elif grep -q 'Connection refused' <<<"$out"; then
-    echo refused
-  else
-    echo unknown
-  fi
+# founded: whether the set was ever founded, as the init container `founding` read it from the
+# API server (founding.sh, the Lease <set>-founded): `found` (this member founds it), `present`
+# (founded from another volume) or `absent`.
+founded() {
+  local state
+  state="$(cat "${FOUNDED_FILE:?FOUNDED_FILE is not set: the init container founding decides whether the set was founded}" 2>/dev/null)" ||
+    die "cannot read $FOUNDED_FILE: the init container founding did not record whether the set was founded"
+  echo "$state"
 }
 
-# find_source PORT: for a primary whose data directory is empty. Asks every other member what it
-# holds, with the engine script's `peer_position HOST` (prints a number, 0 when it serves but holds
-# no data; fails when it cannot tell), until it can decide:
-#   - some member holds data: prints the one with the highest position and succeeds: the primary
-#     must become a copy of it, never the empty source of truth the others would follow;
-#   - every other member stayed up without data (serving empty, or refusing connections: a replica
-#     waiting for its primary) for DISCOVERY_SECONDS (60 by default): fails: a new set, initialize.
-# A member that cannot be reached at all may hold the newest data: the search goes on, and says so.
+# find_source: for a primary whose data directory is empty. Fails at once when this member
+# founds the set (`founded` says found: a new data set). Otherwise the set holds data somewhere:
+# asks every other member what it holds, with the engine script's `peer_position HOST` (prints a
+# number, 0 when it serves but holds no data; fails when it cannot tell), until one holds data,
+# and prints the one with the highest position: the primary must become a copy of it, never the
+# empty source of truth the others would follow. A member that refuses connections or does not
+# answer may be loading, crash-looping or partitioned, never "empty": the search has no time limit.
 find_source() {
-  local port="$1" quiet=0 waited=0 ordinal peer position best best_position unknown
+  local waited=0 ordinal peer position best best_position silent empty
+  if [ "$(founded)" = found ]; then
+    log "this member founds the set (it created the Lease ${SET_NAME:-<set>}-founded): a new data set"
+    return 1
+  fi
   ordinal="$(pod_ordinal)"
   while :; do
-    best="" best_position=0 unknown=""
+    best="" best_position=0 silent="" empty=""
     for peer in ${PEERS:-}; do
       [ "$peer" = "$(peer_address "$ordinal" || true)" ] && continue
       if position="$(peer_position "$peer")" && [ -n "$position" ]; then
-        if [ "$position" -gt "$best_position" ]; then best="$peer" best_position="$position"; fi
-      elif [ "$(tcp_state "$peer" "$port")" != refused ]; then
-        unknown="$unknown $peer"
+        if [ "$position" -gt "$best_position" ]; then best="$peer" best_position="$position"; else empty="$empty $peer"; fi
+      else
+        silent="$silent $peer"
       fi
     done
     if [ -n "$best" ]; then
@@ -203,17 +200,8 @@ find_source() {
       echo "$best"
       return 0
     fi
-    if [ -z "$unknown" ]; then
-      quiet=$((quiet + ${POLL_SECONDS:-2}))
-      if [ "$quiet" -ge "${DISCOVERY_SECONDS:-60}" ]; then
-        log "no other member holds data (all answered, for ${DISCOVERY_SECONDS:-60}s)"
-        return 1
-      fi
-    else
-      quiet=0
-      if [ $((waited % 30)) -lt "${POLL_SECONDS:-2}" ]; then
-        log "the data directory is empty; waiting to learn whether another member holds data (no answer from:$unknown)"
-      fi
+    if [ $((waited % 30)) -lt "${POLL_SECONDS:-2}" ]; then
+      log "the set was founded (Lease ${SET_NAME:-<set>}-founded) and this member's data directory is empty: waiting for a member with data to copy (no answer from:${silent:- none}; empty:${empty:- none}). It never starts a new data set by itself; if every volume of the set is lost and a new, empty set is what you want, delete that Lease"
     fi
     sleep "${POLL_SECONDS:-2}"
     waited=$((waited + ${POLL_SECONDS:-2}))

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # MariaDB Galera, init container `bootstrap`: writes this member's MariaDB/Galera config into
 # CONFIG_DIR (an emptyDir the database container mounts at /etc/mysql/conf.d), with every member
-# of the set in wsrep_cluster_address. Whether this member starts a new cluster is decided each
-# time the server starts, by galera-start.sh, not here.
+# of the set in wsrep_cluster_address. Whether this member starts a new cluster is decided by the
+# `recover` and `decide` init containers (galera-recover.sh, galera-decide.sh), not here.
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
@@ -28,6 +28,10 @@ tmp="$CONFIG_DIR/.galera.cnf.tmp"
   echo "binlog_format=ROW"
   echo "default_storage_engine=InnoDB"
   echo "innodb_autoinc_lock_mode=2"
+  # every commit is flushed to the redo log before it is acknowledged: a member that crashes keeps
+  # what it acknowledged (the binary log is off; sync_binlog matters once it is on)
+  echo "innodb_flush_log_at_trx_commit=1"
+  echo "sync_binlog=1"
   echo "wsrep_on=ON"
   echo "wsrep_provider=$WSREP_PROVIDER"
   echo "wsrep_cluster_name=$CLUSTER_NAME"
@@ -37,10 +41,13 @@ tmp="$CONFIG_DIR/.galera.cnf.tmp"
   # socket (the entrypoint creates that account): no SST password in any file
   echo "wsrep_sst_method=mariabackup"
   echo "wsrep_sst_auth=mysql:"
-  # galera-start.sh elects the member that bootstraps after a full outage: no automatic restore of
-  # the last primary component behind its back; the write-set cache lets a member that was away
-  # for a short while catch up by IST instead of a full SST
-  echo "wsrep_provider_options=\"pc.recovery=FALSE;gcache.size=${GCACHE_SIZE:-1G}\""
+  # after a new pod, the `decide` init container elects the member that bootstraps under the
+  # set's Lease; after every container crashed at once (no init container runs again),
+  # pc.recovery restores the last Primary component once all its members are back. pc.wait_prim
+  # off: a member that finds no Primary component keeps running, not Ready, until one forms
+  # (galera-start.sh). The write-set cache lets a member that was away for a short while catch up
+  # by IST instead of a full SST.
+  echo "wsrep_provider_options=\"pc.recovery=TRUE;pc.wait_prim=FALSE;gcache.size=${GCACHE_SIZE:-1G}\""
   write_extra_config
   echo "[sst]"
   # a pod has no syslog: SST and mariadb-backup logs stay in the data directory, where

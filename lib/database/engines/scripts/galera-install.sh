@@ -10,9 +10,9 @@ SCRIPTS_DIR="${SCRIPTS_DIR:-$(dirname "$0")}"
 WORK_DIR="${WORK_DIR:-/work-dir}"
 
 mkdir -p "$WORK_DIR"
-for file in common.sh galera-start.sh galera-state.sh galera-probe.sh; do
+for file in common.sh galera-start.sh galera-recover.sh galera-probe.sh; do
   cp "$SCRIPTS_DIR/$file" "$WORK_DIR/$file.tmp"
   chmod 0555 "$WORK_DIR/$file.tmp"
   mv -f "$WORK_DIR/$file.tmp" "$WORK_DIR/$file"
 done
-log "galera: installed common.sh, galera-start.sh, galera-state.sh and galera-probe.sh into $WORK_DIR"
+log "galera: installed common.sh, galera-start.sh, galera-recover.sh and galera-probe.sh into $WORK_DIR"

@@ -62,3 +62,13 @@ kube_lease_take() {
   kube_request PUT "$(kube_lease_path "$1")" \
     "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"metadata\":{\"name\":\"$1\",\"resourceVersion\":\"$3\"},\"spec\":{\"holderIdentity\":\"$2\"}}"
 }
+
+# log MESSAGE...: a line on stderr, stamped as every engine script stamps its lines.
+log() {
+  printf '%s [cdk8s-stateful] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
+}
+
+# put FILE VALUE: replaces FILE's content in one step (a reader never sees half of it).
+put() {
+  printf '%s\n' "$2" >"$1.tmp" && mv -f "$1.tmp" "$1"
+}

@@ -9,10 +9,11 @@
 # primary (GTID auto-positioning), and only then is the clone renamed into place. An interrupted
 # clone leaves nothing the next attempt would mistake for data.
 #
-# The primary (first ordinal) with no data asks the other members whether one holds data
-# (find_source): an empty primary would start a new, divergent history the replicas stop on. If one
-# does, the primary clones the most advanced one (most GTIDs executed) the same way and drops its
-# replication settings; if none does, the image's entrypoint initializes a new primary.
+# The primary (first ordinal) with no data founds the set only if the init container `founding`
+# says so (it created the set's founding Lease: find_source): the image's entrypoint then
+# initializes a new primary. Otherwise an empty primary would start a new, divergent history the
+# replicas stop on: it waits for a member with data, clones the most advanced one (most GTIDs
+# executed) the same way and drops its replication settings.
 #
 # Passwords come from the credentials Secret's files (read_secret): the replication password
 # (REPLICATION_KEY) to clone and replicate, the root password (ROOT_KEY), which the clone carries
@@ -63,7 +64,7 @@ peer_position() {
 }
 
 if [ "$ordinal" -eq "$start" ]; then
-  if [ "$(peer_count)" -le 1 ] || ! donor="$(find_source "$PORT")"; then
+  if [ "$(peer_count)" -le 1 ] || ! donor="$(find_source)"; then
     log "mysql: new primary; the image's entrypoint initializes $DATA_DIR"
     exit 0
   fi

@@ -21,10 +21,6 @@ GROUP_DIR="${GROUP_DIR:-/var/run/cdk8s-group}"
 POD="${HOSTNAME:-$(cat /etc/hostname)}"
 POD="${POD%%.*}"
 
-log() {
-  printf '%s [cdk8s-stateful] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
-}
-
 decide() {
   : "${GROUP_LEASE:?GROUP_LEASE is not set}"
   while :; do

@@ -6,13 +6,19 @@
 #                             fires; other members only keep their config current.
 #   postgres-backup.sh now    one full backup at once (the same steps), e.g. a drill:
 #                             kubectl exec <pod> -c backup -- bash /opt/cdk8s-stateful/postgres-backup.sh now
-# Each backup's outcome is logged and kept in $RUN_DIR/backup-status (last success: end time,
-# duration, size), the file a status probe or an exporter reads.
+# Each backup's outcome is logged, kept in $RUN_DIR/backup-status (last success: end time,
+# duration, size) and recorded in the table cdk8s_stateful.backup_status of the `postgres`
+# database (one row per repository: since when it backs up there, the last success's end time,
+# duration and size, the last failure, the failures since the last success), which the pg_monitor
+# role may read: postgres_exporter's query of it (lib/monitoring/exporters.ts) turns it into
+# metrics for the backup alerts. The table replicates, so every member's exporter reports it.
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
 # shellcheck source=pgbackrest.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/pgbackrest.sh"
+# shellcheck source=cron.sh
+. "${SCRIPTS_DIR:-$(dirname "$0")}/cron.sh"
 
 RUN_DIR="${RUN_DIR:-/var/run/postgresql}"
 CONFIG="${PGBACKREST_CONFIG:-$RUN_DIR/pgbackrest.conf}"
@@ -24,13 +30,46 @@ stanza() {
   pgbackrest --stanza="$STANZA" stanza-create
 }
 
+# status_sql [VAR=VALUE...]: runs the SQL on stdin as the superuser over the socket, with psql
+# variables (repo: this repository); a failure is logged, never fatal: the status is a report
+status_sql() {
+  local out
+  out="$(psql --no-psqlrc -q -At -v ON_ERROR_STOP=1 -h "$RUN_DIR" -p "${POSTGRES_PORT:-5432}" -U "${POSTGRES_USER:-postgres}" -d postgres \
+    -v "repo=${BACKUP_ENDPOINT:-}/${BACKUP_BUCKET:-}${BACKUP_PATH:-}" "${@/#/--set=}" 2>&1)" ||
+    log "backup: could not record the backup status in cdk8s_stateful.backup_status: $out"
+}
+
+# status_table: the status table, readable by pg_monitor, with this repository's row (since now
+# if new); rows of other repositories (a set restored from another's backups) are dropped
+status_table() {
+  status_sql <<'SQL'
+CREATE SCHEMA IF NOT EXISTS cdk8s_stateful;
+CREATE TABLE IF NOT EXISTS cdk8s_stateful.backup_status (
+  repository text PRIMARY KEY,
+  since timestamptz NOT NULL DEFAULT now(),
+  last_success timestamptz,
+  last_duration_seconds double precision,
+  last_size_bytes double precision,
+  last_failure timestamptz,
+  failures bigint NOT NULL DEFAULT 0);
+GRANT USAGE ON SCHEMA cdk8s_stateful TO pg_monitor;
+GRANT SELECT ON cdk8s_stateful.backup_status TO pg_monitor;
+DELETE FROM cdk8s_stateful.backup_status WHERE repository <> :'repo';
+INSERT INTO cdk8s_stateful.backup_status (repository) VALUES (:'repo') ON CONFLICT DO NOTHING;
+SQL
+}
+
 # backup_once: a full backup (the stanza first), its outcome logged and in backup-status
 backup_once() {
   local started ended size
   started="$(date +%s)"
+  # the row first: `since` is no later than the first attempt (the server may not answer yet: again below)
+  status_table
   if ! stanza || ! pgbackrest --stanza="$STANZA" --type=full backup; then
     log "backup: FAILED after $(($(date +%s) - started))s (see the pgBackRest output above)"
     printf 'last_failure=%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$RUN_DIR/backup-status"
+    status_table
+    status_sql <<<"UPDATE cdk8s_stateful.backup_status SET last_failure = now(), failures = failures + 1 WHERE repository = :'repo';"
     return 1
   fi
   ended="$(date +%s)"
@@ -40,6 +79,11 @@ backup_once() {
   log "backup: full backup done in $((ended - started))s, ${size} bytes in the repository"
   printf 'last_success=%s\nduration_seconds=%s\nsize_bytes=%s\n' "$(date -u -d "@$ended" +%Y-%m-%dT%H:%M:%SZ)" "$((ended - started))" "$size" >"$RUN_DIR/backup-status.tmp"
   mv -f "$RUN_DIR/backup-status.tmp" "$RUN_DIR/backup-status"
+  status_table
+  status_sql ended="$ended" duration="$((ended - started))" size="$size" <<'SQL'
+UPDATE cdk8s_stateful.backup_status SET last_success = to_timestamp(:ended), last_duration_seconds = :duration,
+  last_size_bytes = nullif(:'size', 'unknown')::double precision, failures = 0 WHERE repository = :'repo';
+SQL
 }
 
 # backs_up: whether this member takes the scheduled backups
@@ -59,6 +103,7 @@ fi
 if backs_up; then
   log "backup: full backups at '$BACKUP_SCHEDULE' (UTC) to the repository"
   stanza || log "backup: the stanza could not be created yet (see above); the next scheduled backup tries again"
+  status_table
 else
   log "backup: member $(pod_ordinal) does not take the scheduled backups (BACKUP_MEMBER=${BACKUP_MEMBER:-primary})"
 fi

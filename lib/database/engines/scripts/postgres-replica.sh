@@ -7,10 +7,11 @@
 #     takes a pg_basebackup of it into a sibling directory with its own replication slot, marks it
 #     a standby that streams through that slot, and renames it into place. A replica with data
 #     makes sure its slot exists on the primary (it may have been rebuilt) and resumes.
-#   - The primary with an empty data directory asks the other members whether one holds data
-#     (find_source): if one does, the primary becomes a copy of the most advanced one
-#     (pg_basebackup of that standby, started as a primary) instead of a new, empty cluster the
-#     replicas cannot follow; if none does, the image's entrypoint initializes a new cluster.
+#   - The primary with an empty data directory founds the set only if the init container
+#     `founding` says so (it created the set's founding Lease: find_source): the image's
+#     entrypoint then initializes a new cluster. Otherwise it waits for a member with data and
+#     becomes a copy of the most advanced one (pg_basebackup of that standby, started as a
+#     primary), never a new, empty cluster the replicas cannot follow.
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
@@ -93,7 +94,7 @@ clone() {
 }
 
 if [ "$ordinal" -eq "$start" ]; then
-  if ! source="$(find_source "$PORT")"; then
+  if ! source="$(find_source)"; then
     restore_if_asked
     log "postgresql: new primary; the image's entrypoint initializes $PGDATA"
     exit 0

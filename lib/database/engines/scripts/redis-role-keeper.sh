@@ -8,6 +8,10 @@
 #   keep      (sidecar) mirrors the local server's role, as the sentinel container reports it in
 #             CONFIG_DIR/role, into the pod's label ROLE_LABEL: `primary` for a master, else
 #             `replica`; the client Service selects the primary, the read Service the replicas.
+#             A report older than ROLE_STALE_SECONDS counts as unknown: the sentinel container
+#             rewrites it every second, so an old one was left by a container that was killed
+#             (SIGKILL writes no `unknown`), and a restarting server must not come back Ready under
+#             its old `primary` label, answering reads from data the new master has moved past.
 #             Before a member is labelled primary for the first time, the Lease that says the set
 #             was founded is created (the API server lets exactly one creation succeed; an existing
 #             Lease is as good): from then on no member founds the set again.
@@ -19,15 +23,6 @@ CONFIG_DIR="${CONFIG_DIR:-/etc/redis}"
 : "${SET_NAME:?SET_NAME is not set}"
 POD="${POD_NAME:-}"
 LEASE="$SET_NAME-founded"
-
-log() {
-  printf '%s [cdk8s-stateful] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
-}
-
-# put FILE VALUE: replaces FILE's content in one step
-put() {
-  printf '%s\n' "$2" >"$1.tmp" && mv -f "$1.tmp" "$1"
-}
 
 founded() {
   tries=0
@@ -47,12 +42,22 @@ founded() {
   done
 }
 
+# role: the server's role as last reported, or unknown when the report is missing or stale
+role() {
+  reported="$(stat -c %Y "$CONFIG_DIR/role" 2>/dev/null || echo 0)"
+  if [ $(($(date +%s) - reported)) -gt "${ROLE_STALE_SECONDS:-10}" ]; then
+    echo unknown
+  else
+    cat "$CONFIG_DIR/role" 2>/dev/null || echo unknown
+  fi
+}
+
 keep() {
   [ -n "$POD" ] || { log "redis: POD_NAME is not set: the keeper labels its own pod by name"; exit 1; }
   : "${ROLE_LABEL:?ROLE_LABEL is not set}"
   labelled='' since=0
   while :; do
-    role="$(cat "$CONFIG_DIR/role" 2>/dev/null || echo unknown)"
+    role="$(role)"
     want=replica
     [ "$role" = master ] && want=primary
     if [ "$want" = primary ] && [ "$(cat "$CONFIG_DIR/founded" 2>/dev/null)" != present ]; then

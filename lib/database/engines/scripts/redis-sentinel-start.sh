@@ -24,6 +24,8 @@
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
+# shellcheck source=redis-monitoring-user.sh
+. "${SCRIPTS_DIR:-$(dirname "$0")}/redis-monitoring-user.sh"
 
 CONFIG_DIR="${CONFIG_DIR:-/etc/redis}"
 DATA_DIR="${DATA_DIR:-/data}"
@@ -140,6 +142,7 @@ write_conf() {
   fi
   echo "maxmemory-policy ${MAXMEMORY_POLICY:-noeviction}"
   write_extra_config
+  write_monitoring_user
   if [ "$1" != "$me" ]; then
     echo "replicaof $1 $PORT"
     echo "replica-read-only yes"

@@ -15,8 +15,10 @@ ZOO_LOG_DIR="${ZOO_LOG_DIR:-/logs}"
 ZOOMAIN="${ZOOMAIN:-org.apache.zookeeper.server.quorum.QuorumPeerMain}"
 JMXLOCALONLY="${JMXLOCALONLY:-true}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-# Debian's zookeeper.jar logs through slf4j: its log4j 1.2 binding and log4j go beside it
-CLASSPATH="$ZOOCFGDIR:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar${CLASSPATH:+:$CLASSPATH}"
+# Debian's zookeeper.jar logs through slf4j: its log4j 1.2 binding and log4j go beside it; the
+# Prometheus metrics provider (lib/, as in the official image) needs the servlet API besides
+ZK_LIB_JARS="$(for jar in /usr/share/zookeeper/lib/*.jar; do if [ -f "$jar" ]; then printf ':%s' "$jar"; fi; done)"
+CLASSPATH="$ZOOCFGDIR:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:/usr/share/java/servlet-api.jar$ZK_LIB_JARS${CLASSPATH:+:$CLASSPATH}"
 SERVER_JVMFLAGS="-Xmx${ZK_SERVER_HEAP:-1000}m ${SERVER_JVMFLAGS:-}"
 CLIENT_JVMFLAGS="-Xmx${ZK_CLIENT_HEAP:-256}m ${CLIENT_JVMFLAGS:-}"
 export ZOOCFGDIR ZOOCFG ZOO_LOG_DIR JAVA CLASSPATH SERVER_JVMFLAGS CLIENT_JVMFLAGS

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# MariaDB Galera with `restoreFrom`, init container `restore` (the image with rclone, the data
+# volume), before `recover`: a new set created from a backup of mariadb-backup.sh.
+# Only the set's first member (START_ORDINAL) restores, and only when its volume holds no data
+# directory: it downloads the latest complete backup of the repository (RESTORE_* variables,
+# s3-repository.sh), or RESTORE_BACKUP, streams it through `mbstream -x` into a staging directory
+# of the volume while its SHA-256 is taken, compares that with the backup's checksum object, runs
+# `mariadb-backup --prepare`, writes grastate.dat with the backup's Galera position
+# (mariadb_backup_galera_info, xtrabackup_galera_info before MariaDB 11; safe_to_bootstrap 0: the
+# Lease's election decides), and only then moves the staging directory to DATA_DIR. The member then reports that position under the
+# set's Lease (galera-recover.sh, galera-decide.sh): it holds the only data of the new set, so it
+# is elected to bootstrap, and the other members, empty, join it by SST.
+# Any failure (no complete backup, the store unreachable, a checksum that differs, a stream
+# mbstream or --prepare refuses) stops here with a message naming the object: the init container
+# fails, no server starts, and the staging directory is removed at the next attempt; DATA_DIR
+# never holds a half-restored directory. A member that holds data, or another ordinal, does
+# nothing (the data is never replaced).
+set -euo pipefail
+# shellcheck source=common.sh
+. "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
+
+DATA_DIR="${DATA_DIR:-/var/lib/mysql/data}"
+STAGING="${RESTORE_STAGING_DIR:-$(dirname "$DATA_DIR")/.cdk8s-restore}"
+INIT_MARKER="${INIT_MARKER:-$(dirname "$DATA_DIR")/.cdk8s-initialized}"
+FIX="the set does not start instead. Fix: restore another backup (restoreFrom.backup), or check the repository and its keys in the credentials Secret"
+
+[ -n "${RESTORE_BUCKET:-}" ] || exit 0
+if [ "$(pod_ordinal)" -ne "$(start_ordinal)" ]; then
+  log "galera: member $(pod_ordinal) does not restore: it joins the member that does (ordinal $(start_ordinal)) by SST"
+  exit 0
+fi
+if [ -d "$DATA_DIR/mysql" ]; then
+  log "galera: $DATA_DIR holds data: restoreFrom is not applied (a member's data is never replaced)"
+  exit 0
+fi
+# shellcheck source=rclone-s3.sh
+. "${SCRIPTS_DIR:-$(dirname "$0")}/rclone-s3.sh"
+
+s3_restore_choice galera .mbstream backup 'a .mbstream' "$FIX"
+name="$RESTORE_NAME"
+log "galera: a new set from the backup $(s3_url RESTORE "$name")"
+s3_restore_extract galera "$name" "$STAGING" "$FIX" mbstream -x -C "$STAGING/data"
+log "galera: $name downloaded and extracted, sha256 $RESTORE_SHA as its checksum object says"
+
+if ! mariadb-backup --prepare --target-dir="$STAGING/data" >"$STAGING/prepare.log" 2>&1 || ! grep -q 'completed OK!' "$STAGING/prepare.log"; then
+  die "galera: mariadb-backup --prepare refused the backup $name ($(grep -iE 'error' "$STAGING/prepare.log" | tail -n 3 | tr '\n' ' ' | tail -c 400)): $FIX"
+fi
+[ -d "$STAGING/data/mysql" ] || die "galera: the backup $name holds no system tables (mysql/): $FIX"
+# the Galera position --galera-info wrote: `<uuid>:<seqno>`, then the GTID on newer versions;
+# mariadb_backup_galera_info from MariaDB 11, xtrabackup_galera_info before
+position="$(cat "$STAGING/data/mariadb_backup_galera_info" "$STAGING/data/xtrabackup_galera_info" 2>/dev/null | awk 'NR == 1 { print $1 }' || true)"
+uuid="${position%:*}" seqno="${position##*:}"
+case "$uuid:$seqno" in
+  [0-9a-f]*-*:[0-9]*) ;;
+  *) die "galera: the backup $name records no Galera position (mariadb_backup_galera_info or xtrabackup_galera_info: '${position}'): $FIX" ;;
+esac
+printf '# GALERA saved state\nversion: 2.1\nuuid:    %s\nseqno:   %s\nsafe_to_bootstrap: 0\n' "$uuid" "$seqno" >"$STAGING/data/grastate.dat"
+# the data directory appears whole, in one rename, with its first initialization marked done
+if [ -e "$DATA_DIR" ]; then
+  rmdir "$DATA_DIR" 2>/dev/null || die "galera: $DATA_DIR holds files but no system tables: it is left as it is. Fix: move its files away, or give the member an empty volume"
+fi
+mv "$STAGING/data" "$DATA_DIR"
+touch "$INIT_MARKER"
+rm -rf "$STAGING"
+log "galera: restored $name into $DATA_DIR at Galera position $uuid:$seqno"

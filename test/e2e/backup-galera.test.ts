@@ -1,0 +1,127 @@
+// MariaDB Galera backups on the real node: three members with `backup` to a real S3-compatible
+// store (versitygw over HTTPS with a private CA, test/e2e/s3-store.ts), every container on the test
+// image with MariaDB and rclone. Rows 1-200, a backup (`mariadb-backup.sh now` in the sidecar of
+// the highest ordinal), rows 201-250; a new set of three in a new namespace with `restoreFrom`:
+// its first member restores and bootstraps, the others join it by SST, and each holds rows 1-200
+// and none after. A backup object corrupted in the store: the restore stops in the init container
+// `restore` naming it, and no member's server starts.
+import { DatabaseEngine, MariaDbVersion, S3Repository } from '../../lib';
+import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, sleep, waitFor, waitForReady } from './helpers';
+import { backupNow, backupSet, insertOrders } from './backup-set';
+import { createS3Store, namespaceWithStoreSecret, S3Store, sidecarS3, storeRepository, storeSecretEntries } from './s3-store';
+
+const NS = 'e2e-backup-galera';
+const NAME = 'gl';
+const BUCKET = 'backups';
+const IMAGE = imageRef('mariadb-rclone');
+const VERSION = MariaDbVersion.of(imageTag('mariadb-rclone').split('-')[0]);
+const KEYS = { accessKeyId: `e2e${password().slice(0, 12)}`, secretAccessKey: password() };
+const ROOT_PASSWORD = password();
+let store: S3Store;
+
+/** The set's repository in the store (the restore reads it too). */
+const repository = (): S3Repository => storeRepository(store, BUCKET, `/${NS}/${NAME}`);
+
+/** The set of these tests in NS: 3 members of ENGINE. */
+const database = (ns: string, engine: DatabaseEngine) => backupSet(ns, NAME, engine, 3);
+
+/** SQL as root on member ORDINAL of NS, from its own database container (the password from the Secret's file). */
+async function sql(ns: string, ordinal: number, statement: string): Promise<string> {
+  return (await exec(ns, `${NAME}-${ordinal}`, 'main', `MYSQL_PWD="$(cat /run/secrets/db/root-password)" mariadb --protocol=socket -uroot -N -B`, statement)).trim();
+}
+
+/** `mariadb-backup.sh now` in the sidecar of the highest ordinal: its log. */
+const takeBackup = () => backupNow(NS, `${NAME}-2`, 'mariadb-backup.sh');
+
+/** A call of the S3 functions in that sidecar (the BACKUP repository). */
+const s3 = (call: string) => sidecarS3(NS, `${NAME}-2`, call);
+
+/** A new namespace NS with the credentials Secret: the backed-up set's root password, the store's keys and CA. */
+const namespaceWithSecret = (ns: string) => namespaceWithStoreSecret(ns, `${NAME}-credentials`, store, { 'root-password': ROOT_PASSWORD });
+
+/** Rows FROM..TO of shop.orders, written on member ORDINAL. */
+async function insert(ordinal: number, from: number, to: number): Promise<void> {
+  await sql(NS, ordinal, insertOrders(from, to));
+}
+
+beforeAll(async () => {
+  await requireRealNode();
+  await deleteNamespace(NS);
+  await createNamespace(NS);
+  store = await createS3Store(NS, BUCKET, KEYS);
+  await createSecret(NS, `${NAME}-credentials`, { 'root-password': ROOT_PASSWORD, ...storeSecretEntries(store) });
+  await apply(NS, database(NS, DatabaseEngine.mariadbGalera({
+    version: VERSION,
+    apiClientImage: imageRef('curl'),
+    backup: { image: IMAGE, repository: repository(), schedule: '30 2 * * *', retainBackups: 3 },
+  })));
+  await waitForReady(NS, NAME, 3, minutes(8));
+}, minutes(10));
+afterAll(async () => {
+  for (const ns of [NS, `${NS}-restore`, `${NS}-corrupt`]) await deleteNamespace(ns);
+}, minutes(10));
+
+test('a backup of the highest ordinal holds the rows written before it; a new set restored from it in a new namespace has them all, none after', async () => {
+  await sql(NS, 0, 'CREATE DATABASE shop; CREATE TABLE shop.orders (id INT PRIMARY KEY, item VARCHAR(40));');
+  await insert(0, 1, 100);
+  await insert(1, 101, 200);
+  const started = Date.now();
+  const log = await takeBackup();
+  console.log(`backup-galera: backup in ${((Date.now() - started) / 1000).toFixed(1)}s: ${log.split('\n').filter((l) => l.includes('done in')).join('')}`);
+  expect(log).toMatch(/backup: \d{8}T\d{6}Z\.mbstream done in \d+s: \d+ bytes from member 2, Galera position [-0-9a-f]{36}:\d+, sha256 [0-9a-f]{64}/);
+  // the sidecar serves the outcome to Prometheus on its port (backup-metrics.sh): the backup's size
+  // on the member that takes them, no series on another
+  const served = (ordinal: number) => kubectl(['-n', NS, 'exec', `${NAME}-${ordinal}`, '-c', 'backup', '--', 'bash', '-c',
+    'exec 3<>/dev/tcp/127.0.0.1/9188 && printf "GET /metrics HTTP/1.0\\r\\n\\r\\n" >&3 && cat <&3']);
+  const size = /done in \d+s: (\d+) bytes/.exec(log)![1];
+  const metrics2 = await served(2);
+  expect(metrics2).toMatch(/^HTTP\/1\.[01] 200/);
+  expect(metrics2).toMatch(new RegExp(`^cdk8s_backup_last_size_bytes\\{repository="s3://[^"]+"\\} ${size}$`, 'm'));
+  expect(metrics2).toMatch(/^cdk8s_backup_consecutive_failures\{[^}]*\} 0$/m);
+  expect(await served(0)).not.toMatch(/^cdk8s_backup_/m);
+  await insert(2, 201, 250);
+
+  const ns = `${NS}-restore`;
+  await namespaceWithSecret(ns);
+  const applied = Date.now();
+  await apply(ns, database(ns, DatabaseEngine.mariadbGalera({ version: VERSION, apiClientImage: imageRef('curl'), restoreFrom: { image: IMAGE, repository: repository() } })));
+  await waitForReady(ns, NAME, 3, minutes(8));
+  console.log(`backup-galera: restore into ${ns}: three members Ready ${((Date.now() - applied) / 1000).toFixed(1)}s after apply`);
+  expect(await kubectl(['-n', ns, 'logs', `${NAME}-0`, '-c', 'restore'])).toMatch(/restored \d{8}T\d{6}Z\.mbstream into \S+ at Galera position [-0-9a-f]+:\d+/);
+  for (const ordinal of [0, 1, 2]) {
+    expect({ ordinal, rows: await sql(ns, ordinal, 'SELECT COUNT(*), MIN(id), MAX(id) FROM shop.orders;') }).toEqual({ ordinal, rows: '200\t1\t200' });
+  }
+  // the restored set takes writes on every member
+  await sql(ns, 1, "INSERT INTO shop.orders VALUES (1000, 'after restore');");
+  await sleep(1000);
+  expect(await sql(ns, 2, 'SELECT COUNT(*) FROM shop.orders;')).toBe('201');
+  await deleteNamespace(ns);
+}, minutes(14));
+
+test('a corrupted backup object: the restore stops in the init container restore naming it, and no member starts', async () => {
+  const name = /backup: (\S+) done/.exec(await takeBackup())![1];
+  // one byte changed in the stored object (its checksum object untouched), as bit rot or a bad copy would
+  await s3(`set -e; s3 BACKUP copyto "$(s3_dir BACKUP)${name}" /tmp/${name}; printf X | dd of=/tmp/${name} bs=1 seek=1000000 conv=notrunc 2>/dev/null; ` +
+    `s3 BACKUP copyto /tmp/${name} "$(s3_dir BACKUP)${name}"; rm -f /tmp/${name}`);
+  const ns = `${NS}-corrupt`;
+  await namespaceWithSecret(ns);
+  await apply(ns, database(ns, DatabaseEngine.mariadbGalera({ version: VERSION, apiClientImage: imageRef('curl'), restoreFrom: { image: IMAGE, repository: repository() } })));
+  let log = '';
+  await waitFor(ns, 'the restore container of the first member failing on the corrupted backup', minutes(4), async () => {
+    log = await kubectl(['-n', ns, 'logs', `${NAME}-0`, '-c', 'restore']).catch(() => '');
+    if (!/is corrupted/.test(log)) log = await kubectl(['-n', ns, 'logs', `${NAME}-0`, '-c', 'restore', '--previous']).catch(() => '');
+    return /is corrupted/.test(log);
+  });
+  console.log(`backup-galera: corrupted restore: ${log.split('\n').find((l) => l.includes('is corrupted'))}`);
+  expect(log).toContain(`the backup s3://${store.endpoint}/${BUCKET}/${NS}/${NAME}/${name} is corrupted: its SHA-256 is`);
+  expect(log).toContain('the set does not start instead');
+  // no member's server started: the first stops in restore, the others wait in decide for a member with data
+  await sleep(15_000);
+  for (const ordinal of [0, 1, 2]) {
+    const pod = JSON.parse(await kubectl(['-n', ns, 'get', 'pod', `${NAME}-${ordinal}`, '-o', 'json']));
+    const main = (pod.status.containerStatuses ?? []).find((c: any) => c.name === 'main');
+    expect({ ordinal, started: main?.state?.running !== undefined || main?.lastState?.terminated !== undefined }).toEqual({ ordinal, started: false });
+  }
+  await deleteNamespace(ns);
+  await s3(`s3 BACKUP deletefile "$(s3_dir BACKUP)${name}.sha256"; s3 BACKUP deletefile "$(s3_dir BACKUP)${name}"`);
+}, minutes(10));

@@ -1,0 +1,136 @@
+// MySQL backups on the real node: a primary and a replica with `backup` to a real S3-compatible
+// store (versitygw over HTTPS with a private CA, test/e2e/s3-store.ts), every container on the test
+// image with MySQL and rclone (tools/images/mysql-rclone). Rows 1-200, a backup (`mysql-backup.sh
+// now` in the sidecar of the highest ordinal: the replica clones itself with CLONE LOCAL), rows
+// 201-250; a new set of two in a new namespace with `restoreFrom`: its first member restores, the
+// replica clones it, and each holds rows 1-200 and none after. A backup object corrupted in the
+// store: the restore stops in the init container `restore` naming it, and no server starts.
+import { DatabaseEngine, MysqlVersion, S3Repository } from '../../lib';
+import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, sleep, waitFor, waitForReady } from './helpers';
+import { backupNow, backupSet, insertOrders } from './backup-set';
+import { createS3Store, namespaceWithStoreSecret, S3Store, sidecarS3, storeRepository, storeSecretEntries } from './s3-store';
+
+const NS = 'e2e-backup-mysql';
+const NAME = 'my';
+const BUCKET = 'backups';
+const IMAGE = imageRef('mysql-rclone');
+const VERSION = MysqlVersion.of(imageTag('mysql-rclone').split('-')[0]);
+const KEYS = { accessKeyId: `e2e${password().slice(0, 12)}`, secretAccessKey: password() };
+const PASSWORDS = { 'root-password': password(), 'replication-password': password() };
+let store: S3Store;
+
+/** The set's repository in the store (the restore reads it too). */
+const repository = (): S3Repository => storeRepository(store, BUCKET, `/${NS}/${NAME}`);
+
+/** The set of these tests in NS: 2 members of ENGINE. */
+const database = (ns: string, engine: DatabaseEngine) => backupSet(ns, NAME, engine, 2);
+
+/** A new set restored from the repository. */
+const restored = () => DatabaseEngine.mysql({ version: VERSION, apiClient: { apiClientImage: imageRef('curl') }, restoreFrom: { image: IMAGE, repository: repository() } });
+
+/** SQL as root on member ORDINAL of NS, from its own database container (the password from the Secret's file). */
+async function sql(ns: string, ordinal: number, statement: string): Promise<string> {
+  return (await exec(ns, `${NAME}-${ordinal}`, 'main', 'MYSQL_PWD="$(cat /run/secrets/db/root-password)" mysql --protocol=socket -uroot -N -B', statement)).trim();
+}
+
+/** `mysql-backup.sh now` in the sidecar of the highest ordinal: its log. */
+const takeBackup = () => backupNow(NS, `${NAME}-1`, 'mysql-backup.sh');
+
+/** Rows FROM..TO of shop.orders, written on the primary. */
+async function insert(from: number, to: number): Promise<void> {
+  await sql(NS, 0, insertOrders(from, to));
+}
+
+/** Rows 1..TO replicated to the replica of NS. */
+async function replicated(ns: string, to: number): Promise<void> {
+  await waitFor(ns, `row ${to} on the replica`, minutes(1), async () => (await sql(ns, 1, `SELECT COUNT(*) FROM shop.orders WHERE id <= ${to}`).catch(() => '')) === String(to));
+}
+
+beforeAll(async () => {
+  await requireRealNode();
+  await deleteNamespace(NS);
+  await createNamespace(NS);
+  store = await createS3Store(NS, BUCKET, KEYS);
+  await createSecret(NS, `${NAME}-credentials`, { ...PASSWORDS, ...storeSecretEntries(store) });
+  await apply(NS, database(NS, DatabaseEngine.mysql({
+    version: VERSION,
+    apiClient: { apiClientImage: imageRef('curl') },
+    backup: { image: IMAGE, repository: repository(), schedule: '30 2 * * *', retainBackups: 3 },
+  })));
+  await waitForReady(NS, NAME, 2, minutes(6));
+}, minutes(8));
+afterAll(async () => {
+  for (const ns of [NS, `${NS}-restore`, `${NS}-corrupt`]) await deleteNamespace(ns);
+}, minutes(10));
+
+test('a backup of the replica holds the rows written before it; a new set restored from it in a new namespace has them all, none after', async () => {
+  await sql(NS, 0, 'CREATE DATABASE shop; CREATE TABLE shop.orders (id INT PRIMARY KEY, item VARCHAR(40));');
+  await insert(1, 200);
+  await replicated(NS, 200);
+  const started = Date.now();
+  const log = await takeBackup();
+  console.log(`backup-mysql: backup in ${((Date.now() - started) / 1000).toFixed(1)}s: ${log.split('\n').filter((l) => l.includes('done in')).join('')}`);
+  expect(log).toMatch(/backup: \d{8}T\d{6}Z\.tar done in \d+s: \d+ bytes from member 1 .*sha256 [0-9a-f]{64}/);
+  // the local copy is gone
+  expect((await kubectl(['-n', NS, 'exec', `${NAME}-1`, '-c', 'backup', '--', 'ls', '-A', '/var/lib/mysql'])).split('\n')).not.toContain('.cdk8s-backup');
+  // the attempt recorded for Prometheus (backup-metrics.sh)
+  const metrics = await kubectl(['-n', NS, 'exec', `${NAME}-1`, '-c', 'backup', '--', 'cat', '/var/lib/mysql/.cdk8s-backup-metrics/metrics']);
+  expect(metrics).toMatch(/^cdk8s_backup_last_success_timestamp_seconds\{repository="s3:\/\/[^"]+"\} \d+$/m);
+  expect(metrics).toMatch(/^cdk8s_backup_last_size_bytes\{repository="[^"]+"\} [1-9]\d*$/m);
+  await insert(201, 250);
+
+  const ns = `${NS}-restore`;
+  await namespaceWithStoreSecret(ns, `${NAME}-credentials`, store, PASSWORDS);
+  const applied = Date.now();
+  await apply(ns, database(ns, restored()));
+  await waitForReady(ns, NAME, 2, minutes(6));
+  console.log(`backup-mysql: restore into ${ns}: two members Ready ${((Date.now() - applied) / 1000).toFixed(1)}s after apply`);
+  expect(await kubectl(['-n', ns, 'logs', `${NAME}-0`, '-c', 'restore'])).toMatch(/restored \d{8}T\d{6}Z\.tar into \S+/);
+  for (const ordinal of [0, 1]) {
+    expect({ ordinal, rows: await sql(ns, ordinal, 'SELECT COUNT(*), MIN(id), MAX(id) FROM shop.orders;') }).toEqual({ ordinal, rows: '200\t1\t200' });
+  }
+  // the restored set takes writes on its primary, and its replica follows
+  await sql(ns, 0, "INSERT INTO shop.orders VALUES (1000, 'after restore');");
+  await waitFor(ns, 'the write after the restore on the replica', minutes(1), async () => (await sql(ns, 1, 'SELECT COUNT(*) FROM shop.orders;')) === '201');
+  await deleteNamespace(ns);
+}, minutes(12));
+
+test('a corrupted backup object: the restore stops in the init container restore naming it, and no server starts', async () => {
+  const name = /backup: (\S+) done/.exec(await takeBackup())![1];
+  // one byte changed in the stored object (its checksum object untouched), as bit rot or a bad copy would
+  await sidecarS3(NS, `${NAME}-1`, `set -e; s3 BACKUP copyto "$(s3_dir BACKUP)${name}" /tmp/${name}; printf X | dd of=/tmp/${name} bs=1 seek=1000000 conv=notrunc 2>/dev/null; ` +
+    `s3 BACKUP copyto /tmp/${name} "$(s3_dir BACKUP)${name}"; rm -f /tmp/${name}`);
+  const ns = `${NS}-corrupt`;
+  await namespaceWithStoreSecret(ns, `${NAME}-credentials`, store, PASSWORDS);
+  await apply(ns, database(ns, restored()));
+  let log = '';
+  await waitFor(ns, 'the restore container of the first member failing on the corrupted backup', minutes(3), async () => {
+    log = await kubectl(['-n', ns, 'logs', `${NAME}-0`, '-c', 'restore']).catch(() => '');
+    if (!/is corrupted/.test(log)) log = await kubectl(['-n', ns, 'logs', `${NAME}-0`, '-c', 'restore', '--previous']).catch(() => '');
+    return /is corrupted/.test(log);
+  });
+  console.log(`backup-mysql: corrupted restore: ${log.split('\n').find((l) => l.includes('is corrupted'))}`);
+  expect(log).toContain(`the backup s3://${store.endpoint}/${BUCKET}/${NS}/${NAME}/${name} is corrupted: its SHA-256 is`);
+  expect(log).toContain('the set does not start instead');
+  // no server started: the first member stops in restore, the replica waits in clone for it
+  await sleep(10_000);
+  for (const ordinal of [0, 1]) {
+    const pod = JSON.parse(await kubectl(['-n', ns, 'get', 'pod', `${NAME}-${ordinal}`, '-o', 'json']));
+    const main = (pod.status.containerStatuses ?? []).find((c: any) => c.name === 'main');
+    expect({ ordinal, started: main?.state?.running !== undefined || main?.lastState?.terminated !== undefined }).toEqual({ ordinal, started: false });
+  }
+  await deleteNamespace(ns);
+}, minutes(8));
+
+test('the store unreachable: the backup fails loudly, its clone is removed, and the failure is recorded', async () => {
+  const log = await kubectl(['-n', NS, 'exec', `${NAME}-1`, '-c', 'backup', '--', 'bash', '-c',
+    `BACKUP_ENDPOINT=127.0.0.1:9 S3_RETRIES=1 S3_LOW_LEVEL_RETRIES=1 bash /opt/cdk8s-stateful/mysql-backup.sh now 2>&1; echo "exit=$?"`], { timeoutMs: minutes(3) });
+  console.log(`backup-mysql: store unreachable: ${log.split('\n').find((l) => l.includes('FAILED'))}`);
+  expect(log).toMatch(/backup: FAILED after \d+s: /);
+  expect(log).not.toContain('exit=0');
+  expect((await kubectl(['-n', NS, 'exec', `${NAME}-1`, '-c', 'backup', '--', 'ls', '-A', '/var/lib/mysql'])).split('\n')).not.toContain('.cdk8s-backup');
+  const metrics = await kubectl(['-n', NS, 'exec', `${NAME}-1`, '-c', 'backup', '--', 'cat', '/var/lib/mysql/.cdk8s-backup-metrics/metrics']);
+  expect(metrics).toMatch(/^cdk8s_backup_consecutive_failures\{repository="[^"]+"\} 1$/m);
+  // the set kept serving
+  await insert(300, 300);
+}, minutes(4));
