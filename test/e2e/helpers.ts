@@ -284,13 +284,13 @@ export function setUpEngine(ns: string, setup: EngineSetup): void {
 }
 
 /**
- * CPU requests sized for the test node: two engine files run at once on its 2 cores, and a set
- * that grows to 5 members beside another set of 3 must still be scheduled (the default request,
- * 250m per member and per init container, would not fit). Limits and memory keep the defaults.
+ * CPU requests sized for the test node: four engine files run at once on its 2 cores, and sets
+ * that grow to 5 members beside the others' must still be scheduled (the default request, 250m
+ * per member and per init container, would not fit). Limits and memory keep the defaults.
  */
 export const NODE_SIZED = {
-  resources: { cpu: { request: kplus.Cpu.millis(100) } },
-  initContainerResources: { cpu: { request: kplus.Cpu.millis(100) } },
+  resources: { cpu: { request: kplus.Cpu.millis(50) } },
+  initContainerResources: { cpu: { request: kplus.Cpu.millis(50) } },
 } as const;
 
 /**
