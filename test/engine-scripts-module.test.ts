@@ -32,4 +32,18 @@ describe('the engine scripts module', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('no awk program uses an interval expression such as {8}: the mawk of Debian 12, the official images\' base, matches it literally', () => {
+    const found: string[] = [];
+    for (const f of fs.readdirSync(generator.SCRIPTS_DIR).filter((n) => n.endsWith('.sh'))) {
+      const text = fs.readFileSync(path.join(generator.SCRIPTS_DIR, f), 'utf-8');
+      // each awk program is the single-quoted text after `awk` and its options
+      for (const m of text.matchAll(/\bawk\b[^'\n]*'([^']*)'/g)) {
+        if (/\{[0-9]+(,[0-9]*)?\}/.test(m[1])) found.push(`${f}: ${m[1].trim().split('\n')[0]}`);
+      }
+    }
+    expect(found).toEqual([]);
+    // the check sees one
+    expect(/\{[0-9]+(,[0-9]*)?\}/.test("$0 ~ /^[0-9]{8}T/ { print }")).toBe(true);
+  });
 });

@@ -49,12 +49,12 @@ s3_objects() {
 }
 
 # s3_snapshots PREFIX [SUFFIX]: the complete snapshots (a `<UTC time><SUFFIX>`, `.rdb` by
-# default, whose .sha256 exists), oldest first
+# default, whose .sha256 exists), oldest first. The time is matched by grep: the mawk of Debian 12
+# (the official images' base) takes no interval expressions such as {8}.
 s3_snapshots() {
   local objects
   objects="$(s3_objects "$1")" || return 1
-  awk '{ print $2 }' <<<"$objects" | LC_ALL=C sort | awk -v ext="${2:-.rdb}" '
-    substr($0, 1, 16) !~ /^[0-9]{8}T[0-9]{6}Z$/ { next }
+  awk '{ print $2 }' <<<"$objects" | { grep -E '^[0-9]{8}T[0-9]{6}Z' || true; } | LC_ALL=C sort | awk -v ext="${2:-.rdb}" '
     substr($0, 17) == ext { obj[$0] = 1 }
     substr($0, 17) == ext ".sha256" { sum[substr($0, 1, length($0) - 7)] = 1 }
     END { for (n in obj) if (n in sum) print n }' | LC_ALL=C sort
