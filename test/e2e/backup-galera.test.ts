@@ -4,10 +4,12 @@
 // the highest ordinal), rows 201-250; a new set of three in a new namespace with `restoreFrom`:
 // its first member restores and bootstraps, the others join it by SST, and each holds rows 1-200
 // and none after. A backup object corrupted in the store: the restore stops in the init container
-// `restore` naming it, and no member's server starts.
+// `restore` naming it, and no member's server starts. The server of the member being backed up
+// SIGKILLed mid-backup: the backup fails loudly or completes, every backup the store holds is
+// whole, and the next one succeeds.
 import { DatabaseEngine, MariaDbVersion, S3Repository } from '../../lib';
 import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, sleep, waitFor, waitForReady } from './helpers';
-import { backupNow, backupSet, insertOrders } from './backup-set';
+import { backupNow, backupSet, backupWhileCrashed, insertBlobs, insertOrders } from './backup-set';
 import { createS3Store, namespaceWithStoreSecret, S3Store, sidecarS3, storeRepository, storeSecretEntries } from './s3-store';
 
 const NS = 'e2e-backup-galera';
@@ -125,3 +127,15 @@ test('a corrupted backup object: the restore stops in the init container restore
   await deleteNamespace(ns);
   await s3(`s3 BACKUP deletefile "$(s3_dir BACKUP)${name}.sha256"; s3 BACKUP deletefile "$(s3_dir BACKUP)${name}"`);
 }, minutes(10));
+
+test('a backup while the server it reads is SIGKILLed: it fails loudly or completes, never a partial backup in the store; the next one succeeds', async () => {
+  // about 100 MB of incompressible rows, so that the stream takes a few seconds
+  await sql(NS, 0, 'CREATE TABLE shop.blobs (id INT PRIMARY KEY, b VARBINARY(1024));');
+  for (let from = 1; from <= 100000; from += 20000) await sql(NS, 0, insertBlobs(from, from + 19999));
+  await waitFor(NS, 'the blobs on the member backed up', minutes(3), async () => (await sql(NS, 2, 'SELECT COUNT(*) FROM shop.blobs').catch(() => '')) === '100000');
+  const outcome = await backupWhileCrashed(NS, `${NAME}-2`, 'mariadb-backup.sh', '.mbstream', 'x="$(mktemp -d)"; mbstream -x -C "$x"; s=$?; rm -rf "$x"; exit $s');
+  console.log(`backup-galera: backup with its member's server SIGKILLed, ${outcome}`);
+  await waitForReady(NS, NAME, 3, minutes(8));
+  expect(await takeBackup()).toMatch(/backup: \S+\.mbstream done in \d+s/);
+}, minutes(14));
+

@@ -4,10 +4,12 @@
 // now` in the sidecar of the highest ordinal: the replica clones itself with CLONE LOCAL), rows
 // 201-250; a new set of two in a new namespace with `restoreFrom`: its first member restores, the
 // replica clones it, and each holds rows 1-200 and none after. A backup object corrupted in the
-// store: the restore stops in the init container `restore` naming it, and no server starts.
+// store: the restore stops in the init container `restore` naming it, and no server starts. The
+// replica's server SIGKILLed while it clones itself for a backup: the backup fails loudly or
+// completes, every backup the store holds is whole, and the next one succeeds.
 import { DatabaseEngine, MysqlVersion, S3Repository } from '../../lib';
 import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, sleep, waitFor, waitForReady } from './helpers';
-import { backupNow, backupSet, insertOrders } from './backup-set';
+import { backupNow, backupSet, backupWhileCrashed, insertBlobs, insertOrders } from './backup-set';
 import { createS3Store, namespaceWithStoreSecret, S3Store, sidecarS3, storeRepository, storeSecretEntries } from './s3-store';
 
 const NS = 'e2e-backup-mysql';
@@ -120,6 +122,8 @@ test('a corrupted backup object: the restore stops in the init container restore
     expect({ ordinal, started: main?.state?.running !== undefined || main?.lastState?.terminated !== undefined }).toEqual({ ordinal, started: false });
   }
   await deleteNamespace(ns);
+  // the corrupted object out of the way of the later tests, which check every stored backup
+  await sidecarS3(NS, `${NAME}-1`, `s3 BACKUP deletefile "$(s3_dir BACKUP)${name}.sha256"; s3 BACKUP deletefile "$(s3_dir BACKUP)${name}"`);
 }, minutes(8));
 
 test('the store unreachable: the backup fails loudly, its clone is removed, and the failure is recorded', async () => {
@@ -134,3 +138,15 @@ test('the store unreachable: the backup fails loudly, its clone is removed, and 
   // the set kept serving
   await insert(300, 300);
 }, minutes(4));
+
+test('a backup while the replica\'s server is SIGKILLed: it fails loudly or completes, never a partial backup in the store; the next one succeeds', async () => {
+  // about 100 MB of incompressible rows, so that the clone and the upload take a few seconds
+  await sql(NS, 0, 'CREATE TABLE shop.blobs (id INT PRIMARY KEY, b VARBINARY(1024)); SET SESSION cte_max_recursion_depth = 100000; ' +
+    `${insertBlobs(1, 50000)} ${insertBlobs(50001, 100000)}`);
+  await waitFor(NS, 'the blobs on the replica', minutes(3), async () => (await sql(NS, 1, 'SELECT COUNT(*) FROM shop.blobs').catch(() => '')) === '100000');
+  const outcome = await backupWhileCrashed(NS, `${NAME}-1`, 'mysql-backup.sh', '.tar', 'tar -tf - >/dev/null');
+  console.log(`backup-mysql: backup with the replica's server SIGKILLed, ${outcome}`);
+  await waitForReady(NS, NAME, 2, minutes(5));
+  expect(await takeBackup()).toMatch(/backup: \S+\.tar done in \d+s/);
+}, minutes(12));
+
