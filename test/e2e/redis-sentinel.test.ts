@@ -159,7 +159,9 @@ test('every member crashed at once (SIGKILL) with writes in flight: they come ba
   await waitForReady(NS, NAME, 3, minutes(6));
   // the master back, or a replica promoted if the kubelet held the master back longer than down-after
   process.stdout.write(`redis-sentinel every member crashed: master before ${old}, after ${await expectHealthy()}\n`);
-  expectFailoverClean('every member crashed', r);
+  // when a replica was promoted, reads around that failover are not linearizable (docs/engines.md,
+  // Sentinel: seen in CI, the master 0 held back, 2 promoted); writes are checked in full
+  expectFailoverClean('every member crashed', r, { readsNotLinearizable: true });
 }, minutes(12));
 
 test('every pod deleted at once (their Sentinels\' config gone with them): the Sentinels\' state on the volumes names the master; no acknowledged write lost', async () => {
