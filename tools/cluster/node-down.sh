@@ -77,6 +77,7 @@ else
 fi
 ip link del "$NODE_BRIDGE" 2>/dev/null || true
 
-# 5. the sysctls, back to their values before node-up.sh
+# 5. the sysctls, back to their values before node-up.sh; the pods' CPU group to the default weight
 restore_host_sysctls
+if [ -f /sys/fs/cgroup/cpu/k8s.io/cpu.shares ]; then echo 1024 >/sys/fs/cgroup/cpu/k8s.io/cpu.shares 2>/dev/null || true; fi
 log "stopped ($NODE_NAME)"

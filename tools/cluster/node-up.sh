@@ -315,4 +315,17 @@ node_ready() {
   [ "$(kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]
 }
 wait_for kubelet "node $NODE_NAME Ready" node_ready
+
+# --- the pods' CPU weight -------------------------------------------------------------------------
+# Without QoS cgroups (cgroupsPerQOS: false) every container sits in containerd's group k8s.io, which
+# weighs as much as ONE process of the host: while CI builds and runs the loopback suites beside the
+# real-node suite, the databases got a tenth of the CPU, and probes timed out. A node's kubelet gives
+# its pods' group the weight of the allocatable CPUs against the system's slices; here the group
+# weighs PODS_CPU_SHARES (8 host processes' worth), and inside it the pods share by their requests.
+PODS_CPU_SHARES="${PODS_CPU_SHARES:-8192}"
+pods_cgroup=/sys/fs/cgroup/cpu/k8s.io
+if [ -d /sys/fs/cgroup/cpu ]; then
+  mkdir -p "$pods_cgroup" && echo "$PODS_CPU_SHARES" >"$pods_cgroup/cpu.shares" &&
+    log "pods' CPU group $pods_cgroup: cpu.shares $PODS_CPU_SHARES"
+fi
 log "real node $NODE_NAME up in $((SECONDS - START))s (pods on $POD_CIDR, DNS $CLUSTER_DNS_IP)"
