@@ -136,15 +136,22 @@ export function sentinelServerEnv(ctx: EngineContext, s: SentinelSettings): { [n
   };
 }
 
-/** The init container that reads whether the set was ever founded, and the Sentinel and keeper sidecars. */
+/** The init container that reads whether the set was ever founded (RESTORE: until the API server answers), and the Sentinel and keeper sidecars. */
 export function sentinelContainers(ctx: EngineContext, s: SentinelSettings, redisImage: string, configPath: string,
-  password: { [name: string]: kplus.EnvValue }): { initContainers: InitContainer[]; sidecars: SidecarContainer[] } {
+  password: { [name: string]: kplus.EnvValue }, restore = false): { initContainers: InitContainer[]; sidecars: SidecarContainer[] } {
   const value = kplus.EnvValue.fromValue;
   const keeper = (mode: string) => ['sh', `${SCRIPTS_PATH}/redis-role-keeper.sh`, mode];
   const config = { volume: 'config', path: configPath };
   const keeperEnv = { SET_NAME: value(ctx.name), CONFIG_DIR: value(configPath) };
   return {
-    initContainers: [{ name: 'founded', image: s.apiClientImage, command: keeper('founded'), env: keeperEnv, mounts: [config] }],
+    initContainers: [{
+      name: 'founded',
+      image: s.apiClientImage,
+      command: keeper('founded'),
+      // a restore needs a definite answer: the API server is asked until it gives one
+      env: { ...keeperEnv, ...(restore ? { FOUNDED_TRIES: value('0') } : {}) },
+      mounts: [config],
+    }],
     sidecars: [
       {
         name: 'sentinel',

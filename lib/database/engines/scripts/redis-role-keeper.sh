@@ -4,7 +4,9 @@
 # SET_NAME-founded only.
 #   founded   (init container) whether the set was ever founded: CONFIG_DIR/founded gets `present`
 #             (the Lease exists), `absent` (the API server says it does not) or `unknown` (no
-#             answer within about 30 s). redis-sentinel-start.sh founds a new set only on `absent`.
+#             answer within FOUNDED_TRIES tries 2 s apart, 15 by default; 0: it asks until the API
+#             server answers, as with restoreFrom, whose restore needs a definite answer).
+#             redis-sentinel-start.sh founds a new set, and redis-restore.sh restores one, only on `absent`.
 #   keep      (sidecar) mirrors the local server's role, as the sentinel container reports it in
 #             CONFIG_DIR/role, into the pod's label ROLE_LABEL: `primary` for a master, else
 #             `replica`; the client Service selects the primary, the read Service the replicas.
@@ -33,11 +35,12 @@ founded() {
       404) put "$CONFIG_DIR/founded" absent; log "redis: the set was never founded (no Lease $LEASE)"; return 0 ;;
     esac
     tries=$((tries + 1))
-    if [ "$tries" -ge "${FOUNDED_TRIES:-15}" ]; then
+    if [ "${FOUNDED_TRIES:-15}" -gt 0 ] && [ "$tries" -ge "${FOUNDED_TRIES:-15}" ]; then
       put "$CONFIG_DIR/founded" unknown
       log "redis: cannot read Lease $LEASE (HTTP $code): a member without data will wait for a Sentinel"
       return 0
     fi
+    [ $((tries % 15)) -eq 0 ] && log "redis: cannot read Lease $LEASE (HTTP $code): asking again every 2 s"
     sleep 2
   done
 }
