@@ -136,7 +136,15 @@ export function sentinelServerEnv(ctx: EngineContext, s: SentinelSettings): { [n
   };
 }
 
-/** The init container that reads whether the set was ever founded (RESTORE: until the API server answers), and the Sentinel and keeper sidecars. */
+/** The paths of which any exists once a member holds data. */
+export function dataMarkers(ctx: EngineContext): string[] {
+  return ['appendonlydir', 'appendonly.aof', 'dump.rdb'].map((f) => `${ctx.dataPath}/${f}`);
+}
+
+/**
+ * The init container that reads whether the set was ever founded (RESTORE: on the member that may
+ * restore, until the API server answers), and the Sentinel and keeper sidecars.
+ */
 export function sentinelContainers(ctx: EngineContext, s: SentinelSettings, redisImage: string, configPath: string,
   password: { [name: string]: kplus.EnvValue }, restore = false): { initContainers: InitContainer[]; sidecars: SidecarContainer[] } {
   const value = kplus.EnvValue.fromValue;
@@ -148,9 +156,9 @@ export function sentinelContainers(ctx: EngineContext, s: SentinelSettings, redi
       name: 'founded',
       image: s.apiClientImage,
       command: keeper('founded'),
-      // a restore needs a definite answer: the API server is asked until it gives one
-      env: { ...keeperEnv, ...(restore ? { FOUNDED_TRIES: value('0') } : {}) },
-      mounts: [config],
+      // the member that may restore needs a definite answer: it asks until the API server gives one
+      env: { ...keeperEnv, ...(restore ? { ...identityEnv(ctx), RESTORE_DATA_MARKERS: value(dataMarkers(ctx).join(' ')) } : {}) },
+      mounts: restore ? [config, { volume: ctx.dataVolume ?? 'data', path: ctx.dataPath, readOnly: true }] : [config],
     }],
     sidecars: [
       {

@@ -6,7 +6,7 @@ import { withFounding } from './private/founding';
 import { checkVersion, engineBinder, configLines, engineFail, identityEnv, memoryLimitEnv, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
 import { RedisBackupOptions, RedisRestoreOptions, redisBackupBinding } from './redis-backup';
-import { RedisSentinelOptions, SENTINEL_PORT, sentinelAccess, sentinelContainers, sentinelServerEnv, sentinelSettings } from './redis-sentinel';
+import { dataMarkers, RedisSentinelOptions, SENTINEL_PORT, sentinelAccess, sentinelContainers, sentinelServerEnv, sentinelSettings } from './redis-sentinel';
 
 /**
  * A version of the official `redis` image (Docker Hub library image, Debian based).
@@ -232,5 +232,5 @@ function pinnedPrimaryBinding(ctx: EngineContext, options: RedisOptions, image: 
       ...scriptFiles('redis-config.sh', 'redis-monitoring-user.sh', 'redis-probe.sh', ...backups.files),
       ...engineConf,
     },
-  }, { engineInit: 'config', dataMarkers: ['appendonlydir', 'appendonly.aof', 'dump.rdb'].map((f) => `${ctx.dataPath}/${f}`) });
+  }, { engineInit: 'config', dataMarkers: dataMarkers(ctx) });
 }
