@@ -449,7 +449,6 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'a Redis restore of a snapshot named by a path', build: () => redisRestoredDb({ backup: 'backups/20260301T023000Z.rdb' }) },
   { what: 'a Redis restore whose snapshots go to the repository it comes from', build: () => redisBackupDb({}, { restoreFrom: { repository: S3_REPO } }) },
   { what: 'a Redis restore with another image than the snapshots', build: () => redisBackupDb({}, { restoreFrom: { repository: { ...S3_REPO, path: '/old/redis' }, image: 'registry.example.com/other:1.0' } }) },
-  { what: 'a Redis restore with Sentinel', build: () => redisRestoredDb({}, { replicas: 3 }, { sentinel: {} }) },
   { what: 'fewer Redis snapshots kept on a deployed set', build: () => redeployRedis({ backup: { image: RCLONE_IMAGE, repository: S3_REPO, schedule: '0 * * * *', retainBackups: 48 } }, { backup: { image: RCLONE_IMAGE, repository: S3_REPO, schedule: '0 * * * *', retainBackups: 24 } }) },
   { what: 'Redis snapshots turned off on a deployed set', build: () => redeployRedis({ backup: { image: RCLONE_IMAGE, repository: S3_REPO, schedule: '0 * * * *' } }, {}) },
   { what: 'restoreFrom added to a deployed Redis set', build: () => redeployRedis({}, { restoreFrom: { image: RCLONE_IMAGE, repository: S3_REPO } }) },

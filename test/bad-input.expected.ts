@@ -460,8 +460,6 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "DatabaseEngine.redis 'test/db': backup.repository and restoreFrom.repository are the same directory (backups/prod/pg): the restored set would mix its snapshots with those it came from. Fix: give the new set's backup its own path, e.g. '/prod/pg-restored'.",
   "a Redis restore with another image than the snapshots":
     "DatabaseEngine.redis 'test/db': restoreFrom.image \"registry.example.com/other:1.0\" differs from backup.image \"registry.example.com/redis-rclone:8.2.1-1.60.1\": one image runs every container. Fix: leave restoreFrom.image out.",
-  "a Redis restore with Sentinel":
-    "DatabaseEngine.redis 'test/db': restoreFrom is not offered with sentinel yet. Fix: restore into a set without sentinel (the pinned-primary preset), or leave restoreFrom out.",
   "restoreFrom added to a deployed Redis set":
     "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db restoreFrom from 'none' to 's3://s3.example.com/backups/prod/pg': the set is deployed: its members hold data or are creating it, and a member restores only into a new set whose volume is empty, so the restore would never run. Fix: leave restoreFrom out of the deployed set; to restore, create a new set (another name or namespace) with restoreFrom and move the clients to it (docs/engines.md, the restore drill).",
   "Galera backups without an rclone image":

@@ -723,6 +723,36 @@ describe('DatabaseEngine.redis with Sentinel', () => {
     expect(named(mirrored, 'founded').image).toBe('mirror.example.com/curlimages/curl:8.14.1');
   });
 
+  test('restoreFrom: the init container restore after founded (which then reads the data volume: the member that may restore asks until the API server answers), on the rclone image, with the data volume, the founded file and the source repository', () => {
+    const image = 'registry.example.com/redis-rclone:8.2.1-1.60.1';
+    const repository = { bucket: 'backups', endpoint: 'store.backup.svc:7070', region: 'us-east-1', path: '/shop/cache', caCertificateKey: 's3-ca.crt', egressCidrs: ['10.96.0.0/12'] };
+    const { m, sts, pod } = build(DatabaseEngine.redis({ sentinel: {}, restoreFrom: { image, repository, backup: '20260301T023000Z.rdb' } }), { replicas: 3 });
+    expect(m.flatMap((o: any) => schemaErrors(o))).toEqual([]);
+    expect([...pod.initContainers, ...pod.containers].map((c: any) => [c.name, c.image])).toEqual([
+      ['founded', 'docker.io/curlimages/curl:8.14.1'], ['restore', image], ['main', image], ['sentinel', image], ['role', 'docker.io/curlimages/curl:8.14.1']]);
+    const [founded, restore] = pod.initContainers;
+    expect([env(founded, 'RESTORE_DATA_MARKERS').value, env(founded, 'START_ORDINAL').value]).toEqual(['/data/appendonlydir /data/appendonly.aof /data/dump.rdb', '0']);
+    expect(founded.volumeMounts.slice(0, 2)).toEqual([{ name: 'config', mountPath: '/etc/redis' }, { name: 'data', mountPath: '/data', readOnly: true }]);
+    expect(restore.command).toEqual(['bash', '/opt/cdk8s-stateful/redis-restore.sh', 'sentinel']);
+    expect(restore.volumeMounts.slice(0, 2)).toEqual([{ name: 'config', mountPath: '/etc/redis' }, { name: 'data', mountPath: '/data' }]);
+    expect(Object.fromEntries(restore.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]))).toMatchObject({
+      FOUNDED_FILE: '/etc/redis/founded', SET_NAME: 'db', DATA_DIR: '/data', CONFIG_DIR: '/etc/redis', START_ORDINAL: '0',
+      RESTORE_BUCKET: 'backups', RESTORE_PATH: '/shop/cache', RESTORE_BACKUP: '20260301T023000Z.rdb', RESTORE_CA_FILE: '/run/secrets/db/s3-ca.crt',
+    });
+    expect(env(restore, 'PW_KEY')).toEqual(secretKey('PW_KEY', 'password'));
+    expect(restore.securityContext).toEqual(pod.containers[0].securityContext);
+    // the temporary server that loads the snapshot gets the database's memory
+    expect(restore.resources).toEqual(pod.containers[0].resources);
+    expect(Object.keys(find(m, 'ConfigMap', 'db-scripts').data)).toEqual(expect.arrayContaining(['redis-restore.sh', 'rclone-s3.sh', 's3-repository.sh']));
+    expect(find(m, 'NetworkPolicy', 'db').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.96.0.0/12' } }], ports: [{ port: 7070, protocol: 'TCP' }] });
+    expect(sts.metadata.annotations?.['cdk8s-stateful.dev/backup-repository']).toBeUndefined();
+    // without restoreFrom: no restore container, and the founded container gives up on a silent API server, without the data volume
+    const plain = sentinel().pod;
+    expect(plain.initContainers.map((c: any) => c.name)).toEqual(['founded']);
+    expect(plain.initContainers[0].env.map((e: any) => e.name)).not.toContain('RESTORE_DATA_MARKERS');
+    expect(plain.initContainers[0].volumeMounts.map((v: any) => v.name)).not.toContain('data');
+  });
+
   test('without sentinel the preset\'s output is what it was: no sidecar, no role label', () => {
     const { pod, m } = build(DatabaseEngine.redis(), { replicas: 3 });
     expect(pod.containers.map((c: any) => c.name)).toEqual(['main']);

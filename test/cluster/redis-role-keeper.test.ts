@@ -80,6 +80,31 @@ test('a new set: not founded; the keeper creates the Lease before it labels the 
   expect(founded()).toBe('present');
 });
 
+test('with restoreFrom and no answer from the API server, the member that may restore (the first, its volume empty) keeps asking; another ordinal, or one with data, gives up', () => {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'keeper-data-'));
+  const markers = ['appendonlydir', 'appendonly.aof', 'dump.rdb'].map((f) => path.join(data, f)).join(' ');
+  /** `founded` of member ORDINAL with restoreFrom, against API (the suite's, or a closed port): its exit status (null: still asking when stopped) and its answer. */
+  const run = (ordinal: number, url: string) => {
+    fs.rmSync(path.join(configDir, 'founded'), { force: true });
+    const r = spawnSync('sh', [path.join(SCRIPTS, 'redis-role-keeper.sh'), 'founded'],
+      { env: { ...env(), KUBE_API: url, POD_INDEX: String(ordinal), START_ORDINAL: '0', RESTORE_DATA_MARKERS: markers }, encoding: 'utf8', timeout: 10_000 });
+    return { status: r.status, founded: fs.existsSync(path.join(configDir, 'founded')) ? fs.readFileSync(path.join(configDir, 'founded'), 'utf8').trim() : 'none' };
+  };
+  const closed = 'https://127.0.0.1:1';
+  try {
+    // FOUNDED_TRIES 2 (about 2 s), stopped after 10 s: the first member with an empty volume was still asking, and wrote nothing
+    expect(run(0, closed)).toEqual({ status: null, founded: 'none' });
+    expect(run(1, closed)).toEqual({ status: 0, founded: 'unknown' });
+    fs.mkdirSync(path.join(data, 'appendonlydir'));
+    expect(run(0, closed)).toEqual({ status: 0, founded: 'unknown' });
+    fs.rmdirSync(path.join(data, 'appendonlydir'));
+    // the API server answering: the set was founded (the test above), so the empty first member does not restore
+    expect(run(0, api)).toEqual({ status: 0, founded: 'present' });
+  } finally {
+    fs.rmSync(data, { recursive: true, force: true });
+  }
+}, 60_000);
+
 test('the preset\'s Role reaches no further than its own namespace\'s pods and Leases', () => {
   const sh = (script: string) => spawnSync('sh', ['-c', `. "${SCRIPTS}/kube-api.sh"; ${script}`], { env: env(), encoding: 'utf8', timeout: 30_000 }).stdout;
   expect(sh('kube_request DELETE "/api/v1/namespaces/$(kube_namespace)/pods/cache-0"')).toBe('403');

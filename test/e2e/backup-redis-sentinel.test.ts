@@ -3,35 +3,55 @@
 // test/e2e/s3-store.ts). The sidecar of the master's pod, as the Sentinels name it, takes the
 // scheduled snapshots and reads a replica they report; the others' only wait. After a failover
 // (SENTINEL FAILOVER) the new master's sidecar takes over within a minute, its record starting from
-// the repository's newest snapshot, and its snapshot reads a replica.
+// the repository's newest snapshot, and its snapshot reads a replica. Then a new Sentinel set in a
+// new namespace with `restoreFrom`: its first member, which finds the set never founded, restores
+// the latest snapshot in its init container `restore` and starts as the master; the others never
+// restore and replicate it; every key of the snapshot is on every member, none written after it;
+// the Sentinels name the founder, and the Services select it and the replicas by their role labels.
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { DatabaseEngine, StatefulDatabase } from '../../lib';
-import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, kubectl, minutes, NODE_SIZED, password, requireRealNode, synth, waitFor, waitForReady } from './helpers';
+import { DatabaseEngine, RedisOptions, StatefulDatabase } from '../../lib';
+import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, kubectl, minutes, NODE_SIZED, password, requireRealNode, serviceEndpoints, synth, waitFor, waitForReady } from './helpers';
 import { BACKUP_BUCKET, REDIS_RCLONE_IMAGE, REDIS_RCLONE_VERSION, SCRIPTS_PATH } from './redis-rclone';
 import { createS3Store, S3Store, storeRepository, storeSecretEntries } from './s3-store';
 
 const NS = 'e2e-backup-redis-sentinel';
+const RESTORED = `${NS}-restore`;
 const NAME = 'rs';
 const PASSWORD = password();
 const AUTH = 'REDISCLI_AUTH="$(cat /run/secrets/db/password)" redis-cli --no-auth-warning';
 let store: S3Store;
 
-/** The local Sentinel of member ORDINAL: ARGS, its answer. */
-const sentinel = async (ordinal: number, args: string) => (await exec(NS, `${NAME}-${ordinal}`, 'sentinel', `${AUTH} -p 26379 ${args}`)).trim();
+/** The local Sentinel of member ORDINAL (of the set in NAMESPACE): ARGS, its answer. */
+const sentinel = async (ordinal: number, args: string, namespace = NS) => (await exec(namespace, `${NAME}-${ordinal}`, 'sentinel', `${AUTH} -p 26379 ${args}`)).trim();
 
-/** The ordinal of the master every Sentinel names, once they agree and report two replicas with their link up. */
-async function agreedMaster(): Promise<number> {
+/** The ordinal of the master every Sentinel (of the set in NAMESPACE) names, once they agree and report two replicas with their link up. */
+async function agreedMaster(namespace = NS): Promise<number> {
   let master = -1;
-  await waitFor(NS, 'the Sentinels agreeing on a master with two linked replicas', minutes(3), async () => {
-    const named = await Promise.all([0, 1, 2].map((i) => sentinel(i, `SENTINEL get-master-addr-by-name ${NAME}`).catch(() => '')));
+  await waitFor(namespace, 'the Sentinels agreeing on a master with two linked replicas', minutes(3), async () => {
+    const named = await Promise.all([0, 1, 2].map((i) => sentinel(i, `SENTINEL get-master-addr-by-name ${NAME}`, namespace).catch(() => '')));
     const ordinals = named.map((n) => new RegExp(`^${NAME}-(\\d+)\\.`).exec(n)?.[1]);
     if (ordinals[0] === undefined || ordinals.some((o) => o !== ordinals[0])) return false;
     master = Number(ordinals[0]);
-    const replicas = await sentinel(master, `SENTINEL replicas ${NAME}`).catch(() => '');
+    const replicas = await sentinel(master, `SENTINEL replicas ${NAME}`, namespace).catch(() => '');
     return (replicas.match(/^master-link-status\nok$/mg) ?? []).length === 2;
   });
   return master;
+}
+
+/** redis-cli ARGS against member ORDINAL of NAMESPACE, from its database container. */
+const cli = async (namespace: string, ordinal: number, args: string) => (await exec(namespace, `${NAME}-${ordinal}`, 'main', `${AUTH} ${args}`)).trim();
+
+/** The set of this file in NAMESPACE: 3 members with Sentinel, and ENGINE's other options. */
+function sentinelSet(namespace: string, options: Omit<RedisOptions, 'version' | 'sentinel'>): string {
+  return synth(namespace, (chart) => new StatefulDatabase(chart, NAME, {
+    name: NAME,
+    engine: DatabaseEngine.redis({ version: REDIS_RCLONE_VERSION, sentinel: { apiClientImage: imageRef('curl') }, ...options }),
+    replicas: 3,
+    credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', `${NAME}-credentials`) },
+    storage: { size: Size.gibibytes(1) },
+    ...NODE_SIZED,
+  }));
 }
 
 /** `redis-backup.sh now` in the sidecar of member ORDINAL: its log (it must succeed). */
@@ -60,22 +80,15 @@ beforeAll(async () => {
   await createNamespace(NS);
   store = await createS3Store(NS, BACKUP_BUCKET, { accessKeyId: `e2e${password().slice(0, 12)}`, secretAccessKey: password() });
   await createSecret(NS, `${NAME}-credentials`, { password: PASSWORD, ...storeSecretEntries(store) });
-  await apply(NS, synth(NS, (chart) => new StatefulDatabase(chart, NAME, {
-    name: NAME,
-    engine: DatabaseEngine.redis({
-      version: REDIS_RCLONE_VERSION,
-      sentinel: { apiClientImage: imageRef('curl') },
-      // a schedule that does not fire while the file runs: the snapshots here are taken at once
-      backup: { image: REDIS_RCLONE_IMAGE, repository: storeRepository(store, BACKUP_BUCKET, `/${NS}/${NAME}`), schedule: '0 0 1 1 *', retainBackups: 3 },
-    }),
-    replicas: 3,
-    credentials: { secret: kplus.Secret.fromSecretName(chart, 'Credentials', `${NAME}-credentials`) },
-    storage: { size: Size.gibibytes(1) },
-    ...NODE_SIZED,
-  })));
+  await apply(NS, sentinelSet(NS, {
+    // a schedule that does not fire while the file runs: the snapshots here are taken at once
+    backup: { image: REDIS_RCLONE_IMAGE, repository: storeRepository(store, BACKUP_BUCKET, `/${NS}/${NAME}`), schedule: '0 0 1 1 *', retainBackups: 3 },
+  }));
   await waitForReady(NS, NAME, 3, minutes(8));
 }, minutes(14));
-afterAll(() => deleteNamespace(NS), minutes(6));
+afterAll(async () => {
+  for (const ns of [RESTORED, NS]) await deleteNamespace(ns);
+}, minutes(12));
 
 let first = { name: '', bytes: '' };
 
@@ -118,3 +131,38 @@ test('after a failover the new master\'s sidecar takes over, its record from the
   const others = [0, 1, 2].filter((i) => i !== promoted);
   expect(done).toMatch(new RegExp(`done in \\d+s: \\d+ bytes, 200 keys, from ${NAME}-(${others.join('|')})\\.`));
 }, minutes(8));
+
+test('restore into a new Sentinel set: the founder restores the latest snapshot and is the master; the others never restore and follow it; every key on every member; the Services select by role', async () => {
+  // a key written after the last snapshot, which the restored set must not hold
+  const source = await agreedMaster();
+  expect(await cli(NS, source, 'SET after-snapshot 1')).toBe('OK');
+  await deleteNamespace(RESTORED);
+  await createNamespace(RESTORED);
+  await createSecret(RESTORED, `${NAME}-credentials`, { password: PASSWORD, ...storeSecretEntries(store) });
+  const started = Date.now();
+  await apply(RESTORED, sentinelSet(RESTORED, { restoreFrom: { image: REDIS_RCLONE_IMAGE, repository: storeRepository(store, BACKUP_BUCKET, `/${NS}/${NAME}`) } }));
+  await waitForReady(RESTORED, NAME, 3, minutes(8));
+  const ready = (Date.now() - started) / 1000;
+  const master = await agreedMaster(RESTORED);
+  console.log(`backup-redis-sentinel: restore into ${RESTORED}: 3 members Ready ${ready.toFixed(1)} s after apply, the Sentinels agreeing on ${NAME}-${master} ${((Date.now() - started) / 1000).toFixed(1)} s after`);
+  // the first member found the set never founded and restored; the others never restored
+  const logs = await Promise.all([0, 1, 2].map((i) => kubectl(['-n', RESTORED, 'logs', `${NAME}-${i}`, '-c', 'restore'])));
+  console.log(`backup-redis-sentinel: ${logs[0].split('\n').find((l) => l.includes('restored the snapshot'))}`);
+  expect(logs[0]).toMatch(/restored the snapshot \d{8}T\d{6}Z\.rdb: 200 keys loaded/);
+  for (const i of [1, 2]) expect({ i, log: logs[i] }).toEqual({ i, log: expect.stringContaining(`member ${i} does not restore`) });
+  for (const i of [1, 2]) expect({ i, restored: /a new set from the snapshot/.test(logs[i]) }).toEqual({ i, restored: false });
+  expect(master).toBe(0);
+  // every key of the snapshot on every member, none written after it; one master
+  for (const i of [0, 1, 2]) {
+    await waitFor(RESTORED, `member ${i} holding the 200 keys`, minutes(1), async () => (await cli(RESTORED, i, 'DBSIZE')) === '200');
+    expect({ i, last: await cli(RESTORED, i, 'GET s:200'), after: await cli(RESTORED, i, 'EXISTS after-snapshot') }).toEqual({ i, last: 'v200', after: '0' });
+    expect({ i, role: /^role:(\w+)/m.exec(await cli(RESTORED, i, 'INFO replication'))?.[1] }).toEqual({ i, role: i === 0 ? 'master' : 'slave' });
+  }
+  // the Services select by the role labels; the restored master takes writes and its replicas follow
+  await waitFor(RESTORED, 'the client Service on the master, -read on the replicas', minutes(1), async () =>
+    JSON.stringify([await serviceEndpoints(RESTORED, NAME), await serviceEndpoints(RESTORED, `${NAME}-read`)]) === JSON.stringify([[`${NAME}-0`], [`${NAME}-1`, `${NAME}-2`]]));
+  expect(await cli(RESTORED, 0, 'SET after-restore 1')).toBe('OK');
+  expect(await cli(RESTORED, 0, 'WAIT 2 10000')).toBe('2');
+  // the set is founded now: a member that loses its volume copies the master, never restores again
+  expect(await kubectl(['-n', RESTORED, 'get', 'lease', `${NAME}-founded`, '-o', 'name'])).toContain(`${NAME}-founded`);
+}, minutes(14));

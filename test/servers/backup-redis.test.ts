@@ -338,4 +338,92 @@ describe('redis snapshots with rclone to versitygw on loopback', () => {
     expect(second.stderr).toContain(`keys, from ${SENTINEL_HOSTS[other]}, sha256`);
     [...sentinelServers, ...sentinelProcs].forEach((p) => p.kill());
   }, 240_000);
+
+  // a new Sentinel set from those snapshots: the init container `restore` (redis-restore.sh sentinel) of each member, then its server and Sentinel
+  const RESTORED_HOSTS = ['127.0.0.21', '127.0.0.22', '127.0.0.23'];
+  /** The RESTORE_* env of the synthesized init container `restore` of a Sentinel set, the Secret's files moved. */
+  const sentinelRestoreEnv = (set: string) => {
+    const repository = { bucket: 'backups', endpoint: `localhost:${S3_PORT}`, region: 'us-east-1', path: '/servers/sentinel', caCertificateKey: 's3-ca.crt' };
+    const c = chart('data');
+    new StatefulDatabase(c, 'db', { engine: DatabaseEngine.redis({ sentinel: {}, restoreFrom: { image: 'registry.example.com/redis-rclone:7.0-1.60.1', repository } }),
+      replicas: 3, credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'creds') }, storage: { size: Size.gibibytes(1) } });
+    const restore = find(synth(c), 'StatefulSet').spec.template.spec.initContainers.find((x: any) => x.name === 'restore');
+    const env = Object.fromEntries((restore.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value as string]));
+    return Object.fromEntries(Object.entries(moved(env, set, 0)).filter(([k]) => k.startsWith('RESTORE_')));
+  };
+  /** redis-restore.sh sentinel of member I of SET (on HOSTS), its Lease read as FOUNDED; its result. */
+  const sentinelRestore = (set: string, i: number, hosts: string[], founded: string) => {
+    for (const d of ['data', 'conf']) fs.mkdirSync(path.join(root, set, `${d}-${i}`), { recursive: true });
+    fs.writeFileSync(path.join(root, set, `founded-${i}`), `${founded}\n`);
+    return script('redis-restore.sh', { ...memberEnv(set, i, hosts), SET_NAME: set, ...sentinelRestoreEnv(set) }, 'sentinel');
+  };
+  const dataFiles = (set: string, i: number) => fs.readdirSync(path.join(root, set, `data-${i}`)).filter((f) => !f.startsWith('.cdk8s-sentinel')).sort();
+
+  test('with Sentinel, restore into a new set: only the first member of a never-founded set restores and is the master; the others replicate it; a member with data or of a founded set never restores', async () => {
+    const started = Date.now();
+    const results = [];
+    for (const i of [0, 1, 2]) results.push(await sentinelRestore('rsen', i, RESTORED_HOSTS, 'absent'));
+    console.log(`servers backup-redis: Sentinel restore of the first member in ${((Date.now() - started) / 1000).toFixed(1)}s: ${results[0].stderr.split('\n').find((l) => l.includes('restored the snapshot'))}`);
+    expect(results.map((r) => r.status)).toEqual([0, 0, 0]);
+    expect(results[0].stderr).toMatch(/it founds the set from the snapshot/);
+    expect(results[0].stderr).toMatch(/restored the snapshot \d{8}T\d{6}Z\.rdb: 101 keys loaded/);
+    expect(dataFiles('rsen', 0)).toEqual(['appendonlydir']);
+    for (const i of [1, 2]) {
+      expect(results[i].stderr).toContain(`member ${i} does not restore`);
+      expect(results[i].stderr).not.toContain('a new set from the snapshot');
+      expect(dataFiles('rsen', i)).toEqual([]);
+    }
+    // the servers and Sentinels as their containers start them: member 0 the master, the others its replicas
+    const env = (i: number) => ({ ...sentinelEnv(i), ...memberEnv('rsen', i, RESTORED_HOSTS), SET_NAME: 'rsen', BIND_ADDRESS: RESTORED_HOSTS[i] });
+    const procs = [0, 1, 2].flatMap((i) => [new Proc('bash', [path.join(SCRIPTS, 'redis-sentinel-start.sh')], env(i)), new Proc('bash', [path.join(SCRIPTS, 'redis-sentinel.sh')], env(i))]);
+    try {
+      const master = (i: number) => spawnSync('redis-cli', ['--no-auth-warning', '-h', RESTORED_HOSTS[i], '-p', SENTINEL_PORT, 'sentinel', 'get-master-addr-by-name', 'rsen'],
+        { env: { PATH: process.env.PATH, REDISCLI_AUTH: PASSWORD }, encoding: 'utf-8', timeout: 10_000 }).stdout.split('\n')[0];
+      await until('member 0 the master, both replicas linked, the Sentinels agreeing', () => (linked(RESTORED_HOSTS[1]) && linked(RESTORED_HOSTS[2]) &&
+        [0, 1, 2].every((i) => master(i) === RESTORED_HOSTS[0]) ? true : undefined), 90);
+      console.log(`servers backup-redis: the restored Sentinel set serving, its replicas linked, ${((Date.now() - started) / 1000).toFixed(1)}s after the restores began`);
+      for (const host of RESTORED_HOSTS) expect({ host, keys: cli(host, 'dbsize'), last: cli(host, 'get', 's:100') }).toEqual({ host, keys: '101', last: 'v100' });
+      expect(/^role:(\w+)/m.exec(cli(RESTORED_HOSTS[0], 'info', 'replication'))?.[1]).toBe('master');
+      // the founder restarted with its data: no restore, its data as it was
+      const again = await sentinelRestore('rsen', 0, RESTORED_HOSTS, 'absent');
+      expect(again.status).toBe(0);
+      expect(again.stderr).toContain('this member holds data: no restore');
+      expect(again.stderr).not.toContain('a new set from the snapshot');
+      expect(dataFiles('rsen', 0)).toContain('appendonlydir');
+      expect(dataFiles('rsen', 0)).not.toContain('.cdk8s-restore');
+    } finally {
+      procs.forEach((p) => p.kill());
+    }
+    // the first member's volume empty in a set founded already: it never restores (it copies the master the Sentinels name)
+    const founded = await sentinelRestore('rsen-founded', 0, ['127.0.0.24', '127.0.0.25', '127.0.0.26'], 'present');
+    expect(founded.status).toBe(0);
+    expect(founded.stderr).toContain('the set was founded already');
+    expect(founded.stderr).not.toContain('a new set from the snapshot');
+    expect(dataFiles('rsen-founded', 0)).toEqual([]);
+    // no answer about the Lease: no guess
+    const unknown = await sentinelRestore('rsen-unknown', 0, ['127.0.0.27', '127.0.0.28', '127.0.0.29'], 'unknown');
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("cannot tell whether the set was founded");
+    expect(dataFiles('rsen-unknown', 0)).toEqual([]);
+  }, 240_000);
+
+  test('with Sentinel, a corrupted snapshot stops the restore naming it; no data is left that would start', async () => {
+    const dir = path.join(store, 'backups', 'servers', 'sentinel');
+    const name = fs.readdirSync(dir).filter((o) => o.endsWith('.rdb')).sort().pop()!;
+    const file = path.join(dir, name);
+    const bytes = fs.readFileSync(file);
+    bytes[100] ^= 0xff;
+    fs.writeFileSync(file, bytes);
+    try {
+      const res = await sentinelRestore('rsen-corrupt', 0, ['127.0.0.31', '127.0.0.32', '127.0.0.33'], 'absent');
+      console.log(`servers backup-redis: Sentinel restore of a corrupted snapshot: ${res.stderr.split('\n').find((l) => l.includes('is corrupted'))}`);
+      expect(res.status).toBe(1);
+      expect(res.stderr).toContain(`the snapshot s3://localhost:${S3_PORT}/backups/servers/sentinel/${name} is corrupted: its SHA-256 is`);
+      expect(res.stderr).toContain('the set does not start empty instead');
+      expect(dataFiles('rsen-corrupt', 0).filter((f) => !f.startsWith('.'))).toEqual([]);
+    } finally {
+      bytes[100] ^= 0xff;
+      fs.writeFileSync(file, bytes);
+    }
+  }, 60_000);
 });

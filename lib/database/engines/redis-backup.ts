@@ -6,11 +6,12 @@ import { backupSidecarResources, ObjectBackupKind, objectBackupSettings } from '
 import { engineFail, identityEnv, runScript } from './private/preset-helpers';
 
 /*
- * Backups of the Redis preset (pinned primary) to S3-compatible storage, and a new set restored from
- * one (DatabaseEngine.redis({ backup, restoreFrom })): the sidecar `backup` takes an RDB snapshot
- * of a member on a cron schedule (redis-backup.sh: `redis-cli --rdb`, `redis-check-rdb`, a
- * SHA-256, rclone), and the first member of a new set starts from the latest or a named one (the
- * init container `config`, redis-config.sh with rclone-s3.sh). The sidecar records each attempt's
+ * Backups of the Redis preset (pinned primary or Sentinel) to S3-compatible storage, and a new set
+ * restored from one (DatabaseEngine.redis({ backup, restoreFrom })): the sidecar `backup` takes an
+ * RDB snapshot of a member on a cron schedule (redis-backup.sh: `redis-cli --rdb`,
+ * `redis-check-rdb`, a SHA-256, rclone), and the first member of a new set starts from the latest
+ * or a named one (redis-restore.sh with rclone-s3.sh: in the init container `config`, or with
+ * Sentinel the init container `restore`). The sidecar records each attempt's
  * outcome and serves it to Prometheus (backup-metrics.sh, on the port `backup-metrics`).
  */
 
@@ -71,7 +72,7 @@ export interface RedisRestoreOptions {
 export interface RedisBackupBinding {
   /** The image every container runs (with rclone), or undefined for the preset's own. */
   readonly image?: string;
-  /** Environment of the init container `config` (the restore). */
+  /** Environment of the init container that restores: `config`, or `restore` with Sentinel. */
   readonly restoreEnv: { [name: string]: kplus.EnvValue };
   /** The sidecar `backup`, with `backup`. */
   readonly sidecars: SidecarContainer[];
@@ -104,7 +105,9 @@ export function redisBackupBinding(ctx: EngineContext, backup: RedisBackupOption
   secrets: { [name: string]: kplus.EnvValue }, sentinel: { [name: string]: string } = {}): RedisBackupBinding {
   const settings = objectBackupSettings(ctx, REDIS_SNAPSHOTS, backup, restore);
   const { image, restoreEnv, egress } = settings;
-  if (!backup || !settings.backupEnv) return { image, restoreEnv, sidecars: [], files: restore ? ['s3-repository.sh', 'rclone-s3.sh'] : [], egress };
+  // the restore (redis-restore.sh) runs in the init container config, or restore with Sentinel
+  const restoreFiles = restore ? ['redis-restore.sh', 's3-repository.sh', 'rclone-s3.sh'] : [];
+  if (!backup || !settings.backupEnv) return { image, restoreEnv, sidecars: [], files: restoreFiles, egress };
   const env = {
     ...identityEnv(ctx),
     ...secrets,
@@ -131,7 +134,7 @@ export function redisBackupBinding(ctx: EngineContext, backup: RedisBackupOption
     image,
     restoreEnv,
     sidecars: [sidecar],
-    files: ['cron.sh', 'redis-backup.sh', 's3-repository.sh', 'rclone-s3.sh', BACKUP_METRICS_SCRIPT],
+    files: [...new Set(['cron.sh', 'redis-backup.sh', 's3-repository.sh', 'rclone-s3.sh', BACKUP_METRICS_SCRIPT, ...restoreFiles])],
     egress,
     backupMetrics: sidecarBackupMetrics(settings.scheduleGapSeconds!),
     annotations: settings.annotations,

@@ -136,15 +136,30 @@ export function sentinelServerEnv(ctx: EngineContext, s: SentinelSettings): { [n
   };
 }
 
-/** The init container that reads whether the set was ever founded, and the Sentinel and keeper sidecars. */
+/** The paths of which any exists once a member holds data. */
+export function dataMarkers(ctx: EngineContext): string[] {
+  return ['appendonlydir', 'appendonly.aof', 'dump.rdb'].map((f) => `${ctx.dataPath}/${f}`);
+}
+
+/**
+ * The init container that reads whether the set was ever founded (RESTORE: on the member that may
+ * restore, until the API server answers), and the Sentinel and keeper sidecars.
+ */
 export function sentinelContainers(ctx: EngineContext, s: SentinelSettings, redisImage: string, configPath: string,
-  password: { [name: string]: kplus.EnvValue }): { initContainers: InitContainer[]; sidecars: SidecarContainer[] } {
+  password: { [name: string]: kplus.EnvValue }, restore = false): { initContainers: InitContainer[]; sidecars: SidecarContainer[] } {
   const value = kplus.EnvValue.fromValue;
   const keeper = (mode: string) => ['sh', `${SCRIPTS_PATH}/redis-role-keeper.sh`, mode];
   const config = { volume: 'config', path: configPath };
   const keeperEnv = { SET_NAME: value(ctx.name), CONFIG_DIR: value(configPath) };
   return {
-    initContainers: [{ name: 'founded', image: s.apiClientImage, command: keeper('founded'), env: keeperEnv, mounts: [config] }],
+    initContainers: [{
+      name: 'founded',
+      image: s.apiClientImage,
+      command: keeper('founded'),
+      // the member that may restore needs a definite answer: it asks until the API server gives one
+      env: { ...keeperEnv, ...(restore ? { ...identityEnv(ctx), RESTORE_DATA_MARKERS: value(dataMarkers(ctx).join(' ')) } : {}) },
+      mounts: restore ? [config, { volume: ctx.dataVolume ?? 'data', path: ctx.dataPath, readOnly: true }] : [config],
+    }],
     sidecars: [
       {
         name: 'sentinel',

@@ -1,12 +1,12 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import type { EngineBinding, EngineContext, EngineDefinition } from '../engine-definition';
+import type { EngineBinding, EngineContext, EngineDefinition, InitContainer } from '../engine-definition';
 import type { ApiClientOptions } from './api-client';
 import { withFounding } from './private/founding';
 import { checkVersion, engineBinder, configLines, engineFail, identityEnv, memoryLimitEnv, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
 import { RedisBackupOptions, RedisRestoreOptions, redisBackupBinding } from './redis-backup';
-import { RedisSentinelOptions, SENTINEL_PORT, sentinelAccess, sentinelContainers, sentinelServerEnv, sentinelSettings } from './redis-sentinel';
+import { dataMarkers, RedisSentinelOptions, SENTINEL_PORT, sentinelAccess, sentinelContainers, sentinelServerEnv, sentinelSettings } from './redis-sentinel';
 
 /**
  * A version of the official `redis` image (Docker Hub library image, Debian based).
@@ -102,11 +102,13 @@ export interface RedisOptions {
   readonly backup?: RedisBackupOptions;
   /**
    * Create this set from a snapshot: its first member, when its volume is empty and it founds the
-   * set (it created the Lease `<name>-founded`; a single member: whenever its volume is empty),
-   * downloads the latest snapshot (or `restoreFrom.backup`), checks its SHA-256 and
-   * `redis-check-rdb`, and starts from it; the replicas copy it as in any new set. A snapshot that
-   * fails a check stops the init container `config` with a message naming the object: the set
-   * never starts empty instead. A set that has data ignores it. Not with `sentinel`.
+   * set (it created the Lease `<name>-founded`; a single member: whenever its volume is empty;
+   * with `sentinel`: the API server has no such Lease yet), downloads the latest snapshot (or
+   * `restoreFrom.backup`), checks its SHA-256 and `redis-check-rdb`, and starts from it as the
+   * primary (the master); the replicas copy it as in any new set. A snapshot that fails a check
+   * stops the init container (`config`, or `restore` with `sentinel`) with a message naming the
+   * object: the set never starts empty instead. A member with data, or of a set founded already,
+   * never restores.
    * @default - a new, empty data set
    */
   readonly restoreFrom?: RedisRestoreOptions;
@@ -157,20 +159,17 @@ export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
       };
       const engineConf: { [name: string]: string } = extra.length > 0 ? { 'engine.conf': extra.join('\n') + '\n' } : {};
       if (sentinel !== undefined) {
-        if (options.restoreFrom !== undefined) {
-          engineFail(ctx, 'redis', 'restoreFrom is not offered with sentinel yet. Fix: restore into a set without sentinel (the pinned-primary preset), or leave restoreFrom out.');
-        }
         const settings = sentinelSettings(ctx, sentinel);
         // the master's pod takes the snapshots, of a replica the Sentinels report
-        const backups = redisBackupBinding(ctx, options.backup, undefined, secrets.password, { SENTINEL_PORT: String(SENTINEL_PORT), SET_NAME: ctx.name });
-        const containers = sentinelContainers(ctx, settings, image, CONFIG_PATH, secrets.password);
+        const backups = redisBackupBinding(ctx, options.backup, options.restoreFrom, secrets.password, { SENTINEL_PORT: String(SENTINEL_PORT), SET_NAME: ctx.name });
+        const containers = sentinelContainers(ctx, settings, image, CONFIG_PATH, secrets.password, options.restoreFrom !== undefined);
         return {
           env: { ...identityEnv(ctx), ...serverEnv, ...secrets.password, ...sentinelServerEnv(ctx, settings) },
           // redis.conf and sentinel.conf hold the password: memory-backed, never on the node's disk;
           // writable: the start script writes redis.conf at every start, Sentinel rewrites its own
           memoryVolumes: ['config'],
           mounts: [{ volume: 'config', path: CONFIG_PATH }],
-          initContainers: containers.initContainers,
+          initContainers: [...containers.initContainers, ...sentinelRestore(ctx, options.restoreFrom, image, { ...serverEnv, ...secrets.password, ...backups.restoreEnv })],
           sidecars: [...containers.sidecars, ...backups.sidecars],
           ...sentinelAccess(sentinel),
           egress: backups.egress,
@@ -185,6 +184,23 @@ export function redisDefinition(options: RedisOptions = {}): EngineDefinition {
       return pinnedPrimaryBinding(ctx, options, image, serverEnv, secrets.password, engineConf);
     }),
   };
+}
+
+/**
+ * With Sentinel and `restoreFrom`: the init container `restore`, after `founded`: the first member
+ * of a set never founded, its volume empty, starts from the snapshot (redis-restore.sh).
+ */
+function sentinelRestore(ctx: EngineContext, restore: RedisRestoreOptions | undefined, image: string, env: { [name: string]: kplus.EnvValue }): InitContainer[] {
+  if (restore === undefined) return [];
+  return [{
+    name: 'restore',
+    image,
+    // a temporary server loads the snapshot: it needs the database's memory
+    runsServer: true,
+    command: runScript('redis-restore.sh', 'sentinel'),
+    env: { ...identityEnv(ctx), ...env, SET_NAME: kplus.EnvValue.fromValue(ctx.name), FOUNDED_FILE: kplus.EnvValue.fromValue(`${CONFIG_PATH}/founded`) },
+    mounts: [{ volume: 'config', path: CONFIG_PATH }, { volume: ctx.dataVolume ?? 'data', path: ctx.dataPath }],
+  }];
 }
 
 /** Without Sentinel: the first ordinal is the primary; its pod takes the snapshots, a new one may start from one. */
@@ -216,5 +232,5 @@ function pinnedPrimaryBinding(ctx: EngineContext, options: RedisOptions, image: 
       ...scriptFiles('redis-config.sh', 'redis-monitoring-user.sh', 'redis-probe.sh', ...backups.files),
       ...engineConf,
     },
-  }, { engineInit: 'config', dataMarkers: ['appendonlydir', 'appendonly.aof', 'dump.rdb'].map((f) => `${ctx.dataPath}/${f}`) });
+  }, { engineInit: 'config', dataMarkers: dataMarkers(ctx) });
 }

@@ -20,18 +20,18 @@
 # from (NOMASTERLINK), so the source is detached (REPLICAOF NO ONE) for the copy and pointed back
 # at the primary right after.
 #
-# A new set created from a snapshot (`restoreFrom`, RESTORE_* set; rclone-s3.sh): the primary that
-# founds the set (or the only member, whenever its volume is empty) downloads the latest complete
-# snapshot of the repository, or RESTORE_BACKUP, into a scratch directory of the volume
-# (RESTORE_DIR), checks it against its checksum object and with redis-check-rdb, loads it into a
-# temporary server that writes it as the append-only file, and renames that into the data
-# directory in one step. A snapshot that fails a check, or a repository that cannot be read, stops
-# this container with a message naming the object: the set never starts empty instead.
+# A new set created from a snapshot (`restoreFrom`, RESTORE_* set): the primary that founds the set
+# (or the only member, whenever its volume is empty) restores the latest complete snapshot of the
+# repository, or RESTORE_BACKUP, with redis-restore.sh (shared with the Sentinel preset): a
+# snapshot that fails a check, or a repository that cannot be read, stops this container with a
+# message naming the object: the set never starts empty instead.
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
 # shellcheck source=redis-monitoring-user.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/redis-monitoring-user.sh"
+# shellcheck source=redis-restore.sh
+[ -z "${RESTORE_BUCKET:-}" ] || . "${SCRIPTS_DIR:-$(dirname "$0")}/redis-restore.sh"
 
 CONFIG_DIR="${CONFIG_DIR:-/etc/redis}"
 DATA_DIR="${DATA_DIR:-/data}"
@@ -116,74 +116,6 @@ copy_from() {
   mv "$COPY_DIR/$aof" "$DATA_DIR/$aof"
   rm -rf "$COPY_DIR"
   log "redis: copied $source ($(info_field "$info" master_repl_offset) bytes of replication stream); starting as the primary"
-}
-
-# restore_if_asked: for a new set created from a snapshot (RESTORE_* set): the snapshot becomes this
-# member's data. Without RESTORE_*: nothing (a new, empty data set).
-restore_if_asked() {
-  [ -n "${RESTORE_BUCKET:-}" ] || return 0
-  # shellcheck source=rclone-s3.sh
-  . "${SCRIPTS_DIR:-$(dirname "$0")}/rclone-s3.sh"
-  local name expected actual check
-  local fix="the set does not start empty instead. Fix: restore another snapshot (restoreFrom.backup), or check the repository and its keys in the credentials Secret"
-  s3_restore_choice redis .rdb snapshot 'an .rdb' "$fix"
-  name="$RESTORE_NAME"
-  log "redis: a new set from the snapshot $(s3_url RESTORE "$name")"
-  rm -rf "$RESTORE_DIR"
-  (umask 077 && mkdir -p "$RESTORE_DIR")
-  # the SHA-256 below checks the file end to end (rclone's own check would stop at a mismatched ETag
-  # without naming the cause)
-  if ! s3 RESTORE copyto --ignore-checksum "$(s3_dir RESTORE)$name" "$RESTORE_DIR/$name" || ! s3 RESTORE copyto "$(s3_dir RESTORE)$name.sha256" "$RESTORE_DIR/$name.sha256"; then
-    die "redis: cannot download $(s3_url RESTORE "$name") (see rclone's message above): $fix"
-  fi
-  # rclone copies nothing, successfully, from an object that is not there
-  if [ ! -s "$RESTORE_DIR/$name" ] || [ ! -s "$RESTORE_DIR/$name.sha256" ]; then die "redis: the download of $(s3_url RESTORE "$name") left no file: $fix"; fi
-  expected="$(awk 'NR == 1 { print $1 }' "$RESTORE_DIR/$name.sha256")"
-  actual="$(sha256sum "$RESTORE_DIR/$name" | cut -d' ' -f1)"
-  [ "$expected" = "$actual" ] ||
-    die "redis: the snapshot $(s3_url RESTORE "$name") is corrupted: its SHA-256 is $actual, its checksum object $name.sha256 says ${expected:-nothing}; $fix"
-  if ! check="$(redis-check-rdb "$RESTORE_DIR/$name" 2>&1)" || ! grep -q 'RDB looks OK' <<<"$check"; then
-    die "redis: the snapshot $(s3_url RESTORE "$name") fails redis-check-rdb ($(grep -E 'ERROR|error' <<<"$check" | tr '\n' ' ' | tail -c 300)); $fix"
-  fi
-  load_snapshot "$name" "$(sed -n 's/^\[info\] \([0-9]*\) keys read$/\1/p' <<<"$check")"
-}
-
-# load_snapshot NAME KEYS: a temporary server on localhost loads the checked snapshot NAME of
-# RESTORE_DIR and writes it as its append-only file, which then moves into DATA_DIR
-load_snapshot() {
-  local name="$1" keys="$2" pid info waited=0
-  mkdir -p "$CONFIG_DIR"
-  (umask 077 && { write_conf '' "$RESTORE_DIR"; echo "dbfilename $name"; echo 'appendonly no'; echo 'save ""'; } >"$CONFIG_DIR/restore.conf")
-  redis-server "$CONFIG_DIR/restore.conf" --port "$SYNC_PORT" --bind 127.0.0.1 &
-  pid=$!
-  trap 'kill "$pid" 2>/dev/null || true' EXIT
-  until [ "$(cli 127.0.0.1 "$SYNC_PORT" ping 2>/dev/null)" = PONG ]; do
-    kill -0 "$pid" 2>/dev/null || die "redis: the temporary server could not load the snapshot $name (see its log above): the set does not start empty instead. Fix: restore with an image of the backed-up set's Redis version or newer"
-    sleep 1
-  done
-  cli 127.0.0.1 "$SYNC_PORT" config set appendonly yes >/dev/null || die "redis: the temporary server refused to write the snapshot $name as its append-only file"
-  while :; do
-    kill -0 "$pid" 2>/dev/null || die "redis: the temporary server writing the snapshot $name exited (see above)"
-    info="$(cli 127.0.0.1 "$SYNC_PORT" info persistence 2>/dev/null || true)"
-    if [ "$(info_field "$info" aof_enabled)" = 1 ] && [ "$(info_field "$info" aof_rewrite_in_progress)" = 0 ] &&
-      [ "$(info_field "$info" aof_rewrite_scheduled)" = 0 ] && [ "$(info_field "$info" loading)" = 0 ]; then
-      break
-    fi
-    if [ $((waited % 30)) -eq 0 ]; then log "redis: writing the snapshot $name as the append-only file"; fi
-    sleep 1
-    waited=$((waited + 1))
-  done
-  [ "$(info_field "$info" aof_last_bgrewrite_status)" = ok ] || die "redis: writing the snapshot $name as the append-only file failed (see above)"
-  local loaded
-  loaded="$(cli 127.0.0.1 "$SYNC_PORT" dbsize)"
-  cli 127.0.0.1 "$SYNC_PORT" shutdown >/dev/null 2>&1 || true
-  wait "$pid" || true
-  trap - EXIT
-  rm -f "$CONFIG_DIR/restore.conf"
-  [ -d "$RESTORE_DIR/appendonlydir" ] || die "redis: the temporary server left no append-only file in $RESTORE_DIR"
-  mv "$RESTORE_DIR/appendonlydir" "$DATA_DIR/appendonlydir"
-  rm -rf "$RESTORE_DIR"
-  log "redis: restored the snapshot $name: $loaded keys loaded (${keys:-?} in the file, expired ones dropped); starting as the primary"
 }
 
 quoted="${REDIS_PASSWORD//\\/\\\\}"

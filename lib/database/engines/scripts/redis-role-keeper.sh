@@ -4,7 +4,11 @@
 # SET_NAME-founded only.
 #   founded   (init container) whether the set was ever founded: CONFIG_DIR/founded gets `present`
 #             (the Lease exists), `absent` (the API server says it does not) or `unknown` (no
-#             answer within about 30 s). redis-sentinel-start.sh founds a new set only on `absent`.
+#             answer within about 30 s). redis-sentinel-start.sh founds a new set, and
+#             redis-restore.sh restores one, only on `absent`. With restoreFrom
+#             (RESTORE_DATA_MARKERS set: the paths of which any exists once the member holds data),
+#             the member that may restore (the first ordinal, START_ORDINAL, with none of them)
+#             needs a definite answer: it asks until the API server gives one.
 #   keep      (sidecar) mirrors the local server's role, as the sentinel container reports it in
 #             CONFIG_DIR/role, into the pod's label ROLE_LABEL: `primary` for a master, else
 #             `replica`; the client Service selects the primary, the read Service the replicas.
@@ -24,6 +28,23 @@ CONFIG_DIR="${CONFIG_DIR:-/etc/redis}"
 POD="${POD_NAME:-}"
 LEASE="$SET_NAME-founded"
 
+# may_restore: whether this member may restore a snapshot (see above): it never guesses
+may_restore() {
+  [ -n "${RESTORE_DATA_MARKERS:-}" ] || return 1
+  ordinal="${POD_INDEX:-}"
+  if [ -z "$ordinal" ]; then
+    # shellcheck disable=SC3028 # the container runtime sets HOSTNAME (the pod's name)
+    host="${HOSTNAME:-$(cat /etc/hostname)}"
+    host="${host%%.*}"
+    ordinal="${host##*-}"
+  fi
+  [ "$ordinal" = "${START_ORDINAL:-0}" ] || return 1
+  for marker in $RESTORE_DATA_MARKERS; do
+    [ -e "$marker" ] && return 1
+  done
+  return 0
+}
+
 founded() {
   tries=0
   while :; do
@@ -33,11 +54,12 @@ founded() {
       404) put "$CONFIG_DIR/founded" absent; log "redis: the set was never founded (no Lease $LEASE)"; return 0 ;;
     esac
     tries=$((tries + 1))
-    if [ "$tries" -ge "${FOUNDED_TRIES:-15}" ]; then
+    if [ "$tries" -ge "${FOUNDED_TRIES:-15}" ] && ! may_restore; then
       put "$CONFIG_DIR/founded" unknown
       log "redis: cannot read Lease $LEASE (HTTP $code): a member without data will wait for a Sentinel"
       return 0
     fi
+    [ $((tries % 15)) -eq 0 ] && log "redis: cannot read Lease $LEASE (HTTP $code): this member may restore the set from a snapshot, which needs the answer: asking again every 2 s"
     sleep 2
   done
 }
