@@ -66,8 +66,8 @@ export async function backupWhileCrashed(ns: string, pod: string, script: string
   expect(ok).toBe(/done in/.test(log));
   const stored = (await s3(`s3_snapshots BACKUP ${suffix}`)).trim().split('\n').filter(Boolean);
   for (const name of stored) {
-    const verdict = await s3(`set -e; d="$(s3_dir BACKUP)"; s3 BACKUP copyto --ignore-checksum "$d${name}" /tmp/whole; ` +
-      `want="$(s3 BACKUP cat "$d${name}.sha256" | cut -d' ' -f1)"; got="$(sha256sum </tmp/whole | cut -d' ' -f1)"; ` +
+    const verdict = await s3(`set -e; d="$(s3_dir BACKUP)"; s3 BACKUP copyto --ignore-checksum "\${d}${name}" /tmp/whole; ` +
+      `want="$(s3 BACKUP cat "\${d}${name}.sha256" | cut -d' ' -f1)"; got="$(sha256sum </tmp/whole | cut -d' ' -f1)"; ` +
       `if [ "$got" = "$want" ] && (${check}) </tmp/whole; then echo whole; else echo broken; fi; rm -f /tmp/whole`);
     expect({ name, verdict: verdict.trim().split('\n').pop() }).toEqual({ name, verdict: 'whole' });
   }
