@@ -1295,7 +1295,7 @@ shift; exec "$@"`,
     postgres: 'exit 0',
   };
 
-  test('patroni-start.sh: archiving through pgBackRest in every member\'s parameters, both config files (mode 0600), the restore as Patroni\'s bootstrap method with the target time', () => {
+  test('patroni-start.sh: archiving through pgBackRest in every member\'s parameters, both config files (mode 0600), the restore as Patroni\'s bootstrap method keeping pgBackRest\'s recovery settings', () => {
     const p = pod(engine('2026-03-01T12:00:00Z'));
     expect(p.spec.containers.map((c: any) => [c.name, c.image])).toEqual([['main', image], ['backup', image]]);
     const r = root(p, stubs, keys);
@@ -1306,14 +1306,7 @@ shift; exec "$@"`,
       archive_mode: 'on', archive_command: 'pgbackrest --config=/var/run/postgresql/pgbackrest.conf --stanza=db archive-push %p', archive_timeout: '60',
     });
     expect(config.bootstrap.method).toBe('pgbackrest');
-    expect(config.bootstrap.pgbackrest).toEqual({
-      command: `bash ${r}/opt/cdk8s-stateful/patroni-restore.sh`,
-      no_params: true,
-      recovery_conf: {
-        restore_command: `pgbackrest --config=${r}/var/run/postgresql/pgbackrest-restore.conf --stanza=db archive-get %f "%p"`,
-        recovery_target_timeline: 'latest', recovery_target_time: '2026-03-01 12:00:00+00', recovery_target_action: 'promote',
-      },
-    });
+    expect(config.bootstrap.pgbackrest).toEqual({ command: `bash ${r}/opt/cdk8s-stateful/patroni-restore.sh`, no_params: true, keep_existing_recovery_conf: true });
     const backupConf = read(r, 'var/run/postgresql/pgbackrest.conf');
     expect(backupConf).toContain('archive-async=y\n');
     expect(backupConf).toMatch(/\nrepo1-path=\S*\/prod\/db\n/);
@@ -1321,15 +1314,16 @@ shift; exec "$@"`,
     for (const f of ['pgbackrest.conf', 'pgbackrest-restore.conf']) expect(fs.statSync(`${r}/var/run/postgresql/${f}`).mode & 0o777).toBe(0o600);
   });
 
-  test('patroni-start.sh without pointInTime: the restore replays the whole archive (no target)', () => {
-    const p = pod(engine());
+  test('patroni-start.sh without restoreFrom: initdb as before, no bootstrap method', () => {
+    const p = pod(DatabaseEngine.postgresql({ patroni: { image }, backup: { image, repository, schedule: '30 2 * * *' } }));
     const r = root(p, stubs, keys);
     expect(run(p, r, 'main', { ordinal: 0, env: { PG_BIN_DIR: `${r}/stubs`, PG_MAJOR: '18' } }).status).toBe(0);
-    const recovery = parseYaml(read(r, 'calls.log.patroni.yml')).bootstrap.pgbackrest.recovery_conf;
-    expect(Object.keys(recovery).sort()).toEqual(['recovery_target_timeline', 'restore_command']);
+    const config = parseYaml(read(r, 'calls.log.patroni.yml'));
+    expect(config.bootstrap.method).toBeUndefined();
+    expect(fs.existsSync(`${r}/var/run/postgresql/pgbackrest-restore.conf`)).toBe(false);
   });
 
-  test('patroni-restore.sh lays the backup into PGDATA without recovery settings of its own; a failed restore fails the bootstrap, saying why', () => {
+  test('patroni-restore.sh restores into PGDATA as the streaming preset does (the backup before the target, restore_command, promote); a failed restore fails the bootstrap, saying why', () => {
     const p = pod(engine('2026-03-01T12:00:00Z'));
     const r = root(p, stubs, keys);
     const env = { ...containerEnv(p, p.spec.containers[0], r, { ordinal: 0 }) };
@@ -1340,18 +1334,22 @@ shift; exec "$@"`,
     const ok = restore();
     expect(ok.stderr).toMatch(/restored; the server replays the archived WAL up to 2026-03-01 12:00:00\+00/);
     expect(ok.status).toBe(0);
-    expect(calls(r)).toContain(`pgbackrest --config=${r}/var/run/postgresql/pgbackrest-restore.conf --stanza=db --pg1-path=${r}/var/lib/postgresql/data/pgdata --type=none restore`);
+    const conf = `${r}/var/run/postgresql/pgbackrest-restore.conf`;
+    expect(calls(r)).toContain(`pgbackrest --config=${conf} --stanza=db --pg1-path=${r}/var/lib/postgresql/data/pgdata --type=time --target=2026-03-01 12:00:00+00 --target-action=promote ` +
+      `--recovery-option=restore_command=pgbackrest --config=${conf} --stanza=db archive-get %f "%p" restore`);
     expect(read(r, 'var/lib/postgresql/data/pgdata/PG_VERSION')).toBe('18\n');
   });
 
-  test('patroni-bootstrap.sh after a restore creates no role: the restored data has its own', () => {
+  test('patroni-bootstrap.sh after a restore creates no role (the restored data has its own) and drops the restore\'s recovery settings', () => {
     const p = pod(engine());
-    const r = root(p, stubs, { ...keys, username: 'app' });
+    const r = root(p, { psql: 'echo "psql $* <<< $(cat)" >>"$LOG"' }, { ...keys, username: 'app' });
     const env = containerEnv(p, p.spec.containers[0], r, { ordinal: 0 });
     const res = spawnSync('bash', [`${r}/opt/cdk8s-stateful/patroni-bootstrap.sh`, 'postgres://postgres@localhost/postgres'], { env, encoding: 'utf-8' });
     expect(res.status).toBe(0);
     expect(res.stderr).toMatch(/restored from a backup: its roles and databases are the backed-up set's, none created/);
-    expect(calls(r)).toBe('');
+    expect(calls(r)).toContain('ALTER SYSTEM RESET restore_command;');
+    expect(calls(r)).toContain('ALTER SYSTEM RESET recovery_target_time;');
+    expect(calls(r)).not.toContain('CREATE');
   });
 
   test('backup sidecar `now` runs where Patroni leads, whatever the ordinal; a member that does not lead refuses, naming the role label', () => {

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # PostgreSQL with Patroni and `restoreFrom`: Patroni's custom bootstrap method (patroni-start.sh
-# names it), run once, by the member that took the initialize key, into an empty PGDATA. Lays down
-# the repository's latest backup with pgBackRest and writes no recovery settings of its own
-# (--type=none): Patroni writes them from the method's recovery_conf (restore_command, the target
-# time), starts the server, which replays the archived WAL and promotes, then runs post_bootstrap.
-# The other members copy this one once it leads, as in any Patroni cluster.
+# names it), run once, by the member that took the initialize key, into an empty PGDATA. Restores
+# as the streaming preset's first member does (pgbackrest_restore): the latest backup (before
+# RESTORE_TARGET when set) with pgBackRest's recovery settings, which Patroni keeps
+# (keep_existing_recovery_conf): it starts the server, which replays the archived WAL and
+# promotes, then runs post_bootstrap (patroni-bootstrap.sh drops those settings). The other
+# members copy this one once it leads, as in any Patroni cluster.
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
@@ -17,6 +18,6 @@ conf="$RUN_DIR/pgbackrest-restore.conf"
 pgbackrest_write_config "$conf" RESTORE
 log "patroni: a new cluster from a backup: pgbackrest restore of ${RESTORE_BUCKET}${RESTORE_PATH:-}${RESTORE_TARGET:+, to recover up to $RESTORE_TARGET}"
 install -d -m 0700 "$PGDATA"
-pgbackrest --config="$conf" --stanza="$STANZA" --pg1-path="$PGDATA" --type=none restore ||
+pgbackrest_restore "$conf" "$PGDATA" ||
   die "patroni: the restore from ${RESTORE_BUCKET}${RESTORE_PATH:-} failed (see pgBackRest's message above): Patroni retries the bootstrap, never initializes an empty cluster instead. Fix: the repository, its keys in the credentials Secret, or restoreFrom's pointInTime (within the backups' WAL)."
 log "patroni: restored; the server replays the archived WAL${RESTORE_TARGET:+ up to $RESTORE_TARGET} when Patroni starts it, then promotes"

@@ -54,21 +54,15 @@ fi
 
 # restore_method: with `restoreFrom`, the bootstrap method that creates the cluster from the
 # repository instead of initdb (Patroni runs it once, on the member that takes the initialize
-# key): patroni-restore.sh lays down the latest backup, then the server replays the archived WAL
-# through restore_command up to RESTORE_TARGET (or to the archive's end) and promotes
+# key): patroni-restore.sh lays down the backup with pgBackRest's recovery settings (restore_command,
+# the target time), which Patroni keeps; the server replays the archived WAL and promotes
 restore_method() {
   [ -n "${RESTORE_BUCKET:-}" ] || return 0
   echo "  method: pgbackrest"
   echo "  pgbackrest:"
   echo "    command: $(q "bash ${SCRIPTS_DIR:-$(dirname "$0")}/patroni-restore.sh")"
   echo "    no_params: true"
-  echo "    recovery_conf:"
-  echo "      restore_command: $(q "pgbackrest --config=$RUN_DIR/pgbackrest-restore.conf --stanza=${STANZA:-db} archive-get %f \"%p\"")"
-  echo "      recovery_target_timeline: latest"
-  if [ -n "${RESTORE_TARGET:-}" ]; then
-    echo "      recovery_target_time: $(q "$RESTORE_TARGET")"
-    echo "      recovery_target_action: promote"
-  fi
+  echo "    keep_existing_recovery_conf: true"
 }
 
 CLUSTER_PARAMETERS="${CLUSTER_PARAMETERS:-"{}"}"
