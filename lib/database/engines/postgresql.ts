@@ -170,8 +170,11 @@ function patroniBackups(ctx: EngineContext, options: PostgresqlOptions, image: s
   if (options.backup === undefined && options.restoreFrom === undefined) return undefined;
   for (const [what, given] of [['backup.image', options.backup?.image], ['restoreFrom.image', options.restoreFrom?.image]]) {
     if (given !== undefined && given !== image) {
+      const fix = what === 'backup.image'
+        ? "build one image with PostgreSQL, Patroni and pgBackRest (docs/engines.md, 'Backups with Patroni') and pass it as both patroni.image and backup.image."
+        : "leave restoreFrom.image out: the restore runs patroni.image, which needs pgBackRest too (docs/engines.md, 'Backups with Patroni').";
       engineFail(ctx, 'postgresql', `${what} ${JSON.stringify(given)} differs from patroni.image ${JSON.stringify(image)}: with patroni one image runs every container, ` +
-        `the server archiving and restoring with pgBackRest and Patroni leading it. Fix: build one image with PostgreSQL, Patroni and pgBackRest (docs/engines.md, Backups) and pass it as both patroni.image and ${what}.`);
+        `the server archiving and restoring with pgBackRest and Patroni leading it. Fix: ${fix}`);
     }
   }
   // the restore runs Patroni's image (with backup, backup.image is that image: checked above, or refused there when missing)
