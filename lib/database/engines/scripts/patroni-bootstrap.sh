@@ -10,15 +10,9 @@ set -euo pipefail
 
 [ "$#" -ge 1 ] || die "usage: $0 CONNECTION-STRING (Patroni's post_bootstrap passes it)"
 if [ -n "${RESTORE_BUCKET:-}" ]; then
-  # the recovery settings pgBackRest wrote for the restore (postgresql.auto.conf): done with, and
-  # not for the replicas that copy this member
-  psql -v ON_ERROR_STOP=1 --no-psqlrc -q "$1" <<'SQL'
-ALTER SYSTEM RESET restore_command;
-ALTER SYSTEM RESET recovery_target_time;
-ALTER SYSTEM RESET recovery_target_action;
-SELECT pg_reload_conf();
-SQL
-  log "patroni: restored from a backup: its roles and databases are the backed-up set's, none created; the restore's recovery settings dropped"
+  # (the recovery settings pgBackRest wrote for the restore: Patroni drops them from
+  # postgresql.auto.conf itself once its custom bootstrap is over)
+  log "patroni: restored from a backup: its roles and databases are the backed-up set's, none created"
   exit 0
 fi
 if ! has_key USERNAME_KEY || ! has_key PW_KEY; then

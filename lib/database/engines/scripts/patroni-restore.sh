@@ -4,7 +4,7 @@
 # as the streaming preset's first member does (pgbackrest_restore): the latest backup (before
 # RESTORE_TARGET when set) with pgBackRest's recovery settings, which Patroni keeps
 # (keep_existing_recovery_conf): it starts the server, which replays the archived WAL and
-# promotes, then runs post_bootstrap (patroni-bootstrap.sh drops those settings). The other
+# promotes, then runs post_bootstrap and drops those settings from postgresql.auto.conf. The other
 # members copy this one once it leads, as in any Patroni cluster.
 set -euo pipefail
 # shellcheck source=common.sh
