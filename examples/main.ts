@@ -8,6 +8,7 @@ import { MonitoredGalera } from './monitored-galera';
 import { MysqlBackup } from './mysql-backup';
 import { PostgresqlBackup } from './postgresql-backup';
 import { PostgresqlHa } from './postgresql-ha';
+import { PostgresqlHaBackup } from './postgresql-ha-backup';
 import { RedisBackup } from './redis-backup';
 import { SpringbootWeb } from './springboot-web';
 import { StorageTiers } from './storage-tiers';
@@ -27,6 +28,7 @@ export function examplesApp(outdir = 'dist', guard: ChangeGuardOptions = {}): Ap
   new MonitoredGalera(app);
   new PostgresqlHa(app);
   new PostgresqlBackup(app);
+  new PostgresqlHaBackup(app);
   new RedisBackup(app);
   new MariaDbGaleraBackup(app);
   new MysqlBackup(app);

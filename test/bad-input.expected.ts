@@ -394,8 +394,12 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "DatabaseEngine.postgresql 'test/db': backup.archiveTimeout must be a whole number of seconds from 10 to 3600, got 5 seconds. Fix: e.g. Duration.minutes(1).",
   "archive_command in the config of a set with backups":
     "DatabaseEngine.postgresql 'test/db': config sets 'archive_command', which the preset manages itself. Fix: remove it from config (typed options: shared_buffers, max_connections).",
-  "backups with Patroni":
-    "DatabaseEngine.postgresql 'test/db': backup and restoreFrom are not offered with patroni yet. Fix: leave patroni out (the streaming preset backs up and restores), or leave backup and restoreFrom out.",
+  "backups with Patroni in another image than Patroni's":
+    "DatabaseEngine.postgresql 'test/db': backup.image \"registry.example.com/postgres-pgbackrest:18.6-2.60.0\" differs from patroni.image \"registry.example.com/postgres-patroni:18.4-4.1.5\": with patroni one image runs every container, the server archiving and restoring with pgBackRest and Patroni leading it. Fix: build one image with PostgreSQL, Patroni and pgBackRest (docs/engines.md, 'Backups with Patroni') and pass it as both patroni.image and backup.image.",
+  "a Patroni restore in another image than Patroni's":
+    "DatabaseEngine.postgresql 'test/db': restoreFrom.image \"registry.example.com/postgres-pgbackrest:18.6-2.60.0\" differs from patroni.image \"registry.example.com/postgres-patroni:18.4-4.1.5\": with patroni one image runs every container, the server archiving and restoring with pgBackRest and Patroni leading it. Fix: leave restoreFrom.image out: the restore runs patroni.image, which needs pgBackRest too (docs/engines.md, 'Backups with Patroni').",
+  "Patroni backups from a replica":
+    "DatabaseEngine.postgresql 'test/db': backup.member is REPLICA, which this preset does not offer: pgBackRest backs up a standby only while it also reaches the primary's host. Fix: leave member out (the primary).",
   "backups without credentials":
     "DatabaseEngine.postgresql 'test/db': the database has no credentials: the image needs a superuser password and the replicas a replication password. Fix: pass credentials: { secret: Secret.fromSecretName(chart, 'creds', 'my-credentials') } (create it with 'kubectl create secret generic my-credentials --from-literal=root-password=…').",
   "a restore to a point in time without a zone":

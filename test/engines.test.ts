@@ -627,6 +627,47 @@ describe('DatabaseEngine.postgresql with Patroni', () => {
   });
 });
 
+describe('DatabaseEngine.postgresql with Patroni and backup or restoreFrom (pgBackRest)', () => {
+  const image = 'registry.example.com/postgres-patroni-pgbackrest:18.6-4.1.5-2.60.0';
+  const repository = { bucket: 'backups', endpoint: 'store.backup.svc:7070', region: 'us-east-1', path: '/shop/orders', egressCidrs: ['10.96.0.0/12'] };
+
+  test('backup: archiving in every member\'s Patroni parameters, the sidecar `backup` asking Patroni who leads, the store reachable, the promise in annotations, the backup alerts', () => {
+    const { m, sts, pod } = build(DatabaseEngine.postgresql({ patroni: { image }, backup: { image, repository, schedule: '0 */6 * * *', archiveTimeout: Duration.minutes(2) } }),
+      { metrics: { prometheusOperator: true } });
+    expect(m.filter((o: any) => !o.apiVersion.startsWith('monitoring.coreos.com/')).flatMap((o: any) => schemaErrors(o))).toEqual([]);
+    expect(containers(pod).map((c: any) => [c.name, c.image])).toEqual([['main', image], ['backup', image], ['metrics', expect.any(String)]]);
+    const [main, sidecar] = pod.containers;
+    expect(JSON.parse(env(main, 'MEMBER_PARAMETERS').value)).toMatchObject({
+      archive_mode: 'on', archive_command: 'pgbackrest --config=/var/run/postgresql/pgbackrest.conf --stanza=db archive-push %p', archive_timeout: '120',
+    });
+    expect(JSON.parse(env(main, 'CLUSTER_PARAMETERS').value)).not.toHaveProperty('archive_mode');
+    expect(env(main, 'SPOOL_DIR').value).toBe('/var/lib/postgresql/data/pgbackrest-spool');
+    expect(env(main, 'BACKUP_S3_ACCESS_KEY_FILE').value).toBe('/run/secrets/db/s3-secret-access-key');
+    expect(sidecar.command).toEqual(['bash', '/opt/cdk8s-stateful/postgres-backup.sh']);
+    expect([env(sidecar, 'PRIMARY_BY').value, env(sidecar, 'BACKUP_MEMBER').value, env(sidecar, 'BACKUP_SCHEDULE').value]).toEqual(['patroni', 'primary', '0 */6 * * *']);
+    expect(sidecar.securityContext).toEqual(main.securityContext);
+    expect(JSON.stringify(pod)).not.toMatch(/secretKeyRef/);
+    expect(Object.keys(find(m, 'ConfigMap', 'db-scripts').data)).toEqual(expect.arrayContaining(['patroni-start.sh', 'pgbackrest.sh', 'postgres-backup.sh', 'cron.sh']));
+    expect(Object.keys(find(m, 'ConfigMap', 'db-scripts').data)).not.toContain('patroni-restore.sh');
+    expect(find(m, 'NetworkPolicy', 'db').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.96.0.0/12' } }], ports: [{ port: 7070, protocol: 'TCP' }] });
+    expect(sts.metadata.annotations).toMatchObject({ 'cdk8s-stateful.dev/backup-schedule': '0 */6 * * *', 'cdk8s-stateful.dev/retain-full-backups': '2' });
+    const alerts = find(m, 'PrometheusRule').spec.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert));
+    expect(alerts).toEqual(expect.arrayContaining(['PostgresBackupLate', 'PostgresBackupFailed', 'PostgresWalArchivingFailing', 'PostgresWalArchivingStalled']));
+    // Patroni's Role is unchanged by backups
+    expect(find(m, 'Role', 'db').rules.map((r: any) => r.resources[0])).toEqual(['configmaps', 'pods']);
+  });
+
+  test('restoreFrom: Patroni\'s image, the source repository and target in the server\'s environment, the restore script shipped, no sidecar, no archiving', () => {
+    const { pod, m } = build(DatabaseEngine.postgresql({ patroni: { image }, restoreFrom: { repository, pointInTime: '2026-03-01T13:00:00+01:00' } }));
+    const main = pod.containers[0];
+    expect(pod.containers.map((c: any) => [c.name, c.image])).toEqual([['main', image]]);
+    expect(env(main, 'RESTORE_TARGET').value).toBe('2026-03-01 13:00:00+01:00');
+    expect(env(main, 'RESTORE_PATH').value).toBe('/shop/orders');
+    expect(JSON.parse(env(main, 'MEMBER_PARAMETERS').value)).not.toHaveProperty('archive_mode');
+    expect(Object.keys(find(m, 'ConfigMap', 'db-scripts').data)).toEqual(expect.arrayContaining(['patroni-restore.sh', 'pgbackrest.sh']));
+  });
+});
+
 describe('DatabaseEngine.redis', () => {
   test('config generated at runtime into a memory-backed emptyDir; the password only as the Secret\'s file; maxmemory from the limit', () => {
     const { m, sts, pod } = build(DatabaseEngine.redis({ version: RedisVersion.VER_7_2_6 }));

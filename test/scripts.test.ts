@@ -1269,6 +1269,103 @@ esac`,
   });
 });
 
+describe('postgresql with Patroni and pgBackRest', () => {
+  const image = 'registry.example.com/postgres-patroni-pgbackrest:18.6-4.1.5-2.60.0';
+  const repository = { bucket: 'backups', endpoint: 's3.store.svc:7070', region: 'us-east-1', path: '/prod/db', caCertificateKey: 's3-ca.crt' };
+  const restoreRepository = { ...repository, path: '/prod/old' };
+  const keys = { ...SECRETS, 's3-access-key-id': 'AKIDEXAMPLE', 's3-secret-access-key': 'wJalr/K7MDENG+bPxRfiCY', 's3-ca.crt': '-----BEGIN CERTIFICATE-----\n' };
+  const engine = (pointInTime?: string) => DatabaseEngine.postgresql({
+    patroni: { image },
+    backup: { image, repository, schedule: '30 2 * * *' },
+    restoreFrom: { repository: restoreRepository, pointInTime },
+  });
+  /** pgbackrest (calls logged, `restore` fills --pg1-path, RESTORE_FAILS=1 fails it); Patroni's REST API as bash's /dev/tcp reaches it: PATRONI_STATUS (200: leads). */
+  const stubs = {
+    pgbackrest: `echo "pgbackrest $*" >>"$LOG"
+for a in "$@"; do case "$a" in --pg1-path=*) d="\${a#--pg1-path=}";; esac; done
+case "$*" in
+  *restore) [ -z "\${RESTORE_FAILS:-}" ] || exit 1; echo 18 >"$d/PG_VERSION" ;;
+  *info) echo '[{"backup":[{"info":{"delta":9,"repository":{"delta":1234,"size":1234},"size":9}}]}]' ;;
+esac`,
+    pg_isready: 'exit 0',
+    psql: 'echo "psql $*" >>"$LOG"; cat >/dev/null',
+    timeout: `if [[ "$*" == *"/dev/tcp/"* ]]; then echo "HTTP/1.0 \${PATRONI_STATUS:-200} OK"; exit 0; fi
+shift; exec "$@"`,
+    patroni: 'cp "$1" "$LOG.patroni.yml"',
+    postgres: 'exit 0',
+  };
+
+  test('patroni-start.sh: archiving through pgBackRest in every member\'s parameters, both config files (mode 0600), the restore as Patroni\'s bootstrap method keeping pgBackRest\'s recovery settings', () => {
+    const p = pod(engine('2026-03-01T12:00:00Z'));
+    expect(p.spec.containers.map((c: any) => [c.name, c.image])).toEqual([['main', image], ['backup', image]]);
+    const r = root(p, stubs, keys);
+    const res = run(p, r, 'main', { ordinal: 2, env: { PG_BIN_DIR: `${r}/stubs`, PG_MAJOR: '18' } });
+    expect(res.status).toBe(0);
+    const config = parseYaml(read(r, 'calls.log.patroni.yml'));
+    expect(config.postgresql.parameters).toMatchObject({
+      archive_mode: 'on', archive_command: 'pgbackrest --config=/var/run/postgresql/pgbackrest.conf --stanza=db archive-push %p', archive_timeout: '60',
+    });
+    expect(config.bootstrap.method).toBe('pgbackrest');
+    expect(config.bootstrap.pgbackrest).toEqual({ command: `bash ${r}/opt/cdk8s-stateful/patroni-restore.sh`, no_params: true, keep_existing_recovery_conf: true });
+    const backupConf = read(r, 'var/run/postgresql/pgbackrest.conf');
+    expect(backupConf).toContain('archive-async=y\n');
+    expect(backupConf).toMatch(/\nrepo1-path=\S*\/prod\/db\n/);
+    expect(read(r, 'var/run/postgresql/pgbackrest-restore.conf')).toMatch(/\nrepo1-path=\S*\/prod\/old\n/);
+    for (const f of ['pgbackrest.conf', 'pgbackrest-restore.conf']) expect(fs.statSync(`${r}/var/run/postgresql/${f}`).mode & 0o777).toBe(0o600);
+  });
+
+  test('patroni-start.sh without restoreFrom: initdb as before, no bootstrap method', () => {
+    const p = pod(DatabaseEngine.postgresql({ patroni: { image }, backup: { image, repository, schedule: '30 2 * * *' } }));
+    const r = root(p, stubs, keys);
+    expect(run(p, r, 'main', { ordinal: 0, env: { PG_BIN_DIR: `${r}/stubs`, PG_MAJOR: '18' } }).status).toBe(0);
+    const config = parseYaml(read(r, 'calls.log.patroni.yml'));
+    expect(config.bootstrap.method).toBeUndefined();
+    expect(fs.existsSync(`${r}/var/run/postgresql/pgbackrest-restore.conf`)).toBe(false);
+  });
+
+  test('patroni-restore.sh restores into PGDATA as the streaming preset does (the backup before the target, restore_command, promote); a failed restore fails the bootstrap, saying why', () => {
+    const p = pod(engine('2026-03-01T12:00:00Z'));
+    const r = root(p, stubs, keys);
+    const env = { ...containerEnv(p, p.spec.containers[0], r, { ordinal: 0 }) };
+    const restore = (extra: { [k: string]: string } = {}) => spawnSync('bash', [`${r}/opt/cdk8s-stateful/patroni-restore.sh`], { env: { ...env, ...extra }, encoding: 'utf-8' });
+    const failed = restore({ RESTORE_FAILS: '1' });
+    expect(failed.status).not.toBe(0);
+    expect(failed.stderr).toMatch(/the restore from backups\S*\/prod\/old failed .*never initializes an empty cluster instead/);
+    const ok = restore();
+    expect(ok.stderr).toMatch(/restored; the server replays the archived WAL up to 2026-03-01 12:00:00\+00/);
+    expect(ok.status).toBe(0);
+    const conf = `${r}/var/run/postgresql/pgbackrest-restore.conf`;
+    expect(calls(r)).toContain(`pgbackrest --config=${conf} --stanza=db --pg1-path=${r}/var/lib/postgresql/data/pgdata --type=time --target=2026-03-01 12:00:00+00 --target-action=promote ` +
+      `--recovery-option=restore_command=pgbackrest --config=${conf} --stanza=db archive-get %f "%p" restore`);
+    expect(read(r, 'var/lib/postgresql/data/pgdata/PG_VERSION')).toBe('18\n');
+  });
+
+  test('patroni-bootstrap.sh after a restore creates no role: the restored data has its own', () => {
+    const p = pod(engine());
+    const r = root(p, { psql: 'echo "psql $* <<< $(cat)" >>"$LOG"' }, { ...keys, username: 'app' });
+    const env = containerEnv(p, p.spec.containers[0], r, { ordinal: 0 });
+    const res = spawnSync('bash', [`${r}/opt/cdk8s-stateful/patroni-bootstrap.sh`, 'postgres://postgres@localhost/postgres'], { env, encoding: 'utf-8' });
+    expect(res.status).toBe(0);
+    expect(res.stderr).toMatch(/restored from a backup: its roles and databases are the backed-up set's, none created/);
+    expect(calls(r)).toBe('');
+  });
+
+  test('backup sidecar `now` runs where Patroni leads, whatever the ordinal; a member that does not lead refuses, naming the role label', () => {
+    const p = pod(DatabaseEngine.postgresql({ patroni: { image }, backup: { image, repository, schedule: '30 2 * * *' } }));
+    const sidecar = p.spec.containers.find((c: any) => c.name === 'backup');
+    expect(sidecar.env).toEqual(expect.arrayContaining([{ name: 'PRIMARY_BY', value: 'patroni' }]));
+    const r = root(p, stubs, keys);
+    const replica = run(p, r, 'backup', { ordinal: 0, args: ['now'], env: { PATRONI_STATUS: '503' } });
+    expect(replica.status).not.toBe(0);
+    expect(replica.stderr).toMatch(/this member does not lead .* Fix: run it in the pod labelled cdk8s-stateful.dev\/role=primary/);
+    expect(calls(r)).not.toContain('backup');
+    const leader = run(p, r, 'backup', { ordinal: 2, args: ['now'] });
+    expect(leader.stderr).toMatch(/full backup done in \d+s, 1234 bytes in the repository/);
+    expect(leader.status).toBe(0);
+    expect(calls(r)).toMatch(/pgbackrest --stanza=db stanza-create\npgbackrest --stanza=db --type=full backup\n/);
+  });
+});
+
 describe('redis with backup and restoreFrom (stand-ins for redis-cli, redis-check-rdb and rclone)', () => {
   const image = 'registry.example.com/redis-rclone:8.2.1-1.60.1';
   const repository = { bucket: 'backups', endpoint: 's3.store.svc:7070', region: 'us-east-1', path: '/prod/cache', caCertificateKey: 's3-ca.crt' };

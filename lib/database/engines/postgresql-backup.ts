@@ -5,10 +5,11 @@ import type { EngineBackupMetrics, EngineContext, EngineEgress, InitContainer } 
 import { engineFail, identityEnv, integerOption, runScript, sizeOptionKib } from './private/preset-helpers';
 
 /*
- * Backups of the streaming PostgreSQL preset with pgBackRest (DatabaseEngine.postgresql({ backup,
+ * Backups of the PostgreSQL preset (streaming, or with Patroni) with pgBackRest (DatabaseEngine.postgresql({ backup,
  * restoreFrom })): continuous, asynchronous WAL archiving from the server's archive_command with a
  * bounded queue, scheduled full backups by the sidecar `backup`, and a new set restored from a
- * repository, whole or to a point in time (the clone init container of the first member).
+ * repository, whole or to a point in time (the clone init container of the first member; with
+ * Patroni, its custom bootstrap, patroni-restore.sh).
  */
 
 /** Backups of a PostgreSQL set to S3-compatible storage with pgBackRest; see `PostgresqlOptions.backup`. */
@@ -34,9 +35,10 @@ export interface PostgresBackupOptions {
    */
   readonly retainFullBackups?: number;
   /**
-   * Which member the scheduled backups read. This preset backs up its primary (the first
-   * ordinal); `REPLICA` is refused (pgBackRest backs up a standby only while it also reaches the
-   * primary's host).
+   * Which member the scheduled backups read. This preset backs up its primary: the first
+   * ordinal, or with `patroni` the member Patroni leads with (the sidecar of each member asks its
+   * own Patroni, so the backups follow a failover). `REPLICA` is refused (pgBackRest backs up a
+   * standby only while it also reaches the primary's host).
    * @default BackupMember.PRIMARY
    */
   readonly member?: BackupMember;
@@ -128,7 +130,7 @@ export function pgBackRestImage(ctx: EngineContext, backup?: PostgresBackupOptio
 
 /** What `backup` and `restoreFrom` add to the streaming preset, checked. */
 export function pgBackRestBinding(ctx: EngineContext, backup: PostgresBackupOptions | undefined, restore: PostgresRestoreOptions | undefined,
-  paths: { pgdata: string; run: string }): PgBackRestBinding {
+  paths: { pgdata: string; run: string }, leader: { patroni?: boolean } = {}): PgBackRestBinding {
   const image = pgBackRestImage(ctx, backup, restore);
   const fail = (message: string): never => engineFail(ctx, 'postgresql', message);
   const backupRepo = backup && resolveS3Repository(fail, 'backup.repository', backup.repository);
@@ -144,7 +146,7 @@ export function pgBackRestBinding(ctx: EngineContext, backup: PostgresBackupOpti
   };
   const archiveTimeout = backup ? archiveTimeoutSeconds(ctx, backup) : 0;
   const settings = backup ? archiveSettings(archiveTimeout, paths.run) : [];
-  const schedule = backup ? scheduleEnv(ctx, backup) : {};
+  const schedule = backup ? scheduleEnv(ctx, backup, leader.patroni === true) : {};
   const sidecars = backup ? [backupSidecar(ctx, image!, { ...env, ...schedule }, paths, backup.resources)] : [];
   const egress = [[backupRepo, 'backup.repository'], [restoreRepo, 'restoreFrom.repository']]
     .filter((r): r is [ResolvedS3Repository, string] => r[0] !== undefined)
@@ -241,7 +243,7 @@ function backupSidecar(ctx: EngineContext, image: string, env: { [name: string]:
 }
 
 /** The schedule and member of `backup`, checked, as the sidecar's env. */
-function scheduleEnv(ctx: EngineContext, backup: PostgresBackupOptions): { [name: string]: kplus.EnvValue } {
+function scheduleEnv(ctx: EngineContext, backup: PostgresBackupOptions, patroni: boolean): { [name: string]: kplus.EnvValue } {
   const fail = (message: string): never => engineFail(ctx, 'postgresql', message);
   const member = backup.member ?? BackupMember.PRIMARY;
   if (member === BackupMember.REPLICA) {
@@ -251,5 +253,7 @@ function scheduleEnv(ctx: EngineContext, backup: PostgresBackupOptions): { [name
   return {
     BACKUP_SCHEDULE: kplus.EnvValue.fromValue(checkCronSchedule(fail, 'backup.schedule', backup.schedule)),
     BACKUP_MEMBER: kplus.EnvValue.fromValue(member),
+    // with Patroni the primary is whichever member leads: the sidecar asks its own Patroni
+    ...(patroni ? { PRIMARY_BY: kplus.EnvValue.fromValue('patroni') } : {}),
   };
 }

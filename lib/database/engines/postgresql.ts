@@ -5,7 +5,7 @@ import type { ApiClientOptions } from './api-client';
 import { withFounding } from './private/founding';
 import { checkVersion, engineBinder, engineFail, configLines, identityEnv, integerOption, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
-import { PGBACKREST_MANAGED, PostgresBackupOptions, PostgresRestoreOptions, pgBackRestBinding } from './postgresql-backup';
+import { PGBACKREST_MANAGED, PgBackRestBinding, PostgresBackupOptions, PostgresRestoreOptions, pgBackRestBinding } from './postgresql-backup';
 import { PatroniOptions, patroniBinding, patroniDefinition, patroniImage, patroniSettings } from './postgresql-patroni';
 
 /**
@@ -87,7 +87,9 @@ export interface PostgresqlOptions {
    * asynchronously (a bounded queue: a store that is down never stops the primary), and the
    * sidecar `backup` takes full backups on a cron schedule. Together they allow a restore to any
    * moment since the oldest kept backup (`restoreFrom`). Needs an image with pgBackRest
-   * (`backup.image`); not yet with `patroni`. See docs/engines.md, Backups.
+   * (`backup.image`; with `patroni`, its image, with Patroni and pgBackRest both). With `patroni`
+   * the member Patroni promotes archives, and the sidecar of the member labelled primary takes
+   * the backups. See docs/engines.md, Backups.
    * @default - no backups, no WAL archiving
    */
   readonly backup?: PostgresBackupOptions;
@@ -96,7 +98,8 @@ export interface PostgresqlOptions {
    * repository's latest backup and replays the archived WAL, to its end or to `pointInTime`,
    * then the set runs normally (the replicas copy the restored primary). The credentials Secret
    * must hold the passwords of the backed-up set: the restored data keeps its roles. A set that
-   * has data ignores it. Not yet with `patroni`.
+   * has data ignores it. With `patroni`, the member that takes Patroni's initialize key restores
+   * (Patroni's custom bootstrap), the others copy it once it leads.
    * @default - a new, empty database
    */
   readonly restoreFrom?: PostgresRestoreOptions;
@@ -137,15 +140,46 @@ function patroniPostgresql(options: PostgresqlOptions, patroni: PatroniOptions):
     defaultReplicas: 3,
     ...patroniDefinition(),
     binder: engineBinder((ctx: EngineContext): EngineBinding => {
-      if (options.backup !== undefined || options.restoreFrom !== undefined) {
-        engineFail(ctx, 'postgresql', 'backup and restoreFrom are not offered with patroni yet. Fix: leave patroni out (the streaming preset backs up and restores), or leave backup and restoreFrom out.');
-      }
-      patroniImage(ctx, patroni);
-      // the socket directory is the run volume
-      const settings = patroniSettings(['wal_keep_size=256MB', `unix_socket_directories=${RUN_PATH}`, ...settingLines(ctx, options, options.version ?? PostgresVersion.VER_18_4)]);
-      return patroniBinding(ctx, patroni, settings, `${ctx.dataPath}/pgdata`, RUN_PATH);
+      const image = patroniImage(ctx, patroni);
+      const pgdata = `${ctx.dataPath}/pgdata`;
+      const backups = patroniBackups(ctx, options, image, pgdata);
+      // the socket directory is the run volume; the archive settings are each member's own
+      // parameters: whichever member Patroni promotes archives with them
+      const settings = patroniSettings(['wal_keep_size=256MB', `unix_socket_directories=${RUN_PATH}`,
+        ...settingLines(ctx, options, options.version ?? PostgresVersion.VER_18_4, backups ? PGBACKREST_MANAGED : []), ...backups?.settings ?? []]);
+      const binding = patroniBinding(ctx, patroni, settings, pgdata, RUN_PATH);
+      if (!backups) return binding;
+      return {
+        ...binding,
+        env: { ...binding.env, ...backups.env },
+        files: { ...binding.files, ...scriptFiles(...backups.files, ...(options.restoreFrom ? ['patroni-restore.sh'] : [])) },
+        sidecars: backups.sidecars,
+        egress: backups.egress,
+        backupMetrics: backups.backupMetrics,
+        annotations: backups.annotations,
+      };
     }),
   };
+}
+
+/**
+ * `backup` and `restoreFrom` with Patroni, checked: the streaming preset's pgBackRest pieces, run
+ * by Patroni's image (it needs pgBackRest too), the sidecar backing up the member Patroni leads with.
+ */
+function patroniBackups(ctx: EngineContext, options: PostgresqlOptions, image: string, pgdata: string): PgBackRestBinding | undefined {
+  if (options.backup === undefined && options.restoreFrom === undefined) return undefined;
+  for (const [what, given] of [['backup.image', options.backup?.image], ['restoreFrom.image', options.restoreFrom?.image]]) {
+    if (given !== undefined && given !== image) {
+      const fix = what === 'backup.image'
+        ? "build one image with PostgreSQL, Patroni and pgBackRest (docs/engines.md, 'Backups with Patroni') and pass it as both patroni.image and backup.image."
+        : "leave restoreFrom.image out: the restore runs patroni.image, which needs pgBackRest too (docs/engines.md, 'Backups with Patroni').";
+      engineFail(ctx, 'postgresql', `${what} ${JSON.stringify(given)} differs from patroni.image ${JSON.stringify(image)}: with patroni one image runs every container, ` +
+        `the server archiving and restoring with pgBackRest and Patroni leading it. Fix: ${fix}`);
+    }
+  }
+  // the restore runs Patroni's image (with backup, backup.image is that image: checked above, or refused there when missing)
+  const restore = options.restoreFrom && { ...options.restoreFrom, image: options.backup ? options.backup.image : image };
+  return pgBackRestBinding(ctx, options.backup, restore, { pgdata, run: RUN_PATH }, { patroni: true });
 }
 
 /** Without Patroni: the first ordinal is the primary. */

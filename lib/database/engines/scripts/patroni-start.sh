@@ -14,6 +14,9 @@
 #   CLUSTER_PARAMETERS  JSON: settings every member shares (bootstrap dcs parameters)
 #   MEMBER_PARAMETERS   JSON: this member's settings
 #   PGDATA, RUN_DIR     the data directory (on the claim), the socket and config directory
+#   BACKUP_*, RESTORE_* with `backup` / `restoreFrom` (pgbackrest.sh): pgBackRest's config files,
+#                       which archive_command (a member parameter) and the restore read
+#   RESTORE_TARGET      with `restoreFrom.pointInTime`: the recovery target time
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
@@ -39,6 +42,28 @@ require_single_line "the replication password" "$REPLICATION_PASSWORD"
 
 # q VALUE: a single-quoted YAML scalar (a quote is doubled; no other escape exists in that style)
 q() { printf "'%s'" "${1//\'/\'\'}"; }
+
+# with `backup` or `restoreFrom`: pgBackRest's config files (written at every start: the keys
+# may have been rotated)
+if [ -n "${BACKUP_BUCKET:-}${RESTORE_BUCKET:-}" ]; then
+  # shellcheck source=pgbackrest.sh
+  . "${SCRIPTS_DIR:-$(dirname "$0")}/pgbackrest.sh"
+  if [ -n "${BACKUP_BUCKET:-}" ]; then pgbackrest_write_config "$RUN_DIR/pgbackrest.conf" BACKUP; fi
+  if [ -n "${RESTORE_BUCKET:-}" ]; then pgbackrest_write_config "$RUN_DIR/pgbackrest-restore.conf" RESTORE; fi
+fi
+
+# restore_method: with `restoreFrom`, the bootstrap method that creates the cluster from the
+# repository instead of initdb (Patroni runs it once, on the member that takes the initialize
+# key): patroni-restore.sh lays down the backup with pgBackRest's recovery settings (restore_command,
+# the target time), which Patroni keeps; the server replays the archived WAL and promotes
+restore_method() {
+  [ -n "${RESTORE_BUCKET:-}" ] || return 0
+  echo "  method: pgbackrest"
+  echo "  pgbackrest:"
+  echo "    command: $(q "bash ${SCRIPTS_DIR:-$(dirname "$0")}/patroni-restore.sh")"
+  echo "    no_params: true"
+  echo "    keep_existing_recovery_conf: true"
+}
 
 CLUSTER_PARAMETERS="${CLUSTER_PARAMETERS:-"{}"}"
 MEMBER_PARAMETERS="${MEMBER_PARAMETERS:-"{}"}"
@@ -83,6 +108,7 @@ bootstrap:
       parameters: $CLUSTER_PARAMETERS
   initdb: [{encoding: UTF8}, {locale: C.UTF-8}, data-checksums]
   post_bootstrap: $(q "${SCRIPTS_DIR:-$(dirname "$0")}/patroni-bootstrap.sh")
+$(restore_method)
 postgresql:
   listen: $(q "0.0.0.0:$PORT")
   connect_address: $(q "$POD_IP:$PORT")

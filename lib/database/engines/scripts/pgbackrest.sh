@@ -66,3 +66,15 @@ pgbackrest_write_config() {
   )
   mv -f "$file.tmp" "$file"
 }
+
+# pgbackrest_restore CONF DIR: restores the latest backup of the repository that CONF names into
+# the empty directory DIR (the backup pgBackRest picks for RESTORE_TARGET when set: the latest that
+# ended before it), with the recovery settings the server reads when it starts: restore_command
+# through CONF, and with RESTORE_TARGET (a point in time) the target, then promote; without it the
+# server replays the whole archived WAL, then promotes.
+pgbackrest_restore() {
+  local conf="$1" dir="$2" target=()
+  if [ -n "${RESTORE_TARGET:-}" ]; then target=(--type=time "--target=$RESTORE_TARGET" --target-action=promote); fi
+  pgbackrest --config="$conf" --stanza="$STANZA" --pg1-path="$dir" "${target[@]}" \
+    --recovery-option="restore_command=pgbackrest --config=$conf --stanza=$STANZA archive-get %f \"%p\"" restore
+}

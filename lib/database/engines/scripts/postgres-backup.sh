@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # PostgreSQL with `backup`, the sidecar `backup` of every member (pgBackRest, docs/engines.md).
 #   postgres-backup.sh        the scheduler: on the member that backs up (BACKUP_MEMBER: primary =
-#                             the first ordinal), creates the stanza once the server answers, then
+#                             the first ordinal; with PRIMARY_BY=patroni, the member whose Patroni
+#                             leads, asked at every tick), creates the stanza once the server answers, then
 #                             takes a full backup whenever the cron schedule BACKUP_SCHEDULE (UTC)
 #                             fires; other members only keep their config current.
 #   postgres-backup.sh now    one full backup at once (the same steps), e.g. a drill:
@@ -86,21 +87,51 @@ UPDATE cdk8s_stateful.backup_status SET last_success = to_timestamp(:ended), las
 SQL
 }
 
+# patroni_leads: whether this member's Patroni holds the leader lock with a running primary: its
+# REST API (PATRONI_PORT, in this pod) answers GET /primary with 200, other members with 503
+patroni_leads() {
+  local status
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  status="$(timeout "${PROBE_TIMEOUT:-5}" bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"; printf "GET /primary HTTP/1.0\r\n\r\n" >&3; head -n 1 <&3' \
+    "${PATRONI_PORT:-8008}" 2>/dev/null)" || return 1
+  [[ "$status" =~ ^HTTP/1\.[01]\ 200 ]]
+}
+
 # backs_up: whether this member takes the scheduled backups
 backs_up() {
   case "${BACKUP_MEMBER:-primary}" in
-    primary) [ "$(pod_ordinal)" -eq "$(start_ordinal)" ] ;;
+    primary) if [ "${PRIMARY_BY:-}" = patroni ]; then patroni_leads; else [ "$(pod_ordinal)" -eq "$(start_ordinal)" ]; fi ;;
     *) die "backup: BACKUP_MEMBER='${BACKUP_MEMBER}' is not one this preset runs (primary)" ;;
   esac
 }
 
 pgbackrest_write_config "$CONFIG" BACKUP
 if [ "${1:-}" = now ]; then
+  if [ "${PRIMARY_BY:-}" = patroni ] && ! patroni_leads; then
+    die "backup: this member does not lead (Patroni's /primary says no): a backup runs on the primary. Fix: run it in the pod labelled ${ROLE_LABEL:-cdk8s-stateful.dev/role}=primary"
+  fi
   backup_once
   exit
 fi
 : "${BACKUP_SCHEDULE:?BACKUP_SCHEDULE is not set: the preset sets it from backup.schedule}"
-if backs_up; then
+# leader_ready: with Patroni, once this member leads (at start or after a failover): the stanza
+# (archive_command needs it) and the status row, once per lead
+leader_ready() {
+  if ! patroni_leads; then
+    rm -f "$RUN_DIR/backup-leads"
+    return 0
+  fi
+  [ ! -e "$RUN_DIR/backup-leads" ] || return 0
+  log "backup: this member leads: it takes the scheduled backups"
+  if stanza; then touch "$RUN_DIR/backup-leads"; else log "backup: the stanza could not be created yet (see above); tried again in a minute"; fi
+  status_table
+}
+
+if [ "${PRIMARY_BY:-}" = patroni ]; then
+  log "backup: full backups at '$BACKUP_SCHEDULE' (UTC) to the repository, by the member Patroni leads with"
+  rm -f "$RUN_DIR/backup-leads"
+  leader_ready
+elif backs_up; then
   log "backup: full backups at '$BACKUP_SCHEDULE' (UTC) to the repository"
   stanza || log "backup: the stanza could not be created yet (see above); the next scheduled backup tries again"
   status_table
@@ -110,6 +141,7 @@ fi
 while :; do
   # wake at the start of the next minute, as cron does
   sleep "$((60 - $(date +%s) % 60))"
+  if [ "${PRIMARY_BY:-}" = patroni ]; then leader_ready; fi
   if backs_up && cron_matches "$BACKUP_SCHEDULE" "$(date -u '+%M %H %d %m %w')"; then
     backup_once || true
   fi

@@ -40,14 +40,12 @@ restore_if_asked() {
   [ -n "${RESTORE_BUCKET:-}" ] || return 0
   # shellcheck source=pgbackrest.sh
   . "${SCRIPTS_DIR:-$(dirname "$0")}/pgbackrest.sh"
-  local conf="$RUN_DIR/pgbackrest-restore.conf" target=()
+  local conf="$RUN_DIR/pgbackrest-restore.conf"
   pgbackrest_write_config "$conf" RESTORE
-  if [ -n "${RESTORE_TARGET:-}" ]; then target=(--type=time "--target=$RESTORE_TARGET" --target-action=promote); fi
   log "postgresql: a new set from a backup: pgbackrest restore of ${RESTORE_BUCKET}${RESTORE_PATH} ${RESTORE_TARGET:+to $RESTORE_TARGET}"
   rm -rf "$PGDATA.restore"
   install -d -m 0700 "$PGDATA.restore"
-  pgbackrest --config="$conf" --stanza="$STANZA" --pg1-path="$PGDATA.restore" "${target[@]}" \
-    --recovery-option="restore_command=pgbackrest --config=$conf --stanza=$STANZA archive-get %f \"%p\"" restore ||
+  pgbackrest_restore "$conf" "$PGDATA.restore" ||
     die "postgresql: the restore from ${RESTORE_BUCKET}${RESTORE_PATH} failed (see pgBackRest's message above): the set does not start empty instead. Fix: the repository, its keys in the credentials Secret, or restoreFrom's pointInTime (within the backups' WAL)."
   rmdir "$PGDATA" 2>/dev/null || true
   mv "$PGDATA.restore" "$PGDATA"

@@ -1,0 +1,164 @@
+// PostgreSQL with Patroni and backups on the real node: 3 members (tools/images/postgres-patroni-pgbackrest:
+// PostgreSQL 18, Patroni 4 and pgBackRest) archiving through pgBackRest to a real S3-compatible store
+// (versitygw, ./s3-store.ts). Batch A, a full backup in the sidecar of the member Patroni leads with
+// (a replica's sidecar refuses), the time noted, batch B, all archived. Then the primary SIGKILLed
+// and held down past the leader lock's ttl: a replica is promoted, archives on its new timeline
+// (its history file in the repository) and batch C is archived from it. Two new sets restored in new
+// namespaces through Patroni's bootstrap method from the backup taken before the failover: the point
+// in time between A and B holds exactly A (its second member copied from the restored leader), the
+// whole archive A+B+C, replayed across the timeline switch. Then a full backup in the promoted
+// member's sidecar; the old primary, back as a replica, refuses one.
+import { DatabaseEngine, PostgresVersion, S3Repository } from '../../lib';
+import { backupSet } from './backup-set';
+import { containerPid, slowStart } from './faults';
+import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, minutes, password, requireRealNode, sleep, waitFor, waitForReady } from './helpers';
+import { roleLabels } from './role-label';
+import { createS3Store, namespaceWithStoreSecret, S3Store, storeRepository, storeSecretEntries } from './s3-store';
+
+const NS = 'e2e-backup-patroni';
+const NAME = 'pg';
+const BUCKET = 'backups';
+const IMAGE = imageRef('postgres-patroni-pgbackrest');
+const VERSION = PostgresVersion.of(imageTag('postgres-patroni-pgbackrest').split('-')[0]);
+const KEYS = { accessKeyId: `e2e${password().slice(0, 12)}`, secretAccessKey: password() };
+const PASSWORDS = { 'root-password': password(), 'replication-password': password() };
+const MEMBERS = [0, 1, 2].map((i) => `${NAME}-${i}`);
+/** Longer than the leader lock's ttl (15 s): a replica is promoted while the primary is away. */
+const AWAY_SECONDS = 30;
+let store: S3Store;
+
+const { roles, primary, newPrimary } = roleLabels(NS, NAME);
+const repository = (): S3Repository => storeRepository(store, BUCKET, `/${NS}/${NAME}`);
+
+/** Runs SQL as the superuser through POD's socket in NS. */
+async function sql(ns: string, pod: string, statement: string): Promise<string> {
+  return (await exec(ns, pod, 'main', 'psql -h /var/run/postgresql -U postgres -d postgres -At -v ON_ERROR_STOP=1 -f -', statement)).trim();
+}
+
+/** Inserts rows FROM..TO of batch BATCH on POD, each committed on its own. */
+async function writeBatch(pod: string, batch: string, from: number, to: number): Promise<void> {
+  await sql(NS, pod, Array.from({ length: to - from + 1 }, (_, i) => `INSERT INTO t VALUES (${from + i}, '${batch}');`).join('\n'));
+}
+
+/** Switches POD (the primary) to a new WAL segment and waits until its archiver has stored it; returns the segment. */
+async function archiveAll(pod: string): Promise<string> {
+  const segment = await sql(NS, pod, 'SELECT pg_walfile_name(pg_switch_wal())');
+  await waitFor(NS, `WAL segment ${segment} archived by ${pod}`, minutes(3), async () =>
+    (await sql(NS, pod, `SELECT coalesce(last_archived_wal >= '${segment}', false) FROM pg_stat_archiver`)) === 't');
+  return segment;
+}
+
+/** The rows of POD in NS as `batch:count` per batch. */
+async function batches(ns: string, pod: string): Promise<string> {
+  return sql(ns, pod, "SELECT string_agg(b || ':' || n, ' ' ORDER BY b) FROM (SELECT v AS b, count(*) AS n FROM t GROUP BY v) s");
+}
+
+/** `postgres-backup.sh now` in POD's sidecar: its log. */
+function backupNow(pod: string): Promise<string> {
+  return exec(NS, pod, 'backup', 'bash /opt/cdk8s-stateful/postgres-backup.sh now 2>&1', undefined, minutes(6));
+}
+
+/** pgBackRest's command CMD on the backup repository, in POD's sidecar. */
+function pgbackrest(pod: string, cmd: string): Promise<string> {
+  return exec(NS, pod, 'backup', `pgbackrest --config=/var/run/postgresql/pgbackrest.conf --stanza=db ${cmd}`);
+}
+
+beforeAll(async () => {
+  await requireRealNode();
+  await deleteNamespace(NS);
+  await createNamespace(NS);
+  store = await createS3Store(NS, BUCKET, KEYS);
+  await createSecret(NS, `${NAME}-credentials`, { ...PASSWORDS, ...storeSecretEntries(store) });
+  // the schedule never fires during the file: the backups here are the drill's, `now`
+  await apply(NS, backupSet(NS, NAME, DatabaseEngine.postgresql({
+    version: VERSION,
+    patroni: { image: IMAGE },
+    backup: { image: IMAGE, repository: repository(), schedule: '0 0 1 1 *' },
+  }), 3));
+  await waitForReady(NS, NAME, 3, minutes(10));
+}, minutes(14));
+afterAll(async () => {
+  for (const ns of [NS, `${NS}-pitr`, `${NS}-whole`]) await deleteNamespace(ns);
+}, minutes(10));
+
+let pointInTime = '';
+let firstLeader = '';
+
+test('the primary archives through pgBackRest; a full backup of batch A where Patroni leads (a replica refuses); the time; batch B archived', async () => {
+  firstLeader = await primary();
+  await sql(NS, firstLeader, 'CREATE TABLE t (id INT PRIMARY KEY, v TEXT)');
+  await writeBatch(firstLeader, 'a', 1, 50);
+  // the leader's sidecar creates the stanza within a minute of leading: archiving waits for it
+  await archiveAll(firstLeader);
+  const replica = MEMBERS.find((m) => m !== firstLeader)!;
+  await expect(backupNow(replica)).rejects.toThrow(/this member does not lead/);
+  const started = Date.now();
+  const out = await backupNow(firstLeader);
+  console.log(`backup-patroni: full backup on ${firstLeader} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  expect(out).toMatch(/full backup done in \d+s, \d+ bytes in the repository/);
+  await sleep(1500);
+  pointInTime = await sql(NS, firstLeader, `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
+  await sleep(1500);
+  await writeBatch(firstLeader, 'b', 51, 80);
+  await archiveAll(firstLeader);
+  expect(await batches(NS, firstLeader)).toBe('a:50 b:30');
+}, minutes(8));
+
+let promoted = '';
+
+test(`the primary SIGKILLed and kept down ${AWAY_SECONDS} s: the promoted replica archives on its new timeline (history file included), batch C archived from it`, async () => {
+  const old = firstLeader;
+  const held = slowStart(NS, old, AWAY_SECONDS);
+  await sleep(300);
+  process.kill(await containerPid(NS, old), 'SIGKILL');
+  promoted = await newPrimary(old);
+  await held;
+  await waitFor(NS, `${promoted} out of recovery`, minutes(1), async () => (await sql(NS, promoted, 'SELECT pg_is_in_recovery()')) === 'f');
+  // the timeline WAL is written on now (the checkpoint's may lag behind a fast promotion)
+  const tl = await sql(NS, promoted, 'SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)');
+  expect(parseInt(tl, 16)).toBeGreaterThan(1);
+  await writeBatch(promoted, 'c', 81, 100);
+  const segment = await archiveAll(promoted);
+  expect(segment.startsWith(tl)).toBe(true);
+  const listed = await pgbackrest(promoted, 'repo-ls archive/db --recurse');
+  expect(listed).toContain(`${tl}.history`);
+  expect(listed).toMatch(new RegExp(`${segment}-[0-9a-f]{40}`));
+  expect(await batches(NS, promoted)).toBe('a:50 b:30 c:20');
+  console.log(`backup-patroni: ${old} killed, ${promoted} promoted on timeline ${parseInt(tl, 16)}, archived ${segment}`);
+}, minutes(8));
+
+test('new sets restored through Patroni\'s bootstrap from the backup before the failover: the point in time between A and B has exactly A on both members; the whole archive A+B+C, across the timeline switch', async () => {
+  expect(pointInTime).not.toBe('');
+  const restore = async (suffix: string, replicas: number, target?: string) => {
+    const ns = `${NS}-${suffix}`;
+    await namespaceWithStoreSecret(ns, `${NAME}-credentials`, store, PASSWORDS);
+    const started = Date.now();
+    await apply(ns, backupSet(ns, NAME, DatabaseEngine.postgresql({
+      version: VERSION,
+      patroni: { image: IMAGE },
+      restoreFrom: { repository: repository(), pointInTime: target },
+    }), replicas));
+    await waitForReady(ns, NAME, replicas, minutes(8));
+    const leader = await roleLabels(ns, NAME).primary();
+    await waitFor(ns, 'the restored leader promoted', minutes(3), async () => (await sql(ns, leader, 'SELECT pg_is_in_recovery()')) === 'f');
+    console.log(`backup-patroni: restore ${suffix}${target ? ` to ${target}` : ''}: ${replicas} Ready, leader promoted ${((Date.now() - started) / 1000).toFixed(1)}s after apply`);
+    return { ns, leader };
+  };
+  const [pitr, whole] = await Promise.all([restore('pitr', 2, pointInTime), restore('whole', 1)]);
+  expect(await batches(pitr.ns, pitr.leader)).toBe('a:50');
+  expect(await batches(whole.ns, whole.leader)).toBe('a:50 b:30 c:20');
+  // the restored set takes writes, and its other member copied the leader and streams from it
+  await sql(pitr.ns, pitr.leader, "INSERT INTO t VALUES (1000, 'after-restore')");
+  const other = [0, 1].map((i) => `${NAME}-${i}`).find((m) => m !== pitr.leader)!;
+  await waitFor(pitr.ns, `the rows on ${other}`, minutes(1), async () => (await sql(pitr.ns, other, 'SELECT count(*) FROM t')) === '51');
+}, minutes(14));
+
+test('a full backup after the failover runs in the sidecar of the promoted member; the old primary, back as a replica, refuses one', async () => {
+  expect(promoted).not.toBe('');
+  const out = await backupNow(promoted);
+  expect(out).toMatch(/full backup done in \d+s/);
+  expect((await pgbackrest(promoted, 'info')).match(/full backup: \d{8}-\d{6}F/g)?.length).toBe(2);
+  await waitForReady(NS, NAME, 3, minutes(6));
+  expect((await roles())[firstLeader]).toBe('replica');
+  await expect(backupNow(firstLeader)).rejects.toThrow(/this member does not lead/);
+}, minutes(10));
