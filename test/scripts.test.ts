@@ -867,7 +867,7 @@ describe('postgresql with Patroni', () => {
       leader_label_value: 'primary', follower_label_value: 'replica', pod_ip: '10.250.0.7',
     });
     expect(config.bootstrap.dcs).toEqual({
-      ttl: 15, loop_wait: 5, retry_timeout: 5, maximum_lag_on_failover: 1048576, failsafe_mode: true, synchronous_mode: true,
+      ttl: 20, loop_wait: 5, retry_timeout: 5, maximum_lag_on_failover: 1048576, failsafe_mode: true, synchronous_mode: true,
       postgresql: { use_pg_rewind: true, use_slots: true, parameters: { max_connections: '200', max_slot_wal_keep_size: '2097152kB', wal_keep_size: '256MB' } },
     });
     expect(config.bootstrap.post_bootstrap).toBe(`${r}/opt/cdk8s-stateful/patroni-bootstrap.sh`);

@@ -93,9 +93,10 @@ kubernetes:
   ports: [{name: postgresql, port: $PORT}]
 bootstrap:
   dcs:
-    # the leader lock lapses 15 s after the primary last renewed it (every 5 s): a lost primary
-    # is replaced within about 20 s (ttl >= loop_wait + 2 * retry_timeout, as Patroni requires)
-    ttl: 15
+    # the leader lock lapses 20 s after the primary last renewed it (every 5 s): a lost primary
+    # is replaced within about 20-25 s (ttl >= loop_wait + 2 * retry_timeout; 20 is Patroni's
+    # minimum, to which it raises a smaller ttl)
+    ttl: 20
     loop_wait: 5
     retry_timeout: 5
     maximum_lag_on_failover: 1048576
