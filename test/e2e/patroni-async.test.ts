@@ -15,7 +15,7 @@ const NS = 'e2e-patroni-async';
 const NAME = 'pg';
 const ROLE = 'cdk8s-stateful.dev/role';
 const SUPERUSER_PASSWORD = password();
-/** Longer than the leader lock's ttl (15 s): a standby is promoted while the primary is away. */
+/** Longer than the leader lock's ttl (20 s): a standby is promoted while the primary is away. */
 const AWAY_SECONDS = 40;
 /**
  * The most acknowledged writes one asynchronous failover may lose in this scenario: the writes of

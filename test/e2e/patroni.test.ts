@@ -24,7 +24,7 @@ const SUPERUSER_PASSWORD = password();
 const APP_PASSWORD = password();
 /** The failover time the docs promise: the last acknowledged write on the old primary to the first on the new. */
 const FAILOVER_BUDGET_MS = 30_000;
-/** Longer than the leader lock's ttl (15 s): it expires while the primary is away. */
+/** Longer than the leader lock's ttl (20 s): it expires while the primary is away. */
 const AWAY_SECONDS = 45;
 
 async function sql(host: string, statement: string): Promise<string> {
