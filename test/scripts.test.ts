@@ -1173,19 +1173,25 @@ describe('zookeeper', () => {
   });
 });
 
+/**
+ * A pgbackrest stand-in: every call logged in $LOG; `restore` fills --pg1-path (RESTORE_FAILS=1
+ * fails it), a full `backup` fails with BACKUP_FAILS=1, `info` answers one backup's JSON.
+ */
+const PGBACKREST_STUB = `echo "pgbackrest $*" >>"$LOG"
+for a in "$@"; do case "$a" in --pg1-path=*) d="\${a#--pg1-path=}";; esac; done
+case "$*" in
+  *restore) [ -z "\${RESTORE_FAILS:-}" ] || exit 1; echo 18 >"$d/PG_VERSION" ;;
+  *--type=full*backup) [ -z "\${BACKUP_FAILS:-}" ] || exit 1 ;;
+  *info) echo '[{"backup":[{"info":{"delta":9,"repository":{"delta":1234,"size":1234},"size":9}}]}]' ;;
+esac`;
+
 describe('postgresql with pgBackRest', () => {
   const repository = { bucket: 'backups', endpoint: 's3.store.svc:7070', region: 'us-east-1', path: '/prod/db', caCertificateKey: 's3-ca.crt' };
   const image = 'registry.example.com/postgres-pgbackrest:18.6';
   const keys = { ...SECRETS, 's3-access-key-id': 'AKIDEXAMPLE', 's3-secret-access-key': 'wJalr/K7MDENG+bPxRfiCY', 's3-ca.crt': '-----BEGIN CERTIFICATE-----\n' };
   /** pgbackrest and pg_isready stubs: calls logged; `restore` fills --pg1-path; BACKUP_FAILS=1 makes `backup` fail. */
   const stubs = {
-    pgbackrest: `echo "pgbackrest $*" >>"$LOG"
-for a in "$@"; do case "$a" in --pg1-path=*) d="\${a#--pg1-path=}";; esac; done
-case "$*" in
-  *restore) echo 18 >"$d/PG_VERSION" ;;
-  *--type=full*backup) [ -z "\${BACKUP_FAILS:-}" ] || exit 1 ;;
-  *info) echo '[{"backup":[{"info":{"delta":9,"repository":{"delta":1234,"size":1234},"size":9}}]}]' ;;
-esac`,
+    pgbackrest: PGBACKREST_STUB,
     pg_isready: 'exit 0',
     ...netStub,
   };
@@ -1281,12 +1287,7 @@ describe('postgresql with Patroni and pgBackRest', () => {
   });
   /** pgbackrest (calls logged, `restore` fills --pg1-path, RESTORE_FAILS=1 fails it); Patroni's REST API as bash's /dev/tcp reaches it: PATRONI_STATUS (200: leads). */
   const stubs = {
-    pgbackrest: `echo "pgbackrest $*" >>"$LOG"
-for a in "$@"; do case "$a" in --pg1-path=*) d="\${a#--pg1-path=}";; esac; done
-case "$*" in
-  *restore) [ -z "\${RESTORE_FAILS:-}" ] || exit 1; echo 18 >"$d/PG_VERSION" ;;
-  *info) echo '[{"backup":[{"info":{"delta":9,"repository":{"delta":1234,"size":1234},"size":9}}]}]' ;;
-esac`,
+    pgbackrest: PGBACKREST_STUB,
     pg_isready: 'exit 0',
     psql: 'echo "psql $*" >>"$LOG"; cat >/dev/null',
     timeout: `if [[ "$*" == *"/dev/tcp/"* ]]; then echo "HTTP/1.0 \${PATRONI_STATUS:-200} OK"; exit 0; fi
