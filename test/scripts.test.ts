@@ -1428,7 +1428,7 @@ esac`;
     // being written: no end marker yet
     fs.writeFileSync(path.join(snaps, 'snapshot.100000020'), snapshot('half', false));
     fs.writeFileSync(path.join(snaps, 'currentEpoch'), '1');
-    for (const [name, body] of [['log.100000001', 'txns 1-2'], ['log.100000003', 'txns 3-f'], ['log.100000010', 'txns 10-2f'], ['log.100000030', 'txns 30-']]) {
+    for (const [name, body] of [['log.100000001', 'txns 1-2'], ['log.100000003', 'txns 3-f'], ['log.100000010', 'txns 10-2f'], ['log.100000030', 'txns 30-'], ['log.200000001', 'the next epoch']]) {
       fs.writeFileSync(path.join(logs, name), body);
     }
     return { p, r, store: path.join(r, 'store') };
@@ -1439,14 +1439,14 @@ esac`;
     fs.mkdirSync(store);
     for (const old of ['20260101T000000Z-zxid-1.tar', '20260101T000000Z-zxid-1.tar.sha256', '20260102T000000Z-zxid-2.tar', '20260102T000000Z-zxid-2.tar.sha256']) fs.writeFileSync(path.join(store, old), 'x');
     const res = await runBeside(p, r, 'backup', { ordinal: 2, args: ['now'], env: { STORE: store, BACKUP_PATH: '/coord/zk', RESTORE_PATH: '/coord/zk' } }, ['follower', 'leader', 'follower']);
-    expect(res.stderr).toMatch(/backup: (\d{8}T\d{6}Z-zxid-100000005\.tar) done in \d+s: \d+ bytes from member 2 \(follower\), snapshot zxid 0x100000005 and 3 transaction logs, sha256 [0-9a-f]{64}/);
+    expect(res.stderr).toMatch(/backup: (\d{8}T\d{6}Z-zxid-100000005\.tar) done in \d+s: \d+ bytes from member 2 \(follower\), snapshot zxid 0x100000005 and 4 transaction logs, sha256 [0-9a-f]{64}/);
     expect(res.status).toBe(0);
     const name = /backup: (\S+) done/.exec(res.stderr)![1];
     expect(fs.readdirSync(store).sort()).toEqual(['20260102T000000Z-zxid-2.tar', '20260102T000000Z-zxid-2.tar.sha256', name, `${name}.sha256`]);
     const tar = fs.readFileSync(path.join(store, name));
     expect(read(r, `store/${name}.sha256`)).toBe(`${sha256(tar)}  ${name}\n`);
     const listing = spawnSync('tar', ['-t', '-f', path.join(store, name)], { encoding: 'utf-8' }).stdout.split('\n').filter((l) => !l.endsWith('/') && l);
-    expect(listing.sort()).toEqual(['log/version-2/log.100000003', 'log/version-2/log.100000010', 'log/version-2/log.100000030', 'version-2/snapshot.100000005']);
+    expect(listing.sort()).toEqual(['log/version-2/log.100000003', 'log/version-2/log.100000010', 'log/version-2/log.100000030', 'log/version-2/log.200000001', 'version-2/snapshot.100000005']);
     expect(calls(r)).not.toMatch(/AKIDEXAMPLE|wJalr/);
     expect(fs.existsSync(path.join(r, 'data/.cdk8s-backup'))).toBe(false);
     // the copy holds the live files as they were
@@ -1492,10 +1492,10 @@ esac`;
     };
     const { p, r } = restoring();
     const res = run(p, r, 'config', { ordinal: 1, founded: 'found', env: { STORE: store, BACKUP_PATH: '/coord/zk', RESTORE_PATH: '/coord/zk' } });
-    expect(res.stderr).toContain(`zookeeper: restored ${name} into ${r}/data: snapshot.100000005 and 3 transaction logs, sha256 `);
+    expect(res.stderr).toContain(`zookeeper: restored ${name} into ${r}/data: snapshot.100000005 and 4 transaction logs, sha256 `);
     expect(res.status).toBe(0);
     expect(fs.readdirSync(path.join(r, 'data/version-2'))).toEqual(['snapshot.100000005']);
-    expect(fs.readdirSync(path.join(r, 'data/log/version-2')).sort()).toEqual(['log.100000003', 'log.100000010', 'log.100000030']);
+    expect(fs.readdirSync(path.join(r, 'data/log/version-2')).sort()).toEqual(['log.100000003', 'log.100000010', 'log.100000030', 'log.200000001']);
     expect(read(r, 'data/.cdk8s-restored')).toBe(`${name}\n`);
     // then the founder's config, an ensemble of itself alone
     expect(read(r, 'data/myid')).toBe('2\n');

@@ -95,8 +95,9 @@ copy_logs() {
     cp --sparse=always "$file" "$dest/" || return 1
     count=$((count + 1))
   done < <(zk_logs_from "$ZK_LOG_DIR" "$zxid")
-  # the logs must reach back to the transaction after the snapshot's
-  if [ -n "$first" ] && [ "$first" -gt $((zxid + 1)) ]; then
+  # the logs must reach back to the transaction after the snapshot's (a later epoch starts its
+  # zxids afresh: a log of one is no gap)
+  if [ -n "$first" ] && [ "$((first >> 32))" -eq "$((zxid >> 32))" ] && [ "$first" -gt $((zxid + 1)) ]; then
     log "backup: the oldest transaction log after the snapshot starts at zxid 0x$(printf '%x' "$first"), after 0x$(printf '%x' $((zxid + 1)))"
     return 1
   fi
