@@ -82,10 +82,15 @@ test('the serving follower with the highest id takes the backups; a backup holds
   // a fresh ensemble: member i is server i + 1, so the highest follower id is the highest follower ordinal
   taker = modes.lastIndexOf('follower');
   const leader = modes.indexOf('leader');
-  // each sidecar reads the role every minute
-  await waitFor(NS, `the sidecar of ${NAME}-${taker} taking the scheduled backups`, minutes(2), async () =>
-    /backup: backups of this member at '30 2 \* \* \*'/.test(await kubectl(['-n', NS, 'logs', `${NAME}-${taker}`, '-c', 'backup'])));
-  expect(await kubectl(['-n', NS, 'logs', `${NAME}-${leader}`, '-c', 'backup'])).toMatch(/does not take the scheduled backups \(the serving follower with the highest server id does/);
+  // each sidecar reads the role every minute: wait until the last word of each is the steady one
+  const lastRole = async (ordinal: number) => {
+    const lines = (await kubectl(['-n', NS, 'logs', `${NAME}-${ordinal}`, '-c', 'backup'])).split('\n')
+      .filter((l) => /backups of this member at|does not take the scheduled backups/.test(l));
+    return lines[lines.length - 1] ?? '';
+  };
+  await waitFor(NS, `the sidecar of ${NAME}-${taker} taking the scheduled backups, the leader's not`, minutes(3), async () =>
+    /backup: backups of this member at '30 2 \* \* \*'/.test(await lastRole(taker)) && /does not take/.test(await lastRole(leader)));
+  expect(await lastRole(leader)).toMatch(/does not take the scheduled backups \(the serving follower with the highest server id does/);
 
   const started = Date.now();
   const log = await backupNow(NS, `${NAME}-${taker}`, 'zookeeper-backup.sh');
