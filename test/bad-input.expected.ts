@@ -492,6 +492,8 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "DatabaseEngine.zookeeper 'test/db': backup.retainBackups must be a whole number from 1 to 1000, got 0. Fix: e.g. backup.retainBackups: 100.",
   "a ZooKeeper restore of a backup named without its zxid":
     "DatabaseEngine.zookeeper 'test/db': restoreFrom.backup must name a backup object of the repository (its UTC time, as the sidecar names it), got \"20260301T023000Z.tar\". Fix: e.g. '20260301T023000Z-zxid-100000a2f.tar' (list them with 'rclone lsf'), or leave it out for the latest.",
+  "ZooKeeper backups turned off on a deployed ensemble":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db backup (scheduled backups) from 'on' to 'off': from the apply on, no backup is taken: nothing written after the apply can be restored. Fix: keep backup, or, if ending backups is intended, set changeApprovals: { backupReduction: true } on the database.",
   "a ZooKeeper restore whose backups go to the repository it comes from":
     "DatabaseEngine.zookeeper 'test/db': backup.repository and restoreFrom.repository are the same directory (backups/prod/pg): the restored set would mix its backups with those it came from. Fix: give the new set's backup its own path, e.g. '/prod/pg-restored'.",
   "Galera backups turned off on a deployed set":
