@@ -41,7 +41,8 @@ async function createBatch(ns: string, ordinal: number, prefix: string): Promise
 
 /** The numbers of the znodes /PREFIX-N that member ORDINAL of NS serves. */
 async function znodes(ns: string, ordinal: number, prefix: string): Promise<number[]> {
-  const out = await zkCli(ns, ordinal, ['ls /']);
+  // sync first: the member may not have applied a write made through another yet
+  const out = await zkCli(ns, ordinal, ['sync /', 'ls /']);
   return [...out.matchAll(new RegExp(`\\b${prefix}-(\\d+)\\b`, 'g'))].map((m) => Number(m[1])).sort((a, b) => a - b);
 }
 
