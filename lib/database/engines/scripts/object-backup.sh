@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The steps a backup sidecar shares when each backup is one object streamed to S3 with rclone
-# (MariaDB Galera's mariadb-backup.sh, MySQL's mysql-backup.sh). Sourced after common.sh, cron.sh,
+# (MariaDB Galera's mariadb-backup.sh, MySQL's mysql-backup.sh, ZooKeeper's zookeeper-backup.sh). Sourced after common.sh, cron.sh,
 # rclone-s3.sh and backup-metrics.sh; the engine's script defines `take_backup` (one backup, with
 # the helpers below) and ends with `backup_main "$@"`.
 #   - the highest ordinal of the set takes the scheduled backups (backs_up); an engine whose taker
