@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # The steps a backup sidecar shares when each backup is one object streamed to S3 with rclone
-# (MariaDB Galera's mariadb-backup.sh, MySQL's mysql-backup.sh, ZooKeeper's zookeeper-backup.sh). Sourced after common.sh, cron.sh,
-# rclone-s3.sh and backup-metrics.sh; the engine's script defines `take_backup` (one backup, with
-# the helpers below) and ends with `backup_main "$@"`.
+# (MariaDB Galera's mariadb-backup.sh, MySQL's mysql-backup.sh, ZooKeeper's zookeeper-backup.sh).
+# Sourced after common.sh, cron.sh, rclone-s3.sh and backup-metrics.sh; the engine's script
+# defines `take_backup` (one backup, with the helpers below) and ends with `backup_main "$@"`.
 #   - the highest ordinal of the set takes the scheduled backups (backs_up); an engine whose taker
 #     moves (ZooKeeper's: a follower) defines its own backs_up and backup_taker after sourcing this
 #     file, and the role is read again every minute; `now` takes one at once, e.g. a drill;
