@@ -14,6 +14,7 @@ import { SpringbootWeb } from './springboot-web';
 import { StorageTiers } from './storage-tiers';
 import { WebOnNfsPool } from './web-nfs-pool';
 import { ZooKeeperEnsemble } from './zookeeper';
+import { ZooKeeperBackup } from './zookeeper-backup';
 
 /** Builds the examples app, guarded (docs/plan.md); `outdir` defaults to dist/, the baseline to `outdir`. */
 export function examplesApp(outdir = 'dist', guard: ChangeGuardOptions = {}): App {
@@ -32,6 +33,7 @@ export function examplesApp(outdir = 'dist', guard: ChangeGuardOptions = {}): Ap
   new RedisBackup(app);
   new MariaDbGaleraBackup(app);
   new MysqlBackup(app);
+  new ZooKeeperBackup(app);
   return app;
 }
 

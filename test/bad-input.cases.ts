@@ -71,6 +71,21 @@ const galeraDb = (options: any, props: any = {}) => {
   const c = chart();
   new StatefulDatabase(c, 'db', { engine: DatabaseEngine.mariadbGalera(options), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'galera') }, ...props });
 };
+const zkDb = (options: any, credentials = true) => {
+  const c = chart();
+  new StatefulDatabase(c, 'db', { engine: DatabaseEngine.zookeeper(options), ...(credentials ? { credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'zk') } } : {}) });
+};
+const ZK_IMAGE = 'registry.example.com/zookeeper-rclone:3.9.5-1.60.1';
+const zkBackup = (backup: any = {}) => ({ image: ZK_IMAGE, repository: S3_REPO, schedule: '0 * * * *', ...backup });
+/** A ZooKeeper ensemble deployed with the engine options BEFORE, then synthesized again with AFTER. */
+const redeployZk = (before: any, after: any) => {
+  const dir = outdir();
+  const build = (options: any) => appOf(dir, (c) => new StatefulDatabase(c, 'db', {
+    engine: DatabaseEngine.zookeeper(options), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'zk') },
+  }));
+  build(before).synth();
+  build(after).synthYaml();
+};
 const patroniDb = (patroni: any, props: any = {}) => {
   const c = chart();
   new StatefulDatabase(c, 'db', { engine: DatabaseEngine.postgresql({ patroni }), credentials: { secret: kplus.Secret.fromSecretName(c, 'creds', 'pg') }, ...props });
@@ -467,6 +482,13 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'a Galera restore whose backups go to the repository it comes from', build: () => galeraDb({ backup: galeraBackup(), restoreFrom: { repository: S3_REPO } }) },
   { what: 'a Galera restore with another image than the backups', build: () => galeraDb({ backup: galeraBackup(), restoreFrom: { repository: { ...S3_REPO, path: '/old/galera' }, image: 'registry.example.com/other:1.0' } }) },
   { what: 'fewer Galera backups kept on a deployed set', build: () => redeployGalera({ backup: galeraBackup({ retainBackups: 14 }) }, { backup: galeraBackup({ retainBackups: 7 }) }) },
+  { what: 'ZooKeeper backups without an rclone image', build: () => zkDb({ backup: zkBackup({ image: undefined }) }) },
+  { what: 'ZooKeeper backups with the official zookeeper image', build: () => zkDb({ backup: zkBackup({ image: 'zookeeper:3.9.5' }) }) },
+  { what: 'ZooKeeper backups without a credentials Secret', build: () => zkDb({ backup: zkBackup() }, false) },
+  { what: 'ZooKeeper backups keeping none', build: () => zkDb({ backup: zkBackup({ retainBackups: 0 }) }) },
+  { what: 'a ZooKeeper restore of a backup named without its zxid', build: () => zkDb({ restoreFrom: { image: ZK_IMAGE, repository: S3_REPO, backup: '20260301T023000Z.tar' } }) },
+  { what: 'ZooKeeper backups turned off on a deployed ensemble', build: () => redeployZk({ backup: zkBackup() }, {}) },
+  { what: 'a ZooKeeper restore whose backups go to the repository it comes from', build: () => zkDb({ backup: zkBackup(), restoreFrom: { repository: S3_REPO } }) },
   { what: 'Galera backups turned off on a deployed set', build: () => redeployGalera({ backup: galeraBackup() }, {}) },
   { what: 'restoreFrom added to a deployed Galera set', build: () => redeployGalera({}, { restoreFrom: { image: GALERA_IMAGE, repository: S3_REPO } }) },
   { what: 'MySQL backups with the official mysql image', build: () => mysqlDb({ backup: mysqlBackup({ image: 'mysql:9.7.4' }) }) },

@@ -484,6 +484,20 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "DatabaseEngine.mariadbGalera 'test/db': restoreFrom.image \"registry.example.com/other:1.0\" differs from backup.image \"registry.example.com/mariadb-rclone:11.8.3-1.60.1\": one image runs every container. Fix: leave restoreFrom.image out.",
   "fewer Galera backups kept on a deployed set":
     "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db backup.retainBackups from 14 to 7: after the next backup, all but the newest 7 are deleted from the repository: the restore points before them no longer exist. Fix: keep 14, or, if the shorter window is intended, set changeApprovals: { backupReduction: true } on the database.",
+  "ZooKeeper backups without an rclone image":
+    "DatabaseEngine.zookeeper 'test/db': backup.image got undefined: backups and restores upload and download with rclone, which the official zookeeper image lacks. Fix: an image with ZooKeeper and rclone (docs/engines.md, ZooKeeper backups), e.g. image: 'registry.example.com/zookeeper-rclone:3.9.5'.",
+  "ZooKeeper backups with the official zookeeper image":
+    "DatabaseEngine.zookeeper 'test/db': backup.image got \"zookeeper:3.9.5\", the official zookeeper image, which has no rclone. Fix: an image with ZooKeeper and rclone (docs/engines.md, ZooKeeper backups), e.g. image: 'registry.example.com/zookeeper-rclone:3.9.5'.",
+  "ZooKeeper backups without a credentials Secret":
+    "DatabaseEngine.zookeeper 'test/db': backup.repository needs the S3 keys from the credentials Secret, but the database has none. Fix: pass credentials: { secret } holding 's3-access-key-id' and 's3-secret-access-key' (or the keys the repository names).",
+  "ZooKeeper backups keeping none":
+    "DatabaseEngine.zookeeper 'test/db': backup.retainBackups must be a whole number from 1 to 1000, got 0. Fix: e.g. backup.retainBackups: 100.",
+  "a ZooKeeper restore of a backup named without its zxid":
+    "DatabaseEngine.zookeeper 'test/db': restoreFrom.backup must name a backup object of the repository (its UTC time, as the sidecar names it), got \"20260301T023000Z.tar\". Fix: e.g. '20260301T023000Z-zxid-100000a2f.tar' (list them with 'rclone lsf'), or leave it out for the latest.",
+  "ZooKeeper backups turned off on a deployed ensemble":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db backup (scheduled backups) from 'on' to 'off': from the apply on, no backup is taken: nothing written after the apply can be restored. Fix: keep backup, or, if ending backups is intended, set changeApprovals: { backupReduction: true } on the database.",
+  "a ZooKeeper restore whose backups go to the repository it comes from":
+    "DatabaseEngine.zookeeper 'test/db': backup.repository and restoreFrom.repository are the same directory (backups/prod/pg): the restored set would mix its backups with those it came from. Fix: give the new set's backup its own path, e.g. '/prod/pg-restored'.",
   "Galera backups turned off on a deployed set":
     "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db backup (scheduled backups) from 'on' to 'off': from the apply on, no backup is taken: nothing written after the apply can be restored. Fix: keep backup, or, if ending backups is intended, set changeApprovals: { backupReduction: true } on the database.",
   "restoreFrom added to a deployed Galera set":

@@ -535,6 +535,65 @@ describe('DatabaseEngine.mysql with backup and restoreFrom (clone plugin, rclone
   });
 });
 
+describe('DatabaseEngine.zookeeper with backup and restoreFrom (snapshots with their transaction logs, rclone)', () => {
+  const image = 'registry.example.com/zookeeper-rclone:3.9.5-1.60.1';
+  const repository = { bucket: 'backups', endpoint: 'store.backup.svc:7070', region: 'us-east-1', path: '/coord/zk', caCertificateKey: 's3-ca.crt', egressCidrs: ['10.96.0.0/12'] };
+  const values = (c: any) => Object.fromEntries(c.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+
+  test('backup: every container but the API clients on the rclone image, the sidecar `backup` with the data volume and its metrics port, no member list, keys as Secret files, the store in the NetworkPolicy, the promise in annotations', () => {
+    const { m, sts, pod } = build(DatabaseEngine.zookeeper({ backup: { image, repository, schedule: '0 * * * *', retainBackups: 24 } }));
+    expect(m.flatMap((o: any) => schemaErrors(o))).toEqual([]);
+    expect(containers(pod).map((c: any) => [c.name, c.image])).toEqual([
+      ['founding', API_CLIENT_IMAGE], ['config', image], ['main', image], ['members', API_CLIENT_IMAGE], ['backup', image]]);
+    const sidecar = pod.containers.find((c: any) => c.name === 'backup');
+    expect(sidecar.command).toEqual(['bash', '/opt/cdk8s-stateful/zookeeper-backup.sh']);
+    expect(values(sidecar)).toMatchObject({
+      BACKUP_SCHEDULE: '0 * * * *', RETAIN_BACKUPS: '24', DATA_DIR: '/data',
+      BACKUP_METRICS_PORT: '9188', BACKUP_METRICS_DIR: '/data/.cdk8s-backup-metrics',
+      BACKUP_BUCKET: 'backups', BACKUP_ENDPOINT: 'store.backup.svc:7070', BACKUP_PATH: '/coord/zk',
+      BACKUP_S3_ACCESS_KEY_ID_FILE: '/run/secrets/db/s3-access-key-id', BACKUP_S3_ACCESS_KEY_FILE: '/run/secrets/db/s3-secret-access-key', BACKUP_CA_FILE: '/run/secrets/db/s3-ca.crt',
+    });
+    // the membership lives in ZooKeeper: a resize changes no pod template
+    expect(containers(pod).flatMap((c: any) => (c.env ?? []).map((e: any) => e.name))).not.toContain('PEERS');
+    expect(JSON.stringify(pod)).not.toMatch(/secretKeyRef/);
+    expect(sidecar.securityContext).toEqual(pod.containers[0].securityContext);
+    expect(sidecar.ports).toEqual([{ name: 'backup-metrics', containerPort: 9188, protocol: 'TCP' }]);
+    expect(sidecar.volumeMounts.map((v: any) => [v.mountPath, v.readOnly ?? false])).toEqual(expect.arrayContaining([['/data', false], ['/run/secrets/db', true]]));
+    const scripts = Object.keys(find(m, 'ConfigMap', 'db-scripts').data);
+    expect(scripts).toEqual(expect.arrayContaining(['cron.sh', 'zookeeper-backup.sh', 'zookeeper-files.sh', 'object-backup.sh', 'rclone-s3.sh', 's3-repository.sh', 'backup-metrics.sh']));
+    expect(scripts).not.toContain('zookeeper-restore.sh');
+    expect(values(pod.initContainers.find((c: any) => c.name === 'config')).RESTORE_BUCKET).toBeUndefined();
+    expect(find(m, 'NetworkPolicy', 'db').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.96.0.0/12' } }], ports: [{ port: 7070, protocol: 'TCP' }] });
+    expect(sts.metadata.annotations).toMatchObject({
+      'cdk8s-stateful.dev/backup-repository': 's3://store.backup.svc:7070/backups/coord/zk',
+      'cdk8s-stateful.dev/backup-schedule': '0 * * * *',
+      'cdk8s-stateful.dev/retain-full-backups': '24',
+    });
+  });
+
+  test('restoreFrom: the init container config (where the founder is decided) restores, with the source repository and the backup named; no sidecar, no annotation', () => {
+    const { m, sts, pod } = build(DatabaseEngine.zookeeper({ restoreFrom: { image, repository, backup: '20260301T023000Z-zxid-100000a2f.tar' } }));
+    expect(pod.initContainers.map((c: any) => [c.name, c.image])).toEqual([['founding', API_CLIENT_IMAGE], ['config', image]]);
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['main', 'members']);
+    const config = pod.initContainers[1];
+    expect(values(config)).toMatchObject({
+      DATA_DIR: '/data', FOUNDED_FILE: '/var/run/cdk8s-founding/founded', RESTORE_PATH: '/coord/zk', RESTORE_BACKUP: '20260301T023000Z-zxid-100000a2f.tar', RESTORE_CA_FILE: '/run/secrets/db/s3-ca.crt',
+    });
+    expect(Object.keys(find(m, 'ConfigMap', 'db-scripts').data)).toEqual(expect.arrayContaining(['zookeeper-restore.sh', 'zookeeper-files.sh', 'rclone-s3.sh', 's3-repository.sh']));
+    expect(sts.metadata.annotations?.['cdk8s-stateful.dev/backup-repository']).toBeUndefined();
+    const plain = build(DatabaseEngine.zookeeper(), {}, false);
+    expect(plain.pod.initContainers.map((c: any) => [c.name, c.image])).toEqual([['founding', API_CLIENT_IMAGE], ['config', 'zookeeper:3.9.5']]);
+    expect(Object.keys(find(plain.m, 'ConfigMap', 'db-scripts').data)).not.toContain('rclone-s3.sh');
+  });
+
+  test('a single member: no members sidecar, the backup sidecar alone; restoreFrom without founding (the only member founds)', () => {
+    const { pod } = build(DatabaseEngine.zookeeper({ backup: { image, repository, schedule: '0 * * * *' }, restoreFrom: { repository: { ...repository, path: '/coord/old' } } }), { replicas: 1 });
+    expect(containers(pod).map((c: any) => [c.name, c.image])).toEqual([['config', image], ['main', image], ['backup', image]]);
+    expect(values(pod.initContainers[0])).toMatchObject({ RESTORE_PATH: '/coord/old' });
+    expect(values(pod.initContainers[0]).BACKUP_PATH).toBeUndefined();
+  });
+});
+
 describe('DatabaseEngine.postgresql with Patroni', () => {
   const image = 'registry.example.com/postgres-patroni:18.4-4.1.5';
   const patroni = (options: any = {}, props: Partial<StatefulDatabaseProps> = {}) =>

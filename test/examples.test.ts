@@ -30,10 +30,10 @@ describe('examples', () => {
     expect([...again.entries()]).toEqual([...fresh.entries()]);
   });
 
-  test('one chart per scenario of domain.md, PostgreSQL with Patroni, PostgreSQL with backups (also with Patroni), Redis with backups, MariaDB Galera with backups and MySQL with backups', () => {
+  test('one chart per scenario of domain.md, PostgreSQL with Patroni, PostgreSQL with backups (also with Patroni), Redis with backups, MariaDB Galera with backups, MySQL with backups and ZooKeeper with backups', () => {
     expect([...fresh.keys()]).toEqual([
       'galera.k8s.yaml', 'mariadb-galera-backup.k8s.yaml', 'mariadb.k8s.yaml', 'monitored-galera.k8s.yaml', 'mysql-backup.k8s.yaml', 'postgresql-backup.k8s.yaml', 'postgresql-ha-backup.k8s.yaml', 'postgresql-ha.k8s.yaml', 'redis-backup.k8s.yaml', 'springboot-web.k8s.yaml',
-      'storage-tiers.k8s.yaml', 'web-nfs-pool.k8s.yaml', 'zookeeper.k8s.yaml',
+      'storage-tiers.k8s.yaml', 'web-nfs-pool.k8s.yaml', 'zookeeper-backup.k8s.yaml', 'zookeeper.k8s.yaml',
     ]);
   });
 

@@ -356,6 +356,22 @@ describe('metrics of Redis snapshots (served by the backup sidecar itself)', () 
     expect(r.DatabaseBackupFailed.expr).toBe(`max by (namespace) (cdk8s_backup_consecutive_failures${sel}) > 0`);
   });
 
+  test('ZooKeeper backups: the sidecar record on the data volume and its port, a PodMonitor endpoint beside ZooKeeper\'s own, the same alerts', () => {
+    const engine = DatabaseEngine.zookeeper({
+      backup: { image: 'registry.example.com/zookeeper-rclone:3.9.5', repository: { bucket: 'backups', endpoint: 's3.example.com', region: 'us-east-1', path: '/shop/zk' }, schedule: '0 * * * *' },
+    });
+    const manifests = database(engine, { prometheusOperator: true }, { replicas: 3 });
+    const sidecar = containers(manifests).find((c) => c.name === 'backup');
+    expect(sidecar.ports).toEqual([{ name: 'backup-metrics', containerPort: 9188, protocol: 'TCP' }]);
+    const env = Object.fromEntries(sidecar.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+    expect(env).toMatchObject({ DATA_DIR: '/data', BACKUP_METRICS_DIR: '/data/.cdk8s-backup-metrics', BACKUP_METRICS_PORT: '9188' });
+    expect(find(manifests, 'PodMonitor', 'db').spec.podMetricsEndpoints.map((e: any) => e.port)).toEqual(['metrics', 'backup-metrics']);
+    expect(find(manifests, 'NetworkPolicy', 'db-metrics').spec.ingress[0].ports.map((p: any) => p.port)).toContain(9188);
+    const r = rules(manifests);
+    expect(r.DatabaseBackupLate.expr).toBe(`time() - max by (namespace) (cdk8s_backup_last_success_timestamp_seconds${sel} > 0 or cdk8s_backup_since_timestamp_seconds${sel}) > ${2 * 3600}`);
+    expect(r.DatabaseBackupFailed.expr).toBe(`max by (namespace) (cdk8s_backup_consecutive_failures${sel}) > 0`);
+  });
+
   test('no snapshots, no backup alerts; the runbook names both', () => {
     expect(Object.keys(rules(database(DatabaseEngine.redis(), { prometheusOperator: true }))).filter((a) => /Backup/.test(a))).toEqual([]);
     const docs = fs.readFileSync(path.join(__dirname, '..', 'docs', 'engines.md'), 'utf-8');

@@ -1459,3 +1459,162 @@ esac`,
     expect(none.status).toBe(1);
   });
 });
+
+describe('zookeeper with backup and restoreFrom (a fake server for the four-letter words, a stand-in for rclone)', () => {
+  const image = 'registry.example.com/zookeeper-rclone:3.9.5-1.60.1';
+  const repository = { bucket: 'backups', endpoint: 's3.store.svc:7070', region: 'us-east-1', path: '/coord/zk', caCertificateKey: 's3-ca.crt' };
+  const keys = { ...SECRETS, 's3-access-key-id': 'AKIDEXAMPLE', 's3-secret-access-key': 'wJalr/K7MDENG+bPxRfiCY', 's3-ca.crt': '-----BEGIN CERTIFICATE-----\n' };
+  /** rclone: a store in $STORE (one directory), its keys required in its environment; every call logged. */
+  const rclone = `echo "rclone $*" >>"$LOG"
+[ "$RCLONE_S3_ACCESS_KEY_ID" = AKIDEXAMPLE ] || { echo "no keys in the environment" >&2; exit 3; }
+mkdir -p "$STORE"
+obj() { echo "$STORE/\${1##*/}"; }
+args=()
+while [ "$#" -gt 0 ]; do case "$1" in --files-only) shift ;; --*) shift 2 ;; *) args+=("$1"); shift ;; esac; done
+set -- "\${args[@]}"
+case "$1" in
+  lsf) for f in "$STORE"/*; do [ -e "$f" ] && echo "$(stat -c %s "$f") \${f##*/}"; done; true ;;
+  cat) cat "$(obj "$2")" ;;
+  rcat) cat >"$(obj "$2")" ;;
+  deletefile) rm -f "$(obj "$2")" ;;
+esac`;
+  /** A snapshot as ZooKeeper ends one it finished writing (the path "/" after the checksum), or cut short. */
+  const snapshot = (body: string, complete = true) => Buffer.concat([Buffer.from(body), complete ? Buffer.from([0, 0, 0, 1, 0x2f]) : Buffer.alloc(0)]);
+  const sha256 = (data: Buffer | string) => crypto.createHash('sha256').update(data).digest('hex');
+
+  /**
+   * Runs CONTAINER of P in R asynchronously beside fake servers of an ensemble of three, server
+   * N on 127.0.0.N (this member is 127.0.0.1), each answering srvr with its entry of MODES
+   * (`none`: not serving) and conf with the config; killed after TIMEOUT ms if given.
+   */
+  async function runBeside(p: Pod, r: string, container: string, o: RunOptions, modes: string[], timeout?: number) {
+    const conf = [1, 2, 3].map((id) => `server.${id}=127.0.0.${id}:2888:3888:participant;0.0.0.0:2181`).join('\n');
+    const answer = (mode: string) => (word: string) => (word !== 'srvr' ? `${conf}\nversion=100000000\n`
+      : mode === 'none' ? 'This ZooKeeper instance is not currently serving requests\n' : `Zookeeper version: 3.9.3\nMode: ${mode}\n`);
+    const servers = modes.map((mode) => net.createServer((s) => s.once('data', (d) => s.end(answer(mode)(d.toString())))));
+    await new Promise<void>((resolve) => servers[0].listen(0, '127.0.0.1', resolve));
+    const port = (servers[0].address() as net.AddressInfo).port;
+    for (const [k, server] of servers.entries()) {
+      if (k > 0) await new Promise<void>((resolve) => server.listen(port, `127.0.0.${k + 1}`, resolve));
+    }
+    try {
+      const c = [...(p.spec.initContainers ?? []), ...p.spec.containers].find((x: any) => x.name === container);
+      const env = { ...containerEnv(p, c, r, o), CLIENT_PORT: String(port) };
+      const command = [...c.command, ...(o.args ?? [])].map((a: string) => (a.startsWith('/') ? r + a : a));
+      const child = spawn(command[0], command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let stderr = '';
+      child.stderr.on('data', (d) => { stderr += d; });
+      const timer = timeout === undefined ? undefined : setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), timeout);
+      const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      if (timer) clearTimeout(timer);
+      return { status, stderr };
+    } finally {
+      servers.forEach((server) => server.close());
+    }
+  }
+
+  const setUp = () => {
+    const p = pod(DatabaseEngine.zookeeper({ backup: { image, repository, schedule: '0 * * * *', retainBackups: 2 } }), {}, 'zk', {});
+    const r = root(p, { rclone }, keys);
+    const snaps = path.join(r, 'data/version-2');
+    const logs = path.join(r, 'data/log/version-2');
+    fs.mkdirSync(snaps, { recursive: true });
+    fs.mkdirSync(logs, { recursive: true });
+    fs.writeFileSync(path.join(r, 'data/myid'), '3\n');
+    fs.writeFileSync(path.join(snaps, 'snapshot.100000000'), snapshot('older'));
+    fs.writeFileSync(path.join(snaps, 'snapshot.100000005'), snapshot('the newest complete'));
+    // being written: no end marker yet
+    fs.writeFileSync(path.join(snaps, 'snapshot.100000020'), snapshot('half', false));
+    fs.writeFileSync(path.join(snaps, 'currentEpoch'), '1');
+    for (const [name, body] of [['log.100000001', 'txns 1-2'], ['log.100000003', 'txns 3-f'], ['log.100000010', 'txns 10-2f'], ['log.100000030', 'txns 30-'], ['log.200000001', 'the next epoch']]) {
+      fs.writeFileSync(path.join(logs, name), body);
+    }
+    return { p, r, store: path.join(r, 'store') };
+  };
+
+  test('a backup: the newest complete snapshot and every log from its zxid on, one tar named by the zxid, then its .sha256; the newest 2 kept', async () => {
+    const { p, r, store } = setUp();
+    fs.mkdirSync(store);
+    for (const old of ['20260101T000000Z-zxid-1.tar', '20260101T000000Z-zxid-1.tar.sha256', '20260102T000000Z-zxid-2.tar', '20260102T000000Z-zxid-2.tar.sha256']) fs.writeFileSync(path.join(store, old), 'x');
+    const res = await runBeside(p, r, 'backup', { ordinal: 2, args: ['now'], env: { STORE: store, BACKUP_PATH: '/coord/zk', RESTORE_PATH: '/coord/zk' } }, ['follower', 'leader', 'follower']);
+    expect(res.stderr).toMatch(/backup: (\d{8}T\d{6}Z-zxid-100000005\.tar) done in \d+s: \d+ bytes from member 2 \(follower\), snapshot zxid 0x100000005 and 4 transaction logs, sha256 [0-9a-f]{64}/);
+    expect(res.status).toBe(0);
+    const name = /backup: (\S+) done/.exec(res.stderr)![1];
+    expect(fs.readdirSync(store).sort()).toEqual(['20260102T000000Z-zxid-2.tar', '20260102T000000Z-zxid-2.tar.sha256', name, `${name}.sha256`]);
+    const tar = fs.readFileSync(path.join(store, name));
+    expect(read(r, `store/${name}.sha256`)).toBe(`${sha256(tar)}  ${name}\n`);
+    const listing = spawnSync('tar', ['-t', '-f', path.join(store, name)], { encoding: 'utf-8' }).stdout.split('\n').filter((l) => !l.endsWith('/') && l);
+    expect(listing.sort()).toEqual(['log/version-2/log.100000003', 'log/version-2/log.100000010', 'log/version-2/log.100000030', 'log/version-2/log.200000001', 'version-2/snapshot.100000005']);
+    expect(calls(r)).not.toMatch(/AKIDEXAMPLE|wJalr/);
+    expect(fs.existsSync(path.join(r, 'data/.cdk8s-backup'))).toBe(false);
+    // the copy holds the live files as they were
+    expect(read(r, 'data/version-2/snapshot.100000005')).toContain('the newest complete');
+  });
+
+  test('a member that does not serve, or whose logs after the snapshot are gone: FAILED, nothing uploaded', async () => {
+    const { p, r, store } = setUp();
+    const idle = await runBeside(p, r, 'backup', { ordinal: 2, args: ['now'], env: { STORE: store, BACKUP_PATH: '/coord/zk', RESTORE_PATH: '/coord/zk' } }, ['none', 'leader', 'follower']);
+    expect(idle.status).not.toBe(0);
+    expect(idle.stderr).toMatch(/backup: FAILED after \d+s: this member's server is not answering, not serving/);
+    fs.rmSync(path.join(r, 'data/log/version-2/log.100000003'));
+    fs.rmSync(path.join(r, 'data/log/version-2/log.100000001'));
+    const gap = await runBeside(p, r, 'backup', { ordinal: 2, args: ['now'], env: { STORE: store, BACKUP_PATH: '/coord/zk', RESTORE_PATH: '/coord/zk' } }, ['leader', 'follower', 'follower']);
+    expect(gap.status).not.toBe(0);
+    expect(gap.stderr).toContain('the transaction logs from zxid 0x100000005 on could not be copied');
+    expect(fs.existsSync(store) ? fs.readdirSync(store) : []).toEqual([]);
+  });
+
+  test('the scheduled role: the serving follower with the highest id, the leader only when no follower serves', async () => {
+    const { p, r } = setUp();
+    /** The scheduler's first pass on server 1 (killed before its first minute): its log. */
+    const role = async (modes: string[]) => (await runBeside(p, r, 'backup', { ordinal: 0, env: { STORE: path.join(r, 'store') } }, modes, 2000)).stderr;
+    fs.writeFileSync(path.join(r, 'data/myid'), '1\n');
+    expect(await role(['leader', 'follower', 'follower'])).toMatch(/member 0 does not take the scheduled backups \(the serving follower with the highest server id does/);
+    expect(await role(['follower', 'leader', 'follower'])).toContain('does not take the scheduled backups');
+    expect(await role(['follower', 'leader', 'none'])).toContain("backup: backups of this member at '0 * * * *' (UTC)");
+    expect(await role(['leader', 'none', 'none'])).toContain('backup: backups of this member at');
+    expect(await role(['none', 'leader', 'none'])).toContain('does not take the scheduled backups');
+  }, 30_000);
+
+  test('restore: the founding member starts from the latest complete backup; a corrupted one stops it naming the object, and no data appears', async () => {
+    const { p: backed, r: source, store } = setUp();
+    fs.mkdirSync(store);
+    const taken = await runBeside(backed, source, 'backup', { ordinal: 2, args: ['now'], env: { STORE: store, BACKUP_PATH: '/coord/zk', RESTORE_PATH: '/coord/zk' } }, ['follower', 'leader', 'follower']);
+    expect(taken.status).toBe(0);
+    const name = /backup: (\S+) done/.exec(taken.stderr)![1];
+    const restoring = () => {
+      const p = pod(DatabaseEngine.zookeeper({ restoreFrom: { image, repository } }), {}, 'zk');
+      const r = root(p, { rclone }, keys);
+      fs.mkdirSync(path.join(r, 'data'));
+      return { p, r };
+    };
+    const { p, r } = restoring();
+    const res = run(p, r, 'config', { ordinal: 1, founded: 'found', env: { STORE: store, BACKUP_PATH: '/coord/zk', RESTORE_PATH: '/coord/zk' } });
+    expect(res.stderr).toContain(`zookeeper: restored ${name} into ${r}/data: snapshot.100000005 and 4 transaction logs, sha256 `);
+    expect(res.status).toBe(0);
+    expect(fs.readdirSync(path.join(r, 'data/version-2'))).toEqual(['snapshot.100000005']);
+    expect(fs.readdirSync(path.join(r, 'data/log/version-2')).sort()).toEqual(['log.100000003', 'log.100000010', 'log.100000030', 'log.200000001']);
+    expect(read(r, 'data/.cdk8s-restored')).toBe(`${name}\n`);
+    // then the founder's config, an ensemble of itself alone
+    expect(read(r, 'data/myid')).toBe('2\n');
+    // a restart after the restore: nothing downloaded again
+    const again = run(p, r, 'config', { ordinal: 1, founded: 'found', env: { STORE: store, BACKUP_PATH: '/coord/zk', RESTORE_PATH: '/coord/zk' } });
+    expect(again.status).toBe(0);
+    // a joiner never restores (it waits for a serving member: killed here)
+    const joiner = restoring();
+    run(joiner.p, joiner.r, 'config', { ordinal: 0, founded: 'present', env: { STORE: store, BACKUP_PATH: '/coord/zk', RESTORE_PATH: '/coord/zk' }, timeout: 3000 });
+    expect(fs.existsSync(path.join(joiner.r, 'data/version-2'))).toBe(false);
+
+    // one byte changed in the stored object
+    const tar = fs.readFileSync(path.join(store, name));
+    tar[Math.floor(tar.length / 2)] ^= 0xff;
+    fs.writeFileSync(path.join(store, name), tar);
+    const corrupt = restoring();
+    const bad = run(corrupt.p, corrupt.r, 'config', { ordinal: 0, founded: 'found', env: { STORE: store, BACKUP_PATH: '/coord/zk', RESTORE_PATH: '/coord/zk' } });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain(`ERROR: zookeeper: the backup s3://s3.store.svc:7070/backups/coord/zk/${name} is corrupted: its SHA-256 is`);
+    expect(bad.stderr).toContain('the ensemble does not start instead');
+    expect(fs.existsSync(path.join(corrupt.r, 'data/version-2'))).toBe(false);
+    expect(fs.existsSync(path.join(corrupt.r, 'data/conf/zoo.cfg'))).toBe(false);
+  });
+});

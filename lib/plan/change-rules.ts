@@ -284,6 +284,7 @@ function objectBackups(engine: string): { noun: string; script: string } | undef
   if (engine === 'redis') return { noun: 'snapshot', script: 'redis-backup.sh' };
   if (engine === 'mariadb-galera') return { noun: 'backup', script: 'mariadb-backup.sh' };
   if (engine === 'mysql') return { noun: 'backup', script: 'mysql-backup.sh' };
+  if (engine === 'zookeeper') return { noun: 'backup', script: 'zookeeper-backup.sh' };
   return undefined;
 }
 

@@ -18,3 +18,4 @@ export type { MariaDbGaleraBackupOptions, MariaDbGaleraRestoreOptions } from './
 export type { RedisSentinelOptions } from './redis-sentinel';
 export { ZooKeeperVersion } from './zookeeper';
 export type { ZooKeeperOptions } from './zookeeper';
+export type { ZooKeeperBackupOptions, ZooKeeperRestoreOptions } from './zookeeper-backup';

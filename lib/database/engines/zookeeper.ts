@@ -6,6 +6,7 @@ import { SCRIPTS_PATH } from './private/engine-scripts';
 import { withFounding } from './private/founding';
 import { checkVersion, engineBinder, engineFail, identityEnv, pinnedApiClientImage, runScript, scriptFiles, scriptProbes } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
+import { ZooKeeperBackupOptions, ZooKeeperRestoreOptions, zookeeperBackupBinding } from './zookeeper-backup';
 
 /**
  * A version of the official `zookeeper` image (Docker Hub library image).
@@ -46,6 +47,26 @@ export interface ZooKeeperOptions {
    * @default - the default image, any API server address on ports 443 and 6443
    */
   readonly apiClient?: ApiClientOptions;
+  /**
+   * Backups to S3-compatible storage: on the cron schedule, the sidecar `backup` of one member (the
+   * serving follower with the highest server id, the leader when no follower serves) copies its
+   * newest snapshot and every transaction log from that snapshot's zxid on (the logs make the fuzzy
+   * snapshot one consistent state when replayed) and uploads them as one tar named by the time and
+   * the snapshot's zxid, then its SHA-256; the newest `retainBackups` are kept. The sidecar serves
+   * the outcome to Prometheus (the backup alerts). Needs an image with rclone (`backup.image`) and
+   * the keys in the credentials Secret. See docs/engines.md, ZooKeeper backups.
+   * @default - no backups
+   */
+  readonly backup?: ZooKeeperBackupOptions;
+  /**
+   * Create the ensemble from a backup: the member whose volume founds the ensemble (the founding
+   * Lease) downloads the latest backup (or `restoreFrom.backup`), checks its SHA-256 and that it
+   * holds a complete snapshot, and starts from it; the other members join and sync from it. A
+   * backup that fails a check stops that member with a message naming the object: no empty
+   * ensemble starts. Applies only to an empty volume; a member with data never replaces it.
+   * @default - a new, empty ensemble
+   */
+  readonly restoreFrom?: ZooKeeperRestoreOptions;
 }
 
 const CONFIG_PATH = '/conf';
@@ -100,7 +121,8 @@ function membersSidecar(ctx: EngineContext, options: ApiClientOptions): SidecarC
 /** The ZooKeeper ensemble preset; see {@link DatabaseEngine.zookeeper}. */
 export function zookeeperDefinition(options: ZooKeeperOptions = {}): EngineDefinition {
   const version = options.version ?? ZooKeeperVersion.VER_3_9_5;
-  const image = version.image;
+  // with backups or a restore, every container runs the image with rclone (checked at bind time)
+  const image = options.restoreFrom?.image ?? options.backup?.image ?? version.image;
   return {
     name: 'zookeeper',
     image,
@@ -122,6 +144,7 @@ export function zookeeperDefinition(options: ZooKeeperOptions = {}): EngineDefin
       const env = memberEnv(ctx);
       const value = kplus.EnvValue.fromValue;
       const client = options.apiClient ?? {};
+      const backups = zookeeperBackupBinding(ctx, options.backup, options.restoreFrom);
       const bound = withFounding(ctx, 'zookeeper', client, {
         env: {
           ...env,
@@ -148,12 +171,17 @@ export function zookeeperDefinition(options: ZooKeeperOptions = {}): EngineDefin
             DATA_DIR: value(ctx.dataPath),
             CONFIG_DIR: value(INIT_CONFIG_PATH),
             IMAGE_CONF_DIR: value(CONFIG_PATH),
+            ...backups.restoreEnv,
           },
           mounts: [{ volume: 'conf', path: INIT_CONFIG_PATH }, { volume: ctx.dataVolume ?? 'data', path: ctx.dataPath }],
         }],
         // a single member has nobody to remove (and cannot drop below one)
-        sidecars: ctx.replicas > 1 ? [membersSidecar(ctx, client)] : [],
-        files: scriptFiles('zookeeper-config.sh', 'zookeeper-start.sh', 'zookeeper-members.sh', 'zookeeper-replicas.sh', 'zookeeper-probe.sh', 'kube-api.sh'),
+        sidecars: [...(ctx.replicas > 1 ? [membersSidecar(ctx, client)] : []), ...backups.sidecars],
+        files: scriptFiles('zookeeper-config.sh', 'zookeeper-start.sh', 'zookeeper-members.sh', 'zookeeper-replicas.sh', 'zookeeper-probe.sh', 'kube-api.sh',
+          ...backups.files),
+        egress: backups.egress,
+        annotations: backups.annotations,
+        backupMetrics: backups.backupMetrics,
       }, { engineInit: 'config', dataMarkers: [`${ctx.dataPath}/version-2`, `${ctx.dataPath}/conf/zoo.cfg`, `${ctx.dataPath}/cdk8s-ensemble`] });
       if (!bound.apiAccess) return bound;
       return { ...bound, apiAccess: { ...bound.apiAccess, rules: [...bound.apiAccess.rules, replicasRule(ctx)] } };

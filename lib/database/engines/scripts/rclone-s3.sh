@@ -10,7 +10,9 @@
 # A snapshot is two objects of <P>_PATH: `<UTC time>.rdb` (e.g. 20260301T023000Z.rdb), then
 # `<UTC time>.rdb.sha256` (`<sha256>  <name>`, as sha256sum writes it), uploaded only after the
 # first is complete: a snapshot counts only once its checksum object exists. Galera's and MySQL's
-# backups are named the same way with the suffixes `.mbstream` and `.tar`.
+# backups are named the same way with the suffixes `.mbstream` and `.tar`; ZooKeeper's carry a
+# tag between the time and the suffix (`20260301T023000Z-zxid-100000a2f.tar`), which the functions
+# below take as an extended regular expression TAG (no backslashes).
 
 # shellcheck source=s3-repository.sh
 . "${SCRIPTS_DIR:-$(dirname "${BASH_SOURCE[0]}")}/s3-repository.sh"
@@ -48,25 +50,29 @@ s3_objects() {
   s3 "$1" lsf --files-only --format sp --separator ' ' "$(s3_dir "$1")"
 }
 
-# s3_snapshots PREFIX [SUFFIX]: the complete snapshots (a `<UTC time><SUFFIX>`, `.rdb` by
-# default, whose .sha256 exists), oldest first. The time is matched by grep: the mawk of Debian 12
-# (the official images' base) takes no interval expressions such as {8}.
+# s3_snapshots PREFIX [SUFFIX] [TAG]: the complete snapshots (a `<UTC time><TAG><SUFFIX>`,
+# `.rdb` and no tag by default, whose .sha256 exists), oldest first. TAG is an extended regular
+# expression. The time is matched by grep: the mawk of Debian 12 (the official images' base) takes
+# no interval expressions such as {8}.
 s3_snapshots() {
   local objects
   objects="$(s3_objects "$1")" || return 1
-  awk '{ print $2 }' <<<"$objects" | { grep -E '^[0-9]{8}T[0-9]{6}Z' || true; } | LC_ALL=C sort | awk -v ext="${2:-.rdb}" '
-    substr($0, 17) == ext { obj[$0] = 1 }
-    substr($0, 17) == ext ".sha256" { sum[substr($0, 1, length($0) - 7)] = 1 }
+  awk '{ print $2 }' <<<"$objects" | { grep -E '^[0-9]{8}T[0-9]{6}Z' || true; } | LC_ALL=C sort | awk -v ext="${2:-.rdb}" -v tag="${3:-}" '
+    { rest = substr($0, 17) }
+    tag != "" && !sub("^(" tag ")", "", rest) { next }
+    rest == ext { obj[$0] = 1 }
+    rest == ext ".sha256" { sum[substr($0, 1, length($0) - 7)] = 1 }
     END { for (n in obj) if (n in sum) print n }' | LC_ALL=C sort
 }
 
-# s3_expire PREFIX SUFFIX RETAIN NOUN: keeps the newest RETAIN complete snapshots (s3_snapshots),
-# deletes the older ones and the uploads older than the newest one that never got their checksum
-# object; NOUN names them in the log (`snapshot`, `backup`). Fails when the store cannot be listed.
+# s3_expire PREFIX SUFFIX RETAIN NOUN [TAG]: keeps the newest RETAIN complete snapshots
+# (s3_snapshots), deletes the older ones and the uploads older than the newest one that never got
+# their checksum object; NOUN names them in the log (`snapshot`, `backup`). Fails when the store
+# cannot be listed.
 s3_expire() {
-  local p="$1" ext="$2" retain="$3" noun="$4" objects snapshots newest count name
+  local p="$1" ext="$2" retain="$3" noun="$4" tag="${5:-}" objects snapshots newest count name
   objects="$(s3_objects "$p")" || { log "backup: could not list $(s3_url "$p") to expire old ${noun}s; the next $noun tries again"; return 1; }
-  snapshots="$(s3_snapshots "$p" "$ext")" || return 1
+  snapshots="$(s3_snapshots "$p" "$ext" "$tag")" || return 1
   newest="$(tail -n 1 <<<"$snapshots")"
   count="$(grep -c . <<<"$snapshots" || true)"
   for name in $(head -n "$((count > retain ? count - retain : 0))" <<<"$snapshots"); do
@@ -77,20 +83,21 @@ s3_expire() {
     fi
   done
   # SUFFIX starts with its dot, escaped here
-  for name in $(awk '{ print $2 }' <<<"$objects" | grep -E "^[0-9]{8}T[0-9]{6}Z\\${ext}\$" || true); do
+  for name in $(awk '{ print $2 }' <<<"$objects" | grep -E "^[0-9]{8}T[0-9]{6}Z${tag:+($tag)}\\${ext}\$" || true); do
     if [[ "$name" < "$newest" ]] && ! grep -qx "$name" <<<"$snapshots"; then
       if s3 "$p" deletefile "$(s3_dir "$p")$name"; then log "backup: deleted $name, an upload that never got its checksum object"; fi
     fi
   done
 }
 
-# s3_restore_choice TOOL SUFFIX NOUN WHAT FIX: sets RESTORE_NAME to the snapshot RESTORE_BACKUP
-# names, or the latest complete one (s3_snapshots) of the RESTORE repository; dies, naming TOOL,
-# NOUN (`snapshot`), WHAT (`an .rdb`) and the FIX, when the repository cannot be listed, holds
-# none, or the named one is not complete. Called directly, not in $(...): its death ends the script.
+# s3_restore_choice TOOL SUFFIX NOUN WHAT FIX [TAG]: sets RESTORE_NAME to the snapshot
+# RESTORE_BACKUP names, or the latest complete one (s3_snapshots) of the RESTORE repository; dies,
+# naming TOOL, NOUN (`snapshot`), WHAT (`an .rdb`) and the FIX, when the repository cannot be
+# listed, holds none, or the named one is not complete. Called directly, not in $(...): its death
+# ends the script.
 s3_restore_choice() {
   local tool="$1" ext="$2" noun="$3" what="$4" fix="$5" snapshots
-  snapshots="$(s3_snapshots RESTORE "$ext")" || die "$tool: cannot list the ${noun}s of $(s3_url RESTORE) (see rclone's message above): $fix"
+  snapshots="$(s3_snapshots RESTORE "$ext" "${6:-}")" || die "$tool: cannot list the ${noun}s of $(s3_url RESTORE) (see rclone's message above): $fix"
   RESTORE_NAME="${RESTORE_BACKUP:-$(tail -n 1 <<<"$snapshots")}"
   [ -n "$RESTORE_NAME" ] || die "$tool: $(s3_url RESTORE) holds no complete $noun ($what with its .sha256): $fix"
   grep -qx "$RESTORE_NAME" <<<"$snapshots" ||

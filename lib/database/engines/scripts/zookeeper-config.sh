@@ -16,6 +16,8 @@
 #     syncs from the leader, and zookeeper-members.sh has the quorum add it (`reconfig -add`). An
 #     empty member therefore never votes before it holds the leader's data, and empty members can
 #     never elect one of themselves over a member with data.
+# With restoreFrom, the founding volume first receives the backup's snapshot and transaction logs
+# (zookeeper-restore.sh): the new ensemble starts from them, and the joiners sync from it.
 # A joiner whose ordinal already has a server id in the live config (its volume was replaced) takes
 # a new id (ordinal + 1 + 1000 k): the old id is removed in the same `reconfig` that adds the new.
 set -euo pipefail
@@ -127,6 +129,8 @@ else
   case "$state" in
     found)
       sid=$((ordinal + 1))
+      # with restoreFrom: the founder starts from the backup (its failure stops the member here)
+      if [ -n "${RESTORE_BUCKET:-}" ]; then bash "${SCRIPTS_DIR:-$(dirname "$0")}/zookeeper-restore.sh"; fi
       own_line "$sid" >"$dynamic"
       log "zookeeper: this volume founds the ensemble: server $sid alone, the others join it" ;;
     present | absent)
