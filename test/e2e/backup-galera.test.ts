@@ -9,7 +9,7 @@
 // whole, and the next one succeeds.
 import { DatabaseEngine, MariaDbVersion, S3Repository } from '../../lib';
 import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, sleep, waitFor, waitForReady } from './helpers';
-import { backupNow, backupSet, backupWhileCrashed, insertBlobs, insertOrders } from './backup-set';
+import { backupNow, backupSet, backupWhileCrashed, expectNoServerStarted, insertBlobs, insertOrders } from './backup-set';
 import { createS3Store, namespaceWithStoreSecret, S3Store, sidecarS3, storeRepository, storeSecretEntries } from './s3-store';
 
 const NS = 'e2e-backup-galera';
@@ -118,12 +118,7 @@ test('a corrupted backup object: the restore stops in the init container restore
   expect(log).toContain(`the backup s3://${store.endpoint}/${BUCKET}/${NS}/${NAME}/${name} is corrupted: its SHA-256 is`);
   expect(log).toContain('the set does not start instead');
   // no member's server started: the first stops in restore, the others wait in decide for a member with data
-  await sleep(15_000);
-  for (const ordinal of [0, 1, 2]) {
-    const pod = JSON.parse(await kubectl(['-n', ns, 'get', 'pod', `${NAME}-${ordinal}`, '-o', 'json']));
-    const main = (pod.status.containerStatuses ?? []).find((c: any) => c.name === 'main');
-    expect({ ordinal, started: main?.state?.running !== undefined || main?.lastState?.terminated !== undefined }).toEqual({ ordinal, started: false });
-  }
+  await expectNoServerStarted(ns, [0, 1, 2].map((i) => `${NAME}-${i}`), 15_000);
   await deleteNamespace(ns);
   await s3(`s3 BACKUP deletefile "$(s3_dir BACKUP)${name}.sha256"; s3 BACKUP deletefile "$(s3_dir BACKUP)${name}"`);
 }, minutes(10));

@@ -8,8 +8,8 @@
 // replica's server SIGKILLed while it clones itself for a backup: the backup fails loudly or
 // completes, every backup the store holds is whole, and the next one succeeds.
 import { DatabaseEngine, MysqlVersion, S3Repository } from '../../lib';
-import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, sleep, waitFor, waitForReady } from './helpers';
-import { backupNow, backupSet, backupWhileCrashed, insertBlobs, insertOrders } from './backup-set';
+import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, waitFor, waitForReady } from './helpers';
+import { backupNow, backupSet, backupWhileCrashed, expectNoServerStarted, insertBlobs, insertOrders } from './backup-set';
 import { createS3Store, namespaceWithStoreSecret, S3Store, sidecarS3, storeRepository, storeSecretEntries } from './s3-store';
 
 const NS = 'e2e-backup-mysql';
@@ -115,12 +115,7 @@ test('a corrupted backup object: the restore stops in the init container restore
   expect(log).toContain(`the backup s3://${store.endpoint}/${BUCKET}/${NS}/${NAME}/${name} is corrupted: its SHA-256 is`);
   expect(log).toContain('the set does not start instead');
   // no server started: the first member stops in restore, the replica waits in clone for it
-  await sleep(10_000);
-  for (const ordinal of [0, 1]) {
-    const pod = JSON.parse(await kubectl(['-n', ns, 'get', 'pod', `${NAME}-${ordinal}`, '-o', 'json']));
-    const main = (pod.status.containerStatuses ?? []).find((c: any) => c.name === 'main');
-    expect({ ordinal, started: main?.state?.running !== undefined || main?.lastState?.terminated !== undefined }).toEqual({ ordinal, started: false });
-  }
+  await expectNoServerStarted(ns, [0, 1].map((i) => `${NAME}-${i}`), 10_000);
   await deleteNamespace(ns);
   // the corrupted object out of the way of the later tests, which check every stored backup
   await sidecarS3(NS, `${NAME}-1`, `s3 BACKUP deletefile "$(s3_dir BACKUP)${name}.sha256"; s3 BACKUP deletefile "$(s3_dir BACKUP)${name}"`);

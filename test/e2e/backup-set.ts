@@ -5,7 +5,7 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, StatefulDatabase } from '../../lib';
 import { crash } from './faults';
-import { kubectl, minutes, NODE_SIZED, synth, waitFor } from './helpers';
+import { kubectl, minutes, NODE_SIZED, sleep, synth, waitFor } from './helpers';
 import { sidecarS3 } from './s3-store';
 
 /** The manifests of set NAME of REPLICAS members of ENGINE in NS, its credentials in the Secret `<NAME>-credentials`. */
@@ -73,5 +73,18 @@ export async function backupWhileCrashed(ns: string, pod: string, script: string
   }
   if (!ok) expect((await names()).filter((o) => !before.includes(o))).toEqual([]);
   return outcome;
+}
+
+/**
+ * After a restore that must stop (a corrupted backup): PODS of NS, looked at after WAIT ms, never
+ * started their server (the container `main` neither runs nor ran).
+ */
+export async function expectNoServerStarted(ns: string, pods: string[], waitMs: number): Promise<void> {
+  await sleep(waitMs);
+  for (const name of pods) {
+    const pod = JSON.parse(await kubectl(['-n', ns, 'get', 'pod', name, '-o', 'json']));
+    const main = (pod.status.containerStatuses ?? []).find((c: { name: string }) => c.name === 'main');
+    expect({ pod: name, started: main?.state?.running !== undefined || main?.lastState?.terminated !== undefined }).toEqual({ pod: name, started: false });
+  }
 }
 

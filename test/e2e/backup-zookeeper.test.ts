@@ -7,8 +7,8 @@
 // znode of A and none of B. A backup object corrupted in the store: the founder stops in its init
 // container `config` naming it, and no member's server starts.
 import { DatabaseEngine, S3Repository, ZooKeeperVersion } from '../../lib';
-import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, sleep, waitFor, waitForReady } from './helpers';
-import { backupNow, backupSet } from './backup-set';
+import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, waitFor, waitForReady } from './helpers';
+import { backupNow, backupSet, expectNoServerStarted } from './backup-set';
 import { createS3Store, namespaceWithStoreSecret, S3Store, sidecarS3, storeRepository, storeSecretEntries } from './s3-store';
 
 const NS = 'e2e-backup-zookeeper';
@@ -152,11 +152,6 @@ test('a corrupted backup object: the founder stops in its init container config 
   expect(log).toContain(`the backup s3://${store.endpoint}/${BUCKET}/${NS}/${NAME}/${backupName} is corrupted: its SHA-256 is`);
   expect(log).toContain('the ensemble does not start instead');
   // no member's server started: the founder stops in config, the others wait there for a serving member
-  await sleep(15_000);
-  for (const ordinal of [0, 1, 2]) {
-    const pod = JSON.parse(await kubectl(['-n', ns, 'get', 'pod', `${NAME}-${ordinal}`, '-o', 'json']));
-    const main = (pod.status.containerStatuses ?? []).find((c: any) => c.name === 'main');
-    expect({ ordinal, started: main?.state?.running !== undefined || main?.lastState?.terminated !== undefined }).toEqual({ ordinal, started: false });
-  }
+  await expectNoServerStarted(ns, [0, 1, 2].map((i) => `${NAME}-${i}`), 15_000);
   await deleteNamespace(ns);
 }, minutes(10));
