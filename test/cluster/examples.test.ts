@@ -544,7 +544,8 @@ describe.each(examples.map((e) => [e.id, e] as [string, Example]))('%s', (_id, e
     for (const s of ex.statefulSets) {
       // every claim the set ever made (the eviction test may have added ordinal 1)
       const pvcs = (await get(`/api/v1/namespaces/${ns}/persistentvolumeclaims`)).items
-        .filter((c: any) => s.claimTemplates.some((t) => c.metadata.name.startsWith(`${t.name}-${s.name}-`)));
+        // `<template>-<set>-<ordinal>` exactly: another set's name may start with this one's
+        .filter((c: any) => s.claimTemplates.some((t) => new RegExp(`^${t.name}-${s.name}-[0-9]+$`).test(c.metadata.name)));
       const ordinals = new Set<number>(pvcs.map((c: any) => Number(c.metadata.name.split('-').pop())));
       const before = await boundClaims(ns, s, Math.max(...ordinals) + 1);
       expect(before.size).toBe(pvcs.length);

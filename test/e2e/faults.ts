@@ -56,12 +56,20 @@ async function containerId(ns: string, pod: string, container: string): Promise<
   return out.trim().replace(/^containerd:\/\//, '');
 }
 
-/** The host PID of CONTAINER's init in POD (the process the container runs as its PID 1). */
+/**
+ * The host PID of CONTAINER's init in POD (the process the container runs as its PID 1). A
+ * container the kubelet is restarting right now (its status still names the task that died, or
+ * names one not started yet) is waited for, up to 30 s: a fault strikes a running server.
+ */
 export async function containerPid(ns: string, pod: string, container = 'main'): Promise<number> {
-  const id = await containerId(ns, pod, container);
-  const pid = id ? await taskPid(id) : undefined;
-  if (!pid) throw new Error(`${ns}/${pod} container ${container}: no running task (containerID '${id}')`);
-  return pid;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const id = await containerId(ns, pod, container);
+    const pid = id ? await taskPid(id) : undefined;
+    if (pid) return pid;
+    if (Date.now() > deadline) throw new Error(`${ns}/${pod} container ${container}: no running task for 30 s (containerID '${id}')`);
+    await sleep(500);
+  }
 }
 
 /** Every host PID in the PID namespace whose init is INIT (the container's processes). */
