@@ -165,8 +165,17 @@ describe('mariadb galera on loopback', () => {
   });
 
   test('a lone survivor: two members crash together, member 0 is non-Primary; they come back and the three are one Primary component by themselves', async () => {
-    crashContainers(1, 2);
-    await wait('member 0 non-Primary', () => (status(0, 'wsrep_cluster_status') === 'non-Primary' ? true : undefined), 60);
+    // their restart loops held, as the kubelet's back-off holds a crashed container, until member 0
+    // has seen that it is alone (a loaded machine restarted them before it could, and the premise
+    // was never reached)
+    const loops = [1, 2].map((i) => members[i]!.child.pid!);
+    loops.forEach((pid) => process.kill(pid, 'SIGSTOP'));
+    try {
+      crashContainers(1, 2);
+      await wait('member 0 non-Primary', () => (status(0, 'wsrep_cluster_status') === 'non-Primary' ? true : undefined), 60);
+    } finally {
+      loops.forEach((pid) => process.kill(pid, 'SIGCONT'));
+    }
     await wait('3 members Synced again', () => allReady(), 180);
     rootSql(0, "INSERT INTO shop.orders VALUES (101, 'after the survivor')");
     for (const i of [0, 1, 2]) expect(rootSql(i, 'SELECT COUNT(*) FROM shop.orders')).toBe('101');
