@@ -74,6 +74,23 @@ describe('redis with Sentinel on loopback', () => {
     expect(cli(HOSTS[0], PORT, 'config', 'get', 'min-replicas-to-write')).toBe('min-replicas-to-write\n1');
   });
 
+  test('a Sentinel stalled (paused 4 s, longer than its script waits for an answer): the sentinel container\'s script keeps running and keeps the role file current', async () => {
+    const sid = String(sentinels[2]!.child.pid);
+    const pid = spawnSync('pgrep', ['-s', sid, '-x', 'redis-server'], { encoding: 'utf-8' }).stdout.trim();
+    expect(pid).toMatch(/^[0-9]+$/);
+    process.kill(Number(pid), 'SIGSTOP');
+    try {
+      await new Promise((r) => setTimeout(r, 4000));
+    } finally {
+      process.kill(Number(pid), 'SIGCONT');
+    }
+    const resumed = Date.now();
+    await until('the role file rewritten after the Sentinel resumed', () => (fs.statSync(path.join(dir('conf', 2), 'role')).mtimeMs > resumed + 1000 ? true : undefined), 20);
+    expect(sentinels[2]!.child.exitCode).toBeNull();
+    expect(sentinels[2]!.child.signalCode).toBeNull();
+    expect(fs.readFileSync(path.join(dir('conf', 2), 'role'), 'utf8').trim()).toBe('replica');
+  });
+
   test('the master killed and kept down: the Sentinels promote a replica with every acknowledged key; the old master restarts as its replica', async () => {
     servers[0]!.kill();
     const promoted = await anyOtherMaster(0);

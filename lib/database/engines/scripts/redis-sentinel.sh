@@ -119,13 +119,14 @@ report_role() {
 # follow_sentinel: a replica that replicates from another member than the master this Sentinel
 # names, for FOLLOW_SECONDS on end while no failover is going on, is pointed at that master (a
 # replica the Sentinels did not know yet when they failed over is left behind, following the old
-# master; Sentinel itself only reconfigures the replicas it knows)
+# master; Sentinel itself only reconfigures the replicas it knows). A Sentinel that does not answer
+# (still starting, or stalled) is asked again next round: the loop never ends on it.
 off_since=0
 follow_sentinel() {
   local source master view flags
   source="$(sed -n 's/^master_host:\(.*\)$/\1/p' <<<"$INFO")"
   view="$(local_cli "${BIND_ADDRESS:-127.0.0.1}" "$SENTINEL_PORT" sentinel master "$SET_NAME" |
-    awk 'NR % 2 == 1 { key = $0; next } key == "ip" { ip = $0 } key == "flags" { flags = $0 } END { print ip, flags }')"
+    awk 'NR % 2 == 1 { key = $0; next } key == "ip" { ip = $0 } key == "flags" { flags = $0 } END { print ip, flags }' || true)"
   read -r master flags <<<"$view"
   if [ -z "$source" ] || [ -z "$master" ] || [ "$source" = "$master" ] || [ "$master" = "$me" ] || [ "$flags" != master ]; then
     off_since=0
