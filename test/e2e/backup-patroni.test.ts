@@ -1,7 +1,8 @@
 // PostgreSQL with Patroni and backups on the real node: 3 members (tools/images/postgres-patroni-pgbackrest:
 // PostgreSQL 18, Patroni 4 and pgBackRest) archiving through pgBackRest to a real S3-compatible store
 // (versitygw, ./s3-store.ts). Batch A, a full backup in the sidecar of the member Patroni leads with
-// (a replica's sidecar refuses), the time noted, batch B, all archived. Then the primary SIGKILLed
+// (a replica's sidecar refuses) reading the files of the asynchronous replica of Patroni's view
+// (pgBackRest's own log names the host of every file it copied), the time noted, batch B, all archived. Then the primary SIGKILLed
 // and held down past the leader lock's ttl: a replica is promoted, archives on its new timeline
 // (its history file in the repository) and batch C is archived from it. Two new sets restored in new
 // namespaces through Patroni's bootstrap method from the backup taken before the failover: the point
@@ -53,9 +54,10 @@ async function batches(ns: string, pod: string): Promise<string> {
   return sql(ns, pod, "SELECT string_agg(b || ':' || n, ' ' ORDER BY b) FROM (SELECT v AS b, count(*) AS n FROM t GROUP BY v) s");
 }
 
-/** `postgres-backup.sh now` in POD's sidecar: its log. */
-function backupNow(pod: string): Promise<string> {
-  return exec(NS, pod, 'backup', 'bash /opt/cdk8s-stateful/postgres-backup.sh now 2>&1', undefined, minutes(6));
+/** `postgres-backup.sh now` in POD's sidecar: its log (with DETAIL, pgBackRest's line for every file it copied, naming a remote host). */
+function backupNow(pod: string, detail = false): Promise<string> {
+  const env = detail ? 'PGBACKREST_LOG_LEVEL_CONSOLE=detail ' : '';
+  return exec(NS, pod, 'backup', `${env}bash /opt/cdk8s-stateful/postgres-backup.sh now 2>&1`, undefined, minutes(6));
 }
 
 /** pgBackRest's command CMD on the backup repository, in POD's sidecar. */
@@ -84,7 +86,7 @@ afterAll(async () => {
 let pointInTime = '';
 let firstLeader = '';
 
-test('the primary archives through pgBackRest; a full backup of batch A where Patroni leads (a replica refuses); the time; batch B archived', async () => {
+test('the primary archives through pgBackRest; a full backup of batch A where Patroni leads (a replica refuses), the files read from the asynchronous replica; the time; batch B archived', async () => {
   firstLeader = await primary();
   await sql(NS, firstLeader, 'CREATE TABLE t (id INT PRIMARY KEY, v TEXT)');
   await writeBatch(firstLeader, 'a', 1, 50);
@@ -93,9 +95,23 @@ test('the primary archives through pgBackRest; a full backup of batch A where Pa
   const replica = MEMBERS.find((m) => m !== firstLeader)!;
   await expect(backupNow(replica)).rejects.toThrow(/this member does not lead/);
   const started = Date.now();
-  const out = await backupNow(firstLeader);
-  console.log(`backup-patroni: full backup on ${firstLeader} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  const out = await backupNow(firstLeader, true);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
   expect(out).toMatch(/full backup done in \d+s, \d+ bytes in the repository/);
+  // the sidecar chose the asynchronous replica of Patroni's view (the synchronous standby is spared too)
+  const chosen = /reading the files from the replica (\S+) \(Patroni: replica, streaming/.exec(out)?.[1];
+  const roleOf = await roles();
+  expect(chosen && chosen !== firstLeader && roleOf[chosen] === 'replica').toBe(true);
+  expect(out).toMatch(/replay on the standby reached/);
+  // pgBackRest names the host of each file it read remotely: the data files came from the replica,
+  // the few the primary alone holds right (pg_control, its config files) from the primary's directory
+  const copied = out.split('\n').filter((l) => / DETAIL: backup file /.test(l));
+  const fromReplica = copied.filter((l) => l.includes(` backup file ${chosen}.`)).length;
+  const fromPrimary = copied.filter((l) => / backup file \/var\/lib\/postgresql\//.test(l)).length;
+  console.log(`backup-patroni: full backup started on ${firstLeader} in ${seconds}s, ${fromReplica} files read from ${chosen}, ${fromPrimary} from the primary, ${copied.length} in all`);
+  expect(fromReplica + fromPrimary).toBe(copied.length);
+  expect(fromReplica).toBeGreaterThan(10 * fromPrimary);
+  expect(copied.filter((l) => / backup file \/var\/lib\/postgresql\/data\/pgdata\/base\//.test(l))).toEqual([]);
   await sleep(1500);
   pointInTime = await sql(NS, firstLeader, `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
   await sleep(1500);
