@@ -1176,7 +1176,7 @@ describe('zookeeper', () => {
 /**
  * A pgbackrest stand-in: every call logged in $LOG; `restore` fills --pg1-path (RESTORE_FAILS=1
  * fails it), a full `backup` fails with BACKUP_FAILS=1 (one reading a standby also with
- * STANDBY_FAILS=1), `info` answers one backup's JSON.
+ * STANDBY_FAILS=1), `info` answers one backup's JSON, `repo-ls` lists REPO_LS.
  */
 const PGBACKREST_STUB = `echo "pgbackrest $*" >>"$LOG"
 for a in "$@"; do case "$a" in --pg1-path=*) d="\${a#--pg1-path=}";; esac; done
@@ -1185,6 +1185,7 @@ case "$*" in
   *--backup-standby*backup) [ -z "\${STANDBY_FAILS:-}\${BACKUP_FAILS:-}" ] || exit 1 ;;
   *--type=full*backup) [ -z "\${BACKUP_FAILS:-}" ] || exit 1 ;;
   *info) echo '[{"backup":[{"info":{"delta":9,"repository":{"delta":1234,"size":1234},"size":9}}]}]' ;;
+  *repo-ls*) printf '%s\\n' \${REPO_LS:-} ;;
 esac`;
 
 describe('postgresql with pgBackRest', () => {
@@ -1428,6 +1429,38 @@ shift; exec "$@"`,
     expect(calls(rq)).toMatch(/stanza-create\npgbackrest --stanza=db --type=full backup\n/);
   });
 
+  test('backup sidecar with Patroni, once it leads after a failover: the segments of earlier timelines before their switch points that the archive lacks are pushed, synchronously; none past a switch point, none already archived', () => {
+    const p = pod(DatabaseEngine.postgresql({ patroni: { image }, backup: { image, repository, schedule: '30 2 * * *' } }));
+    const r = root(p, {
+      ...stubs,
+      psql: `echo "psql $*" >>"$LOG"
+case "$*" in *pg_walfile_name*) echo 00000003 ;; *wal_segment_size*) echo 16777216 ;; *) cat >/dev/null ;; esac`,
+    }, keys);
+    const wal = `${r}/var/lib/postgresql/data/pgdata/pg_wal`;
+    fs.mkdirSync(wal, { recursive: true });
+    // timeline 1 switched to 2 inside segment 5, timeline 2 to 3 at the very start of segment 8
+    fs.writeFileSync(`${wal}/00000003.history`, '1\t0/5000060\tno recovery target specified\n\n2\t0/8000000\tno recovery target specified\n');
+    const segments = ['000000010000000000000003', '000000010000000000000004', '000000010000000000000005', '000000010000000000000006',
+      '000000020000000000000005', '000000020000000000000006', '000000020000000000000007', '000000020000000000000008', '000000030000000000000008'];
+    for (const s of segments) fs.writeFileSync(`${wal}/${s}`, 'wal');
+    fs.writeFileSync(`${wal}/000000020000000000000004.partial`, 'wal');
+    const listed = '18-1/0000000100000000/000000010000000000000003-0123456789abcdef0123456789abcdef01234567.zst';
+    const res = run(p, r, 'backup', { ordinal: 0, env: { REPO_LS: listed }, timeout: 6000 });
+    expect(res.status).toBeNull(); // the scheduler runs until killed
+    const pushed = calls(r).split('\n').filter((l) => l.includes('archive-push')).map((l) => l.replace(/.*\//, ''));
+    expect(calls(r)).toContain(`pgbackrest --stanza=db --no-archive-async archive-push ${wal}/000000010000000000000004\n`);
+    expect(pushed).toEqual(['000000010000000000000004', '000000020000000000000005', '000000020000000000000006', '000000020000000000000007']);
+    expect(res.stderr).toMatch(/the archive lacked 4 segment\(s\) of the timelines before 00000003, which this member received as a standby: 4 pushed/);
+    expect(fs.existsSync(`${r}/var/run/postgresql/backup-gap-closed`)).toBe(true);
+    // a push that fails: tried again at the next tick (the marker not set)
+    fs.rmSync(`${r}/var/run/postgresql/backup-gap-closed`);
+    fs.writeFileSync(`${r}/stubs/pgbackrest`, `#!/usr/bin/env bash\nLOG="${r}/calls.log"\ncase "$*" in *archive-push*) exit 1 ;; esac\n${PGBACKREST_STUB}\n`, { mode: 0o755 });
+    const failed = run(p, r, 'backup', { ordinal: 0, env: { REPO_LS: listed }, timeout: 6000 });
+    expect(failed.stderr).toMatch(/the archive lacked 4 segment\(s\) of the timelines before 00000003, which this member received as a standby: 0 pushed/);
+    expect(failed.stderr).toMatch(/the archive's gap is not closed yet \(see above\); tried again in a minute/);
+    expect(fs.existsSync(`${r}/var/run/postgresql/backup-gap-closed`)).toBe(false);
+  });
+
   test('backup sidecar with Patroni serves its files over TLS: pgBackRest\'s server with its own config; the certificates of two members derived from one replication password verify each other, another password\'s do not', () => {
     const p = pod(DatabaseEngine.postgresql({ patroni: { image }, backup: { image, repository, schedule: '30 2 * * *' } }));
     const r = root(p, stubs, keys);
@@ -1447,7 +1480,7 @@ shift; exec "$@"`,
     // another member's files, and a stranger's (another password), made by the same function
     const make = (dir: string, password: string) => spawnSync('bash', ['-c', `. "${r}/opt/cdk8s-stateful/common.sh"; . "${r}/opt/cdk8s-stateful/pgbackrest.sh"; printf %s "$PW" | pgbackrest_tls "${r}/${dir}" db db-2.x`],
       { env: { PATH: process.env.PATH, PW: password }, encoding: 'utf-8' });
-    expect(make('other', keys['replication-password']).status).toBe(0);
+    expect(make('other', SECRETS['replication-password']).status).toBe(0);
     expect(make('stranger', 'another-password').status).toBe(0);
     expect(openssl('verify', '-CAfile', `${tls}/ca.crt`, `${r}/other/member.crt`).status).toBe(0);
     expect(openssl('verify', '-CAfile', `${r}/other/ca.crt`, `${tls}/member.crt`).status).toBe(0);

@@ -207,16 +207,54 @@ if [ "${1:-}" = now ]; then
 fi
 : "${BACKUP_SCHEDULE:?BACKUP_SCHEDULE is not set: the preset sets it from backup.schedule}"
 # leader_ready: with Patroni, once this member leads (at start or after a failover): the stanza
-# (archive_command needs it) and the status row, once per lead
+# (archive_command needs it) and the status row, then the archive's gap closed, once per lead
 leader_ready() {
   if ! patroni_leads; then
-    rm -f "$RUN_DIR/backup-leads"
+    rm -f "$RUN_DIR/backup-leads" "$RUN_DIR/backup-gap-closed"
     return 0
   fi
-  [ ! -e "$RUN_DIR/backup-leads" ] || return 0
-  log "backup: this member leads: it takes the scheduled backups"
-  if stanza; then touch "$RUN_DIR/backup-leads"; else log "backup: the stanza could not be created yet (see above); tried again in a minute"; fi
-  status_table
+  if [ ! -e "$RUN_DIR/backup-leads" ]; then
+    log "backup: this member leads: it takes the scheduled backups"
+    if stanza; then touch "$RUN_DIR/backup-leads"; else log "backup: the stanza could not be created yet (see above); tried again in a minute"; fi
+    status_table
+  fi
+  if [ -e "$RUN_DIR/backup-leads" ] && [ ! -e "$RUN_DIR/backup-gap-closed" ]; then
+    if close_archive_gap; then touch "$RUN_DIR/backup-gap-closed"; else log "backup: the archive's gap is not closed yet (see above); tried again in a minute"; fi
+  fi
+}
+
+# psql_at SQL: one value, as the superuser over the socket
+psql_at() {
+  psql --no-psqlrc -qAt -v ON_ERROR_STOP=1 -h "$RUN_DIR" -p "${POSTGRES_PORT:-5432}" -U "${POSTGRES_USER:-postgres}" -d postgres -c "$1"
+}
+
+# close_archive_gap: once this member leads after a failover, the WAL segments of the earlier
+# timelines that it received as a standby and the archive lacks, pushed by pgBackRest
+# (synchronously): those the lost primary had filled but not archived, which no member would archive
+# (archive_mode = on does not archive on a standby) and a restore could not replay past. Only the
+# segments before each timeline's switch point (this timeline's history file) are pushed: the
+# history the cluster goes on from, received whole from the old primary (the segment of the switch
+# point is the next timeline's); a segment already in the archive is left alone.
+close_archive_gap() {
+  local tl size listed parent lsn end seg name segno missing=0 pushed=0
+  tl="$(psql_at "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)")" || return 1
+  [ -f "$PGDATA/pg_wal/$tl.history" ] || return 0 # the first timeline: no failover yet
+  size="$(psql_at "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'")" || return 1
+  listed="$(pgbackrest --stanza="$STANZA" repo-ls "archive/$STANZA" --recurse)" || return 1
+  while read -r parent lsn _; do
+    [[ "$parent" =~ ^[0-9]+$ && "$lsn" =~ ^[0-9A-Fa-f]+/[0-9A-Fa-f]+$ ]] || continue
+    end=$((((16#${lsn%/*} << 32) + 16#${lsn#*/}) / size))
+    for seg in "$PGDATA/pg_wal/$(printf '%08X' "$parent")"????????????????; do
+      name="${seg##*/}"
+      [[ -f "$seg" && "$name" =~ ^[0-9A-F]{24}$ ]] || continue
+      segno=$((16#${name:8:8} * (0x100000000 / size) + 16#${name:16:8}))
+      if [ "$segno" -ge "$end" ] || grep -q "/$name-" <<<"$listed"; then continue; fi
+      missing=$((missing + 1))
+      if pgbackrest --stanza="$STANZA" --no-archive-async archive-push "$seg"; then pushed=$((pushed + 1)); fi
+    done
+  done <"$PGDATA/pg_wal/$tl.history"
+  if [ "$missing" -gt 0 ]; then log "backup: the archive lacked $missing segment(s) of the timelines before $tl, which this member received as a standby: $pushed pushed"; fi
+  [ "$pushed" -eq "$missing" ]
 }
 
 if [ "${PRIMARY_BY:-}" = patroni ]; then
