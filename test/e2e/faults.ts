@@ -459,7 +459,7 @@ function everyTenMs(round: () => void): { stop: () => Promise<void> } {
  * it that starts from now until `release()` (a restarted one, or one of a re-created pod of that
  * name; not one that exists already) gets PERCENT of one core through the CFS quota of its CPU
  * cgroup, written as the cgroup appears (before or within milliseconds of the run's first
- * instruction). Its processes run and answer, every step taking about 100/PERCENT times as long.
+ * instruction) and again if the runtime then sets its own. Its processes run and answer, every step taking about 100/PERCENT times as long.
  * Resolves once it watches; `release()` stops watching and gives each its quota back (a run that
  * ended took its cgroup with it). `starved()`: how many runs it caught.
  */
@@ -467,11 +467,14 @@ export async function starve(ns: string, pod: string, container: string, percent
   if (process.getuid?.() !== 0) throw new Error('starve needs root: it writes the containers\' CPU cgroups on the host');
   const runs = watchRuns(ns, pod, true);
   const saved = new Map<string, { file: string; quota: string }>();
+  // written again whenever it differs: the runtime sets the container's own limit on a cgroup it
+  // has just made, possibly after this watch found it; what it set is what `release()` gives back
   const watch = everyTenMs(() => {
-    for (const run of runs().filter((r) => r.container === container && !saved.has(r.id))) {
+    for (const run of runs().filter((r) => r.container === container)) {
       const q = cgroupQuota(run.cgroup, percent);
-      if (!q) continue; // its cgroup is not there yet: the next round
+      if (!q) continue; // its cgroup is not there yet (or gone): the next round
       const quota = fs.readFileSync(q.file, 'utf8').trim();
+      if (quota === q.value) continue;
       fs.writeFileSync(q.file, q.value);
       saved.set(run.id, { file: q.file, quota });
     }
