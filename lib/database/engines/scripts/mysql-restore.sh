@@ -14,6 +14,11 @@
 # no server starts on the data, and the staging directory is removed at the next attempt; DATA_DIR
 # never holds a half-restored directory. A member that holds data, or another ordinal, does
 # nothing (the data is never replaced).
+# With RESTORE_TARGET (`restoreFrom.pointInTime`, UTC), the backup is the newest that had ended
+# before it and recorded where its binary log replay starts; the throwaway server then replays the
+# archived binary log from there up to the target (binlog-archive.sh: mysqlbinlog --stop-datetime,
+# the transactions the backup holds skipped by their GTIDs), before any client can connect. An
+# archive with a gap, or one that does not reach the target yet, stops here naming what is missing.
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
@@ -35,9 +40,16 @@ fi
 # shellcheck source=rclone-s3.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/rclone-s3.sh"
 
-s3_restore_choice mysql .tar backup 'a .tar' "$FIX"
+if [ -n "${RESTORE_TARGET:-}" ]; then
+  # shellcheck source=binlog-archive.sh
+  . "${SCRIPTS_DIR:-$(dirname "$0")}/binlog-archive.sh"
+  BINLOG_TOOL="${BINLOG_TOOL:-mysqlbinlog}"
+  binlog_choose_backup mysql .tar "$FIX"
+else
+  s3_restore_choice mysql .tar backup 'a .tar' "$FIX"
+fi
 name="$RESTORE_NAME"
-log "mysql: a new set from the backup $(s3_url RESTORE "$name")"
+log "mysql: a new set from the backup $(s3_url RESTORE "$name")${RESTORE_TARGET:+, then its binary log up to $RESTORE_TARGET (UTC)}"
 s3_restore_extract mysql "$name" "$STAGING" "$FIX" tar -x -C "$STAGING/data" -f -
 [ -d "$STAGING/data/mysql" ] || die "mysql: the backup $name holds no system tables (mysql/): $FIX"
 rm -f "$STAGING/data/auto.cnf"
@@ -60,6 +72,11 @@ done
 if ! err="$(mysql --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD") --socket="$socket" -e 'RESET REPLICA ALL' 2>&1)"; then
   die "mysql: the server on the backup $name refused RESET REPLICA ALL as root ($err). The restored accounts are the backed-up set's: the credentials Secret must hold its root password. $FIX"
 fi
+if [ -n "${RESTORE_TARGET:-}" ]; then
+  # the replay's client, as root on the throwaway server
+  replay_client() { mysql --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD") --socket="$socket" --binary-mode; }
+  binlog_replay mysql "$STAGING" "$FIX" replay_client
+fi
 mysqladmin --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD") --socket="$socket" shutdown
 wait "$server_pid" || true
 trap - EXIT
@@ -71,4 +88,4 @@ if [ -e "$DATA_DIR" ]; then
 fi
 mv "$STAGING/data" "$DATA_DIR"
 rm -rf "$STAGING"
-log "mysql: restored $name into $DATA_DIR"
+log "mysql: restored $name into $DATA_DIR${RESTORE_TARGET:+, its binary log replayed up to $RESTORE_TARGET (UTC)}"
