@@ -129,9 +129,11 @@ binlog_archive_once() {
   now="$(date +%s)"
   [ -s "$BINLOG_DIR/$BINLOG_BASENAME.index" ] || { binlog_failed "$BINLOG_DIR/$BINLOG_BASENAME.index does not exist: the binary log is off, or the server has not started"; return 1; }
   pos="$(binlog_sql "$BINLOG_POSITION_QUERY" 2>&1 | tr -d '[:space:]')" || { binlog_failed "the server does not answer ($pos)"; return 1; }
-  if [ "$pos" != "${BINLOG_SWITCHED_AT:-}" ]; then
+  # the position when the file was last switched, kept beside the files: nothing logged since,
+  # nothing to switch (an idle server gets no empty files)
+  if [ "$pos" != "$(cat "$BINLOG_DIR/.cdk8s-binlog-switched" 2>/dev/null || true)" ]; then
     binlog_sql 'FLUSH BINARY LOGS' >/dev/null 2>&1 || { binlog_failed "FLUSH BINARY LOGS failed"; return 1; }
-    BINLOG_SWITCHED_AT="$pos"
+    printf '%s\n' "$pos" >"$BINLOG_DIR/.cdk8s-binlog-switched"
   fi
   lineage="$(binlog_lineage)"
   if [ "$lineage" != "${BINLOG_LINEAGE:-}" ] || [ -z "$BINLOG_STORED" ]; then
@@ -170,7 +172,7 @@ binlog_archive_once() {
 binlog_archive_start() {
   [ -n "${BINLOG_ARCHIVE_INTERVAL:-}" ] || return 0
   (
-    BINLOG_STORED='' BINLOG_LINEAGE='' BINLOG_SWITCHED_AT='' BINLOG_UNTIL='' BINLOG_PENDING=0 BINLOG_FAILURES=0
+    BINLOG_STORED='' BINLOG_LINEAGE='' BINLOG_UNTIL='' BINLOG_PENDING=0 BINLOG_FAILURES=0
     binlog_metrics_read
     log "binlog: the binary log of $BINLOG_DIR archived every ${BINLOG_ARCHIVE_INTERVAL}s to $(s3_url BACKUP binlog/) while this member takes the backups"
     while :; do
@@ -180,6 +182,14 @@ binlog_archive_start() {
     done
   ) &
   BINLOG_ARCHIVE_PID=$!
+}
+
+# binlog_archive_now: one attempt at once (`<engine>-backup.sh binlog`); fails as it does
+binlog_archive_now() {
+  : "${BINLOG_ARCHIVE_INTERVAL:?the set archives no binary log: backup.binlogArchiveInterval is not set}"
+  BINLOG_STORED='' BINLOG_UNTIL='' BINLOG_FAILURES=0
+  binlog_metrics_read
+  binlog_archive_once
 }
 
 # binlog_archive_check: fails loudly when the archiver started by binlog_archive_start has exited
@@ -262,7 +272,7 @@ binlog_choose_backup() {
       return 0
     fi
   done
-  die "$tool: $(s3_url RESTORE) holds no backup that had ended before $RESTORE_TARGET (UTC) with a binary log record (backups: $(tr '\n' ' ' <<<"$backups")): a restore to a point in time starts from such a backup, taken with backup.binlogArchiveInterval. Fix: a later pointInTime, or leave pointInTime out; $3"
+  die "$tool: $(s3_url RESTORE) holds no backup that had ended before $RESTORE_TARGET (UTC) with a binary log record (backups: $(tr '\n' ' ' <<<"$backups")): a restore to a point in time starts from such a backup, taken with backup.binlogArchiveInterval; $3"
 }
 
 # binlog_last_event FILE: the time of FILE's latest event (UNIX seconds), as BINLOG_TOOL reads it
@@ -272,41 +282,49 @@ binlog_last_event() {
     while read -r day time; do date -u -d "$day $time UTC" +%s; done | LC_ALL=C sort -n | tail -n 1
 }
 
-# binlog_replay TOOL STAGING FIX APPLY...: the archived binary log of RESTORE_RECORD's lineage,
-# from its file (and position) up to RESTORE_TARGET, piped into APPLY (a client of the server
-# being restored). Every file is checked against its .sha256 and must follow the one before
-# without a gap, until one holds an event at or after the target. Dies naming TOOL, the archive,
-# what is missing and FIX otherwise, or when APPLY fails.
-binlog_replay() {
-  local tool="$1" staging="$2" fix="$3" lineage first position target stored base digits n name files=() last expected actual later
-  shift 3
+# binlog_fetch TOOL STAGING FIX: the archived binary log of RESTORE_RECORD's lineage, from its file
+# up to RESTORE_TARGET, downloaded into STAGING/binlog (BINLOG_FILES, in order). Every file is
+# checked against its .sha256 and must follow the one before without a gap, until one holds an
+# event at or after the target. Dies naming TOOL, the archive, what is missing and FIX otherwise.
+binlog_fetch() {
+  local tool="$1" staging="$2" fix="$3" lineage first target stored base digits n name last expected actual later
   lineage="$(sed -n 's/^lineage=//p' <<<"$RESTORE_RECORD")" first="$(sed -n 's/^file=//p' <<<"$RESTORE_RECORD")"
-  position="$(sed -n 's/^position=//p' <<<"$RESTORE_RECORD")"
   target="$(binlog_target_epoch)"
   stored="$(binlog_stored RESTORE "$lineage")" || die "$tool: cannot list the binary log archive $(s3_url RESTORE "binlog/$lineage/") (see rclone's message above): $fix"
   base="${first%.*}" digits="${first##*.}"
   n=$((10#$digits))
+  BINLOG_FILES=()
+  rm -rf "$staging/binlog"
   mkdir -p "$staging/binlog"
   while :; do
     name="$(printf '%s.%0*d' "$base" "${#digits}" "$n")"
     if ! grep -qx "[0-9]* $name.sha256" <<<"$stored"; then
       later="$(awk '{ print $2 }' <<<"$stored" | grep -E '\.sha256$' | sed 's/\.sha256$//' | LC_ALL=C sort | awk -v n="$name" '$0 > n' | head -n 1)"
-      [ -z "$later" ] || die "$tool: the binary log archive $(s3_url RESTORE "binlog/$lineage/") has a gap: $name is missing, $later follows. It cannot reach $RESTORE_TARGET (UTC) from the backup $RESTORE_NAME. Fix: an earlier pointInTime, or leave pointInTime out; $fix"
-      die "$tool: the binary log archive $(s3_url RESTORE "binlog/$lineage/") ends $([ ${#files[@]} -gt 0 ] && echo "with ${files[-1]}, its last event at $(date -u -d "@$last" '+%F %T') (UTC)" || echo "before $name, the backup's first file"), before the target $RESTORE_TARGET (UTC). Fix: an earlier pointInTime, or wait until the archive reaches it (this container tries again); $fix"
+      [ -z "$later" ] || die "$tool: the binary log archive $(s3_url RESTORE "binlog/$lineage/") has a gap: $name is missing, $later follows: it cannot reach $RESTORE_TARGET (UTC) from the backup $RESTORE_NAME; $fix"
+      die "$tool: the binary log archive $(s3_url RESTORE "binlog/$lineage/") ends $([ ${#BINLOG_FILES[@]} -gt 0 ] && echo "with $(basename "${BINLOG_FILES[-1]}"), its last event at $(date -u -d "@$last" '+%F %T') (UTC)" || echo "before $name, the backup's first file"), before the target $RESTORE_TARGET (UTC): this container tries again, and goes on once the archive reaches it; $fix"
     fi
     expected="$(s3 RESTORE cat "$(binlog_dir RESTORE "$lineage")$name.sha256" | awk 'NR == 1 { print $1 }')" || die "$tool: cannot read $(s3_url RESTORE "binlog/$lineage/$name.sha256"): $fix"
     s3 RESTORE copyto "$(binlog_dir RESTORE "$lineage")$name" "$staging/binlog/$name" || die "$tool: cannot download $(s3_url RESTORE "binlog/$lineage/$name"): $fix"
     actual="$(sha256sum <"$staging/binlog/$name" | cut -d' ' -f1)"
     [ "$actual" = "$expected" ] || die "$tool: the archived binary log $(s3_url RESTORE "binlog/$lineage/$name") is corrupted: its SHA-256 is $actual, its checksum object says $expected; $fix"
-    files+=("$staging/binlog/$name")
+    BINLOG_FILES+=("$staging/binlog/$name")
     last="$(binlog_last_event "$staging/binlog/$name")"
     [ -n "$last" ] && [ "$last" -ge "$target" ] && break
     n=$((n + 1))
   done
-  log "$tool: replaying ${first} (from position ${position:-4}) to $name of lineage $lineage up to $RESTORE_TARGET (UTC)"
-  if ! TZ=UTC "$BINLOG_TOOL" --start-position="${position:-4}" --stop-datetime="$RESTORE_TARGET" "${files[@]}" 2>"$staging/binlog.err" | "$@" >"$staging/apply.log" 2>&1; then
+  log "$tool: ${#BINLOG_FILES[@]} archived binary log file(s) of lineage $lineage downloaded and checked, $first to $name: they reach $RESTORE_TARGET (UTC)"
+}
+
+# binlog_apply TOOL STAGING FIX APPLY...: BINLOG_FILES (binlog_fetch), from RESTORE_RECORD's
+# position up to RESTORE_TARGET, piped into APPLY (a client of the server being restored). Dies
+# naming TOOL and FIX when either side fails.
+binlog_apply() {
+  local tool="$1" staging="$2" fix="$3" position
+  shift 3
+  position="$(sed -n 's/^position=//p' <<<"$RESTORE_RECORD")"
+  if ! TZ=UTC "$BINLOG_TOOL" --start-position="${position:-4}" --stop-datetime="$RESTORE_TARGET" "${BINLOG_FILES[@]}" 2>"$staging/binlog.err" | "$@" >"$staging/apply.log" 2>&1; then
     die "$tool: replaying the binary log up to $RESTORE_TARGET failed ($(tail -n 3 "$staging/binlog.err" "$staging/apply.log" | tr '\n' ' ' | tail -c 400)): $fix"
   fi
   rm -rf "$staging/binlog"
-  log "$tool: replayed ${#files[@]} archived binary log file(s) up to $RESTORE_TARGET (UTC)"
+  log "$tool: replayed ${#BINLOG_FILES[@]} archived binary log file(s) from position ${position:-4} up to $RESTORE_TARGET (UTC)"
 }

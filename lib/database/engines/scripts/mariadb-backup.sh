@@ -5,6 +5,7 @@
 #                            other members' sidecars only wait.
 #   mariadb-backup.sh now    one backup at once (the same steps), e.g. a drill:
 #                            kubectl exec <name>-2 -c backup -- bash /opt/cdk8s-stateful/mariadb-backup.sh now
+#   mariadb-backup.sh binlog one binary log archive attempt at once (with BINLOG_ARCHIVE_INTERVAL)
 # A backup: the member's own server must be Synced; `mariadb-backup --backup --galera-info
 # --stream=mbstream` reads its data directory (as mysql@localhost through the unix socket, the SST
 # account) and records the member's Galera position (xtrabackup_galera_info) in the stream; the
@@ -98,5 +99,9 @@ take_backup() {
   binlog_expire .mbstream || log "binlog: could not expire the archive (see the messages above); the next backup tries again"
 }
 
-[ "${1:-}" = now ] || binlog_archive_start
-backup_main "$@"
+case "${1:-}" in
+  # one archive attempt at once (the binary log switched and its closed files uploaded), e.g. before a drill
+  binlog) binlog_archive_now ;;
+  now) backup_main now ;;
+  *) binlog_archive_start && backup_main "$@" ;;
+esac

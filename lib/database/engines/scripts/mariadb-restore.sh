@@ -28,6 +28,9 @@ DATA_DIR="${DATA_DIR:-/var/lib/mysql/data}"
 STAGING="${RESTORE_STAGING_DIR:-$(dirname "$DATA_DIR")/.cdk8s-restore}"
 INIT_MARKER="${INIT_MARKER:-$(dirname "$DATA_DIR")/.cdk8s-initialized}"
 FIX="the set does not start instead. Fix: restore another backup (restoreFrom.backup), or check the repository and its keys in the credentials Secret"
+if [ -n "${RESTORE_TARGET:-}" ]; then
+  FIX="the set does not start instead. Fix: another restoreFrom.pointInTime (or none: the latest backup), or check the repository and its keys in the credentials Secret"
+fi
 
 [ -n "${RESTORE_BUCKET:-}" ] || exit 0
 if [ "$(pod_ordinal)" -ne "$(start_ordinal)" ]; then
@@ -67,6 +70,8 @@ case "$uuid:$seqno" in
   *) die "galera: the backup $name records no Galera position (mariadb_backup_galera_info or xtrabackup_galera_info: '${position}'): $FIX" ;;
 esac
 if [ -n "${RESTORE_TARGET:-}" ]; then
+  # the archive checked before any server starts: a gap, or one short of the target, stops here
+  binlog_fetch galera "$STAGING" "$FIX"
   # a throwaway server without networking or Galera on the prepared directory: the binary log
   # replayed as root (the restored accounts are the backed-up set's, so is the Secret's password)
   read_secret ROOT_PASSWORD ROOT_KEY
@@ -74,7 +79,7 @@ if [ -n "${RESTORE_TARGET:-}" ]; then
   mariadbd --no-defaults --datadir="$STAGING/data" --socket="$socket" --pid-file="$STAGING/replay.pid" --skip-networking \
     --wsrep-on=OFF >"$STAGING/server.log" 2>&1 &
   server_pid=$!
-  trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+  trap 'kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true' EXIT
   for _ in $(seq 1 "${SERVER_WAIT_SECONDS:-120}"); do
     mariadb-admin --no-defaults --socket="$socket" --connect-timeout=2 ping >/dev/null 2>&1 && break
     kill -0 "$server_pid" 2>/dev/null || die "galera: no server starts on the backup $name ($(grep -i error "$STAGING/server.log" | tail -n 3 | tr '\n' ' ' | tail -c 400)): $FIX"
@@ -82,7 +87,7 @@ if [ -n "${RESTORE_TARGET:-}" ]; then
   done
   replay_client() { mariadb --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD") --socket="$socket" --binary-mode; }
   replay_client </dev/null || die "galera: the server on the backup $name refused root's password: the restored accounts are the backed-up set's, and the credentials Secret must hold its root password. $FIX"
-  binlog_replay galera "$STAGING" "$FIX" replay_client
+  binlog_apply galera "$STAGING" "$FIX" replay_client
   mariadb-admin --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD") --socket="$socket" shutdown
   wait "$server_pid" || true
   trap - EXIT

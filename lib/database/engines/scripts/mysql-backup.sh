@@ -5,6 +5,7 @@
 #                          schedule BACKUP_SCHEDULE (UTC) fires; the other members' sidecars only wait.
 #   mysql-backup.sh now    one backup at once (the same steps), e.g. a drill:
 #                          kubectl exec <name>-2 -c backup -- bash /opt/cdk8s-stateful/mysql-backup.sh now
+#   mysql-backup.sh binlog one binary log archive attempt at once (with BINLOG_ARCHIVE_INTERVAL)
 # A backup: the member's own server clones itself with the clone plugin (`CLONE LOCAL DATA
 # DIRECTORY`, as the replication account, which has BACKUP_ADMIN; its password from the Secret's
 # file, through a pipe) into WORK/data on the data volume: a consistent data directory, ready to
@@ -76,5 +77,9 @@ take_backup() {
   binlog_expire .tar || log "binlog: could not expire the archive (see the messages above); the next backup tries again"
 }
 
-[ "${1:-}" = now ] || binlog_archive_start
-backup_main "$@"
+case "${1:-}" in
+  # one archive attempt at once (the binary log switched and its closed files uploaded), e.g. before a drill
+  binlog) binlog_archive_now ;;
+  now) backup_main now ;;
+  *) binlog_archive_start && backup_main "$@" ;;
+esac

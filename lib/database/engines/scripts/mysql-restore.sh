@@ -27,6 +27,9 @@ DATA_DIR="${DATA_DIR:-/var/lib/mysql/data}"
 RUN_DIR="${RUN_DIR:-/var/run/mysqld}"
 STAGING="${RESTORE_STAGING_DIR:-$(dirname "$DATA_DIR")/.cdk8s-restore}"
 FIX="the set does not start instead. Fix: restore another backup (restoreFrom.backup), or check the repository and its keys in the credentials Secret"
+if [ -n "${RESTORE_TARGET:-}" ]; then
+  FIX="the set does not start instead. Fix: another restoreFrom.pointInTime (or none: the latest backup), or check the repository and its keys in the credentials Secret"
+fi
 
 [ -n "${RESTORE_BUCKET:-}" ] || exit 0
 if [ "$(pod_ordinal)" -ne "$(start_ordinal)" ]; then
@@ -54,6 +57,8 @@ s3_restore_extract mysql "$name" "$STAGING" "$FIX" tar -x -C "$STAGING/data" -f 
 [ -d "$STAGING/data/mysql" ] || die "mysql: the backup $name holds no system tables (mysql/): $FIX"
 rm -f "$STAGING/data/auto.cnf"
 log "mysql: $name downloaded and extracted, sha256 $RESTORE_SHA as its checksum object says"
+# the archive checked before any server starts: a gap, or one short of the target, stops here
+if [ -n "${RESTORE_TARGET:-}" ]; then binlog_fetch mysql "$STAGING" "$FIX"; fi
 
 # a throwaway server on the staged directory: it must start, and forgets the source the backed-up
 # replica replicated from (the new set's first member is its primary)
@@ -63,7 +68,7 @@ mkdir -p "$RUN_DIR"
 mysqld --no-defaults --datadir="$STAGING/data" --socket="$socket" --pid-file="$RUN_DIR/restore.pid" --skip-networking --mysqlx=OFF \
   --skip-replica-start --gtid-mode=ON --enforce-gtid-consistency=ON --log-bin=binlog --relay-log=relay-bin >"$STAGING/server.log" 2>&1 &
 server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+trap 'kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 "${SERVER_WAIT_SECONDS:-120}"); do
   mysqladmin --no-defaults --socket="$socket" --connect-timeout=2 ping >/dev/null 2>&1 && break
   kill -0 "$server_pid" 2>/dev/null || die "mysql: no server starts on the backup $name ($(grep -i error "$STAGING/server.log" | tail -n 3 | tr '\n' ' ' | tail -c 400)): $FIX"
@@ -75,7 +80,7 @@ fi
 if [ -n "${RESTORE_TARGET:-}" ]; then
   # the replay's client, as root on the throwaway server
   replay_client() { mysql --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD") --socket="$socket" --binary-mode; }
-  binlog_replay mysql "$STAGING" "$FIX" replay_client
+  binlog_apply mysql "$STAGING" "$FIX" replay_client
 fi
 mysqladmin --defaults-extra-file=<(mysql_options "$ROOT_PASSWORD") --socket="$socket" shutdown
 wait "$server_pid" || true
