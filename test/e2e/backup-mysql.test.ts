@@ -129,7 +129,7 @@ test('a restore to a point in time: the backup, then the archived binary log up 
   console.log(`backup-mysql: restore to ${pointInTime} into ${ns}: two members Ready ${((Date.now() - applied) / 1000).toFixed(1)}s after apply`);
   const log = await kubectl(['-n', ns, 'logs', `${NAME}-0`, '-c', 'restore']);
   console.log(`backup-mysql: ${log.split('\n').filter((l) => /replay/.test(l)).join(' | ')}`);
-  expect(log).toMatch(/replayed \d+ archived binary log file\(s\) up to /);
+  expect(log).toMatch(/replayed \d+ archived binary log file\(s\) from position \d+ up to /);
   for (const ordinal of [0, 1]) {
     expect({ ordinal, rows: await sql(ns, ordinal, 'SELECT COUNT(*), MIN(id), MAX(id) FROM shop.orders;') }).toEqual({ ordinal, rows: '260\t1\t260' });
   }

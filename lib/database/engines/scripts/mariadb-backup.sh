@@ -92,7 +92,7 @@ take_backup() {
   fi
   position="$(galera_position)"
   # the binary log position mariadb-backup logged: `filename 'binlog.000003', position '1234'`
-  binlog="$(sed -n "s/.*filename '\([^']*\)', position '\([0-9]*\)'.*/\1 \2/p" "$WORK/backup.log" | tail -n 1)"
+  binlog="$(sed -n "s/.*filename '\([^']*\)', position '\{0,1\}\([0-9][0-9]*\).*/\1 \2/p" "$WORK/backup.log" | tail -n 1)"
   binlog_backup_record "$started" "$name" "${binlog% *}" "${binlog#* }" || return 1
   backup_seal "$started" "$name" || return 1
   backup_done "$started" "$name" .mbstream "${position:+, Galera position $position}${binlog:+, binary log $binlog}"
