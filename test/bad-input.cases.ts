@@ -500,6 +500,7 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'MySQL backups with Group Replication', build: () => mysqlDb({ groupReplication: {}, backup: mysqlBackup() }) },
   { what: 'restoreFrom added to a deployed MySQL set', build: () => redeployMysql({}, { restoreFrom: { image: MYSQL_IMAGE, repository: S3_REPO } }) },
   { what: 'MySQL backups turned off on a deployed set', build: () => redeployMysql({ backup: mysqlBackup() }, {}) },
+  { what: 'the MySQL binary log archive turned off on a deployed set', build: () => redeployMysql({ backup: mysqlBackup({ binlogArchiveInterval: Duration.minutes(1) }) }, { backup: mysqlBackup() }) },
   { what: 'a MySQL restore with Group Replication', build: () => mysqlDb({ groupReplication: {}, restoreFrom: { image: MYSQL_IMAGE, repository: S3_REPO } }) },
   { what: 'a MySQL binary log archive every 5 seconds', build: () => mysqlDb({ backup: mysqlBackup({ binlogArchiveInterval: Duration.seconds(5) }) }) },
   { what: 'a MySQL binary log archive every 2 hours', build: () => mysqlDb({ backup: mysqlBackup({ binlogArchiveInterval: Duration.hours(2) }) }) },

@@ -536,6 +536,8 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db restoreFrom from 'none' to 's3://s3.example.com/backups/prod/pg': the set is deployed: its members hold data or are creating it, and a member restores only into a new set whose volume is empty, so the restore would never run. Fix: leave restoreFrom out of the deployed set; to restore, create a new set (another name or namespace) with restoreFrom and move the clients to it (docs/engines.md, the restore drill).",
   "MySQL backups turned off on a deployed set":
     "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db backup (scheduled backups) from 'on' to 'off': from the apply on, no backup is taken: nothing written after the apply can be restored. Fix: keep backup, or, if ending backups is intended, set changeApprovals: { backupReduction: true } on the database.",
+  "the MySQL binary log archive turned off on a deployed set":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db backup.binlogArchiveInterval from '60s' to 'off': from the apply on, the binary log is no longer archived: a restore reaches only the backups' own moments, and restores to a point in time end at the apply. Fix: keep backup.binlogArchiveInterval, or, if ending the archive is intended, set changeApprovals: { backupReduction: true } on the database.",
   "a MySQL restore with Group Replication":
     "DatabaseEngine.mysql 'test/db': restoreFrom is not available with groupReplication (got both): backups and restores are for the primary/replicas preset. Fix: leave groupReplication out for a set with restoreFrom, or leave restoreFrom out of the group.",
 };

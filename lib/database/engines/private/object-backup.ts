@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  BACKUP_REPOSITORY_ANNOTATION, BACKUP_SCHEDULE_ANNOTATION, RETAIN_FULL_BACKUPS_ANNOTATION, checkCronSchedule, checkTimestamp, cronLongestGapSeconds,
+  BACKUP_REPOSITORY_ANNOTATION, BACKUP_SCHEDULE_ANNOTATION, BINLOG_ARCHIVE_ANNOTATION, RETAIN_FULL_BACKUPS_ANNOTATION, checkCronSchedule, checkTimestamp, cronLongestGapSeconds,
   repositoryEnv, repositoryUrl, ResolvedS3Repository, resolveS3Repository, S3Repository, sameRepository,
 } from '../../backup';
 import { BACKUP_METRICS_PORT, BACKUP_METRICS_SCRIPT, backupMetricsEnv, sidecarBackupMetrics } from '../../backup-metrics';
@@ -149,6 +149,7 @@ export function objectBackupSettings(ctx: EngineContext, kind: ObjectBackupKind,
       [BACKUP_REPOSITORY_ANNOTATION]: repositoryUrl(backupRepo),
       [BACKUP_SCHEDULE_ANNOTATION]: schedule,
       [RETAIN_FULL_BACKUPS_ANNOTATION]: retain,
+      ...(binlogArchiveSeconds !== undefined ? { [BINLOG_ARCHIVE_ANNOTATION]: String(binlogArchiveSeconds) } : {}),
     },
   };
 }
