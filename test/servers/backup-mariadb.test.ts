@@ -331,9 +331,25 @@ describe('mariadb galera backups with mariadb-backup and rclone to versitygw on 
     expect(recorded('consecutive_failures')).toBeGreaterThanOrEqual(1);
     insert(1, 251, 260);
     expect(rows(0)).toBe('260\t1\t260');
+    // the binary log archive fails too: counted, its files wait on the volume, the server goes on
+    const series = (name: string) => Number(new RegExp(`^cdk8s_binlog_${name}\\{[^}]*\\} (\\S+)$`, 'm')
+      .exec(fs.readFileSync(dir(1, 'data') + '/.cdk8s-backup-metrics/metrics', 'utf-8'))![1]);
+    const failuresBefore = series('archive_failures_total');
+    const down = await script(1, 'mariadb-backup.sh', backupEnv, 'binlog');
+    console.log(`servers backup-mariadb: archive with the store down: ${down.log.split('\n').find((l) => l.includes('FAILED')) ?? down.log}`);
+    expect(down.status).not.toBe(0);
+    expect(down.log).toMatch(/binlog: archiving FAILED: .*The files stay on the volume/);
+    expect(series('archive_failures_total')).toBe(failuresBefore + 1);
+    expect(series('archive_pending_files')).toBeGreaterThanOrEqual(1);
+    expect(rows(1)).toBe('260\t1\t260');
     gw = startStore();
     await until('the store back', () => (spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${S3_PORT}`]).status === 0 ? true : undefined));
     expect(objects()).toEqual(before);
+    // the backlog goes up once the store answers
+    const back = await script(1, 'mariadb-backup.sh', backupEnv, 'binlog');
+    expect(back.status).toBe(0);
+    expect(back.log).toMatch(/binlog: archived binlog\.\d+/);
+    expect(series('archive_pending_files')).toBe(0);
   }, 180_000);
 
   test('the server SIGKILLed mid-stream: the backup fails loudly, its partial upload is deleted, nothing counts; the member rejoins', async () => {

@@ -136,11 +136,13 @@ binlog_archive_once() {
     printf '%s\n' "$pos" >"$BINLOG_DIR/.cdk8s-binlog-switched"
   fi
   lineage="$(binlog_lineage)"
+  mapfile -t closed < <(binlog_files | sed '$d')
   if [ "$lineage" != "${BINLOG_LINEAGE:-}" ] || [ -z "$BINLOG_STORED" ]; then
+    # not listed yet: every closed file counts as pending until the store answers
+    BINLOG_PENDING="${#closed[@]}"
     BINLOG_STORED="$(binlog_stored BACKUP "$lineage")" || { binlog_failed "cannot list $(s3_url BACKUP "binlog/$lineage/") (see rclone's message above)"; return 1; }
     BINLOG_LINEAGE="$lineage"
   fi
-  mapfile -t closed < <(binlog_files | sed '$d')
   for name in "${closed[@]}"; do
     grep -qx "[0-9]* $name.sha256" <<<"$BINLOG_STORED" || pending=$((pending + 1))
   done
