@@ -1,6 +1,8 @@
 // PostgreSQL that fails over and backs up: Patroni elects the primary (as in postgresql-ha), and
 // pgBackRest archives every WAL segment asynchronously from whichever member leads and takes a
-// full backup every night at 02:30 UTC from it, the last 7 kept, to S3-compatible storage: any
+// full backup every night at 02:30 UTC, started there and reading the files of a replica Patroni
+// sees healthy (the primary's when none is; pgBackRest's TLS server between the members, its
+// certificates derived from the replication password), the last 7 kept, to S3-compatible storage: any
 // moment of the last week can be restored into a new set (`restoreFrom`, through Patroni's
 // bootstrap). One image runs every container: the official postgres image plus Patroni and
 // pgBackRest (docs/engines.md, "Backups with Patroni").
@@ -11,7 +13,7 @@
 //     --from-literal=username=app --from-literal=password="$(openssl rand -base64 24)" \
 //     --from-literal=s3-access-key-id=... --from-literal=s3-secret-access-key=...
 //
-// A backup now, in the pod Patroni leads with:
+// A backup now, in the pod Patroni leads with (its log names the member whose files it read):
 //
 //   kubectl -n orders-ha-backup exec "$(kubectl -n orders-ha-backup get pod -l cdk8s-stateful.dev/role=primary -o name)" \
 //     -c backup -- bash /opt/cdk8s-stateful/postgres-backup.sh now

@@ -134,6 +134,15 @@ describe('single primary: at no sampled moment two members accept writes', () =>
     expect(checkSinglePrimary(overlapping).violations).toEqual([{ round: 1, groups: ['a', 'b'] }]);
   });
 
+  test('a leader of a superseded epoch beside the newer one is not a second writer; two leaders of one epoch are', () => {
+    const deposed = [{ round: 1, member: 'a', writable: true, epoch: 3 }, { round: 1, member: 'b', writable: true, epoch: 4 }];
+    expect(checkSinglePrimary(deposed).violations).toEqual([]);
+    const same = [{ round: 1, member: 'a', writable: true, epoch: 4 }, { round: 1, member: 'b', writable: true, epoch: 4 }];
+    expect(checkSinglePrimary(same).violations).toEqual([{ round: 1, groups: ['a', 'b'] }]);
+    const unknown = [{ round: 1, member: 'a', writable: true }, { round: 1, member: 'b', writable: true, epoch: 4 }];
+    expect(checkSinglePrimary(unknown).violations).toEqual([{ round: 1, groups: ['a', 'b'] }]);
+  });
+
   test('members of one group (a primary component) may all accept writes; two groups may not', () => {
     const one = [{ round: 1, member: 'a', writable: true, group: 'g' }, { round: 1, member: 'b', writable: true, group: 'g' }];
     expect(checkSinglePrimary(one).violations).toEqual([]);

@@ -723,7 +723,7 @@ describe('DatabaseEngine.postgresql with Patroni and backup or restoreFrom (pgBa
   const image = 'registry.example.com/postgres-patroni-pgbackrest:18.6-4.1.5-2.60.0';
   const repository = { bucket: 'backups', endpoint: 'store.backup.svc:7070', region: 'us-east-1', path: '/shop/orders', egressCidrs: ['10.96.0.0/12'] };
 
-  test('backup: archiving in every member\'s Patroni parameters, the sidecar `backup` asking Patroni who leads, the store reachable, the promise in annotations, the backup alerts', () => {
+  test('backup: archiving in every member\'s Patroni parameters, the sidecar `backup` asking Patroni who leads and reading a replica by default (pgBackRest\'s TLS port open between members only), the store reachable, the promise in annotations, the backup alerts', () => {
     const { m, sts, pod } = build(DatabaseEngine.postgresql({ patroni: { image }, backup: { image, repository, schedule: '0 */6 * * *', archiveTimeout: Duration.minutes(2) } }),
       { metrics: { prometheusOperator: true } });
     expect(m.filter((o: any) => !o.apiVersion.startsWith('monitoring.coreos.com/')).flatMap((o: any) => schemaErrors(o))).toEqual([]);
@@ -736,7 +736,15 @@ describe('DatabaseEngine.postgresql with Patroni and backup or restoreFrom (pgBa
     expect(env(main, 'SPOOL_DIR').value).toBe('/var/lib/postgresql/data/pgbackrest-spool');
     expect(env(main, 'BACKUP_S3_ACCESS_KEY_FILE').value).toBe('/run/secrets/db/s3-secret-access-key');
     expect(sidecar.command).toEqual(['bash', '/opt/cdk8s-stateful/postgres-backup.sh']);
-    expect([env(sidecar, 'PRIMARY_BY').value, env(sidecar, 'BACKUP_MEMBER').value, env(sidecar, 'BACKUP_SCHEDULE').value]).toEqual(['patroni', 'primary', '0 */6 * * *']);
+    expect([env(sidecar, 'PRIMARY_BY').value, env(sidecar, 'BACKUP_MEMBER').value, env(sidecar, 'BACKUP_SCHEDULE').value]).toEqual(['patroni', 'replica', '0 */6 * * *']);
+    // the TLS certificates come from the replication password's file, never a value of the spec
+    expect([env(sidecar, 'BACKUP_TLS_PORT').value, env(sidecar, 'SCOPE').value, env(sidecar, 'REPLICATION_KEY').value, env(sidecar, 'KEYS_DIR').value])
+      .toEqual(['8432', 'db', 'replication-password', '/run/secrets/db']);
+    const policy = find(m, 'NetworkPolicy', 'db').spec;
+    const members = [{ podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'db' } } }];
+    expect(policy.ingress).toContainEqual({ from: members, ports: expect.arrayContaining([{ port: 8432, protocol: 'TCP' }]) });
+    expect(policy.egress).toContainEqual({ to: members, ports: expect.arrayContaining([{ port: 8432, protocol: 'TCP' }]) });
+    expect(JSON.stringify(policy.ingress.filter((r: any) => JSON.stringify(r.from) !== JSON.stringify(members)))).not.toContain('8432');
     expect(sidecar.securityContext).toEqual(main.securityContext);
     expect(JSON.stringify(pod)).not.toMatch(/secretKeyRef/);
     expect(Object.keys(find(m, 'ConfigMap', 'db-scripts').data)).toEqual(expect.arrayContaining(['patroni-start.sh', 'pgbackrest.sh', 'postgres-backup.sh', 'cron.sh']));
@@ -747,6 +755,14 @@ describe('DatabaseEngine.postgresql with Patroni and backup or restoreFrom (pgBa
     expect(alerts).toEqual(expect.arrayContaining(['PostgresBackupLate', 'PostgresBackupFailed', 'PostgresWalArchivingFailing', 'PostgresWalArchivingStalled']));
     // Patroni's Role is unchanged by backups
     expect(find(m, 'Role', 'db').rules.map((r: any) => r.resources[0])).toEqual(['configmaps', 'pods']);
+  });
+
+  test('backup with member PRIMARY: the primary\'s files, no TLS server, no port 8432', () => {
+    const { m, pod } = build(DatabaseEngine.postgresql({ patroni: { image }, backup: { image, repository, schedule: '0 */6 * * *', member: BackupMember.PRIMARY } }));
+    const sidecar = pod.containers[1];
+    expect(env(sidecar, 'BACKUP_MEMBER').value).toBe('primary');
+    expect(sidecar.env.map((e: any) => e.name)).not.toContain('BACKUP_TLS_PORT');
+    expect(JSON.stringify(find(m, 'NetworkPolicy', 'db'))).not.toContain('8432');
   });
 
   test('restoreFrom: Patroni\'s image, the source repository and target in the server\'s environment, the restore script shipped, no sidecar, no archiving', () => {

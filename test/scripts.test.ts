@@ -14,7 +14,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { DatabaseCredentials, DatabaseEngine, StatefulDatabase, StatefulDatabaseProps } from '../lib';
+import { BackupMember, DatabaseCredentials, DatabaseEngine, StatefulDatabase, StatefulDatabaseProps } from '../lib';
 import { parse as parseYaml } from 'yaml';
 import { chart, find, synth } from './util';
 
@@ -1175,14 +1175,17 @@ describe('zookeeper', () => {
 
 /**
  * A pgbackrest stand-in: every call logged in $LOG; `restore` fills --pg1-path (RESTORE_FAILS=1
- * fails it), a full `backup` fails with BACKUP_FAILS=1, `info` answers one backup's JSON.
+ * fails it), a full `backup` fails with BACKUP_FAILS=1 (one reading a standby also with
+ * STANDBY_FAILS=1), `info` answers one backup's JSON, `repo-ls` lists REPO_LS.
  */
 const PGBACKREST_STUB = `echo "pgbackrest $*" >>"$LOG"
 for a in "$@"; do case "$a" in --pg1-path=*) d="\${a#--pg1-path=}";; esac; done
 case "$*" in
   *restore) [ -z "\${RESTORE_FAILS:-}" ] || exit 1; echo 18 >"$d/PG_VERSION" ;;
+  *--backup-standby*backup) [ -z "\${STANDBY_FAILS:-}\${BACKUP_FAILS:-}" ] || exit 1 ;;
   *--type=full*backup) [ -z "\${BACKUP_FAILS:-}" ] || exit 1 ;;
   *info) echo '[{"backup":[{"info":{"delta":9,"repository":{"delta":1234,"size":1234},"size":9}}]}]' ;;
+  *repo-ls*) printf '%s\\n' \${REPO_LS:-} ;;
 esac`;
 
 describe('postgresql with pgBackRest', () => {
@@ -1285,12 +1288,20 @@ describe('postgresql with Patroni and pgBackRest', () => {
     backup: { image, repository, schedule: '30 2 * * *' },
     restoreFrom: { repository: restoreRepository, pointInTime },
   });
-  /** pgbackrest (calls logged, `restore` fills --pg1-path, RESTORE_FAILS=1 fails it); Patroni's REST API as bash's /dev/tcp reaches it: PATRONI_STATUS (200: leads). */
+  /**
+   * pgbackrest (calls logged, `restore` fills --pg1-path, RESTORE_FAILS=1 fails it); Patroni's REST
+   * API as bash's /dev/tcp reaches it: PATRONI_STATUS for /primary (200: leads), PATRONI_CLUSTER
+   * the JSON of /cluster (no member by default).
+   */
   const stubs = {
     pgbackrest: PGBACKREST_STUB,
     pg_isready: 'exit 0',
     psql: 'echo "psql $*" >>"$LOG"; cat >/dev/null',
-    timeout: `if [[ "$*" == *"/dev/tcp/"* ]]; then echo "HTTP/1.0 \${PATRONI_STATUS:-200} OK"; exit 0; fi
+    timeout: `if [[ "$*" == *"/dev/tcp/"* && "$*" == *"GET /cluster"* ]]; then
+  c="\${PATRONI_CLUSTER:-}"; [ -n "$c" ] || c='{"members": []}'
+  printf 'HTTP/1.0 200 OK\\r\\nContent-Type: application/json\\r\\n\\r\\n%s' "$c"; exit 0
+fi
+if [[ "$*" == *"/dev/tcp/"* ]]; then echo "HTTP/1.0 \${PATRONI_STATUS:-200} OK"; exit 0; fi
 shift; exec "$@"`,
     patroni: 'cp "$1" "$LOG.patroni.yml"',
     postgres: 'exit 0',
@@ -1364,6 +1375,117 @@ shift; exec "$@"`,
     expect(leader.stderr).toMatch(/full backup done in \d+s, 1234 bytes in the repository/);
     expect(leader.status).toBe(0);
     expect(calls(r)).toMatch(/pgbackrest --stanza=db stanza-create\npgbackrest --stanza=db --type=full backup\n/);
+  });
+  /** A member of Patroni's GET /cluster. */
+  const member = (name: string, role: string, state: string, lag?: number | string) => ({ name, role, state, host: '10.0.0.1', port: 5432, timeline: 1, ...(lag === undefined ? {} : { lag }) });
+  const cluster = (...members: object[]) => JSON.stringify({ members: [member('db-0', 'leader', 'running'), ...members], scope: 'db' });
+
+  test('backup sidecar `now` with Patroni reads a healthy replica of Patroni\'s view: the asynchronous one first, a lagging or starting one never; the primary when none is healthy or the replica fails, each said in the log', () => {
+    const p = pod(DatabaseEngine.postgresql({ patroni: { image }, backup: { image, repository, schedule: '30 2 * * *' } }));
+    const sidecar = p.spec.containers.find((c: any) => c.name === 'backup');
+    expect(sidecar.env).toEqual(expect.arrayContaining([{ name: 'BACKUP_MEMBER', value: 'replica' }, { name: 'BACKUP_TLS_PORT', value: '8432' }, { name: 'SCOPE', value: 'db' }]));
+    const r = root(p, stubs, keys);
+    const tls = `${r}/var/run/postgresql/pgbackrest-tls`;
+    const standby = (dns: string) => `pgbackrest --stanza=db --type=full --backup-standby=y --pg2-host=${dns} --pg2-host-type=tls --pg2-host-port=8432 ` +
+      `--pg2-host-ca-file=${tls}/ca.crt --pg2-host-cert-file=${tls}/member.crt --pg2-host-key-file=${tls}/member.key ` +
+      `--pg2-path=${r}/var/lib/postgresql/data/pgdata --pg2-socket-path=${r}/var/run/postgresql --pg2-port=5432 backup\n`;
+    const backup = (members: object[], env: { [name: string]: string } = {}) => {
+      fs.rmSync(`${r}/calls.log`, { force: true });
+      return run(p, r, 'backup', { ordinal: 0, args: ['now'], env: { PATRONI_CLUSTER: cluster(...members), ...env } });
+    };
+    const dns = (name: string) => sidecar.env.find((e: any) => e.name === 'PEERS').value.split(' ').find((d: string) => d.startsWith(`${name}.`));
+    // the asynchronous replica, although the synchronous standby lags less
+    let res = backup([member('db-1', 'sync_standby', 'streaming', 0), member('db-2', 'replica', 'streaming', 4096)]);
+    expect(res.stderr).toMatch(/reading the files from the replica db-2 \(Patroni: replica, streaming, 4096 bytes behind\); the primary starts and stops the backup/);
+    expect(res.status).toBe(0);
+    expect(calls(r)).toContain(standby(dns('db-2')));
+    // the asynchronous one starting, lagging past 16 MiB or of unknown lag: the synchronous standby
+    for (const db2 of [member('db-2', 'replica', 'starting', 0), member('db-2', 'replica', 'streaming', 16 * 1024 * 1024 + 1), member('db-2', 'replica', 'streaming', 'unknown')]) {
+      res = backup([member('db-1', 'sync_standby', 'streaming', 0), db2]);
+      expect(res.stderr).toMatch(/from the replica db-1 \(Patroni: sync_standby/);
+      expect(calls(r)).toContain(standby(dns('db-1')));
+    }
+    // none healthy: the primary, said so
+    res = backup([member('db-1', 'replica', 'stopped'), member('db-2', 'replica', 'in archive recovery', 0)]);
+    expect(res.stderr).toMatch(/no replica of Patroni's view is healthy \(streaming, at most 16777216 bytes behind\): reading the files from the primary/);
+    expect(res.status).toBe(0);
+    expect(calls(r)).toMatch(/stanza-create\npgbackrest --stanza=db --type=full backup\n/);
+    // Patroni not answering /cluster as expected: the primary, said so
+    res = backup([], { PATRONI_CLUSTER: 'not json' });
+    expect(res.stderr).toMatch(/Patroni's view of the members could not be read \(above\): reading the files from the primary/);
+    expect(res.status).toBe(0);
+    // the backup from the replica fails: taken again from the primary at once
+    res = backup([member('db-2', 'replica', 'streaming', 0)], { STANDBY_FAILS: '1' });
+    expect(res.stderr).toMatch(/the backup reading the replica db-2 failed \(above\): taken again from the primary/);
+    expect(res.stderr).toMatch(/full backup done in/);
+    expect(res.status).toBe(0);
+    expect(calls(r)).toContain(`${standby(dns('db-2'))}pgbackrest --stanza=db --type=full backup\n`);
+    // with member PRIMARY, Patroni's view is not asked: the primary's files
+    const q = pod(DatabaseEngine.postgresql({ patroni: { image }, backup: { image, repository, schedule: '30 2 * * *', member: BackupMember.PRIMARY } }));
+    expect(q.spec.containers.find((c: any) => c.name === 'backup').env.map((e: any) => e.name)).not.toContain('BACKUP_TLS_PORT');
+    const rq = root(q, stubs, keys);
+    const prim = run(q, rq, 'backup', { ordinal: 0, args: ['now'], env: { PATRONI_CLUSTER: cluster(member('db-1', 'replica', 'streaming', 0)) } });
+    expect(prim.status).toBe(0);
+    expect(calls(rq)).toMatch(/stanza-create\npgbackrest --stanza=db --type=full backup\n/);
+  });
+
+  test('backup sidecar with Patroni, once it leads after a failover: the segments of earlier timelines before their switch points that the archive lacks are pushed, synchronously; none past a switch point, none already archived', () => {
+    const p = pod(DatabaseEngine.postgresql({ patroni: { image }, backup: { image, repository, schedule: '30 2 * * *' } }));
+    const r = root(p, {
+      ...stubs,
+      psql: `echo "psql $*" >>"$LOG"
+case "$*" in *pg_walfile_name*) echo 00000003 ;; *wal_segment_size*) echo 16777216 ;; *) cat >/dev/null ;; esac`,
+    }, keys);
+    const wal = `${r}/var/lib/postgresql/data/pgdata/pg_wal`;
+    fs.mkdirSync(wal, { recursive: true });
+    // timeline 1 switched to 2 inside segment 5, timeline 2 to 3 at the very start of segment 8
+    fs.writeFileSync(`${wal}/00000003.history`, '1\t0/5000060\tno recovery target specified\n\n2\t0/8000000\tno recovery target specified\n');
+    const segments = ['000000010000000000000003', '000000010000000000000004', '000000010000000000000005', '000000010000000000000006',
+      '000000020000000000000005', '000000020000000000000006', '000000020000000000000007', '000000020000000000000008', '000000030000000000000008'];
+    for (const s of segments) fs.writeFileSync(`${wal}/${s}`, 'wal');
+    fs.writeFileSync(`${wal}/000000020000000000000004.partial`, 'wal');
+    const listed = '18-1/0000000100000000/000000010000000000000003-0123456789abcdef0123456789abcdef01234567.zst';
+    const res = run(p, r, 'backup', { ordinal: 0, env: { REPO_LS: listed }, timeout: 6000 });
+    expect(res.status).toBeNull(); // the scheduler runs until killed
+    const pushed = calls(r).split('\n').filter((l) => l.includes('archive-push')).map((l) => l.replace(/.*\//, ''));
+    expect(calls(r)).toContain(`pgbackrest --stanza=db --no-archive-async archive-push ${wal}/000000010000000000000004\n`);
+    expect(pushed).toEqual(['000000010000000000000004', '000000020000000000000005', '000000020000000000000006', '000000020000000000000007']);
+    expect(res.stderr).toMatch(/the archive lacked 4 segment\(s\) of the timelines before 00000003, which this member received as a standby: 4 pushed/);
+    expect(fs.existsSync(`${r}/var/run/postgresql/backup-gap-closed`)).toBe(true);
+    // a push that fails: tried again at the next tick (the marker not set)
+    fs.rmSync(`${r}/var/run/postgresql/backup-gap-closed`);
+    fs.writeFileSync(`${r}/stubs/pgbackrest`, `#!/usr/bin/env bash\nLOG="${r}/calls.log"\ncase "$*" in *archive-push*) exit 1 ;; esac\n${PGBACKREST_STUB}\n`, { mode: 0o755 });
+    const failed = run(p, r, 'backup', { ordinal: 0, env: { REPO_LS: listed }, timeout: 6000 });
+    expect(failed.stderr).toMatch(/the archive lacked 4 segment\(s\) of the timelines before 00000003, which this member received as a standby: 0 pushed/);
+    expect(failed.stderr).toMatch(/the archive's gap is not closed yet \(see above\); tried again in a minute/);
+    expect(fs.existsSync(`${r}/var/run/postgresql/backup-gap-closed`)).toBe(false);
+  });
+
+  test('backup sidecar with Patroni serves its files over TLS: pgBackRest\'s server with its own config; the certificates of two members derived from one replication password verify each other, another password\'s do not', () => {
+    const p = pod(DatabaseEngine.postgresql({ patroni: { image }, backup: { image, repository, schedule: '30 2 * * *' } }));
+    const r = root(p, stubs, keys);
+    const res = run(p, r, 'backup', { ordinal: 1, env: { PATRONI_STATUS: '503' }, timeout: 4000 });
+    expect(res.status).toBeNull(); // the scheduler runs until killed
+    expect(calls(r)).toContain(`pgbackrest --config=${r}/var/run/postgresql/pgbackrest-server.conf server`);
+    const tls = `${r}/var/run/postgresql/pgbackrest-tls`;
+    const conf = read(r, 'var/run/postgresql/pgbackrest-server.conf');
+    expect(conf).toContain(`\n[global:server]\ntls-server-address=0.0.0.0\ntls-server-port=8432\ntls-server-cert-file=${tls}/member.crt\n` +
+      `tls-server-key-file=${tls}/member.key\ntls-server-ca-file=${tls}/ca.crt\ntls-server-auth=pgbackrest=db\n`);
+    expect(conf).toContain(`pg1-path=${r}/var/lib/postgresql/data/pgdata\n`);
+    expect(fs.readdirSync(tls).sort()).toEqual(['ca.crt', 'member.crt', 'member.key']); // no CA key left
+    for (const f of ['member.key', '../pgbackrest-server.conf']) expect(fs.statSync(`${tls}/${f}`).mode & 0o777).toBe(0o600);
+    const openssl = (...args: string[]) => spawnSync('openssl', args, { encoding: 'utf-8' });
+    const dns = p.spec.containers.find((c: any) => c.name === 'backup').env.find((e: any) => e.name === 'PEERS').value.split(' ')[1];
+    expect(openssl('x509', '-in', `${tls}/member.crt`, '-noout', '-ext', 'subjectAltName').stdout).toContain(`DNS:${dns}`);
+    // another member's files, and a stranger's (another password), made by the same function
+    const make = (dir: string, password: string) => spawnSync('bash', ['-c', `. "${r}/opt/cdk8s-stateful/common.sh"; . "${r}/opt/cdk8s-stateful/pgbackrest.sh"; printf %s "$PW" | pgbackrest_tls "${r}/${dir}" db db-2.x`],
+      { env: { PATH: process.env.PATH, PW: password }, encoding: 'utf-8' });
+    expect(make('other', SECRETS['replication-password']).status).toBe(0);
+    expect(make('stranger', 'another-password').status).toBe(0);
+    expect(openssl('verify', '-CAfile', `${tls}/ca.crt`, `${r}/other/member.crt`).status).toBe(0);
+    expect(openssl('verify', '-CAfile', `${r}/other/ca.crt`, `${tls}/member.crt`).status).toBe(0);
+    expect(openssl('verify', '-CAfile', `${tls}/ca.crt`, `${r}/stranger/member.crt`).status).not.toBe(0);
+    expect(openssl('verify', '-CAfile', `${r}/stranger/ca.crt`, `${tls}/member.crt`).status).not.toBe(0);
   });
 });
 

@@ -1,17 +1,22 @@
 // PostgreSQL with Patroni and backups on the real node: 3 members (tools/images/postgres-patroni-pgbackrest:
 // PostgreSQL 18, Patroni 4 and pgBackRest) archiving through pgBackRest to a real S3-compatible store
 // (versitygw, ./s3-store.ts). Batch A, a full backup in the sidecar of the member Patroni leads with
-// (a replica's sidecar refuses), the time noted, batch B, all archived. Then the primary SIGKILLed
+// (a replica's sidecar refuses) reading the files of the asynchronous replica of Patroni's view
+// (pgBackRest's own log names the host of every file it copied), the time noted, batch B, all archived. Then the primary SIGKILLed
 // and held down past the leader lock's ttl: a replica is promoted, archives on its new timeline
 // (its history file in the repository) and batch C is archived from it. Two new sets restored in new
 // namespaces through Patroni's bootstrap method from the backup taken before the failover: the point
 // in time between A and B holds exactly A (its second member copied from the restored leader), the
 // whole archive A+B+C, replayed across the timeline switch. Then a full backup in the promoted
-// member's sidecar; the old primary, back as a replica, refuses one.
+// member's sidecar; the old primary, back as a replica, refuses one. Last, the archive of that primary
+// stalled (its archiver and pgBackRest held with SIGSTOP) while rows go in with segment switches, the
+// primary SIGKILLed with writes in flight: the promoted member pushes the segments the lost one had
+// not archived, and a restore to a moment after the failover has every acknowledged row.
 import { DatabaseEngine, PostgresVersion, S3Repository } from '../../lib';
 import { backupSet } from './backup-set';
-import { containerPid, slowStart } from './faults';
-import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, minutes, password, requireRealNode, sleep, waitFor, waitForReady } from './helpers';
+import * as fs from 'fs';
+import { containerPid, processesOf, slowStart } from './faults';
+import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, sleep, waitFor, waitForReady } from './helpers';
 import { roleLabels } from './role-label';
 import { createS3Store, namespaceWithStoreSecret, S3Store, storeRepository, storeSecretEntries } from './s3-store';
 
@@ -53,9 +58,10 @@ async function batches(ns: string, pod: string): Promise<string> {
   return sql(ns, pod, "SELECT string_agg(b || ':' || n, ' ' ORDER BY b) FROM (SELECT v AS b, count(*) AS n FROM t GROUP BY v) s");
 }
 
-/** `postgres-backup.sh now` in POD's sidecar: its log. */
-function backupNow(pod: string): Promise<string> {
-  return exec(NS, pod, 'backup', 'bash /opt/cdk8s-stateful/postgres-backup.sh now 2>&1', undefined, minutes(6));
+/** `postgres-backup.sh now` in POD's sidecar: its log (with DETAIL, pgBackRest's line for every file it copied, naming a remote host). */
+function backupNow(pod: string, detail = false): Promise<string> {
+  const env = detail ? 'PGBACKREST_LOG_LEVEL_CONSOLE=detail ' : '';
+  return exec(NS, pod, 'backup', `${env}bash /opt/cdk8s-stateful/postgres-backup.sh now 2>&1`, undefined, minutes(6));
 }
 
 /** pgBackRest's command CMD on the backup repository, in POD's sidecar. */
@@ -78,13 +84,30 @@ beforeAll(async () => {
   await waitForReady(NS, NAME, 3, minutes(10));
 }, minutes(14));
 afterAll(async () => {
-  for (const ns of [NS, `${NS}-pitr`, `${NS}-whole`]) await deleteNamespace(ns);
+  for (const ns of [NS, `${NS}-pitr`, `${NS}-whole`, `${NS}-gap`]) await deleteNamespace(ns);
 }, minutes(10));
 
 let pointInTime = '';
 let firstLeader = '';
 
-test('the primary archives through pgBackRest; a full backup of batch A where Patroni leads (a replica refuses); the time; batch B archived', async () => {
+/** A restore of the repository to TARGET in a new namespace NS-SUFFIX (one member): its leader once promoted. */
+async function restoreInto(suffix: string, replicas: number, target?: string): Promise<{ ns: string; leader: string }> {
+  const ns = `${NS}-${suffix}`;
+  await namespaceWithStoreSecret(ns, `${NAME}-credentials`, store, PASSWORDS);
+  const started = Date.now();
+  await apply(ns, backupSet(ns, NAME, DatabaseEngine.postgresql({
+    version: VERSION,
+    patroni: { image: IMAGE },
+    restoreFrom: { repository: repository(), pointInTime: target },
+  }), replicas));
+  await waitForReady(ns, NAME, replicas, minutes(8));
+  const leader = await roleLabels(ns, NAME).primary();
+  await waitFor(ns, 'the restored leader promoted', minutes(3), async () => (await sql(ns, leader, 'SELECT pg_is_in_recovery()')) === 'f');
+  console.log(`backup-patroni: restore ${suffix}${target ? ` to ${target}` : ''}: ${replicas} Ready, leader promoted ${((Date.now() - started) / 1000).toFixed(1)}s after apply`);
+  return { ns, leader };
+}
+
+test('the primary archives through pgBackRest; a full backup of batch A where Patroni leads (a replica refuses), the files read from the asynchronous replica; the time; batch B archived', async () => {
   firstLeader = await primary();
   await sql(NS, firstLeader, 'CREATE TABLE t (id INT PRIMARY KEY, v TEXT)');
   await writeBatch(firstLeader, 'a', 1, 50);
@@ -93,9 +116,23 @@ test('the primary archives through pgBackRest; a full backup of batch A where Pa
   const replica = MEMBERS.find((m) => m !== firstLeader)!;
   await expect(backupNow(replica)).rejects.toThrow(/this member does not lead/);
   const started = Date.now();
-  const out = await backupNow(firstLeader);
-  console.log(`backup-patroni: full backup on ${firstLeader} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  const out = await backupNow(firstLeader, true);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
   expect(out).toMatch(/full backup done in \d+s, \d+ bytes in the repository/);
+  // the sidecar chose the asynchronous replica of Patroni's view (the synchronous standby is spared too)
+  const chosen = /reading the files from the replica (\S+) \(Patroni: replica, streaming/.exec(out)?.[1];
+  const roleOf = await roles();
+  expect(chosen && chosen !== firstLeader && roleOf[chosen] === 'replica').toBe(true);
+  expect(out).toMatch(/replay on the standby reached/);
+  // pgBackRest names the host of each file it read remotely: the data files came from the replica,
+  // the few the primary alone holds right (pg_control, its config files) from the primary's directory
+  const copied = out.split('\n').filter((l) => / DETAIL: backup file /.test(l));
+  const fromReplica = copied.filter((l) => l.includes(` backup file ${chosen}.`)).length;
+  const fromPrimary = copied.filter((l) => / backup file \/var\/lib\/postgresql\//.test(l)).length;
+  console.log(`backup-patroni: full backup started on ${firstLeader} in ${seconds}s, ${fromReplica} files read from ${chosen}, ${fromPrimary} from the primary, ${copied.length} in all`);
+  expect(fromReplica + fromPrimary).toBe(copied.length);
+  expect(fromReplica).toBeGreaterThan(10 * fromPrimary);
+  expect(copied.filter((l) => / backup file \/var\/lib\/postgresql\/data\/pgdata\/base\//.test(l))).toEqual([]);
   await sleep(1500);
   pointInTime = await sql(NS, firstLeader, `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
   await sleep(1500);
@@ -129,22 +166,7 @@ test(`the primary SIGKILLed and kept down ${AWAY_SECONDS} s: the promoted replic
 
 test('new sets restored through Patroni\'s bootstrap from the backup before the failover: the point in time between A and B has exactly A on both members; the whole archive A+B+C, across the timeline switch', async () => {
   expect(pointInTime).not.toBe('');
-  const restore = async (suffix: string, replicas: number, target?: string) => {
-    const ns = `${NS}-${suffix}`;
-    await namespaceWithStoreSecret(ns, `${NAME}-credentials`, store, PASSWORDS);
-    const started = Date.now();
-    await apply(ns, backupSet(ns, NAME, DatabaseEngine.postgresql({
-      version: VERSION,
-      patroni: { image: IMAGE },
-      restoreFrom: { repository: repository(), pointInTime: target },
-    }), replicas));
-    await waitForReady(ns, NAME, replicas, minutes(8));
-    const leader = await roleLabels(ns, NAME).primary();
-    await waitFor(ns, 'the restored leader promoted', minutes(3), async () => (await sql(ns, leader, 'SELECT pg_is_in_recovery()')) === 'f');
-    console.log(`backup-patroni: restore ${suffix}${target ? ` to ${target}` : ''}: ${replicas} Ready, leader promoted ${((Date.now() - started) / 1000).toFixed(1)}s after apply`);
-    return { ns, leader };
-  };
-  const [pitr, whole] = await Promise.all([restore('pitr', 2, pointInTime), restore('whole', 1)]);
+  const [pitr, whole] = await Promise.all([restoreInto('pitr', 2, pointInTime), restoreInto('whole', 1)]);
   expect(await batches(pitr.ns, pitr.leader)).toBe('a:50');
   expect(await batches(whole.ns, whole.leader)).toBe('a:50 b:30 c:20');
   // the restored set takes writes, and its other member copied the leader and streams from it
@@ -162,3 +184,58 @@ test('a full backup after the failover runs in the sidecar of the promoted membe
   expect((await roles())[firstLeader]).toBe('replica');
   await expect(backupNow(firstLeader)).rejects.toThrow(/this member does not lead/);
 }, minutes(10));
+
+test('the primary\'s archive stalled (its archiver and pgBackRest SIGSTOPped) while rows go in with segment switches, the primary SIGKILLed with writes in flight: the promoted member pushes the segments the lost one had not archived; a restore to a moment after the failover has every acknowledged row', async () => {
+  const leader = await primary();
+  const cmdline = (pid: number) => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf-8').replace(/\0/g, ' '); } catch { return ''; } };
+  const stalled = processesOf(await containerPid(NS, leader)).filter((pid) => /archiver|pgbackrest/.test(cmdline(pid)));
+  expect(stalled.length).toBeGreaterThan(0);
+  stalled.forEach((pid) => process.kill(pid, 'SIGSTOP'));
+  const lastArchived = await sql(NS, leader, 'SELECT last_archived_wal FROM pg_stat_archiver');
+  // the segment written now: filled by the rows below, never archived by this member
+  const missing = await sql(NS, leader, 'SELECT pg_walfile_name(pg_current_wal_lsn())');
+  // rows of batch d, each committed on its own, a segment switch every 10: acknowledged when psql returned
+  const acked: number[] = [];
+  let writing = true;
+  const writer = (async () => {
+    for (let id = 2001; writing; id++) {
+      try {
+        await sql(NS, leader, `INSERT INTO t VALUES (${id}, 'd');${id % 10 === 0 ? ' SELECT pg_switch_wal();' : ''}`);
+        acked.push(id);
+      } catch {
+        return;
+      }
+    }
+  })();
+  await waitFor(NS, '35 rows of d with 3 segment switches', minutes(2), async () => acked.length >= 35);
+  // the gap is real: nothing archived since the stall, that segment not in the repository
+  expect(await sql(NS, leader, 'SELECT last_archived_wal FROM pg_stat_archiver')).toBe(lastArchived);
+  expect(await pgbackrest(leader, 'repo-ls archive/db --recurse')).not.toContain(`/${missing}-`);
+  const held = slowStart(NS, leader, AWAY_SECONDS);
+  await sleep(300);
+  process.kill(await containerPid(NS, leader), 'SIGKILL');
+  const killedAt = Date.now();
+  const promoted2 = await newPrimary(leader);
+  writing = false;
+  await writer;
+  await held;
+  console.log(`backup-patroni: ${leader} killed with its archive stalled at ${lastArchived}, ${acked.length} rows of d acknowledged, ${promoted2} promoted`);
+  await waitFor(NS, `${missing} pushed by ${promoted2}`, minutes(3), async () => (await pgbackrest(promoted2, 'repo-ls archive/db --recurse')).includes(`/${missing}-`));
+  console.log(`backup-patroni: ${missing} in the repository ${((Date.now() - killedAt) / 1000).toFixed(1)}s after the kill`);
+  const pushedLog = (await kubectl(['-n', NS, 'logs', promoted2, '-c', 'backup'])).split('\n').filter((l) => /the archive lacked/.test(l));
+  console.log(`backup-patroni: ${pushedLog.join(' | ')}`);
+  expect(pushedLog.length).toBeGreaterThan(0);
+  await waitFor(NS, `${promoted2} out of recovery`, minutes(1), async () => (await sql(NS, promoted2, 'SELECT pg_is_in_recovery()')) === 'f');
+  await writeBatch(promoted2, 'e', 3001, 3010);
+  await sleep(1500);
+  const target = await sql(NS, promoted2, `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
+  await sleep(1500);
+  await writeBatch(promoted2, 'f', 3011, 3020);
+  await archiveAll(promoted2);
+  const gap = await restoreInto('gap', 1, target);
+  const rows = await sql(gap.ns, gap.leader, "SELECT string_agg(id::text, ' ' ORDER BY id) FROM t WHERE v = 'd'");
+  const restored = new Set(rows.split(' ').map(Number));
+  expect(acked.filter((id) => !restored.has(id))).toEqual([]);
+  expect(await sql(gap.ns, gap.leader, "SELECT string_agg(v || ':' || n, ' ' ORDER BY v) FROM (SELECT v, count(*) AS n FROM t WHERE v <> 'd' GROUP BY v) s")).toBe('a:50 b:30 c:20 e:10');
+  console.log(`backup-patroni: restored to ${target}: ${restored.size} rows of d (${acked.length} acknowledged), a, b, c, e whole, no f`);
+}, minutes(12));

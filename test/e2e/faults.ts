@@ -210,30 +210,26 @@ async function podTasks(ns: string, pod: string): Promise<[string, number][]> {
 
 /**
  * Makes POD slow to start: from now on, for SECONDS, every container of it that runs (init
- * containers included, each as it appears; the pause container too, which is harmless) is held
- * stopped; then all are let go. Start it right before the pod is (re)created.
+ * containers included, each as it appears, within milliseconds of its first instruction; the
+ * pause container too, which is harmless) is held stopped; then all are let go. Start it right
+ * before the pod is (re)created.
  */
 export async function slowStart(ns: string, pod: string, seconds: number): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('slowStart needs root: it signals the containers from the host');
+  const runs = watchRuns(ns, pod, false);
   const stopped = new Set<number>();
-  const deadline = Date.now() + seconds * 1000;
-  try {
-    while (Date.now() < deadline) {
-      for (const [, init] of await podTasks(ns, pod).catch(() => [] as [string, number][])) {
-        let pids: number[] = [];
-        try {
-          pids = processesOf(init);
-        } catch {
-          continue; // exited meanwhile
-        }
-        for (const pid of pids.filter((p) => !stopped.has(p))) {
-          signal(pid, 'SIGSTOP');
-          stopped.add(pid);
-        }
+  const watch = everyTenMs(() => {
+    for (const run of runs()) {
+      for (const pid of runProcesses(run).filter((p) => !stopped.has(p))) {
+        signal(pid, 'SIGSTOP');
+        stopped.add(pid);
       }
-      await sleep(100);
     }
+  });
+  try {
+    await sleep(seconds * 1000);
   } finally {
+    await watch.stop();
     stopped.forEach((pid) => signal(pid, 'SIGCONT'));
   }
 }
@@ -370,55 +366,120 @@ async function namedTasks(ns: string, pod: string, container: string): Promise<[
 /** The CFS quota of the CPU cgroup of host process PID: the file and what a PERCENT of one core is written as (cgroup v1 or v2). */
 function cpuQuota(pid: number, percent: number): { file: string; value: string } {
   const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').map((l) => l.split(':'));
-  const v1 = lines.find((f) => f.length >= 3 && f[1].split(',').includes('cpu'));
-  if (v1) {
-    const dir = ['cpu', 'cpu,cpuacct'].map((c) => path.join('/sys/fs/cgroup', c, v1[2])).find((d) => fs.existsSync(path.join(d, 'cpu.cfs_quota_us')));
-    if (!dir) throw new Error(`process ${pid}: no cpu.cfs_quota_us for its cgroup ${v1[2]}`);
-    const period = Number(fs.readFileSync(path.join(dir, 'cpu.cfs_period_us'), 'utf8'));
-    return { file: path.join(dir, 'cpu.cfs_quota_us'), value: String(Math.max(1000, Math.round(period * percent / 100))) };
+  const line = lines.find((f) => f.length >= 3 && f[1].split(',').includes('cpu')) ?? lines.find((f) => f[0] === '0' && f[1] === '');
+  const quota = line ? cgroupQuota(line[2], percent) : undefined;
+  if (!quota) throw new Error(`process ${pid}: no CPU quota file for its cgroup (${line ? line[2] : `none in /proc/${pid}/cgroup`})`);
+  return quota;
+}
+
+/** The directory of the CPU cgroup at PATH (a runtime's cgroupsPath), cgroup v1 or v2, once it exists. */
+function cpuCgroupDir(cgroupPath: string): { dir: string; v2: boolean } | undefined {
+  for (const c of ['cpu', 'cpu,cpuacct']) {
+    const dir = path.join('/sys/fs/cgroup', c, cgroupPath);
+    if (fs.existsSync(path.join(dir, 'cpu.cfs_quota_us'))) return { dir, v2: false };
   }
-  const v2 = lines.find((f) => f[0] === '0' && f[1] === '');
-  if (!v2) throw new Error(`process ${pid}: no CPU cgroup in /proc/${pid}/cgroup`);
-  return { file: path.join('/sys/fs/cgroup', v2[2], 'cpu.max'), value: `${Math.max(1000, Math.round(1000 * percent))} 100000` };
+  const dir = path.join('/sys/fs/cgroup', cgroupPath);
+  return fs.existsSync(path.join(dir, 'cpu.max')) ? { dir, v2: true } : undefined;
+}
+
+/** The CPU quota file of the cgroup at PATH and the value giving PERCENT of one core. */
+function cgroupQuota(cgroupPath: string, percent: number): { file: string; value: string } | undefined {
+  const c = cpuCgroupDir(cgroupPath);
+  if (!c) return undefined;
+  if (c.v2) return { file: path.join(c.dir, 'cpu.max'), value: `${Math.max(1000, Math.round(1000 * percent))} 100000` };
+  const period = Number(fs.readFileSync(path.join(c.dir, 'cpu.cfs_period_us'), 'utf8'));
+  return { file: path.join(c.dir, 'cpu.cfs_quota_us'), value: String(Math.max(1000, Math.round(period * percent / 100))) };
+}
+
+/** A container run (the pod's sandbox too) as containerd's task bundle on the host describes it. */
+interface Run { id: string; container: string; cgroup: string }
+
+/**
+ * Watches the runs of pod NS/POD through containerd's task bundles on the host: each is written
+ * before its run starts, and reading it costs no call to containerd (which, on a loaded machine,
+ * takes seconds, long enough for a server to start and listen unseen). `runs()`: the pod's runs
+ * whose bundle is there now; with `onlyNew`, not those that existed when the watch began.
+ */
+function watchRuns(ns: string, pod: string, onlyNew: boolean): () => Run[] {
+  const dir = path.join(clusterDir(), 'containerd', 'state', 'io.containerd.runtime.v2.task', 'k8s.io');
+  if (!fs.existsSync(dir)) throw new Error(`no containerd task bundles at ${dir}`);
+  const known = new Map<string, Run | undefined>(onlyNew ? fs.readdirSync(dir).map((id) => [id, undefined]) : []);
+  return () => {
+    const runs: Run[] = [];
+    for (const id of fs.readdirSync(dir)) {
+      if (!known.has(id)) {
+        let config: any;
+        try {
+          config = JSON.parse(fs.readFileSync(path.join(dir, id, 'config.json'), 'utf8'));
+        } catch {
+          continue; // being written, or gone: the next round
+        }
+        const a = config.annotations ?? {};
+        const mine = a['io.kubernetes.cri.sandbox-namespace'] === ns && a['io.kubernetes.cri.sandbox-name'] === pod && config.linux?.cgroupsPath;
+        known.set(id, mine ? { id, container: a['io.kubernetes.cri.container-name'] ?? '', cgroup: config.linux.cgroupsPath } : undefined);
+      }
+      const run = known.get(id);
+      if (run) runs.push(run);
+    }
+    return runs;
+  };
+}
+
+/** The processes of RUN that run its own code (not runc's init, which has not started it yet). */
+function runProcesses(run: Run): number[] {
+  const c = cpuCgroupDir(run.cgroup);
+  if (!c) return [];
+  return fs.readFileSync(path.join(c.dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number).filter((pid) => {
+    try {
+      return !fs.readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('runc');
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
+/** Runs ROUND every 10 ms until `stop()`, which resolves once the last round ended. */
+function everyTenMs(round: () => void): { stop: () => Promise<void> } {
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      try {
+        round();
+      } catch {
+        // a run that ended meanwhile: the next round
+      }
+      await sleep(10);
+    }
+  })();
+  return { stop: async () => { on = false; await loop; } };
 }
 
 /**
  * Starves container CONTAINER of POD of CPU, as a tiny CPU limit on a busy node would: each run of
  * it that starts from now until `release()` (a restarted one, or one of a re-created pod of that
  * name; not one that exists already) gets PERCENT of one core through the CFS quota of its CPU
- * cgroup. Its processes run and answer, every step taking about 100/PERCENT times as long.
+ * cgroup, written as the cgroup appears (before or within milliseconds of the run's first
+ * instruction). Its processes run and answer, every step taking about 100/PERCENT times as long.
  * Resolves once it watches; `release()` stops watching and gives each its quota back (a run that
  * ended took its cgroup with it). `starved()`: how many runs it caught.
  */
 export async function starve(ns: string, pod: string, container: string, percent: number): Promise<{ release: () => Promise<void>; starved: () => number }> {
   if (process.getuid?.() !== 0) throw new Error('starve needs root: it writes the containers\' CPU cgroups on the host');
-  const labels = `labels."io.kubernetes.pod.namespace"==${ns},labels."io.kubernetes.pod.name"==${pod},labels."io.kubernetes.container.name"==${container}`;
-  const ids = async () => (await ctr(['containers', 'ls', '-q', labels])).split('\n').map((l) => l.trim()).filter(Boolean);
-  const before = new Set(await ids());
+  const runs = watchRuns(ns, pod, true);
   const saved = new Map<string, { file: string; quota: string }>();
-  let watching = true;
-  const catchNew = async () => {
-    const fresh = (await ids()).filter((id) => !before.has(id) && !saved.has(id));
-    if (fresh.length === 0) return;
-    const running = (await ctr(['tasks', 'ls'])).split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f[2] === 'RUNNING' && fresh.includes(f[0]));
-    for (const [id, pid] of running) {
-      const { file, value } = cpuQuota(Number(pid), percent);
-      const quota = fs.readFileSync(file, 'utf8').trim();
-      fs.writeFileSync(file, value);
-      saved.set(id, { file, quota });
+  const watch = everyTenMs(() => {
+    for (const run of runs().filter((r) => r.container === container && !saved.has(r.id))) {
+      const q = cgroupQuota(run.cgroup, percent);
+      if (!q) continue; // its cgroup is not there yet: the next round
+      const quota = fs.readFileSync(q.file, 'utf8').trim();
+      fs.writeFileSync(q.file, q.value);
+      saved.set(run.id, { file: q.file, quota });
     }
-  };
-  const watch = (async () => {
-    while (watching) {
-      await catchNew().catch(() => undefined); // not running yet, or exited meanwhile: the next round
-      await sleep(50);
-    }
-  })();
+  });
   return {
     starved: () => saved.size,
     release: async () => {
-      watching = false;
-      await watch;
+      await watch.stop();
       for (const { file, quota } of saved.values()) {
         try {
           fs.writeFileSync(file, quota);

@@ -219,6 +219,13 @@ export interface RoleSample {
    * each writable member is its own group, so two of them make two primaries.
    */
   readonly group?: string;
+  /**
+   * The epoch a writable member leads in, where leaders are numbered (ZooKeeper's: the high 32 bits
+   * of its zxid). A writable member whose epoch is below another's in the same round leads a
+   * superseded epoch: a quorum elected the newer leader and stopped following it, so it can commit
+   * nothing and is not counted as a writer (it steps down once it notices).
+   */
+  readonly epoch?: number;
 }
 
 /** Whether the answers of A and B may hold at one moment: their ask-to-answer spans overlap (or a span is unknown). */
@@ -230,14 +237,16 @@ function mayCoincide(a: RoleSample, b: RoleSample): boolean {
 /**
  * Rounds in which more than one group accepted writes at what may be one moment, with the groups.
  * Two writable answers whose spans do not overlap (one member answered before the other was
- * asked) are a handover between them, not two writers.
+ * asked) are a handover between them, not two writers; nor is a leader of a superseded epoch (see
+ * RoleSample.epoch) beside the newer one.
  */
 export function checkSinglePrimary(samples: readonly RoleSample[]): { readonly rounds: number; readonly violations: { round: number; groups: string[] }[] } {
   const rounds = new Map<number, RoleSample[]>();
   for (const s of samples) rounds.set(s.round, [...(rounds.get(s.round) ?? []), s]);
   const violations: { round: number; groups: string[] }[] = [];
   for (const [round, all] of rounds) {
-    const writers = all.filter((s) => s.writable);
+    const newest = Math.max(...all.filter((s) => s.writable && s.epoch !== undefined).map((s) => s.epoch as number));
+    const writers = all.filter((s) => s.writable && (s.epoch === undefined || s.epoch >= newest));
     const groups = new Set<string>();
     writers.forEach((a, i) => writers.slice(i + 1).forEach((b) => {
       const [ga, gb] = [a.group ?? a.member, b.group ?? b.member];

@@ -76,9 +76,13 @@ setUpPreset(NS, {
 
 test('3 members: one primary, two streaming replicas (one synchronous); the writer Service on the primary, -read on the replicas', async () => {
   await expectHealthy();
-  const list = await exec(NS, await primary(), 'main', 'patronictl list -f json');
-  const members = JSON.parse(list);
-  expect(members.map((m: any) => m.Role).sort()).toEqual(['Leader', 'Replica', 'Sync Standby']);
+  // Patroni names the synchronous standby in a later cycle than the one that sees it stream
+  let roles: string[] = [];
+  await waitFor(NS, 'Patroni: a Leader, a Replica and a Sync Standby', minutes(2), async () => {
+    roles = JSON.parse(await exec(NS, await primary(), 'main', 'patronictl list -f json')).map((m: any) => m.Role).sort();
+    return JSON.stringify(roles) === JSON.stringify(['Leader', 'Replica', 'Sync Standby']);
+  });
+  expect(roles).toEqual(['Leader', 'Replica', 'Sync Standby']);
 }, minutes(6));
 
 test('the application role and database from the Secret, a row through the writer Service read on every member', async () => {

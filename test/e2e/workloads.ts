@@ -84,9 +84,9 @@ elements() { MYSQL_PWD="$pw" timeout 60 ${opts.client} -h "$1" -uroot -N -B -e "
 /**
  * ZooKeeper through the client Service (any member: followers forward writes to the leader), with
  * zkCli.sh (one JVM an operation). The set is the znodes /h-s-*, a register the data of /h-k-KEY,
- * created by its first write. A member accepts writes when it leads. zkCli prints its log on
- * stdout (an ERROR line "Exiting JVM with code N" even on success): `z` keeps only what the
- * command itself printed, and the outcome is read from that (`set` prints nothing on success).
+ * created by its first write. A member accepts writes when it leads the newest epoch. zkCli prints
+ * its log on stdout (an ERROR line "Exiting JVM with code N" even on success): `z` keeps only what
+ * the command itself printed, and the outcome is read from that (`set` prints nothing on success).
  */
 export function zookeeperWorkload(): WorkloadEngine {
   return {
@@ -110,7 +110,7 @@ op_read() {
   [ -n "$v" ] || { printf 'no value (exit %s): %s\\n' "$rc" "$out"; return 1; }
   printf '%s\\n' "$v"
 }
-role() { timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/2181"; printf srvr >&3; cat <&3' "$1" | grep '^Mode:'; }
+role() { timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/2181"; printf srvr >&3; cat <&3' "$1" | grep -E '^(Zxid|Mode):'; }
 elements() { z "$1" ls / | grep '^\\[' | tr ',' '\\n' | tr -d '[] ' | grep "^h-s-$2" | sed 's/^h-s-//'; }
 `,
     outcome: (kind, rc, out) => {
@@ -122,6 +122,10 @@ elements() { z "$1" ls / | grep '^\\[' | tr ',' '\\n' | tr -d '[] ' | grep "^h-s
       // refused by the server: it did not happen; anything else (a lost connection) may have
       return /Node already exists|Node does not exist/.test(said) ? 'fail' : 'info';
     },
-    writer: (raw) => ({ writable: /Mode: (leader|standalone)/.test(raw) }),
+    writer: (raw) => {
+      // the epoch is the zxid's high 32 bits: a deposed leader still says `leader` until it notices
+      const zxid = /Zxid: 0x([0-9a-f]+)/.exec(raw)?.[1];
+      return { writable: /Mode: (leader|standalone)/.test(raw), epoch: zxid ? parseInt(zxid.slice(0, -8) || '0', 16) : undefined };
+    },
   };
 }

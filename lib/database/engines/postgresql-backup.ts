@@ -2,7 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { BACKUP_REPOSITORY_ANNOTATION, BACKUP_SCHEDULE_ANNOTATION, BackupMember, RETAIN_FULL_BACKUPS_ANNOTATION, checkCronSchedule, checkTimestamp, cronLongestGapSeconds, repositoryEnv, repositoryUrl, ResolvedS3Repository, resolveS3Repository, S3Repository, sameRepository } from '../backup';
 import type { EngineBackupMetrics, EngineContext, EngineEgress, InitContainer } from '../engine-definition';
-import { engineFail, identityEnv, integerOption, runScript, sizeOptionKib } from './private/preset-helpers';
+import { engineFail, identityEnv, integerOption, requireCredentials, runScript, sizeOptionKib } from './private/preset-helpers';
 
 /*
  * Backups of the PostgreSQL preset (streaming, or with Patroni) with pgBackRest (DatabaseEngine.postgresql({ backup,
@@ -35,11 +35,15 @@ export interface PostgresBackupOptions {
    */
   readonly retainFullBackups?: number;
   /**
-   * Which member the scheduled backups read. This preset backs up its primary: the first
-   * ordinal, or with `patroni` the member Patroni leads with (the sidecar of each member asks its
-   * own Patroni, so the backups follow a failover). `REPLICA` is refused (pgBackRest backs up a
-   * standby only while it also reaches the primary's host).
-   * @default BackupMember.PRIMARY
+   * Which member the scheduled backups read. Without `patroni`, the primary (the first ordinal);
+   * `REPLICA` is refused (pgBackRest reads a standby only while it also reaches the primary's
+   * host). With `patroni`, the member Patroni leads with takes the backups (the sidecar of each
+   * member asks its own Patroni, so the backups follow a failover), and with `REPLICA` (its
+   * default) it reads the files of a replica that Patroni sees streaming and no more than 16 MiB
+   * behind, through pgBackRest's TLS server on port 8432 of every member, so the primary's disk
+   * is spared; the primary's files when no replica is healthy (the log says which). `PRIMARY`
+   * always reads the primary's.
+   * @default - BackupMember.REPLICA with `patroni`, BackupMember.PRIMARY without
    */
   readonly member?: BackupMember;
   /**
@@ -242,18 +246,35 @@ function backupSidecar(ctx: EngineContext, image: string, env: { [name: string]:
   };
 }
 
+/** pgBackRest's TLS server in every member's sidecar, with Patroni's backups reading a replica. */
+export const PGBACKREST_TLS_PORT = 8432;
+
+/** Whether a set's backups read a replica's files (with Patroni, unless `member` is PRIMARY). */
+export function backupReadsReplica(backup: PostgresBackupOptions | undefined, patroni: boolean): boolean {
+  return backup !== undefined && patroni && (backup.member ?? BackupMember.REPLICA) === BackupMember.REPLICA;
+}
+
 /** The schedule and member of `backup`, checked, as the sidecar's env. */
 function scheduleEnv(ctx: EngineContext, backup: PostgresBackupOptions, patroni: boolean): { [name: string]: kplus.EnvValue } {
   const fail = (message: string): never => engineFail(ctx, 'postgresql', message);
-  const member = backup.member ?? BackupMember.PRIMARY;
-  if (member === BackupMember.REPLICA) {
-    fail("backup.member is REPLICA, which this preset does not offer: pgBackRest backs up a standby only while it also reaches the primary's host. Fix: leave member out (the primary).");
+  const member = backup.member ?? (patroni ? BackupMember.REPLICA : BackupMember.PRIMARY);
+  if (member === BackupMember.REPLICA && !patroni) {
+    fail("backup.member is REPLICA, which this preset offers only with patroni: pgBackRest reads a standby's files only while it also reaches the primary's host, " +
+      "which Patroni's leader does. Fix: leave member out (the primary), or use patroni.");
   }
-  if (member !== BackupMember.PRIMARY) fail(`backup.member got ${JSON.stringify(member)}. Fix: BackupMember.PRIMARY, or leave it out.`);
+  if (member !== BackupMember.PRIMARY && member !== BackupMember.REPLICA) {
+    fail(`backup.member got ${JSON.stringify(member)}. Fix: ${patroni ? 'BackupMember.REPLICA (the default with patroni) or BackupMember.PRIMARY' : 'BackupMember.PRIMARY, or leave it out'}.`);
+  }
+  const value = kplus.EnvValue.fromValue;
   return {
-    BACKUP_SCHEDULE: kplus.EnvValue.fromValue(checkCronSchedule(fail, 'backup.schedule', backup.schedule)),
-    BACKUP_MEMBER: kplus.EnvValue.fromValue(member),
+    BACKUP_SCHEDULE: value(checkCronSchedule(fail, 'backup.schedule', backup.schedule)),
+    BACKUP_MEMBER: value(member),
     // with Patroni the primary is whichever member leads: the sidecar asks its own Patroni
-    ...(patroni ? { PRIMARY_BY: kplus.EnvValue.fromValue('patroni') } : {}),
+    ...(patroni ? { PRIMARY_BY: value('patroni') } : {}),
+    // reading a replica: every member serves its files to the leader over TLS, the CA derived from
+    // the replication password (postgres-backup.sh, pgbackrest.sh)
+    ...(member === BackupMember.REPLICA
+      ? { SCOPE: value(ctx.name), BACKUP_TLS_PORT: value(String(PGBACKREST_TLS_PORT)), ...requireCredentials(ctx, 'postgresql', 'a backup reading a replica derives its TLS certificates from the replication password').replication }
+      : {}),
   };
 }

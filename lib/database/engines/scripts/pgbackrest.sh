@@ -78,3 +78,38 @@ pgbackrest_restore() {
   pgbackrest --config="$conf" --stanza="$STANZA" --pg1-path="$dir" "${target[@]}" \
     --recovery-option="restore_command=pgbackrest --config=$conf --stanza=$STANZA archive-get %f \"%p\"" restore
 }
+
+# pgbackrest_tls DIR SCOPE SECRET MEMBER_DNS: the TLS files of pgBackRest's connections between the
+# members (a backup reading a replica's files): DIR/ca.crt, DIR/member.crt, DIR/member.key. The
+# CA's key is derived from SECRET (the replication password, which every member holds) and the set's
+# name SCOPE, so every member derives the same CA, each at its start, with nothing shared but the
+# Secret; its certificate (self-signed, subject and key identifier the same on every member) signs
+# this member's own key, made here, for MEMBER_DNS (its DNS name: the client checks it). Whoever
+# holds the replication password may already copy every data file over replication: the derived CA
+# grants nothing more. SECRET is read from stdin, never an argument.
+pgbackrest_tls() {
+  local dir="$1" scope="$2" dns="$3" k
+  mkdir -p "$dir"
+  (
+    umask 077
+    # a P-256 private key in [1, n-1]: HMAC-SHA256(SECRET, label) reduced modulo n - 1, plus 1
+    k="$(python3 -c '
+import hashlib, hmac, sys
+n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+d = hmac.new(sys.stdin.buffer.read(), b"cdk8s-stateful pgbackrest tls ca " + sys.argv[1].encode(), hashlib.sha256).digest()
+print("%064x" % (int.from_bytes(d, "big") % (n - 1) + 1))' "$scope")"
+    # RFC 5915's ECPrivateKey without its public key, which openssl computes when it reads it
+    printf 'asn1=SEQUENCE:key\n[key]\nversion=INTEGER:1\nprivate=FORMAT:HEX,OCTETSTRING:%s\ncurve=EXPLICIT:0,OID:prime256v1\n' "$k" >"$dir/ca.asn1"
+    openssl asn1parse -noout -genconf "$dir/ca.asn1" -out "$dir/ca.der"
+    openssl ec -inform DER -in "$dir/ca.der" -out "$dir/ca.key" 2>/dev/null
+    rm -f "$dir/ca.asn1" "$dir/ca.der"
+    openssl req -new -x509 -key "$dir/ca.key" -subj "/CN=$scope pgBackRest CA" -days 36500 -set_serial 1 \
+      -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign' -out "$dir/ca.crt"
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$dir/member.key" \
+      -subj "/CN=pgbackrest" -out "$dir/member.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth,clientAuth\nauthorityKeyIdentifier=keyid\nbasicConstraints=CA:FALSE\n' "$dns" >"$dir/member.ext"
+    openssl x509 -req -in "$dir/member.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -days 36500 \
+      -set_serial "0x$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" -extfile "$dir/member.ext" -out "$dir/member.crt" 2>/dev/null
+    rm -f "$dir/ca.key" "$dir/member.csr" "$dir/member.ext"
+  )
+}

@@ -4,7 +4,11 @@
 #                             the first ordinal; with PRIMARY_BY=patroni, the member whose Patroni
 #                             leads, asked at every tick), creates the stanza once the server answers, then
 #                             takes a full backup whenever the cron schedule BACKUP_SCHEDULE (UTC)
-#                             fires; other members only keep their config current.
+#                             fires; other members only keep their config current. With Patroni and
+#                             BACKUP_MEMBER=replica, every member also runs pgBackRest's TLS server
+#                             (BACKUP_TLS_PORT) and the leader's backup reads the files of a
+#                             healthy replica of Patroni's view through it (backup-standby), the
+#                             primary's only when none is healthy.
 #   postgres-backup.sh now    one full backup at once (the same steps), e.g. a drill:
 #                             kubectl exec <pod> -c backup -- bash /opt/cdk8s-stateful/postgres-backup.sh now
 # Each backup's outcome is logged, kept in $RUN_DIR/backup-status (last success: end time,
@@ -60,13 +64,98 @@ INSERT INTO cdk8s_stateful.backup_status (repository) VALUES (:'repo') ON CONFLI
 SQL
 }
 
-# backup_once: a full backup (the stanza first), its outcome logged and in backup-status
+# full_backup: a full backup (the stanza first); with Patroni and BACKUP_MEMBER=replica, read from
+# the replica backup_source names (a backup from it that fails is taken again from the primary at
+# once), else from this member, the primary
+full_backup() {
+  local source
+  stanza || return 1
+  if [ "${BACKUP_MEMBER:-primary}" = replica ]; then
+    if ! source="$(backup_source)"; then
+      log "backup: Patroni's view of the members could not be read (above): reading the files from the primary"
+    elif [ -z "$source" ]; then
+      log "backup: no replica of Patroni's view is healthy (streaming, at most ${BACKUP_REPLICA_LAG_MAX:-16777216} bytes behind): reading the files from the primary"
+    else
+      read -r -a source <<<"$source"
+      log "backup: reading the files from the replica ${source[0]} (Patroni: ${source[1]}, streaming, ${source[2]} bytes behind); the primary starts and stops the backup"
+      pgbackrest --stanza="$STANZA" --type=full "${source[@]:3}" backup && return 0
+      log "backup: the backup reading the replica ${source[0]} failed (above): taken again from the primary"
+    fi
+  fi
+  pgbackrest --stanza="$STANZA" --type=full backup
+}
+
+# backup_source: with Patroni, the replica a backup reads, from this member's Patroni (GET /cluster,
+# its view of the members, the one its failover decisions use): one whose state is streaming and lag
+# at most BACKUP_REPLICA_LAG_MAX bytes, an asynchronous one before a synchronous standby (whose reads
+# would slow the commits waiting for it), then the least lag, then the name. Prints its name, role,
+# lag and pgBackRest's options that read its files through its TLS server; nothing when none is
+# healthy. Fails when Patroni does not answer.
+backup_source() {
+  local body
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  body="$(timeout "${PROBE_TIMEOUT:-5}" bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"; printf "GET /cluster HTTP/1.0\r\n\r\n" >&3; cat <&3' \
+    "${PATRONI_PORT:-8008}" 2>/dev/null)" || { log "backup: Patroni's REST API did not answer GET /cluster"; return 1; }
+  PEERS="${PEERS:-}" LAG_MAX="${BACKUP_REPLICA_LAG_MAX:-16777216}" python3 -c '
+import json, os, sys
+head, _, body = sys.stdin.read().partition("\r\n\r\n")
+if not head.split(" ")[1:2] == ["200"]:
+    sys.exit("GET /cluster answered " + head.splitlines()[0] if head else "GET /cluster: no answer")
+peers = {p.split(".")[0]: p for p in os.environ["PEERS"].split()}
+ok = [m for m in json.loads(body).get("members", [])
+      if m.get("role") in ("replica", "sync_standby", "quorum_standby") and m.get("state") == "streaming"
+      and isinstance(m.get("lag"), int) and m["lag"] <= int(os.environ["LAG_MAX"]) and m.get("name") in peers]
+ok.sort(key=lambda m: (m["role"] != "replica", m["lag"], m["name"]))
+if ok:
+    print(ok[0]["name"], ok[0]["role"], ok[0]["lag"], peers[ok[0]["name"]])' <<<"$body" | while read -r name role lag dns; do
+    printf '%s %s %s %s\n' "$name" "$role" "$lag" "$(standby_options "$dns")"
+  done
+}
+
+# standby_options DNS: pgBackRest's options of a backup reading the files of the replica at DNS (its
+# TLS server, this member's certificate; the same paths and port in every member)
+standby_options() {
+  local tls="$RUN_DIR/pgbackrest-tls"
+  printf '%s ' --backup-standby=y "--pg2-host=$1" --pg2-host-type=tls "--pg2-host-port=${BACKUP_TLS_PORT:-8432}" \
+    "--pg2-host-ca-file=$tls/ca.crt" "--pg2-host-cert-file=$tls/member.crt" "--pg2-host-key-file=$tls/member.key" \
+    "--pg2-path=$PGDATA" "--pg2-socket-path=$RUN_DIR" "--pg2-port=${POSTGRES_PORT:-5432}"
+}
+
+# serve_peers: with Patroni and BACKUP_MEMBER=replica, pgBackRest's TLS server on
+# BACKUP_TLS_PORT (its own config file), through which the leader's backups read this member's
+# files while it is a replica; only a client with a certificate of the set's CA gets in. Started
+# again at the next tick when it has stopped.
+serve_peers() {
+  if [ -n "${SERVER_PID:-}" ] && kill -0 "$SERVER_PID" 2>/dev/null; then return 0; fi
+  if [ -n "${SERVER_PID:-}" ]; then log "backup: pgBackRest's TLS server (pid $SERVER_PID) stopped: started again"; fi
+  pgbackrest --config="$RUN_DIR/pgbackrest-server.conf" server &
+  SERVER_PID=$!
+}
+
+# server_config: the TLS files (pgbackrest_tls: the CA derived from the replication password) and
+# the server's config: the member's own, plus where it listens and who may connect
+server_config() {
+  local password dns="" peer tls="$RUN_DIR/pgbackrest-tls"
+  read_secret password REPLICATION_KEY
+  for peer in ${PEERS:-}; do if [ "${peer%%.*}" = "${HOSTNAME%%.*}" ]; then dns="$peer"; fi; done
+  [ -n "$dns" ] || die "backup: this pod (${HOSTNAME:-}) is not in PEERS (${PEERS:-}): its certificate needs its DNS name"
+  printf '%s' "$password" | pgbackrest_tls "$tls" "${SCOPE:?SCOPE is not set}" "$dns"
+  pgbackrest_write_config "$RUN_DIR/pgbackrest-server.conf" BACKUP
+  (
+    umask 077
+    printf '%s\n' '' '[global:server]' 'tls-server-address=0.0.0.0' "tls-server-port=${BACKUP_TLS_PORT:-8432}" \
+      "tls-server-cert-file=$tls/member.crt" "tls-server-key-file=$tls/member.key" "tls-server-ca-file=$tls/ca.crt" \
+      "tls-server-auth=pgbackrest=$STANZA" >>"$RUN_DIR/pgbackrest-server.conf"
+  )
+}
+
+# backup_once: a full backup, its outcome logged and in backup-status
 backup_once() {
   local started ended size
   started="$(date +%s)"
   # the row first: `since` is no later than the first attempt (the server may not answer yet: again below)
   status_table
-  if ! stanza || ! pgbackrest --stanza="$STANZA" --type=full backup; then
+  if ! full_backup; then
     log "backup: FAILED after $(($(date +%s) - started))s (see the pgBackRest output above)"
     printf 'last_failure=%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$RUN_DIR/backup-status"
     status_table
@@ -101,30 +190,71 @@ patroni_leads() {
 backs_up() {
   case "${BACKUP_MEMBER:-primary}" in
     primary) if [ "${PRIMARY_BY:-}" = patroni ]; then patroni_leads; else [ "$(pod_ordinal)" -eq "$(start_ordinal)" ]; fi ;;
-    *) die "backup: BACKUP_MEMBER='${BACKUP_MEMBER}' is not one this preset runs (primary)" ;;
+    # the leader decides and starts the backup; the files come from a replica (full_backup)
+    replica) [ "${PRIMARY_BY:-}" = patroni ] || die "backup: BACKUP_MEMBER=replica needs Patroni (PRIMARY_BY=patroni)"; patroni_leads ;;
+    *) die "backup: BACKUP_MEMBER='${BACKUP_MEMBER}' is not one this preset runs (primary, or replica with Patroni)" ;;
   esac
 }
 
 pgbackrest_write_config "$CONFIG" BACKUP
+if [ "${BACKUP_MEMBER:-primary}" = replica ] && [ "${1:-}" != now ]; then server_config; fi
 if [ "${1:-}" = now ]; then
   if [ "${PRIMARY_BY:-}" = patroni ] && ! patroni_leads; then
-    die "backup: this member does not lead (Patroni's /primary says no): a backup runs on the primary. Fix: run it in the pod labelled ${ROLE_LABEL:-cdk8s-stateful.dev/role}=primary"
+    die "backup: this member does not lead (Patroni's /primary says no): a backup starts on the primary. Fix: run it in the pod labelled ${ROLE_LABEL:-cdk8s-stateful.dev/role}=primary"
   fi
   backup_once
   exit
 fi
 : "${BACKUP_SCHEDULE:?BACKUP_SCHEDULE is not set: the preset sets it from backup.schedule}"
 # leader_ready: with Patroni, once this member leads (at start or after a failover): the stanza
-# (archive_command needs it) and the status row, once per lead
+# (archive_command needs it) and the status row, then the archive's gap closed, once per lead
 leader_ready() {
   if ! patroni_leads; then
-    rm -f "$RUN_DIR/backup-leads"
+    rm -f "$RUN_DIR/backup-leads" "$RUN_DIR/backup-gap-closed"
     return 0
   fi
-  [ ! -e "$RUN_DIR/backup-leads" ] || return 0
-  log "backup: this member leads: it takes the scheduled backups"
-  if stanza; then touch "$RUN_DIR/backup-leads"; else log "backup: the stanza could not be created yet (see above); tried again in a minute"; fi
-  status_table
+  if [ ! -e "$RUN_DIR/backup-leads" ]; then
+    log "backup: this member leads: it takes the scheduled backups"
+    if stanza; then touch "$RUN_DIR/backup-leads"; else log "backup: the stanza could not be created yet (see above); tried again in a minute"; fi
+    status_table
+  fi
+  if [ -e "$RUN_DIR/backup-leads" ] && [ ! -e "$RUN_DIR/backup-gap-closed" ]; then
+    if close_archive_gap; then touch "$RUN_DIR/backup-gap-closed"; else log "backup: the archive's gap is not closed yet (see above); tried again in a minute"; fi
+  fi
+}
+
+# psql_at SQL: one value, as the superuser over the socket
+psql_at() {
+  psql --no-psqlrc -qAt -v ON_ERROR_STOP=1 -h "$RUN_DIR" -p "${POSTGRES_PORT:-5432}" -U "${POSTGRES_USER:-postgres}" -d postgres -c "$1"
+}
+
+# close_archive_gap: once this member leads after a failover, the WAL segments of the earlier
+# timelines that it received as a standby and the archive lacks, pushed by pgBackRest
+# (synchronously): those the lost primary had filled but not archived, which no member would archive
+# (archive_mode = on does not archive on a standby) and a restore could not replay past. Only the
+# segments before each timeline's switch point (this timeline's history file) are pushed: the
+# history the cluster goes on from, received whole from the old primary (the segment of the switch
+# point is the next timeline's); a segment already in the archive is left alone.
+close_archive_gap() {
+  local tl size listed parent lsn end seg name segno missing=0 pushed=0
+  tl="$(psql_at "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)")" || return 1
+  [ -f "$PGDATA/pg_wal/$tl.history" ] || return 0 # the first timeline: no failover yet
+  size="$(psql_at "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'")" || return 1
+  listed="$(pgbackrest --stanza="$STANZA" repo-ls "archive/$STANZA" --recurse)" || return 1
+  while read -r parent lsn _; do
+    [[ "$parent" =~ ^[0-9]+$ && "$lsn" =~ ^[0-9A-Fa-f]+/[0-9A-Fa-f]+$ ]] || continue
+    end=$((((16#${lsn%/*} << 32) + 16#${lsn#*/}) / size))
+    for seg in "$PGDATA/pg_wal/$(printf '%08X' "$parent")"????????????????; do
+      name="${seg##*/}"
+      [[ -f "$seg" && "$name" =~ ^[0-9A-F]{24}$ ]] || continue
+      segno=$((16#${name:8:8} * (0x100000000 / size) + 16#${name:16:8}))
+      if [ "$segno" -ge "$end" ] || grep -q "/$name-" <<<"$listed"; then continue; fi
+      missing=$((missing + 1))
+      if pgbackrest --stanza="$STANZA" --no-archive-async archive-push "$seg"; then pushed=$((pushed + 1)); fi
+    done
+  done <"$PGDATA/pg_wal/$tl.history"
+  if [ "$missing" -gt 0 ]; then log "backup: the archive lacked $missing segment(s) of the timelines before $tl, which this member received as a standby: $pushed pushed"; fi
+  [ "$pushed" -eq "$missing" ]
 }
 
 if [ "${PRIMARY_BY:-}" = patroni ]; then
@@ -138,9 +268,11 @@ elif backs_up; then
 else
   log "backup: member $(pod_ordinal) does not take the scheduled backups (BACKUP_MEMBER=${BACKUP_MEMBER:-primary})"
 fi
+if [ "${BACKUP_MEMBER:-primary}" = replica ]; then serve_peers; fi
 while :; do
   # wake at the start of the next minute, as cron does
   sleep "$((60 - $(date +%s) % 60))"
+  if [ "${BACKUP_MEMBER:-primary}" = replica ]; then serve_peers; fi
   if [ "${PRIMARY_BY:-}" = patroni ]; then leader_ready; fi
   if backs_up && cron_matches "$BACKUP_SCHEDULE" "$(date -u '+%M %H %d %m %w')"; then
     backup_once || true
