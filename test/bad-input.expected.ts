@@ -439,7 +439,7 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
   "Redis snapshots with an unpinned image":
     "StatefulDatabase 'test/db': engine image must name a pinned tag or digest (not 'latest'), got 'registry.example.com/redis-rclone:latest'. Fix: pin it, e.g. 'mysql:8.4.3' or 'repo/name@sha256:…', so every replica runs the same build.",
   "a WAL archive alert on Redis snapshots":
-    "StatefulDatabase 'test/db': metrics.alertThresholds.walArchiveAge is set, got 30m, but the engine archives no WAL (only PostgreSQL with backup does). Fix: leave walArchiveAge out.",
+    "StatefulDatabase 'test/db': metrics.alertThresholds.walArchiveAge is set, got 30m, but the engine archives no WAL (only PostgreSQL with backup does, and MySQL and MariaDB Galera with backup.binlogArchiveInterval, their binary log). Fix: leave walArchiveAge out.",
   "a Redis snapshot schedule with a day name":
     "DatabaseEngine.redis 'test/db': backup.schedule got \"0 2 * * MON\": its day of week field 'MON' is not a number, range, step or *. Fix: numbers 0-7, '*', ranges 'a-b' and steps '/n', e.g. '30 2 * * *' (02:30 every day) or '0 */6 * * *' (every 6 hours).",
   "a Redis snapshot schedule that never runs":
@@ -506,6 +506,18 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db backup.retainBackups from 48 to 24: after the next snapshot, all but the newest 24 are deleted from the repository: the restore points before them no longer exist. Fix: keep 48, or, if the shorter window is intended, set changeApprovals: { backupReduction: true } on the database.",
   "Redis snapshots turned off on a deployed set":
     "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db backup (scheduled snapshots) from 'on' to 'off': from the apply on, no snapshot is taken: nothing written after the apply can be restored. Fix: keep backup, or, if ending backups is intended, set changeApprovals: { backupReduction: true } on the database.",
+  "a MySQL binary log archive every 5 seconds":
+    "DatabaseEngine.mysql 'test/db': backup.binlogArchiveInterval must be a whole number of seconds from 10 to 3600, got 5 seconds: it bounds what a restore to a point in time can miss. Fix: e.g. Duration.minutes(1).",
+  "a MySQL binary log archive every 2 hours":
+    "DatabaseEngine.mysql 'test/db': backup.binlogArchiveInterval must be a whole number of seconds from 10 to 3600, got 7200 seconds: it bounds what a restore to a point in time can miss. Fix: e.g. Duration.minutes(1).",
+  "a MySQL binary log archive interval as a number":
+    "DatabaseEngine.mysql 'test/db': backup.binlogArchiveInterval must be a whole number of seconds from 10 to 3600, got 60 (not a Duration): it bounds what a restore to a point in time can miss. Fix: e.g. Duration.minutes(1).",
+  "a MySQL restore to a point in time without a zone":
+    "DatabaseEngine.mysql 'test/db': restoreFrom.pointInTime got \"2026-03-01 12:00:00\", which is not a real date and time as an ISO 8601 timestamp with its zone. Fix: e.g. '2026-03-01T12:00:00Z' (UTC) or '2026-03-01T13:00:00+01:00'.",
+  "a MySQL restore to a point in time and a named backup":
+    "DatabaseEngine.mysql 'test/db': restoreFrom.pointInTime (\"2026-03-01T12:00:00Z\") and restoreFrom.backup (\"20260301T023000Z.tar\") are both set: a restore to a point in time starts from the newest backup that had ended before it. Fix: leave restoreFrom.backup out.",
+  "a Redis restore to a point in time":
+    "DatabaseEngine.redis 'test/db': restoreFrom.pointInTime is set, got \"2026-03-01T12:00:00Z\", but snapshots of this preset restore to their own moment only. Fix: leave pointInTime out.",
   "MySQL backups with the official mysql image":
     "DatabaseEngine.mysql 'test/db': backup.image got \"mysql:9.7.4\", the official mysql image, which has no rclone. Fix: an image with MySQL and rclone (docs/engines.md, MySQL backups), e.g. image: 'registry.example.com/mysql-rclone:9.7.4'.",
   "MySQL backups with an unpinned image":
@@ -524,6 +536,8 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db restoreFrom from 'none' to 's3://s3.example.com/backups/prod/pg': the set is deployed: its members hold data or are creating it, and a member restores only into a new set whose volume is empty, so the restore would never run. Fix: leave restoreFrom out of the deployed set; to restore, create a new set (another name or namespace) with restoreFrom and move the clients to it (docs/engines.md, the restore drill).",
   "MySQL backups turned off on a deployed set":
     "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db backup (scheduled backups) from 'on' to 'off': from the apply on, no backup is taken: nothing written after the apply can be restored. Fix: keep backup, or, if ending backups is intended, set changeApprovals: { backupReduction: true } on the database.",
+  "the MySQL binary log archive turned off on a deployed set":
+    "StatefulDatabase 'test/db': refuses to change StatefulSet ns/db backup.binlogArchiveInterval from '60s' to 'off': from the apply on, the binary log is no longer archived: a restore reaches only the backups' own moments, and restores to a point in time end at the apply. Fix: keep backup.binlogArchiveInterval, or, if ending the archive is intended, set changeApprovals: { backupReduction: true } on the database.",
   "a MySQL restore with Group Replication":
     "DatabaseEngine.mysql 'test/db': restoreFrom is not available with groupReplication (got both): backups and restores are for the primary/replicas preset. Fix: leave groupReplication out for a set with restoreFrom, or leave restoreFrom out of the group.",
 };

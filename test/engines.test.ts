@@ -460,6 +460,20 @@ describe('DatabaseEngine.mariadbGalera with backup and restoreFrom (mariadb-back
     });
   });
 
+  test('backup.binlogArchiveInterval: every member logs its binary log with the cluster\'s GTIDs; its settings are refused in config; restoreFrom.pointInTime: the restore replays it as root', () => {
+    const { m, pod } = build(DatabaseEngine.mariadbGalera({ backup: { image, repository, schedule: '30 2 * * *', binlogArchiveInterval: Duration.minutes(1) } }));
+    expect(values(pod.containers[1])).toMatchObject({ BINLOG_ARCHIVE_INTERVAL: '60' });
+    expect(values(pod.initContainers.find((c: any) => c.name === 'bootstrap'))).toMatchObject({ BINLOG: 'on' });
+    expect(Object.keys(find(m, 'ConfigMap', 'db-scripts').data)).toContain('binlog-archive.sh');
+    expect(() => build(DatabaseEngine.mariadbGalera({ backup: { image, repository, schedule: '30 2 * * *', binlogArchiveInterval: Duration.minutes(1) }, config: { log_bin: 'other' } })))
+      .toThrow(/log_bin/);
+    // without the archive: no binary log, and the settings are the user's
+    const plain = build(DatabaseEngine.mariadbGalera({ backup: { image, repository, schedule: '30 2 * * *' }, config: { log_bin: 'mine' } }));
+    expect(values(plain.pod.initContainers.find((c: any) => c.name === 'bootstrap')).BINLOG).toBeUndefined();
+    const restored = build(DatabaseEngine.mariadbGalera({ restoreFrom: { image, repository, pointInTime: '2026-03-01T12:00:00Z' } }));
+    expect(values(restored.pod.initContainers.find((c: any) => c.name === 'restore'))).toMatchObject({ RESTORE_TARGET: '2026-03-01 12:00:00', ROOT_KEY: 'root-password' });
+  });
+
   test('restoreFrom: the init container restore between bootstrap and recover, with the data volume and the source repository; no sidecar, no annotation', () => {
     const { m, sts, pod } = build(DatabaseEngine.mariadbGalera({ restoreFrom: { image, repository, backup: '20260301T023000Z.mbstream' } }));
     expect(pod.initContainers.map((c: any) => c.name)).toEqual(['install', 'bootstrap', 'restore', 'recover', 'decide']);
@@ -525,6 +539,25 @@ describe('DatabaseEngine.mysql with backup and restoreFrom (clone plugin, rclone
     const plain = build(DatabaseEngine.mysql());
     expect(plain.pod.initContainers.map((c: any) => c.name)).toEqual(['founding', 'config', 'clone']);
     expect(Object.keys(find(plain.m, 'ConfigMap', 'db-scripts').data)).not.toContain('rclone-s3.sh');
+  });
+
+  test('backup.binlogArchiveInterval: the sidecar archives the binary log as root through the socket; restoreFrom.pointInTime: the restore replays it up to that second (UTC)', () => {
+    const { m, pod } = build(DatabaseEngine.mysql({ backup: { image, repository, schedule: '30 2 * * *', binlogArchiveInterval: Duration.seconds(30) } }));
+    const sidecar = pod.containers[1];
+    expect(values(sidecar)).toMatchObject({ BINLOG_ARCHIVE_INTERVAL: '30', ROOT_KEY: 'root-password' });
+    expect(sidecar.volumeMounts.map((v: any) => v.mountPath)).toEqual(expect.arrayContaining(['/var/lib/mysql', '/var/run/mysqld']));
+    expect(Object.keys(find(m, 'ConfigMap', 'db-scripts').data)).toContain('binlog-archive.sh');
+    // without it: no archive, no socket
+    const plain = build(DatabaseEngine.mysql({ backup: { image, repository, schedule: '30 2 * * *' } }));
+    expect(values(plain.pod.containers[1]).BINLOG_ARCHIVE_INTERVAL).toBeUndefined();
+    expect(plain.pod.containers[1].volumeMounts.map((v: any) => v.mountPath)).not.toContain('/var/run/mysqld');
+    expect(Object.keys(find(plain.m, 'ConfigMap', 'db-scripts').data)).not.toContain('binlog-archive.sh');
+
+    const restored = build(DatabaseEngine.mysql({ restoreFrom: { image, repository, pointInTime: '2026-03-01T13:00:05.750+01:00' } }));
+    const restore = restored.pod.initContainers.find((c: any) => c.name === 'restore');
+    expect(values(restore)).toMatchObject({ RESTORE_TARGET: '2026-03-01 12:00:05', ROOT_KEY: 'root-password' });
+    expect(values(restore).RESTORE_BACKUP).toBeUndefined();
+    expect(Object.keys(find(restored.m, 'ConfigMap', 'db-scripts').data)).toEqual(expect.arrayContaining(['mysql-restore.sh', 'binlog-archive.sh']));
   });
 
   test('refused with groupReplication, naming both props', () => {

@@ -356,6 +356,19 @@ describe('metrics of Redis snapshots (served by the backup sidecar itself)', () 
     expect(r.DatabaseBackupFailed.expr).toBe(`max by (namespace) (cdk8s_backup_consecutive_failures${sel}) > 0`);
   });
 
+  test('a binary log archive (MySQL, MariaDB Galera): DatabaseBinlogArchiveLate on its archived-until series, three times the interval (at least 10 minutes) or walArchiveAge', () => {
+    const backup = { image: 'registry.example.com/mysql-rclone:9.7.4', repository: { bucket: 'backups', endpoint: 's3.example.com', region: 'us-east-1', path: '/shop/db' }, schedule: '0 2 * * *' };
+    const late = (engine: DatabaseEngine, options: any = {}) => rules(database(engine, { prometheusOperator: true, ...options }, { replicas: 3 })).DatabaseBinlogArchiveLate?.expr;
+    expect(late(DatabaseEngine.mysql({ backup: { ...backup, binlogArchiveInterval: Duration.minutes(5) } })))
+      .toBe(`time() - max by (namespace) (cdk8s_binlog_archived_until_timestamp_seconds${sel} > 0 or cdk8s_backup_since_timestamp_seconds${sel}) > 900`);
+    expect(late(DatabaseEngine.mysql({ backup: { ...backup, binlogArchiveInterval: Duration.minutes(1) } }))).toMatch(/\) > 600$/);
+    expect(late(DatabaseEngine.mariadbGalera({ backup: { ...backup, binlogArchiveInterval: Duration.minutes(1) } }), { alertThresholds: { walArchiveAge: Duration.minutes(30) } })).toMatch(/\) > 1800$/);
+    // without the archive, no such alert
+    expect(late(DatabaseEngine.mysql({ backup }))).toBeUndefined();
+    const docs = fs.readFileSync(path.join(__dirname, '..', 'docs', 'engines.md'), 'utf-8');
+    expect(docs).toContain('| `DatabaseBinlogArchiveLate` |');
+  });
+
   test('ZooKeeper backups: the sidecar record on the data volume and its port, a PodMonitor endpoint beside ZooKeeper\'s own, the same alerts', () => {
     const engine = DatabaseEngine.zookeeper({
       backup: { image: 'registry.example.com/zookeeper-rclone:3.9.5', repository: { bucket: 'backups', endpoint: 's3.example.com', region: 'us-east-1', path: '/shop/zk' }, schedule: '0 * * * *' },

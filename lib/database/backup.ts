@@ -104,6 +104,14 @@ export const BACKUP_REPOSITORY_ANNOTATION = 'cdk8s-stateful.dev/backup-repositor
  */
 export const BACKUP_SCHEDULE_ANNOTATION = 'cdk8s-stateful.dev/backup-schedule';
 
+/**
+ * The annotation of a StatefulSet whose backup sidecar archives the binary log (MySQL, MariaDB
+ * Galera with `backup.binlogArchiveInterval`): the interval in seconds, e.g. `'60'`. The change
+ * guard reads it to refuse turning the archive off (`changeApprovals.backupReduction`): restores to
+ * a point in time would end at the apply.
+ */
+export const BINLOG_ARCHIVE_ANNOTATION = 'cdk8s-stateful.dev/binlog-archive-interval';
+
 /** The repository as the annotation states it: `s3://<endpoint>/<bucket><path>`. */
 export function repositoryUrl(repo: ResolvedS3Repository): string {
   return `s3://${repo.endpoint}/${repo.bucket}${repo.path}`;

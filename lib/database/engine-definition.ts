@@ -329,7 +329,8 @@ export interface EngineBackupMetrics {
   readonly scheduleGapSeconds: number;
   /**
    * The longest a written WAL segment waits before it is archived (`archive_timeout`), in seconds:
-   * PostgreSQL, whose exporter reports its backups and archiving.
+   * PostgreSQL, whose exporter reports its backups and archiving; or the interval of a binary log
+   * archive (MySQL, MariaDB Galera), which the backup sidecar reports.
    * @default - no WAL archiving
    */
   readonly archiveTimeoutSeconds?: number;

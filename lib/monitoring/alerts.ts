@@ -218,7 +218,8 @@ function engineBackupRules(ctx: AlertContext): AlertRule[] {
  * A backup sidecar that serves its outcome itself (backup-metrics.sh, any engine): the series of
  * the member that takes the scheduled backups (the others serve none). Late: no successful backup
  * (before the first, since backups began) for longer than the threshold. Failed: the last attempt
- * failed, until one succeeds.
+ * failed, until one succeeds. With a binary log archive, late: nothing archived for longer than its
+ * threshold (before the first, since backups began).
  */
 function sidecarBackupRules(ctx: AlertContext): AlertRule[] {
   const b = ctx.engineBackup;
@@ -230,6 +231,10 @@ function sidecarBackupRules(ctx: AlertContext): AlertRule[] {
       `${ctx.namespace}/${ctx.name} has had no successful backup for more than ${promDuration(b.lateAfterSeconds)}.`),
     rule(ctx, 'DatabaseBackupFailed', 'warning', `max by (namespace) (cdk8s_backup_consecutive_failures${m}) > 0`, 0,
       `The last {{ $value }} backup attempt(s) of ${ctx.namespace}/${ctx.name} failed.`),
+    // the binary log archive (MySQL, MariaDB): nothing archived for longer than the threshold
+    ...(b.archiveStalledAfterSeconds === undefined ? [] : [rule(ctx, 'DatabaseBinlogArchiveLate', 'critical',
+      `time() - max by (namespace) (cdk8s_binlog_archived_until_timestamp_seconds${m} > 0 or cdk8s_backup_since_timestamp_seconds${m}) > ${b.archiveStalledAfterSeconds}`, 0,
+      `The binary log archive of ${ctx.namespace}/${ctx.name} is more than ${promDuration(b.archiveStalledAfterSeconds)} behind: a restore to a point in time cannot reach the last moments.`)]),
   ];
 }
 

@@ -63,8 +63,10 @@ export interface MetricsAlertThresholds {
    * `PostgresWalArchivingFailing` when its archive command failed within that time,
    * `PostgresWalArchivingStalled` (5 minutes later) when rows are written but no attempt failed
    * (PostgreSQL with `backup`). A threshold close to the time between the archiver's retries of
-   * a failed segment may let the failing alert come and go while the store is down.
-   * @default - three times `backup.archiveTimeout`, at least 10 minutes
+   * a failed segment may let the failing alert come and go while the store is down. For MySQL and
+   * MariaDB Galera with `backup.binlogArchiveInterval`: how far behind the binary log archive may
+   * fall before `DatabaseBinlogArchiveLate` fires.
+   * @default - three times `backup.archiveTimeout` (`backup.binlogArchiveInterval`), at least 10 minutes
    */
   readonly walArchiveAge?: Duration;
 }

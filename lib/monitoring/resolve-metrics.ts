@@ -133,7 +133,7 @@ export function backupAlertThresholds(check: PropValidator, backup: EngineBackup
   }
   const archive = backup.archiveTimeoutSeconds;
   if (archive === undefined && t.walArchiveAge !== undefined) {
-    check.fail(`metrics.alertThresholds.walArchiveAge is set, got ${promDuration(seconds(check, 'alertThresholds.walArchiveAge', t.walArchiveAge, 600, 60, WEEK))}, but the engine archives no WAL (only PostgreSQL with backup does). Fix: leave walArchiveAge out.`);
+    check.fail(`metrics.alertThresholds.walArchiveAge is set, got ${promDuration(seconds(check, 'alertThresholds.walArchiveAge', t.walArchiveAge, 600, 60, WEEK))}, but the engine archives no WAL (only PostgreSQL with backup does, and MySQL and MariaDB Galera with backup.binlogArchiveInterval, their binary log). Fix: leave walArchiveAge out.`);
   }
   return {
     lateAfterSeconds: seconds(check, 'alertThresholds.backupAge', t.backupAge, 2 * backup.scheduleGapSeconds, 600, 10 * 366 * 86400),

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'util';
-import { BACKUP_REPOSITORY_ANNOTATION, BACKUP_SCHEDULE_ANNOTATION, cronGapsSeconds, RETAIN_FULL_BACKUPS_ANNOTATION } from '../database/backup';
+import { BACKUP_REPOSITORY_ANNOTATION, BACKUP_SCHEDULE_ANNOTATION, BINLOG_ARCHIVE_ANNOTATION, cronGapsSeconds, RETAIN_FULL_BACKUPS_ANNOTATION } from '../database/backup';
 import { show } from '../errors';
 import type { ChangeApprovals } from '../database/stateful-database-props';
 import { objectLabel, quantityBytes } from './baseline';
@@ -380,10 +380,28 @@ function backupRepositoryChange(key: string, db: DatabaseContext, before: any, a
   }];
 }
 
-/** The backup rules: backups off or fewer kept, moved, scheduled with a shorter window; a restore added to a deployed set. */
+/**
+ * The binary log archive (MySQL, MariaDB Galera) turned off while backups go on: restores to a
+ * point in time end at the apply (backups turned off altogether: said by backupChange).
+ */
+function binlogArchiveChange(key: string, db: DatabaseContext, before: any, after: any): Finding[] {
+  const from = before?.metadata?.annotations?.[BINLOG_ARCHIVE_ANNOTATION];
+  if (from === undefined || after?.metadata?.annotations?.[BINLOG_ARCHIVE_ANNOTATION] !== undefined || retainedFullBackups(after) === undefined) return [];
+  const ack = db.approvals.backupReduction === true;
+  return [{
+    object: key, owner: db.owner, field: 'backup.binlogArchiveInterval', from: `${from}s`, to: 'off',
+    verdict: ack ? 'manual' : 'refused',
+    why: 'from the apply on, the binary log is no longer archived: a restore reaches only the backups\' own moments, and restores to a point in time end at the apply.',
+    steps: ack ? ['end of the binary log archive acknowledged (changeApprovals.backupReduction): the repository keeps the archive it holds, no longer expired; delete binlog/ yourself once it is not needed.']
+      : ['keep backup.binlogArchiveInterval, or, if ending the archive is intended, set changeApprovals: { backupReduction: true } on the database.'],
+  }];
+}
+
+/** The backup rules: backups off or fewer kept, moved, scheduled with a shorter window, the binary log archive off; a restore added to a deployed set. */
 function backupRules(key: string, db: DatabaseContext, before: any, after: any): Finding[] {
   return [
     ...backupChange(key, db, before, after),
+    ...binlogArchiveChange(key, db, before, after),
     ...backupRepositoryChange(key, db, before, after),
     ...backupScheduleChange(key, db, before, after),
     ...restoreFromAdded(key, db, before, after),

@@ -7,6 +7,11 @@
 // `restore` naming it, and no member's server starts. The server of the member being backed up
 // SIGKILLed mid-backup: the backup fails loudly or completes, every backup the store holds is
 // whole, and the next one succeeds.
+// The members log their binary log, archived every 10 s (backup.binlogArchiveInterval): rows
+// 251-260, a moment T, rows 261-270, the archive past them; a new set restored to T
+// (restoreFrom.pointInTime: the backup, then the archived binary log replayed up to T before the
+// first member bootstraps) holds rows 1-260 on every member and none after.
+import { Duration } from 'cdk8s';
 import { DatabaseEngine, MariaDbVersion, S3Repository } from '../../lib';
 import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, sleep, waitFor, waitForReady } from './helpers';
 import { backupNow, backupSet, backupWhileCrashed, expectNoServerStarted, insertBlobs, insertOrders } from './backup-set';
@@ -55,12 +60,12 @@ beforeAll(async () => {
   await apply(NS, database(NS, DatabaseEngine.mariadbGalera({
     version: VERSION,
     apiClientImage: imageRef('curl'),
-    backup: { image: IMAGE, repository: repository(), schedule: '30 2 * * *', retainBackups: 3 },
+    backup: { image: IMAGE, repository: repository(), schedule: '30 2 * * *', retainBackups: 3, binlogArchiveInterval: Duration.seconds(10) },
   })));
   await waitForReady(NS, NAME, 3, minutes(8));
 }, minutes(10));
 afterAll(async () => {
-  for (const ns of [NS, `${NS}-restore`, `${NS}-corrupt`]) await deleteNamespace(ns);
+  for (const ns of [NS, `${NS}-restore`, `${NS}-pitr`, `${NS}-corrupt`]) await deleteNamespace(ns);
 }, minutes(10));
 
 test('a backup of the highest ordinal holds the rows written before it; a new set restored from it in a new namespace has them all, none after', async () => {
@@ -70,7 +75,7 @@ test('a backup of the highest ordinal holds the rows written before it; a new se
   const started = Date.now();
   const log = await takeBackup();
   console.log(`backup-galera: backup in ${((Date.now() - started) / 1000).toFixed(1)}s: ${log.split('\n').filter((l) => l.includes('done in')).join('')}`);
-  expect(log).toMatch(/backup: \d{8}T\d{6}Z\.mbstream done in \d+s: \d+ bytes from member 2, Galera position [-0-9a-f]{36}:\d+, sha256 [0-9a-f]{64}/);
+  expect(log).toMatch(/backup: \d{8}T\d{6}Z\.mbstream done in \d+s: \d+ bytes from member 2, Galera position [-0-9a-f]{36}:\d+, binary log binlog\.\d{6} \d+, sha256 [0-9a-f]{64}/);
   // the sidecar serves the outcome to Prometheus on its port (backup-metrics.sh): the backup's size
   // on the member that takes them, no series on another
   const served = (ordinal: number) => kubectl(['-n', NS, 'exec', `${NAME}-${ordinal}`, '-c', 'backup', '--', 'bash', '-c',
@@ -99,6 +104,36 @@ test('a backup of the highest ordinal holds the rows written before it; a new se
   expect(await sql(ns, 2, 'SELECT COUNT(*) FROM shop.orders;')).toBe('201');
   await deleteNamespace(ns);
 }, minutes(14));
+
+test('a restore to a point in time: the backup, then the archived binary log up to that moment: every row written before it, none after', async () => {
+  // rows 1-250 are there (1-200 in the backup); 251-260 before the moment, 261-270 after it
+  await insert(1, 251, 260);
+  // a whole second at least 1 s after the last row before it, and 1.5 s before the first after it
+  const target = Math.floor(Date.now() / 1000) + 2;
+  await sleep(target * 1000 + 1500 - Date.now());
+  await insert(0, 261, 270);
+  const written = Date.now() / 1000;
+  const archivedUntil = async () => Number(/^cdk8s_binlog_archived_until_timestamp_seconds\{[^}]*\} (\d+)$/m.exec(
+    await kubectl(['-n', NS, 'exec', `${NAME}-2`, '-c', 'backup', '--', 'cat', '/var/lib/mysql/.cdk8s-backup-metrics/metrics']))?.[1] ?? 0);
+  await waitFor(NS, 'the binary log archived past the last row', minutes(1), async () => (await archivedUntil()) > written);
+  console.log(`backup-galera: binary log archived ${(await archivedUntil() - written).toFixed(1)}s after the last row; ` +
+    (await s3('s3 BACKUP lsf -R "$(s3_dir BACKUP)binlog/" | grep -c sha256')).trim() + ' archived files');
+
+  const pointInTime = new Date(target * 1000).toISOString().replace('.000Z', 'Z');
+  const ns = `${NS}-pitr`;
+  await namespaceWithSecret(ns);
+  const applied = Date.now();
+  await apply(ns, database(ns, DatabaseEngine.mariadbGalera({ version: VERSION, apiClientImage: imageRef('curl'), restoreFrom: { image: IMAGE, repository: repository(), pointInTime } })));
+  await waitForReady(ns, NAME, 3, minutes(8));
+  console.log(`backup-galera: restore to ${pointInTime} into ${ns}: three members Ready ${((Date.now() - applied) / 1000).toFixed(1)}s after apply`);
+  const log = await kubectl(['-n', ns, 'logs', `${NAME}-0`, '-c', 'restore']);
+  console.log(`backup-galera: ${log.split('\n').filter((l) => /replay/.test(l)).join(' | ')}`);
+  expect(log).toMatch(/replayed \d+ archived binary log file\(s\) from position \d+ up to /);
+  for (const ordinal of [0, 1, 2]) {
+    expect({ ordinal, rows: await sql(ns, ordinal, 'SELECT COUNT(*), MIN(id), MAX(id) FROM shop.orders;') }).toEqual({ ordinal, rows: '260\t1\t260' });
+  }
+  await deleteNamespace(ns);
+}, minutes(12));
 
 test('a corrupted backup object: the restore stops in the init container restore naming it, and no member starts', async () => {
   const name = /backup: (\S+) done/.exec(await takeBackup())![1];

@@ -7,8 +7,12 @@
 // store: the restore stops in the init container `restore` naming it, and no server starts. The
 // replica's server SIGKILLed while it clones itself for a backup: the backup fails loudly or
 // completes, every backup the store holds is whole, and the next one succeeds.
+// The set archives its binary log every 10 s (backup.binlogArchiveInterval): rows 251-260, a
+// moment T, rows 261-270, the archive past them; a new set restored to T (restoreFrom.pointInTime:
+// the backup, then the archived binary log replayed up to T) holds rows 1-260 and none after.
+import { Duration } from 'cdk8s';
 import { DatabaseEngine, MysqlVersion, S3Repository } from '../../lib';
-import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, waitFor, waitForReady } from './helpers';
+import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, sleep, waitFor, waitForReady } from './helpers';
 import { backupNow, backupSet, backupWhileCrashed, expectNoServerStarted, insertBlobs, insertOrders } from './backup-set';
 import { createS3Store, namespaceWithStoreSecret, S3Store, sidecarS3, storeRepository, storeSecretEntries } from './s3-store';
 
@@ -27,8 +31,9 @@ const repository = (): S3Repository => storeRepository(store, BUCKET, `/${NS}/${
 /** The set of these tests in NS: 2 members of ENGINE. */
 const database = (ns: string, engine: DatabaseEngine) => backupSet(ns, NAME, engine, 2);
 
-/** A new set restored from the repository. */
-const restored = () => DatabaseEngine.mysql({ version: VERSION, apiClient: { apiClientImage: imageRef('curl') }, restoreFrom: { image: IMAGE, repository: repository() } });
+/** A new set restored from the repository (to POINT_IN_TIME, if given). */
+const restored = (pointInTime?: string) => DatabaseEngine.mysql({ version: VERSION, apiClient: { apiClientImage: imageRef('curl') },
+  restoreFrom: { image: IMAGE, repository: repository(), pointInTime } });
 
 /** SQL as root on member ORDINAL of NS, from its own database container (the password from the Secret's file). */
 async function sql(ns: string, ordinal: number, statement: string): Promise<string> {
@@ -57,12 +62,12 @@ beforeAll(async () => {
   await apply(NS, database(NS, DatabaseEngine.mysql({
     version: VERSION,
     apiClient: { apiClientImage: imageRef('curl') },
-    backup: { image: IMAGE, repository: repository(), schedule: '30 2 * * *', retainBackups: 3 },
+    backup: { image: IMAGE, repository: repository(), schedule: '30 2 * * *', retainBackups: 3, binlogArchiveInterval: Duration.seconds(10) },
   })));
   await waitForReady(NS, NAME, 2, minutes(6));
 }, minutes(8));
 afterAll(async () => {
-  for (const ns of [NS, `${NS}-restore`, `${NS}-corrupt`]) await deleteNamespace(ns);
+  for (const ns of [NS, `${NS}-restore`, `${NS}-pitr`, `${NS}-corrupt`]) await deleteNamespace(ns);
 }, minutes(10));
 
 test('a backup of the replica holds the rows written before it; a new set restored from it in a new namespace has them all, none after', async () => {
@@ -96,6 +101,40 @@ test('a backup of the replica holds the rows written before it; a new set restor
   await waitFor(ns, 'the write after the restore on the replica', minutes(1), async () => (await sql(ns, 1, 'SELECT COUNT(*) FROM shop.orders;')) === '201');
   await deleteNamespace(ns);
 }, minutes(12));
+
+/** The sidecar's metrics record of member 1 (the backups' and the binary log archive's series). */
+const metricsRecord = () => kubectl(['-n', NS, 'exec', `${NAME}-1`, '-c', 'backup', '--', 'cat', '/var/lib/mysql/.cdk8s-backup-metrics/metrics']);
+
+test('a restore to a point in time: the backup, then the archived binary log up to that moment: every row written before it, none after', async () => {
+  // rows 1-250 are there (1-200 in the backup); 251-260 before the moment, 261-270 after it
+  await insert(251, 260);
+  await replicated(NS, 260);
+  // a whole second at least 1 s after the last row before it, and 1.5 s before the first after it
+  const target = Math.floor(Date.now() / 1000) + 2;
+  await sleep(target * 1000 + 1500 - Date.now());
+  await insert(261, 270);
+  await replicated(NS, 270);
+  const written = Date.now() / 1000;
+  const archivedUntil = async () => Number(/^cdk8s_binlog_archived_until_timestamp_seconds\{[^}]*\} (\d+)$/m.exec(await metricsRecord())?.[1] ?? 0);
+  await waitFor(NS, 'the binary log archived past the last row', minutes(1), async () => (await archivedUntil()) > written);
+  console.log(`backup-mysql: binary log archived ${(await archivedUntil() - written).toFixed(1)}s after the last row; objects: ` +
+    (await sidecarS3(NS, `${NAME}-1`, 's3 BACKUP lsf -R "$(s3_dir BACKUP)binlog/" | grep -c sha256')).trim() + ' archived files');
+
+  const pointInTime = new Date(target * 1000).toISOString().replace('.000Z', 'Z');
+  const ns = `${NS}-pitr`;
+  await namespaceWithStoreSecret(ns, `${NAME}-credentials`, store, PASSWORDS);
+  const applied = Date.now();
+  await apply(ns, database(ns, restored(pointInTime)));
+  await waitForReady(ns, NAME, 2, minutes(6));
+  console.log(`backup-mysql: restore to ${pointInTime} into ${ns}: two members Ready ${((Date.now() - applied) / 1000).toFixed(1)}s after apply`);
+  const log = await kubectl(['-n', ns, 'logs', `${NAME}-0`, '-c', 'restore']);
+  console.log(`backup-mysql: ${log.split('\n').filter((l) => /replay/.test(l)).join(' | ')}`);
+  expect(log).toMatch(/replayed \d+ archived binary log file\(s\) from position \d+ up to /);
+  for (const ordinal of [0, 1]) {
+    expect({ ordinal, rows: await sql(ns, ordinal, 'SELECT COUNT(*), MIN(id), MAX(id) FROM shop.orders;') }).toEqual({ ordinal, rows: '260\t1\t260' });
+  }
+  await deleteNamespace(ns);
+}, minutes(10));
 
 test('a corrupted backup object: the restore stops in the init container restore naming it, and no server starts', async () => {
   const name = /backup: (\S+) done/.exec(await takeBackup())![1];

@@ -9,10 +9,14 @@
 // after. A corrupted object stops the restore naming it, and no data directory appears; with the
 // store down the backup fails loudly and the set keeps taking writes; the server SIGKILLed
 // mid-stream fails the backup loudly, and nothing of it counts.
+// The members log their binary log (backup.binlogArchiveInterval): rows 300-309, a moment T, rows
+// 310-320, the archive (`mariadb-backup.sh binlog`); a member restored to T (restoreFrom.pointInTime:
+// the backup, then the archived binary log replayed up to T) holds every row written before T and
+// none after; an archive with a gap, or one short of the moment, stops the restore naming it.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseEngine, StatefulDatabase } from '../../lib';
 import { chart, find, synth } from '../util';
@@ -34,7 +38,7 @@ afterAll(() => {
 });
 
 /** The env (values only) of the sidecar `backup` and of the init container `restore`, as synthesized. */
-function preset(backupName?: string) {
+function preset(backupName?: string, pointInTime?: string) {
   const repository = { bucket: 'backups', endpoint: `localhost:${S3_PORT}`, region: 'us-east-1', path: '/servers/galera', caCertificateKey: 's3-ca.crt' };
   const image = 'registry.example.com/mariadb-rclone:10.11-1.60.1';
   const spec = (engine: DatabaseEngine) => {
@@ -43,11 +47,12 @@ function preset(backupName?: string) {
     return find(synth(c), 'StatefulSet').spec.template.spec;
   };
   const values = (container: any) => Object.fromEntries((container.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value as string]));
-  const backed = spec(DatabaseEngine.mariadbGalera({ backup: { image, repository, schedule: '30 2 * * *', retainBackups: 2 } }));
-  const restored = spec(DatabaseEngine.mariadbGalera({ restoreFrom: { image, repository, backup: backupName } }));
+  const backed = spec(DatabaseEngine.mariadbGalera({ backup: { image, repository, schedule: '30 2 * * *', retainBackups: 2, binlogArchiveInterval: Duration.seconds(10) } }));
+  const restored = spec(DatabaseEngine.mariadbGalera({ restoreFrom: { image, repository, backup: backupName, pointInTime } }));
   return {
     backupEnv: values(backed.containers.find((c: any) => c.name === 'backup')),
     restoreEnv: values(restored.initContainers.find((c: any) => c.name === 'restore')),
+    binlog: values(backed.initContainers.find((c: any) => c.name === 'bootstrap')).BINLOG,
     restoreBefore: restored.initContainers.map((c: any) => c.name).join(' '),
   };
 }
@@ -77,7 +82,7 @@ describe('mariadb galera backups with mariadb-backup and rclone to versitygw on 
       DATA_DIR: '/var/lib/mysql/data', RUN_DIR: '/run/mysqld', KEYS_DIR: keysDir, ROOT_KEY: 'root-password', MARIADB_MYSQL_LOCALHOST_USER: '1',
       MARIADB_MYSQL_LOCALHOST_GRANTS: 'RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR', ENTRYPOINT: 'galera-entrypoint.sh', CLUSTER_NAME: 'db',
       CONFIG_DIR: '/etc/mysql/conf.d', WORK_DIR: dir(i, 'work'), INITDB_DIR: dir(i, 'initdb'), GCACHE_SIZE: '64M', SCRIPTS_DIR: SCRIPTS,
-      WATCH_SECONDS: '2', PRIMARY_GRACE: '6', S3_RETRIES: '1', S3_LOW_LEVEL_RETRIES: '1',
+      WATCH_SECONDS: '2', PRIMARY_GRACE: '6', S3_RETRIES: '1', S3_LOW_LEVEL_RETRIES: '1', BINLOG: synthesized.binlog,
     };
   };
   const prepare = (i: number) => {
@@ -137,7 +142,7 @@ describe('mariadb galera backups with mariadb-backup and rclone to versitygw on 
   };
   const rows = (i: number) => sql(i, 'SELECT COUNT(*), MIN(id), MAX(id) FROM shop.orders');
   const synthesized = preset();
-  const backupEnv = Object.fromEntries(Object.entries(synthesized.backupEnv).filter(([k]) => /^(BACKUP_|RETAIN_)/.test(k))
+  const backupEnv = Object.fromEntries(Object.entries(synthesized.backupEnv).filter(([k]) => /^(BACKUP_|RETAIN_|BINLOG_)/.test(k))
     .map(([k, v]) => [k, v.replace('/run/secrets/db', keysDir)]));
   /** Series cdk8s_backup_NAME of member 1's backup record (on its volume, where the sidecar serves it from). */
   const recorded = (name: string) => {
@@ -146,7 +151,7 @@ describe('mariadb galera backups with mariadb-backup and rclone to versitygw on 
     if (!line) throw new Error(`no series cdk8s_backup_${name} in the record:\n${text}`);
     return Number(line.split(' ').pop());
   };
-  const restoreEnv = (backupName?: string) => Object.fromEntries(Object.entries(preset(backupName).restoreEnv).filter(([k]) => k.startsWith('RESTORE_'))
+  const restoreEnv = (backupName?: string, pointInTime?: string) => Object.fromEntries(Object.entries(preset(backupName, pointInTime).restoreEnv).filter(([k]) => k.startsWith('RESTORE_'))
     .map(([k, v]) => [k, v.replace('/run/secrets/db', keysDir)]));
   const backup = () => script(1, 'mariadb-backup.sh', backupEnv, 'now');
 
@@ -164,14 +169,16 @@ describe('mariadb galera backups with mariadb-backup and rclone to versitygw on 
     const r = await backup();
     console.log(`servers backup-mariadb: backup in ${((Date.now() - started) / 1000).toFixed(1)}s: ${r.log.split('\n').find((l) => l.includes('done in')) ?? r.log}`);
     expect(r.status).toBe(0);
-    expect(r.log).toMatch(/backup: \d{8}T\d{6}Z\.mbstream done in \d+s: \d+ bytes from member 1, Galera position [-0-9a-f]{36}:\d+, sha256 [0-9a-f]{64}/);
+    expect(r.log).toMatch(/backup: \d{8}T\d{6}Z\.mbstream done in \d+s: \d+ bytes from member 1, Galera position [-0-9a-f]{36}:\d+, binary log binlog\.\d+ \d+, sha256 [0-9a-f]{64}/);
     // the server desyncs its member from the group's flow control and pauses its provider for the
     // backup's DDL block, then resumes: the other member keeps committing
     const server = members[1]!.log.split('\n').filter((l) => /WSREP: (Desyncing and pausing|Server desynched|Provider resumed)/.test(l));
     console.log(`servers backup-mariadb: member 1's server during the backup: ${server.join(' | ')}`);
     expect(server.map((l) => /WSREP: (.*)$/.exec(l)![1])).toEqual(['Desyncing and pausing the provider', 'Server desynched from group during BACKUP STAGE BLOCK_DDL.', 'Provider resumed.']);
     const name = /backup: (\S+) done/.exec(r.log)![1];
-    expect(objects()).toEqual([name, `${name}.sha256`]);
+    // with its binary log record: where a replay to a point in time starts
+    expect(objects()).toEqual([name, `${name}.binlog`, `${name}.sha256`]);
+    expect(fs.readFileSync(path.join(repo, `${name}.binlog`), 'utf-8')).toMatch(/^lineage=\d{8}T\d{6}Z-[0-9a-f]{8}\nfile=binlog\.\d{6}\nposition=\d+\nended=\d+\n$/);
     const actual = spawnSync('sha256sum', [path.join(repo, name)], { encoding: 'utf-8' }).stdout.split(' ')[0];
     expect(fs.readFileSync(path.join(repo, `${name}.sha256`), 'utf-8')).toBe(`${actual}  ${name}\n`);
     // the outcome as the sidecar serves it to Prometheus (backup-metrics.sh)
@@ -209,6 +216,94 @@ describe('mariadb galera backups with mariadb-backup and rclone to versitygw on 
     expect(rows(2)).toBe('201\t1\t1000');
   }, 600_000);
 
+  /** The rows member I's data directory holds, read by a server without networking or Galera on it (a restore's outcome). */
+  const storedRows = (i: number) => {
+    const check = [
+      'mariadbd --no-defaults --datadir=/var/lib/mysql/data --socket=/run/mysqld/check.sock --pid-file=/run/mysqld/check.pid --skip-networking --wsrep-on=OFF >/run/mysqld/check.log 2>&1 &',
+      'for _ in $(seq 60); do mariadb-admin --no-defaults --socket=/run/mysqld/check.sock ping >/dev/null 2>&1 && break; sleep 1; done',
+      'mariadb --no-defaults --socket=/run/mysqld/check.sock -uroot -p"$RP" -N -B -e "SELECT COUNT(*), MIN(id), MAX(id) FROM shop.orders"',
+      'mariadb-admin --no-defaults --socket=/run/mysqld/check.sock -uroot -p"$RP" shutdown; wait'].join('\n');
+    const [cmd, ...args] = inPod(i, check, { RP: ROOT_PW });
+    const res = spawnSync(cmd, args, { encoding: 'utf-8', timeout: 120_000 });
+    return res.stdout.trim();
+  };
+  /** Member 4 emptied, then restored from the repository to POINT_IN_TIME. */
+  const restoreTo = async (pointInTime: string) => {
+    fs.rmSync(dir(4, 'data'), { recursive: true, force: true });
+    prepare(4);
+    return script(4, 'mariadb-restore.sh', { ...restoreEnv(undefined, pointInTime), START_ORDINAL: '4' });
+  };
+  const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+
+  test('a restore to a point in time: the backup, then the archived binary log up to that second, every row written before it and none after; a gap or an archive short of the moment stops it', async () => {
+    try {
+      await pointInTime();
+    } finally {
+      // the rows of this test out of the way of the later ones
+      fs.rmSync(dir(4, 'data'), { recursive: true, force: true });
+      sql(0, 'DELETE FROM shop.orders WHERE id >= 300');
+    }
+  }, 300_000);
+
+  const pointInTime = async () => {
+    insert(0, 300, 309);
+    // a whole second at least 1 s after the last row before it, and 1.5 s before the first after it
+    const target = Math.floor(Date.now() / 1000) + 2;
+    await new Promise((r) => setTimeout(r, target * 1000 + 1500 - Date.now()));
+    insert(0, 310, 319);
+    let started = Date.now();
+    const archived = await script(1, 'mariadb-backup.sh', backupEnv, 'binlog');
+    console.log(`servers backup-mariadb: archive attempt in ${((Date.now() - started) / 1000).toFixed(1)}s: ${archived.log.split('\n').filter((l) => l.includes('binlog:')).join(' | ')}`);
+    expect({ status: archived.status, log: archived.status === 0 ? '' : archived.log }).toEqual({ status: 0, log: '' });
+    expect(archived.log).toMatch(/binlog: archived binlog\.\d{6} \(\S+\)/);
+    // one more file, so that the archive holds two after the backup's
+    insert(0, 320, 320);
+    expect((await script(1, 'mariadb-backup.sh', backupEnv, 'binlog')).status).toBe(0);
+    // nothing logged since: no switch, nothing uploaded
+    const idle = await script(1, 'mariadb-backup.sh', backupEnv, 'binlog');
+    expect(idle.status).toBe(0);
+    expect(idle.log).not.toMatch(/archived binlog/);
+    // every archived file sealed with its SHA-256, in one lineage; the series of the record
+    const [lineage, ...others] = fs.readdirSync(path.join(repo, 'binlog'));
+    expect(others).toEqual([]);
+    const archive = path.join(repo, 'binlog', lineage);
+    const files = fs.readdirSync(archive).filter((f) => !f.endsWith('.sha256') && !f.startsWith('.')).sort();
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const f of files) {
+      const sum = spawnSync('sha256sum', [path.join(archive, f)], { encoding: 'utf-8' }).stdout.split(' ')[0];
+      expect({ f, sealed: fs.readFileSync(path.join(archive, `${f}.sha256`), 'utf-8') }).toEqual({ f, sealed: `${sum}  ${f}\n` });
+    }
+    const metrics = fs.readFileSync(dir(1, 'data') + '/.cdk8s-backup-metrics/metrics', 'utf-8');
+    expect(Number(/^cdk8s_binlog_archived_until_timestamp_seconds\{[^}]*\} (\d+)$/m.exec(metrics)![1])).toBeGreaterThan(target);
+    expect(metrics).toMatch(/^cdk8s_binlog_archive_pending_files\{[^}]*\} 0$/m);
+    expect(metrics).toMatch(/^cdk8s_backup_last_success_timestamp_seconds\{/m);
+
+    // a gap: the backup's first file missing from the archive
+    const record = fs.readFileSync(path.join(repo, objects().find((o) => o.endsWith('.binlog'))!), 'utf-8');
+    const first = /^file=(\S+)$/m.exec(record)![1];
+    const seal = path.join(archive, `${first}.sha256`);
+    const sealed = fs.readFileSync(seal);
+    fs.rmSync(seal);
+    const gap = await restoreTo(iso(target)).finally(() => fs.writeFileSync(seal, sealed));
+    console.log(`servers backup-mariadb: with a gap: ${gap.log.split('\n').find((l) => l.includes('ERROR')) ?? gap.log}`);
+    expect(gap.status).toBe(1);
+    expect(gap.log).toMatch(new RegExp(`has a gap: ${first.replace('.', '\\.')} is missing, binlog\\.\\d+ follows`));
+    expect(fs.existsSync(dir(4, 'data') + '/data')).toBe(false);
+    // a moment the archive does not reach yet
+    const ahead = await restoreTo(iso(Math.floor(Date.now() / 1000) + 3600));
+    expect(ahead.status).toBe(1);
+    expect(ahead.log).toMatch(/archive .* ends with binlog\.\d+, its last event at .* \(UTC\), before the target .*this container tries again/);
+    expect(fs.existsSync(dir(4, 'data') + '/data')).toBe(false);
+
+    started = Date.now();
+    const r = await restoreTo(iso(target));
+    console.log(`servers backup-mariadb: restore to ${iso(target)} in ${((Date.now() - started) / 1000).toFixed(1)}s: ${r.log.split('\n').filter((l) => /replay/.test(l)).join(' | ')}`);
+    expect({ status: r.status, log: r.status === 0 ? '' : r.log }).toEqual({ status: 0, log: '' });
+    expect(r.log).toMatch(/restored \S+\.mbstream into \/var\/lib\/mysql\/data at Galera position [-0-9a-f]+:\d+, its binary log replayed up to /);
+    // rows 1-250 and 300-309, none of 310-320
+    expect(storedRows(4)).toBe('260\t1\t309');
+  };
+
   test('a corrupted backup object stops the restore naming it; no data directory appears', async () => {
     const name = objects().find((o) => o.endsWith('.mbstream'))!;
     const file = path.join(repo, name);
@@ -236,9 +331,25 @@ describe('mariadb galera backups with mariadb-backup and rclone to versitygw on 
     expect(recorded('consecutive_failures')).toBeGreaterThanOrEqual(1);
     insert(1, 251, 260);
     expect(rows(0)).toBe('260\t1\t260');
+    // the binary log archive fails too: counted, its files wait on the volume, the server goes on
+    const series = (name: string) => Number(new RegExp(`^cdk8s_binlog_${name}\\{[^}]*\\} (\\S+)$`, 'm')
+      .exec(fs.readFileSync(dir(1, 'data') + '/.cdk8s-backup-metrics/metrics', 'utf-8'))![1]);
+    const failuresBefore = series('archive_failures_total');
+    const down = await script(1, 'mariadb-backup.sh', backupEnv, 'binlog');
+    console.log(`servers backup-mariadb: archive with the store down: ${down.log.split('\n').find((l) => l.includes('FAILED')) ?? down.log}`);
+    expect(down.status).not.toBe(0);
+    expect(down.log).toMatch(/binlog: archiving FAILED: .*The files stay on the volume/);
+    expect(series('archive_failures_total')).toBe(failuresBefore + 1);
+    expect(series('archive_pending_files')).toBeGreaterThanOrEqual(1);
+    expect(rows(1)).toBe('260\t1\t260');
     gw = startStore();
     await until('the store back', () => (spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${S3_PORT}`]).status === 0 ? true : undefined));
     expect(objects()).toEqual(before);
+    // the backlog goes up once the store answers
+    const back = await script(1, 'mariadb-backup.sh', backupEnv, 'binlog');
+    expect(back.status).toBe(0);
+    expect(back.log).toMatch(/binlog: archived binlog\.\d+/);
+    expect(series('archive_pending_files')).toBe(0);
   }, 180_000);
 
   test('the server SIGKILLed mid-stream: the backup fails loudly, its partial upload is deleted, nothing counts; the member rejoins', async () => {

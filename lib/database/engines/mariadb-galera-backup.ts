@@ -1,3 +1,4 @@
+import type { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { S3Repository } from '../backup';
 import type { EngineBackupMetrics, EngineContext, EngineEgress, InitContainer, SidecarContainer } from '../engine-definition';
@@ -35,6 +36,18 @@ export interface MariaDbGaleraBackupOptions {
    */
   readonly retainBackups?: number;
   /**
+   * Archive the binary log for restores to a point in time (`restoreFrom.pointInTime`): every
+   * member logs every transaction of the cluster (`log_bin`, `log_slave_updates`,
+   * `wsrep_gtid_mode`), and the sidecar of the member that takes the backups switches its binary
+   * log (`FLUSH BINARY LOGS`, when anything was logged since the last switch) and uploads every
+   * closed file, checked by length and SHA-256, at this interval, 10 seconds to 1 hour. The archive
+   * is kept back to the oldest backup kept. A failed upload leaves the files on the volume and is
+   * tried again; the server never waits for the store. Turning it on restarts the members (their
+   * configuration changes).
+   * @default - no binary log: restores reach a backup's moment only
+   */
+  readonly binlogArchiveInterval?: Duration;
+  /**
    * Requests and limits of the sidecar `backup`, field by field over the defaults. It waits most
    * of the time; while a backup runs, mariadb-backup reads the data directory and rclone buffers
    * the upload's parts.
@@ -57,6 +70,17 @@ export interface MariaDbGaleraRestoreOptions {
    * @default - the latest complete backup (one whose checksum object exists)
    */
   readonly backup?: string;
+  /**
+   * Recover up to this moment (an ISO 8601 timestamp with its zone, e.g.
+   * `'2026-03-01T12:00:00Z'`), to the second: the newest backup that had ended before it, then the
+   * archived binary log replayed from that backup's position up to the first event stamped at or
+   * after it (`mariadb-binlog --stop-datetime`), on a server without networking, before the member
+   * bootstraps the new cluster. The repository's set must have archived its binary log
+   * (`backup.binlogArchiveInterval`) from that backup on; a gap in the archive, or an archive that
+   * does not reach the moment yet, stops the restore naming it. Not with `backup`.
+   * @default - the backup's own moment
+   */
+  readonly pointInTime?: string;
 }
 
 /** What `backup` and `restoreFrom` add to the Galera preset's pods. */
@@ -75,6 +99,8 @@ export interface GaleraBackupBinding {
   readonly annotations?: { [key: string]: string };
   /** With `backup`: the sidecar serves its backups' outcome (the backup alerts and panels). */
   readonly backupMetrics?: EngineBackupMetrics;
+  /** With `backup.binlogArchiveInterval`: every member logs its binary log (galera-bootstrap.sh's BINLOG). */
+  readonly binlog: boolean;
 }
 
 const GALERA_BACKUPS: ObjectBackupKind = {
@@ -88,6 +114,7 @@ const GALERA_BACKUPS: ObjectBackupKind = {
   software: 'MariaDB',
   docs: 'MariaDB Galera backups',
   exampleImage: 'registry.example.com/mariadb-rclone:11.8.3',
+  binlog: true,
 };
 
 /** The pod's paths the backup and restore scripts use. */
@@ -96,6 +123,8 @@ export interface GaleraBackupPaths {
   readonly dataDir: kplus.EnvValue;
   readonly runPath: string;
   readonly configPath: string;
+  /** The Secret's root password key (a restore to a point in time replays the binary log as root). */
+  readonly rootKey: { [name: string]: kplus.EnvValue };
 }
 
 /** What `backup` and `restoreFrom` add to the Galera preset, checked. */
@@ -110,11 +139,12 @@ export function galeraBackupBinding(ctx: EngineContext, backup: MariaDbGaleraBac
     // mariadb-backup --prepare applies the redo log like a server's crash recovery
     runsServer: true,
     command: runScript('mariadb-restore.sh'),
-    env: { ...identityEnv(ctx), DATA_DIR: paths.dataDir, ...settings.restoreEnv },
+    env: { ...identityEnv(ctx), DATA_DIR: paths.dataDir, ...(settings.pointInTime ? paths.rootKey : {}), ...settings.restoreEnv },
     mounts: [data],
   }] : [];
-  const restoreFiles = restore ? ['mariadb-restore.sh', 's3-repository.sh', 'rclone-s3.sh'] : [];
-  if (!backup || !settings.backupEnv) return { image, initContainers, sidecars: [], files: restoreFiles, egress };
+  const restoreFiles = restore ? ['mariadb-restore.sh', 's3-repository.sh', 'rclone-s3.sh', ...(settings.pointInTime ? ['binlog-archive.sh'] : [])] : [];
+  if (!backup || !settings.backupEnv) return { image, initContainers, sidecars: [], files: restoreFiles, egress, binlog: false };
+  const binlog = settings.binlogArchiveSeconds !== undefined;
   const { sidecar, files, backupMetrics } = objectBackupSidecar(ctx, settings, backup.resources, {
     script: 'mariadb-backup.sh',
     env: { DATA_DIR: paths.dataDir, RUN_DIR: kplus.EnvValue.fromValue(paths.runPath) },
@@ -122,5 +152,5 @@ export function galeraBackupBinding(ctx: EngineContext, backup: MariaDbGaleraBac
     // reads the InnoDB settings the server runs with)
     mounts: [data, { volume: 'run', path: paths.runPath }, { volume: 'config', path: paths.configPath, readOnly: true }],
   }, restoreFiles);
-  return { image, initContainers, sidecars: [sidecar], files, egress, annotations: settings.annotations, backupMetrics };
+  return { image, initContainers, sidecars: [sidecar], files, egress, annotations: settings.annotations, backupMetrics, binlog };
 }

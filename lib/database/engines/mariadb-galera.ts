@@ -103,8 +103,9 @@ export interface MariaDbGaleraOptions {
    * (`mariadb-backup --backup --galera-info --stream=mbstream`, the Galera position recorded in
    * it) to the repository with rclone, checks the stored object's length and SHA-256, and only
    * then uploads its checksum object; the newest `retainBackups` are kept. A backup holds the
-   * data as of the moment it was taken: writes after it are not in it (no point-in-time
-   * recovery). Needs an image with rclone (`backup.image`). See docs/engines.md, MariaDB Galera backups.
+   * data as of the moment it was taken; with `backup.binlogArchiveInterval` the members log their
+   * binary log and the same sidecar archives it, so that `restoreFrom.pointInTime` can reach any
+   * moment it covers. Needs an image with rclone (`backup.image`). See docs/engines.md, MariaDB Galera backups.
    * @default - no backups
    */
   readonly backup?: MariaDbGaleraBackupOptions;
@@ -138,6 +139,10 @@ const GALERA_RULES: ApiRule[] = [
 const MANAGED = ['innodb_flush_log_at_trx_commit', 'sync_binlog', 'wsrep_sync_wait', 'datadir', 'bind-address', 'bind_address', 'binlog_format', 'default_storage_engine', 'innodb_autoinc_lock_mode',
   'wsrep_on', 'wsrep_provider', 'wsrep_cluster_name', 'wsrep_cluster_address', 'wsrep_node_name', 'wsrep_sst_method', 'wsrep_sst_auth',
   'wsrep_provider_options', 'innodb_buffer_pool_size', 'max_connections'];
+
+/** Settings galera-bootstrap.sh writes too with the binary log archive (`backup.binlogArchiveInterval`). */
+const BINLOG_MANAGED = ['log_bin', 'log-bin', 'log_slave_updates', 'log-slave-updates', 'server_id', 'server-id', 'wsrep_gtid_mode', 'wsrep_gtid_domain_id',
+  'gtid_domain_id', 'binlog_expire_logs_seconds', 'expire_logs_days'];
 
 /** The MariaDB Galera preset; see {@link DatabaseEngine.mariadbGalera}. */
 export function mariadbGaleraDefinition(options: MariaDbGaleraOptions = {}): EngineDefinition {
@@ -180,11 +185,12 @@ function bindGalera(ctx: EngineContext, options: MariaDbGaleraOptions, image: st
   }
   const apiClientImage = pinnedApiClientImage((message) => engineFail(ctx, 'mariadbGalera', message), 'apiClientImage', options.apiClientImage);
   const syncWait = syncWaitOf(ctx, options.wsrepSyncWait);
-  const extra = [...(syncWait === undefined ? [] : [`wsrep_sync_wait=${syncWait}`]), ...mysqlConfigLines(ctx, 'mariadbGalera', options, MANAGED)];
   // a subdirectory of the claim: a state transfer empties the data directory, and a fresh ext4
   // volume's root holds a lost+found that the database user cannot remove
   const dataDir = kplus.EnvValue.fromValue(`${ctx.dataPath}/data`);
-  const backups = galeraBackupBinding(ctx, options.backup, options.restoreFrom, { dataDir, runPath: RUN_PATH, configPath: CONFIG_PATH });
+  const backups = galeraBackupBinding(ctx, options.backup, options.restoreFrom, { dataDir, runPath: RUN_PATH, configPath: CONFIG_PATH, rootKey: secrets.root });
+  const managed = backups.binlog ? [...MANAGED, ...BINLOG_MANAGED] : MANAGED;
+  const extra = [...(syncWait === undefined ? [] : [`wsrep_sync_wait=${syncWait}`]), ...mysqlConfigLines(ctx, 'mariadbGalera', options, managed)];
   return {
     env: {
       ...identityEnv(ctx),
@@ -206,7 +212,7 @@ function bindGalera(ctx: EngineContext, options: MariaDbGaleraOptions, image: st
       { volume: 'scripts', path: '/docker-entrypoint-initdb.d/90-cdk8s-initialized.sh', subPath: 'galera-initdb.sh', readOnly: true },
     ],
     initContainers: [
-      ...galeraInitContainers(ctx, image, dataDir, gcache),
+      ...galeraInitContainers(ctx, image, dataDir, gcache, backups.binlog),
       // a new set's first member restores before its position is read
       ...backups.initContainers,
       ...galeraDecision(ctx, image, apiClientImage, dataDir, options.forceBootstrap === true),
@@ -267,8 +273,8 @@ function galeraDecision(ctx: EngineContext, image: string, apiClientImage: strin
   ];
 }
 
-/** `install` copies the start and probe scripts into the work dir; `bootstrap` writes the config. */
-function galeraInitContainers(ctx: EngineContext, image: string, dataDir: kplus.EnvValue, gcache: number): InitContainer[] {
+/** `install` copies the start and probe scripts into the work dir; `bootstrap` writes the config (with BINLOG, the binary log's settings). */
+function galeraInitContainers(ctx: EngineContext, image: string, dataDir: kplus.EnvValue, gcache: number, binlog: boolean): InitContainer[] {
   return [
     {
       name: 'install',
@@ -287,6 +293,7 @@ function galeraInitContainers(ctx: EngineContext, image: string, dataDir: kplus.
         CONFIG_DIR: kplus.EnvValue.fromValue(CONFIG_PATH),
         CLUSTER_NAME: kplus.EnvValue.fromValue(ctx.name),
         GCACHE_SIZE: kplus.EnvValue.fromValue(`${gcache}K`),
+        ...(binlog ? { BINLOG: kplus.EnvValue.fromValue('on') } : {}),
       },
       mounts: [{ volume: 'config', path: CONFIG_PATH }],
     },

@@ -1,3 +1,4 @@
+import type { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { S3Repository } from '../backup';
 import type { EngineBackupMetrics, EngineContext, EngineEgress, InitContainer, SidecarContainer } from '../engine-definition';
@@ -35,6 +36,17 @@ export interface MysqlBackupOptions {
    */
   readonly retainBackups?: number;
   /**
+   * Archive the binary log for restores to a point in time (`restoreFrom.pointInTime`): the
+   * sidecar of the member that takes the backups switches its server's binary log (`FLUSH BINARY
+   * LOGS`, when anything was logged since the last switch) and uploads every closed file, checked
+   * by length and SHA-256, at this interval, 10 seconds to 1 hour: a restore to a point in time may
+   * miss at most about this much of the last moments before a loss of the member. The archive is kept
+   * back to the oldest backup kept. A failed upload leaves the files on the volume and is tried
+   * again; the server never waits for the store.
+   * @default - no binary log archive: restores reach a backup's moment only
+   */
+  readonly binlogArchiveInterval?: Duration;
+  /**
    * Requests and limits of the sidecar `backup`, field by field over the defaults. It waits most
    * of the time; while a backup runs, tar reads the clone and rclone buffers the upload's parts.
    * @default - cpu 20m/1, memory 96Mi/512Mi, ephemeral storage 16Mi/256Mi
@@ -56,6 +68,17 @@ export interface MysqlRestoreOptions {
    * @default - the latest complete backup (one whose checksum object exists)
    */
   readonly backup?: string;
+  /**
+   * Recover up to this moment (an ISO 8601 timestamp with its zone, e.g.
+   * `'2026-03-01T12:00:00Z'`), to the second: the newest backup that had ended before it, then the
+   * archived binary log replayed from that backup up to the first event stamped at or after it
+   * (`mysqlbinlog --stop-datetime`), before the server takes clients. The repository's set must
+   * have archived its binary log (`backup.binlogArchiveInterval`) from that backup on; a gap in
+   * the archive, or an archive that does not reach the moment yet, stops the restore naming it.
+   * Not with `backup`.
+   * @default - the backup's own moment
+   */
+  readonly pointInTime?: string;
 }
 
 /** What `backup` and `restoreFrom` add to the MySQL preset's pods. */
@@ -87,6 +110,7 @@ const MYSQL_BACKUPS: ObjectBackupKind = {
   software: 'MySQL',
   docs: 'MySQL backups',
   exampleImage: 'registry.example.com/mysql-rclone:9.7.4',
+  binlog: true,
 };
 
 /** The pod's paths and keys the backup and restore scripts use. */
@@ -114,13 +138,14 @@ export function mysqlBackupBinding(ctx: EngineContext, backup: MysqlBackupOption
     env: { ...identityEnv(ctx), ...paths.keys, DATA_DIR: paths.dataDir, RUN_DIR: run, ...settings.restoreEnv },
     mounts: [data, { volume: 'run', path: paths.runPath }],
   }] : [];
-  const restoreFiles = restore ? ['mysql-restore.sh', 's3-repository.sh', 'rclone-s3.sh'] : [];
+  const restoreFiles = restore ? ['mysql-restore.sh', 's3-repository.sh', 'rclone-s3.sh', ...(settings.pointInTime ? ['binlog-archive.sh'] : [])] : [];
   if (!backup || !settings.backupEnv) return { image, initContainers, sidecars: [], files: restoreFiles, egress };
   const { sidecar, files, backupMetrics } = objectBackupSidecar(ctx, settings, backup.resources, {
     script: 'mysql-backup.sh',
     env: { ...paths.keys, DATA_DIR: paths.dataDir },
-    // the volume the server clones itself into, which the sidecar streams and removes
-    mounts: [data],
+    // the volume the server clones itself into, which the sidecar streams and removes; with the
+    // binary log archive, the server's socket (FLUSH BINARY LOGS as root)
+    mounts: [data, ...(settings.binlogArchiveSeconds !== undefined ? [{ volume: 'run', path: paths.runPath }] : [])],
   }, restoreFiles);
   return { image, initContainers, sidecars: [sidecar], files, egress, backupMetrics, annotations: settings.annotations };
 }

@@ -82,16 +82,18 @@ export interface MysqlOptions {
    * data directory as a tar to the repository with rclone on a cron schedule, its SHA-256 taken on
    * the way and checked by reading the object back, then uploads its checksum object and removes
    * the local copy; the newest `retainBackups` are kept. A backup is the state at the moment it was
-   * taken (no point-in-time recovery). Needs an image with rclone (`backup.image`). Not with
-   * `groupReplication`. See docs/engines.md, MySQL backups.
+   * taken; with `backup.binlogArchiveInterval` the same sidecar also archives that member's binary
+   * log, so that `restoreFrom.pointInTime` can reach any moment it covers. Needs an image with
+   * rclone (`backup.image`). Not with `groupReplication`. See docs/engines.md, MySQL backups.
    * @default - no backups
    */
   readonly backup?: MysqlBackupOptions;
   /**
    * Create this set from a backup: its first member, when its volume holds no data directory,
    * downloads the latest complete backup (or `restoreFrom.backup`), checks its SHA-256, extracts
-   * it into a staging directory, drops the replication settings it carried, and only then moves
-   * it into place (the init container `restore`); the replicas then clone the first member. A
+   * it into a staging directory, drops the replication settings it carried (with
+   * `restoreFrom.pointInTime`, replays the archived binary log up to that moment), and only then
+   * moves it into place (the init container `restore`); the replicas then clone the first member. A
    * backup that fails a check stops the init container with a message naming it, and no server
    * starts. The restored data keeps the backed-up set's accounts: the credentials Secret must hold
    * its root and replication passwords. Not with `groupReplication`.

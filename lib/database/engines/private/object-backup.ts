@@ -1,7 +1,7 @@
-import { Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  BACKUP_REPOSITORY_ANNOTATION, BACKUP_SCHEDULE_ANNOTATION, RETAIN_FULL_BACKUPS_ANNOTATION, checkCronSchedule, cronLongestGapSeconds,
+  BACKUP_REPOSITORY_ANNOTATION, BACKUP_SCHEDULE_ANNOTATION, BINLOG_ARCHIVE_ANNOTATION, RETAIN_FULL_BACKUPS_ANNOTATION, checkCronSchedule, checkTimestamp, cronLongestGapSeconds,
   repositoryEnv, repositoryUrl, ResolvedS3Repository, resolveS3Repository, S3Repository, sameRepository,
 } from '../../backup';
 import { BACKUP_METRICS_PORT, BACKUP_METRICS_SCRIPT, backupMetricsEnv, sidecarBackupMetrics } from '../../backup-metrics';
@@ -31,6 +31,11 @@ export interface ObjectBackupKind {
   readonly software: string;
   readonly docs: string;
   readonly exampleImage: string;
+  /**
+   * Whether the engine archives its binary log (`backup.binlogArchiveInterval`) and restores to a
+   * point in time (`restoreFrom.pointInTime`): MySQL and MariaDB.
+   */
+  readonly binlog?: boolean;
 }
 
 /** The props of a backup the helpers read. */
@@ -39,6 +44,7 @@ export interface ObjectBackupProps {
   readonly repository: S3Repository;
   readonly schedule: string;
   readonly retainBackups?: number;
+  readonly binlogArchiveInterval?: Duration;
 }
 
 /** The props of a restore the helpers read. */
@@ -46,6 +52,7 @@ export interface ObjectRestoreProps {
   readonly repository: S3Repository;
   readonly image?: string;
   readonly backup?: string;
+  readonly pointInTime?: string;
 }
 
 /** The checked settings of `backup` and `restoreFrom`. */
@@ -59,6 +66,10 @@ export interface ObjectBackupSettings {
   readonly retain?: string;
   /** With `backup`: the longest gap between two scheduled backups, in seconds. */
   readonly scheduleGapSeconds?: number;
+  /** With `backup.binlogArchiveInterval`: how often the binary log is switched and archived, in seconds. */
+  readonly binlogArchiveSeconds?: number;
+  /** With `restoreFrom.pointInTime`: the restore replays the binary log (the restore container needs the root password). */
+  readonly pointInTime: boolean;
   /** The repositories the members reach, for the NetworkPolicy. */
   readonly egress: EngineEgress[];
   /** The StatefulSet's annotations, with `backup`: how many backups are kept, when, where. */
@@ -103,36 +114,83 @@ export function objectBackupSettings(ctx: EngineContext, kind: ObjectBackupKind,
     fail(`restoreFrom.backup must name a ${kind.noun} object of the repository (its UTC time, as the sidecar names it), got ${JSON.stringify(restore.backup)}. ` +
       `Fix: e.g. '${kind.objectExample}' (list them with 'rclone lsf'), or leave it out for the latest.`);
   }
+  const target = restoreTarget(ctx, kind, restore);
   const restoreEnv = restoreRepo
     ? {
       ...repositoryEnv(fail, 'restoreFrom.repository', 'RESTORE', restoreRepo, credentialsPath),
       ...(restore?.backup !== undefined ? { RESTORE_BACKUP: kplus.EnvValue.fromValue(restore.backup) } : {}),
+      ...(target !== undefined ? { RESTORE_TARGET: kplus.EnvValue.fromValue(target) } : {}),
     }
     : {};
+  const pointInTime = target !== undefined;
   const egress = [[backupRepo, 'backup.repository'], [restoreRepo, 'restoreFrom.repository']]
     .filter((r): r is [ResolvedS3Repository, string] => r[0] !== undefined)
     .map(([r, what]) => ({ what, cidrs: r.egressCidrs, ports: [r.port] }));
-  if (!backup || !backupRepo) return { image, restoreEnv, egress };
+  if (!backup || !backupRepo) return { image, restoreEnv, egress, pointInTime };
   const schedule = checkCronSchedule(fail, 'backup.schedule', backup.schedule);
   const scheduleGapSeconds = cronLongestGapSeconds(fail, 'backup.schedule', schedule);
   const retain = integerOption(ctx, kind.engine, 'backup.retainBackups', backup.retainBackups, 1, 1000) ?? '7';
+  const binlogArchiveSeconds = binlogInterval(ctx, kind, backup.binlogArchiveInterval);
   return {
     image,
     restoreEnv,
+    pointInTime,
     backupEnv: {
       ...repositoryEnv(fail, 'backup.repository', 'BACKUP', backupRepo, credentialsPath),
       BACKUP_SCHEDULE: kplus.EnvValue.fromValue(schedule),
+      ...(binlogArchiveSeconds !== undefined ? { BINLOG_ARCHIVE_INTERVAL: kplus.EnvValue.fromValue(String(binlogArchiveSeconds)) } : {}),
     },
     retain,
     scheduleGapSeconds,
+    binlogArchiveSeconds,
     egress,
     // what the set promises, where the change guard reads it
     annotations: {
       [BACKUP_REPOSITORY_ANNOTATION]: repositoryUrl(backupRepo),
       [BACKUP_SCHEDULE_ANNOTATION]: schedule,
       [RETAIN_FULL_BACKUPS_ANNOTATION]: retain,
+      ...(binlogArchiveSeconds !== undefined ? { [BINLOG_ARCHIVE_ANNOTATION]: String(binlogArchiveSeconds) } : {}),
     },
   };
+}
+
+/**
+ * `restoreFrom.pointInTime`, checked (an ISO 8601 timestamp with its zone, as PostgreSQL's), as the
+ * restore script reads it: UTC, `YYYY-MM-DD HH:MM:SS`, its fraction of a second dropped (the binary
+ * log stamps its events to the second). Refused with `restoreFrom.backup` (the target picks the backup).
+ */
+function restoreTarget(ctx: EngineContext, kind: ObjectBackupKind, restore: ObjectRestoreProps | undefined): string | undefined {
+  if (restore?.pointInTime === undefined) return undefined;
+  const fail: (message: string) => never = (message) => engineFail(ctx, kind.engine, message);
+  if (!kind.binlog) fail(`restoreFrom.pointInTime is set, got ${JSON.stringify(restore.pointInTime)}, but ${kind.noun}s of this preset restore to their own moment only. Fix: leave pointInTime out.`);
+  checkTimestamp(fail, 'restoreFrom.pointInTime', restore.pointInTime);
+  if (restore.backup !== undefined) {
+    fail(`restoreFrom.pointInTime (${JSON.stringify(restore.pointInTime)}) and restoreFrom.backup (${JSON.stringify(restore.backup)}) are both set: a restore to a point in time starts from the newest backup that had ended before it. ` +
+      'Fix: leave restoreFrom.backup out.');
+  }
+  // whole seconds: the fraction (up to microseconds, which Date does not read) dropped first
+  const utc = new Date(Date.parse(restore.pointInTime.replace(/\.\d+/, '')));
+  return utc.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
+}
+
+/** `backup.binlogArchiveInterval` in seconds, checked: a whole number from 10 to 3600. */
+function binlogInterval(ctx: EngineContext, kind: ObjectBackupKind, interval: Duration | undefined): number | undefined {
+  if (interval === undefined) return undefined;
+  const fail: (message: string) => never = (message) => engineFail(ctx, kind.engine, message);
+  if (!kind.binlog) fail(`backup.binlogArchiveInterval is set, but this preset has no binary log. Fix: leave it out.`);
+  let seconds = NaN;
+  // what a Duration offers, not its class: another copy of cdk8s may have made it
+  const d = interval as { toSeconds?: unknown };
+  try {
+    seconds = typeof d?.toSeconds === 'function' ? Number((d.toSeconds as () => number).call(d)) : NaN;
+  } catch {
+    seconds = NaN; // a fraction of a second
+  }
+  if (!Number.isInteger(seconds) || seconds < 10 || seconds > 3600) {
+    const got = Number.isFinite(seconds) ? `${seconds} seconds` : `${JSON.stringify(interval)} (not a Duration)`;
+    fail(`backup.binlogArchiveInterval must be a whole number of seconds from 10 to 3600, got ${got}: it bounds what a restore to a point in time can miss. Fix: e.g. Duration.minutes(1).`);
+  }
+  return seconds;
 }
 
 /**
@@ -179,7 +237,8 @@ export function objectBackupSidecar(ctx: EngineContext, settings: ObjectBackupSe
       mounts: sidecar.mounts,
       metricsPort: BACKUP_METRICS_PORT,
     },
-    files: [...new Set(['cron.sh', sidecar.script, 'object-backup.sh', 's3-repository.sh', 'rclone-s3.sh', BACKUP_METRICS_SCRIPT, ...restoreFiles])],
-    backupMetrics: sidecarBackupMetrics(settings.scheduleGapSeconds!),
+    files: [...new Set(['cron.sh', sidecar.script, 'object-backup.sh', 's3-repository.sh', 'rclone-s3.sh', BACKUP_METRICS_SCRIPT,
+      ...(settings.binlogArchiveSeconds !== undefined ? ['binlog-archive.sh'] : []), ...restoreFiles])],
+    backupMetrics: { ...sidecarBackupMetrics(settings.scheduleGapSeconds!), archiveTimeoutSeconds: settings.binlogArchiveSeconds },
   };
 }

@@ -14,6 +14,7 @@
 #   cdk8s_backup_last_failure_timestamp_seconds   the end of the last failed attempt (NaN before the first)
 #   cdk8s_backup_consecutive_failures             failed attempts since the last success
 #   cdk8s_backup_failures_total                   failed attempts since the record began (a counter)
+# and, with a binary log archive (binlog-archive.sh), its cdk8s_binlog_* series.
 # A member that takes no scheduled backups serves the file without series (the scrape succeeds).
 # A record of another repository (the set's backup moved) is started afresh.
 
@@ -44,7 +45,22 @@ backup_metrics_write() {
       consecutive_failures 'Failed backup attempts since the last successful one.' consecutive_failures gauge consecutive_failures "$label" "$7" \
       failures_total 'Failed backup attempts since the record began.' failures_total counter failures_total "$label" "$8"
   } >"$tmp"
-  mv -f "$tmp" "$BACKUP_METRICS_DIR/metrics"
+  backup_metrics_publish "$tmp"
+  rm -f "$tmp"
+}
+
+# backup_metrics_publish [SERIES]: the record replaced whole, under a lock (the binary log
+# archiver of binlog-archive.sh publishes too): the backup series (the file SERIES, or those of
+# the current record), then the archiver's (the file `binlog` beside it), if any
+backup_metrics_publish() {
+  (
+    flock 8
+    {
+      if [ -n "${1:-}" ]; then cat "$1"; else grep -v 'cdk8s_binlog_' "$BACKUP_METRICS_DIR/metrics" 2>/dev/null || true; fi
+      cat "$BACKUP_METRICS_DIR/binlog" 2>/dev/null || true
+    } >"$BACKUP_METRICS_DIR/.metrics.publish"
+    mv -f "$BACKUP_METRICS_DIR/.metrics.publish" "$BACKUP_METRICS_DIR/metrics"
+  ) 8>"$BACKUP_METRICS_DIR/.lock"
 }
 
 # backup_metrics_begin REPOSITORY: a record for REPOSITORY, kept if there is one already
@@ -68,8 +84,10 @@ backup_metrics_adopt() {
 # backup_metrics_none: a record without series (a member that takes no scheduled backups)
 backup_metrics_none() {
   (umask 022 && mkdir -p "$BACKUP_METRICS_DIR")
+  rm -f "$BACKUP_METRICS_DIR/binlog"
   printf '# cdk8s-stateful: this member takes no scheduled backups\n' >"$BACKUP_METRICS_DIR/.metrics.tmp"
-  mv -f "$BACKUP_METRICS_DIR/.metrics.tmp" "$BACKUP_METRICS_DIR/metrics"
+  backup_metrics_publish "$BACKUP_METRICS_DIR/.metrics.tmp"
+  rm -f "$BACKUP_METRICS_DIR/.metrics.tmp"
 }
 
 # backup_metrics_success REPOSITORY DURATION SIZE: a successful backup that ended now

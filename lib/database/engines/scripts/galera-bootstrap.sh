@@ -48,6 +48,20 @@ tmp="$CONFIG_DIR/.galera.cnf.tmp"
   # (galera-start.sh). The write-set cache lets a member that was away for a short while catch up
   # by IST instead of a full SST.
   echo "wsrep_provider_options=\"pc.recovery=TRUE;pc.wait_prim=FALSE;gcache.size=${GCACHE_SIZE:-1G}\""
+  if [ "${BINLOG:-}" = on ]; then
+    # the binary log of every member holds every transaction of the cluster, under the same GTID
+    # on each (the backup sidecar archives one member's for restores to a point in time): the
+    # members share server_id and the cluster's GTID domain; each its own domain for what it
+    # alone would log outside the cluster
+    echo "log_bin=binlog"
+    echo "log_slave_updates=ON"
+    echo "server_id=1"
+    echo "wsrep_gtid_mode=ON"
+    echo "wsrep_gtid_domain_id=1"
+    echo "gtid_domain_id=$((100 + ordinal))"
+    # the archive keeps what restores need; a member keeps a week of its own
+    echo "binlog_expire_logs_seconds=604800"
+  fi
   write_extra_config
   echo "[sst]"
   # a pod has no syslog: SST and mariadb-backup logs stay in the data directory, where

@@ -5,6 +5,7 @@
 #                            other members' sidecars only wait.
 #   mariadb-backup.sh now    one backup at once (the same steps), e.g. a drill:
 #                            kubectl exec <name>-2 -c backup -- bash /opt/cdk8s-stateful/mariadb-backup.sh now
+#   mariadb-backup.sh binlog one binary log archive attempt at once (with BINLOG_ARCHIVE_INTERVAL)
 # A backup: the member's own server must be Synced; `mariadb-backup --backup --galera-info
 # --stream=mbstream` reads its data directory (as mysql@localhost through the unix socket, the SST
 # account) and records the member's Galera position (xtrabackup_galera_info) in the stream; the
@@ -13,6 +14,9 @@
 # backup (the stored length and SHA-256 checked, the checksum object last). Any failure (the server
 # not Synced or restarting mid-stream, the store down) ends the attempt with `backup: FAILED ...`
 # and a non-zero status. The lock, retention, schedule and the metrics record: object-backup.sh.
+# With BINLOG_ARCHIVE_INTERVAL, the sidecar also archives the member's binary log
+# (binlog-archive.sh, as mysql@localhost, which has RELOAD), and each backup records the binary log
+# position mariadb-backup took under its commit block, where its replay starts.
 set -euo pipefail
 # shellcheck source=common.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/common.sh"
@@ -24,6 +28,8 @@ set -euo pipefail
 . "${SCRIPTS_DIR:-$(dirname "$0")}/backup-metrics.sh"
 # shellcheck source=object-backup.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/object-backup.sh"
+# shellcheck source=binlog-archive.sh
+. "${SCRIPTS_DIR:-$(dirname "$0")}/binlog-archive.sh"
 
 DATA_DIR="${DATA_DIR:-/var/lib/mysql/data}"
 RUN_DIR="${RUN_DIR:-/run/mysqld}"
@@ -32,6 +38,13 @@ SOCKET="${SOCKET:-$RUN_DIR/mysqld.sock}"
 WORK="${BACKUP_WORK_DIR:-$(dirname "$DATA_DIR")/.cdk8s-backup}"
 # the longest a backup may stream: a server that stalls mid-stream fails the attempt
 BACKUP_TIMEOUT="${BACKUP_TIMEOUT:-6h}"
+
+BINLOG_POSITION_QUERY='SELECT @@GLOBAL.gtid_binlog_pos'
+
+# binlog_sql SQL: SQL on this member's server as mysql@localhost, through the socket
+binlog_sql() {
+  timeout 60 mariadb --protocol=socket --socket="$SOCKET" -umysql --connect-timeout=3 -N -B -e "$1"
+}
 
 # local_state: wsrep_local_state_comment of this member's server (Synced, Donor/Desynced, ...)
 local_state() {
@@ -60,7 +73,7 @@ galera_position() {
 
 # take_backup: the steps of one backup (backup_once holds the lock and removes WORK)
 take_backup() {
-  local started name state server now_server position
+  local started name state server now_server position binlog
   started="$(date +%s)"
   mkdir -p "$WORK/target"
   state="$(local_state || true)"
@@ -78,8 +91,17 @@ take_backup() {
     return 1
   fi
   position="$(galera_position)"
+  # the binary log position mariadb-backup logged: `filename 'binlog.000003', position '1234'`
+  binlog="$(sed -n "s/.*filename '\([^']*\)', position '\{0,1\}\([0-9][0-9]*\).*/\1 \2/p" "$WORK/backup.log" | tail -n 1)"
+  binlog_backup_record "$started" "$name" "${binlog% *}" "${binlog#* }" || return 1
   backup_seal "$started" "$name" || return 1
-  backup_done "$started" "$name" .mbstream "${position:+, Galera position $position}"
+  backup_done "$started" "$name" .mbstream "${position:+, Galera position $position}${binlog:+, binary log $binlog}"
+  binlog_expire .mbstream || log "binlog: could not expire the archive (see the messages above); the next backup tries again"
 }
 
-backup_main "$@"
+case "${1:-}" in
+  # one archive attempt at once (the binary log switched and its closed files uploaded), e.g. before a drill
+  binlog) binlog_archive_now ;;
+  now) backup_main now ;;
+  *) binlog_archive_start && backup_main "$@" ;;
+esac

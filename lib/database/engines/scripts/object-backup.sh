@@ -23,6 +23,10 @@ backup_failed() {
   if [ -n "$2" ] && s3_object_size BACKUP "$2" >/dev/null 2>&1; then
     s3 BACKUP deletefile "$(s3_dir BACKUP)$2" 2>/dev/null || log "backup: the partial upload $2 stays (it has no checksum object: it never counts); the next backup's expiry deletes it"
   fi
+  # its binary log record (binlog-archive.sh), if it got one
+  if [ -n "$2" ] && s3_object_size BACKUP "$2.binlog" >/dev/null 2>&1; then
+    s3 BACKUP deletefile "$(s3_dir BACKUP)$2.binlog" 2>/dev/null || true
+  fi
   backup_metrics_failure "$(s3_url BACKUP)" || log "backup: could not record the failure in $BACKUP_METRICS_DIR"
   return 1
 }
@@ -155,6 +159,8 @@ backup_main() {
     # wake at the start of the next minute, as cron does
     sleep "$((60 - $(date +%s) % 60))"
     backup_metrics_check
+    # the binary log archiver (binlog-archive.sh), where the engine started one
+    if declare -F binlog_archive_check >/dev/null; then binlog_archive_check; fi
     backup_role
     if [ "$BACKUP_ROLE" = yes ] && cron_matches "$BACKUP_SCHEDULE" "$(date -u '+%M %H %d %m %w')"; then
       backup_once || true
