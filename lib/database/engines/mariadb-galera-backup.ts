@@ -142,7 +142,7 @@ export function galeraBackupBinding(ctx: EngineContext, backup: MariaDbGaleraBac
     env: { ...identityEnv(ctx), DATA_DIR: paths.dataDir, ...(settings.pointInTime ? paths.rootKey : {}), ...settings.restoreEnv },
     mounts: [data],
   }] : [];
-  const restoreFiles = restore ? ['mariadb-restore.sh', 's3-repository.sh', 'rclone-s3.sh', ...(settings.pointInTime ? ['binlog-archive.sh'] : [])] : [];
+  const restoreFiles = restore ? ['mariadb-restore.sh', 's3-repository.sh', 'rclone-s3.sh', 'binlog-archive.sh'] : [];
   if (!backup || !settings.backupEnv) return { image, initContainers, sidecars: [], files: restoreFiles, egress, binlog: false };
   const binlog = settings.binlogArchiveSeconds !== undefined;
   const { sidecar, files, backupMetrics } = objectBackupSidecar(ctx, settings, backup.resources, {

@@ -138,7 +138,7 @@ export function mysqlBackupBinding(ctx: EngineContext, backup: MysqlBackupOption
     env: { ...identityEnv(ctx), ...paths.keys, DATA_DIR: paths.dataDir, RUN_DIR: run, ...settings.restoreEnv },
     mounts: [data, { volume: 'run', path: paths.runPath }],
   }] : [];
-  const restoreFiles = restore ? ['mysql-restore.sh', 's3-repository.sh', 'rclone-s3.sh', ...(settings.pointInTime ? ['binlog-archive.sh'] : [])] : [];
+  const restoreFiles = restore ? ['mysql-restore.sh', 's3-repository.sh', 'rclone-s3.sh', 'binlog-archive.sh'] : [];
   if (!backup || !settings.backupEnv) return { image, initContainers, sidecars: [], files: restoreFiles, egress };
   const { sidecar, files, backupMetrics } = objectBackupSidecar(ctx, settings, backup.resources, {
     script: 'mysql-backup.sh',

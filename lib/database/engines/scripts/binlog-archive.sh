@@ -330,3 +330,15 @@ binlog_apply() {
   rm -rf "$staging/binlog"
   log "$tool: replayed ${#BINLOG_FILES[@]} archived binary log file(s) from position ${position:-4} up to $RESTORE_TARGET (UTC)"
 }
+
+# restore_choice TOOL EXT BINLOG_TOOL FIX: sets RESTORE_NAME to the backup a restore starts from:
+# with RESTORE_TARGET the newest that ended before it (its binary log then replayed with
+# BINLOG_TOOL), else the one restoreFrom names or the newest
+restore_choice() {
+  if [ -n "${RESTORE_TARGET:-}" ]; then
+    BINLOG_TOOL="${BINLOG_TOOL:-$3}"
+    binlog_choose_backup "$1" "$2" "$4"
+  else
+    s3_restore_choice "$1" "$2" backup "a $2" "$4"
+  fi
+}

@@ -44,14 +44,9 @@ fi
 # shellcheck source=rclone-s3.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/rclone-s3.sh"
 
-if [ -n "${RESTORE_TARGET:-}" ]; then
-  # shellcheck source=binlog-archive.sh
-  . "${SCRIPTS_DIR:-$(dirname "$0")}/binlog-archive.sh"
-  BINLOG_TOOL="${BINLOG_TOOL:-mariadb-binlog}"
-  binlog_choose_backup galera .mbstream "$FIX"
-else
-  s3_restore_choice galera .mbstream backup 'a .mbstream' "$FIX"
-fi
+# shellcheck source=binlog-archive.sh
+. "${SCRIPTS_DIR:-$(dirname "$0")}/binlog-archive.sh"
+restore_choice galera .mbstream mariadb-binlog "$FIX"
 name="$RESTORE_NAME"
 log "galera: a new set from the backup $(s3_url RESTORE "$name")${RESTORE_TARGET:+, then its binary log up to $RESTORE_TARGET (UTC)}"
 s3_restore_extract galera "$name" "$STAGING" "$FIX" mbstream -x -C "$STAGING/data"

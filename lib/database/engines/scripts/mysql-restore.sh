@@ -43,14 +43,9 @@ fi
 # shellcheck source=rclone-s3.sh
 . "${SCRIPTS_DIR:-$(dirname "$0")}/rclone-s3.sh"
 
-if [ -n "${RESTORE_TARGET:-}" ]; then
-  # shellcheck source=binlog-archive.sh
-  . "${SCRIPTS_DIR:-$(dirname "$0")}/binlog-archive.sh"
-  BINLOG_TOOL="${BINLOG_TOOL:-mysqlbinlog}"
-  binlog_choose_backup mysql .tar "$FIX"
-else
-  s3_restore_choice mysql .tar backup 'a .tar' "$FIX"
-fi
+# shellcheck source=binlog-archive.sh
+. "${SCRIPTS_DIR:-$(dirname "$0")}/binlog-archive.sh"
+restore_choice mysql .tar mysqlbinlog "$FIX"
 name="$RESTORE_NAME"
 log "mysql: a new set from the backup $(s3_url RESTORE "$name")${RESTORE_TARGET:+, then its binary log up to $RESTORE_TARGET (UTC)}"
 s3_restore_extract mysql "$name" "$STAGING" "$FIX" tar -x -C "$STAGING/data" -f -
