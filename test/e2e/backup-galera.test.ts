@@ -147,7 +147,6 @@ test('a backup while the server it reads is SIGKILLed: it fails loudly or comple
   expect(await takeBackup()).toMatch(/backup: \S+\.mbstream done in \d+s/);
 }, minutes(14));
 
-
 test('backups every minute (the schedule applied again through the props), the store down for 3 minutes: every member takes every write, DatabaseBackupFailed fires in Prometheus; the store back, the next scheduled backup succeeds and it resolves', async () => {
   const scheduled = Date.now();
   await apply(NS, database(NS, backedUp('* * * * *')));

@@ -159,7 +159,6 @@ test('a backup while the replica\'s server is SIGKILLed: it fails loudly or comp
   expect(await takeBackup()).toMatch(/backup: \S+\.tar done in \d+s/);
 }, minutes(12));
 
-
 test('backups every minute (the schedule applied again through the props), the store down for 3 minutes: the primary takes every write, DatabaseBackupFailed fires in Prometheus; the store back, the next scheduled backup succeeds and it resolves', async () => {
   const scheduled = Date.now();
   await apply(NS, database(NS, backedUp('* * * * *')));
