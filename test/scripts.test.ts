@@ -1686,6 +1686,19 @@ esac`;
     expect(fs.existsSync(store) ? fs.readdirSync(store) : []).toEqual([]);
   });
 
+  test('the store lost during the upload: the failure is recorded at once, not after the cleanup\'s calls to the store give up', async () => {
+    const { p, r, store } = setUp();
+    // the store stops answering once the upload fails: every later listing hangs (rclone's retries)
+    const down = rclone
+      .replace('lsf) for f', 'lsf) if [ -e "$STORE.down" ]; then sleep 30; exit 1; fi; for f')
+      .replace('rcat) cat >"$(obj "$2")" ;;', 'rcat) cat >/dev/null; touch "$STORE.down"; exit 1 ;;');
+    fs.writeFileSync(path.join(r, 'stubs/rclone'), `#!/usr/bin/env bash\nLOG="${r}/calls.log"\n${down}\n`, { mode: 0o755 });
+    // killed while the cleanup waits on the store, as a pod stopped then would be
+    const res = await runBeside(p, r, 'backup', { ordinal: 2, args: ['now'], env: { STORE: store, BACKUP_PATH: '/coord/zk', RESTORE_PATH: '/coord/zk' } }, ['follower', 'leader', 'follower'], 4000);
+    expect(res.stderr).toMatch(/backup: FAILED after \d+s: tar or the upload did not complete/);
+    expect(read(r, 'data/.cdk8s-backup-metrics/metrics')).toMatch(/^cdk8s_backup_consecutive_failures\{repository="s3:\/\/s3\.store\.svc:7070\/backups\/coord\/zk\/"\} 1$/m);
+  }, 30_000);
+
   test('the scheduled role: the serving follower with the highest id, the leader only when no follower serves', async () => {
     const { p, r } = setUp();
     /** The scheduler's first pass on server 1 (killed before its first minute): its log. */

@@ -6,7 +6,11 @@
 // and none after. A backup object corrupted in the store: the restore stops in the init container
 // `restore` naming it, and no member's server starts. The server of the member being backed up
 // SIGKILLed mid-backup: the backup fails loudly or completes, every backup the store holds is
-// whole, and the next one succeeds.
+// whole, and the next one succeeds. Then backups every minute (the schedule applied again through
+// the props) and the store down for 5 minutes while rows are written through every member: the
+// scheduled backups fail, DatabaseBackupFailed fires in a real Prometheus on the host
+// (./prometheus.ts) scraping the sidecars' series and evaluating the set's synthesized rules; the
+// store back, the next scheduled backup succeeds and the alert resolves; every row is on every member.
 // The members log their binary log, archived every 10 s (backup.binlogArchiveInterval): rows
 // 251-260, a moment T, rows 261-270, the archive past them; a new set restored to T
 // (restoreFrom.pointInTime: the backup, then the archived binary log replayed up to T before the
@@ -14,7 +18,8 @@
 import { Duration } from 'cdk8s';
 import { DatabaseEngine, MariaDbVersion, S3Repository } from '../../lib';
 import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, sleep, waitFor, waitForReady } from './helpers';
-import { backupNow, backupSet, backupWhileCrashed, expectNoServerStarted, insertBlobs, insertOrders } from './backup-set';
+import { backupNow, backupRules, backupSet, backupWhileCrashed, describeStoreDown, expectNoServerStarted, insertBlobs, insertOrders, storeDownOnSchedule } from './backup-set';
+import { HostPrometheus } from './prometheus';
 import { createS3Store, namespaceWithStoreSecret, S3Store, sidecarS3, storeRepository, storeSecretEntries } from './s3-store';
 
 const NS = 'e2e-backup-galera';
@@ -24,6 +29,9 @@ const IMAGE = imageRef('mariadb-rclone');
 const VERSION = MariaDbVersion.of(imageTag('mariadb-rclone').split('-')[0]);
 const KEYS = { accessKeyId: `e2e${password().slice(0, 12)}`, secretAccessKey: password() };
 const ROOT_PASSWORD = password();
+const PODS = [0, 1, 2].map((i) => `${NAME}-${i}`);
+// 19090-19092 and 19094-19098 are other files' (the suite runs files side by side)
+const prometheus = new HostPrometheus(19093);
 let store: S3Store;
 
 /** The set's repository in the store (the restore reads it too). */
@@ -31,6 +39,13 @@ const repository = (): S3Repository => storeRepository(store, BUCKET, `/${NS}/${
 
 /** The set of these tests in NS: 3 members of ENGINE. */
 const database = (ns: string, engine: DatabaseEngine) => backupSet(ns, NAME, engine, 3);
+
+/** The backed-up set's engine: backups at SCHEDULE (UTC), the newest 3 kept, the binary log archived every 10 s. */
+const backedUp = (schedule: string) => DatabaseEngine.mariadbGalera({
+  version: VERSION,
+  apiClientImage: imageRef('curl'),
+  backup: { image: IMAGE, repository: repository(), schedule, retainBackups: 3, binlogArchiveInterval: Duration.seconds(10) },
+});
 
 /** SQL as root on member ORDINAL of NS, from its own database container (the password from the Secret's file). */
 async function sql(ns: string, ordinal: number, statement: string): Promise<string> {
@@ -57,14 +72,12 @@ beforeAll(async () => {
   await createNamespace(NS);
   store = await createS3Store(NS, BUCKET, KEYS);
   await createSecret(NS, `${NAME}-credentials`, { 'root-password': ROOT_PASSWORD, ...storeSecretEntries(store) });
-  await apply(NS, database(NS, DatabaseEngine.mariadbGalera({
-    version: VERSION,
-    apiClientImage: imageRef('curl'),
-    backup: { image: IMAGE, repository: repository(), schedule: '30 2 * * *', retainBackups: 3, binlogArchiveInterval: Duration.seconds(10) },
-  })));
+  // a schedule that does not fire while the earlier tests run: their backups are taken at once
+  await apply(NS, database(NS, backedUp('30 2 * * *')));
   await waitForReady(NS, NAME, 3, minutes(8));
 }, minutes(10));
 afterAll(async () => {
+  await prometheus.stop('prometheus-backup-galera');
   for (const ns of [NS, `${NS}-restore`, `${NS}-pitr`, `${NS}-corrupt`]) await deleteNamespace(ns);
 }, minutes(10));
 
@@ -169,3 +182,26 @@ test('a backup while the server it reads is SIGKILLed: it fails loudly or comple
   expect(await takeBackup()).toMatch(/backup: \S+\.mbstream done in \d+s/);
 }, minutes(14));
 
+test('backups every minute (the schedule applied again through the props), the store down for 5 minutes: every member takes every write, DatabaseBackupFailed fires in Prometheus; the store back, the next scheduled backup succeeds and it resolves', async () => {
+  const scheduled = Date.now();
+  await apply(NS, database(NS, backedUp('* * * * *')));
+  await waitForReady(NS, NAME, 3, minutes(10));
+  await sql(NS, 0, 'CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE shop.outage (id INT PRIMARY KEY, via INT);');
+  // one row a write, through each member in turn
+  const acked: number[] = [];
+  let next = 1;
+  const write = async () => {
+    const id = next++;
+    await sql(NS, id % 3, `INSERT INTO shop.outage VALUES (${id}, ${id % 3});`);
+    acked.push(id);
+  };
+  const outcome = await storeDownOnSchedule({
+    ns: NS, name: NAME, pods: PODS, prometheus, rules: backupRules(NS, NAME, backedUp('* * * * *'), 3), scheduled, downMs: minutes(5), write,
+  });
+  console.log(`backup-galera: ${describeStoreDown(outcome)}`);
+  // none lost: every acknowledged row on every member
+  for (const ordinal of [0, 1, 2]) {
+    await waitFor(NS, `every acknowledged row on member ${ordinal}`, minutes(1), async () =>
+      (await sql(NS, ordinal, 'SELECT GROUP_CONCAT(id ORDER BY id) FROM shop.outage;')) === acked.join(','));
+  }
+}, minutes(25));

@@ -6,14 +6,20 @@
 // replica clones it, and each holds rows 1-200 and none after. A backup object corrupted in the
 // store: the restore stops in the init container `restore` naming it, and no server starts. The
 // replica's server SIGKILLed while it clones itself for a backup: the backup fails loudly or
-// completes, every backup the store holds is whole, and the next one succeeds.
+// completes, every backup the store holds is whole, and the next one succeeds. Then backups every
+// minute (the schedule applied again through the props) and the store down for 5 minutes while
+// rows are written: the scheduled backups fail, DatabaseBackupFailed fires in a real Prometheus on
+// the host (./prometheus.ts) scraping the sidecars' series and evaluating the set's synthesized
+// rules; the store back, the next scheduled backup succeeds and the alert resolves; every row is
+// on both members.
 // The set archives its binary log every 10 s (backup.binlogArchiveInterval): rows 251-260, a
 // moment T, rows 261-270, the archive past them; a new set restored to T (restoreFrom.pointInTime:
 // the backup, then the archived binary log replayed up to T) holds rows 1-260 and none after.
 import { Duration } from 'cdk8s';
 import { DatabaseEngine, MysqlVersion, S3Repository } from '../../lib';
 import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, sleep, waitFor, waitForReady } from './helpers';
-import { backupNow, backupSet, backupWhileCrashed, expectNoServerStarted, insertBlobs, insertOrders } from './backup-set';
+import { backupNow, backupRules, backupSet, backupWhileCrashed, describeStoreDown, expectNoServerStarted, insertBlobs, insertOrders, storeDownOnSchedule } from './backup-set';
+import { HostPrometheus } from './prometheus';
 import { createS3Store, namespaceWithStoreSecret, S3Store, sidecarS3, storeRepository, storeSecretEntries } from './s3-store';
 
 const NS = 'e2e-backup-mysql';
@@ -23,6 +29,9 @@ const IMAGE = imageRef('mysql-rclone');
 const VERSION = MysqlVersion.of(imageTag('mysql-rclone').split('-')[0]);
 const KEYS = { accessKeyId: `e2e${password().slice(0, 12)}`, secretAccessKey: password() };
 const PASSWORDS = { 'root-password': password(), 'replication-password': password() };
+const PODS = [0, 1].map((i) => `${NAME}-${i}`);
+// 19090-19097 are other files' (the suite runs files side by side)
+const prometheus = new HostPrometheus(19098);
 let store: S3Store;
 
 /** The set's repository in the store (the restore reads it too). */
@@ -30,6 +39,13 @@ const repository = (): S3Repository => storeRepository(store, BUCKET, `/${NS}/${
 
 /** The set of these tests in NS: 2 members of ENGINE. */
 const database = (ns: string, engine: DatabaseEngine) => backupSet(ns, NAME, engine, 2);
+
+/** The backed-up set's engine: backups at SCHEDULE (UTC), the newest 3 kept, the binary log archived every 10 s. */
+const backedUp = (schedule: string) => DatabaseEngine.mysql({
+  version: VERSION,
+  apiClient: { apiClientImage: imageRef('curl') },
+  backup: { image: IMAGE, repository: repository(), schedule, retainBackups: 3, binlogArchiveInterval: Duration.seconds(10) },
+});
 
 /** A new set restored from the repository (to POINT_IN_TIME, if given). */
 const restored = (pointInTime?: string) => DatabaseEngine.mysql({ version: VERSION, apiClient: { apiClientImage: imageRef('curl') },
@@ -59,14 +75,12 @@ beforeAll(async () => {
   await createNamespace(NS);
   store = await createS3Store(NS, BUCKET, KEYS);
   await createSecret(NS, `${NAME}-credentials`, { ...PASSWORDS, ...storeSecretEntries(store) });
-  await apply(NS, database(NS, DatabaseEngine.mysql({
-    version: VERSION,
-    apiClient: { apiClientImage: imageRef('curl') },
-    backup: { image: IMAGE, repository: repository(), schedule: '30 2 * * *', retainBackups: 3, binlogArchiveInterval: Duration.seconds(10) },
-  })));
+  // a schedule that does not fire while the earlier tests run: their backups are taken at once
+  await apply(NS, database(NS, backedUp('30 2 * * *')));
   await waitForReady(NS, NAME, 2, minutes(6));
 }, minutes(8));
 afterAll(async () => {
+  await prometheus.stop('prometheus-backup-mysql');
   for (const ns of [NS, `${NS}-restore`, `${NS}-pitr`, `${NS}-corrupt`]) await deleteNamespace(ns);
 }, minutes(10));
 
@@ -184,3 +198,25 @@ test('a backup while the replica\'s server is SIGKILLed: it fails loudly or comp
   expect(await takeBackup()).toMatch(/backup: \S+\.tar done in \d+s/);
 }, minutes(12));
 
+test('backups every minute (the schedule applied again through the props), the store down for 5 minutes: the primary takes every write, DatabaseBackupFailed fires in Prometheus; the store back, the next scheduled backup succeeds and it resolves', async () => {
+  const scheduled = Date.now();
+  await apply(NS, database(NS, backedUp('* * * * *')));
+  await waitForReady(NS, NAME, 2, minutes(8));
+  await sql(NS, 0, 'CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE shop.outage (id INT PRIMARY KEY, v VARCHAR(40));');
+  const acked: number[] = [];
+  let next = 1;
+  const write = async () => {
+    const id = next++;
+    await sql(NS, 0, `INSERT INTO shop.outage VALUES (${id}, 'row ${id}');`);
+    acked.push(id);
+  };
+  const outcome = await storeDownOnSchedule({
+    ns: NS, name: NAME, pods: PODS, prometheus, rules: backupRules(NS, NAME, backedUp('* * * * *'), 2), scheduled, downMs: minutes(5), write,
+  });
+  console.log(`backup-mysql: ${describeStoreDown(outcome)}`);
+  // none lost: every acknowledged row on the primary and, once applied, on the replica
+  for (const ordinal of [0, 1]) {
+    await waitFor(NS, `every acknowledged row on member ${ordinal}`, minutes(1), async () =>
+      (await sql(NS, ordinal, 'SELECT GROUP_CONCAT(id ORDER BY id) FROM shop.outage;')) === acked.join(','));
+  }
+}, minutes(25));

@@ -21,7 +21,7 @@ import {
   waitForReady,
 } from './helpers';
 import { crash, throttle, volumeDirectory } from './faults';
-import { HostPrometheus, measureExporters, ruleFileOf } from './prometheus';
+import { AlertWatch, HostPrometheus, measureExporters, ruleFileOf } from './prometheus';
 import { createS3Store, S3Store, startS3Store, stopS3Store, storeRepository, storeSecretEntries } from './s3-store';
 
 const NS = 'e2e-backup-pg';
@@ -252,29 +252,14 @@ test('the store down for 5 minutes while rows are written: the primary takes the
     lastWrite = Date.now();
   };
   // every state each alert was seen in, and when it first fired (seconds after the store went down)
-  const seen = new Map([...ARCHIVE_ALERTS, ...BACKUP_ALERTS].map((name) => [name, { states: new Set<string>(), firedAfter: NaN }]));
-  const watch = async () => {
-    for (const [name, s] of seen) {
-      for (const a of await prometheus.alerts(name, NAME)) {
-        s.states.add(a.state);
-        if (a.state === 'firing' && Number.isNaN(s.firedAfter)) s.firedAfter = (Date.now() - down) / 1000;
-      }
-    }
-  };
-  const summary = () => [...seen].map(([name, s]) =>
-    `${name} ${[...s.states].sort().join('+') || 'quiet'}${Number.isNaN(s.firedAfter) ? '' : ` (firing ${s.firedAfter.toFixed(0)} s after the store went down)`}`).join('; ');
+  const alerts = new AlertWatch(prometheus, NAME, [...ARCHIVE_ALERTS, ...BACKUP_ALERTS], down);
   await write();
   await waitFor(NS, 'the archiver reporting failures', minutes(2), async () => Number(await sql(NS, 'SELECT failed_count FROM pg_stat_archiver')) > before);
   // the store stays down 5 minutes, and until both alerts fire (the scheduled backup, every 5 minutes, fails once)
-  try {
-    await waitFor(NS, 'the store down 5 minutes, PostgresWalArchivingFailing and PostgresBackupFailed firing', minutes(9), async () => {
-      if (Date.now() - lastWrite >= 20_000) await write();
-      await watch();
-      return Date.now() - down >= minutes(5) && seen.get('PostgresWalArchivingFailing')!.states.has('firing') && seen.get('PostgresBackupFailed')!.states.has('firing');
-    });
-  } catch (e) {
-    throw new Error(`${String(e)}\nalerts seen: ${summary()}`);
-  }
+  await alerts.hold(NS, 'the store down', {
+    fire: ['PostgresWalArchivingFailing', 'PostgresBackupFailed'], atLeastMs: minutes(5), timeoutMs: minutes(9),
+    tick: async () => { if (Date.now() - lastWrite >= 20_000) await write(); },
+  });
   expect(await sql(NS, "SELECT count(*) FROM t WHERE v = 'd'")).toBe(String(batchesWritten * 100));
   const pending = await sql(NS, 'SELECT pg_walfile_name(pg_current_wal_lsn())');
   await startS3Store(NS);
@@ -282,10 +267,10 @@ test('the store down for 5 minutes while rows are written: the primary takes the
   await archiveAll(NS, minutes(5));
   const archivedAfter = (Date.now() - back) / 1000;
   await prometheus.untilResolved(NS, 'PostgresWalArchivingFailing', NAME, minutes(3));
-  console.log(`backup-postgresql: store down ${((back - down) / 1000).toFixed(0)} s, ${batchesWritten * 100} rows written meanwhile; ${summary()}; ` +
+  console.log(`backup-postgresql: store down ${((back - down) / 1000).toFixed(0)} s, ${batchesWritten * 100} rows written meanwhile; ${alerts.summary('the store went down')}; ` +
     `backlog up to ${pending} archived ${archivedAfter.toFixed(1)} s after the store came back, PostgresWalArchivingFailing resolved ${((Date.now() - back) / 1000).toFixed(1)} s after`);
   // the archiver failed rather than hung: the stalled alert never fired
-  expect(seen.get('PostgresWalArchivingStalled')!.states.has('firing')).toBe(false);
+  expect(alerts.fired('PostgresWalArchivingStalled')).toBe(false);
 }, minutes(20));
 
 test('the schedule took a full backup on its own (sidecar log and backup-status); PostgresBackupFailed resolved', async () => {

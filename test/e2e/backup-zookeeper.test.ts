@@ -8,7 +8,9 @@
 // container `config` naming it, and no member's server starts.
 import { DatabaseEngine, S3Repository, ZooKeeperVersion } from '../../lib';
 import { apply, createNamespace, createSecret, deleteNamespace, exec, imageRef, imageTag, kubectl, minutes, password, requireRealNode, waitFor, waitForReady } from './helpers';
-import { backupNow, backupSet, expectNoServerStarted } from './backup-set';
+import { backupLogSince, backupNow, backupRules, backupSet, describeStoreDown, expectNoServerStarted, storeDownOnSchedule } from './backup-set';
+import { pause } from './faults';
+import { HostPrometheus } from './prometheus';
 import { createS3Store, namespaceWithStoreSecret, S3Store, sidecarS3, storeRepository, storeSecretEntries } from './s3-store';
 
 const NS = 'e2e-backup-zookeeper';
@@ -18,6 +20,9 @@ const IMAGE = imageRef('zookeeper-rclone');
 const VERSION = ZooKeeperVersion.of(imageTag('zookeeper-rclone').split('-')[0]);
 const KEYS = { accessKeyId: `e2e${password().slice(0, 12)}`, secretAccessKey: password() };
 const BATCH = 25;
+const PODS = [0, 1, 2].map((i) => `${NAME}-${i}`);
+// 19090-19095, 19097 and 19098 are other files' (the suite runs files side by side)
+const prometheus = new HostPrometheus(19096);
 let store: S3Store;
 
 /** The ensemble's repository in the store (the restore reads it too). */
@@ -25,6 +30,15 @@ const repository = (): S3Repository => storeRepository(store, BUCKET, `/${NS}/${
 
 /** The ensemble of these tests in NS: 3 members of ENGINE. */
 const ensemble = (ns: string, engine: DatabaseEngine) => backupSet(ns, NAME, engine, 3);
+
+/** The ensemble's engine: backups at SCHEDULE (UTC), the newest RETAIN kept. */
+const backedUp = (schedule: string, retain: number) => DatabaseEngine.zookeeper({
+  version: VERSION,
+  backup: { image: IMAGE, repository: repository(), schedule, retainBackups: retain },
+});
+
+/** Every minute, the newest 2 kept: the later tests' schedule. */
+const everyMinute = () => backedUp('* * * * *', 2);
 
 /** zkCli.sh on member ORDINAL of NS, against its own server, running COMMANDS in one session: its output. */
 function zkCli(ns: string, ordinal: number, commands: string[]): Promise<string> {
@@ -66,13 +80,12 @@ beforeAll(async () => {
   await createNamespace(NS);
   store = await createS3Store(NS, BUCKET, KEYS);
   await createSecret(NS, `${NAME}-credentials`, storeSecretEntries(store));
-  await apply(NS, ensemble(NS, DatabaseEngine.zookeeper({
-    version: VERSION,
-    backup: { image: IMAGE, repository: repository(), schedule: '30 2 * * *', retainBackups: 3 },
-  })));
+  // a schedule that does not fire while the first tests run: their backup is taken at once
+  await apply(NS, ensemble(NS, backedUp('30 2 * * *', 3)));
   await waitForReady(NS, NAME, 3, minutes(8));
 }, minutes(10));
 afterAll(async () => {
+  await prometheus.stop('prometheus-backup-zookeeper');
   for (const ns of [NS, `${NS}-restore`, `${NS}-corrupt`]) await deleteNamespace(ns);
 }, minutes(10));
 
@@ -155,3 +168,121 @@ test('a corrupted backup object: the founder stops in its init container config 
   await expectNoServerStarted(ns, [0, 1, 2].map((i) => `${NAME}-${i}`), 15_000);
   await deleteNamespace(ns);
 }, minutes(10));
+
+/** The backups member ORDINAL's sidecar logged as done since SINCE (ms), oldest first. */
+async function doneSince(ordinal: number, since: number): Promise<string[]> {
+  const done = new RegExp(`backup: (\\S+\\.tar) done in \\d+s: \\d+ bytes from member ${ordinal} `);
+  return (await backupLogSince(NS, [`${NAME}-${ordinal}`], since)).map((l) => done.exec(l)?.[1]).filter((n): n is string => n !== undefined);
+}
+
+/** The UTC time (ms) a backup's name starts with, e.g. 20261207T065512Z-zxid-1a.tar. */
+const nameTime = (name: string) => Date.parse(name.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z.*$/, '$1-$2-$3T$4:$5:$6Z'));
+
+/** The members' modes, by ordinal (undefined: not serving). */
+const modes = () => Promise.all([0, 1, 2].map((i) => mode(NS, i).catch(() => undefined)));
+
+/**
+ * The member that takes the scheduled backups, if the roles have settled since SINCE (ms): the
+ * serving follower with the highest id (the highest follower ordinal) says it takes them, the
+ * others that they do not (or said nothing since), each in its last role line; else -1.
+ */
+async function takerNow(since: number): Promise<number> {
+  const now = await modes();
+  const taker = now.lastIndexOf('follower');
+  if (taker < 0 || now.filter((m) => m === 'leader').length !== 1) return -1;
+  for (const ordinal of [0, 1, 2]) {
+    const roles = (await backupLogSince(NS, [`${NAME}-${ordinal}`], since)).filter((l) => /backups of this member at|does not take the scheduled backups/.test(l));
+    const takes = /backups of this member at '\* \* \* \* \*'/.test(roles[roles.length - 1] ?? '');
+    if (takes !== (ordinal === taker)) return -1;
+  }
+  return taker;
+}
+
+/** Waits until the roles have settled since SINCE (`takerNow`); returns the taker's ordinal. */
+async function settledTaker(since: number): Promise<number> {
+  let taker = -1;
+  await waitFor(NS, 'the sidecar of the highest serving follower taking the scheduled backups, the others not', minutes(3), async () => {
+    taker = await takerNow(since);
+    return taker >= 0;
+  });
+  return taker;
+}
+
+let scheduled = 0;
+
+test('every minute (the schedule and retention applied again through the props): the highest serving follower takes a backup each minute, and only the newest 2 are kept', async () => {
+  scheduled = Date.now();
+  await apply(NS, ensemble(NS, everyMinute()));
+  await waitForReady(NS, NAME, 3, minutes(8));
+  // (while the members restarted one by one the role may have moved: counted from when it settled)
+  const taker = await settledTaker(scheduled);
+  const settled = Date.now();
+  let names: string[] = [];
+  let stored: string[] = [];
+  // listed right after the expiry of a backup (the last line of its sidecar), before the next minute's
+  await waitFor(NS, `three scheduled backups of ${NAME}-${taker}, the oldest deleted`, minutes(6), async () => {
+    const lines = await backupLogSince(NS, [`${NAME}-${taker}`], settled);
+    names = await doneSince(taker, settled);
+    if (names.length < 3 || !/backup: deleted \S+ \(more than 2 backups\)/.test(lines[lines.length - 1] ?? '')) return false;
+    stored = (await sidecarS3(NS, `${NAME}-${taker}`, 's3_objects BACKUP')).trim().split('\n').filter(Boolean).map((l) => l.split(' ')[1]).sort();
+    return (await doneSince(taker, settled)).length === names.length;
+  });
+  console.log(`backup-zookeeper: scheduled backups of ${NAME}-${taker}: ${names.join(', ')}; the store holds ${stored.join(', ')}`);
+  // one a minute, each in its own minute
+  expect(new Set(names.map((n) => n.slice(0, 13))).size).toBe(names.length);
+  // the newest 2 and their checksum objects, nothing else (the older ones deleted, the first tests' too)
+  const kept = names.slice(-2);
+  expect(stored).toEqual([...kept, ...kept.map((n) => `${n}.sha256`)].sort());
+  // no other member took one
+  for (const ordinal of [0, 1, 2].filter((i) => i !== taker)) expect({ ordinal, done: await doneSince(ordinal, settled) }).toEqual({ ordinal, done: [] });
+}, minutes(16));
+
+test('the member taking the backups lost (its server stopped, SIGSTOP, for 100 s): the other follower takes the next scheduled backup; the member back, it takes them again', async () => {
+  expect(scheduled).toBeGreaterThan(0);
+  const taker = await settledTaker(scheduled);
+  const other = (await modes()).indexOf('follower');
+  expect(other).not.toBe(taker);
+  const lost = Date.now();
+  const stopped = pause(NS, `${NAME}-${taker}`, 100);
+  let taken: string[] = [];
+  try {
+    await waitFor(NS, `a scheduled backup of ${NAME}-${other} while ${NAME}-${taker} is lost`, minutes(3), async () => {
+      taken = await doneSince(other, lost);
+      return taken.length > 0;
+    });
+  } finally {
+    await stopped;
+  }
+  const resumed = Date.now();
+  // it began while the member was lost (a name is its backup's UTC start)
+  const tookOver = (nameTime(taken[0]) - lost) / 1000;
+  expect(tookOver).toBeLessThan(100);
+  expect(await backupLogSince(NS, [`${NAME}-${other}`], lost)).toContainEqual(expect.stringMatching(/backup: backups of this member at '\* \* \* \* \*'/));
+  await waitForReady(NS, NAME, 3, minutes(5));
+  // serving again (its server let go on, or restarted by its liveness probe), it is again the
+  // highest serving follower: it takes the role back and the next backup, the other hands it back
+  await waitFor(NS, `${NAME}-${taker} taking the scheduled backups again`, minutes(4), async () =>
+    (await takerNow(lost)) === taker && (await doneSince(taker, resumed)).length > 0);
+  const back = (Date.now() - resumed) / 1000;
+  console.log(`backup-zookeeper: ${NAME}-${taker} lost: ${NAME}-${other} began ${taken[0]} ${tookOver.toFixed(0)} s after; ` +
+    `${NAME}-${taker} serving again, it took ${(await doneSince(taker, resumed))[0]} ${back.toFixed(0)} s after`);
+}, minutes(14));
+
+test('backups every minute, the store down for 5 minutes: every member serves every znode written meanwhile, DatabaseBackupFailed fires in Prometheus; the store back, the next scheduled backup succeeds and it resolves', async () => {
+  expect(scheduled).toBeGreaterThan(0);
+  await waitForReady(NS, NAME, 3, minutes(5));
+  // one znode a write, through each member in turn
+  const acked: number[] = [];
+  let next = 1;
+  const write = async () => {
+    const id = next++;
+    const out = await zkCli(NS, id % 3, [`create /outage-${id} v${id}`]);
+    if (!out.includes(`Created /outage-${id}`)) throw new Error(`create /outage-${id} through member ${id % 3}: ${out.split('\n').slice(-5).join(' ')}`);
+    acked.push(id);
+  };
+  const outcome = await storeDownOnSchedule({
+    ns: NS, name: NAME, pods: PODS, prometheus, rules: backupRules(NS, NAME, everyMinute(), 3), scheduled, downMs: minutes(5), write,
+  });
+  console.log(`backup-zookeeper: ${describeStoreDown(outcome)}`);
+  for (const ordinal of [0, 1, 2]) expect({ ordinal, znodes: await znodes(NS, ordinal, 'outage') }).toEqual({ ordinal, znodes: acked });
+}, minutes(25));

@@ -89,6 +89,66 @@ export class HostPrometheus {
   }
 }
 
+/**
+ * The alerts NAMES of database DATABASE as a fault goes on: every state each was seen in, and when
+ * it first fired, in seconds after SINCE (the fault's start). `look()` takes one reading.
+ */
+export class AlertWatch {
+  private readonly seen: Map<string, { states: Set<string>; firedAfter: number }>;
+
+  constructor(private readonly prometheus: HostPrometheus, private readonly database: string, names: string[], readonly since: number) {
+    this.seen = new Map(names.map((name) => [name, { states: new Set<string>(), firedAfter: NaN }]));
+  }
+
+  /** One reading of every alert watched. */
+  public async look(): Promise<void> {
+    for (const [name, s] of this.seen) {
+      for (const a of await this.prometheus.alerts(name, this.database)) {
+        s.states.add(a.state);
+        if (a.state === 'firing' && Number.isNaN(s.firedAfter)) s.firedAfter = (Date.now() - this.since) / 1000;
+      }
+    }
+  }
+
+  /** Whether alert NAME was seen firing. */
+  public fired(name: string): boolean {
+    return this.entry(name).states.has('firing');
+  }
+
+  /** Seconds after `since` when alert NAME was first seen firing (NaN if it never was). */
+  public firedAfter(name: string): number {
+    return this.entry(name).firedAfter;
+  }
+
+  /** Each alert's states, and when it fired, for the log: `X pending+firing (firing 55 s after WHAT); Y quiet`. */
+  public summary(what: string): string {
+    return [...this.seen].map(([name, s]) =>
+      `${name} ${[...s.states].sort().join('+') || 'quiet'}${Number.isNaN(s.firedAfter) ? '' : ` (firing ${s.firedAfter.toFixed(0)} s after ${what})`}`).join('; ');
+  }
+
+  /**
+   * Keeps looking (every 2 s, after TICK, e.g. a write when one is due) until at least AT_LEAST ms
+   * have passed since `since` and every alert of FIRE has fired; throws on timeout with the summary.
+   */
+  public async hold(ns: string, what: string, opts: { fire: string[]; atLeastMs: number; timeoutMs: number; tick?: () => Promise<void> }): Promise<void> {
+    try {
+      await waitFor(ns, `${what} for ${opts.atLeastMs / 1000} s, ${opts.fire.join(' and ')} firing`, opts.timeoutMs, async () => {
+        await opts.tick?.();
+        await this.look();
+        return Date.now() - this.since >= opts.atLeastMs && opts.fire.every((name) => this.fired(name));
+      });
+    } catch (e) {
+      throw new Error(`${String(e)}\nalerts seen: ${this.summary(`${what} began`)}`);
+    }
+  }
+
+  private entry(name: string): { states: Set<string>; firedAfter: number } {
+    const s = this.seen.get(name);
+    if (!s) throw new Error(`alert ${name} is not watched`);
+    return s;
+  }
+}
+
 /** A container's cgroup (v1): CPU time used so far (ns), memory now and the most it used (bytes). */
 export async function containerUsage(ns: string, pod: string, container: string): Promise<{ cpuNs: number; maxMemory: number; memory: number }> {
   const pid = await containerPid(ns, pod, container);

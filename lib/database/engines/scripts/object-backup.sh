@@ -16,10 +16,12 @@
 # whose object names carry a tag sets BACKUP_TAG (an extended regular expression, rclone-s3.sh);
 # BACKUP_SUFFIX (e.g. `.tar`) lets a member that takes the role over adopt the newest backup.
 
-# backup_failed STARTED NAME WHY: the attempt's end, loud; the partial upload NAME (if any) deleted
-# when possible; always fails
+# backup_failed STARTED NAME WHY: the attempt's end, loud and recorded at once (the cleanup after
+# it may wait minutes on a store that does not answer); then the partial upload NAME (if any)
+# deleted when possible; always fails
 backup_failed() {
   log "backup: FAILED after $(($(date +%s) - $1))s: $3. No backup was recorded; the next scheduled one tries again."
+  backup_metrics_failure "$(s3_url BACKUP)" || log "backup: could not record the failure in $BACKUP_METRICS_DIR"
   if [ -n "$2" ] && s3_object_size BACKUP "$2" >/dev/null 2>&1; then
     s3 BACKUP deletefile "$(s3_dir BACKUP)$2" 2>/dev/null || log "backup: the partial upload $2 stays (it has no checksum object: it never counts); the next backup's expiry deletes it"
   fi
@@ -27,7 +29,6 @@ backup_failed() {
   if [ -n "$2" ] && s3_object_size BACKUP "$2.binlog" >/dev/null 2>&1; then
     s3 BACKUP deletefile "$(s3_dir BACKUP)$2.binlog" 2>/dev/null || true
   fi
-  backup_metrics_failure "$(s3_url BACKUP)" || log "backup: could not record the failure in $BACKUP_METRICS_DIR"
   return 1
 }
 
