@@ -140,7 +140,8 @@ describe('mariadb galera backups with mariadb-backup and rclone to versitygw on 
     const rows = Array.from({ length: to - from + 1 }, (_, k) => `(${from + k}, 'item ${from + k}')`).join(',');
     sql(i, `INSERT INTO shop.orders VALUES ${rows}`);
   };
-  const rows = (i: number) => sql(i, 'SELECT COUNT(*), MIN(id), MAX(id) FROM shop.orders');
+  // read after every write-set this member has received is applied (a read on another member than the write's)
+  const rows = (i: number) => sql(i, 'SET SESSION wsrep_sync_wait = 1; SELECT COUNT(*), MIN(id), MAX(id) FROM shop.orders');
   const synthesized = preset();
   const backupEnv = Object.fromEntries(Object.entries(synthesized.backupEnv).filter(([k]) => /^(BACKUP_|RETAIN_|BINLOG_)/.test(k))
     .map(([k, v]) => [k, v.replace('/run/secrets/db', keysDir)]));
