@@ -134,12 +134,14 @@ describe('single primary: at no sampled moment two members accept writes', () =>
     expect(checkSinglePrimary(overlapping).violations).toEqual([{ round: 1, groups: ['a', 'b'] }]);
   });
 
-  test('a leader of a superseded epoch beside the newer one is not a second writer; two leaders of one epoch are', () => {
-    const deposed = [{ round: 1, member: 'a', writable: true, epoch: 3 }, { round: 1, member: 'b', writable: true, epoch: 4 }];
+  test('a leader of a superseded epoch beside a newer one of its lineage is not a second writer; two of one epoch, or of two lineages, are', () => {
+    const deposed = [{ round: 1, member: 'a', writable: true, epoch: 3, lineage: 'x' }, { round: 1, member: 'b', writable: true, epoch: 4, lineage: 'x' }];
     expect(checkSinglePrimary(deposed).violations).toEqual([]);
-    const same = [{ round: 1, member: 'a', writable: true, epoch: 4 }, { round: 1, member: 'b', writable: true, epoch: 4 }];
+    const same = [{ round: 1, member: 'a', writable: true, epoch: 4, lineage: 'x' }, { round: 1, member: 'b', writable: true, epoch: 4, lineage: 'x' }];
     expect(checkSinglePrimary(same).violations).toEqual([{ round: 1, groups: ['a', 'b'] }]);
-    const unknown = [{ round: 1, member: 'a', writable: true }, { round: 1, member: 'b', writable: true, epoch: 4 }];
+    const twoLineages = [{ round: 1, member: 'a', writable: true, epoch: 1, lineage: 'y' }, { round: 1, member: 'b', writable: true, epoch: 4, lineage: 'x' }];
+    expect(checkSinglePrimary(twoLineages).violations).toEqual([{ round: 1, groups: ['a', 'b'] }]);
+    const unknown = [{ round: 1, member: 'a', writable: true }, { round: 1, member: 'b', writable: true, epoch: 4, lineage: 'x' }];
     expect(checkSinglePrimary(unknown).violations).toEqual([{ round: 1, groups: ['a', 'b'] }]);
   });
 

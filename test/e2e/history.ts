@@ -220,12 +220,24 @@ export interface RoleSample {
    */
   readonly group?: string;
   /**
-   * The epoch a writable member leads in, where leaders are numbered (ZooKeeper's: the high 32 bits
-   * of its zxid). A writable member whose epoch is below another's in the same round leads a
-   * superseded epoch: a quorum elected the newer leader and stopped following it, so it can commit
-   * nothing and is not counted as a writer (it steps down once it notices).
+   * The epoch a writable member leads in, where a consensus protocol numbers its leaders or views
+   * (ZooKeeper's: the high 32 bits of the zxid; Group Replication's: the view's counter), and the
+   * LINEAGE the numbers belong to (the ensemble's config version; the group's view id prefix). A
+   * writable member whose epoch is below that of another writable member of the same lineage, in
+   * the same round, is superseded: a quorum installed the newer epoch without it, so it can commit
+   * nothing, and it is not counted as a writer (it steps down once it notices). Members of different
+   * lineages (a second ensemble or group formed beside the first) are never compared: two of
+   * those are two writers.
    */
   readonly epoch?: number;
+  readonly lineage?: string;
+}
+
+/** The writable samples of one round that no newer epoch of their lineage supersedes. */
+function currentWriters(all: readonly RoleSample[]): RoleSample[] {
+  const writers = all.filter((s) => s.writable);
+  return writers.filter((s) => s.epoch === undefined || s.lineage === undefined ||
+    !writers.some((o) => o.lineage === s.lineage && o.epoch !== undefined && o.epoch > (s.epoch as number)));
 }
 
 /** Whether the answers of A and B may hold at one moment: their ask-to-answer spans overlap (or a span is unknown). */
@@ -245,8 +257,7 @@ export function checkSinglePrimary(samples: readonly RoleSample[]): { readonly r
   for (const s of samples) rounds.set(s.round, [...(rounds.get(s.round) ?? []), s]);
   const violations: { round: number; groups: string[] }[] = [];
   for (const [round, all] of rounds) {
-    const newest = Math.max(...all.filter((s) => s.writable && s.epoch !== undefined).map((s) => s.epoch as number));
-    const writers = all.filter((s) => s.writable && (s.epoch === undefined || s.epoch >= newest));
+    const writers = currentWriters(all);
     const groups = new Set<string>();
     writers.forEach((a, i) => writers.slice(i + 1).forEach((b) => {
       const [ga, gb] = [a.group ?? a.member, b.group ?? b.member];

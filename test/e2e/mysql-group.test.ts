@@ -47,13 +47,16 @@ function groupWorkload(): WorkloadEngine {
   return {
     ...base,
     functions: `${base.functions}
-role() { m "$1" -e "SELECT @@global.super_read_only, IFNULL((SELECT MAX(MEMBER_STATE) FROM performance_schema.replication_group_members WHERE MEMBER_ID = @@server_uuid), 'OFFLINE'), (SELECT IFNULL(SUM(MEMBER_STATE = 'ONLINE'), 0) FROM performance_schema.replication_group_members), (SELECT COUNT(*) FROM performance_schema.replication_group_members)"; }
+role() { m "$1" -e "SELECT @@global.super_read_only, IFNULL((SELECT MAX(MEMBER_STATE) FROM performance_schema.replication_group_members WHERE MEMBER_ID = @@server_uuid), 'OFFLINE'), (SELECT IFNULL(SUM(MEMBER_STATE = 'ONLINE'), 0) FROM performance_schema.replication_group_members), (SELECT COUNT(*) FROM performance_schema.replication_group_members), IFNULL((SELECT MAX(VIEW_ID) FROM performance_schema.replication_group_member_stats WHERE MEMBER_ID = @@server_uuid), '-')"; }
 `,
     writer: (raw) => {
-      const [readOnly, state, online, total] = raw.trim().split(/\s+/);
+      const [readOnly, state, online, total, view] = raw.trim().split(/\s+/);
       if (readOnly !== '0') return { writable: false };
       if (state === 'OFFLINE') return { writable: true };
-      return { writable: state === 'ONLINE' && Number(online) * 2 > Number(total) };
+      // the view it is in (`<group's start>:<counter>`): a primary cut off keeps the view a
+      // majority has since replaced without it
+      const v = /^(\d+):(\d+)$/.exec(view ?? '');
+      return { writable: state === 'ONLINE' && Number(online) * 2 > Number(total), ...(v ? { lineage: v[1], epoch: Number(v[2]) } : {}) };
     },
   };
 }

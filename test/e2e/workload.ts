@@ -27,7 +27,7 @@ export interface WorkloadEngine {
    */
   readonly outcome: (kind: Op['kind'], rc: number, out: string) => Outcome;
   /** Does a member whose `role` printed RAW accept writes, and in which group? */
-  readonly writer: (raw: string, member: string) => { writable: boolean; group?: string; epoch?: number };
+  readonly writer: (raw: string, member: string) => { writable: boolean; group?: string; epoch?: number; lineage?: string };
 }
 
 /** Values look like this (never empty), so a read can tell a value from an error message. */

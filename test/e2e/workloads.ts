@@ -110,7 +110,8 @@ op_read() {
   [ -n "$v" ] || { printf 'no value (exit %s): %s\\n' "$rc" "$out"; return 1; }
   printf '%s\\n' "$v"
 }
-role() { timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/2181"; printf srvr >&3; cat <&3' "$1" | grep -E '^(Zxid|Mode):'; }
+flw() { timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/2181"; printf "$1" >&3; cat <&3' "$1" "$2"; }
+role() { { flw "$1" srvr; flw "$1" conf; } | grep -E '^(Zxid: |Mode: |version=)'; }
 elements() { z "$1" ls / | grep '^\\[' | tr ',' '\\n' | tr -d '[] ' | grep "^h-s-$2" | sed 's/^h-s-//'; }
 `,
     outcome: (kind, rc, out) => {
@@ -123,9 +124,11 @@ elements() { z "$1" ls / | grep '^\\[' | tr ',' '\\n' | tr -d '[] ' | grep "^h-s
       return /Node already exists|Node does not exist/.test(said) ? 'fail' : 'info';
     },
     writer: (raw) => {
-      // the epoch is the zxid's high 32 bits: a deposed leader still says `leader` until it notices
+      // the epoch is the zxid's high 32 bits (a deposed leader still says `leader` until it
+      // notices), of the ensemble whose dynamic config version `conf` reports
       const zxid = /Zxid: 0x([0-9a-f]+)/.exec(raw)?.[1];
-      return { writable: /Mode: (leader|standalone)/.test(raw), epoch: zxid ? parseInt(zxid.slice(0, -8) || '0', 16) : undefined };
+      const lineage = /version=([0-9a-f]+)/.exec(raw)?.[1];
+      return { writable: /Mode: (leader|standalone)/.test(raw), epoch: zxid ? parseInt(zxid.slice(0, -8) || '0', 16) : undefined, lineage };
     },
   };
 }
