@@ -3,7 +3,8 @@
 // starts it, the data files read from the replica), batch B, the time noted, batch C, WAL
 // archived; two new sets in new namespaces with `restoreFrom`: the whole archive holds A+B+C,
 // the point in time between B and C exactly A+B. Then the store down while writes go on: the
-// primary keeps serving, the backlog is archived once the store is back. The backups' state is in the sidecar's table, read with a pg_monitor account as the exporter does.
+// primary keeps serving, the backlog is archived once the store is back. The backups' state is in
+// the sidecar's table, read with a pg_monitor account as the exporter does.
 // The backed-up set has `metrics` (the postgres_exporter sidecar from the test image of Debian's
 // prometheus-postgres-exporter, on the monitoring account docs/engines.md tells users to create),
 // scraped by a real Prometheus on the host (./prometheus.ts) that evaluates the set's synthesized
