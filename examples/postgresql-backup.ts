@@ -1,7 +1,9 @@
 // PostgreSQL that backs up to S3-compatible storage with pgBackRest: every WAL segment archived
 // asynchronously (at most 2 GiB wait for the store while it is down, the primary never stops for
 // it), a full backup every night at 02:30 UTC, the last 7 kept: any moment of the last week can be
-// restored (`restoreFrom`). The image is the official postgres image plus pgBackRest
+// restored (`restoreFrom`). The primary starts each backup and pgBackRest reads the files of a
+// healthy replica (pgBackRest's TLS server on port 8432 between the members), the primary's when
+// none is (its log says which). The image is the official postgres image plus pgBackRest
 // (docs/engines.md, "Backups"). The backups are watched: the exporter reports the last backup's
 // time, duration and size and the WAL archiver, and the dashboard shows them; with the Prometheus
 // Operator, `prometheusOperator: true` adds the alerts when a backup is late (none for 48 hours)

@@ -1,7 +1,7 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  AccessMode, AntiAffinity, BackupMember, ClaimRetention, DatabaseEngine, MysqlVersion, HeadlessService, HealthProbe,
+  AccessMode, AntiAffinity, ClaimRetention, DatabaseEngine, MysqlVersion, HeadlessService, HealthProbe,
   NfsPersistentVolumePool, ReclaimPolicy, StatefulDatabase, StorageClass, StorageClassFast,
   StorageClassSlow, StorageProvider, SynthChecks, UpdateStrategy,
 } from '../lib';
@@ -436,7 +436,7 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'a backup repository path without a leading slash', build: () => backupDb({ repository: { ...S3_REPO, path: 'prod/pg' } }) },
   { what: 'a backup repository without a region', build: () => backupDb({ repository: { ...S3_REPO, region: undefined } }) },
   { what: 'a backup access key name with a slash', build: () => backupDb({ repository: { ...S3_REPO, accessKeyIdKey: 's3/key' } }) },
-  { what: 'backups read from a replica', build: () => backupDb({ member: BackupMember.REPLICA }) },
+  { what: 'backups read from an unknown member', build: () => backupDb({ member: 'standby' }) },
   { what: 'a backup retention of no full backup', build: () => backupDb({ retainFullBackups: 0 }) },
   { what: 'an archive queue under 16 MiB', build: () => backupDb({ archiveQueueMax: Size.mebibytes(8) }) },
   { what: 'an archive timeout of 5 seconds', build: () => backupDb({ archiveTimeout: Duration.seconds(5) }) },

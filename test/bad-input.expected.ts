@@ -384,8 +384,8 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
     "DatabaseEngine.postgresql 'test/db': backup.repository.region must be a region name (lower-case letters, digits and '-'), got undefined. Fix: e.g. 'us-east-1'.",
   "a backup access key name with a slash":
     "DatabaseEngine.postgresql 'test/db': backup.repository.accessKeyIdKey must be a key of the credentials Secret (letters, digits, '-', '_' and '.'), got \"s3/key\". Fix: name the key as it is in the Secret, e.g. 's3-access-key-id'.",
-  "backups read from a replica":
-    "DatabaseEngine.postgresql 'test/db': backup.member is REPLICA, which this preset offers only with patroni: pgBackRest reads a standby's files only while it also reaches the primary's host, which Patroni's leader does. Fix: leave member out (the primary), or use patroni.",
+  "backups read from an unknown member":
+    "DatabaseEngine.postgresql 'test/db': backup.member got \"standby\". Fix: BackupMember.REPLICA (a healthy replica's files) or BackupMember.PRIMARY, or leave it out.",
   "a backup retention of no full backup":
     "DatabaseEngine.postgresql 'test/db': backup.retainFullBackups must be a whole number from 1 to 100, got 0. Fix: e.g. backup.retainFullBackups: 100.",
   "an archive queue under 16 MiB":
@@ -399,7 +399,7 @@ export const EXPECTED_ERRORS: { [what: string]: string } = {
   "a Patroni restore in another image than Patroni's":
     "DatabaseEngine.postgresql 'test/db': restoreFrom.image \"registry.example.com/postgres-pgbackrest:18.6-2.60.0\" differs from patroni.image \"registry.example.com/postgres-patroni:18.4-4.1.5\": with patroni one image runs every container, the server archiving and restoring with pgBackRest and Patroni leading it. Fix: leave restoreFrom.image out: the restore runs patroni.image, which needs pgBackRest too (docs/engines.md, 'Backups with Patroni').",
   "Patroni backups from an unknown member":
-    "DatabaseEngine.postgresql 'test/db': backup.member got \"standby\". Fix: BackupMember.REPLICA (the default with patroni) or BackupMember.PRIMARY.",
+    "DatabaseEngine.postgresql 'test/db': backup.member got \"standby\". Fix: BackupMember.REPLICA (a healthy replica's files) or BackupMember.PRIMARY, or leave it out.",
   "backups without credentials":
     "DatabaseEngine.postgresql 'test/db': the database has no credentials: the image needs a superuser password and the replicas a replication password. Fix: pass credentials: { secret: Secret.fromSecretName(chart, 'creds', 'my-credentials') } (create it with 'kubectl create secret generic my-credentials --from-literal=root-password=…').",
   "a restore to a point in time without a zone":

@@ -361,7 +361,7 @@ describe('DatabaseEngine.postgresql with backup and restoreFrom (pgBackRest)', (
   const image = 'registry.example.com/postgres-pgbackrest:18.6-2.60.0';
   const repository = { bucket: 'backups', endpoint: 'store.backup.svc:7070', region: 'us-east-1', path: '/shop/orders', egressCidrs: ['10.96.0.0/12'] };
 
-  test('backup: every container runs the pgBackRest image, the sidecar `backup` beside the server, the store reachable through the NetworkPolicy', () => {
+  test('backup: every container runs the pgBackRest image, the sidecar `backup` beside the server reading a replica by default (pgBackRest\'s TLS port open between members only), the store reachable through the NetworkPolicy', () => {
     const { m, pod } = build(DatabaseEngine.postgresql({ backup: { image, repository, schedule: '0 */6 * * *' } }));
     expect(m.flatMap((o: any) => schemaErrors(o))).toEqual([]);
     expect([...pod.initContainers, ...pod.containers].map((c: any) => [c.name, c.image])).toEqual([['founding', API_CLIENT_IMAGE], ['clone', image], ['main', image], ['backup', image]]);
@@ -374,6 +374,30 @@ describe('DatabaseEngine.postgresql with backup and restoreFrom (pgBackRest)', (
     expect(sidecar.volumeMounts.map((v: any) => v.mountPath)).toEqual(['/var/lib/postgresql/data', '/var/run/postgresql', '/tmp', '/opt/cdk8s-stateful', '/run/secrets/db']);
     const egress = find(m, 'NetworkPolicy', 'db').spec.egress;
     expect(egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.96.0.0/12' } }], ports: [{ port: 7070, protocol: 'TCP' }] });
+    // 3 members: the primary's sidecar reads a replica's files through the replicas' TLS servers,
+    // their certificates from the replication password's file, never a value of the spec
+    expect(env(sidecar, 'PRIMARY_BY')).toBeUndefined();
+    expect([env(sidecar, 'BACKUP_MEMBER').value, env(sidecar, 'BACKUP_TLS_PORT').value, env(sidecar, 'SCOPE').value, env(sidecar, 'REPLICATION_KEY').value])
+      .toEqual(['replica', '8432', 'db', 'replication-password']);
+    const policy = find(m, 'NetworkPolicy', 'db').spec;
+    const members = [{ podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'db' } } }];
+    expect(policy.ingress).toContainEqual({ from: members, ports: expect.arrayContaining([{ port: 8432, protocol: 'TCP' }]) });
+    expect(egress).toContainEqual({ to: members, ports: expect.arrayContaining([{ port: 8432, protocol: 'TCP' }]) });
+    expect(JSON.stringify(policy.ingress.filter((r: any) => JSON.stringify(r.from) !== JSON.stringify(members)))).not.toContain('8432');
+    expect(find(m, 'Service', 'db').spec.ports.map((p: any) => p.port)).not.toContain(8432);
+    expect(JSON.stringify(pod)).not.toMatch(/secretKeyRef/);
+  });
+
+  test('backup of a single member: the primary\'s files by default, no TLS server; REPLICA may be asked for (the primary\'s files until a replica streams); PRIMARY: no port 8432', () => {
+    const single = build(DatabaseEngine.postgresql({ backup: { image, repository, schedule: '0 */6 * * *' } }), { replicas: 1 }).pod.containers[1];
+    expect(env(single, 'BACKUP_MEMBER').value).toBe('primary');
+    expect(env(single, 'BACKUP_TLS_PORT')).toBeUndefined();
+    const asked = build(DatabaseEngine.postgresql({ backup: { image, repository, schedule: '0 */6 * * *', member: BackupMember.REPLICA } }), { replicas: 1 }).pod.containers[1];
+    expect([env(asked, 'BACKUP_MEMBER').value, env(asked, 'BACKUP_TLS_PORT').value]).toEqual(['replica', '8432']);
+    const { m, pod } = build(DatabaseEngine.postgresql({ backup: { image, repository, schedule: '0 */6 * * *', member: BackupMember.PRIMARY } }));
+    expect(env(pod.containers[1], 'BACKUP_MEMBER').value).toBe('primary');
+    expect(env(pod.containers[1], 'BACKUP_TLS_PORT')).toBeUndefined();
+    expect(JSON.stringify([find(m, 'NetworkPolicy', 'db'), find(m, 'Service', 'db-headless'), pod.containers[0].ports])).not.toContain('8432');
   });
 
   test('restoreFrom: the image and the source repository for the clone container, no sidecar, no archiving', () => {

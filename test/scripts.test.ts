@@ -1264,6 +1264,63 @@ describe('postgresql with pgBackRest', () => {
     expect(read(r, 'var/run/postgresql/backup-status')).toMatch(/last_failure=/);
   });
 
+  test('backup sidecar `now` of 2 members or more reads a healthy replica of the primary\'s pg_stat_replication (streaming, replay at most 16 MiB behind, least lag, then name); the primary\'s files when none is, when the server does not answer or when the replica\'s backup fails, each said in the log', () => {
+    const p = pod(DatabaseEngine.postgresql({ backup: { image, repository, schedule: '30 2 * * *' } }));
+    const sidecar = p.spec.containers.find((c: any) => c.name === 'backup');
+    expect(sidecar.env).toEqual(expect.arrayContaining([{ name: 'BACKUP_MEMBER', value: 'replica' }, { name: 'BACKUP_TLS_PORT', value: '8432' }, { name: 'SCOPE', value: 'db' }]));
+    // the primary's view: the rows the query answers (REPLICAS), or no answer (PSQL_FAILS=1)
+    const r = root(p, {
+      ...stubs,
+      psql: `echo "psql $*" >>"$LOG"
+case "$*" in *pg_stat_replication*) [ -z "\${PSQL_FAILS:-}" ] || exit 2; printf '%b' "\${REPLICAS:-}" ;; *) cat >/dev/null ;; esac`,
+    }, keys);
+    const tls = `${r}/var/run/postgresql/pgbackrest-tls`;
+    const dns = (name: string) => sidecar.env.find((e: any) => e.name === 'PEERS').value.split(' ').find((d: string) => d.startsWith(`${name}.`));
+    const standby = (name: string) => `pgbackrest --stanza=db --type=full --backup-standby=y --pg2-host=${dns(name)} --pg2-host-type=tls --pg2-host-port=8432 ` +
+      `--pg2-host-ca-file=${tls}/ca.crt --pg2-host-cert-file=${tls}/member.crt --pg2-host-key-file=${tls}/member.key ` +
+      `--pg2-path=${r}/var/lib/postgresql/data/pgdata --pg2-socket-path=${r}/var/run/postgresql --pg2-port=5432 backup\n`;
+    const backup = (env: { [name: string]: string }) => {
+      fs.rmSync(`${r}/calls.log`, { force: true });
+      return run(p, r, 'backup', { ordinal: 0, args: ['now'], env });
+    };
+    // the server answers in order of lag, then name: the first that is a member of this set
+    let res = backup({ REPLICAS: 'walreceiver-elsewhere|async|0\\ndb-2|async|4096\\ndb-1|async|8192\\n' });
+    expect(res.stderr).toMatch(/reading the files from the replica db-2 \(pg_stat_replication: async, streaming, 4096 bytes behind\); the primary starts and stops the backup/);
+    expect(res.status).toBe(0);
+    expect(calls(r)).toContain(standby('db-2'));
+    // asked of the primary's own server: streaming standbys only, replay at most 16 MiB behind, least lag first, then the name
+    const query = calls(r).replace(/\s+/g, ' ');
+    expect(query).toMatch(/WHERE state = 'streaming' AND replay_lsn IS NOT NULL AND pg_wal_lsn_diff\(pg_current_wal_lsn\(\), replay_lsn\) <= 16777216 ORDER BY lag, application_name/);
+    // none healthy (no row): the primary, said so
+    res = backup({ REPLICAS: '' });
+    expect(res.stderr).toMatch(/no replica is healthy \(pg_stat_replication: streaming, at most 16777216 bytes behind\): reading the files from the primary/);
+    expect(res.status).toBe(0);
+    expect(calls(r)).toContain('pgbackrest --stanza=db --type=full backup\n');
+    expect(calls(r)).not.toContain('--backup-standby');
+    // the server does not answer the query: the primary, said so
+    res = backup({ PSQL_FAILS: '1' });
+    expect(res.stderr).toMatch(/the replicas' state \(pg_stat_replication\) could not be read \(above\): reading the files from the primary/);
+    expect(res.stderr).toMatch(/full backup done in/);
+    // the backup from the replica fails: taken again from the primary at once
+    res = backup({ REPLICAS: 'db-1|async|0\\n', STANDBY_FAILS: '1' });
+    expect(res.stderr).toMatch(/the backup reading the replica db-1 failed \(above\): taken again from the primary/);
+    expect(res.stderr).toMatch(/full backup done in/);
+    expect(res.status).toBe(0);
+    expect(calls(r)).toContain(`${standby('db-1')}pgbackrest --stanza=db --type=full backup\n`);
+  });
+
+  test('backup sidecar of the streaming preset: every member serves its files over TLS (its certificate from the derived CA); only the first ordinal takes the scheduled backups', () => {
+    const p = pod(DatabaseEngine.postgresql({ backup: { image, repository, schedule: '30 2 * * *' } }));
+    const r = root(p, stubs, keys);
+    const res = run(p, r, 'backup', { ordinal: 1, timeout: 4000 });
+    expect(res.status).toBeNull(); // the scheduler runs until killed
+    expect(res.stderr).toMatch(/member 1 does not take the scheduled backups \(BACKUP_MEMBER=replica\)/);
+    expect(calls(r)).toContain(`pgbackrest --config=${r}/var/run/postgresql/pgbackrest-server.conf server`);
+    const tls = `${r}/var/run/postgresql/pgbackrest-tls`;
+    expect(spawnSync('openssl', ['verify', '-CAfile', `${tls}/ca.crt`, `${tls}/member.crt`], { encoding: 'utf-8' }).status).toBe(0);
+    expect(read(r, 'var/run/postgresql/pgbackrest-server.conf')).toContain('\n[global:server]\ntls-server-address=0.0.0.0\ntls-server-port=8432\n');
+  });
+
   test('start with backup: the server archives through pgBackRest asynchronously; its config is written before the entrypoint runs', () => {
     const p = pod(DatabaseEngine.postgresql({ backup: { image, repository, schedule: '30 2 * * *' } }));
     const main = p.spec.containers[0];
@@ -1407,12 +1464,12 @@ shift; exec "$@"`,
     }
     // none healthy: the primary, said so
     res = backup([member('db-1', 'replica', 'stopped'), member('db-2', 'replica', 'in archive recovery', 0)]);
-    expect(res.stderr).toMatch(/no replica of Patroni's view is healthy \(streaming, at most 16777216 bytes behind\): reading the files from the primary/);
+    expect(res.stderr).toMatch(/no replica is healthy \(Patroni: streaming, at most 16777216 bytes behind\): reading the files from the primary/);
     expect(res.status).toBe(0);
     expect(calls(r)).toMatch(/stanza-create\npgbackrest --stanza=db --type=full backup\n/);
     // Patroni not answering /cluster as expected: the primary, said so
     res = backup([], { PATRONI_CLUSTER: 'not json' });
-    expect(res.stderr).toMatch(/Patroni's view of the members could not be read \(above\): reading the files from the primary/);
+    expect(res.stderr).toMatch(/the replicas' state \(Patroni\) could not be read \(above\): reading the files from the primary/);
     expect(res.status).toBe(0);
     // the backup from the replica fails: taken again from the primary at once
     res = backup([member('db-2', 'replica', 'streaming', 0)], { STANDBY_FAILS: '1' });

@@ -1,9 +1,10 @@
 // PostgreSQL backups on the real node: a primary and a replica with `backup` to a real S3-compatible
-// store (versitygw, test/e2e/s3-store.ts) through pgBackRest. Batch A, a full backup, batch B, the
-// time noted, batch C, WAL archived; two new sets in new namespaces with `restoreFrom`: the whole
-// archive holds A+B+C, the point in time between B and C exactly A+B. Then the store down while
-// writes go on: the primary keeps serving, the backlog is archived once the store is back. The
-// backups' state is in the sidecar's table, read with a pg_monitor account as the exporter does.
+// store (versitygw, test/e2e/s3-store.ts) through pgBackRest. Batch A, a full backup (the primary
+// starts it, the data files read from the replica), batch B, the time noted, batch C, WAL
+// archived; two new sets in new namespaces with `restoreFrom`: the whole archive holds A+B+C,
+// the point in time between B and C exactly A+B. Then the store down while writes go on: the
+// primary keeps serving, the backlog is archived once the store is back. The backups' state is in
+// the sidecar's table, read with a pg_monitor account as the exporter does.
 // The backed-up set has `metrics` (the postgres_exporter sidecar from the test image of Debian's
 // prometheus-postgres-exporter, on the monitoring account docs/engines.md tells users to create),
 // scraped by a real Prometheus on the host (./prometheus.ts) that evaluates the set's synthesized
@@ -115,10 +116,10 @@ async function batches(ns: string): Promise<string> {
  * returns its output. The schedule (every 5 minutes) may be taking its own backup at this moment:
  * pgBackRest's lock refuses a second one (error 050), so wait for it to end and ask again.
  */
-async function backupNow(redirect: string): Promise<string> {
+async function backupNow(redirect: string, env = ''): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await exec(NS, `${NAME}-0`, 'backup', `bash /opt/cdk8s-stateful/postgres-backup.sh now ${redirect}`, undefined, minutes(8));
+      return await exec(NS, `${NAME}-0`, 'backup', `${env}bash /opt/cdk8s-stateful/postgres-backup.sh now ${redirect}`, undefined, minutes(8));
     } catch (e) {
       const said = redirect.startsWith('>') ? await exec(NS, `${NAME}-0`, 'backup', `cat ${redirect.replace(/^>\s*(\S+).*$/, '$1')}`) : String(e);
       if (attempt >= 4 || !/unable to acquire lock/.test(said)) throw e;
@@ -156,14 +157,26 @@ afterAll(async () => {
 
 let pointInTime = '';
 
-test('WAL is archived to the store; a full backup of batch A; batch B, the time, batch C, all archived', async () => {
+test('WAL is archived to the store; a full backup of batch A, the files read from the replica; batch B, the time, batch C, all archived', async () => {
   await sql(NS, 'CREATE TABLE t (id INT PRIMARY KEY, v TEXT)');
   await writeBatch('a', 1, 50);
   await archiveAll(NS);
   const started = Date.now();
-  const out = await backupNow('2>&1');
-  console.log(`backup-postgresql: full backup in ${((Date.now() - started) / 1000).toFixed(1)}s: ${out.split('\n').filter((l) => l.includes('full backup done')).join('')}`);
+  const out = await backupNow('2>&1', 'PGBACKREST_LOG_LEVEL_CONSOLE=detail ');
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
   expect(out).toMatch(/full backup done in \d+s, \d+ bytes in the repository/);
+  // 2 members: the primary's sidecar chose the replica from its pg_stat_replication; pgBackRest
+  // names the host of each file it read remotely: the data files came from the replica, the few
+  // the primary alone holds right (pg_control, its config files) from the primary's directory
+  expect(out).toMatch(/reading the files from the replica pg-1 \(pg_stat_replication: async, streaming, \d+ bytes behind\)/);
+  expect(out).toMatch(/replay on the standby reached/);
+  const copied = out.split('\n').filter((l) => / DETAIL: backup file /.test(l));
+  const fromReplica = copied.filter((l) => l.includes(` backup file ${NAME}-1.`)).length;
+  const fromPrimary = copied.filter((l) => / backup file \/var\/lib\/postgresql\//.test(l)).length;
+  console.log(`backup-postgresql: full backup in ${seconds}s, ${fromReplica} files read from ${NAME}-1, ${fromPrimary} from the primary, ${copied.length} in all: ${out.split('\n').filter((l) => l.includes('full backup done')).join('')}`);
+  expect(fromReplica + fromPrimary).toBe(copied.length);
+  expect(fromReplica).toBeGreaterThan(10 * fromPrimary);
+  expect(copied.filter((l) => / backup file \/var\/lib\/postgresql\/data\/pgdata\/base\//.test(l))).toEqual([]);
   expect((await fullBackups()).length).toBeGreaterThan(0);
   // the backup's state, as the exporter's pg_monitor account reads it (docs/engines.md, Backup
   // state), on the replica too: the sidecar's table replicates
@@ -296,7 +309,9 @@ test('a backup while the primary is SIGKILLed fails loudly (the reason in its ou
   const started = new Date();
   let outcome: Promise<string>;
   try {
-    outcome = backupNow(`> ${log} 2>&1`).then(() => 'succeeded', () => 'failed');
+    // the primary's files (BACKUP_MEMBER=primary for this backup): a backup reading the replica
+    // would be taken again from the primary once it failed, the primary back by then
+    outcome = backupNow(`> ${log} 2>&1`, 'BACKUP_MEMBER=primary ').then(() => 'succeeded', () => 'failed');
     await waitFor(NS, 'pgBackRest copying (backup start archive logged)', minutes(3), async () =>
       /backup start archive/.test(await exec(NS, `${NAME}-0`, 'backup', `cat ${log} 2>/dev/null || true`)));
     await crash(NS, `${NAME}-0`);

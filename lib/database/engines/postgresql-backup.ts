@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { BACKUP_REPOSITORY_ANNOTATION, BACKUP_SCHEDULE_ANNOTATION, BackupMember, RETAIN_FULL_BACKUPS_ANNOTATION, checkCronSchedule, checkTimestamp, cronLongestGapSeconds, repositoryEnv, repositoryUrl, ResolvedS3Repository, resolveS3Repository, S3Repository, sameRepository } from '../backup';
-import type { EngineBackupMetrics, EngineContext, EngineEgress, InitContainer } from '../engine-definition';
+import type { DatabasePort, EngineBackupMetrics, EngineContext, EngineEgress, InitContainer } from '../engine-definition';
 import { engineFail, identityEnv, integerOption, requireCredentials, runScript, sizeOptionKib } from './private/preset-helpers';
 
 /*
@@ -35,15 +35,14 @@ export interface PostgresBackupOptions {
    */
   readonly retainFullBackups?: number;
   /**
-   * Which member the scheduled backups read. Without `patroni`, the primary (the first ordinal);
-   * `REPLICA` is refused (pgBackRest reads a standby only while it also reaches the primary's
-   * host). With `patroni`, the member Patroni leads with takes the backups (the sidecar of each
-   * member asks its own Patroni, so the backups follow a failover), and with `REPLICA` (its
-   * default) it reads the files of a replica that Patroni sees streaming and no more than 16 MiB
-   * behind, through pgBackRest's TLS server on port 8432 of every member, so the primary's disk
-   * is spared; the primary's files when no replica is healthy (the log says which). `PRIMARY`
-   * always reads the primary's.
-   * @default - BackupMember.REPLICA with `patroni`, BackupMember.PRIMARY without
+   * Which member's files the scheduled backups read. The primary takes the backups: the first
+   * ordinal, or with `patroni` the member Patroni leads with (the sidecar of each member asks its
+   * own Patroni, so the backups follow a failover). With `REPLICA` it reads the files of a replica
+   * that is streaming and no more than 16 MiB behind (in Patroni's view, or without `patroni` in
+   * the primary's `pg_stat_replication`), through pgBackRest's TLS server on port 8432 of every
+   * member, so the primary's disk is spared; the primary's files when no replica is healthy or the
+   * replica's backup fails (the log says which). `PRIMARY` always reads the primary's.
+   * @default - BackupMember.REPLICA with `patroni` or with 2 members or more, BackupMember.PRIMARY for a single member without `patroni`
    */
   readonly member?: BackupMember;
   /**
@@ -246,24 +245,29 @@ function backupSidecar(ctx: EngineContext, image: string, env: { [name: string]:
   };
 }
 
-/** pgBackRest's TLS server in every member's sidecar, with Patroni's backups reading a replica. */
+/** pgBackRest's TLS server in every member's sidecar, with backups reading a replica. */
 export const PGBACKREST_TLS_PORT = 8432;
 
-/** Whether a set's backups read a replica's files (with Patroni, unless `member` is PRIMARY). */
-export function backupReadsReplica(backup: PostgresBackupOptions | undefined, patroni: boolean): boolean {
-  return backup !== undefined && patroni && (backup.member ?? BackupMember.REPLICA) === BackupMember.REPLICA;
+/**
+ * Whether a set's backups may read a replica's files (unless `member` is PRIMARY): its members then
+ * open PGBACKREST_TLS_PORT to each other (the definition's ports do not know the member count).
+ */
+export function backupReadsReplica(backup: PostgresBackupOptions | undefined): boolean {
+  return backup !== undefined && (backup.member ?? BackupMember.REPLICA) === BackupMember.REPLICA;
+}
+
+/** The peer port of pgBackRest's TLS server, after PORTS, when the backups may read a replica. */
+export function withBackupPort(ports: DatabasePort[], backup: PostgresBackupOptions | undefined): DatabasePort[] {
+  return backupReadsReplica(backup) ? [...ports, { name: 'pgbackrest', port: PGBACKREST_TLS_PORT, peer: true }] : ports;
 }
 
 /** The schedule and member of `backup`, checked, as the sidecar's env. */
 function scheduleEnv(ctx: EngineContext, backup: PostgresBackupOptions, patroni: boolean): { [name: string]: kplus.EnvValue } {
   const fail = (message: string): never => engineFail(ctx, 'postgresql', message);
-  const member = backup.member ?? (patroni ? BackupMember.REPLICA : BackupMember.PRIMARY);
-  if (member === BackupMember.REPLICA && !patroni) {
-    fail("backup.member is REPLICA, which this preset offers only with patroni: pgBackRest reads a standby's files only while it also reaches the primary's host, " +
-      "which Patroni's leader does. Fix: leave member out (the primary), or use patroni.");
-  }
+  // a single member without Patroni has no replica to read (Patroni's may gain one by scaling)
+  const member = backup.member ?? (patroni || ctx.replicas >= 2 ? BackupMember.REPLICA : BackupMember.PRIMARY);
   if (member !== BackupMember.PRIMARY && member !== BackupMember.REPLICA) {
-    fail(`backup.member got ${JSON.stringify(member)}. Fix: ${patroni ? 'BackupMember.REPLICA (the default with patroni) or BackupMember.PRIMARY' : 'BackupMember.PRIMARY, or leave it out'}.`);
+    fail(`backup.member got ${JSON.stringify(member)}. Fix: BackupMember.REPLICA (a healthy replica's files) or BackupMember.PRIMARY, or leave it out.`);
   }
   const value = kplus.EnvValue.fromValue;
   return {
@@ -271,7 +275,7 @@ function scheduleEnv(ctx: EngineContext, backup: PostgresBackupOptions, patroni:
     BACKUP_MEMBER: value(member),
     // with Patroni the primary is whichever member leads: the sidecar asks its own Patroni
     ...(patroni ? { PRIMARY_BY: value('patroni') } : {}),
-    // reading a replica: every member serves its files to the leader over TLS, the CA derived from
+    // reading a replica: every member serves its files to the primary over TLS, the CA derived from
     // the replication password (postgres-backup.sh, pgbackrest.sh)
     ...(member === BackupMember.REPLICA
       ? { SCOPE: value(ctx.name), BACKUP_TLS_PORT: value(String(PGBACKREST_TLS_PORT)), ...requireCredentials(ctx, 'postgresql', 'a backup reading a replica derives its TLS certificates from the replication password').replication }

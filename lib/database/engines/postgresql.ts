@@ -5,7 +5,7 @@ import type { ApiClientOptions } from './api-client';
 import { withFounding } from './private/founding';
 import { checkVersion, engineBinder, engineFail, configLines, identityEnv, integerOption, requireCredentials, runScript, scriptFiles, scriptProbes, sizeOptionKib } from './private/preset-helpers';
 import { ImageVersion } from './image-version';
-import { PGBACKREST_MANAGED, PGBACKREST_TLS_PORT, PgBackRestBinding, PostgresBackupOptions, PostgresRestoreOptions, backupReadsReplica, pgBackRestBinding } from './postgresql-backup';
+import { PGBACKREST_MANAGED, PgBackRestBinding, PostgresBackupOptions, PostgresRestoreOptions, pgBackRestBinding, withBackupPort } from './postgresql-backup';
 import { PatroniOptions, patroniBinding, patroniDefinition, patroniImage, patroniSettings } from './postgresql-patroni';
 
 /**
@@ -140,7 +140,7 @@ function patroniPostgresql(options: PostgresqlOptions, patroni: PatroniOptions):
     defaultReplicas: 3,
     ...patroniDefinition(),
     // backups reading a replica: the leader's pgBackRest reaches the replicas' TLS servers
-    ...(backupReadsReplica(options.backup, true) ? { ports: [...patroniDefinition().ports, { name: 'pgbackrest', port: PGBACKREST_TLS_PORT, peer: true }] } : {}),
+    ports: withBackupPort(patroniDefinition().ports, options.backup),
     binder: engineBinder((ctx: EngineContext): EngineBinding => {
       const image = patroniImage(ctx, patroni);
       const pgdata = `${ctx.dataPath}/pgdata`;
@@ -192,7 +192,8 @@ function streamingPostgresql(options: PostgresqlOptions): EngineDefinition {
   return {
     name: 'postgresql',
     image,
-    ports: [{ name: 'postgresql', port: PORT }],
+    // backups reading a replica: the primary's pgBackRest reaches the replicas' TLS servers
+    ports: withBackupPort([{ name: 'postgresql', port: PORT }], options.backup),
     dataPath: '/var/lib/postgresql/data',
     runAsUser: 999,
     readOnlyRootFilesystem: true,

@@ -93,11 +93,13 @@ pgbackrest_tls() {
   (
     umask 077
     # a P-256 private key in [1, n-1]: HMAC-SHA256(SECRET, label) reduced modulo n - 1, plus 1
-    k="$(python3 -c '
-import hashlib, hmac, sys
-n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-d = hmac.new(sys.stdin.buffer.read(), b"cdk8s-stateful pgbackrest tls ca " + sys.argv[1].encode(), hashlib.sha256).digest()
-print("%064x" % (int.from_bytes(d, "big") % (n - 1) + 1))' "$scope")"
+    # (perl's core modules: every PostgreSQL image has perl, not every one python)
+    k="$(perl -MDigest::SHA=hmac_sha256 -MMath::BigInt -e '
+local $/; my $secret = <STDIN>;
+my $n = Math::BigInt->from_hex("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551");
+my $d = Math::BigInt->from_hex(unpack("H*", hmac_sha256("cdk8s-stateful pgbackrest tls ca " . $ARGV[0], $secret)));
+my $k = $d->bmod($n - 1)->binc->to_hex;
+print "0" x (64 - length $k), $k, "\n";' "$scope")"
     # RFC 5915's ECPrivateKey without its public key, which openssl computes when it reads it
     printf 'asn1=SEQUENCE:key\n[key]\nversion=INTEGER:1\nprivate=FORMAT:HEX,OCTETSTRING:%s\ncurve=EXPLICIT:0,OID:prime256v1\n' "$k" >"$dir/ca.asn1"
     openssl asn1parse -noout -genconf "$dir/ca.asn1" -out "$dir/ca.der"

@@ -4,11 +4,12 @@
 #                             the first ordinal; with PRIMARY_BY=patroni, the member whose Patroni
 #                             leads, asked at every tick), creates the stanza once the server answers, then
 #                             takes a full backup whenever the cron schedule BACKUP_SCHEDULE (UTC)
-#                             fires; other members only keep their config current. With Patroni and
+#                             fires; other members only keep their config current. With
 #                             BACKUP_MEMBER=replica, every member also runs pgBackRest's TLS server
-#                             (BACKUP_TLS_PORT) and the leader's backup reads the files of a
-#                             healthy replica of Patroni's view through it (backup-standby), the
-#                             primary's only when none is healthy.
+#                             (BACKUP_TLS_PORT) and the primary's backup reads the files of a
+#                             healthy replica through it (backup-standby), one of Patroni's view
+#                             with Patroni, else of the primary's pg_stat_replication; the
+#                             primary's files only when none is healthy.
 #   postgres-backup.sh now    one full backup at once (the same steps), e.g. a drill:
 #                             kubectl exec <pod> -c backup -- bash /opt/cdk8s-stateful/postgres-backup.sh now
 # Each backup's outcome is logged, kept in $RUN_DIR/backup-status (last success: end time,
@@ -64,20 +65,26 @@ INSERT INTO cdk8s_stateful.backup_status (repository) VALUES (:'repo') ON CONFLI
 SQL
 }
 
-# full_backup: a full backup (the stanza first); with Patroni and BACKUP_MEMBER=replica, read from
+# psql_at SQL: one value, as the superuser over the socket
+psql_at() {
+  psql --no-psqlrc -qAt -v ON_ERROR_STOP=1 -h "$RUN_DIR" -p "${POSTGRES_PORT:-5432}" -U "${POSTGRES_USER:-postgres}" -d postgres -c "$1"
+}
+
+# full_backup: a full backup (the stanza first); with BACKUP_MEMBER=replica, read from
 # the replica backup_source names (a backup from it that fails is taken again from the primary at
 # once), else from this member, the primary
 full_backup() {
-  local source
+  local source view=pg_stat_replication
   stanza || return 1
+  if [ "${PRIMARY_BY:-}" = patroni ]; then view=Patroni; fi
   if [ "${BACKUP_MEMBER:-primary}" = replica ]; then
     if ! source="$(backup_source)"; then
-      log "backup: Patroni's view of the members could not be read (above): reading the files from the primary"
+      log "backup: the replicas' state ($view) could not be read (above): reading the files from the primary"
     elif [ -z "$source" ]; then
-      log "backup: no replica of Patroni's view is healthy (streaming, at most ${BACKUP_REPLICA_LAG_MAX:-16777216} bytes behind): reading the files from the primary"
+      log "backup: no replica is healthy ($view: streaming, at most ${BACKUP_REPLICA_LAG_MAX:-16777216} bytes behind): reading the files from the primary"
     else
       read -r -a source <<<"$source"
-      log "backup: reading the files from the replica ${source[0]} (Patroni: ${source[1]}, streaming, ${source[2]} bytes behind); the primary starts and stops the backup"
+      log "backup: reading the files from the replica ${source[0]} ($view: ${source[1]}, streaming, ${source[2]} bytes behind); the primary starts and stops the backup"
       pgbackrest --stanza="$STANZA" --type=full "${source[@]:3}" backup && return 0
       log "backup: the backup reading the replica ${source[0]} failed (above): taken again from the primary"
     fi
@@ -85,13 +92,43 @@ full_backup() {
   pgbackrest --stanza="$STANZA" --type=full backup
 }
 
-# backup_source: with Patroni, the replica a backup reads, from this member's Patroni (GET /cluster,
+# backup_source: the replica a backup reads (patroni_replica or streaming_replica): prints its name,
+# role, lag and pgBackRest's options that read its files through its TLS server; nothing when none
+# is healthy. Fails when the replicas' state cannot be read.
+backup_source() {
+  local chosen name role lag dns
+  if [ "${PRIMARY_BY:-}" = patroni ]; then chosen="$(patroni_replica)"; else chosen="$(streaming_replica)"; fi || return 1
+  [ -n "$chosen" ] || return 0
+  read -r name role lag dns <<<"$chosen"
+  printf '%s %s %s %s\n' "$name" "$role" "$lag" "$(standby_options "$dns")"
+}
+
+# streaming_replica: without Patroni, the replica a backup reads, from this member's (the primary's)
+# pg_stat_replication: one of PEERS whose state is streaming and whose replay is at most
+# BACKUP_REPLICA_LAG_MAX bytes behind, the least lag first, then the name. Prints its name, sync
+# state, lag and DNS name; nothing when none is healthy. Fails when the server does not answer.
+streaming_replica() {
+  local lag_max="${BACKUP_REPLICA_LAG_MAX:-16777216}" rows name sync lag peer
+  [[ "$lag_max" =~ ^[0-9]+$ ]] || die "backup: BACKUP_REPLICA_LAG_MAX='$lag_max' is not a number of bytes"
+  rows="$(psql_at "SELECT application_name, sync_state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS lag
+    FROM pg_stat_replication WHERE state = 'streaming' AND replay_lsn IS NOT NULL
+    AND pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) <= $lag_max ORDER BY lag, application_name" | tr '|' ' ')" || {
+    log "backup: pg_stat_replication could not be read"
+    return 1
+  }
+  while read -r name sync lag; do
+    for peer in ${PEERS:-}; do
+      if [ -n "$name" ] && [ "${peer%%.*}" = "$name" ]; then printf '%s %s %s %s\n' "$name" "$sync" "$lag" "$peer"; return 0; fi
+    done
+  done <<<"$rows"
+}
+
+# patroni_replica: with Patroni, the replica a backup reads, from this member's Patroni (GET /cluster,
 # its view of the members, the one its failover decisions use): one whose state is streaming and lag
 # at most BACKUP_REPLICA_LAG_MAX bytes, an asynchronous one before a synchronous standby (whose reads
 # would slow the commits waiting for it), then the least lag, then the name. Prints its name, role,
-# lag and pgBackRest's options that read its files through its TLS server; nothing when none is
-# healthy. Fails when Patroni does not answer.
-backup_source() {
+# lag and DNS name; nothing when none is healthy. Fails when Patroni does not answer.
+patroni_replica() {
   local body
   # shellcheck disable=SC2016 # expanded by the inner bash
   body="$(timeout "${PROBE_TIMEOUT:-5}" bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"; printf "GET /cluster HTTP/1.0\r\n\r\n" >&3; cat <&3' \
@@ -107,9 +144,7 @@ ok = [m for m in json.loads(body).get("members", [])
       and isinstance(m.get("lag"), int) and m["lag"] <= int(os.environ["LAG_MAX"]) and m.get("name") in peers]
 ok.sort(key=lambda m: (m["role"] != "replica", m["lag"], m["name"]))
 if ok:
-    print(ok[0]["name"], ok[0]["role"], ok[0]["lag"], peers[ok[0]["name"]])' <<<"$body" | while read -r name role lag dns; do
-    printf '%s %s %s %s\n' "$name" "$role" "$lag" "$(standby_options "$dns")"
-  done
+    print(ok[0]["name"], ok[0]["role"], ok[0]["lag"], peers[ok[0]["name"]])' <<<"$body"
 }
 
 # standby_options DNS: pgBackRest's options of a backup reading the files of the replica at DNS (its
@@ -121,8 +156,8 @@ standby_options() {
     "--pg2-path=$PGDATA" "--pg2-socket-path=$RUN_DIR" "--pg2-port=${POSTGRES_PORT:-5432}"
 }
 
-# serve_peers: with Patroni and BACKUP_MEMBER=replica, pgBackRest's TLS server on
-# BACKUP_TLS_PORT (its own config file), through which the leader's backups read this member's
+# serve_peers: with BACKUP_MEMBER=replica, pgBackRest's TLS server on
+# BACKUP_TLS_PORT (its own config file), through which the primary's backups read this member's
 # files while it is a replica; only a client with a certificate of the set's CA gets in. Started
 # again at the next tick when it has stopped.
 serve_peers() {
@@ -189,10 +224,9 @@ patroni_leads() {
 # backs_up: whether this member takes the scheduled backups
 backs_up() {
   case "${BACKUP_MEMBER:-primary}" in
-    primary) if [ "${PRIMARY_BY:-}" = patroni ]; then patroni_leads; else [ "$(pod_ordinal)" -eq "$(start_ordinal)" ]; fi ;;
-    # the leader decides and starts the backup; the files come from a replica (full_backup)
-    replica) [ "${PRIMARY_BY:-}" = patroni ] || die "backup: BACKUP_MEMBER=replica needs Patroni (PRIMARY_BY=patroni)"; patroni_leads ;;
-    *) die "backup: BACKUP_MEMBER='${BACKUP_MEMBER}' is not one this preset runs (primary, or replica with Patroni)" ;;
+    # the primary decides and starts the backup; the files come from a replica (full_backup)
+    primary | replica) if [ "${PRIMARY_BY:-}" = patroni ]; then patroni_leads; else [ "$(pod_ordinal)" -eq "$(start_ordinal)" ]; fi ;;
+    *) die "backup: BACKUP_MEMBER='${BACKUP_MEMBER}' is not one this preset runs (primary or replica)" ;;
   esac
 }
 
@@ -221,11 +255,6 @@ leader_ready() {
   if [ -e "$RUN_DIR/backup-leads" ] && [ ! -e "$RUN_DIR/backup-gap-closed" ]; then
     if close_archive_gap; then touch "$RUN_DIR/backup-gap-closed"; else log "backup: the archive's gap is not closed yet (see above); tried again in a minute"; fi
   fi
-}
-
-# psql_at SQL: one value, as the superuser over the socket
-psql_at() {
-  psql --no-psqlrc -qAt -v ON_ERROR_STOP=1 -h "$RUN_DIR" -p "${POSTGRES_PORT:-5432}" -U "${POSTGRES_USER:-postgres}" -d postgres -c "$1"
 }
 
 # close_archive_gap: once this member leads after a failover, the WAL segments of the earlier
