@@ -214,19 +214,28 @@ describe('mariadb galera on loopback', () => {
     expect(members[0]!.log).not.toMatch(/Logging all stderr of SST\/mariadb-backup to syslog/);
   });
   /**
-   * The kubelet's liveness probe on MEMBERS, faster than the pod's (every 5 s, restart after 3
-   * failures): galera-probe.sh live fails when the member's group connection closed, and the
-   * restart rejoins it. Called from the waits below; returns the members it restarted.
+   * The kubelet's probes on MEMBERS, faster than the pod's (every 5 s): until a member's startup
+   * probe (galera-probe.sh start) has passed once, only that one runs, as a joiner may take long;
+   * then the liveness probe, and a restart after 3 failures: galera-probe.sh live fails when the
+   * member's group connection closed, and the restart rejoins it. Called from the waits below.
    */
-  const liveness = { failures: HOSTS.map(() => 0), last: 0, restarted: [] as number[] };
+  const liveness = { failures: HOSTS.map(() => 0), started: HOSTS.map(() => false), last: 0, restarted: [] as number[] };
+  const probe = (i: number, kind: 'start' | 'live') => {
+    const [cmd, ...args] = inPod(i, `bash ${dir(i, 'work')}/galera-probe.sh ${kind}`);
+    return spawnSync(cmd, args, { encoding: 'utf-8', timeout: 10_000 }).status === 0;
+  };
   const probeLiveness = (which: number[]) => {
     if (Date.now() - liveness.last < 5000) return;
     liveness.last = Date.now();
     for (const i of which) {
-      const [cmd, ...args] = inPod(i, `bash ${dir(i, 'work')}/galera-probe.sh live`);
-      liveness.failures[i] = spawnSync(cmd, args, { encoding: 'utf-8', timeout: 10_000 }).status === 0 ? 0 : liveness.failures[i] + 1;
+      if (!liveness.started[i]) {
+        liveness.started[i] = probe(i, 'start');
+        continue;
+      }
+      liveness.failures[i] = probe(i, 'live') ? 0 : liveness.failures[i] + 1;
       if (liveness.failures[i] >= 3) {
         liveness.failures[i] = 0;
+        liveness.started[i] = false;
         liveness.restarted.push(i);
         crashContainers(i);
       }
@@ -252,9 +261,12 @@ describe('mariadb galera on loopback', () => {
         if (round === 1) prepare(i);
         initContainers(i);
         decide(i, 'join');
+        liveness.started[i] = false;
         start(i);
       }
-      await wait(`round ${round}: 5 members Synced`, () => { probeLiveness([0, 1, 2]); return allReady(5); }, 300);
+      // every member probed, the joiners too (a joiner left out of the group after its state
+      // transfer stays out until its liveness probe restarts it, as the others would)
+      await wait(`round ${round}: 5 members Synced`, () => { probeLiveness([0, 1, 2, 3, 4]); return allReady(5); }, 300);
       rootSql(3, `INSERT INTO shop.orders VALUES (${2000 + round}, 'through member 3, round ${round}')`);
       const joinRestarts = exits().map((n, k) => n - exitsBefore[k]);
       await terminatePods(3, 4);

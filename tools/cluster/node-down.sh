@@ -14,7 +14,9 @@ export KUBECONFIG="$CLUSTER_DIR/admin.kubeconfig"
 DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-90}"
 log() { echo "node-down: $*" >&2; }
 kc() { "$BIN/kubectl" --request-timeout=10s "$@"; }
-ctr_() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
+# each call bounded: a task whose shim died answers nothing (seen: `tasks kill` of a task with PID 0
+# and status UNKNOWN waited for ever), and what is left is killed below with the shims
+ctr_() { timeout 20 ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 
 # Only what this CLUSTER_DIR started: node-up.sh records the host's state there before it creates
 # anything (the bridge included). The bridge's name is the machine's: another cluster's node (a
