@@ -30,6 +30,12 @@ const PASSWORDS = { 'root-password': password(), 'replication-password': passwor
 const MEMBERS = [0, 1, 2].map((i) => `${NAME}-${i}`);
 /** Longer than the leader lock's ttl (15 s): a replica is promoted while the primary is away. */
 const AWAY_SECONDS = 30;
+/**
+ * How long the primary whose archive stalled is kept away: longer than the promoted member's
+ * sidecar takes to close the gap (it looks at the start of every minute), so that only it can push
+ * the missing segments (the old primary, back, might archive them itself: seen once at 30 s).
+ */
+const GAP_AWAY_SECONDS = 100;
 let store: S3Store;
 
 const { roles, primary, newPrimary } = roleLabels(NS, NAME);
@@ -211,7 +217,7 @@ test('the primary\'s archive stalled (its archiver and pgBackRest SIGSTOPped) wh
   // the gap is real: nothing archived since the stall, that segment not in the repository
   expect(await sql(NS, leader, 'SELECT last_archived_wal FROM pg_stat_archiver')).toBe(lastArchived);
   expect(await pgbackrest(leader, 'repo-ls archive/db --recurse')).not.toContain(`/${missing}-`);
-  const held = slowStart(NS, leader, AWAY_SECONDS);
+  const held = slowStart(NS, leader, GAP_AWAY_SECONDS);
   await sleep(300);
   process.kill(await containerPid(NS, leader), 'SIGKILL');
   const killedAt = Date.now();
