@@ -342,3 +342,14 @@ restore_choice() {
     s3_restore_choice "$1" "$2" backup "a $2" "$4"
   fi
 }
+
+# binlog_backup_main ARGS...: the backup sidecar's entry for an engine with a binary log: `binlog`
+# one archive attempt at once (the log switched and its closed files uploaded, e.g. before a drill),
+# `now` one backup, else the schedule (object-backup.sh's backup_main) with the archive beside it
+binlog_backup_main() {
+  case "${1:-}" in
+    binlog) binlog_archive_now ;;
+    now) backup_main now ;;
+    *) binlog_archive_start && backup_main "$@" ;;
+  esac
+}

@@ -77,9 +77,4 @@ take_backup() {
   binlog_expire .tar || log "binlog: could not expire the archive (see the messages above); the next backup tries again"
 }
 
-case "${1:-}" in
-  # one archive attempt at once (the binary log switched and its closed files uploaded), e.g. before a drill
-  binlog) binlog_archive_now ;;
-  now) backup_main now ;;
-  *) binlog_archive_start && backup_main "$@" ;;
-esac
+binlog_backup_main "$@"
